@@ -1,0 +1,78 @@
+"""PLC Bridge's web application: LTI 1.3 protocol endpoints, pages, the demo LMS and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from lti_tool import i18n
+from lti_tool.errors import LaunchRejected
+from lti_tool.settings import Settings, load_settings
+from models.database import Database
+from models.keys import ensure_key
+from models.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Flask:
+    """Build the application. With `migrate`, bring the schema up to date and make the first key (embedded mode)."""
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.is_https,
+        SESSION_COOKIE_SAMESITE="None" if settings.is_https else "Lax",
+        PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
+    )
+    app.extensions["plc_settings"] = settings
+    database = Database(settings.database_url)
+    app.extensions["plc_db"] = database
+    if migrate:
+        upgrade(database.engine)
+        with database.transaction() as db:
+            ensure_key(db)
+
+    i18n.init_app(app, settings)
+
+    from lti_tool.views import home, lti, setup
+
+    app.register_blueprint(lti.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(setup.bp)
+    if settings.demo_enabled:
+        from lti_tool import demo
+
+        app.register_blueprint(demo.bp)
+        with database.transaction() as db:
+            demo.ensure_registration(db, settings)
+
+    @app.errorhandler(LaunchRejected)
+    def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
+        log.warning(
+            "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
+        )
+        return render_template("error.html", **i18n.both_languages(error.message), reason=error.reason), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        description = str(error.description or error.name)
+        return render_template("error.html", message_th=description, message_en=description, reason=error.name), int(
+            error.code or 500
+        )
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Session tokens travel in links when cookies are blocked: never send them on in a Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

@@ -1,0 +1,207 @@
+"""`plc-bridge`: run the demo or the server, migrate the database, register platforms, rotate keys."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lti_tool.settings import Settings, SettingsError, load_settings
+from models.database import Database
+from models.keys import ensure_key, published_keys, rotate_keys
+from models.migrate import current_revision, head_revision, upgrade
+from models.platform import Deployment, Platform
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(f"unsafe or invalid settings: {exc}") from exc
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+@click.group(help="PLC Bridge: an LTI 1.3 tool for Professional Learning Communities.")
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from lti_tool import create_app
+
+    app = create_app(settings)
+    click.echo(f"PLC Bridge is running on {settings.public_base_url}/")
+    if settings.demo_enabled:
+        click.echo(f"  Demo LMS (click through a real LTI launch): {settings.public_base_url}/demo/")
+    click.echo(f"  Moodle set-up values: {settings.public_base_url}/setup")
+    click.echo(f"  Database: {settings.database_url.split('@')[-1]}")
+    serve(app, host=host, port=port, threads=threads, ident="plc-bridge")
+
+
+@main.command(help="Run with embedded defaults (SQLite, generated keys) and the demo LMS at /demo.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    settings = _settings(demo_enabled=True, public_base_url=f"http://{host}:{port}")
+    if settings.production:
+        raise click.ClickException("PLC_PRODUCTION is set: the demo LMS cannot run in production")
+    _serve(settings, host, port, threads=8)
+
+
+@main.command(help="Run the tool (settings from PLC_* variables and PLC_CONFIG_FILE).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    _serve(_settings(), host, port, threads)
+
+
+@main.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply all migrations (safe to run again).")
+def db_upgrade() -> None:
+    database = _database(_settings())
+    before = current_revision(database.engine)
+    upgrade(database.engine)
+    with database.transaction() as session:
+        ensure_key(session)
+    click.echo(f"database at revision {current_revision(database.engine)} (was {before or 'empty'}, head {head_revision()})")
+
+
+@main.group(help="Platform (LMS) registrations.")
+def platform() -> None:
+    pass
+
+
+@platform.command("add", help="Register a platform, or add deployments to one already registered.")
+@click.option("--issuer", required=True, help="Moodle: Platform ID")
+@click.option("--client-id", required=True, help="Moodle: Client ID")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Moodle: Deployment ID (repeatable)")
+@click.option("--auth-login-url", help="Moodle: Authentication request URL")
+@click.option("--auth-token-url", help="Moodle: Access token URL")
+@click.option("--key-set-url", help="Moodle: Public keyset URL")
+@click.option("--audience", default=None, help="Token audience, if the platform needs one other than the token URL")
+@click.option("--name", default="", help="A name for people to read")
+def platform_add(
+    issuer: str,
+    client_id: str,
+    deployment_ids: tuple[str, ...],
+    auth_login_url: str | None,
+    auth_token_url: str | None,
+    key_set_url: str | None,
+    audience: str | None,
+    name: str,
+) -> None:
+    database = _database(_settings())
+    upgrade(database.engine)
+    with database.transaction() as session:
+        row = session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
+        if row is None:
+            missing = [
+                flag
+                for flag, value in (
+                    ("--auth-login-url", auth_login_url),
+                    ("--auth-token-url", auth_token_url),
+                    ("--key-set-url", key_set_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise click.UsageError(f"a new platform needs {', '.join(missing)}")
+            row = Platform(issuer=issuer, client_id=client_id)
+            session.add(row)
+        for flag, value in (("--auth-login-url", auth_login_url), ("--auth-token-url", auth_token_url), ("--key-set-url", key_set_url)):
+            if value and not value.startswith(("https://", "http://")):
+                raise click.UsageError(f"{flag} must be an http(s) URL, got {value!r}")
+        row.auth_login_url = auth_login_url or row.auth_login_url
+        row.auth_token_url = auth_token_url or row.auth_token_url
+        if key_set_url and key_set_url != row.key_set_url:
+            row.key_set_url, row.key_set_cache, row.key_set_fetched_at = key_set_url, None, None
+        row.auth_audience = audience or row.auth_audience
+        row.name = name or row.name
+        session.flush()
+        known = {d.deployment_id for d in row.deployments}
+        added = [d for d in deployment_ids if d not in known]
+        for deployment_id in added:
+            row.deployments.append(Deployment(deployment_id=deployment_id))
+    click.echo(f"platform {issuer} (client_id {client_id}): deployments added {added or 'none'}")
+
+
+@platform.command("list", help="Show registered platforms and deployments.")
+def platform_list() -> None:
+    database = _database(_settings())
+    with database.transaction() as session:
+        rows = session.scalars(
+            select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.issuer, Platform.client_id)
+        ).all()
+        if not rows:
+            click.echo("no platforms registered; add one with `plc-bridge platform add`")
+        for row in rows:
+            deployments = ", ".join(d.deployment_id for d in row.deployments) or "-"
+            click.echo(f"{row.issuer}\tclient_id={row.client_id}\tdeployments={deployments}\tjwks={row.key_set_url}")
+
+
+@platform.command("remove", help="Remove a registration (or only some of its deployments).")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Remove only these deployments")
+def platform_remove(issuer: str, client_id: str, deployment_ids: tuple[str, ...]) -> None:
+    database = _database(_settings())
+    with database.transaction() as session:
+        row = session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
+        if row is None:
+            raise click.ClickException(f"no platform {issuer} with client_id {client_id}")
+        if deployment_ids:
+            removed = session.scalars(
+                select(Deployment).where(Deployment.platform_id == row.id, Deployment.deployment_id.in_(deployment_ids))
+            ).all()
+            for deployment in removed:
+                session.delete(deployment)
+            click.echo(f"removed deployments {[d.deployment_id for d in removed]}")
+        else:
+            session.delete(row)
+            click.echo(f"removed platform {issuer} (client_id {client_id}) and its people, courses and sessions")
+
+
+@main.group(help="The tool's signing keys.")
+def keys() -> None:
+    pass
+
+
+@keys.command("rotate", help="Make a new signing key; old keys stay in the JWKS for the grace period.")
+@click.option("--grace-days", type=int, default=None, help="Days the old key stays published (default PLC_KEY_GRACE_DAYS)")
+def keys_rotate(grace_days: int | None) -> None:
+    settings = _settings()
+    database = _database(settings)
+    upgrade(database.engine)
+    grace = timedelta(days=settings.key_grace_days if grace_days is None else grace_days)
+    with database.transaction() as session:
+        key = rotate_keys(session, grace)
+        published = [k.kid for k in published_keys(session)]
+    click.echo(f"new signing key {key.kid}; published keys: {', '.join(published)}")
+
+
+@keys.command("list", help="Show the keys in the JWKS.")
+def keys_list() -> None:
+    database = _database(_settings())
+    with database.transaction() as session:
+        for key in published_keys(session):
+            state = "signing" if key.retired_at is None else f"retired, published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC"
+            click.echo(f"{key.kid}\t{state}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

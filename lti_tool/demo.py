@@ -1,0 +1,260 @@
+"""The demo LMS at /demo: a small course whose people launch PLC Bridge through a real LTI 1.3 launch.
+
+It is a separate platform built on the independently written `lti1p3platform` library, with its own RSA key
+(in the instance folder), its own JWKS URL and its own registration row; the tool validates its launches
+exactly as it validates Moodle's. Production settings refuse to start with it on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.registration import Registration as PlatformRegistration
+from lti1p3platform.request import Request as PlatformRequest
+from lti1p3platform.request import TRequest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.launch import launch_url
+from lti_tool.settings import Settings
+from models.platform import Deployment, Platform
+
+CLIENT_ID = "plc-bridge-demo"
+DEPLOYMENT_ID = "demo-deployment-1"
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+LIS_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+
+bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    sub: str
+    given_name: str
+    family_name: str
+    email: str
+    roles: tuple[str, ...]
+    role_label: Any
+    school: str = "โรงเรียนบ้านหนองบัว"
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass(frozen=True)
+class DemoCourse:
+    id: str = "demo-course-sci-m2"
+    label: str = "PLC-SCI-M2"
+    title: str = "ชุมชนการเรียนรู้ทางวิชาชีพ วิทยาศาสตร์ ม.2 (สาธิต)"
+    resource_link_id: str = "demo-link-plc-cycle"
+    resource_link_title: str = "วงรอบ PLC ที่ 1"
+    people: tuple[DemoPerson, ...] = field(default_factory=tuple)
+
+
+TEACHER = _l("Teacher (Learner)")
+TRAINER = _l("Trainer (Instructor)")
+ADMIN = _l("School administrator (Administrator)")
+
+COURSE = DemoCourse(
+    people=(
+        DemoPerson("demo-teacher-1", "สมศรี", "ใจดี", "somsri@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
+        DemoPerson("demo-teacher-2", "ประยุทธ", "แก้วมณี", "prayut@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
+        DemoPerson("demo-teacher-3", "วิไลวรรณ", "ศรีสุข", "wilaiwan@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
+        DemoPerson("demo-teacher-4", "ณัฐพล", "บุญมา", "nattapon@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
+        DemoPerson("demo-trainer-1", "กาญจนา", "ทองคำ", "kanjana@demo.plc-bridge.invalid", (LIS + "Instructor",), TRAINER),
+        DemoPerson(
+            "demo-admin-1",
+            "ธีรวัฒน์",
+            "พงษ์ไทย",
+            "teerawat@demo.plc-bridge.invalid",
+            (LIS_INSTITUTION + "Administrator", LIS + "Instructor"),
+            ADMIN,
+        ),
+    )
+)
+
+
+def _person(sub: str) -> DemoPerson | None:
+    return next((p for p in COURSE.people if p.sub == sub), None)
+
+
+def _settings() -> Settings:
+    value: Settings = current_app.extensions["plc_settings"]
+    return value
+
+
+def issuer(settings: Settings) -> str:
+    return settings.public_base_url + "/demo"
+
+
+def _key_path(settings: Settings) -> Path:
+    return settings.instance_path / "demo-platform-key.pem"
+
+
+def _private_key_pem(settings: Settings) -> str:
+    path = _key_path(settings)
+    if not path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        path.write_bytes(pem)
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def _public_key_pem(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def ensure_registration(db: Session, settings: Settings) -> Platform:
+    """The tool-side registration row of the demo platform, created on first start."""
+    iss = issuer(settings)
+    platform = db.scalars(select(Platform).where(Platform.issuer == iss, Platform.client_id == CLIENT_ID)).first()
+    if platform is None:
+        platform = Platform(issuer=iss, client_id=CLIENT_ID, name="PLC Bridge demo LMS")
+        db.add(platform)
+    platform.auth_login_url = iss + "/auth"
+    platform.auth_token_url = iss + "/token"
+    platform.key_set_url = iss + "/jwks"
+    db.flush()
+    if not any(d.deployment_id == DEPLOYMENT_ID for d in platform.deployments):
+        platform.deployments.append(Deployment(deployment_id=DEPLOYMENT_ID, note="demo LMS"))
+    _private_key_pem(settings)
+    return platform
+
+
+# --- lti1p3platform glue ------------------------------------------------------------------------------
+
+
+class _FlaskPlatformRequest(PlatformRequest):  # type: ignore[misc]
+    def build_metadata(self, flask_request: Any) -> TRequest:
+        return {
+            "method": flask_request.method,
+            "form_data": flask_request.form.to_dict(),
+            "get_data": flask_request.args.to_dict(),
+            "headers": dict(flask_request.headers),
+            "content_type": flask_request.content_type,
+            "path": flask_request.path,
+            "json": None,
+        }
+
+
+class _DemoPlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self.settings: Settings = kwargs["settings"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> PlatformRegistration:
+        settings = self.settings
+        private_pem = _private_key_pem(settings)
+        return (
+            PlatformRegistration()
+            .set_iss(issuer(settings))
+            .set_client_id(CLIENT_ID)
+            .set_deployment_id(DEPLOYMENT_ID)
+            .set_oidc_login_url(settings.public_base_url + "/lti/login")
+            .set_launch_url(launch_url(settings))
+            .set_tool_key_set_url(settings.public_base_url + "/lti/jwks")
+            .set_platform_private_key(private_pem)
+            .set_platform_public_key(_public_key_pem(private_pem))
+        )
+
+
+class _DemoMessageLaunch(LTIAdvantageMessageLaunchAbstract):  # type: ignore[misc]
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
+        return render_template("demo/launch_form.html", **launch_data)
+
+
+def _hint_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(_settings().secret_key, salt="demo-lti-message-hint")
+
+
+# --- Pages and endpoints -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def course() -> str:
+    return render_template("demo/course.html", course=COURSE, selected=request.args.get("as"))
+
+
+@bp.get("/launch/<sub>")
+def initiate(sub: str) -> Response:
+    """Third-party initiated login (LTI 1.3 §5.1.1): send the browser to the tool's login URL."""
+    if _person(sub) is None:
+        abort(404)
+    settings = _settings()
+    params = {
+        "iss": issuer(settings),
+        "login_hint": sub,
+        "target_link_uri": launch_url(settings),
+        "lti_message_hint": _hint_serializer().dumps({"sub": sub, "link": COURSE.resource_link_id}),
+        "client_id": CLIENT_ID,
+        "lti_deployment_id": DEPLOYMENT_ID,
+    }
+    return redirect(settings.public_base_url + "/lti/login?" + urlencode(params), code=302)
+
+
+@bp.route("/auth", methods=["GET", "POST"])
+def authorize() -> Any:
+    """The platform's OIDC authorization endpoint: check the tool's request, sign the id_token, post it back."""
+    params = request.values
+    person = _person(params.get("login_hint", ""))
+    try:
+        hint = _hint_serializer().loads(params.get("lti_message_hint", ""))
+    except BadSignature:
+        hint = None
+    if person is None or not isinstance(hint, dict) or hint.get("sub") != person.sub:
+        abort(400, description="The login hint does not name a person of this demo course.")
+    if params.get("response_type") != "id_token" or params.get("scope") != "openid":
+        abort(400, description="Only response_type=id_token with scope=openid is supported.")
+    if params.get("redirect_uri") != launch_url(_settings()):
+        abort(400, description="The redirect_uri is not the one registered for this tool.")
+
+    config = _DemoPlatformConf(settings=_settings())
+    message = _DemoMessageLaunch(_FlaskPlatformRequest(request), config)
+    message.set_user_data(
+        person.sub, list(person.roles), full_name=person.name, email_address=person.email, preferred_username=person.sub
+    )
+    message.set_resource_link_claim(COURSE.resource_link_id, title=COURSE.resource_link_title)
+    message.set_launch_context_claim(
+        COURSE.id,
+        context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection"],
+        context_title=COURSE.title,
+        context_label=COURSE.label,
+    )
+    message.set_launch_presentation_claim(document_target="iframe", return_url=issuer(_settings()) + "/")
+    message.set_custom_parameters_claim({"activity": "landing"})
+    message.set_extra_claims(
+        {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
+                "guid": "plc-bridge-demo",
+                "name": "PLC Bridge demo LMS",
+                "product_family_code": "plc-bridge-demo",
+            },
+            "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {
+                "document_target": "iframe",
+                "return_url": issuer(_settings()) + "/",
+                "locale": "th",
+            },
+        }
+    )
+    return message.lti_launch()
+
+
+@bp.get("/jwks")
+def platform_jwks() -> Response:
+    config = _DemoPlatformConf(settings=_settings())
+    config.get_registration()
+    return jsonify(config.get_jwks())

@@ -1,0 +1,116 @@
+"""PLC Bridge settings: one typed object, read once from the environment and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class SettingsError(Exception):
+    """A setting is missing or unsafe; the message names the variable to fix."""
+
+
+class Settings(BaseSettings):
+    """Every setting has an environment variable `PLC_<NAME>`; `PLC_CONFIG_FILE` names a TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="PLC_", extra="forbid")
+
+    instance_path: Path = Field(default=Path("instance"))
+    database_url: str = ""
+    public_base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    production: bool = False
+    demo_enabled: bool = False
+    # Allowed clock difference between the platform and us when checking exp / iat (1EdTech Security §5.1.3).
+    jwt_leeway_seconds: int = 60
+    # How long a login's state and nonce stay usable.
+    login_request_ttl_seconds: int = 600
+    # How long an app session lasts; the cookie-less session token in links lives as long.
+    session_ttl_seconds: int = 8 * 3600
+    # How long a retired tool key stays in the JWKS after `keys rotate`.
+    key_grace_days: int = 7
+    # How long a fetched platform JWKS is trusted before it is fetched again.
+    platform_jwks_cache_seconds: int = 3600
+    max_id_token_bytes: int = 32 * 1024
+    default_locale: str = "th"
+    timezone: str = "Asia/Bangkok"
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("PLC_CONFIG_FILE")
+        if config_file:
+            # Precedence: explicit arguments, then the environment, then the TOML file.
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return (init_settings, env_settings)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> "Settings":
+        if self.production:
+            if self.demo_enabled:
+                raise ValueError("PLC_DEMO_ENABLED must be false when PLC_PRODUCTION is true: the demo LMS is for trying the tool out")
+            if not self.secret_key:
+                raise ValueError("PLC_SECRET_KEY must be set in production (a long random string shared by all web processes)")
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError("PLC_PUBLIC_BASE_URL must start with https:// in production: Moodle frames the tool and cookies need Secure")
+            if not self.database_url:
+                raise ValueError("PLC_DATABASE_URL must be set in production (a postgresql+psycopg:// URL)")
+        return self
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    def resolved(self) -> "Settings":
+        """Fill embedded defaults: instance folder, SQLite file, generated secret (kept in the instance folder)."""
+        instance = self.instance_path.resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        updates: dict[str, Any] = {"instance_path": instance}
+        if not self.database_url:
+            updates["database_url"] = f"sqlite:///{instance / 'plc-bridge.sqlite3'}"
+        if not self.secret_key:
+            secret_file = instance / "secret_key"
+            if not secret_file.exists():
+                secret_file.write_text(secrets.token_urlsafe(48))
+                secret_file.chmod(0o600)
+            updates["secret_key"] = secret_file.read_text().strip()
+        return self.model_copy(update=updates)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from arguments, the environment and `PLC_CONFIG_FILE` (TOML); raise SettingsError."""
+    config_file = os.environ.get("PLC_CONFIG_FILE")
+    if config_file:
+        try:
+            tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"PLC_CONFIG_FILE={config_file}: cannot read it ({exc})") from exc
+    try:
+        return Settings(**overrides).resolved()
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise SettingsError(problems) from exc
+
+
+def _describe(err: Any) -> str:
+    field = "_".join(str(part) for part in err["loc"]).upper()
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"PLC_{field}: {message}" if field else message

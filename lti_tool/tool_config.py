@@ -1,0 +1,80 @@
+"""pylti1p3's tool configuration, read from the database: many platforms, clients and deployments per instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.registration import Registration
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.keys import ToolKey, current_key
+from models.platform import Deployment, Platform
+
+
+def find_platform(db: Session, issuer: str, client_id: str | None) -> Platform | None:
+    """The registration for issuer + client_id; without a client_id, the issuer's only registration."""
+    query = select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        return db.scalars(query.where(Platform.client_id == client_id)).first()
+    candidates = list(db.scalars(query.limit(2)))
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def registration_for(platform: Platform, key: ToolKey) -> Registration:
+    registration = (
+        Registration()
+        .set_issuer(platform.issuer)
+        .set_client_id(platform.client_id)
+        .set_auth_login_url(platform.auth_login_url)
+        .set_auth_token_url(platform.auth_token_url)
+        .set_key_set_url(platform.key_set_url)
+        .set_tool_private_key(key.private_pem)
+        .set_tool_public_key(key.public_pem)
+    )
+    if platform.auth_audience:
+        registration.set_auth_audience(platform.auth_audience)
+    if platform.key_set_cache:
+        registration.set_key_set(platform.key_set_cache)  # type: ignore[arg-type]
+    return registration
+
+
+class DatabaseToolConf(ToolConfAbstract):  # type: ignore[type-arg]
+    """Every issuer may have many client ids (LTI 1.3 §4.1.3), so lookups always use issuer + client_id."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def _registration(self, iss: str, client_id: str | None) -> Registration | None:
+        platform = find_platform(self.db, iss, client_id)
+        if platform is None:
+            return None
+        return registration_for(platform, current_key(self.db))
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration | None:
+        return self._registration(iss, None)
+
+    def find_registration_by_params(self, iss: str, client_id: str, *args: Any, **kwargs: Any) -> Registration | None:
+        return self._registration(iss, client_id)
+
+    def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
+    ) -> LtiDeployment | None:
+        platform = find_platform(self.db, iss, client_id)
+        if platform is None:
+            return None
+        row = self.db.scalars(
+            select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
+        ).first()
+        return LtiDeployment().set_deployment_id(row.deployment_id) if row else None

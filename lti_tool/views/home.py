@@ -1,0 +1,36 @@
+"""The page a person lands on after a launch: who they are, which course, which role, what comes next."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
+
+from lti_tool.views.lti import database
+from lti_tool.web_session import current_session, session_url
+from models.roles import AppRole
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/home")
+def landing() -> str:
+    with database().transaction() as db:
+        app_session = current_session(db)
+        if app_session is None:
+            abort(401, description=_no_session_message())
+        return render_template(
+            "landing.html",
+            app_session=app_session,
+            person=app_session.person,
+            context=app_session.context,
+            membership=app_session.membership,
+            resource_link=app_session.resource_link,
+            platform=app_session.context.platform,
+            role=AppRole(app_session.membership.app_role),
+            AppRole=AppRole,
+            session_url=session_url,
+        )
+
+
+def _no_session_message() -> str:
+    return _("Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS.")

@@ -1,0 +1,118 @@
+"""LTI 1.3 endpoints: OIDC login initiation, launch, and the tool's public key set."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import requests
+from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+
+from lti_tool.launch import (
+    PlatformStorageCheckNeeded,
+    ToolMessageLaunch,
+    record_launch,
+    start_login,
+    state_cookie_name,
+)
+from lti_tool.web_session import link_token, set_session_cookie, settings
+from models.database import Database
+from models.keys import jwks
+from models.platform import Platform
+
+log = logging.getLogger(__name__)
+bp = Blueprint("lti", __name__)
+
+
+def database() -> Database:
+    value: Database = current_app.extensions["plc_db"]
+    return value
+
+
+def _http() -> requests.Session:
+    session = current_app.extensions.get("plc_http")
+    if session is None:
+        session = requests.Session()
+        session.headers["User-Agent"] = "PLC-Bridge/0.1 (+LTI 1.3 tool)"
+        current_app.extensions["plc_http"] = session
+    return session
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login() -> Response:
+    params = request.values.to_dict()
+    with database().transaction() as db:
+        outcome = start_login(db, settings(), params)
+    log.info("lti login iss=%s client_id=%s", outcome.platform.issuer, outcome.platform.client_id)
+    if outcome.login.storage_target:
+        response = make_response(
+            render_template(
+                "lti/storage_login.html",
+                login=outcome.login,
+                auth_url=outcome.auth_url,
+                platform_origin=_origin(outcome.platform.auth_login_url),
+            )
+        )
+    else:
+        response = redirect(outcome.auth_url, code=302)
+    secure = settings().is_https
+    response.set_cookie(
+        state_cookie_name(outcome.login.state),
+        outcome.login.state,
+        max_age=settings().login_request_ttl_seconds,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+        path="/lti/",
+    )
+    return response
+
+
+@bp.post("/lti/launch")
+def launch() -> Response:
+    try:
+        with database().transaction() as db:
+            message = ToolMessageLaunch(db, settings(), request.form.to_dict(), request.cookies, _http()).validate()
+            app_session = record_launch(db, message, settings())
+    except PlatformStorageCheckNeeded as check:
+        # Nothing was written; the page asks the platform's storage for this login's state and posts again.
+        page = render_template(
+            "lti/storage_launch.html",
+            login=check.login,
+            form=request.form.to_dict(),
+            platform_origin=_origin_of_platform(check.login.platform_id),
+        )
+        return make_response(page)
+    assert message.platform is not None and message.login is not None
+    log.info(
+        "lti launch iss=%s deployment=%s role=%s cookie=%s",
+        message.platform.issuer,
+        message.body().get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"),
+        app_session.membership.app_role,
+        message.cookie_verified,
+    )
+    response = redirect(url_for("home.landing", s=link_token(app_session)), code=303)
+    set_session_cookie(response, app_session)
+    response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _origin_of_platform(platform_id: int) -> str:
+    with database().transaction() as db:
+        platform = db.get(Platform, platform_id)
+        return _origin(platform.auth_login_url) if platform else "*"
+
+
+@bp.get("/lti/jwks")
+@bp.get("/.well-known/jwks.json")
+def tool_jwks() -> Response:
+    with database().transaction() as db:
+        key_set = jwks(db)
+    response = jsonify(key_set)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

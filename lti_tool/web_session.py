@@ -1,0 +1,71 @@
+"""The app session after a launch: a cookie where the browser keeps one, a signed short-lived token in links and
+forms where it does not (Safari and some Chrome settings drop third-party cookies inside Moodle's iframe)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, request, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from lti_tool.settings import Settings
+from models.sessions import AppSession, find_session
+
+SESSION_COOKIE = "plc_session"
+LINK_PARAM = "s"
+LINK_TOKEN_MAX_AGE = 2 * 3600
+
+
+def settings() -> Settings:
+    value: Settings = current_app.extensions["plc_settings"]
+    return value
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings().secret_key, salt="plc-session-link")
+
+
+def link_token(app_session: AppSession) -> str:
+    return _serializer().dumps(app_session.token)
+
+
+def current_session(db: Session) -> AppSession | None:
+    """The session named by the cookie, else by the signed token in the query string or form."""
+    token = request.cookies.get(SESSION_COOKIE)
+    app_session = find_session(db, token) if token else None
+    g.plc_session_via_link = False
+    if app_session is None:
+        signed = request.values.get(LINK_PARAM)
+        if signed:
+            try:
+                token = _serializer().loads(signed, max_age=LINK_TOKEN_MAX_AGE)
+            except (SignatureExpired, BadSignature):
+                token = None
+            app_session = find_session(db, token) if isinstance(token, str) else None
+            g.plc_session_via_link = app_session is not None
+    if app_session is not None:
+        g.plc_session = app_session
+        g.plc_locale = app_session.locale
+    return app_session
+
+
+def session_url(endpoint: str, **values: Any) -> str:
+    """url_for that carries the session token when this request's session came without a cookie."""
+    app_session: AppSession | None = g.get("plc_session")
+    if app_session is not None and g.get("plc_session_via_link"):
+        values[LINK_PARAM] = link_token(app_session)
+    return url_for(endpoint, **values)
+
+
+def set_session_cookie(response: Response, app_session: AppSession) -> None:
+    secure = settings().is_https
+    response.set_cookie(
+        SESSION_COOKIE,
+        app_session.token,
+        max_age=settings().session_ttl_seconds,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+        path="/",
+    )

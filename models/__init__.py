@@ -1,0 +1,26 @@
+"""PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
+
+from models.base import Base
+from models.database import Database
+from models.keys import ToolKey
+from models.launch import LoginRequest
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Deployment, Platform
+from models.roles import AppRole, app_role_for
+from models.sessions import AppSession
+
+__all__ = [
+    "AppRole",
+    "AppSession",
+    "Base",
+    "Context",
+    "Database",
+    "Deployment",
+    "LoginRequest",
+    "Membership",
+    "Person",
+    "Platform",
+    "ResourceLink",
+    "ToolKey",
+    "app_role_for",
+]

@@ -1,0 +1,65 @@
+"""OIDC login requests: the state and nonce the tool issued, each usable once before it expires."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+
+
+class LoginRequest(Base):
+    """One OIDC third-party-initiated login: the `state` we sent, the `nonce` the id_token must carry."""
+
+    __tablename__ = "login_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(128), unique=True)
+    nonce: Mapped[str] = mapped_column(String(128), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    target_link_uri: Mapped[str] = mapped_column(String(2048))
+    # Set when the platform offered LTI platform storage (postMessage) at login.
+    storage_target: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+def new_login_request(
+    db: Session, platform_id: int, target_link_uri: str, ttl: timedelta, storage_target: str | None = None
+) -> LoginRequest:
+    now = utcnow()
+    login = LoginRequest(
+        state=secrets.token_urlsafe(32),
+        nonce=secrets.token_urlsafe(32),
+        platform_id=platform_id,
+        target_link_uri=target_link_uri,
+        storage_target=storage_target,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    db.add(login)
+    return login
+
+
+def find_login_request(db: Session, state: str) -> LoginRequest | None:
+    return db.scalars(select(LoginRequest).where(LoginRequest.state == state)).first()
+
+
+def use_nonce(db: Session, login: LoginRequest) -> bool:
+    """Mark the login's nonce used; False if another request used it first (a replay)."""
+    result = db.execute(
+        update(LoginRequest)
+        .where(LoginRequest.id == login.id, LoginRequest.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def purge_expired(db: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    result = db.execute(delete(LoginRequest).where(LoginRequest.expires_at < utcnow() - older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

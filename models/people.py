@@ -1,0 +1,85 @@
+"""People, course contexts, memberships and resource links, as the platform describes them at launch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.platform import Deployment, Platform
+
+
+class Person(Base):
+    """A person as one platform knows them: the key is issuer (platform) + LTI `sub`."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    given_name: Mapped[str] = mapped_column(String(255), default="")
+    family_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    locale: Mapped[str | None] = mapped_column(String(35), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    platform: Mapped[Platform] = relationship()
+
+
+class Context(Base):
+    """A course (LTI context), keyed by issuer + deployment + context id."""
+
+    __tablename__ = "contexts"
+    __table_args__ = (UniqueConstraint("deployment_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"), index=True)
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512), default="")
+    label: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    platform: Mapped[Platform] = relationship()
+    deployment: Mapped[Deployment] = relationship()
+
+
+class Membership(Base):
+    """A person's LTI roles in a course, and the app role they map to."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("context_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    app_role: Mapped[str] = mapped_column(String(16))
+    last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    context: Mapped[Context] = relationship()
+    person: Mapped[Person] = relationship()
+
+
+class ResourceLink(Base):
+    """A placement of the tool in a course; custom parameters name the tool-side activity."""
+
+    __tablename__ = "resource_links"
+    __table_args__ = (UniqueConstraint("context_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512), default="")
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    context: Mapped[Context] = relationship()

@@ -1,0 +1,50 @@
+"""LTI / LIS roles and the app role each maps to."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+
+class AppRole(enum.StrEnum):
+    TEACHER = "teacher"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+_LIS_CONTEXT = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+_LIS_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+_LIS_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+
+# Most privileged first: a person holding several roles gets the first that matches.
+_ROLE_MAP: tuple[tuple[str, AppRole], ...] = (
+    ("Administrator", AppRole.ADMIN),
+    ("Instructor", AppRole.TRAINER),
+    ("TeachingAssistant", AppRole.TRAINER),
+    ("ContentDeveloper", AppRole.TRAINER),
+    ("Learner", AppRole.TEACHER),
+)
+
+
+def _short_name(role: str) -> tuple[str, str]:
+    """Split an LIS role URI into (scope, name); scope is 'context', 'institution', 'system' or ''."""
+    for prefix, scope in ((_LIS_CONTEXT, "context"), (_LIS_INSTITUTION, "institution"), (_LIS_SYSTEM, "system")):
+        if role.startswith(prefix):
+            name = role[len(prefix) :]
+            # Sub-roles such as membership/Instructor#TeachingAssistant count as their principal role's sub-role.
+            if "/" in name and "#" in name:
+                name = name.split("#", 1)[1]
+            return scope, name
+    # LTI 1.3 §A.2.3.1 allows simple names for context roles (deprecated but still sent by some platforms).
+    if ":" not in role and "/" not in role:
+        return "context", role
+    return "", role
+
+
+def app_role_for(lis_roles: Iterable[str]) -> AppRole | None:
+    """The app role for a launch's roles claim, or None when no role maps (the launch is refused)."""
+    names = {_short_name(role)[1] for role in lis_roles if _short_name(role)[0]}
+    for lis_name, app_role in _ROLE_MAP:
+        if lis_name in names:
+            return app_role
+    return None
