@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.platform import Deployment, Platform
@@ -83,3 +83,15 @@ class ResourceLink(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     context: Mapped[Context] = relationship()
+
+
+def course_members(db: Session, context_id: int) -> list[Membership]:
+    """Everyone who has launched the tool in this course (one course of one platform), newest first."""
+    return list(
+        db.scalars(
+            select(Membership)
+            .where(Membership.context_id == context_id)
+            .options(joinedload(Membership.person))
+            .order_by(Membership.last_launch_at.desc())
+        )
+    )

@@ -11,8 +11,15 @@ class AppRole(enum.StrEnum):
     TRAINER = "trainer"
     ADMIN = "admin"
 
+    @property
+    def sees_course_roster(self) -> bool:
+        """Trainers and administrators see everyone in the course; teachers see their own team."""
+        return self is not AppRole.TEACHER
+
 
 _LIS_CONTEXT = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+# Context sub-roles: membership/Instructor#TeachingAssistant (LTI 1.3 §A.2.2); the sub-role name decides.
+_LIS_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/"
 _LIS_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
 _LIS_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
 
@@ -28,13 +35,11 @@ _ROLE_MAP: tuple[tuple[str, AppRole], ...] = (
 
 def _short_name(role: str) -> tuple[str, str]:
     """Split an LIS role URI into (scope, name); scope is 'context', 'institution', 'system' or ''."""
+    if role.startswith(_LIS_SUB_ROLE) and "#" in role:
+        return "context", role.rsplit("#", 1)[1]
     for prefix, scope in ((_LIS_CONTEXT, "context"), (_LIS_INSTITUTION, "institution"), (_LIS_SYSTEM, "system")):
         if role.startswith(prefix):
-            name = role[len(prefix) :]
-            # Sub-roles such as membership/Instructor#TeachingAssistant count as their principal role's sub-role.
-            if "/" in name and "#" in name:
-                name = name.split("#", 1)[1]
-            return scope, name
+            return scope, role[len(prefix) :]
     # LTI 1.3 §A.2.3.1 allows simple names for context roles (deprecated but still sent by some platforms).
     if ":" not in role and "/" not in role:
         return "context", role

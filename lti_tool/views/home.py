@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from lti_tool.views.lti import database
 from lti_tool.web_session import current_session, session_url
+from models.people import course_members
 from models.roles import AppRole
 
 bp = Blueprint("home", __name__)
@@ -18,6 +19,7 @@ def landing() -> str:
         app_session = current_session(db)
         if app_session is None:
             abort(401, description=_no_session_message())
+        role = AppRole(app_session.membership.app_role)
         return render_template(
             "landing.html",
             app_session=app_session,
@@ -26,8 +28,9 @@ def landing() -> str:
             membership=app_session.membership,
             resource_link=app_session.resource_link,
             platform=app_session.context.platform,
-            role=AppRole(app_session.membership.app_role),
+            role=role,
             AppRole=AppRole,
+            members=course_members(db, app_session.context_id) if role.sees_course_roster else [],
             session_url=session_url,
         )
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine (Python 3.11 and pip): make .venv, install PLC Bridge with its
+# test extras, install Debian's Chromium for the browser tests when it is missing, then run pytest.
+# Extra arguments go to pytest, e.g. `scripts/test.sh -k launch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+if [ ! -x /usr/bin/chromium ]; then
+    echo "Installing Debian's chromium for the browser tests..."
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,206 @@
+"""Fixtures that start the real counterparts: the tool over HTTP, an LTI platform over HTTP, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import requests
+from sqlalchemy import delete, func, select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lti_tool import create_app
+from lti_tool.settings import Settings
+from models import Base
+from models.database import Database
+from models.launch import LoginRequest
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Deployment, Platform
+from models.sessions import AppSession
+from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form
+
+PG_ADMIN_URL = os.environ.get("PLC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+TEACHER = LaunchUser(
+    sub="u-teacher-1",
+    name="สมศรี ใจดี",
+    given_name="สมศรี",
+    family_name="ใจดี",
+    email="somsri@example.org",
+    roles=[LIS + "Learner"],
+    locale="th",
+)
+TRAINER = LaunchUser(
+    sub="u-trainer-1",
+    name="กาญจนา ทองคำ",
+    given_name="กาญจนา",
+    family_name="ทองคำ",
+    email="kanjana@example.org",
+    roles=[LIS + "Instructor"],
+    locale="en",
+)
+
+
+def _postgres_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session; on CI its absence is a failure, not a skip."""
+    if not _postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}, and CI=true requires the PostgreSQL tests")
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"plc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'plc.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+class _LateApp:
+    """The WSGI server needs an app before we know its port; the app needs the port for its public URL."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+@dataclass
+class ToolServer:
+    base_url: str
+    settings: Settings
+    database: Database
+    server: BaseWSGIServer
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: a rejected launch must leave every count as it was."""
+        with self.database.transaction() as db:
+            return {
+                table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
+                for table in Base.metadata.sorted_tables
+            }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counts plus the mutable launch state, to prove that nothing at all was written."""
+        with self.database.transaction() as db:
+            logins = sorted((row.state, row.used_at is not None) for row in db.scalars(select(LoginRequest)))
+            jwks = [(p.id, p.key_set_fetched_at) for p in db.scalars(select(Platform).order_by(Platform.id))]
+        return {"counts": self.counts(), "logins": logins, "jwks": jwks}
+
+
+def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> ToolServer:
+    holder = _LateApp()
+    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    settings = Settings(
+        instance_path=tmp_path,
+        database_url=database_url,
+        public_base_url=base_url,
+        secret_key="test-secret-" + uuid.uuid4().hex,
+        **settings_overrides,
+    ).resolved()
+    holder.app = create_app(settings)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return ToolServer(base_url, settings, holder.app.extensions["plc_db"], server)
+
+
+@pytest.fixture(scope="session")
+def tool(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolServer]:
+    server = start_tool(tmp_path_factory.mktemp("instance"), database_url)
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+    server.database.dispose()
+
+
+def register(tool: ToolServer, platform: TestPlatform, deployments: tuple[str, ...] | None = None) -> None:
+    with tool.database.transaction() as db:
+        row = Platform(
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            name="Test Moodle",
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.token_url,
+            key_set_url=platform.jwks_url,
+        )
+        row.deployments = [Deployment(deployment_id=d) for d in (deployments or (platform.deployment_id,))]
+        db.add(row)
+
+
+@pytest.fixture(scope="session")
+def platform(tool: ToolServer) -> Iterator[TestPlatform]:
+    """A Moodle-like platform on 127.0.0.1, registered with the tool for the whole session."""
+    test_platform = TestPlatform(client_id="client-1", deployment_id="dep-1")
+    test_platform.start()
+    test_platform.configure_tool(
+        login_url=tool.url("/lti/login"), launch_url=tool.url("/lti/launch"), jwks_url=tool.url("/lti/jwks")
+    )
+    test_platform.add_user(TEACHER)
+    test_platform.add_user(TRAINER)
+    register(tool, test_platform)
+    yield test_platform
+    test_platform.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with no people, courses, logins or sessions; registrations and keys stay."""
+    yield
+    if "tool" not in request.fixturenames:
+        return
+    tool_server: ToolServer = request.getfixturevalue("tool")
+    with tool_server.database.transaction() as db:
+        for model in (AppSession, Membership, ResourceLink, Context, Person, LoginRequest):
+            db.execute(delete(model))
+    if "platform" in request.fixturenames:
+        test_platform: TestPlatform = request.getfixturevalue("platform")
+        test_platform.token_hook = None
+        test_platform.form_state_override = None
+        test_platform.jwks_mode = "ok"
+
+
+def launch(
+    session: requests.Session,
+    platform: TestPlatform,
+    user: LaunchUser = TEACHER,
+    **initiation: Any,
+) -> requests.Response:
+    """The whole round trip as a browser makes it: platform → tool login → platform auth → tool launch."""
+    params = {
+        "sub": user.sub,
+        "context_id": "course-42",
+        "context_title": "PLC วิทยาศาสตร์ ม.2",
+        "resource_link_id": "rl-7",
+        "resource_link_title": "วงรอบ PLC ที่ 1",
+        "custom": {"activity": "landing"},
+    }
+    params.update(initiation)
+    auth_page = session.get(platform.initiation_url(**params), timeout=10)
+    assert auth_page.status_code == 200, auth_page.text[:500]
+    return submit_auto_form(session, auth_page)

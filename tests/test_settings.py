@@ -1,0 +1,45 @@
+"""Settings: embedded defaults, and unsafe production settings refused with the variable named."""
+
+import pytest
+
+from lti_tool.settings import SettingsError, load_settings
+
+
+def test_embedded_defaults_make_an_sqlite_file_and_a_secret_in_the_instance_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("PLC_DATABASE_URL", raising=False)
+    settings = load_settings(instance_path=tmp_path / "inst")
+
+    assert settings.database_url == f"sqlite:///{tmp_path / 'inst' / 'plc-bridge.sqlite3'}"
+    assert len(settings.secret_key) > 40
+    assert load_settings(instance_path=tmp_path / "inst").secret_key == settings.secret_key  # kept across starts
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"demo_enabled": True, "secret_key": "s" * 40, "public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_DEMO_ENABLED"),
+        ({"public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_SECRET_KEY"),
+        ({"secret_key": "s" * 40, "public_base_url": "http://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_PUBLIC_BASE_URL"),
+    ],
+)
+def test_unsafe_production_settings_are_refused_naming_the_variable(tmp_path, overrides, variable) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(instance_path=tmp_path, production=True, **overrides)
+
+
+def test_environment_and_toml_file_are_read(tmp_path, monkeypatch) -> None:
+    config = tmp_path / "plc.toml"
+    config.write_text('public_base_url = "https://from-file.example"\nkey_grace_days = 3\n', encoding="utf-8")
+    monkeypatch.setenv("PLC_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PLC_KEY_GRACE_DAYS", "5")
+
+    settings = load_settings(instance_path=tmp_path)
+
+    assert settings.public_base_url == "https://from-file.example"
+    assert settings.key_grace_days == 5  # the environment wins over the file
+
+
+def test_a_malformed_value_names_its_variable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PLC_JWT_LEEWAY_SECONDS", "soon")
+    with pytest.raises(SettingsError, match="PLC_JWT_LEEWAY_SECONDS"):
+        load_settings(instance_path=tmp_path)
