@@ -25,8 +25,16 @@ def _settings(**overrides: Any) -> Settings:
         raise click.ClickException(f"unsafe or invalid settings: {exc}") from exc
 
 
-def _database(settings: Settings) -> Database:
-    return Database(settings.database_url)
+def _database(settings: Settings, migrated: bool = True) -> Database:
+    """The database; with `migrated`, refuse to go on unless the schema is at the latest migration."""
+    database = Database(settings.database_url)
+    if migrated:
+        current, head = current_revision(database.engine), head_revision()
+        if current != head:
+            raise click.ClickException(
+                f"the database schema is at {current or 'nothing'}, not {head}: run `plc-bridge db upgrade` first"
+            )
+    return database
 
 
 @click.group(help="PLC Bridge: an LTI 1.3 tool for Professional Learning Communities.")
@@ -73,7 +81,7 @@ def db() -> None:
 
 @db.command("upgrade", help="Apply all migrations (safe to run again).")
 def db_upgrade() -> None:
-    database = _database(_settings())
+    database = _database(_settings(), migrated=False)
     before = current_revision(database.engine)
     upgrade(database.engine)
     with database.transaction() as session:
@@ -105,7 +113,7 @@ def platform_add(
     audience: str | None,
     name: str,
 ) -> None:
-    database = _database(_settings())
+    database = _database(_settings(), migrated=False)
     upgrade(database.engine)
     with database.transaction() as session:
         row = session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
@@ -185,7 +193,7 @@ def keys() -> None:
 @click.option("--grace-days", type=int, default=None, help="Days the old key stays published (default PLC_KEY_GRACE_DAYS)")
 def keys_rotate(grace_days: int | None) -> None:
     settings = _settings()
-    database = _database(settings)
+    database = _database(settings, migrated=False)
     upgrade(database.engine)
     grace = timedelta(days=settings.key_grace_days if grace_days is None else grace_days)
     with database.transaction() as session:
