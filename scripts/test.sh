@@ -11,11 +11,12 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
-if [ ! -x /usr/bin/chromium ]; then
-    echo "Installing Debian's chromium for the browser tests..."
+# Chromium for the browser tests, and a Thai font so that screenshots show Thai rather than empty boxes.
+if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=th 2>/dev/null | grep -q .; then
+    echo "Installing Debian's chromium and Thai fonts for the browser tests..."
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null
 fi
 
 exec .venv/bin/python -m pytest "$@"

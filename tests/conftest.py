@@ -24,7 +24,7 @@ from models.launch import LoginRequest
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.sessions import AppSession
-from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form
+from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
 
 PG_ADMIN_URL = os.environ.get("PLC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -116,7 +116,7 @@ class ToolServer:
 
 def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> ToolServer:
     holder = _LateApp()
-    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler)
     base_url = f"http://127.0.0.1:{server.server_port}"
     settings = Settings(
         instance_path=tmp_path,

@@ -29,7 +29,7 @@ from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 TokenHook = Callable[[dict[str, Any], dict[str, Any]], str]
@@ -68,6 +68,13 @@ def _new_key() -> tuple[str, str, str]:
     return private_pem, public_pem, JWK.from_pem(public_pem.encode()).thumbprint()
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per request: tests and benchmarks make thousands."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class _FlaskRequest(Request):  # type: ignore[misc]
     def build_metadata(self, flask_request: Any) -> TRequest:
         return {
@@ -81,6 +88,23 @@ class _FlaskRequest(Request):  # type: ignore[misc]
         }
 
 
+class _Registration(Registration):  # type: ignore[misc]
+    """lti1p3platform re-parses the private PEM for every kid and signature (RSA key checks cost ~30 ms each);
+    here the parsed key and its kid are kept, so the platform is never the slow side of a benchmark."""
+
+    def __init__(self, platform: TestPlatform) -> None:
+        self._test_platform = platform
+
+    def get_kid(self) -> str:
+        return self._test_platform.kid
+
+    def platform_encode_and_sign(self, payload: dict[str, Any], expiration: int | None = None) -> str:
+        if expiration:
+            now = int(time.time())
+            payload.update({"iat": now, "exp": now + expiration})
+        return jwt.encode(payload, self._test_platform.signing_key, algorithm="RS256", headers={"kid": self.get_kid()})
+
+
 class _PlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
     def init_platform_config(self, **kwargs: Any) -> None:
         self.platform: TestPlatform = kwargs["platform"]
@@ -88,7 +112,7 @@ class _PlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         p = self.platform
         return (
-            Registration()
+            _Registration(p)
             .set_iss(p.issuer)
             .set_client_id(p.client_id)
             .set_deployment_id(p.deployment_id)
@@ -145,6 +169,7 @@ class TestPlatform:
         self.deployment_id = deployment_id
         self.name = name
         self.private_key_pem, self.public_key_pem, self.kid = _new_key()
+        self.signing_key = serialization.load_pem_private_key(self.private_key_pem.encode(), password=None)
         self._published: list[tuple[str, str]] = [(self.public_key_pem, self.kid)]
         self.other_private_key_pem = _new_key()[0]
         self.users: dict[str, LaunchUser] = {}
@@ -163,7 +188,7 @@ class TestPlatform:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> TestPlatform:
-        self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=QuietHandler)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -200,10 +225,11 @@ class TestPlatform:
     def sign(
         self, claims: dict[str, Any], headers: dict[str, Any] | None = None, key: str | None = None, algorithm: str = "RS256"
     ) -> str:
-        return jwt.encode(claims, key or self.private_key_pem, algorithm=algorithm, headers=headers or {"kid": self.kid})
+        return jwt.encode(claims, key or self.signing_key, algorithm=algorithm, headers=headers or {"kid": self.kid})
 
     def rotate_key(self, keep_old_in_jwks: bool = True) -> None:
         self.private_key_pem, self.public_key_pem, self.kid = _new_key()
+        self.signing_key = serialization.load_pem_private_key(self.private_key_pem.encode(), password=None)
         old = self._published if keep_old_in_jwks else []
         self._published = [(self.public_key_pem, self.kid), *old]
 

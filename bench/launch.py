@@ -1,0 +1,175 @@
+"""Launches per second for the whole LTI 1.3 round trip over HTTP: PLC Bridge against a bare pylti1p3 tool.
+
+Both tools run as their own process on 127.0.0.1 behind the same WSGI server (waitress, 8 threads): PLC Bridge
+with its embedded SQLite and a cold instance folder, the baseline from bench/bare_tool.py with no persistence.
+One platform (tests/support/lti_platform.py, on lti1p3platform) serves both. A launch is: platform initiation →
+tool login → platform auth (RS256 id_token) → tool launch → the page after it. Rounds alternate A, B, A, B so
+drift hits both; the figures are medians over rounds, and the ratio is PLC Bridge / baseline per round.
+
+    python bench/launch.py [--launches 150] [--concurrency 4] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
+
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PLC_INSTANCE_PATH": str(workdir / "plc-instance"),
+        "PLC_PUBLIC_BASE_URL": base,
+        "PLC_DATABASE_URL": "",
+    }
+    env.pop("PLC_DATABASE_URL")
+    cli = [sys.executable, "-m", "lti_tool.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *cli, "platform", "add", "--issuer", platform.issuer, "--client-id", platform.client_id,
+            "--deployment-id", platform.deployment_id, "--auth-login-url", platform.auth_login_url,
+            "--auth-token-url", platform.token_url, "--key-set-url", platform.jwks_url,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", "8"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_up(base + "/lti/jwks", process)
+    return process, base
+
+
+def start_bare(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    config = {
+        "issuer": platform.issuer,
+        "client_id": platform.client_id,
+        "private_key": private,
+        "public_key": public,
+        "settings": {
+            platform.issuer: [
+                {
+                    "default": True,
+                    "client_id": platform.client_id,
+                    "auth_login_url": platform.auth_login_url,
+                    "auth_token_url": platform.token_url,
+                    "key_set_url": platform.jwks_url,
+                    "key_set": None,
+                    "deployment_ids": [platform.deployment_id],
+                }
+            ]
+        },
+    }
+    config_path = workdir / "bare.json"
+    config_path.write_text(json.dumps(config))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_tool.py"), str(port), str(config_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base + "/login", process)
+    return process, base
+
+
+def one_launch(platform: TestPlatform, expect: str) -> None:
+    browser = requests.Session()
+    auth_page = browser.get(
+        platform.initiation_url(sub="bench-teacher", context_id="course-bench", resource_link_id="rl-bench"), timeout=30
+    )
+    page = submit_auto_form(browser, auth_page)
+    if page.status_code != 200 or expect not in page.text:
+        raise RuntimeError(f"launch failed: {page.status_code} {page.text[:200]}")
+
+
+def run_round(platform: TestPlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int) -> float:
+    platform.configure_tool(login_url=base + login, launch_url=base + launch, jwks_url=base + "/lti/jwks")
+    one_launch(platform, expect)  # warm-up: first JWKS fetch, connection pools
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(lambda _: one_launch(platform, expect), range(launches)))
+    return launches / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--launches", type=int, default=150)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    platform = TestPlatform(client_id="bench-client", deployment_id="bench-dep").start()
+    platform.add_user(
+        LaunchUser(sub="bench-teacher", name="ครูทดสอบ ความเร็ว", given_name="ครูทดสอบ", family_name="ความเร็ว",
+                   email="bench@example.org", roles=[LIS + "Learner"])
+    )
+    lock = threading.Lock()  # configure_tool switches the platform between the two tools
+    with tempfile.TemporaryDirectory() as tmp, lock:
+        workdir = Path(tmp)
+        ours, ours_base = start_plc_bridge(platform, workdir)
+        bare, bare_base = start_bare(platform, workdir)
+        try:
+            ours_rates, bare_rates = [], []
+            for _ in range(args.rounds):
+                ours_rates.append(run_round(platform, ours_base, "/lti/login", "/lti/launch", "ครูทดสอบ", args.launches, args.concurrency))
+                bare_rates.append(run_round(platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency))
+        finally:
+            ours.terminate()
+            bare.terminate()
+            platform.stop()
+    ratios = [a / b for a, b in zip(ours_rates, bare_rates)]
+    print(f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}")
+    print(f"  PLC Bridge (SQLite, 1 process):    median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}")
+    print(f"  bare pylti1p3 Flask (no storage):  median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}")
+    print(f"  ratio PLC Bridge / bare:           median {statistics.median(ratios):7.2f}  (target >= 0.5)  rounds {[round(r, 2) for r in ratios]}")
+
+
+if __name__ == "__main__":
+    main()
