@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -30,7 +30,7 @@ from lti_tool.settings import Settings
 from lti_tool.tool_config import DatabaseToolConf, find_platform, registration_for
 from models.base import utcnow
 from models.keys import current_key
-from models.launch import LoginRequest, find_login_request, new_login_request, use_nonce
+from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.roles import app_role_for
@@ -89,6 +89,7 @@ def start_login(db: Session, settings: Settings, params: Mapping[str, str]) -> L
         raise LaunchRejected("bad_target_link", target=target)
 
     storage_target = params.get("lti_storage_target") or None
+    purge_expired(db)  # logins left unfinished; indexed on expires_at, so cheap
     login = new_login_request(
         db,
         platform_id=platform.id,
@@ -128,9 +129,16 @@ def _is_ours(settings: Settings, url: str) -> bool:
 class PlatformStorageCheckNeeded(Exception):
     """The browser sent no state cookie and the platform offered storage: confirm the state there first."""
 
-    def __init__(self, login: LoginRequest) -> None:
+    def __init__(self, state: str, storage_target: str, platform_origin: str) -> None:
         super().__init__("platform storage check needed")
-        self.login = login
+        self.state = state
+        self.storage_target = storage_target
+        self.platform_origin = platform_origin
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class PlatformKeys:
@@ -245,7 +253,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             # This browser started other logins but not this one: someone else's launch (login CSRF).
             raise LaunchRejected("state_mismatch")
         elif login.storage_target and self.form.get("lti_storage_verified") != "1":
-            raise PlatformStorageCheckNeeded(login)
+            platform = self.db.get(Platform, login.platform_id)
+            assert platform is not None  # the login row cascades away with its platform
+            raise PlatformStorageCheckNeeded(state, login.storage_target, origin_of(platform.auth_login_url))
         # Without a cookie the state is still bound to this login's nonce, checked in validate_nonce.
         return self
 

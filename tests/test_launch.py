@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from models.launch import LoginRequest
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Platform
 from models.roles import AppRole
@@ -441,3 +443,26 @@ def test_platform_jwks_that_is_down_or_garbage_is_refused(tool: ToolServer, plat
     platform.jwks_mode = mode
 
     refused(tool, platform, "platform_keys_unavailable" if mode != "empty" else "unknown_kid", 424 if mode != "empty" else 401)
+
+
+def test_login_initiation_by_form_post_works_too(tool: ToolServer, platform: TestPlatform) -> None:
+    browser = requests.Session()
+    initiation = browser.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42", use_post=True))
+    assert 'method="post"' in initiation.text  # the platform posts the login initiation form to /lti/login
+
+    auth_page = submit_auto_form(browser, initiation)
+    response = submit_auto_form(browser, auth_page)
+
+    assert response.status_code == 200 and "สมศรี ใจดี" in response.text
+
+
+def test_expired_login_is_refused(tool: ToolServer, platform: TestPlatform) -> None:
+    browser = requests.Session()
+    auth_page = browser.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42"))
+    with tool.database.transaction() as db:
+        for login in db.scalars(select(LoginRequest)):
+            login.expires_at = login.created_at - timedelta(seconds=1)
+
+    response = submit_auto_form(browser, auth_page)
+
+    assert response.status_code == 401 and reason_of(response) == "unknown_state"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, redi
 from lti_tool.launch import (
     PlatformStorageCheckNeeded,
     ToolMessageLaunch,
+    origin_of,
     record_launch,
     start_login,
     state_cookie_name,
@@ -18,7 +18,6 @@ from lti_tool.launch import (
 from lti_tool.web_session import link_token, set_session_cookie, settings
 from models.database import Database
 from models.keys import jwks
-from models.platform import Platform
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__)
@@ -50,7 +49,7 @@ def login() -> Response:
                 "lti/storage_login.html",
                 login=outcome.login,
                 auth_url=outcome.auth_url,
-                platform_origin=_origin(outcome.platform.auth_login_url),
+                platform_origin=origin_of(outcome.platform.auth_login_url),
             )
         )
     else:
@@ -76,12 +75,7 @@ def launch() -> Response:
             app_session = record_launch(db, message, settings())
     except PlatformStorageCheckNeeded as check:
         # Nothing was written; the page asks the platform's storage for this login's state and posts again.
-        page = render_template(
-            "lti/storage_launch.html",
-            login=check.login,
-            form=request.form.to_dict(),
-            platform_origin=_origin_of_platform(check.login.platform_id),
-        )
+        page = render_template("lti/storage_launch.html", check=check, form=request.form.to_dict())
         return make_response(page)
     assert message.platform is not None and message.login is not None
     log.info(
@@ -95,17 +89,6 @@ def launch() -> Response:
     set_session_cookie(response, app_session)
     response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")
     return response
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _origin_of_platform(platform_id: int) -> str:
-    with database().transaction() as db:
-        platform = db.get(Platform, platform_id)
-        return _origin(platform.auth_login_url) if platform else "*"
 
 
 @bp.get("/lti/jwks")

@@ -54,6 +54,8 @@ class _LaunchContext:
     resource_link_id: str
     resource_link_title: str
     custom: dict[str, Any] = field(default_factory=dict)
+    use_post: bool = False
+    storage_target: str | None = None
 
 
 def _new_key() -> tuple[str, str, str]:
@@ -148,6 +150,22 @@ class _MessageLaunch(LTIAdvantageMessageLaunchAbstract):  # type: ignore[misc]
         return _auto_form(launch_data["launch_url"], {"id_token": launch_data["id_token"], "state": launch_data["state"]})
 
 
+# The platform side of "LTI Client Side postMessages": put_data / get_data, kept per tool origin.
+_STORAGE_RESPONDER = """
+const store = {};
+window.platformStorageLog = [];
+window.addEventListener("message", function (event) {
+  const data = event.data || {};
+  if (data.subject !== "lti.put_data" && data.subject !== "lti.get_data") { return; }
+  window.platformStorageLog.push(data.subject + ":" + data.key);
+  const slot = event.origin + "|" + data.key;
+  if (data.subject === "lti.put_data") { store[slot] = data.value; }
+  event.source.postMessage({subject: data.subject + ".response", message_id: data.message_id,
+                            key: data.key, value: store[slot]}, event.origin);
+});
+"""
+
+
 def _auto_form(action: str, fields: dict[str, str]) -> str:
     inputs = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
@@ -164,7 +182,12 @@ class TestPlatform:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, client_id: str = "client-1", deployment_id: str = "dep-1", name: str = "Test Moodle") -> None:
+    def __init__(
+        self, client_id: str = "client-1", deployment_id: str = "dep-1", name: str = "Test Moodle", host: str = "127.0.0.1"
+    ) -> None:
+        # `host` names the platform in its URLs (it always listens on 127.0.0.1): "localhost" makes it another
+        # site than a tool on 127.0.0.1, so a browser treats the tool in its iframe as third-party.
+        self.host = host
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.name = name
@@ -189,7 +212,7 @@ class TestPlatform:
 
     def start(self) -> TestPlatform:
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=QuietHandler)
-        self.issuer = f"http://127.0.0.1:{self._server.server_port}"
+        self.issuer = f"http://{self.host}:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -242,11 +265,20 @@ class TestPlatform:
         resource_link_title: str = "Activity",
         custom: dict[str, Any] | None = None,
         use_post: bool = False,
+        storage_target: str | None = None,
     ) -> str:
+        """Where a browser starts a launch. `use_post` sends the login initiation as a form POST;
+        `storage_target` offers LTI platform storage (postMessage) under that frame name."""
         hint = secrets.token_urlsafe(12)
         with self._lock:
-            self._hints[hint] = _LaunchContext(sub, context_id, context_title, resource_link_id, resource_link_title, custom or {})
+            self._hints[hint] = _LaunchContext(
+                sub, context_id, context_title, resource_link_id, resource_link_title, custom or {}, use_post, storage_target
+            )
         return self.issuer + "/initiate?" + urlencode({"hint": hint})
+
+    def course_page_url(self, **initiation: Any) -> str:
+        """A course page that shows the tool in an iframe and answers platform-storage postMessages."""
+        return self.initiation_url(**initiation).replace("/initiate?", "/course?", 1)
 
     # --- the HTTP side -----------------------------------------------------------------------------
 
@@ -268,7 +300,22 @@ class TestPlatform:
                 "client_id": platform.client_id,
                 "lti_deployment_id": platform.deployment_id,
             }
+            if context.storage_target:
+                params["lti_storage_target"] = context.storage_target
+            if context.use_post:
+                return Response(_auto_form(platform.tool_login_url, params), mimetype="text/html")
             return redirect(platform.tool_login_url + "?" + urlencode(params), code=302)
+
+        @app.get("/course")
+        def course() -> Response:
+            """Moodle-like course page: the tool in an iframe, and the platform's storage for postMessage."""
+            src = html.escape(platform.issuer + "/initiate?" + urlencode({"hint": request.args.get("hint", "")}))
+            page = (
+                "<!doctype html><html><head><meta charset='utf-8'><title>Course</title></head><body>"
+                f"<h1>Course</h1><iframe name='tool' title='tool' src='{src}' width='800' height='600'></iframe>"
+                f"<script>{_STORAGE_RESPONDER}</script></body></html>"
+            )
+            return Response(page, mimetype="text/html")
 
         @app.route("/auth", methods=["GET", "POST"])
         def auth() -> Response:
