@@ -67,15 +67,32 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run(
         [
-            *cli, "platform", "add", "--issuer", platform.issuer, "--client-id", platform.client_id,
-            "--deployment-id", platform.deployment_id, "--auth-login-url", platform.auth_login_url,
-            "--auth-token-url", platform.token_url, "--key-set-url", platform.jwks_url,
+            *cli,
+            "platform",
+            "add",
+            "--issuer",
+            platform.issuer,
+            "--client-id",
+            platform.client_id,
+            "--deployment-id",
+            platform.deployment_id,
+            "--auth-login-url",
+            platform.auth_login_url,
+            "--auth-token-url",
+            platform.token_url,
+            "--key-set-url",
+            platform.jwks_url,
         ],
         env=env,
         check=True,
         capture_output=True,
     )
-    process = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", "8"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--threads", "8"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_until_up(base + "/lti/jwks", process)
     return process, base
 
@@ -85,8 +102,14 @@ def start_bare(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     config = {
         "issuer": platform.issuer,
         "client_id": platform.client_id,
@@ -129,7 +152,9 @@ def one_launch(platform: TestPlatform, expect: str) -> None:
         raise RuntimeError(f"launch failed: {page.status_code} {page.text[:200]}")
 
 
-def run_round(platform: TestPlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int) -> float:
+def run_round(
+    platform: TestPlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int
+) -> float:
     platform.configure_tool(login_url=base + login, launch_url=base + launch, jwks_url=base + "/lti/jwks")
     one_launch(platform, expect)  # warm-up: first JWKS fetch, connection pools
     started = time.perf_counter()
@@ -147,8 +172,14 @@ def main() -> None:
 
     platform = TestPlatform(client_id="bench-client", deployment_id="bench-dep").start()
     platform.add_user(
-        LaunchUser(sub="bench-teacher", name="ครูทดสอบ ความเร็ว", given_name="ครูทดสอบ", family_name="ความเร็ว",
-                   email="bench@example.org", roles=[LIS + "Learner"])
+        LaunchUser(
+            sub="bench-teacher",
+            name="ครูทดสอบ ความเร็ว",
+            given_name="ครูทดสอบ",
+            family_name="ความเร็ว",
+            email="bench@example.org",
+            roles=[LIS + "Learner"],
+        )
     )
     lock = threading.Lock()  # configure_tool switches the platform between the two tools
     with tempfile.TemporaryDirectory() as tmp, lock:
@@ -158,17 +189,31 @@ def main() -> None:
         try:
             ours_rates, bare_rates = [], []
             for _ in range(args.rounds):
-                ours_rates.append(run_round(platform, ours_base, "/lti/login", "/lti/launch", "ครูทดสอบ", args.launches, args.concurrency))
-                bare_rates.append(run_round(platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency))
+                ours_rates.append(
+                    run_round(
+                        platform, ours_base, "/lti/login", "/lti/launch", "ครูทดสอบ", args.launches, args.concurrency
+                    )
+                )
+                bare_rates.append(
+                    run_round(platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency)
+                )
         finally:
             ours.terminate()
             bare.terminate()
             platform.stop()
-    ratios = [a / b for a, b in zip(ours_rates, bare_rates)]
-    print(f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}")
-    print(f"  PLC Bridge (SQLite, 1 process):    median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}")
-    print(f"  bare pylti1p3 Flask (no storage):  median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}")
-    print(f"  ratio PLC Bridge / bare:           median {statistics.median(ratios):7.2f}  (target >= 0.5)  rounds {[round(r, 2) for r in ratios]}")
+    ratios = [a / b for a, b in zip(ours_rates, bare_rates, strict=True)]
+    print(
+        f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}"
+    )
+    print(
+        f"  PLC Bridge (SQLite, 1 process):    median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
+    )
+    print(
+        f"  bare pylti1p3 Flask (no storage):  median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}"
+    )
+    print(
+        f"  ratio PLC Bridge / bare:           median {statistics.median(ratios):7.2f}  (target >= 0.5)  rounds {[round(r, 2) for r in ratios]}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ from models.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# In a wheel the templates ship inside the package; in a source checkout they are the top-level templates/.
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = (
+    _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Flask:

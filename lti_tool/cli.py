@@ -86,7 +86,9 @@ def db_upgrade() -> None:
     upgrade(database.engine)
     with database.transaction() as session:
         ensure_key(session)
-    click.echo(f"database at revision {current_revision(database.engine)} (was {before or 'empty'}, head {head_revision()})")
+    click.echo(
+        f"database at revision {current_revision(database.engine)} (was {before or 'empty'}, head {head_revision()})"
+    )
 
 
 @main.group(help="Platform (LMS) registrations.")
@@ -97,7 +99,9 @@ def platform() -> None:
 @platform.command("add", help="Register a platform, or add deployments to one already registered.")
 @click.option("--issuer", required=True, help="Moodle: Platform ID")
 @click.option("--client-id", required=True, help="Moodle: Client ID")
-@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Moodle: Deployment ID (repeatable)")
+@click.option(
+    "--deployment-id", "deployment_ids", multiple=True, required=True, help="Moodle: Deployment ID (repeatable)"
+)
 @click.option("--auth-login-url", help="Moodle: Authentication request URL")
 @click.option("--auth-token-url", help="Moodle: Access token URL")
 @click.option("--key-set-url", help="Moodle: Public keyset URL")
@@ -116,7 +120,9 @@ def platform_add(
     database = _database(_settings(), migrated=False)
     upgrade(database.engine)
     with database.transaction() as session:
-        row = session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
+        row = session.scalars(
+            select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+        ).first()
         if row is None:
             missing = [
                 flag
@@ -131,7 +137,11 @@ def platform_add(
                 raise click.UsageError(f"a new platform needs {', '.join(missing)}")
             row = Platform(issuer=issuer, client_id=client_id)
             session.add(row)
-        for flag, value in (("--auth-login-url", auth_login_url), ("--auth-token-url", auth_token_url), ("--key-set-url", key_set_url)):
+        for flag, value in (
+            ("--auth-login-url", auth_login_url),
+            ("--auth-token-url", auth_token_url),
+            ("--key-set-url", key_set_url),
+        ):
             if value and not value.startswith(("https://", "http://")):
                 raise click.UsageError(f"{flag} must be an http(s) URL, got {value!r}")
         row.auth_login_url = auth_login_url or row.auth_login_url
@@ -169,7 +179,9 @@ def platform_list() -> None:
 def platform_remove(issuer: str, client_id: str, deployment_ids: tuple[str, ...]) -> None:
     database = _database(_settings())
     with database.transaction() as session:
-        row = session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
+        row = session.scalars(
+            select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+        ).first()
         if row is None:
             raise click.ClickException(f"no platform {issuer} with client_id {client_id}")
         if deployment_ids:
@@ -190,7 +202,9 @@ def keys() -> None:
 
 
 @keys.command("rotate", help="Make a new signing key; old keys stay in the JWKS for the grace period.")
-@click.option("--grace-days", type=int, default=None, help="Days the old key stays published (default PLC_KEY_GRACE_DAYS)")
+@click.option(
+    "--grace-days", type=int, default=None, help="Days the old key stays published (default PLC_KEY_GRACE_DAYS)"
+)
 def keys_rotate(grace_days: int | None) -> None:
     settings = _settings()
     database = _database(settings, migrated=False)
@@ -207,7 +221,11 @@ def keys_list() -> None:
     database = _database(_settings())
     with database.transaction() as session:
         for key in published_keys(session):
-            state = "signing" if key.retired_at is None else f"retired, published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC"
+            state = (
+                "signing"
+                if key.retired_at is None
+                else f"retired, published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC"
+            )
             click.echo(f"{key.kid}\t{state}")
 
 

@@ -70,9 +70,13 @@ COURSE = DemoCourse(
     people=(
         DemoPerson("demo-teacher-1", "สมศรี", "ใจดี", "somsri@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
         DemoPerson("demo-teacher-2", "ประยุทธ", "แก้วมณี", "prayut@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
-        DemoPerson("demo-teacher-3", "วิไลวรรณ", "ศรีสุข", "wilaiwan@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
+        DemoPerson(
+            "demo-teacher-3", "วิไลวรรณ", "ศรีสุข", "wilaiwan@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER
+        ),
         DemoPerson("demo-teacher-4", "ณัฐพล", "บุญมา", "nattapon@demo.plc-bridge.invalid", (LIS + "Learner",), TEACHER),
-        DemoPerson("demo-trainer-1", "กาญจนา", "ทองคำ", "kanjana@demo.plc-bridge.invalid", (LIS + "Instructor",), TRAINER),
+        DemoPerson(
+            "demo-trainer-1", "กาญจนา", "ทองคำ", "kanjana@demo.plc-bridge.invalid", (LIS + "Instructor",), TRAINER
+        ),
         DemoPerson(
             "demo-admin-1",
             "ธีรวัฒน์",
@@ -106,7 +110,9 @@ def _private_key_pem(settings: Settings) -> str:
     path = _key_path(settings)
     if not path.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         path.write_bytes(pem)
         path.chmod(0o600)
     return path.read_text()
@@ -114,7 +120,11 @@ def _private_key_pem(settings: Settings) -> str:
 
 def _public_key_pem(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def ensure_registration(db: Session, settings: Settings) -> Platform:

@@ -15,48 +15,85 @@ REASONS: dict[str, tuple[int, Any]] = {
     "kid_missing": (401, _l("The id_token does not name its signing key (no 'kid' header).")),
     "unknown_kid": (
         401,
-        _l("The platform's key set at {url} has no key '{kid}', even after fetching it again. Check the platform's Public keyset URL."),
+        _l(
+            "The platform's key set at {url} has no key '{kid}', even after fetching it again. Check the platform's Public keyset URL."
+        ),
     ),
     "platform_keys_unavailable": (
         424,
-        _l("The platform's key set at {url} could not be read ({detail}). Check that the platform is up and the Public keyset URL is right."),
+        _l(
+            "The platform's key set at {url} could not be read ({detail}). Check that the platform is up and the Public keyset URL is right."
+        ),
     ),
     "bad_signature": (401, _l("The id_token's signature does not verify against the platform's published key.")),
-    "token_expired": (401, _l("The id_token has expired. Check that the platform's clock is right, then launch again.")),
+    "token_expired": (
+        401,
+        _l("The id_token has expired. Check that the platform's clock is right, then launch again."),
+    ),
     "issued_in_future": (401, _l("The id_token is dated in the future. Check that the platform's clock is right.")),
     "wrong_audience": (
         401,
         _l("The id_token is addressed to '{aud}', not to this tool's client_id '{client_id}' for this platform."),
     ),
-    "bad_azp": (401, _l("The id_token has several audiences but its 'azp' claim is missing or is not this tool's client_id.")),
-    "nonce_used": (401, _l("This launch was already used (its nonce has been seen). Launch the activity again from the course page.")),
+    "bad_azp": (
+        401,
+        _l("The id_token has several audiences but its 'azp' claim is missing or is not this tool's client_id."),
+    ),
+    "nonce_used": (
+        401,
+        _l("This launch was already used (its nonce has been seen). Launch the activity again from the course page."),
+    ),
     "nonce_mismatch": (401, _l("The id_token's nonce is not the one this tool issued for this login.")),
     "state_missing": (400, _l("The launch has no 'state'. Launch the activity again from the course page.")),
     "unknown_state": (
         401,
-        _l("This tool did not start this login, or it started too long ago. Launch the activity again from the course page."),
+        _l(
+            "This tool did not start this login, or it started too long ago. Launch the activity again from the course page."
+        ),
     ),
-    "state_mismatch": (401, _l("The launch's state does not match this browser's login. Launch the activity again from the course page.")),
+    "state_mismatch": (
+        401,
+        _l("The launch's state does not match this browser's login. Launch the activity again from the course page."),
+    ),
     "unknown_issuer": (
         403,
-        _l("The platform '{issuer}' is not registered with this tool. An administrator can add it with: plc-bridge platform add --issuer {issuer} …"),
+        _l(
+            "The platform '{issuer}' is not registered with this tool. An administrator can add it with: plc-bridge platform add --issuer {issuer} …"
+        ),
     ),
     "wrong_issuer": (401, _l("The id_token's issuer is not the platform this login was started for.")),
     "unknown_client": (
         403,
-        _l("The platform '{issuer}' has no registration for client_id '{client_id}'. An administrator can add it with: plc-bridge platform add --issuer {issuer} --client-id {client_id} …"),
+        _l(
+            "The platform '{issuer}' has no registration for client_id '{client_id}'. An administrator can add it with: plc-bridge platform add --issuer {issuer} --client-id {client_id} …"
+        ),
     ),
     "unknown_deployment": (
         403,
-        _l("The deployment '{deployment_id}' of platform '{issuer}' is not registered. An administrator can add it with: plc-bridge platform add --issuer {issuer} --client-id {client_id} --deployment-id {deployment_id}"),
+        _l(
+            "The deployment '{deployment_id}' of platform '{issuer}' is not registered. An administrator can add it with: plc-bridge platform add --issuer {issuer} --client-id {client_id} --deployment-id {deployment_id}"
+        ),
     ),
     "missing_claim": (400, _l("The id_token lacks the required claim '{claim}'.")),
     "unsupported_message_type": (400, _l("This tool does not accept LTI messages of type '{message_type}'.")),
     "unsupported_version": (400, _l("This tool speaks LTI 1.3.0; the platform sent version '{version}'.")),
     "bad_target_link": (400, _l("The launch is for '{target}', which is not an address of this tool.")),
-    "no_known_role": (403, _l("None of your course roles ({roles}) gives access to PLC Bridge. Ask the course's teacher to enrol you as a student or teacher.")),
-    "login_missing_param": (400, _l("The login request lacks '{param}'. Check the platform's Initiate login URL settings.")),
-    "platform_storage_failed": (401, _l("This browser's login could not be confirmed with the platform. Open the activity in a new window and try again.")),
+    "no_known_role": (
+        403,
+        _l(
+            "None of your course roles ({roles}) gives access to PLC Bridge. Ask the course's teacher to enrol you as a student or teacher."
+        ),
+    ),
+    "login_missing_param": (
+        400,
+        _l("The login request lacks '{param}'. Check the platform's Initiate login URL settings."),
+    ),
+    "platform_storage_failed": (
+        401,
+        _l(
+            "This browser's login could not be confirmed with the platform. Open the activity in a new window and try again."
+        ),
+    ),
 }
 
 

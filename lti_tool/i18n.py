@@ -31,7 +31,9 @@ def init_app(app: Flask, settings: object) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_TIMEZONE"] = getattr(settings, "timezone", "Asia/Bangkok")
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(value, getattr(settings, "timezone", "Asia/Bangkok"))
+    app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(
+        value, getattr(settings, "timezone", "Asia/Bangkok")
+    )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
 
 

@@ -202,9 +202,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     """
 
     def __init__(
-        self, db: Session, settings: Settings, form: Mapping[str, str], cookies: Mapping[str, str], http: requests.Session
+        self,
+        db: Session,
+        settings: Settings,
+        form: Mapping[str, str],
+        cookies: Mapping[str, str],
+        http: requests.Session,
     ) -> None:
-        request = FlaskRequest(cookies=dict(cookies), session={}, request_data=dict(form), request_is_secure=settings.is_https)
+        request = FlaskRequest(
+            cookies=dict(cookies), session={}, request_data=dict(form), request_is_secure=settings.is_https
+        )
         super().__init__(request, DatabaseToolConf(db), requests_session=http)
         self.set_auto_validation(enable=False)
         self.db = db
@@ -224,7 +231,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     def body(self) -> dict[str, Any]:
         return dict(self._jwt.get("body", {}))
 
-    def validate(self) -> "ToolMessageLaunch":
+    def validate(self) -> ToolMessageLaunch:
         self._validated = True
         try:
             self.validate_state()
@@ -239,7 +246,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise
         return self
 
-    def validate_state(self) -> "ToolMessageLaunch":
+    def validate_state(self) -> ToolMessageLaunch:
         state = self.form.get("state")
         if not state:
             raise LaunchRejected("state_missing")
@@ -259,7 +266,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         # Without a cookie the state is still bound to this login's nonce, checked in validate_nonce.
         return self
 
-    def validate_jwt_format(self) -> "ToolMessageLaunch":
+    def validate_jwt_format(self) -> ToolMessageLaunch:
         token = self.form.get("id_token")
         if not token:
             raise LaunchRejected("token_missing")
@@ -273,7 +280,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected("token_malformed", detail="the header and body must be JSON objects")
         return self
 
-    def validate_registration(self) -> "ToolMessageLaunch":
+    def validate_registration(self) -> ToolMessageLaunch:
         assert self.login is not None
         body = self.body()
         issuer = body.get("iss")
@@ -298,7 +305,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._registration = registration_for(platform, current_key(self.db))
         return self
 
-    def validate_jwt_signature(self) -> "ToolMessageLaunch":
+    def validate_jwt_signature(self) -> ToolMessageLaunch:
         assert self.platform is not None
         header = self._jwt["header"]
         algorithm = header.get("alg")
@@ -312,7 +319,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         try:
             public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise LaunchRejected("platform_keys_unavailable", url=self.platform.key_set_url, detail="a key is not a valid RSA JWK") from exc
+            raise LaunchRejected(
+                "platform_keys_unavailable", url=self.platform.key_set_url, detail="a key is not a valid RSA JWK"
+            ) from exc
         try:
             jwt.decode(
                 self.form["id_token"],
@@ -330,7 +339,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         except jwt.MissingRequiredClaimError as exc:
             raise LaunchRejected("missing_claim", claim=exc.claim) from exc
         except jwt.InvalidAudienceError as exc:
-            raise LaunchRejected("wrong_audience", aud=str(self.body().get("aud")), client_id=self.platform.client_id) from exc
+            raise LaunchRejected(
+                "wrong_audience", aud=str(self.body().get("aud")), client_id=self.platform.client_id
+            ) from exc
         except jwt.InvalidIssuerError as exc:
             raise LaunchRejected("wrong_issuer") from exc
         except jwt.InvalidSignatureError as exc:
@@ -339,7 +350,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected("token_malformed", detail=str(exc)) from exc
         return self
 
-    def validate_deployment(self) -> "ToolMessageLaunch":
+    def validate_deployment(self) -> ToolMessageLaunch:
         assert self.platform is not None
         deployment_id = self.body().get(DEPLOYMENT_ID)
         if not deployment_id or not isinstance(deployment_id, str):
@@ -354,7 +365,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             )
         return self
 
-    def validate_message(self) -> "ToolMessageLaunch":
+    def validate_message(self) -> ToolMessageLaunch:
         body = self.body()
         message_type = body.get(MESSAGE_TYPE)
         if not message_type:
@@ -388,7 +399,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected("no_known_role", roles=", ".join(map(str, body[ROLES])) or "-")
         return self
 
-    def validate_nonce(self) -> "ToolMessageLaunch":
+    def validate_nonce(self) -> ToolMessageLaunch:
         assert self.login is not None
         if self.body().get("nonce") != self.login.nonce:
             raise LaunchRejected("nonce_mismatch")
@@ -435,7 +446,9 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     ).one()
 
     person: Person = _get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
-    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[:255]
+    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
+        :255
+    ]
     person.given_name = str(body.get("given_name") or "")[:255]
     person.family_name = str(body.get("family_name") or "")[:255]
     person.email = str(body["email"])[:320] if body.get("email") else person.email
@@ -443,7 +456,9 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
 
     context_claim = body[CONTEXT]
     context: Context = _get_or_create(
-        db, Context, {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])}
+        db,
+        Context,
+        {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])},
     )
     context.title = str(context_claim.get("title") or "")[:512]
     context.label = str(context_claim.get("label") or "")[:255]

@@ -63,14 +63,20 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _refuse_unsafe(self) -> "Settings":
+    def _refuse_unsafe(self) -> Settings:
         if self.production:
             if self.demo_enabled:
-                raise ValueError("PLC_DEMO_ENABLED must be false when PLC_PRODUCTION is true: the demo LMS is for trying the tool out")
+                raise ValueError(
+                    "PLC_DEMO_ENABLED must be false when PLC_PRODUCTION is true: the demo LMS is for trying the tool out"
+                )
             if not self.secret_key:
-                raise ValueError("PLC_SECRET_KEY must be set in production (a long random string shared by all web processes)")
+                raise ValueError(
+                    "PLC_SECRET_KEY must be set in production (a long random string shared by all web processes)"
+                )
             if not self.public_base_url.startswith("https://"):
-                raise ValueError("PLC_PUBLIC_BASE_URL must start with https:// in production: Moodle frames the tool and cookies need Secure")
+                raise ValueError(
+                    "PLC_PUBLIC_BASE_URL must start with https:// in production: Moodle frames the tool and cookies need Secure"
+                )
             if not self.database_url:
                 raise ValueError("PLC_DATABASE_URL must be set in production (a postgresql+psycopg:// URL)")
         return self
@@ -79,7 +85,7 @@ class Settings(BaseSettings):
     def is_https(self) -> bool:
         return self.public_base_url.startswith("https://")
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """Fill embedded defaults: instance folder, SQLite file, generated secret (kept in the instance folder)."""
         instance = self.instance_path.resolve()
         instance.mkdir(parents=True, exist_ok=True)

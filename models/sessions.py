@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, select
@@ -60,6 +59,4 @@ def open_session(
 
 
 def find_session(db: Session, token: str) -> AppSession | None:
-    return db.scalars(
-        select(AppSession).where(AppSession.token == token, AppSession.expires_at > utcnow())
-    ).first()
+    return db.scalars(select(AppSession).where(AppSession.token == token, AppSession.expires_at > utcnow())).first()

@@ -55,7 +55,9 @@ def test_launch_posted_without_the_storage_check_is_answered_with_the_check_page
     from tests.support.lti_platform import submit_auto_form
 
     browser_without_cookies = requests.Session()
-    browser_without_cookies.cookies.set_policy(__import__("http.cookiejar").cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    browser_without_cookies.cookies.set_policy(
+        __import__("http.cookiejar").cookiejar.DefaultCookiePolicy(allowed_domains=[])
+    )
     auth_page = browser_without_cookies.get(
         cross_site_platform.initiation_url(sub=TEACHER.sub, context_id="course-42", storage_target="_parent")
     )

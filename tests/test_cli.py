@@ -39,17 +39,40 @@ def test_db_upgrade_migrates_and_makes_the_first_key(cli_env: str) -> None:
 
 def test_platform_add_list_and_remove(cli_env: str) -> None:
     add = (
-        "platform", "add", "--issuer", "https://moodle.example.go.th", "--client-id", "AbC123",
-        "--deployment-id", "1", "--deployment-id", "2",
-        "--auth-login-url", "https://moodle.example.go.th/mod/lti/auth.php",
-        "--auth-token-url", "https://moodle.example.go.th/mod/lti/token.php",
-        "--key-set-url", "https://moodle.example.go.th/mod/lti/certs.php",
+        "platform",
+        "add",
+        "--issuer",
+        "https://moodle.example.go.th",
+        "--client-id",
+        "AbC123",
+        "--deployment-id",
+        "1",
+        "--deployment-id",
+        "2",
+        "--auth-login-url",
+        "https://moodle.example.go.th/mod/lti/auth.php",
+        "--auth-token-url",
+        "https://moodle.example.go.th/mod/lti/token.php",
+        "--key-set-url",
+        "https://moodle.example.go.th/mod/lti/certs.php",
     )
     assert run(*add)[0] == 0
     code, listing = run("platform", "list")
     assert code == 0 and "https://moodle.example.go.th" in listing and "deployments=1, 2" in listing
 
-    assert run("platform", "remove", "--issuer", "https://moodle.example.go.th", "--client-id", "AbC123", "--deployment-id", "2")[0] == 0
+    assert (
+        run(
+            "platform",
+            "remove",
+            "--issuer",
+            "https://moodle.example.go.th",
+            "--client-id",
+            "AbC123",
+            "--deployment-id",
+            "2",
+        )[0]
+        == 0
+    )
     assert "deployments=1\t" in run("platform", "list")[1]
 
     assert run("platform", "remove", "--issuer", "https://moodle.example.go.th", "--client-id", "AbC123")[0] == 0
@@ -57,7 +80,9 @@ def test_platform_add_list_and_remove(cli_env: str) -> None:
 
 
 def test_platform_add_without_urls_for_a_new_platform_says_what_is_missing(cli_env: str) -> None:
-    result = CliRunner().invoke(main, ["platform", "add", "--issuer", "https://m.example", "--client-id", "c", "--deployment-id", "1"])
+    result = CliRunner().invoke(
+        main, ["platform", "add", "--issuer", "https://m.example", "--client-id", "c", "--deployment-id", "1"]
+    )
 
     assert result.exit_code == 2
     assert "--auth-login-url" in result.output and "--key-set-url" in result.output
@@ -67,8 +92,22 @@ def test_platform_add_without_urls_for_a_new_platform_says_what_is_missing(cli_e
 def test_platform_add_refuses_a_url_that_is_not_http(cli_env: str) -> None:
     result = CliRunner().invoke(
         main,
-        ["platform", "add", "--issuer", "https://m.example", "--client-id", "c", "--deployment-id", "1",
-         "--auth-login-url", "javascript:alert(1)", "--auth-token-url", "https://m.example/t", "--key-set-url", "https://m.example/k"],
+        [
+            "platform",
+            "add",
+            "--issuer",
+            "https://m.example",
+            "--client-id",
+            "c",
+            "--deployment-id",
+            "1",
+            "--auth-login-url",
+            "javascript:alert(1)",
+            "--auth-token-url",
+            "https://m.example/t",
+            "--key-set-url",
+            "https://m.example/k",
+        ],
     )
     assert result.exit_code == 2 and "--auth-login-url" in result.output
     assert "no platforms registered" in run("platform", "list")[1]

@@ -7,9 +7,10 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
@@ -142,7 +143,12 @@ def test_moodle_setup_page_names_moodles_fields(tool: ToolServer) -> None:
 
 
 def refused(
-    tool: ToolServer, platform: TestPlatform, reason: str, status: int, hook: Callable[..., str] | None = None, **kw: Any
+    tool: ToolServer,
+    platform: TestPlatform,
+    reason: str,
+    status: int,
+    hook: Callable[..., str] | None = None,
+    **kw: Any,
 ) -> requests.Response:
     """Launch with a defective id_token and check the refusal; the login's own rows are the only change."""
     browser = requests.Session()
@@ -189,7 +195,9 @@ def test_unknown_kid_is_refused_after_one_refetch(tool: ToolServer, platform: Te
         platform,
         "unknown_kid",
         401,
-        lambda claims, headers: platform.sign(claims, headers={"kid": "no-such-key"}, key=platform.other_private_key_pem),
+        lambda claims, headers: platform.sign(
+            claims, headers={"kid": "no-such-key"}, key=platform.other_private_key_pem
+        ),
     )
     assert platform.jwks_fetch_count == fetches + 1
 
@@ -252,7 +260,9 @@ def test_wrong_audience_is_refused(tool: ToolServer, platform: TestPlatform) -> 
         platform,
         "wrong_audience",
         401,
-        lambda claims, headers: platform.sign({**claims, "aud": "someone-else", "azp": "someone-else"}, headers=headers),
+        lambda claims, headers: platform.sign(
+            {**claims, "aud": "someone-else", "azp": "someone-else"}, headers=headers
+        ),
     )
 
 
@@ -303,7 +313,11 @@ def test_replayed_launch_is_refused(tool: ToolServer, platform: TestPlatform) ->
 
 def test_nonce_from_another_login_is_refused(tool: ToolServer, platform: TestPlatform) -> None:
     refused(
-        tool, platform, "nonce_mismatch", 401, lambda claims, headers: platform.sign({**claims, "nonce": "n-123"}, headers=headers)
+        tool,
+        platform,
+        "nonce_mismatch",
+        401,
+        lambda claims, headers: platform.sign({**claims, "nonce": "n-123"}, headers=headers),
     )
 
 
@@ -338,7 +352,11 @@ def test_login_from_an_unknown_issuer_is_refused_with_the_command_to_run(tool: T
     before = tool.snapshot()
     response = requests.get(
         tool.url("/lti/login"),
-        params={"iss": "https://moodle.unknown.example", "login_hint": "u1", "target_link_uri": tool.url("/lti/launch")},
+        params={
+            "iss": "https://moodle.unknown.example",
+            "login_hint": "u1",
+            "target_link_uri": tool.url("/lti/launch"),
+        },
     )
 
     assert response.status_code == 403 and reason_of(response) == "unknown_issuer"
@@ -348,7 +366,9 @@ def test_login_from_an_unknown_issuer_is_refused_with_the_command_to_run(tool: T
 
 def test_login_without_login_hint_is_refused(tool: ToolServer, platform: TestPlatform) -> None:
     before = tool.snapshot()
-    response = requests.post(tool.url("/lti/login"), data={"iss": platform.issuer, "target_link_uri": tool.url("/lti/launch")})
+    response = requests.post(
+        tool.url("/lti/login"), data={"iss": platform.issuer, "target_link_uri": tool.url("/lti/launch")}
+    )
 
     assert response.status_code == 400 and reason_of(response) == "login_missing_param"
     assert tool.snapshot() == before
@@ -376,7 +396,16 @@ def test_unknown_deployment_is_refused_with_the_command_to_run(tool: ToolServer,
 
 @pytest.mark.parametrize(
     "claim",
-    [LTI + "message_type", LTI + "version", "sub", LTI + "roles", LTI + "resource_link", LTI + "deployment_id", "nonce", "exp"],
+    [
+        LTI + "message_type",
+        LTI + "version",
+        "sub",
+        LTI + "roles",
+        LTI + "resource_link",
+        LTI + "deployment_id",
+        "nonce",
+        "exp",
+    ],
 )
 def test_missing_required_claim_is_refused(tool: ToolServer, platform: TestPlatform, claim: str) -> None:
     response = refused(
@@ -395,7 +424,9 @@ def test_unsupported_message_type_is_refused(tool: ToolServer, platform: TestPla
         platform,
         "unsupported_message_type",
         400,
-        lambda claims, headers: platform.sign({**claims, LTI + "message_type": "LtiSubmissionReviewRequest"}, headers=headers),
+        lambda claims, headers: platform.sign(
+            {**claims, LTI + "message_type": "LtiSubmissionReviewRequest"}, headers=headers
+        ),
     )
 
 
@@ -442,7 +473,12 @@ def test_platform_jwks_that_is_down_or_garbage_is_refused(tool: ToolServer, plat
             row.key_set_cache, row.key_set_fetched_at = None, None
     platform.jwks_mode = mode
 
-    refused(tool, platform, "platform_keys_unavailable" if mode != "empty" else "unknown_kid", 424 if mode != "empty" else 401)
+    refused(
+        tool,
+        platform,
+        "platform_keys_unavailable" if mode != "empty" else "unknown_kid",
+        424 if mode != "empty" else 401,
+    )
 
 
 def test_login_initiation_by_form_post_works_too(tool: ToolServer, platform: TestPlatform) -> None:

@@ -17,9 +17,24 @@ def test_embedded_defaults_make_an_sqlite_file_and_a_secret_in_the_instance_fold
 @pytest.mark.parametrize(
     ("overrides", "variable"),
     [
-        ({"demo_enabled": True, "secret_key": "s" * 40, "public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_DEMO_ENABLED"),
+        (
+            {
+                "demo_enabled": True,
+                "secret_key": "s" * 40,
+                "public_base_url": "https://plc.example",
+                "database_url": "postgresql+psycopg://x/y",
+            },
+            "PLC_DEMO_ENABLED",
+        ),
         ({"public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_SECRET_KEY"),
-        ({"secret_key": "s" * 40, "public_base_url": "http://plc.example", "database_url": "postgresql+psycopg://x/y"}, "PLC_PUBLIC_BASE_URL"),
+        (
+            {
+                "secret_key": "s" * 40,
+                "public_base_url": "http://plc.example",
+                "database_url": "postgresql+psycopg://x/y",
+            },
+            "PLC_PUBLIC_BASE_URL",
+        ),
     ],
 )
 def test_unsafe_production_settings_are_refused_naming_the_variable(tmp_path, overrides, variable) -> None:

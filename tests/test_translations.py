@@ -31,7 +31,9 @@ def test_every_user_facing_string_has_a_thai_translation() -> None:
 
     missing = sorted(_source_messages() - translated)
 
-    assert not missing, f"add Thai for: {missing} (pybabel extract -F babel.cfg -k _l ..., then update the .po and compile)"
+    assert not missing, (
+        f"add Thai for: {missing} (pybabel extract -F babel.cfg -k _l ..., then update the .po and compile)"
+    )
 
 
 def test_compiled_catalog_matches_the_po_file() -> None:

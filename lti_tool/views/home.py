@@ -36,4 +36,6 @@ def landing() -> str:
 
 
 def _no_session_message() -> str:
-    return _("Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS.")
+    return _(
+        "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
+    )

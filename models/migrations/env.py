@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from models.base import Base
 import models  # noqa: F401  (registers every table on Base.metadata)
+from models.base import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,7 +17,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -64,9 +64,11 @@ def _new_key() -> tuple[str, str, str]:
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private_pem, public_pem, JWK.from_pem(public_pem.encode()).thumbprint()
 
 
@@ -147,7 +149,9 @@ class _MessageLaunch(LTIAdvantageMessageLaunchAbstract):  # type: ignore[misc]
         return {"state": state, "id_token": id_token}
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
-        return _auto_form(launch_data["launch_url"], {"id_token": launch_data["id_token"], "state": launch_data["state"]})
+        return _auto_form(
+            launch_data["launch_url"], {"id_token": launch_data["id_token"], "state": launch_data["state"]}
+        )
 
 
 # The platform side of "LTI Client Side postMessages": put_data / get_data, kept per tool origin.
@@ -183,7 +187,11 @@ class TestPlatform:
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, client_id: str = "client-1", deployment_id: str = "dep-1", name: str = "Test Moodle", host: str = "127.0.0.1"
+        self,
+        client_id: str = "client-1",
+        deployment_id: str = "dep-1",
+        name: str = "Test Moodle",
+        host: str = "127.0.0.1",
     ) -> None:
         # `host` names the platform in its URLs (it always listens on 127.0.0.1): "localhost" makes it another
         # site than a tool on 127.0.0.1, so a browser treats the tool in its iframe as third-party.
@@ -246,7 +254,11 @@ class TestPlatform:
         self.token_hook = hook
 
     def sign(
-        self, claims: dict[str, Any], headers: dict[str, Any] | None = None, key: str | None = None, algorithm: str = "RS256"
+        self,
+        claims: dict[str, Any],
+        headers: dict[str, Any] | None = None,
+        key: str | None = None,
+        algorithm: str = "RS256",
     ) -> str:
         return jwt.encode(claims, key or self.signing_key, algorithm=algorithm, headers=headers or {"kid": self.kid})
 
@@ -272,7 +284,14 @@ class TestPlatform:
         hint = secrets.token_urlsafe(12)
         with self._lock:
             self._hints[hint] = _LaunchContext(
-                sub, context_id, context_title, resource_link_id, resource_link_title, custom or {}, use_post, storage_target
+                sub,
+                context_id,
+                context_title,
+                resource_link_id,
+                resource_link_title,
+                custom or {},
+                use_post,
+                storage_target,
             )
         return self.issuer + "/initiate?" + urlencode({"hint": hint})
 
