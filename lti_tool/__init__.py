@@ -46,11 +46,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     i18n.init_app(app, settings)
 
-    from lti_tool.views import home, lti, setup
+    if settings.worker_thread and settings.lrs:
+        from xapi.worker import OutboxWorker, start_thread
+
+        worker = OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
+        app.extensions["plc_worker"] = start_thread(worker)
+
+    from lti_tool.views import admin, home, lti, setup, xapi_profile
 
     app.register_blueprint(lti.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(setup.bp)
+    app.register_blueprint(xapi_profile.bp)
+    app.register_blueprint(admin.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 

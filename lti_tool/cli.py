@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -16,6 +18,8 @@ from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
 from models.migrate import current_revision, head_revision, upgrade
 from models.platform import Deployment, Platform
+from xapi import outbox as outbox_service
+from xapi.worker import OutboxWorker
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -227,6 +231,73 @@ def keys_list() -> None:
                 else f"retired, published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC"
             )
             click.echo(f"{key.kid}\t{state}")
+
+
+@main.command(help="Deliver learning records from the outbox to every configured LRS (run any number on PostgreSQL).")
+@click.option("--once", is_flag=True, help="One pass over every destination, then exit")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when there is nothing to send")
+def worker(once: bool, poll: float) -> None:
+    settings = _settings()
+    if not settings.lrs:
+        raise click.ClickException("no LRS is configured: set PLC_LRS (see README, 'Learning records')")
+    outbox_worker = OutboxWorker(
+        _database(settings), settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds
+    )
+    if once:
+        report = outbox_worker.run_once()
+        click.echo(f"delivered {report.delivered}, refused {report.dead}, to retry {report.retried}")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"delivering to {', '.join(settings.lrs_names)}; Ctrl-C or SIGTERM stops")
+    try:
+        outbox_worker.run(stop, poll)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@main.group(help="The learning-record outbox.")
+def outbox() -> None:
+    pass
+
+
+@outbox.command("status", help="Waiting, delivered and refused records per LRS, and why each was refused.")
+def outbox_status() -> None:
+    settings = _settings()
+    with _database(settings).transaction() as db:
+        rows = outbox_service.status(db, settings.lrs_names)
+        if not rows:
+            click.echo("the outbox is empty and no LRS is configured")
+        for row in rows:
+            age = row.oldest_pending_age_seconds()
+            oldest = f"{age:.0f}s" if age is not None else "-"
+            click.echo(
+                f"{row.destination}\tpending={row.pending}\tdelivered={row.delivered}\tdead={row.dead}\toldest_pending={oldest}"
+            )
+        for delivery in outbox_service.dead_letters(db):
+            click.echo(f"dead\t{delivery.destination}\t{delivery.statement_id}\t{delivery.last_error}")
+
+
+@outbox.command("retry", help="Queue refused (dead-letter) records again.")
+@click.option("--destination", default=None)
+def outbox_retry(destination: str | None) -> None:
+    with _database(_settings()).transaction() as db:
+        count = outbox_service.retry_dead(db, destination)
+    click.echo(f"{count} refused records queued again")
+
+
+@outbox.command("resend", help="Queue every record again for one LRS (a new LRS, or one that lost data).")
+@click.option("--destination", required=True)
+@click.option("--since", type=click.DateTime(), default=None, help="Only records written since (UTC)")
+def outbox_resend(destination: str, since: datetime | None) -> None:
+    settings = _settings()
+    if destination not in settings.lrs_names:
+        raise click.ClickException(
+            f"{destination!r} is not a configured LRS ({', '.join(settings.lrs_names) or 'none'})"
+        )
+    with _database(settings).transaction() as db:
+        count = outbox_service.resend(db, destination, since.replace(tzinfo=UTC) if since else None)
+    click.echo(f"{count} records queued for {destination}")
 
 
 if __name__ == "__main__":

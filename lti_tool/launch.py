@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,8 +34,10 @@ from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
-from models.roles import app_role_for
+from models.roles import AppRole, app_role_for
 from models.sessions import AppSession, open_session
+from xapi import outbox, statements
+from xapi.vocabulary import ActivityType
 
 log = logging.getLogger(__name__)
 
@@ -489,5 +492,32 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         claims=body,
         ttl=timedelta(seconds=settings.session_ttl_seconds),
     )
+    outbox.record(
+        db,
+        _launched_statement(settings, platform, person, context, resource_link, app_role),
+        platform.id,
+        settings.lrs_names,
+    )
     db.flush()
     return app_session
+
+
+def _launched_statement(
+    settings: Settings, platform: Platform, person: Person, context: Context, link: ResourceLink, app_role: AppRole
+) -> statements.Statement:
+    base, issuer = settings.public_base_url, platform.issuer
+    course = statements.Activity(
+        statements.activity_iri(base, "course", issuer, context.context_id),
+        ActivityType.COURSE,
+        {"th": context.title or context.context_id, "en": context.title or context.context_id},
+    )
+    placement = statements.Activity(
+        statements.activity_iri(base, "placement", issuer, context.context_id, link.resource_link_id),
+        ActivityType.TOOL,
+        {"th": link.title or "PLC Bridge", "en": link.title or "PLC Bridge"},
+    )
+    actor = statements.Actor(issuer, person.sub, person.email if platform.share_email else None)
+    ctx = statements.PlcContext(
+        course=course, language=person.locale or settings.default_locale, platform=platform.name or issuer
+    )
+    return statements.launched(str(uuid.uuid4()), actor, placement, ctx, app_role.value, utcnow())

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from xapi.lrs_client import LrsDestination
+
 
 class SettingsError(Exception):
     """A setting is missing or unsafe; the message names the variable to fix."""
@@ -24,7 +26,7 @@ class Settings(BaseSettings):
     instance_path: Path = Field(default=Path("instance"))
     database_url: str = ""
     public_base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = ""
+    secret_key: str = Field(default="", repr=False)
     production: bool = False
     demo_enabled: bool = False
     # Allowed clock difference between the platform and us when checking exp / iat (1EdTech Security §5.1.3).
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     # How long a fetched platform JWKS is trusted before it is fetched again.
     platform_jwks_cache_seconds: int = 3600
     max_id_token_bytes: int = 32 * 1024
+    # Learning Record Stores the outbox delivers to (PLC_LRS: a JSON list of {name, endpoint, username, password}).
+    lrs: list[LrsDestination] = Field(default_factory=list)
+    # The embedded default runs the outbox worker as a thread; production runs `plc-bridge worker` instead.
+    worker_thread: bool = True
+    outbox_batch_size: int = Field(default=100, ge=1, le=1000)
+    outbox_max_backoff_seconds: float = 600.0
     default_locale: str = "th"
     timezone: str = "Asia/Bangkok"
     log_level: str = "INFO"
@@ -80,6 +88,18 @@ class Settings(BaseSettings):
             if not self.database_url:
                 raise ValueError("PLC_DATABASE_URL must be set in production (a postgresql+psycopg:// URL)")
         return self
+
+    @field_validator("lrs")
+    @classmethod
+    def _unique_lrs_names(cls, value: list[LrsDestination]) -> list[LrsDestination]:
+        names = [d.name for d in value]
+        if len(names) != len(set(names)):
+            raise ValueError("every LRS destination needs its own name")
+        return value
+
+    @property
+    def lrs_names(self) -> list[str]:
+        return [d.name for d in self.lrs]
 
     @property
     def is_https(self) -> bool:

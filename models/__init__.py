@@ -4,6 +4,7 @@ from models.base import Base
 from models.database import Database
 from models.keys import ToolKey
 from models.launch import LoginRequest
+from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.roles import AppRole, app_role_for
@@ -15,9 +16,12 @@ __all__ = [
     "Base",
     "Context",
     "Database",
+    "Delivery",
+    "DeliveryState",
     "Deployment",
     "LoginRequest",
     "Membership",
+    "OutboxStatement",
     "Person",
     "Platform",
     "ResourceLink",

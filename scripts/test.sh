@@ -11,6 +11,12 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
+# Ralph, the real LRS of the learning-record tests, in its own environment (its pins are not ours).
+if [ ! -x .venv-ralph/bin/ralph ]; then
+    python3 -m venv .venv-ralph
+    .venv-ralph/bin/python -m pip install --quiet 'ralph-malph[lrs,cli]>=5.0' requests
+fi
+
 # Chromium for the browser tests, and a Thai font so that screenshots show Thai rather than empty boxes.
 if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=th 2>/dev/null | grep -q .; then
     echo "Installing Debian's chromium and Thai fonts for the browser tests..."

@@ -94,6 +94,7 @@ class ToolServer:
     settings: Settings
     database: Database
     server: BaseWSGIServer
+    app: Any = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -123,11 +124,11 @@ def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> 
         database_url=database_url,
         public_base_url=base_url,
         secret_key="test-secret-" + uuid.uuid4().hex,
-        **settings_overrides,
+        **{"worker_thread": False, **settings_overrides},
     ).resolved()
     holder.app = create_app(settings)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return ToolServer(base_url, settings, holder.app.extensions["plc_db"], server)
+    return ToolServer(base_url, settings, holder.app.extensions["plc_db"], server, holder.app)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,146 @@
+"""The outbox worker: claims pending deliveries, posts them in batches, records what each LRS answered.
+
+Several workers may run at once on PostgreSQL: rows are claimed with FOR UPDATE SKIP LOCKED and stay locked
+while their batch is posted, so no two workers send the same statement. A worker killed mid-batch never
+commits: its rows stay pending and the next worker resends them, which the LRS takes as "already stored".
+On SQLite run one worker (the embedded thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.database import Database
+from models.outbox import Delivery, DeliveryState, OutboxStatement
+from xapi.lrs_client import LrsDestination, Outcome, post_statements
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    delivered: int = 0
+    dead: int = 0
+    retried: int = 0
+    posts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.dead + self.retried
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        database: Database,
+        destinations: Sequence[LrsDestination],
+        batch_size: int = 100,
+        max_backoff_seconds: float = 600.0,
+        base_backoff_seconds: float = 2.0,
+        http: requests.Session | None = None,
+    ) -> None:
+        self.database = database
+        self.destinations = list(destinations)
+        self.batch_size = batch_size
+        self.max_backoff = max_backoff_seconds
+        self.base_backoff = base_backoff_seconds
+        self.http = http or requests.Session()
+
+    def run_once(self) -> PassReport:
+        """One batch per destination."""
+        report = PassReport()
+        for destination in self.destinations:
+            with self.database.transaction() as db:
+                self._deliver_batch(db, destination, report)
+        return report
+
+    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        """Deliver until `stop` is set; sleep only when a pass found nothing to do."""
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:  # a database outage must not end the worker; log and try again
+                log.exception("outbox pass failed")
+                report = PassReport()
+            if report.handled == 0:
+                stop.wait(poll_seconds)
+
+    def _claim(self, db: Session, destination: LrsDestination) -> list[Delivery]:
+        query = (
+            select(Delivery)
+            .where(
+                Delivery.destination == destination.name,
+                Delivery.state == DeliveryState.PENDING.value,
+                Delivery.next_attempt_at <= utcnow(),
+            )
+            .order_by(Delivery.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        return list(db.scalars(query))
+
+    def _deliver_batch(self, db: Session, destination: LrsDestination, report: PassReport) -> None:
+        deliveries = self._claim(db, destination)
+        if not deliveries:
+            return
+        ids = [d.statement_id for d in deliveries]
+        payloads = {
+            row.id: row.payload for row in db.scalars(select(OutboxStatement).where(OutboxStatement.id.in_(ids)))
+        }
+        self._post(destination, [(d, payloads[d.statement_id]) for d in deliveries], report)
+
+    def _post(
+        self, destination: LrsDestination, batch: list[tuple[Delivery, dict[str, Any]]], report: PassReport
+    ) -> None:
+        result = post_statements(self.http, destination, [payload for _, payload in batch])
+        report.posts += 1
+        now = utcnow()
+        if result.outcome is Outcome.DELIVERED:
+            for delivery, _ in batch:
+                delivery.state, delivery.delivered_at, delivery.last_error = DeliveryState.DELIVERED.value, now, None
+                delivery.attempts += 1
+            report.delivered += len(batch)
+        elif result.outcome is Outcome.REJECTED and len(batch) > 1:
+            # Find the statement the LRS refuses by halving: the others still go through in this pass.
+            middle = len(batch) // 2
+            self._post(destination, batch[:middle], report)
+            self._post(destination, batch[middle:], report)
+        elif result.outcome is Outcome.REJECTED:
+            delivery = batch[0][0]
+            delivery.state, delivery.last_error = DeliveryState.DEAD.value, result.reason
+            delivery.attempts += 1
+            report.dead += 1
+            log.warning("statement %s parked for %s: %s", delivery.statement_id, destination.name, result.reason)
+        else:
+            for delivery, _ in batch:
+                delivery.attempts += 1
+                delivery.last_error = result.reason
+                delivery.next_attempt_at = now + timedelta(seconds=self._backoff(delivery.attempts))
+            report.retried += len(batch)
+            report.errors.append(f"{destination.name}: {result.reason}")
+            log.warning("LRS %s: %s; %d statements wait", destination.name, result.reason, len(batch))
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential backoff with jitter, so many workers do not hammer an LRS that is coming back."""
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(attempts - 1, 0))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def start_thread(worker: OutboxWorker, poll_seconds: float = 1.0) -> tuple[threading.Thread, threading.Event]:
+    """The embedded default: the worker as a daemon thread of the web process."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop, poll_seconds), name="xapi-outbox-worker", daemon=True)
+    thread.start()
+    return thread, stop
