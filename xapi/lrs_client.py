@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 from pydantic import BaseModel, Field, SecretStr
@@ -39,15 +39,16 @@ class PostResult:
     reason: str = ""
 
 
-def post_statements(
-    http: requests.Session, destination: LrsDestination, statements: list[dict[str, Any]]
-) -> PostResult:
-    """POST a batch and classify the answer. Never raises for what the LRS or the network does."""
+def post_statements(http: requests.Session, destination: LrsDestination, documents: Sequence[str]) -> PostResult:
+    """POST a batch of statements, each already JSON text as the outbox stores it, and classify the answer.
+
+    Never raises for what the LRS or the network does.
+    """
     auth = (destination.username, destination.password.get_secret_value()) if destination.username else None
     try:
         response = http.post(
             destination.statements_url,
-            data=json.dumps(statements, ensure_ascii=False).encode(),
+            data=("[" + ",".join(documents) + "]").encode(),
             headers={"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json"},
             auth=auth,
             timeout=destination.timeout_seconds,

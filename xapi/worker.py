@@ -14,10 +14,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -39,6 +38,14 @@ class PassReport:
     @property
     def handled(self) -> int:
         return self.delivered + self.dead + self.retried
+
+
+@dataclass
+class _Claimed:
+    delivery_id: int
+    statement_id: str
+    attempts: int
+    document: str = ""
 
 
 class OutboxWorker:
@@ -77,9 +84,10 @@ class OutboxWorker:
             if report.handled == 0:
                 stop.wait(poll_seconds)
 
-    def _claim(self, db: Session, destination: LrsDestination) -> list[Delivery]:
+    def _claim(self, db: Session, destination: LrsDestination) -> list[_Claimed]:
+        """Lock a batch of due pending deliveries; rows another worker holds are skipped, not waited for."""
         query = (
-            select(Delivery)
+            select(Delivery.id, Delivery.statement_id, Delivery.attempts)
             .where(
                 Delivery.destination == destination.name,
                 Delivery.state == DeliveryState.PENDING.value,
@@ -89,45 +97,66 @@ class OutboxWorker:
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
         )
-        return list(db.scalars(query))
+        claimed = [_Claimed(row.id, row.statement_id, row.attempts) for row in db.execute(query)]
+        if claimed:
+            # The stored JSON text goes to the LRS as it is: no decoding and encoding again on the hot path.
+            documents = dict(
+                db.execute(
+                    select(OutboxStatement.id, cast(OutboxStatement.payload, Text)).where(
+                        OutboxStatement.id.in_([c.statement_id for c in claimed])
+                    )
+                ).all()
+            )
+            for item in claimed:
+                item.document = documents[item.statement_id]
+        return claimed
 
     def _deliver_batch(self, db: Session, destination: LrsDestination, report: PassReport) -> None:
-        deliveries = self._claim(db, destination)
-        if not deliveries:
-            return
-        ids = [d.statement_id for d in deliveries]
-        payloads = {
-            row.id: row.payload for row in db.scalars(select(OutboxStatement).where(OutboxStatement.id.in_(ids)))
-        }
-        self._post(destination, [(d, payloads[d.statement_id]) for d in deliveries], report)
+        claimed = self._claim(db, destination)
+        if claimed:
+            self._post(db, destination, claimed, report)
 
-    def _post(
-        self, destination: LrsDestination, batch: list[tuple[Delivery, dict[str, Any]]], report: PassReport
-    ) -> None:
-        result = post_statements(self.http, destination, [payload for _, payload in batch])
+    def _post(self, db: Session, destination: LrsDestination, batch: list[_Claimed], report: PassReport) -> None:
+        result = post_statements(self.http, destination, [item.document for item in batch])
         report.posts += 1
         now = utcnow()
+        ids = [item.delivery_id for item in batch]
         if result.outcome is Outcome.DELIVERED:
-            for delivery, _ in batch:
-                delivery.state, delivery.delivered_at, delivery.last_error = DeliveryState.DELIVERED.value, now, None
-                delivery.attempts += 1
+            db.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(
+                    state=DeliveryState.DELIVERED.value,
+                    delivered_at=now,
+                    last_error=None,
+                    attempts=Delivery.attempts + 1,
+                )
+            )
             report.delivered += len(batch)
         elif result.outcome is Outcome.REJECTED and len(batch) > 1:
             # Find the statement the LRS refuses by halving: the others still go through in this pass.
             middle = len(batch) // 2
-            self._post(destination, batch[:middle], report)
-            self._post(destination, batch[middle:], report)
+            self._post(db, destination, batch[:middle], report)
+            self._post(db, destination, batch[middle:], report)
         elif result.outcome is Outcome.REJECTED:
-            delivery = batch[0][0]
-            delivery.state, delivery.last_error = DeliveryState.DEAD.value, result.reason
-            delivery.attempts += 1
+            db.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(state=DeliveryState.DEAD.value, last_error=result.reason, attempts=Delivery.attempts + 1)
+            )
             report.dead += 1
-            log.warning("statement %s parked for %s: %s", delivery.statement_id, destination.name, result.reason)
+            log.warning("statement %s parked for %s: %s", batch[0].statement_id, destination.name, result.reason)
         else:
-            for delivery, _ in batch:
-                delivery.attempts += 1
-                delivery.last_error = result.reason
-                delivery.next_attempt_at = now + timedelta(seconds=self._backoff(delivery.attempts))
+            attempts = max(item.attempts for item in batch) + 1
+            db.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(
+                    attempts=Delivery.attempts + 1,
+                    last_error=result.reason,
+                    next_attempt_at=now + timedelta(seconds=self._backoff(attempts)),
+                )
+            )
             report.retried += len(batch)
             report.errors.append(f"{destination.name}: {result.reason}")
             log.warning("LRS %s: %s; %d statements wait", destination.name, result.reason, len(batch))
