@@ -111,6 +111,11 @@ def platform() -> None:
 @click.option("--key-set-url", help="Moodle: Public keyset URL")
 @click.option("--audience", default=None, help="Token audience, if the platform needs one other than the token URL")
 @click.option("--name", default="", help="A name for people to read")
+@click.option(
+    "--share-email/--no-share-email",
+    default=None,
+    help="Identify this platform's people in learning records by email (mbox) instead of their LTI account",
+)
 def platform_add(
     issuer: str,
     client_id: str,
@@ -120,6 +125,7 @@ def platform_add(
     key_set_url: str | None,
     audience: str | None,
     name: str,
+    share_email: bool | None,
 ) -> None:
     database = _database(_settings(), migrated=False)
     upgrade(database.engine)
@@ -154,6 +160,8 @@ def platform_add(
             row.key_set_url, row.key_set_cache, row.key_set_fetched_at = key_set_url, None, None
         row.auth_audience = audience or row.auth_audience
         row.name = name or row.name
+        if share_email is not None:
+            row.share_email = share_email
         session.flush()
         known = {d.deployment_id for d in row.deployments}
         added = [d for d in deployment_ids if d not in known]
@@ -173,7 +181,10 @@ def platform_list() -> None:
             click.echo("no platforms registered; add one with `plc-bridge platform add`")
         for row in rows:
             deployments = ", ".join(d.deployment_id for d in row.deployments) or "-"
-            click.echo(f"{row.issuer}\tclient_id={row.client_id}\tdeployments={deployments}\tjwks={row.key_set_url}")
+            email = "share_email" if row.share_email else "account_only"
+            click.echo(
+                f"{row.issuer}\tclient_id={row.client_id}\tdeployments={deployments}\tjwks={row.key_set_url}\t{email}"
+            )
 
 
 @platform.command("remove", help="Remove a registration (or only some of its deployments).")

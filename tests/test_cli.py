@@ -59,6 +59,22 @@ def test_platform_add_list_and_remove(cli_env: str) -> None:
     assert run(*add)[0] == 0
     code, listing = run("platform", "list")
     assert code == 0 and "https://moodle.example.go.th" in listing and "deployments=1, 2" in listing
+    assert "account_only" in listing
+    assert (
+        run(
+            "platform",
+            "add",
+            "--issuer",
+            "https://moodle.example.go.th",
+            "--client-id",
+            "AbC123",
+            "--deployment-id",
+            "1",
+            "--share-email",
+        )[0]
+        == 0
+    )
+    assert "share_email" in run("platform", "list")[1]
 
     assert (
         run(
