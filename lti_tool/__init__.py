@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from lti_tool import i18n
+from lti_tool import i18n, observability, security
 from lti_tool.errors import LaunchRejected
 from lti_tool.settings import Settings, load_settings
 from models.database import Database
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
             ensure_key(db)
 
     i18n.init_app(app, settings)
+    observability.init_app(app, database)
+    security.init_app(app, database, settings.trusted_proxies, settings.rate_limit_storage)
 
     if settings.worker_thread and settings.lrs:
         from xapi.worker import OutboxWorker, start_thread
@@ -52,13 +55,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         worker = OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
         app.extensions["plc_worker"] = start_thread(worker)
 
-    from lti_tool.views import admin, home, lti, setup, xapi_profile
+    from lti_tool.views import admin, health, home, lti, setup, xapi_profile
 
     app.register_blueprint(lti.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(xapi_profile.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     @app.errorhandler(LaunchRejected)
     def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
+        observability.LAUNCHES_REJECTED.labels(reason=error.reason).inc()
         log.warning(
             "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
         )
@@ -80,11 +85,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
             error.code or 500
         )
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Session tokens travel in links when cookies are blocked: never send them on in a Referer.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError) -> tuple[str, int]:
+        # The database is restarting or unreachable: say so plainly; the pool reconnects on the next request.
+        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+        return render_template(
+            "error.html",
+            message_th="ฐานข้อมูลไม่พร้อมใช้งานชั่วคราว โปรดลองอีกครั้งในอีกสักครู่",
+            message_en="The database is unavailable for a moment. Please try again shortly.",
+            reason="database_unavailable",
+        ), 503
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lti_tool.observability import configure_logging
 from lti_tool.settings import Settings, SettingsError, load_settings
 from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
@@ -43,7 +45,7 @@ def _database(settings: Settings, migrated: bool = True) -> Database:
 
 @click.group(help="PLC Bridge: an LTI 1.3 tool for Professional Learning Communities.")
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(os.environ.get("PLC_LOG_LEVEL", "INFO"), os.environ.get("PLC_LOG_FORMAT", "text"))
 
 
 def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
@@ -74,8 +76,33 @@ def demo(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    _serve(_settings(), host, port, threads)
+@click.option("--production", is_flag=True, help="gunicorn with --workers processes; the schema must be migrated")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes (--production)")
+def serve(host: str, port: int, threads: int, production: bool, workers: int) -> None:
+    settings = _settings()
+    if not production:
+        _serve(settings, host, port, threads)
+        return
+    if not settings.production:
+        raise click.ClickException("--production needs PLC_PRODUCTION=true and its settings (see README, Deploy)")
+    _database(settings)  # refuses to start on a schema that is not at the latest migration
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "lti_tool.wsgi:app",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+        "--access-logfile",
+        "-",
+    ]
+    os.execv(sys.executable, command)
 
 
 @main.group(help="Database schema.")

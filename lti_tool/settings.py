@@ -6,7 +6,7 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     worker_thread: bool = True
     outbox_batch_size: int = Field(default=100, ge=1, le=1000)
     outbox_max_backoff_seconds: float = 600.0
+    # Production, behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none of those headers).
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    # Rate limits (Flask-Limiter syntax) per client address; storage is shared by all web processes in production.
+    rate_limit_lti: str = "120 per minute"
+    rate_limit_storage: str = "memory://"
+    # /readyz answers 503 when the oldest waiting learning record is older than this.
+    readiness_max_outbox_lag_seconds: int = 900
+    log_format: Literal["text", "json"] = "text"
     default_locale: str = "th"
     timezone: str = "Asia/Bangkok"
     log_level: str = "INFO"
@@ -85,8 +93,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "PLC_PUBLIC_BASE_URL must start with https:// in production: Moodle frames the tool and cookies need Secure"
                 )
-            if not self.database_url:
-                raise ValueError("PLC_DATABASE_URL must be set in production (a postgresql+psycopg:// URL)")
+            if not self.database_url.startswith("postgresql"):
+                raise ValueError(
+                    "PLC_DATABASE_URL must be a postgresql+psycopg:// URL in production (SQLite is for one machine)"
+                )
+            if self.rate_limit_storage.startswith("memory"):
+                raise ValueError(
+                    "PLC_RATE_LIMIT_STORAGE must be shared (redis://…) in production: every web process counts the same requests"
+                )
         return self
 
     @field_validator("lrs")

@@ -15,6 +15,8 @@ from lti_tool.launch import (
     start_login,
     state_cookie_name,
 )
+from lti_tool.observability import LAUNCHES
+from lti_tool.security import limiter
 from lti_tool.web_session import link_token, set_session_cookie, settings
 from models.database import Database
 from models.keys import jwks
@@ -37,7 +39,12 @@ def _http() -> requests.Session:
     return session
 
 
+def _lti_rate_limit() -> str:
+    return settings().rate_limit_lti
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
+@limiter.limit(_lti_rate_limit)
 def login() -> Response:
     params = request.values.to_dict()
     with database().transaction() as db:
@@ -68,6 +75,7 @@ def login() -> Response:
 
 
 @bp.post("/lti/launch")
+@limiter.limit(_lti_rate_limit)
 def launch() -> Response:
     try:
         with database().transaction() as db:
@@ -85,6 +93,7 @@ def launch() -> Response:
         app_session.membership.app_role,
         message.cookie_verified,
     )
+    LAUNCHES.labels(role=app_session.membership.app_role).inc()
     response = redirect(url_for("home.landing", s=link_token(app_session)), code=303)
     set_session_cookie(response, app_session)
     response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")

@@ -1,0 +1,67 @@
+"""HTTP hardening: Content-Security-Policy framed only by registered platforms, rate limits, proxy headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from models.database import Database
+from models.platform import Platform
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+class FrameAncestors:
+    """The origins allowed to frame the tool: every registered platform's, read when a page is served.
+
+    One small query per HTML response (not per image or script): a platform registered a moment ago, by any
+    process, can frame the tool at once. If the database is away, the last list read stays in force.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._last = "'self'"
+
+    def value(self) -> str:
+        try:
+            with self.database.transaction() as db:
+                urls = db.execute(select(Platform.issuer, Platform.auth_login_url)).all()
+        except Exception:
+            return self._last
+        origins = sorted({origin for pair in urls for origin in map(_origin, pair) if origin})
+        self._last = " ".join(["'self'", *origins])
+        return self._last
+
+
+def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: str) -> None:
+    if trusted_proxies:
+        # Trust X-Forwarded-For/Proto/Host only from the proxies we were told about, never from clients.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies, x_host=trusted_proxies
+        )
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri
+    limiter.init_app(app)
+    ancestors = FrameAncestors(database)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        framing = ancestors.value() if response.mimetype == "text/html" else "'self'"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+            f"base-uri 'none'; frame-ancestors {framing}",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Session tokens travel in links when cookies are blocked: never send them on in a Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
