@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLC_", extra="forbid")
 
     instance_path: Path = Field(default=Path("instance"))
-    database_url: str = ""
+    database_url: str = Field(default="", repr=False)  # may hold a password
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = Field(default="", repr=False)
     production: bool = False

@@ -1,5 +1,7 @@
 """Settings: embedded defaults, and unsafe production settings refused with the variable named."""
 
+from pathlib import Path
+
 import pytest
 
 from lti_tool.settings import SettingsError, load_settings
@@ -40,6 +42,23 @@ def test_embedded_defaults_make_an_sqlite_file_and_a_secret_in_the_instance_fold
 def test_unsafe_production_settings_are_refused_naming_the_variable(tmp_path, overrides, variable) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings(instance_path=tmp_path, production=True, **overrides)
+
+
+def test_production_needs_a_shared_rate_limit_store(tmp_path) -> None:
+    safe = {"secret_key": "s" * 40, "public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}
+    with pytest.raises(SettingsError, match="PLC_RATE_LIMIT_STORAGE"):
+        load_settings(instance_path=tmp_path, production=True, **safe)
+    assert load_settings(instance_path=tmp_path, production=True, rate_limit_storage="redis://127.0.0.1:6379", **safe)
+
+
+def test_the_example_production_file_is_valid(tmp_path, monkeypatch) -> None:
+    example = Path(__file__).resolve().parent.parent / "config" / "plc-bridge.example.toml"
+    monkeypatch.setenv("PLC_CONFIG_FILE", str(example))
+
+    settings = load_settings(instance_path=tmp_path)
+
+    assert settings.production and settings.lrs and settings.rate_limit_storage.startswith("redis://")
+    assert "CHANGE-ME" not in repr(settings)  # secrets stay out of logs and tracebacks
 
 
 def test_environment_and_toml_file_are_read(tmp_path, monkeypatch) -> None:
