@@ -24,6 +24,7 @@ from models.launch import LoginRequest
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.sessions import AppSession
+from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
 
 PG_ADMIN_URL = os.environ.get("PLC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -226,3 +227,16 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServer]:
+    """A real Ralph LRS (file-system backend) on 127.0.0.1; on CI its absence is a failure, not a skip."""
+    python = ralph_python()
+    if python is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Ralph's virtual environment is missing; scripts/test.sh makes .venv-ralph")
+        pytest.skip("Ralph is not installed (scripts/test.sh makes .venv-ralph)")
+    server = RalphServer(tmp_path_factory.mktemp("ralph"), python).start()
+    yield server
+    server.stop()

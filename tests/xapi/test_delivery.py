@@ -23,7 +23,7 @@ from models.database import Database
 from models.migrate import upgrade
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from tests.conftest import TEACHER, register, start_tool
-from tests.support.lrs import PASSWORD, USER, CountingProxy, RalphServer, ralph_python
+from tests.support.lrs import PASSWORD, USER, CountingProxy, RalphServer
 from tests.support.lti_platform import TestPlatform, submit_auto_form
 from xapi import outbox, statements
 from xapi.lrs_client import LrsDestination
@@ -31,18 +31,6 @@ from xapi.vocabulary import ActivityType, Verb
 from xapi.worker import OutboxWorker
 
 ISSUER = "https://moodle.example.go.th"
-
-
-@pytest.fixture(scope="module")
-def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServer]:
-    python = ralph_python()
-    if python is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Ralph's virtual environment is missing; scripts/test.sh makes .venv-ralph")
-        pytest.skip("Ralph is not installed (scripts/test.sh makes .venv-ralph)")
-    server = RalphServer(tmp_path_factory.mktemp("ralph"), python).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

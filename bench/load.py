@@ -1,0 +1,193 @@
+"""Load: full LTI launches and page views against PLC Bridge on gunicorn (2 workers) and PostgreSQL, for 60 s.
+
+Each simulated teacher, in a loop: launch from the platform (initiation → tool login → platform auth → tool
+launch → landing page), then three page views, with a think time between actions. The load runs in several
+client processes, each with its own test platform (registered with the tool), so no single Python process is
+the bottleneck. Printed: requests per second to the tool, p50/p95/p99 latency of tool requests, and errors.
+
+    python bench/load.py [--users 50] [--seconds 60] [--processes 5] [--think 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urljoin
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
+
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def timed(samples: list[tuple[str, float, int]], name: str, call):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    try:
+        response = call()
+        status = response.status_code
+    except requests.RequestException:
+        response, status = None, 0
+    samples.append((name, time.perf_counter() - started, status))
+    return response
+
+
+def user_loop(platform: TestPlatform, sub: str, until: float, think: float, samples: list) -> None:  # type: ignore[type-arg]
+    while time.monotonic() < until:
+        browser = requests.Session()
+        initiate = browser.get(platform.initiation_url(sub=sub, context_id="course-load"), allow_redirects=False)
+        login = timed(samples, "login", lambda: browser.get(initiate.headers["Location"], allow_redirects=False))
+        if login is None or login.status_code != 302:
+            time.sleep(think)
+            continue
+        auth_page = browser.get(login.headers["Location"])
+        launched = timed(samples, "launch", lambda: submit_auto_form_no_redirect(browser, auth_page))
+        if launched is None or launched.status_code != 303:
+            time.sleep(think)
+            continue
+        home = urljoin(launched.url, launched.headers["Location"])
+        timed(samples, "page", lambda: browser.get(home))
+        for _ in range(3):
+            time.sleep(random.uniform(0.5 * think, 1.5 * think))
+            timed(samples, "page", lambda: browser.get(home))
+        time.sleep(random.uniform(0.5 * think, 1.5 * think))
+
+
+def submit_auto_form_no_redirect(browser: requests.Session, page: requests.Response) -> requests.Response:
+    original = browser.max_redirects
+    browser.max_redirects = 0
+    try:
+        return submit_auto_form(browser, page)
+    except requests.TooManyRedirects as exc:
+        assert exc.response is not None
+        return exc.response
+    finally:
+        browser.max_redirects = original
+
+
+def client_process(index: int, tool_base: str, users: int, seconds: float, think: float, ready, go, out) -> None:  # type: ignore[no-untyped-def]
+    platform = TestPlatform(client_id=f"load-{index}", deployment_id="dep-load").start()
+    platform.configure_tool(tool_base + "/lti/login", tool_base + "/lti/launch", tool_base + "/lti/jwks")
+    subs = [f"load-{index}-{n}" for n in range(users)]
+    for sub in subs:
+        platform.add_user(LaunchUser(sub=sub, name=f"ครู ทดสอบ {sub}", given_name="ครู", family_name="ทดสอบ",
+                                     email=f"{sub}@example.org", roles=[LIS + "Learner"]))
+    ready.put((platform.issuer, platform.client_id, platform.auth_login_url, platform.token_url, platform.jwks_url))
+    go.wait()
+    until = time.monotonic() + seconds
+    samples: list[tuple[str, float, int]] = []
+    import threading
+
+    threads = [threading.Thread(target=user_loop, args=(platform, sub, until, think, samples)) for sub in subs]
+    for thread in threads:
+        thread.start()
+        time.sleep(think / max(users, 1))  # ramp up over one think time
+    for thread in threads:
+        thread.join()
+    platform.stop()
+    out.put(samples)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's actions")
+    parser.add_argument("--web-workers", type=int, default=2)
+    args = parser.parse_args()
+
+    name = f"plc_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    port = 8600 + random.randint(0, 300)
+    base = f"http://127.0.0.1:{port}"
+    tmp = tempfile.mkdtemp()
+    env = {
+        **os.environ,
+        "PLC_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        "PLC_PUBLIC_BASE_URL": base,
+        "PLC_SECRET_KEY": uuid.uuid4().hex * 2,
+        "PLC_INSTANCE_PATH": tmp,
+        "PLC_WORKER_THREAD": "false",
+        "PLC_RATE_LIMIT_LTI": "100000 per minute",
+        "PLC_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
+        "PLC_LOG_LEVEL": "WARNING",
+    }
+    cli = [sys.executable, "-m", "lti_tool.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+
+    ctx = mp.get_context("spawn")
+    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    per_process = [args.users // args.processes + (1 if i < args.users % args.processes else 0) for i in range(args.processes)]
+    clients = [
+        ctx.Process(target=client_process, args=(i, base, n, args.seconds, args.think, ready, go, out))
+        for i, n in enumerate(per_process)
+    ]
+    for client in clients:
+        client.start()
+    for _ in clients:
+        issuer, client_id, auth, token, jwks = ready.get(timeout=60)
+        subprocess.run(
+            [*cli, "platform", "add", "--issuer", issuer, "--client-id", client_id, "--deployment-id", "dep-load",
+             "--auth-login-url", auth, "--auth-token-url", token, "--key-set-url", jwks],
+            env=env, check=True, capture_output=True,
+        )
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "lti_tool.wsgi:app", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        go.set()
+        samples: list[tuple[str, float, int]] = []
+        for _ in clients:
+            samples.extend(out.get(timeout=args.seconds + 120))
+        for client in clients:
+            client.join()
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    latencies = [s[1] * 1000 for s in samples]
+    errors = [s for s in samples if s[2] == 0 or s[2] >= 400]
+    launches = sum(1 for s in samples if s[0] == "launch" and s[2] == 303)
+    print(f"load: {args.users} users, think ~{args.think}s, {args.seconds:.0f}s, gunicorn {args.web_workers} workers x 4 threads, PostgreSQL")
+    print(f"  tool requests: {len(samples)}  ({len(samples) / args.seconds:.1f}/s)   launches completed: {launches} ({launches / args.seconds:.1f}/s)")
+    print(f"  latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  p99 {percentile(latencies, 99):.1f}")
+    for kind in ("login", "launch", "page"):
+        values = [s[1] * 1000 for s in samples if s[0] == kind]
+        if values:
+            print(f"    {kind:6s} n={len(values):5d}  p50 {percentile(values, 50):6.1f}  p95 {percentile(values, 95):6.1f}  p99 {percentile(values, 99):6.1f}")
+    print(f"  errors: {len(errors)}" + (f"  (statuses {sorted({s[2] for s in errors})})" if errors else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The documented backup and restore: a dump restored into a new database, and the outbox resumes where it was."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import func, select
+
+from models.database import Database
+from models.migrate import current_revision, head_revision, upgrade
+from models.outbox import Delivery, DeliveryState
+from tests.conftest import PG_ADMIN_URL
+from tests.support.lrs import RalphServer
+from tests.xapi.test_delivery import a_statement
+from xapi import outbox
+from xapi.worker import OutboxWorker
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def two_databases(postgres_url: str) -> Iterator[tuple[str, str]]:
+    names = [f"plc_backup_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    yield tuple(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}" for name in names)  # type: ignore[misc]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_restored_dump_resumes_the_outbox_where_it_was(
+    two_databases: tuple[str, str], ralph: RalphServer, tmp_path
+) -> None:
+    source_url, restored_url = two_databases
+    source = Database(source_url)
+    upgrade(source.engine)
+    with source.transaction() as db:
+        sent = [a_statement(n) for n in range(30)]
+        waiting = [a_statement(100 + n) for n in range(20)]
+        for statement in sent:
+            outbox.record(db, statement, None, ["ralph"])
+    OutboxWorker(source, [ralph.destination()]).run_once()  # the first 30 are delivered before the backup
+    with source.transaction() as db:
+        for statement in waiting:
+            outbox.record(db, statement, None, ["ralph"])
+    source.dispose()
+
+    # The README's commands: pg_dump in custom format, pg_restore into a new, empty database.
+    dump = tmp_path / "plc-bridge.dump"
+    subprocess.run(["pg_dump", "--format=custom", "--file", str(dump), source_url.replace("+psycopg", "")], check=True)
+    subprocess.run(
+        ["pg_restore", "--no-owner", "--dbname", restored_url.replace("+psycopg", ""), str(dump)], check=True
+    )
+
+    restored = Database(restored_url)
+    assert current_revision(restored.engine) == head_revision()
+    before = ralph.stored_ids()
+    report = OutboxWorker(restored, [ralph.destination()]).run_once()
+    after = ralph.stored_ids()
+
+    assert report.delivered == 20  # only what was still waiting at backup time
+    assert all(after[s["id"]] == 1 for s in sent + waiting)
+    assert sum(after.values()) - sum(before.values()) == 20
+    with restored.transaction() as db:
+        states = dict(db.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
+    assert states == {DeliveryState.DELIVERED.value: 50}
+    restored.dispose()
