@@ -7,6 +7,20 @@ from models.launch import LoginRequest
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
+from models.program import (
+    Cycle,
+    CycleAssignment,
+    ElementSession,
+    Grade,
+    Observation,
+    PlcRole,
+    Program,
+    ProgramState,
+    Reflection,
+    SessionAttendance,
+    Team,
+    TeamMember,
+)
 from models.roles import AppRole, app_role_for
 from models.sessions import AppSession
 
@@ -15,16 +29,28 @@ __all__ = [
     "AppSession",
     "Base",
     "Context",
+    "Cycle",
+    "CycleAssignment",
     "Database",
     "Delivery",
     "DeliveryState",
     "Deployment",
+    "ElementSession",
+    "Grade",
     "LoginRequest",
     "Membership",
+    "Observation",
     "OutboxStatement",
     "Person",
     "Platform",
+    "PlcRole",
+    "Program",
+    "ProgramState",
+    "Reflection",
     "ResourceLink",
+    "SessionAttendance",
+    "Team",
+    "TeamMember",
     "ToolKey",
     "app_role_for",
 ]

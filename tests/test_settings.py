@@ -45,7 +45,11 @@ def test_unsafe_production_settings_are_refused_naming_the_variable(tmp_path, ov
 
 
 def test_production_needs_a_shared_rate_limit_store(tmp_path) -> None:
-    safe = {"secret_key": "s" * 40, "public_base_url": "https://plc.example", "database_url": "postgresql+psycopg://x/y"}
+    safe = {
+        "secret_key": "s" * 40,
+        "public_base_url": "https://plc.example",
+        "database_url": "postgresql+psycopg://x/y",
+    }
     with pytest.raises(SettingsError, match="PLC_RATE_LIMIT_STORAGE"):
         load_settings(instance_path=tmp_path, production=True, **safe)
     assert load_settings(instance_path=tmp_path, production=True, rate_limit_storage="redis://127.0.0.1:6379", **safe)

@@ -93,7 +93,9 @@ def test_cli_outbox_status_retry_and_resend(tmp_path, monkeypatch) -> None:
 
     unknown = runner.invoke(main, ["outbox", "resend", "--destination", "nowhere"])
     assert unknown.exit_code == 1 and "not a configured LRS" in unknown.output
-    assert "0 records queued for district" in runner.invoke(main, ["outbox", "resend", "--destination", "district"]).output
+    assert (
+        "0 records queued for district" in runner.invoke(main, ["outbox", "resend", "--destination", "district"]).output
+    )
     assert "0 refused records queued again" in runner.invoke(main, ["outbox", "retry"]).output
 
 

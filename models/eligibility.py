@@ -1,0 +1,204 @@
+"""Certificate eligibility per teacher: complete cycles, roles played and hours, within the program year.
+
+`eligibility` is pure: it reads plain facts (`ProgramFacts`, `TeamFacts`), so the rule is tested without a
+database; `team_facts` and `program_eligibility` gather those facts from the tables.
+
+Our reading of the Council's rule (seed 004 §2.2–2.5), where the seed leaves details open:
+- A cycle is complete for a teacher when each of the five elements has at least one session in that cycle
+  that the teacher attended, and the teacher submitted a reflection on the cycle. Only sessions held, and
+  reflections submitted, within the program year (approval day to the same date a year later) count.
+- A teacher played the Model Teacher role in a complete cycle in which the plan made them the Model, and the
+  Buddy role in a complete cycle in which the plan made them a Buddy and they submitted their observation.
+- Hours are those of every session within the year that the teacher attended, complete cycle or not.
+- Eligible: at least 3 complete cycles (seed 004 §2.3; the Council's minimum, whatever the program planned),
+  both roles played, and at least the program's minimum hours, in an approved program that was not cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models.program import (
+    ELEMENT_NUMBERS,
+    MIN_CYCLES,
+    Cycle,
+    ElementSession,
+    Observation,
+    PlcRole,
+    Program,
+    ProgramState,
+    Reflection,
+    Team,
+    last_day_of_program,
+    program_day,
+    team_plan,
+)
+
+
+class Reason(NamedTuple):
+    """Why a teacher is not (yet) eligible: a machine code and its params, e.g. ("too_few_cycles", {…})."""
+
+    code: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    state: ProgramState
+    approved_on: date | None
+    planned_cycles: int
+    min_hours: Decimal
+
+
+@dataclass(frozen=True)
+class SessionFact:
+    cycle: int
+    element: int
+    held_on: date
+    hours: Decimal
+    attendees: frozenset[int]
+
+
+@dataclass(frozen=True)
+class TeamFacts:
+    """What a team planned and recorded; (cycle, membership id) keys the roles, reflections and observations."""
+
+    member_ids: frozenset[int]
+    sessions: tuple[SessionFact, ...] = ()
+    roles: Mapping[tuple[int, int], PlcRole] = field(default_factory=dict)
+    reflections: Mapping[tuple[int, int], datetime] = field(default_factory=dict)  # → submitted at
+    observations: frozenset[tuple[int, int]] = frozenset()  # (cycle, Buddy) with a submitted observation
+
+
+@dataclass(frozen=True)
+class CycleProgress:
+    """One teacher's progress in one cycle: what the "what to do next" page shows."""
+
+    number: int
+    role: PlcRole | None
+    elements_attended: frozenset[int]
+    reflection_submitted: bool
+    observation_submitted: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.elements_attended >= frozenset(ELEMENT_NUMBERS) and self.reflection_submitted
+
+    @property
+    def elements_missing(self) -> tuple[int, ...]:
+        return tuple(n for n in ELEMENT_NUMBERS if n not in self.elements_attended)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    member_id: int
+    cycles: tuple[CycleProgress, ...]
+    roles_played: Mapping[PlcRole, tuple[int, ...]]  # role → the complete cycles in which it counted
+    hours_by_element: Mapping[int, Decimal]
+    total_hours: Decimal
+    reasons: tuple[Reason, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    @property
+    def complete_cycles(self) -> tuple[int, ...]:
+        return tuple(c.number for c in self.cycles if c.complete)
+
+
+def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligibility:
+    """A teacher's progress toward a certificate, and every reason they are not yet eligible."""
+    last_day = last_day_of_program(program.approved_on) if program.approved_on else None
+
+    def in_year(day: date) -> bool:
+        return program.approved_on is not None and last_day is not None and program.approved_on <= day <= last_day
+
+    attended = [s for s in team.sessions if member_id in s.attendees and in_year(s.held_on)]
+    hours_by_element = {n: sum((s.hours for s in attended if s.element == n), Decimal(0)) for n in ELEMENT_NUMBERS}
+    total_hours = sum(hours_by_element.values(), Decimal(0))
+
+    cycles: list[CycleProgress] = []
+    for number in range(1, program.planned_cycles + 1):
+        reflected_at = team.reflections.get((number, member_id))
+        cycles.append(
+            CycleProgress(
+                number=number,
+                role=team.roles.get((number, member_id)),
+                elements_attended=frozenset(s.element for s in attended if s.cycle == number),
+                reflection_submitted=reflected_at is not None and in_year(program_day(reflected_at)),
+                observation_submitted=(number, member_id) in team.observations,
+            )
+        )
+    roles_played = {
+        PlcRole.MODEL: tuple(c.number for c in cycles if c.complete and c.role is PlcRole.MODEL),
+        PlcRole.BUDDY: tuple(
+            c.number for c in cycles if c.complete and c.role is PlcRole.BUDDY and c.observation_submitted
+        ),
+    }
+
+    reasons: list[Reason] = []
+    if program.state is ProgramState.CANCELLED:
+        reasons.append(Reason("program_cancelled", {}))
+    elif program.approved_on is None:
+        reasons.append(Reason("program_not_approved", {}))
+    if member_id not in team.member_ids:
+        reasons.append(Reason("not_a_member", {}))
+    complete = sum(1 for c in cycles if c.complete)
+    if complete < MIN_CYCLES:
+        reasons.append(Reason("too_few_cycles", {"have": complete, "need": MIN_CYCLES}))
+    reasons.extend(Reason("missing_role", {"role": role}) for role, played in roles_played.items() if not played)
+    if total_hours < program.min_hours:
+        reasons.append(Reason("too_few_hours", {"have": total_hours, "need": program.min_hours}))
+    return Eligibility(member_id, tuple(cycles), roles_played, hours_by_element, total_hours, tuple(reasons))
+
+
+# --- Facts from the tables --------------------------------------------------------------------------------------
+
+
+def program_facts(program: Program) -> ProgramFacts:
+    return ProgramFacts(program.state, program.approved_on, program.planned_cycles, program.min_hours)
+
+
+def team_facts(db: Session, team: Team) -> TeamFacts:
+    """Everything a team planned and recorded, read in a few queries."""
+    cycles = {c.id: c.number for c in db.scalars(select(Cycle).where(Cycle.team_id == team.id))}
+    sessions = db.scalars(
+        select(ElementSession)
+        .where(ElementSession.cycle_id.in_(cycles))
+        .options(selectinload(ElementSession.attendance))
+    )
+    reflections = db.scalars(select(Reflection).where(Reflection.cycle_id.in_(cycles)))
+    observations = db.scalars(select(Observation).where(Observation.cycle_id.in_(cycles)))
+    roles: dict[tuple[int, int], PlcRole] = {}
+    for number, (model_id, buddy_ids) in team_plan(team).items():
+        roles.update({(number, buddy): PlcRole.BUDDY for buddy in buddy_ids})
+        if model_id is not None:
+            roles[(number, model_id)] = PlcRole.MODEL
+    return TeamFacts(
+        member_ids=frozenset(team.member_ids),
+        sessions=tuple(
+            SessionFact(cycles[s.cycle_id], s.element, s.held_on, s.hours, s.attendee_ids) for s in sessions
+        ),
+        roles=roles,
+        reflections={(cycles[r.cycle_id], r.membership_id): r.submitted_at for r in reflections},
+        observations=frozenset((cycles[o.cycle_id], o.buddy_id) for o in observations),
+    )
+
+
+def program_eligibility(db: Session, program: Program) -> dict[int, Eligibility]:
+    """Every team member's eligibility, by membership id: the trainer's program-level view."""
+    facts = program_facts(program)
+    result: dict[int, Eligibility] = {}
+    for team in program.teams:
+        recorded = team_facts(db, team)
+        for member_id in team.member_ids:
+            result[member_id] = eligibility(member_id, facts, recorded)
+    return result
