@@ -153,7 +153,8 @@ def main() -> None:
         )
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "lti_tool.wsgi:app", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
+         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning",
+         "--worker-tmp-dir", "/dev/shm"],
         env=env,
     )
     try:

@@ -100,6 +100,8 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
         "127.0.0.1",
         "--access-logfile",
         "-",
+        "--worker-tmp-dir",
+        "/dev/shm",
     ]
     os.execv(sys.executable, command)
 

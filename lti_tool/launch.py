@@ -30,6 +30,7 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.settings import Settings
 from lti_tool.tool_config import DatabaseToolConf, find_platform, registration_for
 from models.base import utcnow
+from models.database import ephemeral_commit
 from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
@@ -92,6 +93,7 @@ def start_login(db: Session, settings: Settings, params: Mapping[str, str]) -> L
         raise LaunchRejected("bad_target_link", target=target)
 
     storage_target = params.get("lti_storage_target") or None
+    ephemeral_commit(db)
     purge_expired(db)  # logins left unfinished; indexed on expires_at, so cheap
     login = new_login_request(
         db,

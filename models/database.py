@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,3 +39,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def ephemeral_commit(db: Session) -> None:
+    """This transaction writes only rows that may be lost in a crash without harm (an OIDC login's state and
+    nonce: the person just launches again). On PostgreSQL its commit then does not wait for the WAL flush.
+    Never call it in a transaction that records domain data, grades or learning records."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL synchronous_commit TO OFF"))
