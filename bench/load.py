@@ -35,10 +35,11 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def timed(samples: list[tuple[str, float, int]], name: str, call):  # type: ignore[no-untyped-def]
+def timed(samples: list[tuple[str, float, int]], name: str, call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call, record (kind, seconds, status); status 0 when the request did not complete."""
     started = time.perf_counter()
     try:
-        response = call()
+        response = call(*args, **kwargs)
         status = response.status_code
     except requests.RequestException:
         response, status = None, 0
@@ -50,20 +51,20 @@ def user_loop(platform: TestPlatform, sub: str, until: float, think: float, samp
     while time.monotonic() < until:
         browser = requests.Session()
         initiate = browser.get(platform.initiation_url(sub=sub, context_id="course-load"), allow_redirects=False)
-        login = timed(samples, "login", lambda: browser.get(initiate.headers["Location"], allow_redirects=False))
+        login = timed(samples, "login", browser.get, initiate.headers["Location"], allow_redirects=False)
         if login is None or login.status_code != 302:
             time.sleep(think)
             continue
         auth_page = browser.get(login.headers["Location"])
-        launched = timed(samples, "launch", lambda: submit_auto_form_no_redirect(browser, auth_page))
+        launched = timed(samples, "launch", submit_auto_form_no_redirect, browser, auth_page)
         if launched is None or launched.status_code != 303:
             time.sleep(think)
             continue
         home = urljoin(launched.url, launched.headers["Location"])
-        timed(samples, "page", lambda: browser.get(home))
+        timed(samples, "page", browser.get, home)
         for _ in range(3):
             time.sleep(random.uniform(0.5 * think, 1.5 * think))
-            timed(samples, "page", lambda: browser.get(home))
+            timed(samples, "page", browser.get, home)
         time.sleep(random.uniform(0.5 * think, 1.5 * think))
 
 
@@ -84,8 +85,16 @@ def client_process(index: int, tool_base: str, users: int, seconds: float, think
     platform.configure_tool(tool_base + "/lti/login", tool_base + "/lti/launch", tool_base + "/lti/jwks")
     subs = [f"load-{index}-{n}" for n in range(users)]
     for sub in subs:
-        platform.add_user(LaunchUser(sub=sub, name=f"ครู ทดสอบ {sub}", given_name="ครู", family_name="ทดสอบ",
-                                     email=f"{sub}@example.org", roles=[LIS + "Learner"]))
+        platform.add_user(
+            LaunchUser(
+                sub=sub,
+                name=f"ครู ทดสอบ {sub}",
+                given_name="ครู",
+                family_name="ทดสอบ",
+                email=f"{sub}@example.org",
+                roles=[LIS + "Learner"],
+            )
+        )
     ready.put((platform.issuer, platform.client_id, platform.auth_login_url, platform.token_url, platform.jwks_url))
     go.wait()
     until = time.monotonic() + seconds
@@ -137,7 +146,9 @@ def main() -> None:
 
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    per_process = [args.users // args.processes + (1 if i < args.users % args.processes else 0) for i in range(args.processes)]
+    per_process = [
+        args.users // args.processes + (1 if i < args.users % args.processes else 0) for i in range(args.processes)
+    ]
     clients = [
         ctx.Process(target=client_process, args=(i, base, n, args.seconds, args.think, ready, go, out))
         for i, n in enumerate(per_process)
@@ -147,14 +158,44 @@ def main() -> None:
     for _ in clients:
         issuer, client_id, auth, token, jwks = ready.get(timeout=60)
         subprocess.run(
-            [*cli, "platform", "add", "--issuer", issuer, "--client-id", client_id, "--deployment-id", "dep-load",
-             "--auth-login-url", auth, "--auth-token-url", token, "--key-set-url", jwks],
-            env=env, check=True, capture_output=True,
+            [
+                *cli,
+                "platform",
+                "add",
+                "--issuer",
+                issuer,
+                "--client-id",
+                client_id,
+                "--deployment-id",
+                "dep-load",
+                "--auth-login-url",
+                auth,
+                "--auth-token-url",
+                token,
+                "--key-set-url",
+                jwks,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
         )
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lti_tool.wsgi:app", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--threads", "4", "--log-level", "warning",
-         "--worker-tmp-dir", "/dev/shm"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lti_tool.wsgi:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.web_workers),
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+            "--worker-tmp-dir",
+            "/dev/shm",
+        ],
         env=env,
     )
     try:
@@ -180,13 +221,21 @@ def main() -> None:
     latencies = [s[1] * 1000 for s in samples]
     errors = [s for s in samples if s[2] == 0 or s[2] >= 400]
     launches = sum(1 for s in samples if s[0] == "launch" and s[2] == 303)
-    print(f"load: {args.users} users, think ~{args.think}s, {args.seconds:.0f}s, gunicorn {args.web_workers} workers x 4 threads, PostgreSQL")
-    print(f"  tool requests: {len(samples)}  ({len(samples) / args.seconds:.1f}/s)   launches completed: {launches} ({launches / args.seconds:.1f}/s)")
-    print(f"  latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  p99 {percentile(latencies, 99):.1f}")
+    print(
+        f"load: {args.users} users, think ~{args.think}s, {args.seconds:.0f}s, gunicorn {args.web_workers} workers x 4 threads, PostgreSQL"
+    )
+    print(
+        f"  tool requests: {len(samples)}  ({len(samples) / args.seconds:.1f}/s)   launches completed: {launches} ({launches / args.seconds:.1f}/s)"
+    )
+    print(
+        f"  latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  p99 {percentile(latencies, 99):.1f}"
+    )
     for kind in ("login", "launch", "page"):
         values = [s[1] * 1000 for s in samples if s[0] == kind]
         if values:
-            print(f"    {kind:6s} n={len(values):5d}  p50 {percentile(values, 50):6.1f}  p95 {percentile(values, 95):6.1f}  p99 {percentile(values, 99):6.1f}")
+            print(
+                f"    {kind:6s} n={len(values):5d}  p50 {percentile(values, 50):6.1f}  p95 {percentile(values, 95):6.1f}  p99 {percentile(values, 99):6.1f}"
+            )
     print(f"  errors: {len(errors)}" + (f"  (statuses {sorted({s[2] for s in errors})})" if errors else ""))
 
 

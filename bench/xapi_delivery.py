@@ -38,14 +38,18 @@ HEADERS = {"X-Experience-API-Version": "1.0.3", "Content-Type": "application/jso
 
 
 def make_statements(count: int) -> list[dict]:
-    course = statements.Activity("https://plc.example/xapi/activities/course/bench", ActivityType.COURSE, {"th": "รายวิชา"})
+    course = statements.Activity(
+        "https://plc.example/xapi/activities/course/bench", ActivityType.COURSE, {"th": "รายวิชา"}
+    )
     ctx = statements.PlcContext(course=course, language="th", platform="Bench Moodle", element_number=3, cycle_number=1)
     now = datetime.now(UTC)
     return [
         statements.attended_session(
             str(uuid.uuid4()),
             statements.Actor("https://moodle.example.go.th", f"teacher-{n % 400}"),
-            statements.Activity(f"https://plc.example/xapi/activities/session/{n}", ActivityType.SESSION, {"th": "การประชุม"}),
+            statements.Activity(
+                f"https://plc.example/xapi/activities/session/{n}", ActivityType.SESSION, {"th": "การประชุม"}
+            ),
             ctx,
             1.5,
             now,
@@ -57,7 +61,9 @@ def make_statements(count: int) -> list[dict]:
 def fresh_ralph(workdir: Path, name: str) -> RalphServer:
     python = ralph_python()
     if python is None:
-        raise SystemExit("Ralph is not installed: run scripts/test.sh once (it makes .venv-ralph) or set PLC_RALPH_PYTHON")
+        raise SystemExit(
+            "Ralph is not installed: run scripts/test.sh once (it makes .venv-ralph) or set PLC_RALPH_PYTHON"
+        )
     return RalphServer(workdir / name, python).start()
 
 
@@ -85,7 +91,9 @@ def run_naive(workdir: Path, items: list[dict]) -> float:
     http = requests.Session()
     started = time.perf_counter()
     for statement in items:
-        http.post(ralph.base_url + "/xAPI/statements", json=statement, auth=(USER, PASSWORD), headers=HEADERS).raise_for_status()
+        http.post(
+            ralph.base_url + "/xAPI/statements", json=statement, auth=(USER, PASSWORD), headers=HEADERS
+        ).raise_for_status()
     elapsed = time.perf_counter() - started
     ralph.stop()
     return len(items) / elapsed
@@ -111,7 +119,15 @@ def outbox_write_cost(url: str, rounds: int = 400) -> tuple[float, float]:
     items = make_statements(rounds)
 
     def domain_change(db, n: int) -> None:  # type: ignore[no-untyped-def]
-        db.add(Platform(issuer=f"https://bench-{uuid.uuid4().hex}", client_id="c", auth_login_url="x", auth_token_url="x", key_set_url="x"))
+        db.add(
+            Platform(
+                issuer=f"https://bench-{uuid.uuid4().hex}",
+                client_id="c",
+                auth_login_url="x",
+                auth_token_url="x",
+                key_set_url="x",
+            )
+        )
 
     plain, with_outbox = [], []
     for n in range(rounds):
@@ -170,7 +186,9 @@ def main() -> None:
     print(f"  (c) straight to Ralph in batches:     {c:8.0f} statements/s   (ceiling)")
     print(f"  a/b = {a / b:6.1f}  (target >= 10)      a/c = {a / c:5.2f}  (target >= 0.85)")
     print("outbox row inside a domain transaction (median of 400):")
-    print(f"  SQLite:      {sqlite_plain:7.0f} µs without, {sqlite_outbox:7.0f} µs with  (+{sqlite_outbox - sqlite_plain:.0f} µs)")
+    print(
+        f"  SQLite:      {sqlite_plain:7.0f} µs without, {sqlite_outbox:7.0f} µs with  (+{sqlite_outbox - sqlite_plain:.0f} µs)"
+    )
     if pg:
         print(f"  PostgreSQL:  {pg[0]:7.0f} µs without, {pg[1]:7.0f} µs with  (+{pg[1] - pg[0]:.0f} µs)")
     else:
