@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from models.keys import generate_key  # noqa: E402
 from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -98,18 +99,8 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
 
 
 def start_bare(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key = generate_key()  # the same RSA key recipe the tool uses for itself
+    private, public = key.private_pem, key.public_pem
     config = {
         "issuer": platform.issuer,
         "client_id": platform.client_id,

@@ -23,16 +23,15 @@ import uuid
 from pathlib import Path
 from urllib.parse import urljoin
 
-import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
+from tests.support.pg import throwaway_database  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def timed(samples: list[tuple[str, float, int]], name: str, call, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -124,15 +123,17 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
 
-    name = f"plc_load_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    with throwaway_database("plc_load") as database_url:
+        run(args, database_url)
+
+
+def run(args: argparse.Namespace, database_url: str) -> None:
     port = 8600 + random.randint(0, 300)
     base = f"http://127.0.0.1:{port}"
     tmp = tempfile.mkdtemp()
     env = {
         **os.environ,
-        "PLC_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        "PLC_DATABASE_URL": database_url,
         "PLC_PUBLIC_BASE_URL": base,
         "PLC_SECRET_KEY": uuid.uuid4().hex * 2,
         "PLC_INSTANCE_PATH": tmp,
@@ -215,8 +216,6 @@ def main() -> None:
     finally:
         web.terminate()
         web.wait(timeout=10)
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     latencies = [s[1] * 1000 for s in samples]
     errors = [s for s in samples if s[2] == 0 or s[2] >= 400]

@@ -20,7 +20,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +29,7 @@ from models.database import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.platform import Platform  # noqa: E402
 from tests.support.lrs import PASSWORD, USER, RalphServer, ralph_python  # noqa: E402
+from tests.support.pg import postgres_available, throwaway_database  # noqa: E402
 from xapi import outbox, statements  # noqa: E402
 from xapi.vocabulary import ActivityType  # noqa: E402
 from xapi.worker import OutboxWorker  # noqa: E402
@@ -144,23 +144,6 @@ def outbox_write_cost(url: str, rounds: int = 400) -> tuple[float, float]:
     return statistics.median(plain) * 1e6, statistics.median(with_outbox) * 1e6
 
 
-def postgres_bench_url() -> str | None:
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            name = f"plc_bench_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
-            return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    except psycopg.Error:
-        return None
-
-
-def drop_postgres(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--statements", type=int, default=20_000)
@@ -175,10 +158,10 @@ def main() -> None:
         b = run_naive(workdir, items[: args.naive_sample])
         c = run_ceiling(workdir, items, args.batch)
         sqlite_plain, sqlite_outbox = outbox_write_cost(f"sqlite:///{workdir / 'cost.sqlite3'}")
-    pg_url = postgres_bench_url()
-    pg = outbox_write_cost(pg_url) if pg_url else None
-    if pg_url:
-        drop_postgres(pg_url)
+    pg = None
+    if postgres_available():
+        with throwaway_database("plc_bench") as pg_url:
+            pg = outbox_write_cost(pg_url)
 
     print(f"xAPI delivery to Ralph (fs backend), {args.statements} statements, batch {args.batch}")
     print(f"  (a) outbox -> worker -> Ralph:        {a:8.0f} statements/s")

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.launch import launch_url
 from lti_tool.settings import Settings
+from models.keys import generate_key
 from models.platform import Deployment, Platform
 
 CLIENT_ID = "plc-bridge-demo"
@@ -109,11 +109,7 @@ def _key_path(settings: Settings) -> Path:
 def _private_key_pem(settings: Settings) -> str:
     path = _key_path(settings)
     if not path.exists():
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        path.write_bytes(pem)
+        path.write_text(generate_key().private_pem)
         path.chmod(0o600)
     return path.read_text()
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 from sqlalchemy import delete, func, select
@@ -26,8 +25,8 @@ from models.platform import Deployment, Platform
 from models.sessions import AppSession
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
+from tests.support.pg import PG_ADMIN_URL, postgres_available, throwaway_database
 
-PG_ADMIN_URL = os.environ.get("PLC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 TEACHER = LaunchUser(
@@ -50,27 +49,15 @@ TRAINER = LaunchUser(
 )
 
 
-def _postgres_available() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for the session; on CI its absence is a failure, not a skip."""
-    if not _postgres_available():
+    if not postgres_available():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}, and CI=true requires the PostgreSQL tests")
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"plc_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

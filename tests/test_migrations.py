@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,24 +12,17 @@ from sqlalchemy import create_engine
 
 from models.base import Base
 from models.migrate import alembic_config, current_revision, head_revision, upgrade
-from tests.conftest import PG_ADMIN_URL
+from tests.support.pg import throwaway_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> str:
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
     request.getfixturevalue("postgres_url")  # skips or fails (on CI) when PostgreSQL is away
-    name = f"plc_migrations_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    request.addfinalizer(lambda: _drop(name))
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("plc_migrations") as url:
+        yield url
 
 
 def test_migrations_go_up_and_down_and_match_the_models(empty_database: str) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from models.database import Database
 from models.migrate import current_revision, head_revision, upgrade
 from models.outbox import Delivery, DeliveryState
-from tests.conftest import PG_ADMIN_URL
 from tests.support.lrs import RalphServer
+from tests.support.pg import throwaway_database
 from tests.xapi.test_delivery import a_statement
 from xapi import outbox
 from xapi.worker import OutboxWorker
@@ -24,14 +22,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def two_databases(postgres_url: str) -> Iterator[tuple[str, str]]:
-    names = [f"plc_backup_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    yield tuple(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}" for name in names)  # type: ignore[misc]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("plc_backup") as source, throwaway_database("plc_restored") as restored:
+        yield source, restored
 
 
 def test_a_restored_dump_resumes_the_outbox_where_it_was(
