@@ -60,17 +60,17 @@ def session_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
-def set_session_cookie(response: Response, app_session: AppSession) -> None:
+def set_tool_cookie(response: Response, name: str, value: str, max_age: int, path: str = "/") -> None:
+    """Every cookie the tool sets: HttpOnly; behind HTTPS Secure and SameSite=None, as Moodle's iframe needs;
+    on plain HTTP (the demo on a laptop) Lax, because browsers refuse SameSite=None without Secure."""
     secure = settings().is_https
     response.set_cookie(
-        SESSION_COOKIE,
-        app_session.token,
-        max_age=settings().session_ttl_seconds,
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
-        path="/",
+        name, value, max_age=max_age, secure=secure, httponly=True, samesite="None" if secure else "Lax", path=path
     )
+
+
+def set_session_cookie(response: Response, app_session: AppSession) -> None:
+    set_tool_cookie(response, SESSION_COOKIE, app_session.token, settings().session_ttl_seconds)
 
 
 def csrf_token(app_session: AppSession, purpose: str) -> str:

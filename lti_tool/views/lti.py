@@ -17,7 +17,7 @@ from lti_tool.launch import (
 )
 from lti_tool.observability import LAUNCHES
 from lti_tool.security import limiter
-from lti_tool.web_session import link_token, set_session_cookie, settings
+from lti_tool.web_session import link_token, set_session_cookie, set_tool_cookie, settings
 from models.database import Database
 from models.keys import jwks
 
@@ -61,14 +61,11 @@ def login() -> Response:
         )
     else:
         response = redirect(outcome.auth_url, code=302)
-    secure = settings().is_https
-    response.set_cookie(
+    set_tool_cookie(
+        response,
         state_cookie_name(outcome.login.state),
         outcome.login.state,
-        max_age=settings().login_request_ttl_seconds,
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
+        settings().login_request_ttl_seconds,
         path="/lti/",
     )
     return response
