@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -41,3 +42,22 @@ def test_migrations_go_up_and_down_and_match_the_models(empty_database: str) -> 
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_every_migration_is_additive_so_old_processes_keep_serving_during_an_upgrade() -> None:
+    """`plc-bridge db upgrade` runs while the previous release still serves: a migration may add tables,
+    columns and indexes, never drop or rename them (that needs a later, separate release)."""
+    versions = Path(__file__).resolve().parent.parent / "models" / "migrations" / "versions"
+    destructive = (
+        "op.drop_table",
+        "op.drop_column",
+        "batch_op.drop_column",
+        "op.alter_column",
+        "batch_op.alter_column",
+        "op.rename_table",
+        "op.execute",
+    )
+    for script in sorted(versions.glob("*.py")):
+        upgrade_source = script.read_text(encoding="utf-8").split("def upgrade()", 1)[1].split("def downgrade()", 1)[0]
+        found = [call for call in destructive if call in upgrade_source]
+        assert not found, f"{script.name} upgrade() uses {found}: split it into an additive release first"
