@@ -25,7 +25,7 @@ def moodle_setup() -> str:
             ("Tool URL", launch_url(settings())),
             ("LTI version", "LTI 1.3"),
             ("Public key type", "Keyset URL"),
-            ("Public keyset", base + "/lti/jwks"),
+            ("Public keyset URL", base + "/lti/jwks"),
             ("Initiate login URL", base + "/lti/login"),
             ("Redirection URI(s)", launch_url(settings())),
         ]
