@@ -61,6 +61,7 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
         **os.environ,
         "PLC_INSTANCE_PATH": str(workdir / "plc-instance"),
         "PLC_PUBLIC_BASE_URL": base,
+        "PLC_RATE_LIMIT_LTI": "100000 per minute",  # a throughput benchmark, not an attack
         "PLC_DATABASE_URL": "",
     }
     env.pop("PLC_DATABASE_URL")

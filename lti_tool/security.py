@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
+from sqlalchemy.orm.exc import DetachedInstanceError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models.database import Database
@@ -43,6 +45,19 @@ class FrameAncestors:
         return self._last
 
 
+def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
+    """A page of a launched session may be framed by that session's platform only; other HTML pages
+    (set-up, refusals shown inside an LMS frame) by any registered platform."""
+    if app_session is None:
+        return ancestors.value()
+    try:
+        platform = app_session.context.platform
+    except DetachedInstanceError:  # the view did not load the platform before its transaction closed
+        return ancestors.value()
+    origins = sorted({o for o in (_origin(platform.issuer), _origin(platform.auth_login_url)) if o})
+    return " ".join(["'self'", *origins])
+
+
 def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: str) -> None:
     if trusted_proxies:
         # Trust X-Forwarded-For/Proto/Host only from the proxies we were told about, never from clients.
@@ -55,7 +70,7 @@ def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: 
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        framing = ancestors.value() if response.mimetype == "text/html" else "'self'"
+        framing = _framing_for(g.get("plc_session"), ancestors) if response.mimetype == "text/html" else "'self'"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "

@@ -162,3 +162,15 @@ def test_an_admin_sees_only_their_own_platforms_learning_records(tmp_path: Path,
 
     row = page.split('data-destination="district"', 1)[1].split("</tr>", 1)[0]
     assert [cell.split("<", 1)[0] for cell in row.split("<td>")[1:4]] == ["1", "0", "0"]
+
+
+def test_a_sessions_pages_may_be_framed_only_by_its_own_platform(tool: ToolServer, platform: TestPlatform) -> None:
+    other = TestPlatform(client_id="client-frame", deployment_id="dep-frame", host="localhost").start()
+    try:
+        register(tool, other)
+        page = launch(requests.Session(), platform, TEACHER)
+    finally:
+        other.stop()
+
+    ancestors = page.headers["Content-Security-Policy"].split("frame-ancestors", 1)[1].split(";")[0].split()
+    assert ancestors == ["'self'", platform.issuer]
