@@ -33,19 +33,22 @@ def link_token(app_session: AppSession) -> str:
 
 
 def current_session(db: Session) -> AppSession | None:
-    """The session named by the cookie, else by the signed token in the query string or form."""
-    token = request.cookies.get(SESSION_COOKIE)
-    app_session = find_session(db, token) if token else None
-    g.plc_session_via_link = False
+    """The session named by the signed token in the link or form, else by the cookie.
+
+    The link wins: with two courses open in two tabs the cookie holds only the latest launch, while each tab's
+    links name their own session. The cookie serves requests that carry no token (a typed or bookmarked URL).
+    """
+    app_session = None
+    signed = request.values.get(LINK_PARAM)
+    if signed:
+        try:
+            token = _serializer().loads(signed, max_age=LINK_TOKEN_MAX_AGE)
+        except (SignatureExpired, BadSignature):
+            token = None
+        app_session = find_session(db, token) if isinstance(token, str) else None
     if app_session is None:
-        signed = request.values.get(LINK_PARAM)
-        if signed:
-            try:
-                token = _serializer().loads(signed, max_age=LINK_TOKEN_MAX_AGE)
-            except (SignatureExpired, BadSignature):
-                token = None
-            app_session = find_session(db, token) if isinstance(token, str) else None
-            g.plc_session_via_link = app_session is not None
+        cookie = request.cookies.get(SESSION_COOKIE)
+        app_session = find_session(db, cookie) if cookie else None
     if app_session is not None:
         g.plc_session = app_session
         g.plc_locale = app_session.locale
@@ -53,9 +56,9 @@ def current_session(db: Session) -> AppSession | None:
 
 
 def session_url(endpoint: str, **values: Any) -> str:
-    """url_for that carries the session token when this request's session came without a cookie."""
+    """url_for that names this request's session, so each tab stays in its own course with or without cookies."""
     app_session: AppSession | None = g.get("plc_session")
-    if app_session is not None and g.get("plc_session_via_link"):
+    if app_session is not None:
         values[LINK_PARAM] = link_token(app_session)
     return url_for(endpoint, **values)
 

@@ -20,6 +20,7 @@ from lti_tool.settings import Settings
 from models import Base
 from models.database import Database
 from models.launch import LoginRequest
+from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.sessions import AppSession
@@ -159,13 +160,13 @@ def platform(tool: ToolServer) -> Iterator[TestPlatform]:
 
 @pytest.fixture(autouse=True)
 def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts with no people, courses, logins or sessions; registrations and keys stay."""
+    """Each test starts with no people, courses, logins, sessions or learning records; registrations and keys stay."""
     yield
     if "tool" not in request.fixturenames:
         return
     tool_server: ToolServer = request.getfixturevalue("tool")
     with tool_server.database.transaction() as db:
-        for model in (AppSession, Membership, ResourceLink, Context, Person, LoginRequest):
+        for model in (Delivery, OutboxStatement, AppSession, Membership, ResourceLink, Context, Person, LoginRequest):
             db.execute(delete(model))
     if "platform" in request.fixturenames:
         test_platform: TestPlatform = request.getfixturevalue("platform")

@@ -502,3 +502,16 @@ def test_expired_login_is_refused(tool: ToolServer, platform: TestPlatform) -> N
     response = submit_auto_form(browser, auth_page)
 
     assert response.status_code == 401 and reason_of(response) == "unknown_state"
+
+
+def test_two_courses_in_two_tabs_each_stay_in_their_own_course(tool: ToolServer, platform: TestPlatform) -> None:
+    browser = requests.Session()  # one browser, one cookie jar: the cookie ends up naming the second launch
+    first = launch(browser, platform, TEACHER, context_id="course-a", context_title="วิชา ก")
+    second = launch(browser, platform, TEACHER, context_id="course-b", context_title="วิชา ข")
+    assert "วิชา ข" in second.text
+
+    again = browser.get(first.url)  # the first tab's link, after the second launch
+
+    assert "วิชา ก" in again.text and "วิชา ข" not in again.text
+    switch = again.text.split('lang="en"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    assert "s=" in switch  # the tab's own links keep naming its session
