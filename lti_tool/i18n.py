@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ def init_app(app: Flask, settings: object) -> None:
     app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(
         value, getattr(settings, "timezone", "Asia/Bangkok")
     )
+    app.jinja_env.filters["be_date"] = format_date_local
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
 
 
@@ -45,6 +46,14 @@ def format_datetime_local(value: datetime, zone: str = "Asia/Bangkok", locale: s
     if locale.startswith("th"):
         return f"{format_date(local, 'd MMMM', locale='th')} พ.ศ. {local.year + 543} {time_text} น."
     return f"{format_date(local, 'd MMMM y', locale='en')} {time_text}"
+
+
+def format_date_local(value: date, locale: str | None = None) -> str:
+    """A calendar date; in Thai the year is in the Buddhist Era: 22 พฤศจิกายน 2569."""
+    locale = locale or str(get_locale() or "th")
+    if locale.startswith("th"):
+        return f"{format_date(value, 'd MMMM', locale='th')} {value.year + 543}"
+    return format_date(value, "d MMMM y", locale="en")
 
 
 def both_languages(message: Callable[[], str]) -> dict[str, str]:

@@ -1,0 +1,224 @@
+"""The course's PLC program: a trainer sets it up and moves it through the Council's states; teachers read it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.views.lti import database
+from lti_tool.web_session import csrf_token, csrf_valid, current_session, session_url
+from models import program as plc
+from models.base import utcnow
+from models.roles import AppRole
+from models.sessions import AppSession
+
+bp = Blueprint("program", __name__, url_prefix="/program")
+
+EDIT, STATE = "program-edit", "program-state"
+FIELDS = ("name", "agency", "school_or_network", "planned_cycles", "min_hours", "learning_area", "grade_level")
+
+# What each domain problem or refusal means, for the person at the form (Thai in the catalog).
+PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in."),
+    "too_few": _l("A program runs at least %(need)s cycles (the Council's rule)."),
+    "negative": _l("Hours cannot be negative."),
+    "too_precise": _l("Use at most two decimal places."),
+    "too_many": _l("That is more hours than a program can hold (at most %(most)s)."),
+    "not_a_number": _l("Please enter a number."),
+    "not_a_date": _l("Please enter a date."),
+}
+REFUSALS: dict[str, Any] = {
+    "wrong_state": _l("This step is not possible while the program is “%(current)s”."),
+    "approval_required": _l(
+        "Nothing may start before the Council approves the program: enter the approval date first."
+    ),
+    "program_expired": _l("The program's year has run out (one year from the Council's approval)."),
+    "certificate_window_closed": _l("Certificates had to be requested within 30 days after the program ended."),
+    "plan_frozen": _l("The plan is frozen while the program runs (the Council's rule): it can be read, not changed."),
+    "plan_incomplete": _l(
+        "The program cannot start yet: form the teams and plan a Model Teacher and Buddies for every cycle, so that everyone plays both roles."
+    ),
+}
+STATE_NAMES: dict[str, Any] = {
+    "draft": _l("draft"),
+    "submitted": _l("submitted to the Council"),
+    "approved": _l("approved"),
+    "running": _l("running"),
+    "ended": _l("ended"),
+    "certificates_requested": _l("certificates requested"),
+    "cancelled": _l("cancelled"),
+}
+ACTIONS = {
+    "submit": (plc.submit, _l("Submit to the Council")),
+    "approve": (plc.approve, _l("Record the Council's approval")),
+    "start": (plc.start, _l("Start the program")),
+    "end": (plc.end, _l("End the program")),
+    "request_certificates": (plc.request_certificates, _l("Request certificates")),
+    "cancel": (plc.cancel, _l("Cancel the program")),
+}
+NEXT_ACTIONS = {
+    "draft": ["submit", "cancel"],
+    "submitted": ["approve", "cancel"],
+    "approved": ["start", "cancel"],
+    "running": ["end", "cancel"],
+    "ended": ["request_certificates"],
+}
+
+
+def _session(db: Session) -> AppSession:
+    app_session = current_session(db)
+    if app_session is None:
+        abort(
+            401,
+            description=_(
+                "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
+            ),
+        )
+    return app_session
+
+
+def _scope(app_session: AppSession) -> plc.CourseScope:
+    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+
+
+def _require_trainer(app_session: AppSession) -> None:
+    if app_session.membership.app_role != AppRole.TRAINER:
+        abort(403, description=_("Only the course's trainers may change the PLC program."))
+
+
+def _course_program(db: Session, scope: plc.CourseScope) -> plc.Program | None:
+    return db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+
+
+def _parse_details(form: Any) -> tuple[plc.ProgramDetails | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    try:
+        cycles = int(form.get("planned_cycles", "").strip() or plc.MIN_CYCLES)
+    except ValueError:
+        errors["planned_cycles"], cycles = str(PROBLEMS["not_a_number"]), plc.MIN_CYCLES
+    try:
+        hours = Decimal(form.get("min_hours", "").strip() or "0")
+    except InvalidOperation:
+        errors["min_hours"], hours = str(PROBLEMS["not_a_number"]), Decimal(0)
+    details = plc.ProgramDetails(
+        name=form.get("name", "").strip()[:255],
+        agency=form.get("agency", "").strip()[:255],
+        school_or_network=form.get("school_or_network", "").strip()[:255],
+        planned_cycles=cycles,
+        min_hours=hours,
+        learning_area=form.get("learning_area", "").strip()[:255],
+        grade_level=form.get("grade_level", "").strip()[:64],
+    )
+    for problem in details.problems():
+        errors.setdefault(problem.field, str(PROBLEMS.get(problem.code, problem.code)) % problem.params)
+    return (None if errors else details), errors
+
+
+def _page(
+    db: Session, app_session: AppSession, errors: dict[str, str] | None = None, refusal: str = "", status: int = 200
+) -> tuple[str, int]:
+    program = _course_program(db, _scope(app_session))
+    role = AppRole(app_session.membership.app_role)
+    values = {f: str(getattr(program, f)) for f in FIELDS} if program else {"planned_cycles": "3", "min_hours": "0"}
+    if errors is not None:
+        values = {f: request.form.get(f, "") for f in FIELDS}
+    page = render_template(
+        "program.html",
+        program=program,
+        role=role,
+        AppRole=AppRole,
+        values=values,
+        errors=errors or {},
+        refusal=refusal,
+        state_names=STATE_NAMES,
+        actions=[(name, ACTIONS[name][1]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
+        editable=program is None or program.state in plc.PLAN_EDITABLE,
+        csrf_edit=csrf_token(app_session, EDIT),
+        csrf_state=csrf_token(app_session, STATE),
+        today=plc.program_day(utcnow()).isoformat(),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("")
+def show() -> tuple[str, int]:
+    with database().transaction() as db:
+        return _page(db, _session(db))
+
+
+@bp.post("")
+def save() -> Response | tuple[str, int]:
+    try:
+        with database().transaction() as db:
+            app_session = _session(db)
+            _require_trainer(app_session)
+            if not csrf_valid(app_session, EDIT, request.form.get("csrf")):
+                abort(400, description=_("This form has expired. Reload the page and try again."))
+            details, errors = _parse_details(request.form)
+            if details is None:
+                return _page(db, app_session, errors=errors, status=422)
+            program = _course_program(db, _scope(app_session))
+            if program is None:
+                plc.new_program(db, _scope(app_session), details)
+            else:
+                plc.edit_program(program, details)
+    except plc.ProgramError as refused:
+        return _refused_page(refused)
+    return redirect(session_url("program.show"), code=303)
+
+
+def _refused_page(refused: plc.ProgramError) -> tuple[str, int]:
+    """The rule refused the change and the transaction rolled back; show the page again with the reason."""
+    with database().transaction() as db:
+        return _page(db, _session(db), refusal=_refusal(refused), status=409)
+
+
+@bp.post("/state")
+def change_state() -> Response | tuple[str, int]:
+    try:
+        return _change_state()
+    except plc.ProgramError as refused:
+        return _refused_page(refused)
+
+
+def _change_state() -> Response | tuple[str, int]:
+    with database().transaction() as db:
+        app_session = _session(db)
+        _require_trainer(app_session)
+        if not csrf_valid(app_session, STATE, request.form.get("csrf")):
+            abort(400, description=_("This form has expired. Reload the page and try again."))
+        program = _course_program(db, _scope(app_session))
+        action = request.form.get("action", "")
+        if program is None or action not in ACTIONS:
+            abort(404)
+        today = plc.program_day(utcnow())
+        if action == "approve":
+            try:
+                approved_on = date.fromisoformat(request.form.get("approved_on", ""))
+            except ValueError:
+                return _page(db, app_session, errors={"approved_on": str(PROBLEMS["not_a_date"])}, status=422)
+            plc.approve(program, approved_on)
+        elif action in ("submit", "cancel"):
+            ACTIONS[action][0](program)
+        else:
+            ACTIONS[action][0](program, today)
+    return redirect(session_url("program.show"), code=303)
+
+
+def _refusal(refused: plc.ProgramError) -> str:
+    params = {k: str(STATE_NAMES.get(str(v), v)) for k, v in getattr(refused, "params", {}).items()}
+    message = REFUSALS.get(refused.code)
+    if message is None:
+        return str(refused)
+    try:
+        return str(message) % params
+    except (KeyError, TypeError):
+        return str(message)
