@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import CLI, register_platform, start_gunicorn  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.outbox import Delivery, OutboxStatement  # noqa: E402
@@ -40,7 +41,6 @@ from xapi import statements  # noqa: E402
 from xapi.vocabulary import ActivityType  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-CLI = [sys.executable, "-m", "lti_tool.cli"]
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 
@@ -102,63 +102,6 @@ def tool_env(database_url: str, base: str, workdir: Path, **extra: str) -> dict[
     }
 
 
-def start_web(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "lti_tool.wsgi:app",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "critical",
-            "--worker-tmp-dir",
-            "/dev/shm",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return web
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
-def register(env: dict[str, str], platform: TestPlatform) -> None:
-    subprocess.run(
-        [
-            *CLI,
-            "platform",
-            "add",
-            "--issuer",
-            platform.issuer,
-            "--client-id",
-            platform.client_id,
-            "--deployment-id",
-            platform.deployment_id,
-            "--auth-login-url",
-            platform.auth_login_url,
-            "--auth-token-url",
-            platform.token_url,
-            "--key-set-url",
-            platform.jwks_url,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def new_platform(base: str, users: int) -> tuple[TestPlatform, list[str]]:
     platform = TestPlatform(client_id=f"fault-{uuid.uuid4().hex[:6]}", deployment_id="dep-fault").start()
     platform.configure_tool(base + "/lti/login", base + "/lti/launch", base + "/lti/jwks")
@@ -203,8 +146,8 @@ def pg_restart(workdir: Path) -> None:
     env = tool_env(cluster.url("plc"), base, workdir)
     subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
     platform, subs = new_platform(base, 10)
-    register(env, platform)
-    web = start_web(env, port)
+    register_platform(env, platform)
+    web = start_gunicorn(env, port)
     events: list[tuple[float, str, int]] = []
     lock = threading.Lock()
     started = time.monotonic()
@@ -269,8 +212,8 @@ def lrs_down(workdir: Path) -> None:
     )
     subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
     platform, subs = new_platform(base, 10)
-    register(env, platform)
-    web = start_web(env, port)
+    register_platform(env, platform)
+    web = start_gunicorn(env, port)
     workers = [
         subprocess.Popen(
             [*CLI, "worker", "--poll", "0.2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import register_platform, wait_until_up  # noqa: E402
 from models.keys import generate_key  # noqa: E402
 from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
 
@@ -39,19 +40,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server for {url} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -67,28 +55,7 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
     env.pop("PLC_DATABASE_URL")
     cli = [sys.executable, "-m", "lti_tool.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [
-            *cli,
-            "platform",
-            "add",
-            "--issuer",
-            platform.issuer,
-            "--client-id",
-            platform.client_id,
-            "--deployment-id",
-            platform.deployment_id,
-            "--auth-login-url",
-            platform.auth_login_url,
-            "--auth-token-url",
-            platform.token_url,
-            "--key-set-url",
-            platform.jwks_url,
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    register_platform(env, platform)
     process = subprocess.Popen(
         [*cli, "serve", "--port", str(port), "--threads", "8"],
         env=env,

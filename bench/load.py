@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urljoin
 
 import requests
@@ -28,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import register_platform, start_gunicorn  # noqa: E402
 from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
 from tests.support.pg import throwaway_database  # noqa: E402
 
@@ -158,55 +160,15 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         client.start()
     for _ in clients:
         issuer, client_id, auth, token, jwks = ready.get(timeout=60)
-        subprocess.run(
-            [
-                *cli,
-                "platform",
-                "add",
-                "--issuer",
-                issuer,
-                "--client-id",
-                client_id,
-                "--deployment-id",
-                "dep-load",
-                "--auth-login-url",
-                auth,
-                "--auth-token-url",
-                token,
-                "--key-set-url",
-                jwks,
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "lti_tool.wsgi:app",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.web_workers),
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-            "--worker-tmp-dir",
-            "/dev/shm",
-        ],
-        env=env,
-    )
+        register_platform(
+            env,
+            SimpleNamespace(
+                issuer=issuer, client_id=client_id, deployment_id="dep-load", auth_login_url=auth,
+                token_url=token, jwks_url=jwks,
+            ),
+        )  # fmt: skip
+    web = start_gunicorn(env, port, workers=args.web_workers)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
         go.set()
         samples: list[tuple[str, float, int]] = []
         for _ in clients:

@@ -1,0 +1,49 @@
+"""What the benchmark scripts share: starting the tool's processes and registering a test platform with it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import requests
+
+CLI = [sys.executable, "-m", "lti_tool.cli"]
+
+
+def register_platform(env: dict[str, str], platform: Any) -> None:
+    """`plc-bridge platform add` for a test platform (anything with its URLs and ids), as an admin types it."""
+    subprocess.run(
+        [*CLI, "platform", "add", "--issuer", platform.issuer, "--client-id", platform.client_id,
+         "--deployment-id", platform.deployment_id, "--auth-login-url", platform.auth_login_url,
+         "--auth-token-url", platform.token_url, "--key-set-url", platform.jwks_url],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Until the server answers at all (any status): it is listening and its app is loaded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {url} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {seconds:.0f} s")
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen[bytes]:
+    """The production web server on 127.0.0.1:port, as `plc-bridge serve --production` runs it."""
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "lti_tool.wsgi:app", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "critical",
+         "--worker-tmp-dir", "/dev/shm"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", web)
+    return web
