@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
+        if error.code == 429:  # only /lti/login and /lti/launch are rate limited
+            observability.LAUNCHES_REJECTED.labels(reason="rate_limited").inc()
         description = str(error.description or error.name)
         return render_template("error.html", message_th=description, message_en=description, reason=error.name), int(
             error.code or 500

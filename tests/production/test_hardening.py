@@ -92,11 +92,13 @@ def test_login_and_launch_are_rate_limited(tmp_path: Path, database_url: str) ->
             requests.get(limited.url("/lti/login"), params={"iss": "https://x.example", "login_hint": "1"}).status_code
             for _ in range(4)
         ]
+        metrics = requests.get(limited.url("/metrics")).text
     finally:
         limited.server.shutdown()
         limited.server.server_close()
 
     assert codes == [400, 400, 400, 429]
+    assert 'plc_launches_rejected_total{reason="rate_limited"}' in metrics
 
 
 def test_a_database_that_is_away_gives_503_not_500(tmp_path: Path) -> None:
