@@ -16,7 +16,9 @@ from lti_tool.views.lti import database
 from lti_tool.web_session import csrf_token, csrf_valid, current_session, session_url
 from models import program as plc
 from models.base import utcnow
+from models.people import course_members
 from models.roles import AppRole
+from models.rotation import RotationImpossible, plan_rotation
 from models.sessions import AppSession
 
 bp = Blueprint("program", __name__, url_prefix="/program")
@@ -45,6 +47,21 @@ REFUSALS: dict[str, Any] = {
     "plan_incomplete": _l(
         "The program cannot start yet: form the teams and plan a Model Teacher and Buddies for every cycle, so that everyone plays both roles."
     ),
+    "already_in_team": _l(
+        "A teacher belongs to one team per program: someone you chose is already in team “%(team)s”."
+    ),
+    "not_in_course": _l("Someone you chose is not a member of this course."),
+    "invalid_input": _l("Please check the form: a team of that name may already exist."),
+}
+# Why the rotation planner cannot give everyone both roles (models/rotation.py).
+ROTATION: dict[str, Any] = {
+    "team_too_small": _l(
+        "A team needs at least %(need)s teachers: a Model Teacher needs a Buddy to observe the lesson."
+    ),
+    "too_few_cycles": _l(
+        "%(cycles)s cycles are too few for a team of %(team_size)s: each member must be the Model Teacher in a cycle of their own. Plan more cycles or form smaller teams."
+    ),
+    "member_listed_twice": _l("Someone is listed twice."),
 }
 STATE_NAMES: dict[str, Any] = {
     "draft": _l("draft"),
@@ -211,6 +228,98 @@ def _change_state() -> Response | tuple[str, int]:
         else:
             ACTIONS[action][0](program, today)
     return redirect(session_url("program.show"), code=303)
+
+
+# --- Teams and the plan of roles ----------------------------------------------------------------------
+
+TEAMS = "program-teams"
+
+
+def _teams_page(
+    db: Session, app_session: AppSession, errors: dict[str, str] | None = None, notice: str = "", status: int = 200
+) -> tuple[str, int]:
+    program = _course_program(db, _scope(app_session))
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    in_team = {mid for team in (program.teams if program else []) for mid in team.member_ids}
+    plans = {team.id: plc.team_plan(team) for team in (program.teams if program else [])}
+    page = render_template(
+        "program_teams.html",
+        program=program,
+        role=AppRole(app_session.membership.app_role),
+        AppRole=AppRole,
+        members=members,
+        free_teachers=[m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team],
+        plans=plans,
+        editable=program is not None and program.state in plc.PLAN_EDITABLE,
+        errors=errors or {},
+        notice=notice,
+        csrf=csrf_token(app_session, TEAMS),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/teams")
+def teams() -> tuple[str, int]:
+    with database().transaction() as db:
+        return _teams_page(db, _session(db))
+
+
+@bp.post("/teams")
+def add_team() -> Response | tuple[str, int]:
+    """A new team of the chosen teachers, with roles planned by the rotation planner when it can."""
+    notice = ""
+    try:
+        with database().transaction() as db:
+            app_session = _session(db)
+            _require_trainer(app_session)
+            if not csrf_valid(app_session, TEAMS, request.form.get("csrf")):
+                abort(400, description=_("This form has expired. Reload the page and try again."))
+            program = _course_program(db, _scope(app_session))
+            if program is None:
+                abort(404)
+            name = request.form.get("name", "").strip()[:255]
+            try:
+                chosen = [int(value) for value in request.form.getlist("member")]
+            except ValueError:
+                abort(400)
+            if not name:
+                return _teams_page(db, app_session, errors={"name": str(PROBLEMS["required"])}, status=422)
+            team = plc.add_team(db, program, name)
+            for membership_id in chosen:
+                plc.add_team_member(db, team, membership_id)
+            try:
+                plc.apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
+            except RotationImpossible as impossible:
+                notice = str(ROTATION.get(impossible.code, impossible.reason)) % impossible.params
+    except plc.ProgramError as refused:
+        return _refused_teams_page(refused)
+    if notice:
+        with database().transaction() as db:
+            return _teams_page(db, _session(db), notice=notice)
+    return redirect(session_url("program.teams"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/remove")
+def remove_team(team_id: int) -> Response | tuple[str, int]:
+    try:
+        with database().transaction() as db:
+            app_session = _session(db)
+            _require_trainer(app_session)
+            if not csrf_valid(app_session, TEAMS, request.form.get("csrf")):
+                abort(400, description=_("This form has expired. Reload the page and try again."))
+            team = plc.get_in_course(db, _scope(app_session), plc.Team, team_id)
+            plc.remove_team(db, team)
+    except plc.NotFoundInCourse:
+        abort(404)
+    except plc.ProgramError as refused:
+        return _refused_teams_page(refused)
+    return redirect(session_url("program.teams"), code=303)
+
+
+def _refused_teams_page(refused: plc.ProgramError) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _teams_page(db, _session(db), notice=_refusal(refused), status=409)
 
 
 def _refusal(refused: plc.ProgramError) -> str:
