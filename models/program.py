@@ -826,6 +826,16 @@ def team_plan(team: Team) -> dict[int, tuple[int | None, list[int]]]:
     return plan
 
 
+def team_of(db: Session, scope: CourseScope, membership_id: int) -> Team | None:
+    """The member's team in the course's newest program, if any (a teacher is in one team per program)."""
+    return db.scalars(
+        scoped(Team, scope)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.membership_id == membership_id)
+        .order_by(Team.program_id.desc())
+    ).first()
+
+
 def role_in_cycle(team: Team, cycle_number: int, membership_id: int) -> PlcRole | None:
     for assignment in team.assignments:
         if assignment.cycle_number == cycle_number and assignment.membership_id == membership_id:

@@ -128,3 +128,16 @@ def test_a_team_of_another_course_cannot_be_removed_by_url(tool: ToolServer, pla
     assert response.status_code == 404
     with tool.database.transaction() as db:
         assert db.scalars(select(Team.id)).all() == [team_id]
+
+
+def test_a_teacher_sees_their_team_and_their_role_in_each_cycle(tool: ToolServer, platform: TestPlatform) -> None:
+    names = teachers_launch(platform, 3)
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    form_team(trainer, tool, "กลุ่มคณิตศาสตร์", names)
+
+    landing = launch(requests.Session(), platform, TEACHER)
+
+    assert "กลุ่มคณิตศาสตร์" in landing.text
+    roles = re.findall(r'<th scope="row">(\d)</th>\s*<td>([^<]+)</td>', landing.text)
+    assert sorted(role for _, role in roles) == ["ครูผู้สอน (ครูต้นแบบ)", "ครูร่วมการเรียนรู้ (บัดดี้)", "ครูร่วมการเรียนรู้ (บัดดี้)"]

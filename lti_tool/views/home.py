@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from lti_tool.views.lti import database
 from lti_tool.web_session import current_session, session_url
+from models import program as plc
 from models.people import course_members
 from models.roles import AppRole
 
@@ -20,6 +21,8 @@ def landing() -> str:
         if app_session is None:
             abort(401, description=_no_session_message())
         role = AppRole(app_session.membership.app_role)
+        scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+        team = plc.team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
         return render_template(
             "landing.html",
             app_session=app_session,
@@ -31,6 +34,13 @@ def landing() -> str:
             role=role,
             AppRole=AppRole,
             members=course_members(db, app_session.context_id) if role.sees_course_roster else [],
+            team=team,
+            my_roles=[
+                (n, plc.role_in_cycle(team, n, app_session.membership_id))
+                for n in range(1, team.program.planned_cycles + 1)
+            ]
+            if team
+            else [],
             session_url=session_url,
         )
 
