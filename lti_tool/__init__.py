@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         worker = OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
         app.extensions["plc_worker"] = start_thread(worker)
 
-    from lti_tool.views import admin, health, home, lti, program, setup, xapi_profile
+    from lti_tool.views import admin, health, home, lti, program, sessions, setup, xapi_profile
 
     app.register_blueprint(lti.bp)
     app.register_blueprint(home.bp)
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(program.bp)
+    app.register_blueprint(sessions.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 

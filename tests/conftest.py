@@ -23,6 +23,7 @@ from models.launch import LoginRequest
 from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
+from models.program import Program
 from models.sessions import AppSession
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
@@ -166,7 +167,17 @@ def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     tool_server: ToolServer = request.getfixturevalue("tool")
     with tool_server.database.transaction() as db:
-        for model in (Delivery, OutboxStatement, AppSession, Membership, ResourceLink, Context, Person, LoginRequest):
+        for model in (
+            Delivery,
+            OutboxStatement,
+            Program,
+            AppSession,
+            Membership,
+            ResourceLink,
+            Context,
+            Person,
+            LoginRequest,
+        ):
             db.execute(delete(model))
     if "platform" in request.fixturenames:
         test_platform: TestPlatform = request.getfixturevalue("platform")
