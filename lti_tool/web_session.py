@@ -7,7 +7,8 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, abort, current_app, g, request, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
@@ -85,3 +86,22 @@ def csrf_token(app_session: AppSession, purpose: str) -> str:
 
 def csrf_valid(app_session: AppSession, purpose: str, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(csrf_token(app_session, purpose), str(token))
+
+
+def require_session(db: Session) -> AppSession:
+    """The request's session, or a 401 page saying to open the activity again from the LMS."""
+    app_session = current_session(db)
+    if app_session is None:
+        abort(
+            401,
+            description=_(
+                "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
+            ),
+        )
+    return app_session
+
+
+def require_form_token(app_session: AppSession, purpose: str) -> None:
+    """Refuse (400) a form post without this session's token for this form: no change without it."""
+    if not csrf_valid(app_session, purpose, request.form.get("csrf")):
+        abort(400, description=_("This form has expired. Reload the page and try again."))

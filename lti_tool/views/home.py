@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_babel import gettext as _
+from flask import Blueprint, render_template
 
 from lti_tool.views.lti import database
-from lti_tool.web_session import current_session, session_url
+from lti_tool.web_session import require_session, session_url
 from models import program as plc
 from models.people import course_members
 from models.roles import AppRole
@@ -17,9 +16,7 @@ bp = Blueprint("home", __name__)
 @bp.get("/home")
 def landing() -> str:
     with database().transaction() as db:
-        app_session = current_session(db)
-        if app_session is None:
-            abort(401, description=_no_session_message())
+        app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
         scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
         team = plc.team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
@@ -43,9 +40,3 @@ def landing() -> str:
             else [],
             session_url=session_url,
         )
-
-
-def _no_session_message() -> str:
-    return _(
-        "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
-    )

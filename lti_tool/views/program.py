@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.views.lti import database
-from lti_tool.web_session import csrf_token, csrf_valid, current_session, session_url
+from lti_tool.web_session import csrf_token, require_form_token, require_session, session_url
 from models import program as plc
 from models.base import utcnow
 from models.people import course_members
@@ -89,25 +89,17 @@ NEXT_ACTIONS = {
 }
 
 
-def _session(db: Session) -> AppSession:
-    app_session = current_session(db)
-    if app_session is None:
-        abort(
-            401,
-            description=_(
-                "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
-            ),
-        )
-    return app_session
-
-
 def _scope(app_session: AppSession) -> plc.CourseScope:
     return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
-def _require_trainer(app_session: AppSession) -> None:
+def _trainer_posting(db: Session, form: str) -> AppSession:
+    """The session of a trainer posting `form` with its token; 401, 403 or 400 otherwise, before any change."""
+    app_session = require_session(db)
     if app_session.membership.app_role != AppRole.TRAINER:
         abort(403, description=_("Only the course's trainers may change the PLC program."))
+    require_form_token(app_session, form)
+    return app_session
 
 
 def _course_program(db: Session, scope: plc.CourseScope) -> plc.Program | None:
@@ -168,17 +160,14 @@ def _page(
 @bp.get("")
 def show() -> tuple[str, int]:
     with database().transaction() as db:
-        return _page(db, _session(db))
+        return _page(db, require_session(db))
 
 
 @bp.post("")
 def save() -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
-            app_session = _session(db)
-            _require_trainer(app_session)
-            if not csrf_valid(app_session, EDIT, request.form.get("csrf")):
-                abort(400, description=_("This form has expired. Reload the page and try again."))
+            app_session = _trainer_posting(db, EDIT)
             details, errors = _parse_details(request.form)
             if details is None:
                 return _page(db, app_session, errors=errors, status=422)
@@ -195,7 +184,7 @@ def save() -> Response | tuple[str, int]:
 def _refused_page(refused: plc.ProgramError) -> tuple[str, int]:
     """The rule refused the change and the transaction rolled back; show the page again with the reason."""
     with database().transaction() as db:
-        return _page(db, _session(db), refusal=_refusal(refused), status=409)
+        return _page(db, require_session(db), refusal=_refusal(refused), status=409)
 
 
 @bp.post("/state")
@@ -208,10 +197,7 @@ def change_state() -> Response | tuple[str, int]:
 
 def _change_state() -> Response | tuple[str, int]:
     with database().transaction() as db:
-        app_session = _session(db)
-        _require_trainer(app_session)
-        if not csrf_valid(app_session, STATE, request.form.get("csrf")):
-            abort(400, description=_("This form has expired. Reload the page and try again."))
+        app_session = _trainer_posting(db, STATE)
         program = _course_program(db, _scope(app_session))
         action = request.form.get("action", "")
         if program is None or action not in ACTIONS:
@@ -262,7 +248,7 @@ def _teams_page(
 @bp.get("/teams")
 def teams() -> tuple[str, int]:
     with database().transaction() as db:
-        return _teams_page(db, _session(db))
+        return _teams_page(db, require_session(db))
 
 
 @bp.post("/teams")
@@ -271,10 +257,7 @@ def add_team() -> Response | tuple[str, int]:
     notice = ""
     try:
         with database().transaction() as db:
-            app_session = _session(db)
-            _require_trainer(app_session)
-            if not csrf_valid(app_session, TEAMS, request.form.get("csrf")):
-                abort(400, description=_("This form has expired. Reload the page and try again."))
+            app_session = _trainer_posting(db, TEAMS)
             program = _course_program(db, _scope(app_session))
             if program is None:
                 abort(404)
@@ -296,7 +279,7 @@ def add_team() -> Response | tuple[str, int]:
         return _refused_teams_page(refused)
     if notice:
         with database().transaction() as db:
-            return _teams_page(db, _session(db), notice=notice)
+            return _teams_page(db, require_session(db), notice=notice)
     return redirect(session_url("program.teams"), code=303)
 
 
@@ -304,10 +287,7 @@ def add_team() -> Response | tuple[str, int]:
 def remove_team(team_id: int) -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
-            app_session = _session(db)
-            _require_trainer(app_session)
-            if not csrf_valid(app_session, TEAMS, request.form.get("csrf")):
-                abort(400, description=_("This form has expired. Reload the page and try again."))
+            app_session = _trainer_posting(db, TEAMS)
             team = plc.get_in_course(db, _scope(app_session), plc.Team, team_id)
             plc.remove_team(db, team)
     except plc.NotFoundInCourse:
@@ -319,7 +299,7 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
 
 def _refused_teams_page(refused: plc.ProgramError) -> tuple[str, int]:
     with database().transaction() as db:
-        return _teams_page(db, _session(db), notice=_refusal(refused), status=409)
+        return _teams_page(db, require_session(db), notice=_refusal(refused), status=409)
 
 
 def _refusal(refused: plc.ProgramError) -> str:

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 
 from lti_tool import learning_records
 from lti_tool.views.lti import database
-from lti_tool.views.program import _refusal, _scope, _session
-from lti_tool.web_session import csrf_token, csrf_valid, session_url, settings
+from lti_tool.views.program import _refusal, _scope
+from lti_tool.web_session import csrf_token, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
 from models.catalog import elements
@@ -82,7 +82,7 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
 @bp.get("")
 def list_sessions() -> tuple[str, int]:
     with database().transaction() as db:
-        app_session = _session(db)
+        app_session = require_session(db)
         return _page(db, app_session, _team_for(db, app_session))
 
 
@@ -91,10 +91,9 @@ def record() -> Response | tuple[str, int]:
     notice = ""
     try:
         with database().transaction() as db:
-            app_session = _session(db)
+            app_session = require_session(db)
             team = _team_for(db, app_session)
-            if not csrf_valid(app_session, RECORD, request.form.get("csrf")):
-                abort(400, description=_("This form has expired. Reload the page and try again."))
+            require_form_token(app_session, RECORD)
             parsed, errors = _parse(request.form)
             if errors:
                 return _page(db, app_session, team, errors=errors, status=422)
@@ -138,5 +137,5 @@ def _parse(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _fresh_page(errors: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:
     with database().transaction() as db:
-        app_session = _session(db)
+        app_session = require_session(db)
         return _page(db, app_session, _team_for(db, app_session), errors=errors, notice=notice, status=status)
