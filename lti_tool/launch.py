@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_tool import learning_records
 from lti_tool.errors import LaunchRejected
 from lti_tool.settings import Settings
 from lti_tool.tool_config import DatabaseToolConf, find_platform, registration_for
@@ -36,10 +36,8 @@ from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
-from models.roles import AppRole, app_role_for
+from models.roles import app_role_for
 from models.sessions import AppSession, open_session
-from xapi import outbox, statements
-from xapi.vocabulary import ActivityType
 
 log = logging.getLogger(__name__)
 
@@ -496,32 +494,6 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         claims=body,
         ttl=timedelta(seconds=settings.session_ttl_seconds),
     )
-    outbox.record(
-        db,
-        _launched_statement(settings, platform, person, context, resource_link, app_role),
-        platform.id,
-        settings.lrs_names,
-    )
+    learning_records.launched(db, settings, platform, person, context, resource_link, app_role)
     db.flush()
     return app_session
-
-
-def _launched_statement(
-    settings: Settings, platform: Platform, person: Person, context: Context, link: ResourceLink, app_role: AppRole
-) -> statements.Statement:
-    base, issuer = settings.public_base_url, platform.issuer
-    course = statements.Activity(
-        statements.activity_iri(base, "course", issuer, context.context_id),
-        ActivityType.COURSE,
-        {"th": context.title or context.context_id, "en": context.title or context.context_id},
-    )
-    placement = statements.Activity(
-        statements.activity_iri(base, "placement", issuer, context.context_id, link.resource_link_id),
-        ActivityType.TOOL,
-        {"th": link.title or "PLC Bridge", "en": link.title or "PLC Bridge"},
-    )
-    actor = statements.Actor(issuer, person.sub, person.email if platform.share_email else None)
-    ctx = statements.PlcContext(
-        course=course, language=person.locale or settings.default_locale, platform=platform.name or issuer
-    )
-    return statements.launched(str(uuid.uuid4()), actor, placement, ctx, app_role.value, utcnow())

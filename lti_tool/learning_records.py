@@ -13,10 +13,56 @@ from sqlalchemy.orm import Session
 
 from lti_tool.settings import Settings
 from models import program as plc
+from models.base import utcnow
 from models.catalog import element as element_info
-from models.people import Context, Membership
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Platform
+from models.roles import AppRole
 from xapi import outbox, statements
 from xapi.vocabulary import ActivityType
+
+
+def _course(settings: Settings, platform: Platform, context: Context) -> statements.Activity:
+    title = context.title or context.context_id
+    return statements.Activity(
+        statements.activity_iri(settings.public_base_url, "course", platform.issuer, context.context_id),
+        ActivityType.COURSE,
+        {"th": title, "en": title},
+    )
+
+
+def _actor(platform: Platform, person: Person) -> statements.Actor:
+    """The LMS account; the email instead only where the platform is set to share it."""
+    return statements.Actor(platform.issuer, person.sub, person.email if platform.share_email else None)
+
+
+def launched(
+    db: Session,
+    settings: Settings,
+    platform: Platform,
+    person: Person,
+    context: Context,
+    link: ResourceLink,
+    app_role: AppRole,
+) -> None:
+    """A person opened PLC Bridge from a course."""
+    title = link.title or "PLC Bridge"
+    placement = statements.Activity(
+        statements.activity_iri(
+            settings.public_base_url, "placement", platform.issuer, context.context_id, link.resource_link_id
+        ),
+        ActivityType.TOOL,
+        {"th": title, "en": title},
+    )
+    ctx = statements.PlcContext(
+        course=_course(settings, platform, context),
+        language=person.locale or settings.default_locale,
+        platform=platform.name or platform.issuer,
+    )
+    statement = statements.launched(
+        str(uuid.uuid4()), _actor(platform, person), placement, ctx, app_role.value, utcnow()
+    )
+    outbox.record(db, statement, platform.id, settings.lrs_names)
 
 
 def _plc_context(
@@ -26,11 +72,7 @@ def _plc_context(
     base, issuer = settings.public_base_url, platform.issuer
     role = plc.role_in_cycle(team, cycle_number, member.id)
     return statements.PlcContext(
-        course=statements.Activity(
-            statements.activity_iri(base, "course", issuer, context.context_id),
-            ActivityType.COURSE,
-            {"th": context.title or context.context_id, "en": context.title or context.context_id},
-        ),
+        course=_course(settings, platform, context),
         language=member.person.locale or settings.default_locale,
         platform=platform.name or issuer,
         program=statements.Activity(
@@ -68,9 +110,7 @@ def session_recorded(db: Session, settings: Settings, team: plc.Team, recorded: 
     for attendance in session.attendance:
         member = db.get(Membership, attendance.membership_id)
         assert member is not None  # attendance rows point at memberships of the course
-        actor = statements.Actor(
-            platform.issuer, member.person.sub, member.person.email if platform.share_email else None
-        )
+        actor = _actor(platform, member.person)
         ctx = _plc_context(settings, context, team, cycle.number, session.element, member)
         statement = statements.attended_session(str(uuid.uuid4()), actor, activity, ctx, session.hours, when)
         outbox.record(db, statement, platform.id, settings.lrs_names)
