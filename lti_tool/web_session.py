@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from lti_tool.settings import Settings
+from models.database import Database
 from models.sessions import AppSession, find_session
 
 SESSION_COOKIE = "plc_session"
@@ -22,6 +23,12 @@ LINK_TOKEN_MAX_AGE = 2 * 3600
 
 def settings() -> Settings:
     value: Settings = current_app.extensions["plc_settings"]
+    return value
+
+
+def database() -> Database:
+    """The process's database (engine and session factory), made by create_app."""
+    value: Database = current_app.extensions["plc_db"]
     return value
 
 

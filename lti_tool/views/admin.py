@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.views.lti import database
-from lti_tool.web_session import csrf_token, require_form_token, require_session, session_url, settings
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models.roles import AppRole
 from models.sessions import AppSession
 from xapi import outbox

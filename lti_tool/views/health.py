@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import func, select, text
 
-from lti_tool.views.lti import database
-from lti_tool.web_session import settings
+from lti_tool.web_session import database, settings
 from models.base import utcnow
 from models.migrate import current_revision, head_revision
 from models.outbox import Delivery, DeliveryState

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from lti_tool.views.lti import database
-from lti_tool.web_session import require_session, session_url
+from lti_tool.web_session import database, require_session, session_url
 from models import program as plc
 from models.people import course_members
 from models.roles import AppRole

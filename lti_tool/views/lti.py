@@ -17,17 +17,11 @@ from lti_tool.launch import (
 )
 from lti_tool.observability import LAUNCHES
 from lti_tool.security import limiter
-from lti_tool.web_session import link_token, set_session_cookie, set_tool_cookie, settings
-from models.database import Database
+from lti_tool.web_session import database, link_token, set_session_cookie, set_tool_cookie, settings
 from models.keys import jwks
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__)
-
-
-def database() -> Database:
-    value: Database = current_app.extensions["plc_db"]
-    return value
 
 
 def _http() -> requests.Session:

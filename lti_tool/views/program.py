@@ -12,8 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.views.lti import database
-from lti_tool.web_session import csrf_token, require_form_token, require_session, session_url
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
 from models import program as plc
 from models.base import utcnow
 from models.people import course_members

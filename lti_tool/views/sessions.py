@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool import learning_records
-from lti_tool.views.lti import database
 from lti_tool.views.program import _refusal, _scope
-from lti_tool.web_session import csrf_token, require_form_token, require_session, session_url, settings
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
 from models.catalog import elements

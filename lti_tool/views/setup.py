@@ -9,8 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from lti_tool.launch import launch_url
-from lti_tool.views.lti import database
-from lti_tool.web_session import settings
+from lti_tool.web_session import database, settings
 from models.keys import current_key
 
 bp = Blueprint("setup", __name__)
