@@ -2,6 +2,8 @@
 
 from models.base import Base
 from models.database import Database
+from models.evidence import Evidence
+from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
 from models.outbox import Delivery, DeliveryState, OutboxStatement
@@ -36,6 +38,8 @@ __all__ = [
     "DeliveryState",
     "Deployment",
     "ElementSession",
+    "Evidence",
+    "FormEntry",
     "Grade",
     "LoginRequest",
     "Membership",

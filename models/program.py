@@ -470,6 +470,10 @@ class Reflection(Base):
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The LMS activity the teacher wrote it from: its gradebook column receives the grade (LTI AGS).
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="SET NULL"), default=None
+    )
 
     cycle: Mapped[Cycle] = relationship()
     grades: Mapped[list[Grade]] = relationship(
@@ -529,6 +533,11 @@ _PATH_TO_PROGRAM: dict[type[Base], tuple[Any, ...]] = {
     Reflection: (Reflection.cycle, Cycle.team, Team.program),
     Grade: (Grade.reflection, Reflection.cycle, Cycle.team, Team.program),
 }
+
+
+def register_scope_path(entity: type[Base], path: tuple[Any, ...]) -> None:
+    """Teach `scoped` how a table defined in another module reaches its program (relationships, in order)."""
+    _PATH_TO_PROGRAM[entity] = path
 
 
 def scoped(entity: type[T], scope: CourseScope) -> Select[T]:

@@ -1,0 +1,159 @@
+"""Evidence files (lesson plans, photos, student work) attached to a cycle's session or to a Buddy's observation.
+
+Files live outside the web root under random names; the table keeps who uploaded what, its checked type, size and
+digest. The type is read from the file's own bytes (puremagic), never trusted from its name or the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import puremagic
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.program import Cycle, ElementSession, Observation, ProgramError, Team, register_scope_path
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MAX_FILES_PER_UPLOAD = 10
+# What a PLC team hands in: documents, slides, sheets, photos. Keyed by the type the bytes show.
+ALLOWED_TYPES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+_OOXML = {".docx", ".pptx", ".xlsx"}
+
+
+class EvidenceRefused(ProgramError):
+    """An upload that is too large, empty or of a type the tool does not keep; nothing was stored."""
+
+    code = "evidence_refused"
+
+    def __init__(self, reason: str, filename: str, **params: object) -> None:
+        super().__init__(f"{filename}: {reason}", reason=reason, filename=filename, **params)
+        self.reason = reason
+
+
+class Evidence(Base):
+    __tablename__ = "plc_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("plc_cycles.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plc_element_sessions.id", ondelete="CASCADE"), index=True, default=None
+    )
+    observation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plc_observations.id", ondelete="CASCADE"), index=True, default=None
+    )
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cycle: Mapped[Cycle] = relationship()
+
+
+register_scope_path(Evidence, (Evidence.cycle, Cycle.team, Team.program))
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+def sniff_type(data: bytes, filename: str) -> str | None:
+    """The allowed MIME type that the bytes show, or None. Office files are ZIPs: their inner names decide."""
+    try:
+        matches = puremagic.magic_string(data[:65536] if len(data) > 65536 else data, filename)
+    except (puremagic.PureError, ValueError):
+        return None
+    for match in matches:
+        mime = match.mime_type or ""
+        if mime in ALLOWED_TYPES and ALLOWED_TYPES[mime] not in _OOXML:
+            return mime
+        if match.extension in _OOXML or mime in ALLOWED_TYPES:
+            # puremagic reads an OOXML file by its [Content_Types] and part names.
+            for allowed, extension in ALLOWED_TYPES.items():
+                if extension == match.extension or allowed == mime:
+                    return allowed
+    return None
+
+
+def _clean_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name.strip().replace("\x00", "")
+    return name[:255] or "file"
+
+
+def check_upload(upload: Upload) -> str:
+    """The upload's checked MIME type, or EvidenceRefused with the reason."""
+    name = _clean_name(upload.filename)
+    if not upload.data:
+        raise EvidenceRefused("empty", name)
+    if len(upload.data) > MAX_EVIDENCE_BYTES:
+        raise EvidenceRefused("too_large", name, most_mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
+    mime = sniff_type(upload.data, name)
+    if mime is None:
+        raise EvidenceRefused("type_not_allowed", name)
+    return mime
+
+
+def store_evidence(
+    db: Session,
+    folder: Path,
+    cycle: Cycle,
+    uploads: list[Upload],
+    by_id: int,
+    *,
+    session: ElementSession | None = None,
+    observation: Observation | None = None,
+) -> list[Evidence]:
+    """Check every upload first, then write them: one refused file stores none of them."""
+    if len(uploads) > MAX_FILES_PER_UPLOAD:
+        raise EvidenceRefused("too_many_files", "", most=MAX_FILES_PER_UPLOAD)
+    checked = [(upload, check_upload(upload)) for upload in uploads]
+    folder.mkdir(parents=True, exist_ok=True)
+    stored: list[Evidence] = []
+    for upload, mime in checked:
+        stored_name = secrets.token_hex(16)
+        (folder / stored_name).write_bytes(upload.data)
+        evidence = Evidence(
+            cycle=cycle,
+            session_id=session.id if session is not None else None,
+            observation_id=observation.id if observation is not None else None,
+            uploaded_by_id=by_id,
+            original_name=_clean_name(upload.filename),
+            stored_name=stored_name,
+            content_type=mime,
+            size=len(upload.data),
+            sha256=hashlib.sha256(upload.data).hexdigest(),
+        )
+        db.add(evidence)
+        stored.append(evidence)
+    db.flush()
+    return stored
+
+
+def evidence_path(folder: Path, evidence: Evidence) -> Path:
+    return folder / evidence.stored_name
+
+
+def evidence_of_session(db: Session, session_id: int) -> list[Evidence]:
+    return list(db.scalars(select(Evidence).where(Evidence.session_id == session_id).order_by(Evidence.id)))
+
+
+def evidence_of_observation(db: Session, observation_id: int) -> list[Evidence]:
+    return list(db.scalars(select(Evidence).where(Evidence.observation_id == observation_id).order_by(Evidence.id)))

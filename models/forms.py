@@ -1,0 +1,159 @@
+"""The tracking forms that the source documents name (seed 000), built from templates in `config/forms/`, and the
+answers a team keeps per cycle. The Buddy-observation form's template lives there too; its answers are
+`models.program.Observation` rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.program import (
+    Cycle,
+    InvalidInput,
+    Problem,
+    Team,
+    check_recording_allowed,
+    open_cycle,
+    register_scope_path,
+)
+
+MAX_ANSWER_CHARS = 8000
+FIELD_KINDS = frozenset({"text", "textarea", "number", "date"})
+
+
+@dataclass(frozen=True)
+class FormField:
+    id: str
+    kind: str
+    label: dict[str, str]
+    help: dict[str, str]
+    required: bool
+
+
+@dataclass(frozen=True)
+class FormTemplate:
+    """One form as the agency configures it: its fields, the element it belongs to, the seed-000 steps it serves."""
+
+    slug: str
+    title: dict[str, str]
+    source: dict[str, str]
+    element: int
+    steps: tuple[int, ...]
+    fields: tuple[FormField, ...]
+
+    def field(self, field_id: str) -> FormField:
+        for item in self.fields:
+            if item.id == field_id:
+                return item
+        raise KeyError(field_id)
+
+
+def _load(document: dict[str, Any]) -> FormTemplate:
+    fields = []
+    for raw in document["fields"]:
+        if raw["kind"] not in FIELD_KINDS:
+            raise ValueError(f"form {document['slug']}: field {raw['id']} has unknown kind {raw['kind']!r}")
+        fields.append(
+            FormField(
+                raw["id"], raw["kind"], raw["label"], raw.get("help", {"th": "", "en": ""}), raw.get("required", False)
+            )
+        )
+    return FormTemplate(
+        slug=document["slug"],
+        title=document["title"],
+        source=document.get("source", {"th": "", "en": ""}),
+        element=int(document["element"]),
+        steps=tuple(document.get("steps", ())),
+        fields=tuple(fields),
+    )
+
+
+@cache
+def form_templates() -> dict[str, FormTemplate]:
+    """Every form template in config/forms, by slug, in the order the cycle uses them."""
+    folder = resources.files("models.config").joinpath("forms")
+    loaded = [
+        _load(json.loads(item.read_text(encoding="utf-8"))) for item in folder.iterdir() if item.name.endswith(".json")
+    ]
+    return {t.slug: t for t in sorted(loaded, key=lambda t: (t.element, min(t.steps, default=0), t.slug))}
+
+
+TEAM_FORMS = ("problem-reflection", "operation-tracking", "results-report")
+OBSERVATION_FORM = "buddy-observation"
+
+
+class FormEntry(Base):
+    """A team's answers to one tracking form in one cycle; any member may update them, the last edit is kept."""
+
+    __tablename__ = "plc_form_entries"
+    __table_args__ = (UniqueConstraint("cycle_id", "form"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("plc_cycles.id", ondelete="CASCADE"))
+    form: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    cycle: Mapped[Cycle] = relationship()
+
+
+register_scope_path(FormEntry, (FormEntry.cycle, Cycle.team, Team.program))
+
+
+def answer_problems(template: FormTemplate, answers: dict[str, str]) -> list[Problem]:
+    found: list[Problem] = []
+    for item in template.fields:
+        value = answers.get(item.id, "").strip()
+        if item.required and not value:
+            found.append(Problem(item.id, "required", {}))
+        elif len(value) > MAX_ANSWER_CHARS:
+            found.append(Problem(item.id, "too_long", {"most": MAX_ANSWER_CHARS}))
+        elif value and item.kind == "number":
+            try:
+                float(value)
+            except ValueError:
+                found.append(Problem(item.id, "not_a_number", {}))
+        elif value and item.kind == "date":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                found.append(Problem(item.id, "not_a_date", {}))
+    return found
+
+
+def save_form(
+    db: Session, team: Team, cycle_number: int, slug: str, answers: dict[str, str], by_id: int, today: date
+) -> FormEntry:
+    """Keep a team's answers to a tracking form; unknown fields are ignored, known ones validated."""
+    check_recording_allowed(team.program, today)
+    template = form_templates().get(slug)
+    if template is None or slug not in TEAM_FORMS:
+        raise InvalidInput([Problem("form", "unknown", {"form": slug})])
+    if by_id not in team.member_ids and by_id != team.facilitator_id:
+        raise InvalidInput([Problem("form", "not_in_team", {})])
+    clean = {item.id: answers.get(item.id, "").strip() for item in template.fields}
+    if problems := answer_problems(template, clean):
+        raise InvalidInput(problems)
+    cycle = open_cycle(db, team, cycle_number, today)
+    entry = db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id, FormEntry.form == slug)).one_or_none()
+    if entry is None:
+        entry = FormEntry(cycle=cycle, form=slug, updated_by_id=by_id)
+        db.add(entry)
+    entry.answers = clean
+    entry.updated_by_id = by_id
+    db.flush()
+    return entry
+
+
+def form_entries(db: Session, cycle: Cycle) -> dict[str, FormEntry]:
+    return {e.form: e for e in db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id))}
