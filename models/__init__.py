@@ -1,6 +1,7 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
 from models.base import Base
+from models.completions import Completion
 from models.database import Database
 from models.evidence import Evidence
 from models.forms import FormEntry
@@ -30,6 +31,7 @@ __all__ = [
     "AppRole",
     "AppSession",
     "Base",
+    "Completion",
     "Context",
     "Cycle",
     "CycleAssignment",

@@ -8,13 +8,13 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.catalog import CONFIG_DIR
 from models.program import (
     Cycle,
     InvalidInput,
@@ -79,10 +79,7 @@ def _load(document: dict[str, Any]) -> FormTemplate:
 @cache
 def form_templates() -> dict[str, FormTemplate]:
     """Every form template in config/forms, by slug, in the order the cycle uses them."""
-    folder = resources.files("models.config").joinpath("forms")
-    loaded = [
-        _load(json.loads(item.read_text(encoding="utf-8"))) for item in folder.iterdir() if item.name.endswith(".json")
-    ]
+    loaded = [_load(json.loads(item.read_text(encoding="utf-8"))) for item in (CONFIG_DIR / "forms").glob("*.json")]
     return {t.slug: t for t in sorted(loaded, key=lambda t: (t.element, min(t.steps, default=0), t.slug))}
 
 
