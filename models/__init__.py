@@ -25,6 +25,8 @@ from models.program import (
     TeamMember,
 )
 from models.roles import AppRole, app_role_for
+from models.scores import ScorePost, ScoreState
+from models.service_tokens import ServiceToken
 from models.sessions import AppSession
 
 __all__ = [
@@ -54,6 +56,9 @@ __all__ = [
     "ProgramState",
     "Reflection",
     "ResourceLink",
+    "ScorePost",
+    "ScoreState",
+    "ServiceToken",
     "SessionAttendance",
     "Team",
     "TeamMember",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.platform import Deployment, Platform
+
+ACTIVE, INACTIVE = "Active", "Inactive"
 
 
 class Person(Base):
@@ -44,6 +46,11 @@ class Context(Base):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(512), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
+    # LTI NRPS: the roster URL from the launch's namesroleservice claim, and how the last roster read went.
+    nrps_memberships_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    roster_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    roster_error: Mapped[str | None] = mapped_column(Text, default=None)
+    roster_error_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -62,7 +69,14 @@ class Membership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     app_role: Mapped[str] = mapped_column(String(16))
+    # The platform's membership status (LTI NRPS): "Active", or "Inactive" for someone the course has suspended.
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, server_default=ACTIVE)
+    # When the person last launched the tool here; for someone known only from the roster, when it was read.
     last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != INACTIVE
 
     context: Mapped[Context] = relationship()
     person: Mapped[Person] = relationship()
@@ -79,6 +93,13 @@ class ResourceLink(Base):
     resource_link_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(512), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # LTI AGS endpoint claim of the latest launch: the context's line items container, the link's own line item
+    # (when the platform made one), and the scopes the platform grants.
+    ags_lineitems: Mapped[str | None] = mapped_column(String(1024), default=None)
+    ags_lineitem: Mapped[str | None] = mapped_column(String(1024), default=None)
+    ags_scopes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # The line item the tool found or created by resourceId/tag when the platform gave the link none.
+    tool_lineitem: Mapped[str | None] = mapped_column(String(1024), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
