@@ -65,6 +65,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     app.register_blueprint(health.bp)
     app.register_blueprint(program.bp)
     app.register_blueprint(sessions.bp)
+    from lti_tool.views import cycles, progress, reflections
+
+    app.register_blueprint(cycles.bp)
+    app.register_blueprint(reflections.bp)
+    app.register_blueprint(progress.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 

@@ -1,6 +1,7 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
 from models.base import Base
+from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.database import Database
 from models.evidence import Evidence
@@ -33,6 +34,8 @@ __all__ = [
     "AppRole",
     "AppSession",
     "Base",
+    "Certificate",
+    "CertificateJob",
     "Completion",
     "Context",
     "Cycle",

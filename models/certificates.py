@@ -1,0 +1,293 @@
+"""Certificates of a PLC program (seed 004 §3.3): issued once per eligible teacher, verified in public by a short
+code, revocable with a reason; and the bulk-issue job whose progress a trainer watches. Rules only; the caller owns
+the transaction."""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.eligibility import Eligibility, program_eligibility
+from models.people import Membership
+from models.program import (
+    InvalidInput,
+    Problem,
+    Program,
+    ProgramError,
+    ProgramState,
+    register_scope_path,
+)
+from models.roles import AppRole
+
+# Certificates are issued once the program has ended: before the request to the Council and with it.
+ISSUABLE = frozenset({ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED})
+MAX_REASON_CHARS = 1000
+
+# Crockford's base 32: no I, L, O or U, so a code read aloud or typed from paper is not mistaken.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 random bits: guessing one of a district's codes takes billions of tries, and /verify is limited
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+class CertificatesNotYet(ProgramError):
+    """Certificates follow the program's end (seed 004 §3.3)."""
+
+    code = "certificates_not_yet"
+
+    def __init__(self, state: ProgramState) -> None:
+        super().__init__(f"a {state} program issues no certificates", state=state, current=state)
+
+
+class NotATrainerOfCourse(ProgramError):
+    """Only the course's trainers issue or revoke certificates."""
+
+    code = "not_a_trainer"
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"only a trainer issues or revokes certificates, not a {role}", role=role)
+
+
+class AlreadyRevoked(ProgramError):
+    code = "already_revoked"
+
+    def __init__(self, certificate_id: int) -> None:
+        super().__init__(f"certificate {certificate_id} is already revoked", certificate_id=certificate_id)
+
+
+def _values(enum_class: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+class Certificate(Base):
+    """One teacher's certificate for one program. It keeps what it says as issued (name, program, cycles, hours,
+    agency, date), so the paper and the public verification page agree even if the program is renamed later."""
+
+    __tablename__ = "plc_certificates"
+    __table_args__ = (UniqueConstraint("program_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(255))
+    program_name: Mapped[str] = mapped_column(String(255))
+    agency: Mapped[str] = mapped_column(String(255), default="")
+    school_or_network: Mapped[str] = mapped_column(String(255), default="")
+    cycles: Mapped[int]
+    hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    issued_on: Mapped[date]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"), default=None)
+
+    program: Mapped[Program] = relationship()
+    membership: Mapped[Membership] = relationship(foreign_keys=[membership_id])
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+register_scope_path(Certificate, (Certificate.program,))
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CertificateJob(Base):
+    """A trainer's request to issue a program's certificates in bulk, and how far it has got."""
+
+    __tablename__ = "plc_certificate_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
+    state: Mapped[JobState] = mapped_column(
+        Enum(
+            JobState,
+            name="certificate_job_state",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=_values,
+        ),
+        default=JobState.QUEUED,
+    )
+    total: Mapped[int] = mapped_column(default=0)  # eligible teachers without a certificate when the job began
+    issued: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)  # a worker touched it last
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    program: Mapped[Program] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (JobState.DONE, JobState.FAILED)
+
+
+register_scope_path(CertificateJob, (CertificateJob.program,))
+
+
+# --- Codes --------------------------------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    """A random verification code, printed as two groups of five: 7KQ2M-9XH4T."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalise_code(typed: str) -> str | None:
+    """The canonical form of a code as a person typed it (any case, spaces or dashes, O for 0, I or L for 1), or
+    None when it cannot be one of ours."""
+    compact = re.sub(r"[\s\-]", "", typed.upper()).translate(_READ_AS)
+    if len(compact) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in compact):
+        return None
+    return f"{compact[:5]}-{compact[5:]}"
+
+
+def find_by_code(db: Session, typed: str) -> Certificate | None:
+    """The certificate a code names, from any course: /verify is public and the code is the only key."""
+    code = normalise_code(typed)
+    if code is None:
+        return None
+    return db.scalars(select(Certificate).where(Certificate.code == code)).one_or_none()
+
+
+# --- Issue and revoke -------------------------------------------------------------------------------------------
+
+
+def check_issuable(program: Program) -> None:
+    if program.state not in ISSUABLE:
+        raise CertificatesNotYet(program.state)
+
+
+def require_trainer(member: Membership, program: Program) -> None:
+    if member.context_id != program.context_id or member.app_role != AppRole.TRAINER:
+        raise NotATrainerOfCourse(member.app_role)
+
+
+def certificates_of(db: Session, program: Program) -> dict[int, Certificate]:
+    """The program's certificates by membership id (revoked ones included)."""
+    rows = db.scalars(select(Certificate).where(Certificate.program_id == program.id))
+    return {c.membership_id: c for c in rows}
+
+
+def waiting_for_certificate(
+    db: Session, program: Program, eligibility: dict[int, Eligibility] | None = None
+) -> list[int]:
+    """Eligible teachers who have no certificate yet (a revoked one counts: revoking is not undone by re-issuing)."""
+    eligibility = program_eligibility(db, program) if eligibility is None else eligibility
+    have = set(certificates_of(db, program))
+    return sorted(m for m, e in eligibility.items() if e.eligible and m not in have)
+
+
+@dataclass(frozen=True)
+class Issued:
+    certificate: Certificate
+    eligibility: Eligibility
+
+
+def issue_certificates(
+    db: Session,
+    program: Program,
+    *,
+    issued_by_id: int | None,
+    today: date,
+    now: datetime | None = None,
+    member_ids: Collection[int] | None = None,
+) -> list[Issued]:
+    """Issue a certificate to every eligible teacher of the program who has none (or to those of `member_ids`
+    who are eligible and have none). Issuing again issues nothing twice; an ineligible teacher gets nothing."""
+    check_issuable(program)
+    eligibility = program_eligibility(db, program)
+    waiting = waiting_for_certificate(db, program, eligibility)
+    if member_ids is not None:
+        wanted = set(member_ids)
+        waiting = [m for m in waiting if m in wanted]
+    if not waiting:
+        return []
+    members = {m.id: m for m in db.scalars(select(Membership).where(Membership.id.in_(waiting)))}
+    taken = set(db.scalars(select(Certificate.code)))
+    issued: list[Issued] = []
+    for member_id in waiting:
+        code = new_code()
+        while code in taken:  # 2^50 codes: a clash is all but impossible, and the unique index backs this up
+            code = new_code()
+        taken.add(code)
+        result = eligibility[member_id]
+        person = members[member_id].person
+        certificate = Certificate(
+            program_id=program.id,
+            membership_id=member_id,
+            code=code,
+            holder_name=(person.name or f"{person.given_name} {person.family_name}").strip()[:255],
+            program_name=program.name,
+            agency=program.agency,
+            school_or_network=program.school_or_network,
+            cycles=len(result.complete_cycles),
+            hours=result.total_hours,
+            issued_on=today,
+            issued_at=now or utcnow(),
+            issued_by_id=issued_by_id,
+        )
+        db.add(certificate)
+        issued.append(Issued(certificate, result))
+    db.flush()
+    return issued
+
+
+def revoke(certificate: Certificate, *, revoked_by_id: int, reason: str, now: datetime) -> None:
+    """Withdraw a certificate; it then verifies as revoked. The reason is kept for the agency, not shown publicly."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([Problem("reason", "required", {})])
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput([Problem("reason", "too_long", {"most": MAX_REASON_CHARS})])
+    if certificate.revoked:
+        raise AlreadyRevoked(certificate.id)
+    certificate.revoked_at = now
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = revoked_by_id
+
+
+# --- The bulk job -----------------------------------------------------------------------------------------------
+
+
+def request_bulk_issue(db: Session, program: Program, requested_by_id: int) -> CertificateJob:
+    """A job for the program's certificates; while one is queued or running, that one is returned instead."""
+    check_issuable(program)
+    pending = db.scalars(
+        select(CertificateJob)
+        .where(CertificateJob.program_id == program.id, CertificateJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        .order_by(CertificateJob.id)
+    ).first()
+    if pending is not None:
+        return pending
+    job = CertificateJob(program_id=program.id, requested_by_id=requested_by_id, state=JobState.QUEUED)
+    db.add(job)
+    db.flush()
+    return job
+
+
+def latest_job(db: Session, program: Program) -> CertificateJob | None:
+    return db.scalars(
+        select(CertificateJob).where(CertificateJob.program_id == program.id).order_by(CertificateJob.id.desc())
+    ).first()
