@@ -3,7 +3,9 @@
 from models.base import Base
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
+from models.dashboard import ProgramStats, ResultStats
 from models.database import Database
+from models.district import District, Leader, Network, ProgramPlacement, School
 from models.evidence import Evidence
 from models.forms import FormEntry
 from models.keys import ToolKey
@@ -31,6 +33,13 @@ from models.service_tokens import ServiceToken
 from models.sessions import AppSession
 
 __all__ = [
+    "District",
+    "Leader",
+    "Network",
+    "ProgramPlacement",
+    "ProgramStats",
+    "ResultStats",
+    "School",
     "AppRole",
     "AppSession",
     "Base",

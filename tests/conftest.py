@@ -19,6 +19,7 @@ from lti_tool import create_app
 from lti_tool.settings import Settings
 from models import Base
 from models.database import Database
+from models.district import District, Leader
 from models.launch import LoginRequest
 from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
@@ -171,6 +172,8 @@ def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
             Delivery,
             OutboxStatement,
             Program,
+            Leader,
+            District,
             AppSession,
             Membership,
             ResourceLink,
