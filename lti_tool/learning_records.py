@@ -7,6 +7,7 @@ transaction commits: the change and its learning records commit together or not 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime, time
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from lti_tool.settings import Settings
 from models import program as plc
 from models.base import utcnow
 from models.catalog import element as element_info
+from models.completions import record_completions
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Platform
 from models.roles import AppRole
@@ -66,11 +68,17 @@ def launched(
 
 
 def _plc_context(
-    settings: Settings, context: Context, team: plc.Team, cycle_number: int, element: int, member: Membership
+    settings: Settings,
+    context: Context,
+    team: plc.Team,
+    cycle_number: int | None,
+    element: int | None,
+    member: Membership,
 ) -> statements.PlcContext:
+    """The PLC context of a teacher's statement; cycle and element are None for the program as a whole."""
     program, platform = team.program, context.platform
     base, issuer = settings.public_base_url, platform.issuer
-    role = plc.role_in_cycle(team, cycle_number, member.id)
+    role = plc.role_in_cycle(team, cycle_number, member.id) if cycle_number is not None else None
     return statements.PlcContext(
         course=_course(settings, platform, context),
         language=member.person.locale or settings.default_locale,
@@ -113,4 +121,96 @@ def session_recorded(db: Session, settings: Settings, team: plc.Team, recorded: 
         actor = _actor(platform, member.person)
         ctx = _plc_context(settings, context, team, cycle.number, session.element, member)
         statement = statements.attended_session(str(uuid.uuid4()), actor, activity, ctx, session.hours, when)
+        outbox.record(db, statement, platform.id, settings.lrs_names)
+    progress_changed(db, settings, team, session.attendee_ids)
+
+
+def _reflection_activity(settings: Settings, platform: Platform, reflection: plc.Reflection) -> statements.Activity:
+    number = reflection.cycle.number
+    return statements.Activity(
+        statements.activity_iri(settings.public_base_url, "reflection", platform.issuer, str(reflection.id)),
+        ActivityType.REFLECTION,
+        {"th": f"การสะท้อนผล วงรอบ {number}", "en": f"Reflection on cycle {number}"},
+    )
+
+
+def reflection_submitted(db: Session, settings: Settings, team: plc.Team, reflection: plc.Reflection) -> None:
+    """A teacher submitted (or rewrote, before grading) their reflection on a cycle; it may complete the cycle."""
+    context = db.get(Context, team.program.context_id)
+    member = db.get(Membership, reflection.membership_id)
+    assert context is not None and member is not None
+    platform = context.platform
+    ctx = _plc_context(settings, context, team, reflection.cycle.number, 5, member)
+    statement = statements.reflection_submitted(
+        str(uuid.uuid4()),
+        _actor(platform, member.person),
+        _reflection_activity(settings, platform, reflection),
+        ctx,
+        reflection.submitted_at,
+    )
+    outbox.record(db, statement, platform.id, settings.lrs_names)
+    progress_changed(db, settings, team, [member.id])
+
+
+def reflection_graded(db: Session, settings: Settings, team: plc.Team, grade: plc.Grade) -> None:
+    """The teacher's reflection was scored; the teacher is the actor and the trainer the instructor."""
+    reflection = grade.reflection
+    context = db.get(Context, team.program.context_id)
+    member = db.get(Membership, reflection.membership_id)
+    grader = db.get(Membership, grade.grader_id)
+    assert context is not None and member is not None and grader is not None
+    platform = context.platform
+    ctx = _plc_context(settings, context, team, reflection.cycle.number, 5, member)
+    statement = statements.reflection_scored(
+        str(uuid.uuid4()),
+        _actor(platform, member.person),
+        _reflection_activity(settings, platform, reflection),
+        ctx,
+        raw=grade.total,
+        minimum=0,
+        maximum=grade.max_score,
+        grader=_actor(platform, grader.person),
+        timestamp=grade.graded_at,
+        comment=grade.comment or None,
+    )
+    outbox.record(db, statement, platform.id, settings.lrs_names)
+
+
+def progress_changed(db: Session, settings: Settings, team: plc.Team, member_ids: Collection[int]) -> None:
+    """After any change that may complete something: an element, a cycle or the program, each recorded once."""
+    context = db.get(Context, team.program.context_id)
+    assert context is not None
+    platform, base = context.platform, settings.public_base_url
+    now = utcnow()
+    for event in record_completions(db, team, member_ids, now):
+        member = db.get(Membership, event.membership_id)
+        assert member is not None
+        if event.kind == "program":
+            program = team.program
+            what = statements.Activity(
+                statements.activity_iri(base, "program", platform.issuer, str(program.id)),
+                ActivityType.PROGRAM,
+                {"th": program.name, "en": program.name},
+            )
+            ctx = _plc_context(settings, context, team, None, None, member)
+        else:
+            cycle = next(c for c in team.cycles if c.number == event.cycle_number)
+            if event.kind == "cycle":
+                what = statements.Activity(
+                    statements.activity_iri(base, "cycle", platform.issuer, str(cycle.id)),
+                    ActivityType.CYCLE,
+                    {"th": f"วงรอบ {cycle.number}", "en": f"Cycle {cycle.number}"},
+                )
+            else:
+                info = element_info(event.element)
+                what = statements.Activity(
+                    statements.activity_iri(base, "element", platform.issuer, str(cycle.id), str(event.element)),
+                    ActivityType.ELEMENT,
+                    {
+                        "th": f"วงรอบ {cycle.number}: {info.name['th']}",
+                        "en": f"Cycle {cycle.number}: {info.name['en']}",
+                    },
+                )
+            ctx = _plc_context(settings, context, team, cycle.number, event.element or None, member)
+        statement = statements.completed(str(uuid.uuid4()), _actor(platform, member.person), what, ctx, now)
         outbox.record(db, statement, platform.id, settings.lrs_names)

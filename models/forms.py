@@ -15,12 +15,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.catalog import CONFIG_DIR
+from models.people import Membership
 from models.program import (
     Cycle,
     InvalidInput,
     Problem,
     Team,
     check_recording_allowed,
+    may_record_for_team,
     open_cycle,
     register_scope_path,
 )
@@ -129,15 +131,16 @@ def answer_problems(template: FormTemplate, answers: dict[str, str]) -> list[Pro
 
 
 def save_form(
-    db: Session, team: Team, cycle_number: int, slug: str, answers: dict[str, str], by_id: int, today: date
+    db: Session, team: Team, cycle_number: int, slug: str, answers: dict[str, str], writer: Membership, today: date
 ) -> FormEntry:
     """Keep a team's answers to a tracking form; unknown fields are ignored, known ones validated."""
     check_recording_allowed(team.program, today)
     template = form_templates().get(slug)
     if template is None or slug not in TEAM_FORMS:
         raise InvalidInput([Problem("form", "unknown", {"form": slug})])
-    if by_id not in team.member_ids and by_id != team.facilitator_id:
+    if not may_record_for_team(writer, team):
         raise InvalidInput([Problem("form", "not_in_team", {})])
+    by_id = writer.id
     clean = {item.id: answers.get(item.id, "").strip() for item in template.fields}
     if problems := answer_problems(template, clean):
         raise InvalidInput(problems)

@@ -1023,6 +1023,13 @@ def may_record_for_team(viewer: Membership, team: Team) -> bool:
     return viewer.id in team.member_ids or viewer.id == team.facilitator_id or viewer.app_role == AppRole.TRAINER
 
 
+def may_read_team(viewer: Membership, team: Team) -> bool:
+    """A team's members and facilitator, and the course's trainers and (supporting, read-only) administrators."""
+    if viewer.context_id != team.program.context_id:
+        return False
+    return may_record_for_team(viewer, team) or viewer.app_role == AppRole.ADMIN
+
+
 # --- Buddy observations -----------------------------------------------------------------------------------------
 
 

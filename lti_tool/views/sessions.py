@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool import learning_records
-from lti_tool.views.program import _refusal, _scope
+from lti_tool.team_access import team_view
+from lti_tool.views.program import _refusal
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
@@ -47,10 +48,12 @@ NOTICES: dict[str, Any] = {
 
 
 def _team_for(db: Session, app_session: AppSession) -> plc.Team:
-    team = plc.team_of(db, _scope(app_session), app_session.membership_id)
-    if team is None or not plc.may_record_for_team(app_session.membership, team):
+    """The team whose sessions are shown: a teacher's own; a trainer's choice (`?team=`)."""
+    view = team_view(db, app_session)
+    if not view.may_write:
         abort(403, description=_("Only the members of a PLC team record its sessions."))
-    return team
+    g.plc_team_view = view
+    return view.team
 
 
 def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str, str] | None = None,
@@ -63,6 +66,7 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
     page = render_template(
         "program_sessions.html",
         team=team,
+        view=g.plc_team_view,
         program=team.program,
         members=members,
         team_members=[members[mid] for mid in team.member_ids if mid in members],
@@ -108,7 +112,7 @@ def record() -> Response | tuple[str, int]:
         return _fresh_page(notice=_refusal(refused), status=409)
     if notice:
         return _fresh_page(notice=notice)
-    return redirect(session_url("sessions.list_sessions"), code=303)
+    return redirect(session_url("sessions.list_sessions", team=request.args.get("team", type=int)), code=303)
 
 
 def _parse(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
