@@ -55,6 +55,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         worker = OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
         app.extensions["plc_worker"] = start_thread(worker)
 
+    from lti_tool import ags
+    from lti_tool.service_tokens import ServiceClient
+
+    # Calls to the platforms' AGS and NRPS services, with tokens cached in the database; grades go out through the
+    # score outbox, sent by this thread in the embedded default and by `plc-bridge worker` in production.
+    app.extensions["plc_services"] = services = ServiceClient(database)
+    if settings.worker_thread:
+        score_worker = ags.ScoreWorker(database, services, max_backoff_seconds=settings.outbox_max_backoff_seconds)
+        app.extensions["plc_score_worker"] = ags.start_thread(score_worker)
+
     from lti_tool.views import admin, health, home, lti, program, sessions, setup, xapi_profile
 
     app.register_blueprint(lti.bp)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lti_tool import learning_records
+from lti_tool import ags, learning_records, roster
 from lti_tool.errors import LaunchRejected
 from lti_tool.settings import Settings
 from lti_tool.tool_config import DatabaseToolConf, find_platform, registration_for
@@ -467,6 +467,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     )
     context.title = str(context_claim.get("title") or "")[:512]
     context.label = str(context_claim.get("label") or "")[:255]
+    roster.store_service_claim(context, body)
 
     roles = [str(role) for role in body[ROLES]]
     app_role = app_role_for(roles)
@@ -485,6 +486,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     resource_link.title = str(link_claim.get("title") or "")[:512]
     custom = body.get(CUSTOM)
     resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
+    ags.store_endpoint_claim(resource_link, body)
 
     app_session = open_session(
         db,

@@ -7,7 +7,7 @@ scope set while the token lives (1EdTech Security §4.1), whichever process asks
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from models.base import Base, utcnow
 
 # A token this close to its expiry is not handed out: the request it is for must still find it valid.
 EXPIRY_MARGIN = timedelta(seconds=30)
+_EXPIRED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ServiceToken(Base):
@@ -41,28 +42,33 @@ def cached_token(db: Session, platform_id: int, scopes: Iterable[str], now: date
     row = db.scalars(
         select(ServiceToken).where(ServiceToken.platform_id == platform_id, ServiceToken.scope_key == scope_key(scopes))
     ).first()
-    if row is None or row.expires_at - EXPIRY_MARGIN <= (now or utcnow()):
-        return None
-    return row.access_token
+    return row.access_token if row is not None and is_valid(row, now) else None
 
 
-def store_token(db: Session, platform_id: int, scopes: Iterable[str], access_token: str, expires_at: datetime) -> None:
-    """Keep a fresh token (replacing the old one of the same platform and scope set); safe when two processes race."""
+def is_valid(row: ServiceToken, now: datetime | None = None) -> bool:
+    return bool(row.access_token) and row.expires_at - EXPIRY_MARGIN > (now or utcnow())
+
+
+def lock_token(db: Session, platform_id: int, scopes: Iterable[str]) -> ServiceToken:
+    """The cache row of this platform and scope set, locked until the transaction ends (made empty if missing).
+
+    A process that finds no valid token holds this lock while it asks the platform for one; the others wait for it
+    and then find the fresh token instead of asking again (on PostgreSQL; SQLite has one writer anyway)."""
     key = scope_key(scopes)
-    query = select(ServiceToken).where(ServiceToken.platform_id == platform_id, ServiceToken.scope_key == key)
+    query = (
+        select(ServiceToken)
+        .where(ServiceToken.platform_id == platform_id, ServiceToken.scope_key == key)
+        .with_for_update()
+    )
     row = db.scalars(query).first()
     if row is None:
         try:
             with db.begin_nested():
-                db.add(
-                    ServiceToken(
-                        platform_id=platform_id, scope_key=key, access_token=access_token, expires_at=expires_at
-                    )
-                )
-            return
+                db.add(ServiceToken(platform_id=platform_id, scope_key=key, access_token="", expires_at=_EXPIRED))
         except IntegrityError:
-            row = db.scalars(query).one()
-    row.access_token, row.expires_at, row.fetched_at = access_token, expires_at, utcnow()
+            pass
+        row = db.scalars(query).one()
+    return row
 
 
 def forget_token(db: Session, platform_id: int, access_token: str) -> None:

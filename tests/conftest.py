@@ -25,6 +25,7 @@ from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.program import Program
+from models.service_tokens import ServiceToken
 from models.sessions import AppSession
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
@@ -180,6 +181,7 @@ def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
             Context,
             Person,
             LoginRequest,
+            ServiceToken,
         ):
             db.execute(delete(model))
     if "platform" in request.fixturenames:
@@ -187,6 +189,7 @@ def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
         test_platform.token_hook = None
         test_platform.form_state_override = None
         test_platform.jwks_mode = "ok"
+        test_platform.services.reset()
 
 
 def launch(

@@ -51,6 +51,8 @@ from lti1p3platform.request import Request, TRequest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
+from tests.support.platform_services import PlatformServices
+
 __all__ = ["LaunchUser", "QuietHandler", "TestPlatform", "TokenHook", "submit_auto_form"]
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -311,6 +313,7 @@ class TestPlatform:
         self.jwks_fetch_count = 0
         self.last_launch_claims: dict[str, Any] = {}
         self.last_auth_params: dict[str, str] = {}
+        self.services = PlatformServices(self)  # AGS, NRPS and the token endpoint's bookkeeping and faults
 
         self._launches: dict[str, _Launch] = {}  # initiation_url() key -> placement
         self._launch_ids: dict[str, str] = {}  # lti_message_hint launchid -> initiation key, until used
@@ -538,6 +541,7 @@ class TestPlatform:
             },
             LTI + "lis": {"person_sourcedid": user.idnumber, "course_section_sourcedid": ""},
             LTI + "ext": {"user_username": user.username or user.sub, "lms": "moodle-2"},
+            **self.services.launch_claims(launch.context_id, launch.resource_link_id),
         }
 
     def _check_client_assertion(self, assertion: str) -> None:
@@ -625,6 +629,7 @@ class TestPlatform:
                 return jsonify({"error": "invalid_client", "error_description": str(exc)}), 401
             return jsonify(access_token), 200
 
+        self.services.install(app)
         return app
 
 

@@ -1,0 +1,128 @@
+"""A course roster as the platform lists it (LTI NRPS), applied to people and memberships in one go.
+
+Members who never launched the tool get their Person and Membership rows here, so a trainer can put them in a team
+before they first open PLC Bridge. The rows are read and written in batches: a course of thousands stays quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from models.people import ACTIVE, INACTIVE, Context, Membership, Person
+from models.roles import app_role_for
+
+BATCH = 500  # rows per IN (...) list and per bulk statement: well under every database's parameter limit
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    """One member of the roster: `user_id` is the LTI `sub` the person launches with."""
+
+    user_id: str
+    roles: tuple[str, ...]
+    status: str = ACTIVE
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    people_added: int
+    memberships_added: int
+    memberships_updated: int
+    skipped_roles: int  # members whose roles map to no app role (observers, mentors, …)
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], now: datetime) -> RosterChange:
+    """Upsert people and memberships of `context` from a whole roster; statuses and roles follow the platform."""
+    wanted: dict[str, tuple[RosterMember, str]] = {}
+    skipped = 0
+    for member in members:
+        mapped = app_role_for(member.roles)
+        if mapped is None:
+            skipped += 1
+            continue
+        wanted[member.user_id] = (member, mapped.value)
+
+    subs = list(wanted)
+    people: dict[str, int] = {}
+    for chunk in _chunks(subs):
+        people.update(
+            db.execute(
+                select(Person.sub, Person.id).where(Person.platform_id == context.platform_id, Person.sub.in_(chunk))
+            ).tuples()
+        )
+    new_people = [
+        {
+            "platform_id": context.platform_id,
+            "sub": sub[:255],
+            "name": (member.name or " ".join(filter(None, [member.given_name, member.family_name])))[:255],
+            "given_name": member.given_name[:255],
+            "family_name": member.family_name[:255],
+            "email": member.email[:320] if member.email else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for sub, (member, _role) in wanted.items()
+        if sub not in people
+    ]
+    for chunk in _chunks(new_people):
+        db.execute(insert(Person), list(chunk))
+    if new_people:
+        for chunk in _chunks([row["sub"] for row in new_people]):
+            people.update(
+                db.execute(
+                    select(Person.sub, Person.id).where(
+                        Person.platform_id == context.platform_id, Person.sub.in_(chunk)
+                    )
+                ).tuples()
+            )
+
+    existing: dict[int, tuple[int, str, str, list[str]]] = {}
+    for chunk in _chunks([people[sub] for sub in subs]):
+        for row in db.execute(
+            select(
+                Membership.person_id, Membership.id, Membership.app_role, Membership.status, Membership.lti_roles
+            ).where(Membership.context_id == context.id, Membership.person_id.in_(chunk))
+        ):
+            existing[row.person_id] = (row.id, row.app_role, row.status, list(row.lti_roles or []))
+
+    new_memberships: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for sub, (member, app_role) in wanted.items():
+        status = INACTIVE if member.status != ACTIVE else ACTIVE
+        person_id = people[sub]
+        if person_id not in existing:
+            new_memberships.append(
+                {
+                    "context_id": context.id,
+                    "person_id": person_id,
+                    "lti_roles": list(member.roles),
+                    "app_role": app_role,
+                    "status": status,
+                    "last_launch_at": now,
+                }
+            )
+            continue
+        membership_id, old_role, old_status, old_roles = existing[person_id]
+        if (old_role, old_status, old_roles) != (app_role, status, list(member.roles)):
+            changed.append(
+                {"id": membership_id, "app_role": app_role, "status": status, "lti_roles": list(member.roles)}
+            )
+    for chunk in _chunks(new_memberships):
+        db.execute(insert(Membership), list(chunk))
+    for chunk in _chunks(changed):
+        db.execute(update(Membership), list(chunk))
+    return RosterChange(len(new_people), len(new_memberships), len(changed), skipped)
