@@ -14,6 +14,7 @@ signature, expiry and scope the way Moodle's services do (401 without a valid to
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -149,15 +150,22 @@ class PlatformServices:
                 return jsonify({"error": "invalid_client", "error_description": "unknown key"}), 401
             response = token_view()
             body, status = response if isinstance(response, tuple) else (response, 200)
-            if status == 200:
-                granted = body.get_json()
-                with services._lock:
-                    services.token_scopes.append(granted.get("scope", ""))
-                    services.issued_tokens.append(granted["access_token"])
-                if services.token_lifetime != 3600:
-                    granted["expires_in"] = services.token_lifetime
-                    return jsonify(granted), 200
-            return response
+            if status != 200:
+                return response
+            granted = body.get_json()
+            # lti1p3platform's token is the same JWT for the same second; a jti tells two tokens apart (RFC 7519).
+            claims = jwt.decode(granted["access_token"], options={"verify_signature": False})
+            granted["access_token"] = jwt.encode(
+                {**claims, "jti": secrets.token_hex(8)},
+                services.platform.signing_key,
+                algorithm="RS256",
+                headers={"kid": services.platform.kid},
+            )
+            granted["expires_in"] = services.token_lifetime
+            with services._lock:
+                services.token_scopes.append(granted.get("scope", ""))
+                services.issued_tokens.append(granted["access_token"])
+            return jsonify(granted), 200
 
         app.view_functions["token"] = token
 
