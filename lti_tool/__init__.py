@@ -80,6 +80,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     app.register_blueprint(cycles.bp)
     app.register_blueprint(reflections.bp)
     app.register_blueprint(progress.bp)
+    from lti_tool.views import deep_linking, registration
+
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(deep_linking.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 

@@ -88,6 +88,22 @@ REASONS: dict[str, tuple[int, Any]] = {
         400,
         _l("The login request lacks '{param}'. Check the platform's Initiate login URL settings."),
     ),
+    "deep_link_return_url_missing": (
+        400,
+        _l(
+            "The platform asked to add an activity but did not say where to send it back (no deep_link_return_url). Nothing was added; try again from the course's “Add an activity” menu."
+        ),
+    ),
+    "deep_linking_types_unsupported": (
+        400,
+        _l(
+            "The platform accepts only these kinds of content ({types}); PLC Bridge adds LTI resource links (ltiResourceLink). Nothing was added."
+        ),
+    ),
+    "deep_linking_not_allowed": (
+        403,
+        _l("Only the course's trainers and administrators may add PLC Bridge activities. Nothing was added."),
+    ),
     "platform_storage_failed": (
         401,
         _l(

@@ -36,7 +36,7 @@ from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
-from models.roles import app_role_for
+from models.roles import AppRole, app_role_for
 from models.sessions import AppSession, open_session
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,11 @@ RESOURCE_LINK = LTI + "resource_link"
 CONTEXT = LTI + "context"
 CUSTOM = LTI + "custom"
 LAUNCH_PRESENTATION = LTI + "launch_presentation"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 
-ACCEPTED_MESSAGE_TYPES = {"LtiResourceLinkRequest"}
+ACCEPTED_MESSAGE_TYPES = {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST}
 STATE_COOKIE_PREFIX = "plc-state-"
 JWKS_MAX_BYTES = 256 * 1024
 
@@ -387,8 +390,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise LaunchRejected("missing_claim", claim="sub")
         if not isinstance(body.get(ROLES), list):
             raise LaunchRejected("missing_claim", claim=ROLES)
-        if not isinstance(body.get(RESOURCE_LINK), dict) or not body[RESOURCE_LINK].get("id"):
+        if message_type == RESOURCE_LINK_REQUEST and (
+            not isinstance(body.get(RESOURCE_LINK), dict) or not body[RESOURCE_LINK].get("id")
+        ):
             raise LaunchRejected("missing_claim", claim=RESOURCE_LINK + ".id")
+        if message_type == DEEP_LINKING_REQUEST:
+            _validate_deep_linking_settings(body)
         if not isinstance(body.get(CONTEXT), dict) or not body[CONTEXT].get("id"):
             raise LaunchRejected("missing_claim", claim=CONTEXT + ".id")
         target = body.get(TARGET_LINK_URI)
@@ -400,9 +407,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             super().validate_message()  # pylti1p3's own message validators, as a second reader of the spec
         except LtiException as exc:
             raise LaunchRejected("token_malformed", detail=str(exc)) from exc
-        if app_role_for(body[ROLES]) is None:
+        app_role = app_role_for(body[ROLES])
+        if app_role is None:
             raise LaunchRejected("no_known_role", roles=", ".join(map(str, body[ROLES])) or "-")
+        if message_type == DEEP_LINKING_REQUEST and app_role is AppRole.TEACHER:
+            raise LaunchRejected("deep_linking_not_allowed")
         return self
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return bool(self.body().get(MESSAGE_TYPE) == DEEP_LINKING_REQUEST)
 
     def validate_nonce(self) -> ToolMessageLaunch:
         assert self.login is not None
@@ -411,6 +425,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         if self.login.used_at is not None or not use_nonce(self.db, self.login):
             raise LaunchRejected("nonce_used")
         return self
+
+
+def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:
+    """LTI Deep Linking 2.0 §4.4: the settings claim with a return URL, and ltiResourceLink among accept_types."""
+    settings_claim = body.get(DEEP_LINKING_SETTINGS)
+    if not isinstance(settings_claim, dict):
+        raise LaunchRejected("missing_claim", claim=DEEP_LINKING_SETTINGS)
+    return_url = settings_claim.get("deep_link_return_url")
+    if not isinstance(return_url, str) or urlsplit(return_url).scheme not in ("http", "https"):
+        raise LaunchRejected("deep_link_return_url_missing")
+    accept_types = settings_claim.get("accept_types")
+    if not isinstance(accept_types, list) or "ltiResourceLink" not in accept_types:
+        raise LaunchRejected("deep_linking_types_unsupported", types=", ".join(map(str, accept_types or [])) or "-")
 
 
 # --- Recording a valid launch -----------------------------------------------------------------------
@@ -479,14 +506,16 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     membership.app_role = app_role.value
     membership.last_launch_at = utcnow()
 
-    link_claim = body[RESOURCE_LINK]
-    resource_link: ResourceLink = _get_or_create(
-        db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
-    )
-    resource_link.title = str(link_claim.get("title") or "")[:512]
-    custom = body.get(CUSTOM)
-    resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
-    ags.store_endpoint_claim(resource_link, body)
+    resource_link: ResourceLink | None = None
+    if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
+        link_claim = body[RESOURCE_LINK]
+        resource_link = _get_or_create(
+            db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
+        )
+        resource_link.title = str(link_claim.get("title") or "")[:512]
+        custom = body.get(CUSTOM)
+        resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
+        ags.store_endpoint_claim(resource_link, body)
 
     app_session = open_session(
         db,
@@ -496,6 +525,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         claims=body,
         ttl=timedelta(seconds=settings.session_ttl_seconds),
     )
-    learning_records.launched(db, settings, platform, person, context, resource_link, app_role)
+    if resource_link is not None:
+        learning_records.launched(db, settings, platform, person, context, resource_link, app_role)
     db.flush()
     return app_session

@@ -6,8 +6,11 @@ transaction commits: the change and its learning records commit together or not 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Collection
+from dataclasses import fields, replace
 from datetime import UTC, datetime, time
 
 from sqlalchemy.orm import Session
@@ -17,11 +20,14 @@ from models import program as plc
 from models.base import utcnow
 from models.catalog import element as element_info
 from models.completions import record_completions
+from models.evidence import evidence_of_observation
+from models.forms import OBSERVATION_FORM, form_templates
+from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Platform
 from models.roles import AppRole
 from xapi import outbox, statements
-from xapi.vocabulary import ActivityType
+from xapi.vocabulary import ActivityType, Extension
 
 
 def _course(settings: Settings, platform: Platform, context: Context) -> statements.Activity:
@@ -214,3 +220,74 @@ def progress_changed(db: Session, settings: Settings, team: plc.Team, member_ids
             ctx = _plc_context(settings, context, team, cycle.number, event.element or None, member)
         statement = statements.completed(str(uuid.uuid4()), _actor(platform, member.person), what, ctx, now)
         outbox.record(db, statement, platform.id, settings.lrs_names)
+
+
+def observation_fingerprint(db: Session, observation: plc.Observation | None) -> str | None:
+    """What a Buddy has submitted: the form's text and the digests of the files attached (None before the first
+    submission). `observation_submitted` compares it before and after a resubmission."""
+    if observation is None:
+        return None
+    content: dict[str, object] = {f.name: getattr(observation, f.name) for f in fields(plc.ObservationForm)}
+    content["files"] = sorted(e.sha256 for e in evidence_of_observation(db, observation.id))
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def observation_submitted(
+    db: Session, settings: Settings, team: plc.Team, observation: plc.Observation, before: str | None
+) -> None:
+    """A Buddy submitted their observation of the cycle's Model Teacher (`before`: its fingerprint beforehand).
+
+    A resubmission that leaves the text and files as they were records nothing; a changed one records a new
+    'observed' statement about the same observation activity (the newest is current). The first observation of a
+    cycle also records that the Model Teacher taught the lesson: a Buddy's observation is the one record of the
+    lesson having been taught, and it comes from someone other than the teacher. That statement's id is fixed by
+    the lesson, so a second Buddy's observation, a resubmission or a resend never records it twice.
+    """
+    if observation_fingerprint(db, observation) == before:
+        return
+    context = db.get(Context, team.program.context_id)
+    buddy, model = db.get(Membership, observation.buddy_id), db.get(Membership, observation.model_id)
+    assert context is not None and buddy is not None and model is not None  # rows of the observation's course
+    platform, base, cycle = context.platform, settings.public_base_url, observation.cycle
+    lesson = observation.lesson[:200]
+    activity = statements.Activity(
+        statements.activity_iri(base, "observation", platform.issuer, str(observation.id)),
+        ActivityType.OBSERVATION,
+        {"th": f"สังเกตชั้นเรียน วงรอบ {cycle.number}: {lesson}", "en": f"Observation, cycle {cycle.number}: {lesson}"},
+    )
+    element = form_templates()[OBSERVATION_FORM].element
+    ctx = _plc_context(settings, context, team, cycle.number, element, buddy)
+    statement = statements.observation_submitted(
+        str(uuid.uuid4()), _actor(platform, buddy.person), activity, ctx, _actor(platform, model.person),
+        observation.submitted_at,
+    )  # fmt: skip
+    outbox.record(db, statement, platform.id, settings.lrs_names)
+
+    taught = statements.Activity(
+        statements.activity_iri(base, "lesson", platform.issuer, str(cycle.id)),
+        ActivityType.LESSON,
+        {
+            "th": f"บทเรียนของครูต้นแบบ วงรอบ {cycle.number}: {lesson}",
+            "en": f"Model lesson, cycle {cycle.number}: {lesson}",
+        },
+    )
+    taught_id = str(uuid.uuid5(uuid.NAMESPACE_URL, taught.iri))
+    if db.get(OutboxStatement, taught_id) is None:
+        extra = {
+            key: value
+            for key, value in (
+                (Extension.LEARNING_AREA, cycle.learning_area or team.program.learning_area),
+                (Extension.GRADE_LEVEL, cycle.grade_level or team.program.grade_level),
+            )
+            if value
+        }
+        model_ctx = replace(_plc_context(settings, context, team, cycle.number, element, model), extra=extra)
+        outbox.record(
+            db,
+            statements.taught_model_lesson(
+                taught_id, _actor(platform, model.person), taught, model_ctx, observation.submitted_at
+            ),
+            platform.id,
+            settings.lrs_names,
+        )
+    progress_changed(db, settings, team, [buddy.id, model.id])

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     # /readyz answers 503 when the oldest waiting learning record is older than this.
     readiness_max_outbox_lag_seconds: int = 900
+    # LTI Dynamic Registration: platform issuers allowed to register the tool (exact issuer URLs; "*" = any).
+    # Empty means any issuer while trying the tool out, and nobody in production (set it there, "*" included).
+    registration_allowed_issuers: list[str] = Field(default_factory=list)
+    # How long the tool waits for the platform's OpenID configuration and registration endpoints.
+    registration_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     log_format: Literal["text", "json"] = "text"
     default_locale: str = "th"
     timezone: str = "Asia/Bangkok"
@@ -114,6 +119,13 @@ class Settings(BaseSettings):
     @property
     def lrs_names(self) -> list[str]:
         return [d.name for d in self.lrs]
+
+    def registration_allows(self, issuer: str) -> bool:
+        """May a platform with this issuer register itself by LTI Dynamic Registration?"""
+        allowed = [entry.rstrip("/") for entry in self.registration_allowed_issuers]
+        if not allowed:
+            return not self.production
+        return "*" in allowed or issuer.rstrip("/") in allowed
 
     @property
     def is_https(self) -> bool:

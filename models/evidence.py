@@ -94,8 +94,11 @@ def sniff_type(data: bytes, filename: str) -> str | None:
 
 
 def _clean_name(filename: str) -> str:
-    name = Path(filename.replace("\\", "/")).name.strip().replace("\x00", "")
-    return name[:255] or "file"
+    """The name to show and offer on download: the last path part only, without control characters (a name
+    is text to display, never a path on our disk nor a header line)."""
+    printable = "".join(ch for ch in filename if ch.isprintable())
+    name = Path(printable.replace("\\", "/")).name.strip()
+    return name[-255:] if len(name) > 255 else name or "file"
 
 
 def check_upload(upload: Upload) -> str:
@@ -127,24 +130,47 @@ def store_evidence(
     checked = [(upload, check_upload(upload)) for upload in uploads]
     folder.mkdir(parents=True, exist_ok=True)
     stored: list[Evidence] = []
-    for upload, mime in checked:
-        stored_name = secrets.token_hex(16)
-        (folder / stored_name).write_bytes(upload.data)
-        evidence = Evidence(
-            cycle=cycle,
-            session_id=session.id if session is not None else None,
-            observation_id=observation.id if observation is not None else None,
-            uploaded_by_id=by_id,
-            original_name=_clean_name(upload.filename),
-            stored_name=stored_name,
-            content_type=mime,
-            size=len(upload.data),
-            sha256=hashlib.sha256(upload.data).hexdigest(),
-        )
-        db.add(evidence)
-        stored.append(evidence)
+    try:
+        for upload, mime in checked:
+            evidence = _row(cycle, upload, mime, secrets.token_hex(16), by_id, session, observation)
+            # "x": never overwrite; a random name that already exists is a bug worth an error.
+            with evidence_path(folder, evidence).open("xb") as file:
+                stored.append(evidence)
+                file.write(upload.data)
+    except BaseException:
+        remove_files(folder, stored)  # one file failed to write: none of them stays
+        raise
+    db.add_all(stored)
     db.flush()
     return stored
+
+
+def _row(
+    cycle: Cycle,
+    upload: Upload,
+    mime: str,
+    stored_name: str,
+    by_id: int,
+    session: ElementSession | None,
+    observation: Observation | None,
+) -> Evidence:
+    return Evidence(
+        cycle=cycle,
+        session_id=session.id if session is not None else None,
+        observation_id=observation.id if observation is not None else None,
+        uploaded_by_id=by_id,
+        original_name=_clean_name(upload.filename),
+        stored_name=stored_name,
+        content_type=mime,
+        size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+    )
+
+
+def remove_files(folder: Path, evidence: list[Evidence]) -> None:
+    """Take stored files off the disk again, for a transaction that did not commit."""
+    for item in evidence:
+        evidence_path(folder, item).unlink(missing_ok=True)
 
 
 def evidence_path(folder: Path, evidence: Evidence) -> Path:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, redirect, render_template, request
 
+from lti_tool.activities import activity_url, from_custom
 from lti_tool.launch import (
+    CUSTOM,
     PlatformStorageCheckNeeded,
     ToolMessageLaunch,
     origin_of,
@@ -17,7 +19,7 @@ from lti_tool.launch import (
 )
 from lti_tool.observability import LAUNCHES
 from lti_tool.security import limiter
-from lti_tool.web_session import database, link_token, set_session_cookie, set_tool_cookie, settings
+from lti_tool.web_session import database, session_url, set_session_cookie, set_tool_cookie, settings
 from models.keys import jwks
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,12 @@ def launch() -> Response:
         with database().transaction() as db:
             message = ToolMessageLaunch(db, settings(), request.form.to_dict(), request.cookies, _http()).validate()
             app_session = record_launch(db, message, settings())
+            g.plc_session = app_session
+            # A Deep Linking request opens the picker; a link that names an activity opens that activity's page.
+            if message.is_deep_linking:
+                destination = session_url("deep_linking.picker")
+            else:
+                destination = activity_url(from_custom(message.body().get(CUSTOM)))
     except PlatformStorageCheckNeeded as check:
         # Nothing was written; the page asks the platform's storage for this login's state and posts again.
         page = render_template("lti/storage_launch.html", check=check, form=request.form.to_dict())
@@ -85,7 +93,7 @@ def launch() -> Response:
         message.cookie_verified,
     )
     LAUNCHES.labels(role=app_session.membership.app_role).inc()
-    response = redirect(url_for("home.landing", s=link_token(app_session)), code=303)
+    response = redirect(destination, code=303)
     set_session_cookie(response, app_session)
     response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")
     return response

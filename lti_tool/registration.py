@@ -1,0 +1,317 @@
+"""LTI Dynamic Registration 1.0: the tool registers itself with a platform from one pasted URL.
+
+The platform opens `/lti/register?openid_configuration=…&registration_token=…`. In the spec's order (LTI-DR §3):
+fetch the platform's OpenID configuration and check it (§3.4, §3.5.1: the issuer belongs to the configuration URL's
+origin), post the tool's configuration to its registration endpoint with the registration token as a Bearer token
+(§3.5.2, §3.6), read the client_id and deployment_id from the answer (§3.6.2), and store them. Nothing is written
+until the platform has answered with a usable registration.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.launch import launch_url
+from lti_tool.settings import Settings
+from models.platform import Deployment, Platform
+
+log = logging.getLogger(__name__)
+
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+)
+CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "locale")
+MAX_ANSWER_BYTES = 256 * 1024
+CLIENT_NAME = "PLC Bridge"
+
+REASONS: dict[str, tuple[int, Any]] = {
+    "missing_configuration_url": (
+        400,
+        _l(
+            "The platform did not say where its OpenID configuration is (no 'openid_configuration'). Start the registration again from the platform, e.g. Moodle's “Add LTI Advantage”."
+        ),
+    ),
+    "bad_configuration_url": (
+        400,
+        _l("The OpenID configuration address '{url}' is not an http(s) address this tool may fetch."),
+    ),
+    "configuration_unavailable": (
+        502,
+        _l(
+            "The platform's OpenID configuration at {url} could not be read ({detail}). Check that the platform is up, then start the registration again."
+        ),
+    ),
+    "configuration_malformed": (
+        502,
+        _l("The platform's OpenID configuration at {url} is not usable: {detail}. Nothing was registered."),
+    ),
+    "issuer_mismatch": (
+        400,
+        _l(
+            "The platform's configuration names the issuer '{issuer}', which does not belong to the address it came from ({url}). Nothing was registered."
+        ),
+    ),
+    "issuer_not_allowed": (
+        403,
+        _l(
+            "This PLC Bridge does not accept registrations from '{issuer}'. Its operator can allow it with the setting PLC_REGISTRATION_ALLOWED_ISSUERS. Nothing was registered."
+        ),
+    ),
+    "registration_failed": (
+        502,
+        _l(
+            "The platform's registration endpoint {url} refused or failed the registration ({detail}). Nothing was registered; start the registration again from the platform."
+        ),
+    ),
+    "registration_malformed": (
+        502,
+        _l(
+            "The platform's registration endpoint {url} answered, but not with a usable registration: {detail}. Nothing was registered."
+        ),
+    ),
+}
+
+
+class RegistrationRefused(Exception):
+    """A dynamic registration that cannot go ahead; nothing has been stored."""
+
+    def __init__(self, reason: str, **detail: Any) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown registration refusal {reason!r}")
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+    @property
+    def status(self) -> int:
+        return REASONS[self.reason][0]
+
+    def message(self) -> str:
+        text = str(REASONS[self.reason][1])
+        try:
+            return text.format(**self.detail)
+        except (KeyError, IndexError):
+            return text
+
+
+@dataclass(frozen=True)
+class PlatformConfiguration:
+    """What the tool needs from the platform's OpenID configuration (LTI-DR §3.4.1)."""
+
+    issuer: str
+    registration_endpoint: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    product_family_code: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Registered:
+    platform: Platform
+    deployment_id: str | None
+    created: bool
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def tool_configuration(settings: Settings) -> dict[str, Any]:
+    """The tool's registration request (LTI-DR §3.5.2 and the LTI tool configuration of §3.5.2.1)."""
+    base = settings.public_base_url
+    target = launch_url(settings)
+    return {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": base + "/lti/login",
+        "redirect_uris": [target],
+        "client_name": CLIENT_NAME,
+        "client_name#th": "PLC Bridge ชุมชนการเรียนรู้ทางวิชาชีพ",
+        "jwks_uri": base + "/lti/jwks",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(SCOPES),
+        TOOL_CONFIGURATION: {
+            "domain": urlsplit(base).netloc,
+            "description": "Professional Learning Community cycles, Buddy observations and reflections for teachers.",
+            "target_link_uri": target,
+            "custom_parameters": {"plc_activity": "dashboard"},
+            "claims": list(CLAIMS),
+            "messages": [
+                {"type": "LtiResourceLinkRequest", "target_link_uri": target, "label": CLIENT_NAME},
+                {
+                    "type": "LtiDeepLinkingRequest",
+                    "target_link_uri": target,
+                    "label": "Add a PLC activity",
+                    "label#th": "เพิ่มกิจกรรม PLC",
+                    "placements": ["ContentArea"],
+                    "supported_types": ["ltiResourceLink"],
+                },
+            ],
+        },
+    }
+
+
+def _check_url(url: str, settings: Settings) -> str:
+    origin = origin_of(url)
+    if origin is None or (settings.production and not url.startswith("https://")):
+        raise RegistrationRefused("bad_configuration_url", url=url)
+    return origin
+
+
+def _json_answer(response: requests.Response) -> Any:
+    if len(response.content) > MAX_ANSWER_BYTES:
+        raise ValueError("the answer is too large")
+    return response.json()
+
+
+def fetch_platform_configuration(http: requests.Session, settings: Settings, url: str) -> PlatformConfiguration:
+    """GET the OpenID configuration and check what registration and launches rely on (LTI-DR §3.4, §3.5.1)."""
+    origin = _check_url(url, settings)
+    try:
+        response = http.get(url, timeout=settings.registration_timeout_seconds, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise RegistrationRefused("configuration_unavailable", url=url, detail=type(exc).__name__) from exc
+    if response.status_code != 200:
+        raise RegistrationRefused("configuration_unavailable", url=url, detail=f"HTTP {response.status_code}")
+    try:
+        config = _json_answer(response)
+    except ValueError as exc:
+        raise RegistrationRefused("configuration_malformed", url=url, detail="the answer is not JSON") from exc
+    if not isinstance(config, dict):
+        raise RegistrationRefused("configuration_malformed", url=url, detail="the answer is not a JSON object")
+
+    def url_field(name: str) -> str:
+        value = config.get(name)
+        if not isinstance(value, str) or origin_of(value) is None:
+            raise RegistrationRefused("configuration_malformed", url=url, detail=f"'{name}' is missing or not a URL")
+        return value
+
+    issuer = url_field("issuer")
+    # LTI-DR §3.5.1: the issuer must be the platform the configuration came from (Moodle's issuer is its wwwroot,
+    # the configuration is under it), or a forged configuration could register someone else's issuer.
+    if origin_of(issuer) != origin:
+        raise RegistrationRefused("issuer_mismatch", issuer=issuer, url=url)
+    lti = config.get(PLATFORM_CONFIGURATION)
+    if not isinstance(lti, dict):
+        raise RegistrationRefused(
+            "configuration_malformed", url=url, detail=f"it has no '{PLATFORM_CONFIGURATION}' object"
+        )
+    auth_methods = config.get("token_endpoint_auth_methods_supported")
+    if isinstance(auth_methods, list) and "private_key_jwt" not in auth_methods:
+        raise RegistrationRefused(
+            "configuration_malformed", url=url, detail="the platform does not accept private_key_jwt client assertions"
+        )
+    algorithms = config.get("id_token_signing_alg_values_supported")
+    if isinstance(algorithms, list) and "RS256" not in algorithms:
+        raise RegistrationRefused("configuration_malformed", url=url, detail="the platform does not sign with RS256")
+    return PlatformConfiguration(
+        issuer=issuer,
+        registration_endpoint=url_field("registration_endpoint"),
+        authorization_endpoint=url_field("authorization_endpoint"),
+        token_endpoint=url_field("token_endpoint"),
+        jwks_uri=url_field("jwks_uri"),
+        product_family_code=str(lti.get("product_family_code") or ""),
+        version=str(lti.get("version") or ""),
+    )
+
+
+def post_registration(
+    http: requests.Session, settings: Settings, config: PlatformConfiguration, token: str | None
+) -> tuple[str, str | None]:
+    """POST the tool's configuration (LTI-DR §3.5.2); return the client_id and deployment_id it was given (§3.6)."""
+    url = config.registration_endpoint
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    try:
+        response = http.post(
+            url, json=tool_configuration(settings), headers=headers, timeout=settings.registration_timeout_seconds
+        )
+    except requests.RequestException as exc:
+        raise RegistrationRefused("registration_failed", url=url, detail=type(exc).__name__) from exc
+    if response.status_code not in (200, 201):
+        said = (
+            response.text.strip()[:120]
+            if response.headers.get("Content-Type", "").startswith(("text/", "application/json"))
+            else ""
+        )
+        detail = f"HTTP {response.status_code}" + (f": {said}" if said else "")
+        raise RegistrationRefused("registration_failed", url=url, detail=detail)
+    try:
+        answer = _json_answer(response)
+    except ValueError as exc:
+        raise RegistrationRefused("registration_malformed", url=url, detail="the answer is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise RegistrationRefused("registration_malformed", url=url, detail="the answer is not a JSON object")
+    client_id = answer.get("client_id")
+    if not isinstance(client_id, str | int) or isinstance(client_id, bool) or not str(client_id).strip():
+        raise RegistrationRefused("registration_malformed", url=url, detail="it has no client_id")
+    tool_config = answer.get(TOOL_CONFIGURATION)
+    deployment_id = tool_config.get("deployment_id") if isinstance(tool_config, dict) else None
+    if deployment_id is not None and (isinstance(deployment_id, bool) or not isinstance(deployment_id, str | int)):
+        raise RegistrationRefused("registration_malformed", url=url, detail="its deployment_id is not a string")
+    return str(client_id).strip()[:255], (str(deployment_id)[:255] if deployment_id not in (None, "") else None)
+
+
+def store_registration(
+    db: Session, config: PlatformConfiguration, client_id: str, deployment_id: str | None
+) -> Registered:
+    """Upsert the platform (issuer + client_id) and its deployment: registering again changes, never duplicates."""
+    platform = db.scalars(
+        select(Platform).where(Platform.issuer == config.issuer, Platform.client_id == client_id)
+    ).first()
+    created = platform is None
+    if platform is None:
+        platform = Platform(issuer=config.issuer, client_id=client_id)
+        db.add(platform)
+    platform.name = platform.name or (config.product_family_code or urlsplit(config.issuer).netloc)[:255]
+    if not created and platform.key_set_url != config.jwks_uri:
+        platform.key_set_cache = None  # keys cached from the old address are not the platform's any more
+    platform.auth_login_url = config.authorization_endpoint
+    platform.auth_token_url = config.token_endpoint
+    platform.key_set_url = config.jwks_uri
+    db.flush()
+    if deployment_id and not any(d.deployment_id == deployment_id for d in platform.deployments):
+        platform.deployments.append(Deployment(deployment_id=deployment_id, note="LTI Dynamic Registration"))
+        db.flush()
+    return Registered(platform, deployment_id, created)
+
+
+def register(
+    db: Session, settings: Settings, http: requests.Session, configuration_url: str | None, token: str | None
+) -> Registered:
+    """The whole registration, in the spec's order; raises RegistrationRefused before anything is written."""
+    if not configuration_url:
+        raise RegistrationRefused("missing_configuration_url")
+    config = fetch_platform_configuration(http, settings, configuration_url)
+    if not settings.registration_allows(config.issuer):
+        raise RegistrationRefused("issuer_not_allowed", issuer=config.issuer)
+    client_id, deployment_id = post_registration(http, settings, config, token)
+    registered = store_registration(db, config, client_id, deployment_id)
+    log.info(
+        "dynamic registration iss=%s client_id=%s deployment=%s new=%s",
+        config.issuer,
+        client_id,
+        deployment_id or "-",
+        registered.created,
+    )
+    return registered
