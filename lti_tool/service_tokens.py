@@ -184,3 +184,11 @@ def _json_object(response: requests.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def service_client() -> ServiceClient:
+    """The application's client (made by create_app), for views."""
+    from flask import current_app
+
+    client: ServiceClient = current_app.extensions["plc_services"]
+    return client

@@ -191,6 +191,17 @@ class AlreadyInTeam(ProgramError):
         )
 
 
+class MemberInactive(ProgramError):
+    """The platform lists this person as Inactive in the course (LTI NRPS): they join no new team."""
+
+    code = "member_inactive"
+
+    def __init__(self, membership_id: int, name: str) -> None:
+        super().__init__(
+            f"membership {membership_id} is inactive in the course", membership_id=membership_id, name=name
+        )
+
+
 class NotABuddy(ProgramError):
     """Only a Buddy of the cycle observes its Model Teacher's lesson."""
 
@@ -780,7 +791,9 @@ def remove_team(db: Session, team: Team) -> None:
 
 def add_team_member(db: Session, team: Team, membership_id: int) -> TeamMember:
     check_plan_editable(team.program)
-    _course_membership(db, team.program, membership_id)
+    membership = _course_membership(db, team.program, membership_id)
+    if not membership.is_active:
+        raise MemberInactive(membership_id, membership.person.name or membership.person.sub)
     for other in team.program.teams:
         if membership_id in other.member_ids:
             raise AlreadyInTeam(membership_id, other.name)

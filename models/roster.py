@@ -60,9 +60,10 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
     people: dict[str, int] = {}
     for chunk in _chunks(subs):
         people.update(
-            db.execute(
+            (sub, person_id)
+            for sub, person_id in db.execute(
                 select(Person.sub, Person.id).where(Person.platform_id == context.platform_id, Person.sub.in_(chunk))
-            ).tuples()
+            ).all()
         )
     new_people = [
         {
@@ -83,11 +84,12 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
     if new_people:
         for chunk in _chunks([row["sub"] for row in new_people]):
             people.update(
-                db.execute(
+                (sub, person_id)
+                for sub, person_id in db.execute(
                     select(Person.sub, Person.id).where(
                         Person.platform_id == context.platform_id, Person.sub.in_(chunk)
                     )
-                ).tuples()
+                ).all()
             )
 
     existing: dict[int, tuple[int, str, str, list[str]]] = {}

@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool import roster
+from lti_tool.service_tokens import service_client
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
 from models import program as plc
 from models.base import utcnow
@@ -50,6 +52,7 @@ REFUSALS: dict[str, Any] = {
         "A teacher belongs to one team per program: someone you chose is already in team “%(team)s”."
     ),
     "not_in_course": _l("Someone you chose is not a member of this course."),
+    "member_inactive": _l("%(name)s is inactive in this course on the LMS and cannot join a new team."),
     "invalid_input": _l("Please check the form: a team of that name may already exist."),
 }
 # Why the rotation planner cannot give everyone both roles (models/rotation.py).
@@ -152,8 +155,18 @@ def _page(
         csrf_state=csrf_token(app_session, STATE),
         today=plc.program_day(utcnow()).isoformat(),
         session_url=session_url,
+        **_certificate_window(program),
     )
     return page, status
+
+
+def _certificate_window(program: plc.Program | None) -> dict[str, Any]:
+    """The day the results report and certificates are due at the Council (30 days after the end), and how many
+    days are left (negative once it has passed)."""
+    if program is None or program.ended_on is None:
+        return {"certificates_due": None, "days_left": None}
+    due = plc.last_day_for_certificates(program.ended_on)
+    return {"certificates_due": due, "days_left": (due - plc.program_day(utcnow())).days}
 
 
 @bp.get("")
@@ -226,6 +239,7 @@ def _teams_page(
     program = _course_program(db, _scope(app_session))
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     in_team = {mid for team in (program.teams if program else []) for mid in team.member_ids}
+    context = app_session.context
     plans = {team.id: plc.team_plan(team) for team in (program.teams if program else [])}
     page = render_template(
         "program_teams.html",
@@ -239,6 +253,9 @@ def _teams_page(
         errors=errors or {},
         notice=notice,
         csrf=csrf_token(app_session, TEAMS),
+        from_roster=bool(context.nrps_memberships_url),
+        roster_synced_at=context.roster_synced_at,
+        roster_error=context.roster_error if context.roster_error_at else None,
         session_url=session_url,
     )
     return page, status
@@ -247,7 +264,21 @@ def _teams_page(
 @bp.get("/teams")
 def teams() -> tuple[str, int]:
     with database().transaction() as db:
+        app_session = require_session(db)
+        context_id, role = app_session.context_id, AppRole(app_session.membership.app_role)
+    if role.sees_course_roster:  # the course's roster from the LMS (LTI NRPS), when read more than a while ago
+        roster.refresh(database(), service_client(), context_id)
+    with database().transaction() as db:
         return _teams_page(db, require_session(db))
+
+
+@bp.post("/teams/roster")
+def refresh_roster() -> Response:
+    """Read the course roster from the LMS now; a failure leaves the previous roster and shows why."""
+    with database().transaction() as db:
+        context_id = _trainer_posting(db, TEAMS).context_id
+    roster.refresh(database(), service_client(), context_id, force=True)
+    return redirect(session_url("program.teams"), code=303)
 
 
 @bp.post("/teams")

@@ -1,0 +1,270 @@
+"""The course roster from the LMS (LTI NRPS) on the teams page: paging, roles, Inactive members, a looping or
+broken roster that changes nothing, and a course of 2,000."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from lti_tool.roster import refresh
+from lti_tool.service_tokens import ServiceClient
+from models.people import Context, Membership, Person
+from models.program import TeamMember
+from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch
+from tests.support.lti_platform import TestPlatform
+from tests.test_program_pages import Visit, create, trainer_visit
+from tests.test_program_teams import form_team, teams_csrf
+
+INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+
+
+def member(user_id: str, name: str, role: str = "Learner", status: str = "Active", **extra: Any) -> dict[str, Any]:
+    return {"user_id": user_id, "name": name, "roles": [LIS + role], "status": status, **extra}
+
+
+def roster_of(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trainer and the teacher of the fixtures, and more."""
+    return [
+        member(TRAINER.sub, TRAINER.name, "Instructor"),
+        member(TEACHER.sub, TEACHER.name, email=TEACHER.email),
+        *extra,
+    ]
+
+
+def people(tool: ToolServer) -> dict[str, tuple[str, str]]:
+    """sub → (app role, status) of everyone with a membership in course-42."""
+    with tool.database.transaction() as db:
+        rows = db.execute(
+            select(Person.sub, Membership.app_role, Membership.status)
+            .join(Membership, Membership.person_id == Person.id)
+            .join(Context, Context.id == Membership.context_id)
+            .where(Context.context_id == "course-42")
+        ).all()
+    return {sub: (role, status) for sub, role, status in rows}
+
+
+def teams_page(visit: Visit) -> str:
+    return visit.get("/program/teams", lang="en").text
+
+
+def test_the_launch_keeps_the_courses_memberships_url(tool: ToolServer, platform: TestPlatform) -> None:
+    launch(requests.Session(), platform, TEACHER)
+    with tool.database.transaction() as db:
+        context = db.scalars(select(Context).where(Context.context_id == "course-42")).one()
+    assert context.nrps_memberships_url == platform.services.memberships_url("course-42")
+
+
+def test_the_teams_page_offers_teachers_from_the_lms_roster_who_never_opened_the_tool(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.rosters["course-42"] = roster_of(
+        member("u-nrps-1", "ประยุทธ แก้วมณี", given_name="ประยุทธ", family_name="แก้วมณี"),
+        member("u-nrps-2", "วิไลวรรณ ศรีสุข"),
+    )
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+
+    page = teams_page(trainer)
+
+    assert "ประยุทธ แก้วมณี" in page and "วิไลวรรณ ศรีสุข" in page and TEACHER.name in page
+    assert "the course&#39;s roster from the LMS" in page or "the course's roster from the LMS" in page
+    assert people(tool)["u-nrps-1"] == ("teacher", "Active")
+    assert form_team(trainer, tool, "ทีมใหม่", ["ประยุทธ แก้วมณี", "วิไลวรรณ ศรีสุข", TEACHER.name]).status_code == 200
+    with tool.database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(TeamMember)) == 3
+
+
+def test_roles_map_to_app_roles_and_people_with_no_known_role_are_left_out(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.rosters["course-42"] = roster_of(
+        {
+            "user_id": "u-ta",
+            "name": "ผู้ช่วยสอน",
+            "status": "Active",
+            "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"],
+        },
+        {"user_id": "u-admin", "name": "ผู้บริหาร", "roles": [INSTITUTION + "Administrator"], "status": "Active"},
+        member("u-mentor", "ผู้ปกครอง", "Mentor"),
+        {"user_id": "u-no-status", "name": "ไม่มีสถานะ", "roles": [LIS + "Learner"]},
+    )
+    trainer = trainer_visit(tool, platform)
+
+    teams_page(trainer)
+
+    found = people(tool)
+    assert found["u-ta"] == ("trainer", "Active") and found["u-admin"] == ("admin", "Active")
+    assert found["u-no-status"] == ("teacher", "Active")
+    assert "u-mentor" not in found
+
+
+def test_every_page_is_read_by_following_the_next_links(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.page_size = 3
+    platform.services.rosters["course-42"] = roster_of(*[member(f"u-page-{n}", f"ครู {n}") for n in range(9)])
+    trainer = trainer_visit(tool, platform)
+    before = platform.services.service_requests
+
+    teams_page(trainer)
+
+    assert platform.services.service_requests - before == 4  # 11 members, 3 a page
+    assert sum(1 for sub in people(tool) if sub.startswith("u-page-")) == 9
+
+
+def test_the_roster_is_not_read_again_on_every_visit_but_the_trainer_can_ask_for_it(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.rosters["course-42"] = roster_of()
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    teams_page(trainer)
+    read = platform.services.service_requests
+    trainer.get("/program/teams")
+    assert platform.services.service_requests == read
+
+    platform.services.rosters["course-42"] = roster_of(member("u-late", "ครูมาทีหลัง"))
+    refreshed = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    assert refreshed.status_code == 200 and "ครูมาทีหลัง" in refreshed.text
+    assert platform.services.service_requests == read + 1
+
+
+def test_asking_for_the_roster_needs_the_forms_token_and_a_trainer(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.rosters["course-42"] = roster_of(member("u-x", "ครูเอ็กซ์"))
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    assert trainer.post("/program/teams/roster", {"csrf": "0" * 64}).status_code == 400
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    assert teacher.post("/program/teams/roster", {"csrf": "0" * 64}).status_code == 403
+    assert "u-x" not in people(tool)
+
+
+def test_an_inactive_member_is_marked_and_cannot_be_put_in_a_new_team(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.rosters["course-42"] = roster_of(
+        member("u-away", "สมชาย ลาพัก", status="Inactive"), member("u-here", "สมหญิง อยู่ดี")
+    )
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+
+    page = teams_page(trainer)
+
+    assert people(tool)["u-away"] == ("teacher", "Inactive")
+    away = page.split("สมชาย ลาพัก", 1)[0].rsplit("<input", 1)[1]
+    assert "disabled" in away and "inactive in the LMS course" in page
+    refused = form_team(trainer, tool, "ทีมลาพัก", ["สมชาย ลาพัก", "สมหญิง อยู่ดี"], teams_csrf(trainer))
+    assert refused.status_code == 409 and "inactive" in refused.text
+    with tool.database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(TeamMember)) == 0
+
+
+def test_a_member_made_inactive_later_is_marked_inactive_at_the_next_read(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.rosters["course-42"] = roster_of()
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    teams_page(trainer)
+    assert people(tool)[TEACHER.sub] == ("teacher", "Active")
+    platform.services.rosters["course-42"] = [
+        member(TRAINER.sub, TRAINER.name, "Instructor"),
+        member(TEACHER.sub, TEACHER.name, status="Inactive"),
+    ]
+    trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+    assert people(tool)[TEACHER.sub] == ("teacher", "Inactive")
+
+
+def _refused_read(tool: ToolServer, platform: TestPlatform, mode: str, reason: str) -> None:
+    platform.services.page_size = 2
+    platform.services.rosters["course-42"] = roster_of(member("u-first", "ครูคนแรก"))
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    teams_page(trainer)
+    before = people(tool)
+    platform.services.rosters["course-42"] = roster_of(*[member(f"u-new-{n}", f"ครูใหม่ {n}") for n in range(5)])
+    platform.services.nrps_mode = mode
+
+    after = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    assert after.status_code == 200 and "could not be read from the LMS" in after.text and reason in after.text
+    assert "ครูคนแรก" in after.text and "ครูใหม่ 0" not in after.text
+    assert people(tool) == before  # not one member of the pages read before the fault
+
+
+def test_a_roster_whose_next_link_loops_back_changes_nothing_and_says_why(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    _refused_read(tool, platform, "loop", "paging loops")
+
+
+def test_a_roster_page_that_points_to_itself_changes_nothing_and_says_why(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    _refused_read(tool, platform, "self_loop", "paging loops")
+
+
+def test_a_roster_that_is_not_json_changes_nothing_and_says_why(tool: ToolServer, platform: TestPlatform) -> None:
+    _refused_read(tool, platform, "garbage", "not an NRPS membership container")
+
+
+def test_a_roster_service_that_is_down_changes_nothing_and_says_why(tool: ToolServer, platform: TestPlatform) -> None:
+    _refused_read(tool, platform, "down", "HTTP 503")
+
+
+def test_the_error_goes_away_when_the_roster_is_read_again(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.rosters["course-42"] = roster_of()
+    platform.services.nrps_mode = "down"
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    page = teams_page(trainer)
+    assert "could not be read from the LMS" in page
+    platform.services.nrps_mode = "ok"
+    page = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+    assert "could not be read" not in page.text and "Read from the LMS on" in page.text
+
+
+def test_a_course_without_the_nrps_claim_keeps_the_people_who_launched(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.offer_nrps = False
+    launch(requests.Session(), platform, TEACHER)
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+
+    page = teams_page(trainer)
+
+    assert platform.services.service_requests == 0 and "Course roster" not in page and TEACHER.name in page
+
+
+def test_a_roster_of_2000_members_is_read_and_stored_quickly_and_the_page_shows_them(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.page_size = 100
+    platform.services.rosters["course-42"] = roster_of(
+        *[member(f"u-big-{n:04d}", f"ครู ลำดับ{n:04d}", status="Inactive" if n % 50 == 0 else "Active")
+          for n in range(2000)]
+    )  # fmt: skip
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    with tool.database.transaction() as db:
+        context_id = db.scalars(select(Context.id).where(Context.context_id == "course-42")).one()
+
+    started = time.perf_counter()
+    result = refresh(tool.database, ServiceClient(tool.database), context_id, force=True)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    page = trainer.get("/program/teams")
+    page_seconds = time.perf_counter() - started
+
+    assert (
+        result.change is not None and result.change.people_added == 2001
+    )  # and the fixtures' teacher, who never launched here
+    print(f"\nNRPS roster of 2,002 in 21 pages read and stored in {read_seconds:.2f} s; page in {page_seconds:.2f} s")
+    assert read_seconds < 15 and page_seconds < 15
+    assert page.text.count('name="member"') == 2001 and "ครู ลำดับ1999" in page.text
+    statuses = people(tool)
+    assert sum(1 for sub, (_, status) in statuses.items() if status == "Inactive") == 40
+    again = time.perf_counter()
+    assert refresh(tool.database, ServiceClient(tool.database), context_id, force=True).change.memberships_updated == 0  # type: ignore[union-attr]
+    assert time.perf_counter() - again < 15
