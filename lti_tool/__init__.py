@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     app.register_blueprint(registration.bp)
     app.register_blueprint(deep_linking.bp)
+    from lti_tool.views import dashboard
+
+    app.register_blueprint(dashboard.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 

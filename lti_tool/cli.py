@@ -13,6 +13,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lti_tool import district_cli
 from lti_tool.observability import configure_logging
 from lti_tool.settings import Settings, SettingsError, load_settings
 from models.database import Database
@@ -338,6 +339,9 @@ def outbox_resend(destination: str, since: datetime | None) -> None:
         count = outbox_service.resend(db, destination, since.replace(tzinfo=UTC) if since else None)
     click.echo(f"{count} records queued for {destination}")
 
+
+for _command in district_cli.COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,85 @@
+"""Geometry for the dashboard's server-rendered SVG charts: numbers in, positions out; templates draw them.
+
+No script and no inline style (the CSP forbids both): the templates use SVG presentation attributes for positions
+and sizes and the stylesheet's classes for colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+WIDTH = 760  # viewBox width; the SVG scales to its container (800 px iframe and wider)
+LABEL = 230  # left column for labels
+VALUE = 80  # right column for the value text
+ROW = 26
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    y: int
+    width: float  # the whole bar (e.g. teachers)
+    part: float  # the darker part inside it (e.g. eligible teachers)
+    text: str  # the value written beside the bar
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list[Bar]
+    height: int
+    x0: int = LABEL
+    span: int = WIDTH - LABEL - VALUE
+    width: int = WIDTH
+
+
+def bar_chart(rows: Sequence[tuple[str, float | Decimal, float | Decimal, str]]) -> BarChart:
+    """Horizontal bars: (label, whole, part, text) per row, scaled to the largest whole."""
+    span = WIDTH - LABEL - VALUE
+    top = max((float(whole) for _, whole, _, _ in rows), default=0.0) or 1.0
+    bars = [
+        Bar(_short(label), 8 + i * ROW, round(span * float(whole) / top, 1), round(span * float(part) / top, 1), text)
+        for i, (label, whole, part, text) in enumerate(rows)
+    ]
+    return BarChart(bars, 16 + len(rows) * ROW)
+
+
+@dataclass(frozen=True)
+class Dumbbell:
+    label: str
+    y: int
+    x_baseline: float
+    x_result: float
+    text: str
+    improved: bool
+
+
+@dataclass(frozen=True)
+class DumbbellChart:
+    rows: list[Dumbbell]
+    height: int
+    ticks: list[tuple[float, str]]
+    x0: int = LABEL
+    span: int = WIDTH - LABEL - VALUE
+    width: int = WIDTH
+
+
+def dumbbell_chart(rows: Sequence[tuple[str, Decimal, Decimal, str]], top: Decimal = Decimal(100)) -> DumbbellChart:
+    """Baseline → result on a shared 0–`top` scale, one row per learning area and grade."""
+    span = WIDTH - LABEL - VALUE
+    largest = max([top, *(max(b, r) for _, b, r, _ in rows)])
+
+    def x(value: Decimal) -> float:
+        return round(LABEL + span * float(max(value, Decimal(0)) / largest), 1)
+
+    drawn = [
+        Dumbbell(_short(label), 30 + i * ROW, x(baseline), x(result), text, result > baseline)
+        for i, (label, baseline, result, text) in enumerate(rows)
+    ]
+    ticks = [(x(largest * step / 4), f"{largest * step / 4:.0f}") for step in range(5)]
+    return DumbbellChart(drawn, 40 + len(rows) * ROW, ticks)
+
+
+def _short(label: str, most: int = 34) -> str:
+    return label if len(label) <= most else label[: most - 1] + "…"
