@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, ForeignKey, UniqueConstraint, select
+from sqlalchemy import ForeignKey, UniqueConstraint, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -87,7 +86,8 @@ def record_completions(db: Session, team: Team, member_ids: Collection[int], now
                 completed_at=now,
             )
             .on_conflict_do_nothing(index_elements=["program_id", "membership_id", "cycle_number", "element"])
+            .returning(Completion.id)
         )
-        if cast(CursorResult[Any], db.execute(statement)).rowcount == 1:  # a concurrent request may have kept it first
+        if db.execute(statement).scalar_one_or_none() is not None:  # a concurrent request may have kept it first
             new.append(event)
     return new

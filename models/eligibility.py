@@ -202,3 +202,37 @@ def program_eligibility(db: Session, program: Program) -> dict[int, Eligibility]
         for member_id in team.member_ids:
             result[member_id] = eligibility(member_id, facts, recorded)
     return result
+
+
+# --- What a teacher does next -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """One thing waiting for the teacher: `code` names it ("attend_element", "observe", "reflect", "fill_form")."""
+
+    code: str
+    cycle: int
+    detail: Any = None  # the element number or the form slug
+
+
+def current_cycle(progress: Eligibility) -> CycleProgress | None:
+    """The first cycle the teacher has not completed (a Buddy's also waits for the observation); None when done."""
+    for cycle in progress.cycles:
+        if not cycle.complete or (cycle.role is PlcRole.BUDDY and not cycle.observation_submitted):
+            return cycle
+    return None
+
+
+def next_steps(progress: Eligibility, filled_forms: frozenset[str], team_forms: tuple[str, ...]) -> list[NextStep]:
+    """What is waiting in the current cycle, in the Council's order of the elements."""
+    cycle = current_cycle(progress)
+    if cycle is None:
+        return []
+    steps = [NextStep("attend_element", cycle.number, n) for n in cycle.elements_missing]
+    steps.extend(NextStep("fill_form", cycle.number, slug) for slug in team_forms if slug not in filled_forms)
+    if cycle.role is PlcRole.BUDDY and not cycle.observation_submitted:
+        steps.append(NextStep("observe", cycle.number))
+    if not cycle.reflection_submitted:
+        steps.append(NextStep("reflect", cycle.number))
+    return steps

@@ -139,5 +139,5 @@ def test_a_teacher_sees_their_team_and_their_role_in_each_cycle(tool: ToolServer
     landing = launch(requests.Session(), platform, TEACHER)
 
     assert "กลุ่มคณิตศาสตร์" in landing.text
-    roles = re.findall(r'<th scope="row">(\d)</th>\s*<td>([^<]+)</td>', landing.text)
+    roles = re.findall(r'<th scope="row"><a [^>]+>(\d)</a></th>\s*<td>([^<]+)</td>', landing.text)
     assert sorted(role for _, role in roles) == ["ครูผู้สอน (ครูต้นแบบ)", "ครูร่วมการเรียนรู้ (บัดดี้)", "ครูร่วมการเรียนรู้ (บัดดี้)"]

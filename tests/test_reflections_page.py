@@ -1,0 +1,182 @@
+"""Reflections over real HTTP: a teacher writes one per cycle; a trainer grades it with the config rubric, regrading
+keeps the history; each step is a learning record; a teacher cannot grade and nothing changes when they try."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from sqlalchemy import func, select
+
+from models.outbox import OutboxStatement
+from models.program import Grade, Reflection
+from models.rubrics import rubric
+from tests.conftest import TEACHER, ToolServer, launch
+from tests.support.lti_platform import TestPlatform
+from tests.test_program_pages import Visit, trainer_visit
+from tests.test_sessions_page import running_program_with_a_team
+from xapi.profile import check_statement
+from xapi.vocabulary import Verb
+
+TEXT = "นักเรียนใช้แถบเศษส่วนแล้วอธิบายได้ ครั้งหน้าจะให้นักเรียนสร้างโจทย์เอง"
+
+
+def write(teacher: Visit, number: int, text: str = TEXT) -> requests.Response:
+    page = teacher.get(f"/program/cycles/{number}/reflection")
+    return teacher.post(
+        f"/program/cycles/{number}/reflection",
+        {"csrf": teacher.csrf(page, f"/cycles/{number}/reflection"), "text": text},
+    )
+
+
+def reflection_id(tool: ToolServer) -> int:
+    with tool.database.transaction() as db:
+        return db.scalars(select(Reflection.id)).one()
+
+
+def grade(trainer: Visit, rid: int, scores: dict[str, str], comment: str = "") -> requests.Response:
+    page = trainer.get(f"/program/reflections/{rid}")
+    data = {"csrf": trainer.csrf(page, f"/reflections/{rid}/grade"), "comment": comment}
+    data.update({f"score-{criterion}": level for criterion, level in scores.items()})
+    return trainer.post(f"/program/reflections/{rid}/grade", data)
+
+
+ALL_THREES = {c.id: "3" for c in rubric().criteria}
+
+
+def statements(tool: ToolServer, verb: str) -> list[dict]:
+    with tool.database.transaction() as db:
+        return [row.payload for row in db.scalars(select(OutboxStatement).where(OutboxStatement.verb == verb))]
+
+
+def grades(tool: ToolServer) -> list[tuple[str, str]]:
+    with tool.database.transaction() as db:
+        return [(str(g.total), g.comment) for g in db.scalars(select(Grade).order_by(Grade.id))]
+
+
+def test_a_teacher_submits_a_reflection_and_it_is_a_learning_record(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+
+    page = write(teacher, 1)
+
+    assert page.status_code == 200 and TEXT in page.text and "แก้ไขได้จนกว่าวิทยากรจะให้คะแนน" in page.text
+    [submitted] = statements(tool, Verb.SUBMITTED)
+    assert check_statement(submitted) == []
+    with tool.database.transaction() as db:
+        reflection = db.scalars(select(Reflection)).one()
+        assert reflection.resource_link_id is not None  # the LMS activity it came from: its gradebook column
+
+
+def test_an_empty_reflection_is_refused_beside_the_field(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+
+    page = write(teacher, 1, "   ")
+
+    assert page.status_code == 422 and 'id="text-error"' in page.text
+    assert statements(tool, Verb.SUBMITTED) == [] and grades(tool) == []
+
+
+def test_a_trainer_grades_with_the_rubric_and_the_teacher_reads_the_grade_in_thai(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    trainer = trainer_visit(tool, platform)
+    listing = trainer.get("/program/reflections", lang="en")
+    assert "to grade" in listing.text
+
+    graded = grade(trainer, reflection_id(tool), {**ALL_THREES, "evidence": "4"}, "อธิบายหลักฐานได้ชัดเจน")
+
+    assert graded.status_code == 200 and "The grade is saved." in graded.text
+    assert grades(tool) == [("16.00", "อธิบายหลักฐานได้ชัดเจน")]
+    [scored] = statements(tool, Verb.SCORED)
+    assert scored["result"]["score"] == {"scaled": 0.8, "raw": 16.0, "min": 0.0, "max": 20.0}
+    assert check_statement(scored) == []
+    mine = teacher.get("/program/cycles/1/reflection")
+    assert "คะแนน 16 จาก 20" in mine.text and "ดีเยี่ยม" in mine.text and 'name="text"' not in mine.text
+
+
+def test_regrading_keeps_the_earlier_grade_as_history(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    trainer = trainer_visit(tool, platform)
+    rid = reflection_id(tool)
+
+    grade(trainer, rid, ALL_THREES)
+    page = grade(trainer, rid, {c: "4" for c in ALL_THREES}, "ปรับหลังคุยกับครู")
+
+    assert grades(tool) == [("15.00", ""), ("20.00", "ปรับหลังคุยกับครู")]
+    assert "Earlier grades (1)" in trainer.get(f"/program/reflections/{rid}", lang="en").text
+    assert page.status_code == 200 and len(statements(tool, Verb.SCORED)) == 2
+
+
+def test_a_grade_missing_a_criterion_or_off_the_scale_is_refused_and_nothing_is_written(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    trainer = trainer_visit(tool, platform)
+    rid = reflection_id(tool)
+
+    missing = grade(trainer, rid, {c: "3" for c in list(ALL_THREES)[:-1]})
+    off_scale = grade(trainer, rid, {**ALL_THREES, "evidence": "7"})
+
+    assert missing.status_code == 422 and 'id="next_steps-error"' in missing.text
+    assert off_scale.status_code == 422 and 'id="evidence-error"' in off_scale.text
+    assert grades(tool) == [] and statements(tool, Verb.SCORED) == []
+
+
+def test_a_teacher_cannot_grade_and_nothing_changes(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    rid = reflection_id(tool)
+    own_form = teacher.get("/program/cycles/1/reflection")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', own_form.text)
+    assert token
+
+    posted = teacher.post(
+        f"/program/reflections/{rid}/grade", {"csrf": token.group(1), **{f"score-{c}": "4" for c in ALL_THREES}}
+    )
+
+    assert posted.status_code == 403 and grades(tool) == [] and statements(tool, Verb.SCORED) == []
+    assert teacher.get(f"/program/reflections/{rid}").status_code == 403
+    assert teacher.get("/program/reflections").status_code == 403
+
+
+def test_a_graded_reflection_is_kept_as_graded(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    page = teacher.get("/program/cycles/1/reflection")
+    csrf = teacher.csrf(page, "/cycles/1/reflection")
+    grade(trainer_visit(tool, platform), reflection_id(tool), ALL_THREES)
+
+    refused = teacher.post("/program/cycles/1/reflection", {"csrf": csrf, "text": "แก้ภายหลัง"})
+
+    assert refused.status_code == 409
+    with tool.database.transaction() as db:
+        assert db.scalars(select(Reflection.text)).one() == TEXT
+        assert (
+            db.scalar(select(func.count()).select_from(OutboxStatement).where(OutboxStatement.verb == Verb.SUBMITTED))
+            == 1
+        )
+
+
+def test_a_trainer_of_another_course_cannot_open_this_courses_reflection(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    write(teacher, 1)
+    rid = reflection_id(tool)
+    other = trainer_visit(tool, platform, course="course-99")
+
+    page = other.get(f"/program/reflections/{rid}")
+
+    assert page.status_code == 404 and TEXT not in page.text
