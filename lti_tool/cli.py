@@ -273,27 +273,84 @@ def keys_list() -> None:
             click.echo(f"{key.kid}\t{state}")
 
 
-@main.command(help="Deliver learning records from the outbox to every configured LRS (run any number on PostgreSQL).")
+@main.command(
+    help="Deliver learning records to every configured LRS and grades to the LMS gradebooks (run any number on PostgreSQL)."
+)
 @click.option("--once", is_flag=True, help="One pass over every destination, then exit")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when there is nothing to send")
 def worker(once: bool, poll: float) -> None:
+    from lti_tool.ags import ScoreWorker
+    from lti_tool.service_tokens import ServiceClient
+
     settings = _settings()
-    if not settings.lrs:
-        raise click.ClickException("no LRS is configured: set PLC_LRS (see README, 'Learning records')")
-    outbox_worker = OutboxWorker(
-        _database(settings), settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds
+    database = _database(settings)
+    outbox_worker = (
+        OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
+        if settings.lrs
+        else None
+    )
+    score_worker = ScoreWorker(
+        database, ServiceClient(database), max_backoff_seconds=settings.outbox_max_backoff_seconds
     )
     if once:
-        report = outbox_worker.run_once()
-        click.echo(f"delivered {report.delivered}, refused {report.dead}, to retry {report.retried}")
+        if outbox_worker is not None:
+            report = outbox_worker.run_once()
+            click.echo(f"delivered {report.delivered}, refused {report.dead}, to retry {report.retried}")
+        else:
+            click.echo("no LRS is configured: learning records wait in the outbox (set PLC_LRS, see README)")
+        scores_report = score_worker.run_once()
+        click.echo(
+            f"scores: delivered {scores_report.delivered}, failed {scores_report.failed}, to retry {scores_report.retried}"
+        )
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo(f"delivering to {', '.join(settings.lrs_names)}; Ctrl-C or SIGTERM stops")
+    if outbox_worker is None:
+        click.echo("no LRS is configured (PLC_LRS): delivering grades only; Ctrl-C or SIGTERM stops")
+    else:
+        click.echo(f"delivering to {', '.join(settings.lrs_names)} and grades to the LMS; Ctrl-C or SIGTERM stops")
+    scores_thread = threading.Thread(target=score_worker.run, args=(stop, poll), name="ags-score-worker")
+    scores_thread.start()
     try:
-        outbox_worker.run(stop, poll)
+        if outbox_worker is not None:
+            outbox_worker.run(stop, poll)
+        else:
+            while not stop.wait(poll):
+                pass
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        stop.set()
+        scores_thread.join()
+
+
+@main.group(help="Grades on their way to the LMS gradebooks (LTI AGS score outbox).")
+def scores() -> None:
+    pass
+
+
+@scores.command("status", help="Waiting, delivered and failed scores, and why each waiting or failed one is stuck.")
+def scores_status() -> None:
+    from models import scores as score_outbox
+
+    with _database(_settings()).transaction() as db:
+        status = score_outbox.status(db)
+        oldest = f"{status.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC" if status.oldest_pending_at else "-"
+        click.echo(
+            f"pending={status.pending}\tdelivered={status.delivered}\tfailed={status.failed}\toldest_pending={oldest}"
+        )
+        for post in score_outbox.waiting(db, limit=1000):
+            click.echo(f"{post.state}\t{post.id}\t{post.user_id}\tattempts={post.attempts}\t{post.last_error or '-'}")
+
+
+@scores.command("resend", help="Queue failed scores again (after the platform or its registration was fixed).")
+@click.option("--id", "post_id", type=int, default=None, help="Only this score (see `scores status`)")
+def scores_resend(post_id: int | None) -> None:
+    from models import scores as score_outbox
+
+    with _database(_settings()).transaction() as db:
+        count = score_outbox.resend(db, post_id=post_id)
+    click.echo(f"{count} failed scores queued again")
 
 
 @main.group(help="The learning-record outbox.")
