@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     app.register_blueprint(registration.bp)
     app.register_blueprint(deep_linking.bp)
+    from lti_tool.views import certificates
+
+    app.register_blueprint(certificates.bp)
     from lti_tool.views import dashboard
 
     app.register_blueprint(dashboard.bp)
@@ -104,7 +107,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
-        if error.code == 429:  # only /lti/login and /lti/launch are rate limited
+        if error.code == 429 and request.path.startswith("/lti/"):  # /verify has its own limit, not a launch's
             observability.LAUNCHES_REJECTED.labels(reason="rate_limited").inc()
         description = str(error.description or error.name)
         return render_template("error.html", message_th=description, message_en=description, reason=error.name), int(

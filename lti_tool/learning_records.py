@@ -19,6 +19,7 @@ from lti_tool.settings import Settings
 from models import program as plc
 from models.base import utcnow
 from models.catalog import element as element_info
+from models.certificates import Certificate
 from models.completions import record_completions
 from models.evidence import evidence_of_observation
 from models.forms import OBSERVATION_FORM, form_templates
@@ -291,3 +292,21 @@ def observation_submitted(
             settings.lrs_names,
         )
     progress_changed(db, settings, team, [buddy.id, model.id])
+
+
+def certificate_earned(db: Session, settings: Settings, team: plc.Team, certificate: Certificate) -> None:
+    """A teacher was issued the program's certificate, for the hours it certifies; written with the issue."""
+    context = db.get(Context, team.program.context_id)
+    member = db.get(Membership, certificate.membership_id)
+    assert context is not None and member is not None
+    platform = context.platform
+    what = statements.Activity(
+        statements.activity_iri(settings.public_base_url, "certificate", platform.issuer, str(certificate.id)),
+        ActivityType.CERTIFICATE,
+        {"th": f"เกียรติบัตร {certificate.program_name}", "en": f"Certificate: {certificate.program_name}"},
+    )
+    ctx = _plc_context(settings, context, team, None, None, member)
+    statement = statements.certificate_earned(
+        str(uuid.uuid4()), _actor(platform, member.person), what, ctx, certificate.hours, certificate.issued_at
+    )
+    outbox.record(db, statement, platform.id, settings.lrs_names)

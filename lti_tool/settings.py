@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # Rate limits (Flask-Limiter syntax) per client address; storage is shared by all web processes in production.
     rate_limit_lti: str = "120 per minute"
     rate_limit_storage: str = "memory://"
+    # The public certificate check (/verify) per client address: codes are unguessable, and this keeps them so.
+    rate_limit_verify: str = "30 per minute"
+    # A folder of the agency's own document templates (certificate.html, logbook.html, results-report.html,
+    # documents.css, Jinja + HTML/CSS); a file missing there is taken from the shipped config/documents/.
+    document_templates: Path | None = None
     # /readyz answers 503 when the oldest waiting learning record is older than this.
     readiness_max_outbox_lag_seconds: int = 900
     # LTI Dynamic Registration: platform issuers allowed to register the tool (exact issuer URLs; "*" = any).
