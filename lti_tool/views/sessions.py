@@ -15,8 +15,10 @@ from werkzeug.wrappers import Response
 
 from lti_tool import learning_records
 from lti_tool.team_access import team_view
+from lti_tool.views import evidence as files
 from lti_tool.views.program import _refusal
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
+from models import evidence as ev
 from models import program as plc
 from models.base import utcnow
 from models.catalog import elements
@@ -24,6 +26,7 @@ from models.people import course_members
 from models.sessions import AppSession
 
 bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
+bp.before_request(files.allow_uploads)
 RECORD = "session-record"
 
 PROBLEMS: dict[str, Any] = {
@@ -63,6 +66,11 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
         select(plc.ElementSession).join(plc.Cycle).where(plc.Cycle.team_id == team.id)
         .order_by(plc.Cycle.number, plc.ElementSession.element, plc.ElementSession.held_on)
     ).all()  # fmt: skip
+    attached: dict[int | None, list[ev.Evidence]] = {}
+    for item in db.scalars(
+        select(ev.Evidence).where(ev.Evidence.session_id.in_([s.id for s in sessions])).order_by(ev.Evidence.id)
+    ):
+        attached.setdefault(item.session_id, []).append(item)
     page = render_template(
         "program_sessions.html",
         team=team,
@@ -71,6 +79,9 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
         members=members,
         team_members=[members[mid] for mid in team.member_ids if mid in members],
         sessions=sessions,
+        attached=attached,
+        most_files=ev.MAX_FILES_PER_UPLOAD,
+        most_mb=ev.MAX_EVIDENCE_BYTES // (1024 * 1024),
         elements=elements(),
         errors=errors or {},
         notice=notice,
@@ -91,20 +102,28 @@ def list_sessions() -> tuple[str, int]:
 
 @bp.post("")
 def record() -> Response | tuple[str, int]:
+    """Record a session with its evidence files in one transaction with its learning records; a refused field or
+    file writes nothing, and the files of a transaction that does not commit are taken off the disk again."""
     notice = ""
     try:
-        with database().transaction() as db:
+        with files.kept_on_commit() as stored, database().transaction() as db:
             app_session = require_session(db)
             team = _team_for(db, app_session)
             require_form_token(app_session, RECORD)
             parsed, errors = _parse(request.form)
+            uploads = files.read_uploads()
+            if problem := files.upload_problems(uploads):
+                errors[files.FIELD] = problem
             if errors:
                 return _page(db, app_session, team, errors=errors, status=422)
-            recorded = plc.record_session(
-                db, team, recorded_by_id=app_session.membership_id, today=plc.program_day(utcnow()), **parsed
-            )
+            me = app_session.membership_id
+            recorded = plc.record_session(db, team, recorded_by_id=me, today=plc.program_day(utcnow()), **parsed)
+            session = recorded.session
+            stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
             learning_records.session_recorded(db, settings(), team, recorded)
             notice = " ".join(str(NOTICES.get(n.code, n.code)) for n in recorded.notices)
+    except ev.EvidenceRefused as refused:
+        return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
     except plc.InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
         problems = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
         return _fresh_page(errors=problems, status=422)
