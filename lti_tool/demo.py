@@ -24,7 +24,7 @@ from lti1p3platform.request import TRequest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.launch import launch_url
+from lti_tool import demo_advantage
 from lti_tool.settings import Settings
 from models.keys import generate_key
 from models.platform import Deployment, Platform
@@ -163,14 +163,16 @@ class _DemoPlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
     def get_registration_by_params(self, **kwargs: Any) -> PlatformRegistration:
         settings = self.settings
         private_pem = _private_key_pem(settings)
+        tool = demo_advantage.course_tool(settings, CLIENT_ID, DEPLOYMENT_ID)
         return (
             PlatformRegistration()
             .set_iss(issuer(settings))
-            .set_client_id(CLIENT_ID)
-            .set_deployment_id(DEPLOYMENT_ID)
-            .set_oidc_login_url(settings.public_base_url + "/lti/login")
-            .set_launch_url(launch_url(settings))
-            .set_tool_key_set_url(settings.public_base_url + "/lti/jwks")
+            .set_client_id(tool.client_id)
+            .set_deployment_id(tool.deployment_id)
+            .set_oidc_login_url(tool.login_url)
+            .set_launch_url(tool.launch_url)
+            .set_deeplink_launch_url(tool.launch_url)
+            .set_tool_key_set_url(tool.jwks_url)
             .set_platform_private_key(private_pem)
             .set_platform_public_key(_public_key_pem(private_pem))
         )
@@ -190,24 +192,48 @@ def _hint_serializer() -> URLSafeSerializer:
 
 @bp.get("/")
 def course() -> str:
-    return render_template("demo/course.html", course=COURSE, selected=request.args.get("as"))
+    settings = _settings()
+    return render_template(
+        "demo/course.html",
+        course=COURSE,
+        selected=request.args.get("as"),
+        activities=demo_advantage.activities(settings),
+        tool=demo_advantage.course_tool(settings, CLIENT_ID, DEPLOYMENT_ID),
+    )
+
+
+def _login(sub: str, hint: dict[str, Any]) -> Response:
+    """Third-party initiated login (LTI 1.3 §5.1.1): send the browser to the tool's login URL."""
+    settings = _settings()
+    tool = demo_advantage.course_tool(settings, CLIENT_ID, DEPLOYMENT_ID)
+    params = {
+        "iss": issuer(settings),
+        "login_hint": sub,
+        "target_link_uri": tool.launch_url,
+        "lti_message_hint": _hint_serializer().dumps({"sub": sub, **hint}),
+        "client_id": tool.client_id,
+        "lti_deployment_id": tool.deployment_id,
+    }
+    return redirect(tool.login_url + "?" + urlencode(params), code=302)
 
 
 @bp.get("/launch/<sub>")
 def initiate(sub: str) -> Response:
-    """Third-party initiated login (LTI 1.3 §5.1.1): send the browser to the tool's login URL."""
+    """Launch the course's PLC Bridge link, or (?activity=…) an activity added by Deep Linking."""
     if _person(sub) is None:
         abort(404)
-    settings = _settings()
-    params = {
-        "iss": issuer(settings),
-        "login_hint": sub,
-        "target_link_uri": launch_url(settings),
-        "lti_message_hint": _hint_serializer().dumps({"sub": sub, "link": COURSE.resource_link_id}),
-        "client_id": CLIENT_ID,
-        "lti_deployment_id": DEPLOYMENT_ID,
-    }
-    return redirect(settings.public_base_url + "/lti/login?" + urlencode(params), code=302)
+    activity_id = request.args.get("activity")
+    if activity_id and demo_advantage.find_activity(_settings(), activity_id) is None:
+        abort(404)
+    return _login(sub, {"link": COURSE.resource_link_id, "activity": activity_id})
+
+
+@bp.get("/deep-link/<sub>")
+def deep_link(sub: str) -> Response:
+    """The course editor's "Add an activity": a Deep Linking request to the course's tool."""
+    if _person(sub) is None:
+        abort(404)
+    return _login(sub, {"dl": True})
 
 
 @bp.route("/auth", methods=["GET", "POST"])
@@ -223,7 +249,8 @@ def authorize() -> Any:
         abort(400, description="The login hint does not name a person of this demo course.")
     if params.get("response_type") != "id_token" or params.get("scope") != "openid":
         abort(400, description="Only response_type=id_token with scope=openid is supported.")
-    if params.get("redirect_uri") != launch_url(_settings()):
+    tool = demo_advantage.course_tool(_settings(), CLIENT_ID, DEPLOYMENT_ID)
+    if params.get("redirect_uri") != tool.launch_url:
         abort(400, description="The redirect_uri is not the one registered for this tool.")
 
     config = _DemoPlatformConf(settings=_settings())
@@ -231,7 +258,18 @@ def authorize() -> Any:
     message.set_user_data(
         person.sub, list(person.roles), full_name=person.name, email_address=person.email, preferred_username=person.sub
     )
-    message.set_resource_link_claim(COURSE.resource_link_id, title=COURSE.resource_link_title)
+    activity = demo_advantage.find_activity(_settings(), hint.get("activity"))
+    if hint.get("dl"):
+        message.set_dl(
+            issuer(_settings()) + "/deep-link-return",
+            title=COURSE.title,
+            accept_types={"ltiResourceLink"},
+            extra_data={"course": COURSE.id},
+        )
+    elif activity is not None:
+        message.set_resource_link_claim(activity.id, title=activity.title)
+    else:
+        message.set_resource_link_claim(COURSE.resource_link_id, title=COURSE.resource_link_title)
     message.set_launch_context_claim(
         COURSE.id,
         context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection"],
@@ -239,7 +277,7 @@ def authorize() -> Any:
         context_label=COURSE.label,
     )
     message.set_launch_presentation_claim(document_target="iframe", return_url=issuer(_settings()) + "/")
-    message.set_custom_parameters_claim({"activity": "landing"})
+    message.set_custom_parameters_claim(dict(activity.custom) if activity else {"activity": "landing"})
     message.set_extra_claims(
         {
             "given_name": person.given_name,
@@ -264,3 +302,6 @@ def platform_jwks() -> Response:
     config = _DemoPlatformConf(settings=_settings())
     config.get_registration()
     return jsonify(config.get_jwks())
+
+
+demo_advantage.init_routes(bp, issuer, _DemoPlatformConf, (CLIENT_ID, DEPLOYMENT_ID))
