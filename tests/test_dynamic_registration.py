@@ -313,3 +313,10 @@ def test_the_stored_deployment_belongs_to_the_registered_client(tool: ToolServer
     with tool.database.transaction() as db:
         deployment = db.scalars(select(Deployment).join(Platform).where(Platform.issuer == moodle.issuer)).one()
         assert (deployment.platform.client_id, deployment.deployment_id) == (moodle.client_id, moodle.deployment_id)
+
+
+def test_the_setup_page_shows_the_registration_url_for_add_lti_advantage(tool: ToolServer) -> None:
+    page = requests.get(tool.url("/setup"), params={"lang": "en"}, timeout=10).text
+
+    assert f'id="registration-url">{tool.url("/lti/register")}<' in page
+    assert "Add LTI Advantage" in page

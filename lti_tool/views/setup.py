@@ -1,4 +1,5 @@
-"""What a district admin pastes into Moodle's "Configure a tool manually" form, under Moodle's own field names.
+"""What a district admin pastes into Moodle: the registration URL for "Add LTI Advantage" (Dynamic Registration), or
+the values for the "Configure a tool manually" form under Moodle's own field names.
 
 Public on purpose: the admin needs it before any launch, and it holds only URLs and the public key. Which
 platforms are registered is not shown here (one district must not learn of another's); see `plc-bridge platform list`.
@@ -33,4 +34,5 @@ def moodle_setup() -> str:
             fields=fields,
             public_key_pem=key.public_pem,
             base=base,
+            registration_url=base + "/lti/register",
         )
