@@ -296,12 +296,25 @@ def store_registration(
     return Registered(platform, deployment_id, created)
 
 
+def _may_fetch(settings: Settings, origin: str) -> bool:
+    """Whether the configuration may be fetched from this origin: any while no list limits it, else an allowed
+    issuer's origin only."""
+    allowed = [entry.strip() for entry in settings.registration_allowed_issuers]
+    if "*" in allowed or not allowed:
+        return "*" in allowed or not settings.production
+    return any(origin_of(entry) == origin for entry in allowed)
+
+
 def register(
     db: Session, settings: Settings, http: requests.Session, configuration_url: str | None, token: str | None
 ) -> Registered:
     """The whole registration, in the spec's order; raises RegistrationRefused before anything is written."""
     if not configuration_url:
         raise RegistrationRefused("missing_configuration_url")
+    origin = _check_url(configuration_url, settings)
+    if not _may_fetch(settings, origin):
+        # Refused before any request: with an allow-list, the tool fetches nothing from other sites (no SSRF).
+        raise RegistrationRefused("issuer_not_allowed", issuer=origin)
     config = fetch_platform_configuration(http, settings, configuration_url)
     if not settings.registration_allows(config.issuer):
         raise RegistrationRefused("issuer_not_allowed", issuer=config.issuer)

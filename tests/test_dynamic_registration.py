@@ -320,3 +320,15 @@ def test_the_setup_page_shows_the_registration_url_for_add_lti_advantage(tool: T
 
     assert f'id="registration-url">{tool.url("/lti/register")}<' in page
     assert "Add LTI Advantage" in page
+
+
+def test_with_an_allowed_list_the_tool_fetches_nothing_from_other_sites(
+    tool: ToolServer, moodle: AdvantagePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tool.settings, "registration_allowed_issuers", ["https://moodle.district-1.go.th"])
+    fetched_before = moodle.configuration_fetches
+
+    response = register(tool, moodle)
+
+    assert_refused(response, 403, "issuer_not_allowed", moodle.issuer)
+    assert moodle.configuration_fetches == fetched_before

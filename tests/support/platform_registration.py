@@ -127,6 +127,7 @@ class AdvantagePlatform(TestPlatform):
         self.slow_seconds = 3.0
         self.next_client_id: str | None = None  # the client_id to issue next (Moodle issues a new one per token)
         self.registration_requests: list[dict[str, Any]] = []
+        self.configuration_fetches = 0
         self.registered_tool: dict[str, Any] = {}
         self.deep_link_returns: list[DeepLinkReturn] = []
         self._deep_link_requests: dict[int, _DeepLinkRequest] = {}
@@ -325,6 +326,8 @@ class AdvantagePlatform(TestPlatform):
 
         @app.get("/mod/lti/openid-configuration.php")
         def openid_configuration() -> Response:
+            with platform._lock:
+                platform.configuration_fetches += 1
             mode = platform.configuration_mode
             if mode == "down":
                 return text("Service unavailable", 503)
