@@ -147,7 +147,10 @@ def refresh_district(db: Session, district: District) -> int:
             .where(ProgramPlacement.district_id == district.id)
         )
     }
-    team_program = dict(db.execute(select(Team.id, Team.program_id).where(Team.program_id.in_(placed))).tuples())
+    team_program = {
+        team_id: program_id
+        for team_id, program_id in db.execute(select(Team.id, Team.program_id).where(Team.program_id.in_(placed)))
+    }
     teams_in = select(Team.id).where(Team.program_id.in_(placed))
     members: dict[int, set[int]] = defaultdict(set)
     for team_id, membership_id in db.execute(
@@ -466,34 +469,41 @@ class StudentResults:
         return self.result - self.baseline
 
 
-def student_results(db: Session, reach: Reach, filters: Filters) -> list[StudentResults]:
-    """Baseline against result of the cycles' targeted student learning, by learning area and grade."""
+def student_results(
+    db: Session, reach: Reach, filters: Filters, by: Sequence[str] = ("learning_area", "grade_level")
+) -> list[StudentResults]:
+    """Baseline against result of the cycles' targeted student learning, by learning area and grade (or by one of
+    them: the other is then reported as "")."""
+    keys = [getattr(ResultStats, name) for name in by]
     rows = db.execute(
         select(
-            ResultStats.learning_area,
-            ResultStats.grade_level,
+            *keys,
             func.sum(ResultStats.cycles),
             func.sum(ResultStats.baseline_sum),
             func.sum(ResultStats.result_sum),
             func.sum(ResultStats.improved),
         )
         .where(_where(ResultStats, reach, filters))
-        .group_by(ResultStats.learning_area, ResultStats.grade_level)
-        .order_by(ResultStats.learning_area, ResultStats.grade_level)
+        .group_by(*keys)
+        .order_by(*keys)
     ).all()
     found = []
-    for area, grade, cycles, baseline, result, improved in rows:
+    for row in rows:
+        named = dict(zip(by, row[: len(by)], strict=True))
+        cycles, baseline, result, improved = row[len(by) :]
         n = int(cycles)
         found.append(
             StudentResults(
-                area,
-                grade,
+                named.get("learning_area", ""),
+                named.get("grade_level", ""),
                 n,
                 (Decimal(baseline) / n).quantize(Decimal("0.1")),
                 (Decimal(result) / n).quantize(Decimal("0.1")),
                 int(improved),
             )
         )
+    if by == ("grade_level",):
+        found.sort(key=lambda r: grade_sort_key(r.grade_level))
     return found
 
 
@@ -569,4 +579,4 @@ def names(db: Session, model: type[Network] | type[School], ids: Iterable[int | 
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    return dict(db.execute(select(model.id, model.name).where(model.id.in_(wanted))).tuples().all())
+    return {row_id: name for row_id, name in db.execute(select(model.id, model.name).where(model.id.in_(wanted)))}

@@ -50,6 +50,10 @@ FIGURE_HEADINGS: list[Any] = [
     _l("Teacher-hours"),
 ]
 
+# Beyond this many schools the page lists those with the smallest share of eligible teachers (the CSV has them all):
+# a district leader chooses a network to see each of its schools.
+SCHOOL_ROWS = 40
+
 # A cell that a spreadsheet would run as a formula starts with one of these; such cells get a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -227,6 +231,8 @@ def show() -> str:
             tables=tables,
             titles=TITLES,
             charts=_charts(db, reach, filters, tables),
+            school_rows=SCHOOL_ROWS,
+            attention=_needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
@@ -242,10 +248,18 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
     eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
     coverage = tables["competencies"][1]
     competencies = bar_chart([(row[0], row[1], row[1], f"{row[1]:,.0f}") for row in coverage])
+    # Results: by learning area; by grade once a learning area is chosen (the table has both, always).
+    by = ("grade_level",) if filters.learning_area else ("learning_area",)
+    grouped = stats.student_results(db, reach, filters, by=by)
     results = dumbbell_chart(
-        [(f"{row[0]} {row[1]}", row[3], row[4], f"{row[3]} → {row[4]}") for row in tables["results"][1]]
+        [(r.grade_level or r.learning_area, r.baseline, r.result, f"{r.baseline} → {r.result}") for r in grouped]
     )
-    return {"unit": unit, "eligible": eligible, "competencies": competencies, "results": results}
+    return {"unit": unit, "eligible": eligible, "competencies": competencies, "results": results, "results_by": by[0]}
+
+
+def _needing_attention(rows: list[list[Any]]) -> list[list[Any]]:
+    """School rows, the smallest share of eligible teachers first (schools with no teachers last)."""
+    return sorted(rows, key=lambda row: (row[4] == 0, row[6] / row[4] if row[4] else 0.0))[:SCHOOL_ROWS]
 
 
 @bp.get("/dashboard/<table>.csv")
