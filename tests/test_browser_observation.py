@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models.evidence import Evidence
 from tests.conftest import ToolServer
 from tests.support.lti_platform import LaunchUser, TestPlatform
-from tests.test_observations_page import GOOD, NOTES, USERS, png, running_program
+from tests.test_observations_page import GOOD, NOTES, PDF, USERS, png, running_program
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PHOTO = "ภาพนักเรียนพับแถบเศษส่วน.png"
@@ -78,3 +78,22 @@ def test_a_buddy_submits_an_observation_with_a_photo_and_the_model_teacher_reads
         [photo] = db.scalars(select(Evidence)).all()
     assert Path(download.value.path()).read_bytes() == (tool.settings.evidence_path / photo.stored_name).read_bytes()
     reader.close()
+
+
+def test_a_teacher_records_a_session_with_a_lesson_plan_attached(
+    tool: ToolServer, platform: TestPlatform, browser: Any
+) -> None:
+    the_plan = running_program(tool, platform)
+    teacher = next(b for (_, n), (_, buddies) in sorted(the_plan.items()) for b in buddies if USERS[b].locale == "th")
+    page = open_as(browser, tool, platform, USERS[teacher], "/program/sessions")
+    page.get_by_label("วันที่").fill("2026-11-20")
+    page.get_by_label("ชั่วโมง").fill("2")
+    page.get_by_label("ไฟล์หลักฐาน").set_input_files(
+        [{"name": "แผนการจัดการเรียนรู้ที่ 3.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="บันทึกการประชุม").click()
+
+    page.get_by_role("link", name="แผนการจัดการเรียนรู้ที่ 3.pdf").wait_for()
+    assert fits(page)
+    page.screenshot(path=str(ARTIFACTS / "session-with-evidence-th.png"), full_page=True)
+    page.close()

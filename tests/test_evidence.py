@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 import requests
 from sqlalchemy import select
 
+from lti_tool.settings import load_settings
 from lti_tool.views.evidence import UPLOAD_REQUEST_BYTES, kept_on_commit
 from models.evidence import MAX_EVIDENCE_BYTES, MAX_FILES_PER_UPLOAD, Evidence, Upload, store_evidence
 from models.outbox import OutboxStatement
@@ -304,3 +306,11 @@ def test_a_refused_submission_writes_no_learning_record(tool: ToolServer, platfo
     with tool.database.transaction() as db:
         verbs = set(db.scalars(select(OutboxStatement.verb)))
     assert Verb.OBSERVED not in verbs and Verb.TAUGHT not in verbs
+
+
+def test_evidence_is_kept_in_the_instance_folder_unless_a_folder_is_set(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("PLC_EVIDENCE_PATH", raising=False)
+    assert load_settings(instance_path=tmp_path).evidence_path == tmp_path.resolve() / "evidence"
+
+    monkeypatch.setenv("PLC_EVIDENCE_PATH", str(tmp_path / "shared"))
+    assert load_settings(instance_path=tmp_path).evidence_path == (tmp_path / "shared").resolve()
