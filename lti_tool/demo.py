@@ -24,7 +24,7 @@ from lti1p3platform.request import TRequest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import demo_advantage
+from lti_tool import demo_advantage, demo_gradebook
 from lti_tool.settings import Settings
 from models.keys import generate_key
 from models.platform import Deployment, Platform
@@ -294,6 +294,10 @@ def authorize() -> Any:
             },
         }
     )
+    if not hint.get("dl"):  # the gradebook (AGS) and the roster (NRPS), as Moodle offers them to a resource link
+        link_id = activity.id if activity is not None else COURSE.resource_link_id
+        declared = activity.line_item if activity is not None else None
+        message.set_extra_claims(demo_gradebook.service_claims(issuer(_settings()), link_id, declared))
     return message.lti_launch()
 
 
@@ -305,3 +309,4 @@ def platform_jwks() -> Response:
 
 
 demo_advantage.init_routes(bp, issuer, _DemoPlatformConf, (CLIENT_ID, DEPLOYMENT_ID))
+demo_gradebook.init_routes(bp, issuer, _DemoPlatformConf, COURSE)
