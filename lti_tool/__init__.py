@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool import i18n, observability, security
 from lti_tool.errors import LaunchRejected
@@ -80,6 +81,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     app.register_blueprint(cycles.bp)
     app.register_blueprint(reflections.bp)
     app.register_blueprint(progress.bp)
+    from lti_tool.views import evidence, observations
+
+    app.register_blueprint(observations.bp)
+    app.register_blueprint(evidence.bp)
+    from lti_tool.views import dashboard
+
+    app.register_blueprint(dashboard.bp)
     from lti_tool.views import deep_linking, registration
 
     app.register_blueprint(registration.bp)
@@ -87,9 +95,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     from lti_tool.views import certificates
 
     app.register_blueprint(certificates.bp)
-    from lti_tool.views import dashboard
-
-    app.register_blueprint(dashboard.bp)
     if settings.demo_enabled:
         from lti_tool import demo
 
@@ -104,6 +109,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
             "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
         )
         return render_template("error.html", **i18n.both_languages(error.message), reason=error.reason), error.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        # Said in both languages: the body was not read, so neither the session nor its language is known.
+        most = max(1, (request.max_content_length or 0) // (1024 * 1024))
+        message = i18n.both_languages(
+            lambda: _(
+                "What you sent is larger than this page accepts (at most %(most)s MB at a time). Nothing was saved. Go back and attach fewer or smaller files.",
+                most=most,
+            )
+        )
+        return render_template("error.html", **message, reason="request_too_large"), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

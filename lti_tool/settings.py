@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLC_", extra="forbid")
 
     instance_path: Path = Field(default=Path("instance"))
+    # Evidence files (lesson plans, photos, student work), outside the web root; default <instance>/evidence.
+    evidence_path: Path | None = None
     database_url: str = Field(default="", repr=False)  # may hold a password
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = Field(default="", repr=False)
@@ -141,6 +143,7 @@ class Settings(BaseSettings):
         instance = self.instance_path.resolve()
         instance.mkdir(parents=True, exist_ok=True)
         updates: dict[str, Any] = {"instance_path": instance}
+        updates["evidence_path"] = (self.evidence_path or instance / "evidence").resolve()
         if not self.database_url:
             updates["database_url"] = f"sqlite:///{instance / 'plc-bridge.sqlite3'}"
         if not self.secret_key:
