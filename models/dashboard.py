@@ -518,9 +518,12 @@ class FilterOptions:
 
 def filter_options(db: Session, reach: Reach) -> FilterOptions:
     visible = _visible(ProgramStats, reach)
-    years = list(db.scalars(select(ProgramStats.year).where(visible).distinct().order_by(ProgramStats.year.desc())))
-    areas = [a for a in db.scalars(select(ProgramStats.learning_area).where(visible).distinct()) if a]
-    grades = [g for g in db.scalars(select(ProgramStats.grade_level).where(visible).distinct()) if g]
+    combinations = db.execute(
+        select(ProgramStats.year, ProgramStats.learning_area, ProgramStats.grade_level).where(visible).distinct()
+    ).all()
+    years = sorted({row[0] for row in combinations}, reverse=True)
+    areas = {row[1] for row in combinations if row[1]}
+    grades = {row[2] for row in combinations if row[2]}
     networks = db.execute(
         select(Network.id, Network.name).where(Network.id.in_(sorted(reach.network_ids))).order_by(Network.code)
     ).all()

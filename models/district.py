@@ -19,6 +19,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.people import Person
 from models.platform import Platform
 from models.program import Program
 
@@ -168,6 +169,19 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
         frozenset(districts),
         frozenset(networks),
         frozenset(school_id for school_id, _, _ in rows),
+    )
+
+
+def leads_anything(db: Session, person_id: int) -> bool:
+    """Whether the person (by their row in `people`) leads a district, a network or a school."""
+    return (
+        db.scalar(
+            select(Leader.id)
+            .join(Person, (Person.platform_id == Leader.platform_id) & (Person.sub == Leader.sub))
+            .where(Person.id == person_id)
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -370,3 +370,16 @@ def test_seed_demo_small_creates_the_district_once_and_refuses_a_second_run(
         assert db.scalar(select(func.count()).select_from(Program)) == 30
     page = leader_visit(tool, leader_platform).get("/dashboard")
     assert page.status_code == 200 and "SYN-SMALL" not in page.text and "ข้อมูลสังเคราะห์" in page.text
+
+
+def test_a_leaders_landing_page_offers_the_dashboard_and_a_teachers_does_not(
+    tool: ToolServer, leader_platform: TestPlatform
+) -> None:
+    seed_small(tool, leader_platform)
+    lead(tool, leader_platform, "N02")
+
+    leader_page = launch(requests.Session(), leader_platform, LEADER, context_id="district-office")
+    teacher_page = launch(requests.Session(), leader_platform, context_id="district-office")
+
+    assert leader_page.status_code == 200 and 'href="/dashboard?s=' in leader_page.text
+    assert teacher_page.status_code == 200 and "/dashboard" not in teacher_page.text

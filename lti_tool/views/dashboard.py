@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lti_tool.charts import bar_chart, dumbbell_chart
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
 from models import dashboard as stats
-from models.district import District, Network, Reach, School, reach_of
+from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.sessions import AppSession
 
 bp = Blueprint("dashboard", __name__)
@@ -77,6 +77,20 @@ def csv_response(filename: str, header: Sequence[Any], rows: Iterable[Sequence[A
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.app_context_processor
+def _dashboard_link() -> dict[str, Any]:
+    """`leads_a_district()` for the landing page: whether to offer this session's person the dashboard."""
+
+    def leads_a_district() -> bool:
+        app_session: AppSession | None = g.get("plc_session")
+        if app_session is None:
+            return False
+        with database().transaction() as db:
+            return leads_anything(db, app_session.person_id)
+
+    return {"leads_a_district": leads_a_district}
 
 
 # --- Who is asking, and what they asked for ---------------------------------------------------------------------
@@ -228,6 +242,7 @@ def show() -> str:
             total=total,
             filters=filters,
             options=options,
+            schools_by_network=_group_schools(options.schools),
             tables=tables,
             titles=TITLES,
             charts=_charts(db, reach, filters, tables),
@@ -255,6 +270,13 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
         [(r.grade_level or r.learning_area, r.baseline, r.result, f"{r.baseline} → {r.result}") for r in grouped]
     )
     return {"unit": unit, "eligible": eligible, "competencies": competencies, "results": results, "results_by": by[0]}
+
+
+def _group_schools(schools: list[tuple[int, str, int]]) -> dict[int, list[tuple[int, str, int]]]:
+    grouped: dict[int, list[tuple[int, str, int]]] = {}
+    for school in schools:
+        grouped.setdefault(school[2], []).append(school)
+    return grouped
 
 
 def _needing_attention(rows: list[list[Any]]) -> list[list[Any]]:
