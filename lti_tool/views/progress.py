@@ -3,6 +3,7 @@ reason they are not yet eligible (rule in models/eligibility.py); for trainers t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
@@ -33,7 +34,10 @@ ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy T
 
 
 def explain(reason: Reason) -> str:
-    params = {k: str(ROLE_NAMES.get(str(v), v)) for k, v in reason.params.items()}
+    params = {
+        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(ROLE_NAMES.get(str(v), v))
+        for k, v in reason.params.items()
+    }
     message = REASONS.get(reason.code)
     return str(message) % params if message is not None else reason.code
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from lti_tool import learning_records
+from lti_tool import ags, learning_records
 from lti_tool.team_access import course_scope, team_view
 from lti_tool.views.program import _refusal
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -229,6 +229,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
                 now=utcnow(),
             )
             learning_records.reflection_graded(db, settings(), reflection.cycle.team, graded)
+            ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
     except plc.InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)
     except plc.ProgramError as refused:
