@@ -15,8 +15,7 @@ from lti_tool.settings import Settings
 from models import certificates as certs
 from models.base import utcnow
 from models.database import Database
-from models.eligibility import program_eligibility
-from models.logbook import team_in_program
+from models.eligibility import Eligibility, program_eligibility
 from models.program import Program, program_day
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,23 @@ def issue_certificates(
     issued_by_id: int | None,
     today: date | None = None,
     member_ids: list[int] | None = None,
+    eligibility: dict[int, Eligibility] | None = None,
 ) -> list[certs.Issued]:
     """Issue the program's certificates to eligible teachers who have none (or to those of `member_ids`), each
     with its `earned` learning record in the caller's transaction. Idempotent: a second call issues nothing."""
     now = utcnow()
     issued = certs.issue_certificates(
-        db, program, issued_by_id=issued_by_id, today=today or program_day(now), now=now, member_ids=member_ids
+        db,
+        program,
+        issued_by_id=issued_by_id,
+        today=today or program_day(now),
+        now=now,
+        member_ids=member_ids,
+        eligibility=eligibility,
     )
+    team_of = {member_id: team for team in program.teams for member_id in team.member_ids}
     for item in issued:
-        team = team_in_program(db, program, item.certificate.membership_id)
-        assert team is not None  # only team members are eligible
-        learning_records.certificate_earned(db, settings, team, item.certificate)
+        learning_records.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
     return issued
 
 
@@ -55,7 +60,9 @@ def run_job(database: Database, settings: Settings, job_id: int, batch: int = BA
             job = db.get(certs.CertificateJob, job_id)
             if job is None or job.finished:
                 return
-            waiting = certs.waiting_for_certificate(db, job.program)
+            # An ended program takes no more records, so its eligibility holds for the whole job: read it once.
+            eligibility = program_eligibility(db, job.program)
+            waiting = certs.waiting_for_certificate(db, job.program, eligibility)
             if job.state is certs.JobState.QUEUED:
                 job.total = len(waiting)
             job.state = certs.JobState.RUNNING
@@ -65,13 +72,18 @@ def run_job(database: Database, settings: Settings, job_id: int, batch: int = BA
                 job = db.get(certs.CertificateJob, job_id)
                 assert job is not None
                 program = job.program
-                waiting = certs.waiting_for_certificate(db, program, program_eligibility(db, program))
+                waiting = certs.waiting_for_certificate(db, program, eligibility)
                 if not waiting:
                     job.state = certs.JobState.DONE
                     job.finished_at = job.heartbeat_at = utcnow()
                     return
                 issued = issue_certificates(
-                    db, settings, program, issued_by_id=job.requested_by_id, member_ids=waiting[:batch]
+                    db,
+                    settings,
+                    program,
+                    issued_by_id=job.requested_by_id,
+                    member_ids=waiting[:batch],
+                    eligibility=eligibility,
                 )
                 job.issued += len(issued)
                 job.total = max(job.total, job.issued)

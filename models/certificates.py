@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.eligibility import Eligibility, program_eligibility
@@ -213,25 +213,26 @@ def issue_certificates(
     today: date,
     now: datetime | None = None,
     member_ids: Collection[int] | None = None,
+    eligibility: dict[int, Eligibility] | None = None,
 ) -> list[Issued]:
     """Issue a certificate to every eligible teacher of the program who has none (or to those of `member_ids`
-    who are eligible and have none). Issuing again issues nothing twice; an ineligible teacher gets nothing."""
+    who are eligible and have none). Issuing again issues nothing twice; an ineligible teacher gets nothing.
+    `eligibility`, when given, is `program_eligibility(db, program)` as the caller just read it."""
     check_issuable(program)
-    eligibility = program_eligibility(db, program)
+    eligibility = program_eligibility(db, program) if eligibility is None else eligibility
     waiting = waiting_for_certificate(db, program, eligibility)
     if member_ids is not None:
         wanted = set(member_ids)
         waiting = [m for m in waiting if m in wanted]
     if not waiting:
         return []
-    members = {m.id: m for m in db.scalars(select(Membership).where(Membership.id.in_(waiting)))}
-    taken = set(db.scalars(select(Certificate.code)))
+    members = {
+        m.id: m
+        for m in db.scalars(select(Membership).where(Membership.id.in_(waiting)).options(joinedload(Membership.person)))
+    }
+    codes = _fresh_codes(db, len(waiting))
     issued: list[Issued] = []
-    for member_id in waiting:
-        code = new_code()
-        while code in taken:  # 2^50 codes: a clash is all but impossible, and the unique index backs this up
-            code = new_code()
-        taken.add(code)
+    for member_id, code in zip(waiting, codes, strict=True):
         result = eligibility[member_id]
         person = members[member_id].person
         certificate = Certificate(
@@ -252,6 +253,17 @@ def issue_certificates(
         issued.append(Issued(certificate, result))
     db.flush()
     return issued
+
+
+def _fresh_codes(db: Session, count: int) -> list[str]:
+    """`count` new codes that no certificate has. With 2^50 codes a clash is all but impossible; the unique index
+    backs this check up."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {new_code() for _ in range(count - len(codes))}
+        wanted -= set(db.scalars(select(Certificate.code).where(Certificate.code.in_(wanted))))
+        codes |= wanted
+    return sorted(codes)
 
 
 def revoke(certificate: Certificate, *, revoked_by_id: int, reason: str, now: datetime) -> None:
