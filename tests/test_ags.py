@@ -19,6 +19,10 @@ from models.scores import ScorePost, ScoreState
 from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
 from tests.support.lti_platform import LaunchUser, TestPlatform
+from tests.test_program_pages import Visit, trainer_visit
+from tests.test_reflections_page import ALL_THREES, reflection_id, write
+from tests.test_reflections_page import grade as grade_on_page
+from tests.test_sessions_page import running_program_with_a_team
 
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SECOND_TEACHER = LaunchUser(
@@ -395,3 +399,45 @@ def test_scores_url_appends_to_the_path_and_keeps_the_query() -> None:
     assert scores_url("https://lms.example.org/mod/lti/services.php/2/lineitems/7/lineitem?type_id=3") == (
         "https://lms.example.org/mod/lti/services.php/2/lineitems/7/lineitem/scores?type_id=3"
     )
+
+
+# --- Through the trainer's grading page -----------------------------------------------------------------------
+
+
+def test_a_trainer_grading_on_the_page_sends_the_score_to_the_lms_once_the_platform_is_back(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+
+    running_program_with_a_team(tool, platform)
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)
+    platform.services.ags_mode = "down"
+
+    page = grade_on_page(trainer_visit(tool, platform), reflection_id(tool), {**ALL_THREES, "evidence": "4"}, "ชัดเจน")
+
+    assert page.status_code == 200
+    score_worker = worker(tool)
+    assert score_worker.run_once().retried == 1 and platform.services.received_scores == []
+    platform.services.ags_mode = "ok"
+    assert score_worker.run_once().delivered == 1
+    assert score_worker.run_once().handled == 0
+    [received] = platform.services.received_scores
+    assert received.score["userId"] == TEACHER.sub
+    assert (received.score["scoreGiven"], received.score["scoreMaximum"], received.score["comment"]) == (
+        16,
+        20,
+        "ชัดเจน",
+    )
+    assert platform.services.lineitems[received.lineitem_id]["resourceLinkId"] == "rl-7"
+
+
+def test_a_grade_the_page_refuses_sends_no_score(tool: ToolServer, platform: TestPlatform) -> None:
+
+    running_program_with_a_team(tool, platform)
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)
+
+    page = grade_on_page(trainer_visit(tool, platform), reflection_id(tool), {**ALL_THREES, "evidence": "9"})
+
+    assert page.status_code == 422
+    with tool.database.transaction() as db:
+        assert db.scalars(select(ScorePost)).all() == []
+    assert worker(tool).run_once().handled == 0
