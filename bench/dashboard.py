@@ -143,9 +143,9 @@ def take_screenshot(url: str, path: str) -> None:
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = chromium.new_page(viewport={"width": 1000, "height": 900})
+        page = chromium.new_page(viewport={"width": 1000, "height": 2300})
         page.goto(url)
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path)  # the top of the page: tiles, eligibility, results and competency charts
         chromium.close()
 
 

@@ -6,6 +6,7 @@ and sizes and the stylesheet's classes for colour.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,19 +66,25 @@ class DumbbellChart:
     width: int = WIDTH
 
 
-def dumbbell_chart(rows: Sequence[tuple[str, Decimal, Decimal, str]], top: Decimal = Decimal(100)) -> DumbbellChart:
-    """Baseline → result on a shared 0–`top` scale, one row per learning area and grade."""
+def dumbbell_chart(rows: Sequence[tuple[str, Decimal, Decimal, str]]) -> DumbbellChart:
+    """Baseline → result on a shared scale, one row per group. The scale runs between round tens around the
+    values (at least 40 wide), so that a change of a few points is visible; the ticks say where it starts."""
     span = WIDTH - LABEL - VALUE
-    largest = max([top, *(max(b, r) for _, b, r, _ in rows)])
+    values = [float(v) for _, b, r, _ in rows for v in (b, r)] or [0.0, 100.0]
+    low = max(0.0, math.floor(min(values) / 10) * 10)
+    high = math.ceil(max(values) / 10) * 10
+    if high - low < 40:
+        low = max(0.0, high - 40)
+        high = max(high, low + 40)
 
-    def x(value: Decimal) -> float:
-        return round(LABEL + span * float(max(value, Decimal(0)) / largest), 1)
+    def x(value: Decimal | float) -> float:
+        return round(LABEL + span * (float(value) - low) / (high - low), 1)
 
     drawn = [
         Dumbbell(_short(label), 30 + i * ROW, x(baseline), x(result), text, result > baseline)
         for i, (label, baseline, result, text) in enumerate(rows)
     ]
-    ticks = [(x(largest * step / 4), f"{largest * step / 4:.0f}") for step in range(5)]
+    ticks = [(x(low + (high - low) * step / 4), f"{low + (high - low) * step / 4:.0f}") for step in range(5)]
     return DumbbellChart(drawn, 40 + len(rows) * ROW, ticks)
 
 

@@ -87,6 +87,14 @@ PROBLEMS = {
     "ภาษาต่างประเทศ (อังกฤษ)": "นักเรียนไม่กล้าพูดสื่อสารภาษาอังกฤษ",
     "สังคมศึกษา ศาสนา และวัฒนธรรม": "นักเรียนเชื่อมโยงเหตุการณ์กับผลที่ตามมาไม่ได้",
 }
+# Made-up typical baseline (per cent) and gain per learning area, so that the achievement view has some shape.
+AREA_PROFILE = {
+    "คณิตศาสตร์": (42, 9),
+    "วิทยาศาสตร์และเทคโนโลยี": (48, 7),
+    "ภาษาไทย": (58, 5),
+    "ภาษาต่างประเทศ (อังกฤษ)": (39, 8),
+    "สังคมศึกษา ศาสนา และวัฒนธรรม": (61, 4),
+}
 RUBRIC = ("evidence", "problem", "practice", "feedback", "next_steps")
 
 
@@ -162,7 +170,7 @@ def seed_district(
         network = Network(
             district_id=district.id,
             code=f"N{n + 1:02d}",
-            name=f"เครือข่ายพัฒนาคุณภาพการศึกษา{PLACES[n % len(PLACES)]}",
+            name=f"เครือข่าย{PLACES[n % len(PLACES)]}",
         )
         db.add(network)
         db.flush()
@@ -373,9 +381,11 @@ def _seed_program(
         engagement = rng.uniform(0.75, 1.0)  # how steadily this team works
         for number in range(1, cycles_reached + 1):
             start = approved_on + timedelta(days=7 + (number - 1) * 35)
-            baseline = Decimal(rng.randint(35, 70))
+            start_level, typical_gain = AREA_PROFILE[area]
+            grade_step = GRADES.index(grade) - 4  # later grades start a little lower in this made-up district
+            baseline = Decimal(max(10, min(90, round(rng.gauss(start_level - grade_step, 8)))))
             complete = rng.random() < engagement + 0.1
-            gain = Decimal(round(rng.gauss(7, 6)))
+            gain = Decimal(round(rng.gauss(typical_gain * (0.6 + engagement * 0.5), 5)))
             cycle_id = add(
                 Cycle,
                 team_id=team_id,
