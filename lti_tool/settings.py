@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("document_templates")
+    @classmethod
+    def _templates_folder_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"PLC_DOCUMENT_TEMPLATES names {value}, which is not a folder of document templates")
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.production:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from jinja2.exceptions import SecurityError
+from pydantic import ValidationError
 from pypdf import PdfReader
 
 from lti_tool import documents
@@ -71,6 +72,11 @@ def test_templates_the_agency_did_not_replace_come_from_the_shipped_folder(tmp_p
     )
 
     assert "This is to certify that" in html
+
+
+def test_a_templates_folder_that_does_not_exist_stops_start_up_naming_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="PLC_DOCUMENT_TEMPLATES"):
+        Settings(instance_path=tmp_path, document_templates=tmp_path / "missing")
 
 
 def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
