@@ -230,15 +230,21 @@ class ScoreWorker:
             raise _Parked("the reflection names no LMS activity, so there is no gradebook column for it")
         if post.resource_link_id in resolved:
             return resolved[post.resource_link_id]
-        # Locked until this pass commits: a second worker waits here, then finds the line item made by the first.
-        link = db.scalars(
-            select(ResourceLink)
-            .where(ResourceLink.id == post.resource_link_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+        link = db.get(ResourceLink, post.resource_link_id)
+        if link is None:
+            raise _Parked("the LMS activity of this score is gone")
         scopes = self._scopes(link)
         target = link.ags_lineitem or link.tool_lineitem
+        if target is None:
+            # Locked until this pass commits, once in a link's life: a second worker waits here, then finds the line
+            # item made by the first instead of making another.
+            link = db.scalars(
+                select(ResourceLink)
+                .where(ResourceLink.id == post.resource_link_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            target = link.ags_lineitem or link.tool_lineitem
         if target is None:
             if not link.ags_lineitems:
                 raise _Parked("the activity's launch carried no AGS line item nor line items container")

@@ -268,3 +268,19 @@ def test_a_roster_of_2000_members_is_read_and_stored_quickly_and_the_page_shows_
     again = time.perf_counter()
     assert refresh(tool.database, ServiceClient(tool.database), context_id, force=True).change.memberships_updated == 0  # type: ignore[union-attr]
     assert time.perf_counter() - again < 15
+
+
+def test_a_team_member_who_becomes_inactive_is_marked_in_the_teams_plan(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    platform.services.rosters["course-42"] = roster_of(member("u-b", "ครูบี"), member("u-c", "ครูซี"))
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    teams_page(trainer)
+    form_team(trainer, tool, "ทีมเอ", [TEACHER.name, "ครูบี", "ครูซี"], teams_csrf(trainer))
+    platform.services.rosters["course-42"] = roster_of(member("u-b", "ครูบี", status="Inactive"), member("u-c", "ครูซี"))
+
+    page = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    plan = page.text.split("ทีมเอ", 1)[1].split("</table>", 1)[0]
+    assert 'ครูบี <span class="muted">(' in plan and 'ครูซี <span class="muted">(' not in plan
