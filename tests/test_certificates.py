@@ -28,7 +28,7 @@ from models.forms import save_form
 from models.outbox import OutboxStatement
 from models.people import Membership
 from models.rotation import plan_rotation
-from tests.conftest import TEACHER, ToolServer, launch, start_tool
+from tests.conftest import TEACHER, TRAINER, ToolServer, launch, start_tool
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit
 from tests.test_program_teams import COLLEAGUES, members_by_name, step, teachers_launch
@@ -503,3 +503,44 @@ def test_certificates_are_counted_once_per_teacher_in_the_database(tool: ToolSer
         assert certs.issue_certificates(db, program, issued_by_id=None, today=date.today()) == []
         counted = db.scalar(select(func.count()).select_from(certs.Certificate))
     assert counted == 2
+
+
+# --- In a real browser ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_trainer_issues_by_keyboard_alone_and_the_progress_page_updates_without_script(
+    tool: ToolServer, platform: TestPlatform, browser: object
+) -> None:
+    done = finished_program(tool, platform)
+    page = browser.new_page(viewport={"width": 800, "height": 900}, java_script_enabled=False)  # type: ignore[attr-defined]
+    page.goto(tool.url(f"/program/certificates?s={done.trainer.token}&lang=en"))
+    button = page.get_by_role("button", name="Issue certificates to every eligible teacher")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if button.evaluate("el => el === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+
+    page.locator('[data-state="done"]').wait_for(timeout=15_000)  # the page reloaded itself until the job finished
+
+    assert "Issued 2 of 2" in page.content()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "the progress page scrolls sideways in an 800 px frame"
+    page.close()
+
+
+def test_a_job_whose_worker_went_away_is_taken_up_when_its_page_is_opened(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    done = finished_program(tool, platform)
+    with tool.database.transaction() as db:
+        program = db.scalars(select(plc.Program)).one()
+        job = certs.request_bulk_issue(db, program, members_by_name(tool)[TRAINER.name])
+        job.created_at = utcnow() - timedelta(minutes=5)  # queued, and no worker ever touched it
+        job_id = job.id
+
+    page = wait_for_job(done.trainer, done.trainer.get(f"/program/certificates/jobs/{job_id}"))
+
+    assert 'data-state="done"' in page.text
+    assert [c.membership_id for c in issued(tool)] == done.eligible
