@@ -307,6 +307,24 @@ def certificate_earned(db: Session, settings: Settings, team: plc.Team, certific
     )
     ctx = _plc_context(settings, context, team, None, None, member)
     statement = statements.certificate_earned(
-        str(uuid.uuid4()), _actor(platform, member.person), what, ctx, certificate.hours, certificate.issued_at
+        _earned_id(platform, certificate), _actor(platform, member.person), what, ctx, certificate.hours,
+        certificate.issued_at,
+    )  # fmt: skip
+    outbox.record(db, statement, platform.id, settings.lrs_names)
+
+
+def _earned_id(platform: Platform, certificate: Certificate) -> str:
+    """The `earned` statement's id, derived from the certificate so that revoking can void exactly that one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{platform.issuer}#plc-bridge/certificate/{certificate.id}/earned"))
+
+
+def certificate_revoked(db: Session, settings: Settings, certificate: Certificate) -> None:
+    """A trainer revoked the certificate: its `earned` statement is voided (xAPI 1.0.3 §2.3.2), by the trainer."""
+    context = db.get(Context, certificate.program.context_id)
+    trainer = db.get(Membership, certificate.revoked_by_id) if certificate.revoked_by_id else None
+    assert context is not None and trainer is not None and certificate.revoked_at is not None
+    platform = context.platform
+    statement = statements.voided(
+        str(uuid.uuid4()), _actor(platform, trainer.person), _earned_id(platform, certificate), certificate.revoked_at
     )
     outbox.record(db, statement, platform.id, settings.lrs_names)

@@ -254,6 +254,20 @@ def test_a_revoked_certificate_verifies_as_revoked(tool: ToolServer, platform: T
     assert issued(tool)[0].revoked_reason == "ชั่วโมงที่บันทึกไม่ตรงกับใบลงเวลา"
 
 
+def test_revoking_voids_the_certificates_earned_learning_record(tool: ToolServer, platform: TestPlatform) -> None:
+    done = finished_program(tool, platform)
+    wait_for_job(done.trainer, issue(done.trainer))
+    target = issued(tool)[0]
+    earned = {s["object"]["id"].rsplit("/", 1)[1]: s["id"] for s in earned_statements(tool)}
+
+    revoke(done.trainer, target.id, "ออกผิดคน")
+
+    with tool.database.transaction() as db:
+        [voiding] = [r.payload for r in db.scalars(select(OutboxStatement).where(OutboxStatement.verb == Verb.VOIDED))]
+    assert voiding["object"] == {"objectType": "StatementRef", "id": earned[str(target.id)]}
+    assert voiding["actor"]["account"]["name"] == TRAINER.sub
+
+
 def test_revoking_without_a_reason_is_refused_and_changes_nothing(tool: ToolServer, platform: TestPlatform) -> None:
     done = finished_program(tool, platform)
     wait_for_job(done.trainer, issue(done.trainer))

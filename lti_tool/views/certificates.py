@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool import certificates as service
-from lti_tool import documents
+from lti_tool import documents, learning_records
 from lti_tool.csv_export import csv_response
 from lti_tool.i18n import LOCALES
 from lti_tool.security import limiter
@@ -297,6 +297,7 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
                 reason=request.form.get("reason", ""),
                 now=utcnow(),
             )
+            learning_records.certificate_revoked(db, settings(), certificate)
     except plc.InvalidInput as invalid:
         problem = invalid.problems[0]
         message = str(REASON_PROBLEMS.get(problem.code, problem.code)) % problem.params
