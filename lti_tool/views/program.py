@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool import roster
+from lti_tool import documents, roster
+from lti_tool.csv_export import csv_response
 from lti_tool.service_tokens import service_client
-from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
 from models.people import course_members
@@ -341,3 +344,63 @@ def _refusal(refused: plc.ProgramError) -> str:
         return str(message) % params
     except (KeyError, TypeError):
         return str(message)
+
+
+# --- The application package for the Council, and the plan as a spreadsheet ------------------------------------
+
+
+def _package(db: Session) -> tuple[plc.Program, list[dict[str, Any]], int]:
+    """The course's program and its plan by team (name, facilitator, rows of name and role per cycle), for the
+    course's trainers and administrators; the plan can be read and exported even while it is frozen."""
+    app_session = require_session(db)
+    if app_session.membership.app_role not in (AppRole.TRAINER, AppRole.ADMIN):
+        abort(403, description=_("Only the course's trainers and administrators download the program's plan."))
+    program = _course_program(db, _scope(app_session))
+    if program is None:
+        abort(404, description=_("This course has no PLC program yet."))
+    names = {m.id: m.person.name or m.person.sub for m in course_members(db, app_session.context_id)}
+    teams = []
+    for team in program.teams:
+        rows = [
+            (names.get(member_id, str(member_id)), [
+                (role.value if (role := plc.role_in_cycle(team, n, member_id)) else "")
+                for n in range(1, program.planned_cycles + 1)
+            ])
+            for member_id in team.member_ids
+        ]  # fmt: skip
+        facilitator = names.get(team.facilitator_id, "") if team.facilitator_id else ""
+        teams.append({"name": team.name, "facilitator": facilitator, "rows": rows})
+    return program, teams, sum(len(t["rows"]) for t in teams)
+
+
+@bp.get("/application.pdf")
+def application_pdf() -> Response:
+    with database().transaction() as db:
+        program, teams, participants = _package(db)
+        lang = "th" if str(get_locale()) == "th" else "en"
+        pdf = documents.render_pdf(
+            settings(),
+            "application.html",
+            program=program,
+            teams=teams,
+            participants=participants,
+            lang=lang,
+            printed_on=plc.program_day(utcnow()),
+        )
+        filename = f"{program.name} - {'แบบเสนอโครงการ' if lang == 'th' else 'application'}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+@bp.get("/plan.csv")
+def plan_csv() -> Response:
+    with database().transaction() as db:
+        program, teams, _participants = _package(db)
+        cycles = range(1, program.planned_cycles + 1)
+        role_names = {"model": _("Model Teacher"), "buddy": _("Buddy Teacher"), "": ""}
+        header = [_("Team"), _("Name"), *[_("Cycle %(number)s", number=n) for n in cycles]]
+        rows = [[team["name"], name, *[role_names[r] for r in roles]] for team in teams for name, roles in team["rows"]]
+        return csv_response(f"{program.name} - plan.csv", header, rows)

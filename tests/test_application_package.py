@@ -1,0 +1,66 @@
+"""The application package for the Teachers' Council (program and participants with their planned roles) as a PDF
+in Thai, and the plan as a CSV; readable and exportable even when the plan is frozen; not for teachers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import requests
+from pypdf import PdfReader
+
+from tests.conftest import TEACHER, ToolServer, launch
+from tests.support.lti_platform import TestPlatform
+from tests.test_program_pages import Visit, trainer_visit
+from tests.test_sessions_page import running_program_with_a_team
+
+
+def comparable(text: str) -> str:
+    """Text without spaces and with ำ read as า: the Thai font's ToUnicode map gives every า as ำ when text is
+    copied out of the PDF, and extraction splits marks from their consonants; the pages themselves render right
+    (checked as PNG with pdftoppm)."""
+    return "".join(text.split()).replace("ำ", "า")
+
+
+def pdf_text(data: bytes) -> str:
+    return comparable("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def test_the_trainer_downloads_the_application_package_of_a_running_program_in_thai(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    names = running_program_with_a_team(tool, platform)
+    trainer = trainer_visit(tool, platform)
+
+    got = trainer.get("/program/application.pdf", lang="th")
+
+    assert got.status_code == 200 and got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    text = pdf_text(got.content)
+    assert comparable("PLC คณิตศาสตร์ ม.1") in text and comparable("กลุ่มคณิตศาสตร์") in text
+    assert all(comparable(name) in text for name in names)
+    assert comparable("1 พฤศจิกายน 2569") in text  # the approval date in the Buddhist Era
+
+
+def test_the_plan_exports_as_csv_with_every_member_and_role(tool: ToolServer, platform: TestPlatform) -> None:
+    names = running_program_with_a_team(tool, platform)
+    trainer = trainer_visit(tool, platform)
+
+    got = trainer.get("/program/plan.csv", lang="en")
+
+    lines = got.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Team,Name,Cycle 1,Cycle 2,Cycle 3"
+    assert sorted(line.split(",")[1] for line in lines[1:]) == sorted(names)
+    assert all(line.count("Model Teacher") == 1 and line.count("Buddy Teacher") == 2 for line in lines[1:])
+
+
+@pytest.mark.parametrize("path", ["/program/application.pdf", "/program/plan.csv"])
+def test_a_teacher_cannot_download_the_participant_list(tool: ToolServer, platform: TestPlatform, path: str) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+
+    assert teacher.get(path).status_code == 403
+
+
+def test_a_course_without_a_program_has_no_package(tool: ToolServer, platform: TestPlatform) -> None:
+    assert trainer_visit(tool, platform, course="course-empty").get("/program/plan.csv").status_code == 404
