@@ -153,7 +153,10 @@ def tool_configuration(settings: Settings) -> dict[str, Any]:
             "domain": urlsplit(base).netloc,
             "description": "Professional Learning Community cycles, Buddy observations and reflections for teachers.",
             "target_link_uri": target,
-            "custom_parameters": {"plc_activity": "dashboard"},
+            # Never a plc_* parameter here: Moodle merges tool-level custom parameters over each link's own
+            # (lti_build_custom_parameters), so a tool-wide plc_activity would hide every deep-linked activity.
+            # The course's copy history lets a copied course be recognised later (Moodle substitutes it).
+            "custom_parameters": {"context_history": "$Context.id.history"},
             "claims": list(CLAIMS),
             "messages": [
                 {"type": "LtiResourceLinkRequest", "target_link_uri": target, "label": CLIENT_NAME},

@@ -91,7 +91,8 @@ def test_registration_posts_the_tool_configuration_with_the_registration_token_a
     assert config["domain"] == urlsplit(tool.base_url).netloc
     assert config["target_link_uri"] == tool.url("/lti/launch")
     assert {"sub", "iss", "name", "email"} <= set(config["claims"])
-    assert config["custom_parameters"] == {"plc_activity": "dashboard"}
+    assert config["custom_parameters"] == {"context_history": "$Context.id.history"}
+    assert not any(name.startswith("plc_") for name in config["custom_parameters"])  # Moodle would let it win
     assert {m["type"]: m["target_link_uri"] for m in config["messages"]} == {
         "LtiResourceLinkRequest": tool.url("/lti/launch"),
         "LtiDeepLinkingRequest": tool.url("/lti/launch"),
