@@ -6,7 +6,8 @@ from flask import Blueprint, Response, make_response, render_template, request
 
 from lti_tool import i18n
 from lti_tool.registration import RegistrationRefused, origin_of, register
-from lti_tool.views.lti import _http
+from lti_tool.security import limiter
+from lti_tool.views.lti import _http, _lti_rate_limit
 from lti_tool.web_session import database, settings
 
 bp = Blueprint("registration", __name__)
@@ -28,6 +29,7 @@ def _with_policy(response: Response, configuration_url: str | None) -> Response:
 
 
 @bp.get("/lti/register")
+@limiter.limit(_lti_rate_limit)  # each request makes the tool call out to another site
 def start() -> Response:
     configuration_url = request.args.get("openid_configuration")
     token = request.args.get("registration_token") or None
