@@ -3,6 +3,7 @@ to the demo course by Deep Linking and opens it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +106,27 @@ def test_the_demo_platform_refuses_a_deep_linking_answer_it_cannot_verify(demo_t
     refused = requests.post(demo_tool.url("/demo/deep-link-return"), data={"JWT": "not.a.jwt"}, timeout=10)
 
     assert refused.status_code == 400 and "deep-link-added" not in refused.text
+
+
+def test_the_picker_works_by_keyboard_alone(demo_tool: ToolServer, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 800, "height": 900}, locale="en-US")  # type: ignore[attr-defined]
+    page.goto(demo_tool.url("/demo/deep-link/demo-trainer-1"))
+    page.locator("#activity-cycle").wait_for(timeout=15_000)
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "activity-cycle":
+            break
+    for _ in range(3):  # cycle → session → observation → reflection
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # the cycle list
+    page.keyboard.press("ArrowDown")  # cycle 2
+    assert page.evaluate("document.activeElement.id") == "cycle"
+    for _ in range(3):  # element, title, the button
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    page.locator("#deep-link-added").wait_for(timeout=15_000)
+    course = json.loads((demo_tool.settings.instance_path / "demo-lms.json").read_text(encoding="utf-8"))
+    assert course["activities"][-1]["custom"] == {"plc_activity": "reflection", "plc_cycle": "2"}
+    assert course["activities"][-1]["line_item"]["tag"] == "plc-reflection"
+    page.close()
