@@ -57,16 +57,12 @@ def run_job(database: Database, settings: Settings, job_id: int, batch: int = BA
     """Work a bulk-issue job to the end, one batch per transaction, counting progress on the job row."""
     try:
         with database.transaction() as db:
-            job = db.get(certs.CertificateJob, job_id)
-            if job is None or job.finished:
+            job = certs.claim_job(db, job_id, utcnow(), STALE_AFTER)
+            if job is None:  # finished, or another worker has it
                 return
             # An ended program takes no more records, so its eligibility holds for the whole job: read it once.
             eligibility = program_eligibility(db, job.program)
-            waiting = certs.waiting_for_certificate(db, job.program, eligibility)
-            if job.state is certs.JobState.QUEUED:
-                job.total = len(waiting)
-            job.state = certs.JobState.RUNNING
-            job.heartbeat_at = utcnow()
+            job.total = job.issued + len(certs.waiting_for_certificate(db, job.program, eligibility))
         while True:
             with database.transaction() as db:
                 job = db.get(certs.CertificateJob, job_id)

@@ -9,10 +9,10 @@ import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -296,6 +296,29 @@ def request_bulk_issue(db: Session, program: Program, requested_by_id: int) -> C
     job = CertificateJob(program_id=program.id, requested_by_id=requested_by_id, state=JobState.QUEUED)
     db.add(job)
     db.flush()
+    return job
+
+
+def claim_job(db: Session, job_id: int, now: datetime, stale_after: timedelta) -> CertificateJob | None:
+    """Take the job for this worker: a queued one, or a running one whose worker has been silent `stale_after`.
+    One UPDATE decides, so two workers (a double click, two web processes) never both take it."""
+    taken = db.execute(
+        update(CertificateJob)
+        .where(
+            CertificateJob.id == job_id,
+            or_(
+                CertificateJob.state == JobState.QUEUED,
+                and_(CertificateJob.state == JobState.RUNNING, CertificateJob.heartbeat_at < now - stale_after),
+            ),
+        )
+        .values(state=JobState.RUNNING, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(taken, "rowcount", 0) != 1:
+        return None
+    job = db.get(CertificateJob, job_id)
+    if job is not None:
+        db.refresh(job)
     return job
 
 

@@ -228,13 +228,11 @@ def issue() -> Response | tuple[str, int]:
             _require_trainer(app_session)
             require_form_token(app_session, ISSUE)
             program = _program(db, app_session)
-            job = certs.request_bulk_issue(db, program, app_session.membership_id)
-            job_id, fresh = job.id, job.heartbeat_at is None and job.issued == 0
+            job_id = certs.request_bulk_issue(db, program, app_session.membership_id).id
     except plc.ProgramError as refused:
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), refusal=_refused(refused), status=409)
-    if fresh:
-        service.start_job_thread(database(), settings(), job_id)
+    service.start_job_thread(database(), settings(), job_id)  # a job another worker holds is left to it
     return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
 
 

@@ -4,7 +4,7 @@ the hours logbook and the results report read what the team recorded. Synthetic 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -248,3 +248,31 @@ def test_the_results_report_has_every_cycle_and_the_eligible_teachers(db: Sessio
     assert [c.number for c in team.cycles] == [1, 2, 3]
     assert all(len(c.reflections) == 3 and len(c.observations) == 2 for c in team.cycles)
     assert len(report.eligible) == 2 and len(report.members) == 3
+
+
+def test_a_job_is_taken_by_one_worker_only(db: Session, course: Course) -> None:
+    program = completed(db, course)
+    job = certs.request_bulk_issue(db, program, course.trainer.id)
+
+    first = certs.claim_job(db, job.id, NOW, timedelta(seconds=30))
+    second = certs.claim_job(db, job.id, NOW + timedelta(seconds=5), timedelta(seconds=30))
+
+    assert first is not None and first.state is certs.JobState.RUNNING
+    assert second is None
+
+
+def test_a_running_job_whose_worker_fell_silent_is_taken_over(db: Session, course: Course) -> None:
+    program = completed(db, course)
+    job = certs.request_bulk_issue(db, program, course.trainer.id)
+    certs.claim_job(db, job.id, NOW, timedelta(seconds=30))
+
+    assert certs.claim_job(db, job.id, NOW + timedelta(minutes=2), timedelta(seconds=30)) is not None
+
+
+def test_a_finished_job_is_not_taken_again(db: Session, course: Course) -> None:
+    program = completed(db, course)
+    job = certs.request_bulk_issue(db, program, course.trainer.id)
+    job.state = certs.JobState.DONE
+    db.flush()
+
+    assert certs.claim_job(db, job.id, NOW + timedelta(hours=1), timedelta(seconds=30)) is None
