@@ -313,12 +313,15 @@ def test_the_verify_form_takes_a_typed_code(tool: ToolServer, platform: TestPlat
 def test_verify_is_rate_limited(tmp_path: Path, database_url: str) -> None:
     limited = start_tool(tmp_path, database_url, rate_limit_verify="3 per minute")
     try:
-        codes = [requests.get(limited.url("/verify/ABCDE-FGHJK")).status_code for _ in range(4)]
+        answers = [
+            requests.get(limited.url("/verify/ABCDE-FGHJK"), headers={"Accept-Language": "en"}) for _ in range(4)
+        ]
     finally:
         limited.server.shutdown()
         limited.server.server_close()
 
-    assert codes == [404, 404, 404, 429]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert "Too many certificate checks" in answers[-1].text
 
 
 # --- Who sees what ----------------------------------------------------------------------------------------------

@@ -336,8 +336,12 @@ def _verify_limit() -> str:
     return settings().rate_limit_verify
 
 
+def _verify_limited() -> str:
+    return _("Too many certificate checks from your address. Wait a minute, then try again.")
+
+
 @bp.get("/verify")
-@limiter.limit(_verify_limit)
+@limiter.limit(_verify_limit, error_message=_verify_limited)
 def verify_form() -> Response | str:
     typed = request.args.get("code", "").strip()
     if typed:
@@ -347,7 +351,7 @@ def verify_form() -> Response | str:
 
 
 @bp.get("/verify/<path:code>")
-@limiter.limit(_verify_limit)
+@limiter.limit(_verify_limit, error_message=_verify_limited)
 def verify(code: str) -> tuple[str, int]:
     with database().transaction() as db:
         certificate = certs.find_by_code(db, code)
