@@ -29,7 +29,7 @@ from models.outbox import OutboxStatement
 from models.people import Membership
 from models.rotation import plan_rotation
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch, start_tool
-from tests.support.lti_platform import TestPlatform
+from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit
 from tests.test_program_teams import COLLEAGUES, members_by_name, step, teachers_launch
 from xapi.profile import check_statement
@@ -149,7 +149,7 @@ def earned_statements(tool: ToolServer) -> list[dict]:
         return [r.payload for r in db.scalars(select(OutboxStatement).where(OutboxStatement.verb == Verb.EARNED))]
 
 
-def teacher_visit(tool: ToolServer, platform: TestPlatform, user=TEACHER) -> Visit:  # type: ignore[no-untyped-def]
+def teacher_visit(tool: ToolServer, platform: TestPlatform, user: LaunchUser = TEACHER) -> Visit:
     return Visit(tool, launch(requests.Session(), platform, user))
 
 
