@@ -29,6 +29,12 @@ _ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "observation": ("observations.form", "number"),
     "reflection": ("reflections.show", "number"),
 }
+# A trainer or administrator opening a teacher's form lands where they work on it: the observations and reflections
+# of the course (to read and grade), not a form that is only a team member's to fill.
+_STAFF_ENDPOINTS: dict[str, tuple[str, str | None]] = {
+    "observation": ("observations.list_observations", None),
+    "reflection": ("reflections.list_for_grading", None),
+}
 FALLBACK = "home.landing"
 
 
@@ -72,12 +78,12 @@ def from_custom(custom: Mapping[str, Any] | None) -> Activity | None:
     return Activity(kind, cycle if kind in NEEDS_CYCLE else None, element)
 
 
-def activity_url(activity: Activity | None) -> str:
+def activity_url(activity: Activity | None, staff: bool = False) -> str:
     """Where a launch for this activity lands, carrying the session; the landing page when the activity's page
-    does not exist in this version of the tool."""
+    does not exist in this version of the tool. `staff`: the person launches as a trainer or administrator."""
     if activity is None:
         return session_url(FALLBACK)
-    endpoint, cycle_param = _ENDPOINTS[activity.kind]
+    endpoint, cycle_param = (_STAFF_ENDPOINTS if staff else {}).get(activity.kind) or _ENDPOINTS[activity.kind]
     if endpoint not in current_app.view_functions:
         return session_url(FALLBACK)
     values: dict[str, Any] = {}

@@ -150,6 +150,19 @@ def test_a_moodle_link_opens_the_activity_its_custom_parameters_name(
 
 
 @pytest.mark.parametrize(
+    ("kind", "staff_path"), [("reflection", "/program/reflections"), ("observation", "/program/observations")]
+)
+def test_a_trainer_opening_a_teachers_form_lands_where_trainers_work_on_it(
+    tool: ToolServer, platform: TestPlatform, kind: str, staff_path: str
+) -> None:
+    landing = moodle_launch(
+        platform, TRAINER, role="editingteacher", user_id="77", custom={"plc_activity": kind, "plc_cycle": "2"}
+    )
+
+    assert urlsplit(landing.history[0].headers["Location"]).path == staff_path
+
+
+@pytest.mark.parametrize(
     "custom",
     [
         {},

@@ -21,8 +21,10 @@ from lti_tool.observability import LAUNCHES
 from lti_tool.security import limiter
 from lti_tool.web_session import database, session_url, set_session_cookie, set_tool_cookie, settings
 from models.keys import jwks
+from models.roles import AppRole
 
 log = logging.getLogger(__name__)
+
 bp = Blueprint("lti", __name__)
 
 
@@ -79,7 +81,8 @@ def launch() -> Response:
             if message.is_deep_linking:
                 destination = session_url("deep_linking.picker")
             else:
-                destination = activity_url(from_custom(message.body().get(CUSTOM)))
+                staff = app_session.membership.app_role != AppRole.TEACHER
+                destination = activity_url(from_custom(message.body().get(CUSTOM)), staff=staff)
     except PlatformStorageCheckNeeded as check:
         # Nothing was written; the page asks the platform's storage for this login's state and posts again.
         page = render_template("lti/storage_launch.html", check=check, form=request.form.to_dict())
