@@ -59,3 +59,21 @@ def test_choosing_a_network_with_the_keyboard_shows_its_schools(dashboard_url: s
     assert "network=" in page.url
     assert page.get_by_role("heading", name="Teachers eligible for a certificate, by school").count() == 1
     page.close()
+
+
+def test_the_public_summary_fits_800_px_and_draws_its_chart(
+    tool: ToolServer, platform: TestPlatform, browser: object
+) -> None:
+    from models.district import District
+
+    district_id = seed_small(tool, platform)
+    with tool.database.transaction() as db:
+        district = db.get(District, district_id)
+        assert district is not None
+        district.public_summary = True
+    page = browser.new_page(viewport={"width": 800, "height": 900}, locale="th-TH")  # type: ignore[attr-defined]
+    page.goto(tool.url(f"/public/districts/{district_id}"))
+
+    assert page.locator("svg.chart circle.dot-result").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.close()
