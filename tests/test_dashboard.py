@@ -383,3 +383,66 @@ def test_a_leaders_landing_page_offers_the_dashboard_and_a_teachers_does_not(
 
     assert leader_page.status_code == 200 and 'href="/dashboard?s=' in leader_page.text
     assert teacher_page.status_code == 200 and "/dashboard" not in teacher_page.text
+
+
+# --- Administration by command ----------------------------------------------------------------------------------
+
+STRUCTURE = (
+    "district_code,district_name,network_code,network_name,school_code,school_name\n"
+    "D9,สพป. ทดสอบ,N1,เครือข่ายหนึ่ง,S1,โรงเรียนหนึ่ง\n"
+    "D9,สพป. ทดสอบ,N1,เครือข่ายหนึ่ง,S2,โรงเรียนสอง\n"
+    "D9,สพป. ทดสอบ,N2,เครือข่ายสอง,S3,โรงเรียนสาม\n"
+)
+
+
+@pytest.fixture
+def admin_cli(tool: ToolServer, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PLC_DATABASE_URL", tool.settings.database_url)
+    monkeypatch.setenv("PLC_SECRET_KEY", "cli-test-secret-" + "x" * 20)
+    monkeypatch.setenv("PLC_INSTANCE_PATH", str(tool.settings.instance_path))
+    return CliRunner()
+
+
+def test_an_administrator_imports_schools_names_a_network_leader_and_publishes_by_command(
+    tool: ToolServer, leader_platform: TestPlatform, admin_cli: CliRunner, tmp_path: object
+) -> None:
+    issuer = ["--issuer", leader_platform.issuer]
+    imported = admin_cli.invoke(cli, ["districts", "import", "-", *issuer], input=STRUCTURE)
+    named = admin_cli.invoke(cli, ["leaders", "add", "--sub", LEADER.sub, "--district", "D9", "--unit", "N1", *issuer])
+    listed = admin_cli.invoke(cli, ["leaders", "list", *issuer])
+    published = admin_cli.invoke(cli, ["districts", "publish", "D9", *issuer])
+
+    assert imported.exit_code == 0 and "added 1 districts, 2 networks, 3 schools" in imported.output
+    assert named.exit_code == 0 and listed.output.strip() == f"{LEADER.sub}  network N1"
+    assert published.exit_code == 0 and "/public/districts/" in published.output
+    options = leader_visit(tool, leader_platform).get("/dashboard").text
+    assert "โรงเรียนหนึ่ง" in options and "โรงเรียนสอง" in options and "โรงเรียนสาม" not in options
+
+
+def test_a_leader_of_an_unknown_unit_is_refused_with_a_message_and_nothing_written(
+    tool: ToolServer, leader_platform: TestPlatform, admin_cli: CliRunner
+) -> None:
+    issuer = ["--issuer", leader_platform.issuer]
+    admin_cli.invoke(cli, ["districts", "import", "-", *issuer], input=STRUCTURE)
+
+    unknown_unit = admin_cli.invoke(cli, ["leaders", "add", "--sub", "x", "--district", "D9", "--unit", "S99", *issuer])
+    unknown_district = admin_cli.invoke(cli, ["leaders", "add", "--sub", "x", "--district", "NOPE", *issuer])
+
+    assert unknown_unit.exit_code != 0 and "has no network or school 'S99'" in unknown_unit.output
+    assert unknown_district.exit_code != 0 and "no district 'NOPE'" in unknown_district.output
+    with tool.database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(Leader)) == 0
+
+
+def test_a_structure_file_with_a_missing_column_or_value_imports_nothing(
+    tool: ToolServer, leader_platform: TestPlatform, admin_cli: CliRunner
+) -> None:
+    issuer = ["--issuer", leader_platform.issuer]
+    no_column = admin_cli.invoke(cli, ["districts", "import", "-", *issuer], input="district_code,school_code\nD,S\n")
+    blank = STRUCTURE + "D9,สพป. ทดสอบ,N2,เครือข่ายสอง,,โรงเรียนสี่\n"
+    no_value = admin_cli.invoke(cli, ["districts", "import", "-", *issuer], input=blank)
+
+    assert no_column.exit_code != 0 and "missing: district_name" in no_column.output
+    assert no_value.exit_code != 0 and "line 5: school_code missing; nothing was imported" in no_value.output
+    with tool.database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(District)) == 0
