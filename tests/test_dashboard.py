@@ -197,6 +197,8 @@ def test_filters_narrow_every_table_to_one_year_and_learning_area(
     assert [row[0] for row in exported[1:]] == ["2568"]  # the Buddhist Era year in Thai
     assert int(exported[1][3]) == expected
     assert page.status_code == 200 and 'value="2025" selected' in page.text
+    in_thai_digits = read_csv(visit.get("/dashboard/years.csv", year="๒๕๖๘", area=str(area)))  # the BE year
+    assert in_thai_digits == exported
 
 
 def test_a_malformed_filter_is_refused_with_a_message(tool: ToolServer, leader_platform: TestPlatform) -> None:
@@ -204,7 +206,7 @@ def test_a_malformed_filter_is_refused_with_a_message(tool: ToolServer, leader_p
     lead(tool, leader_platform)
     visit = leader_visit(tool, leader_platform)
 
-    for args in ({"year": "2568abc"}, {"school": "-1"}, {"network": "1e9"}):
+    for args in ({"year": "2568abc"}, {"school": "-1"}, {"network": "1e9"}, {"year": "2²"}):
         page = visit.get("/dashboard", lang="en", **args)
         assert page.status_code == 400 and "needs a number" in page.text
 

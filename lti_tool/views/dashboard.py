@@ -117,11 +117,13 @@ def _filters(reach: Reach) -> stats.Filters:
         raw = args.get(name, "").strip()
         if not raw:
             return None
-        if not raw.isdigit() or len(raw) > 9:
+        if not raw.isdecimal() or len(raw) > 9:  # isdecimal: Thai digits too, never a superscript
             abort(400, description=_("The filter “%(name)s” needs a number.", name=name))
         return int(raw)
 
     year = number("year")
+    if year is not None and year > 2400:  # typed in the Buddhist Era
+        year -= 543
     network_id, school_id = number("network"), number("school")
     if network_id is not None and network_id not in reach.network_ids:
         abort(403, description=_("You do not lead that network."))
