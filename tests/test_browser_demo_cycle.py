@@ -43,7 +43,9 @@ def go(page: Any, path: str) -> None:
     page.goto(urlsplit(page.url)._replace(path=path, query=urlencode({"s": query["s"][0]}), fragment="").geturl())
 
 
-def test_a_newcomer_runs_a_whole_cycle_from_the_demo_lms_in_thai(demo_tool: ToolServer, browser: Any) -> None:
+def set_up_a_running_program(browser: Any, demo_tool: ToolServer) -> Any:
+    """As the demo's trainer, in Thai: a program, a team of three from the demo roster, submitted, approved today
+    and started. Returns the trainer's page."""
     today = program_day(utcnow()).isoformat()
     trainer = as_person(browser, demo_tool, "demo-trainer-1")
     trainer.get_by_role("link", name="ไทย").click()
@@ -64,6 +66,11 @@ def test_a_newcomer_runs_a_whole_cycle_from_the_demo_lms_in_thai(demo_tool: Tool
     trainer.locator("form:has(input[value=approve]) button").click()
     trainer.locator("form:has(input[value=start]) button").click()
     trainer.get_by_text("กำลังดำเนินการ").first.wait_for()
+    return trainer
+
+
+def test_a_newcomer_runs_a_whole_cycle_from_the_demo_lms_in_thai(demo_tool: ToolServer, browser: Any) -> None:
+    trainer = set_up_a_running_program(browser, demo_tool)
 
     recorder = as_person(browser, demo_tool, TEAM[0])
     for element in range(1, 6):
