@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -113,27 +113,36 @@ REASONS: dict[str, tuple[int, Any]] = {
 }
 
 
-class LaunchRejected(Exception):
-    """An OIDC login or launch that fails a check of the LTI 1.3 / 1EdTech security rules."""
+class Refusal(Exception):
+    """A refused request named by a reason code; `reasons` maps each code to its HTTP status and its message (Thai
+    in the catalog, details filled in with str.format)."""
+
+    reasons: ClassVar[dict[str, tuple[int, Any]]] = {}
 
     def __init__(self, reason: str, **detail: Any) -> None:
-        if reason not in REASONS:
-            raise ValueError(f"unknown launch rejection reason {reason!r}")
+        if reason not in self.reasons:
+            raise ValueError(f"unknown {type(self).__name__} reason {reason!r}")
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
 
     @property
     def status(self) -> int:
-        return REASONS[self.reason][0]
+        return self.reasons[self.reason][0]
 
     def message(self) -> str:
         """The message in the current locale, with the details filled in."""
-        text = str(REASONS[self.reason][1])
+        text = str(self.reasons[self.reason][1])
         try:
             return text.format(**self.detail)
         except (KeyError, IndexError):
             return text
+
+
+class LaunchRejected(Refusal):
+    """An OIDC login or launch that fails a check of the LTI 1.3 / 1EdTech security rules."""
+
+    reasons = REASONS
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.errors import Refusal
 from lti_tool.launch import launch_url
 from lti_tool.settings import Settings
 from models.platform import Deployment, Platform
@@ -85,26 +86,10 @@ REASONS: dict[str, tuple[int, Any]] = {
 }
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refusal):
     """A dynamic registration that cannot go ahead; nothing has been stored."""
 
-    def __init__(self, reason: str, **detail: Any) -> None:
-        if reason not in REASONS:
-            raise ValueError(f"unknown registration refusal {reason!r}")
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-    @property
-    def status(self) -> int:
-        return REASONS[self.reason][0]
-
-    def message(self) -> str:
-        text = str(REASONS[self.reason][1])
-        try:
-            return text.format(**self.detail)
-        except (KeyError, IndexError):
-            return text
+    reasons = REASONS
 
 
 @dataclass(frozen=True)
