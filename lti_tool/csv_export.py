@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -14,8 +15,11 @@ from flask import Response
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value: Any) -> str:
-    """The cell as text; one that a spreadsheet would read as a formula is prefixed with an apostrophe."""
+def safe_cell(value: Any) -> Any:
+    """Numbers as they are (a negative number is a number, not a formula); any other value as text, prefixed with
+    an apostrophe when a spreadsheet would read it as a formula."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

@@ -3,9 +3,6 @@ optional public summary (aggregates only, small groups withheld)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
@@ -15,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.charts import bar_chart, dumbbell_chart
+from lti_tool.csv_export import csv_response
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
 from models import dashboard as stats
 from models.district import District, Network, Reach, School, leads_anything, reach_of
@@ -53,30 +51,6 @@ FIGURE_HEADINGS: list[Any] = [
 # Beyond this many schools the page lists those with the smallest share of eligible teachers (the CSV has them all):
 # a district leader chooses a network to see each of its schools.
 SCHOOL_ROWS = 40
-
-# A cell that a spreadsheet would run as a formula starts with one of these; such cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet shows as text, never runs (OWASP "CSV injection")."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_response(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(str(h)) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    # A BOM so that spreadsheet programs read the Thai as UTF-8.
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @bp.app_context_processor
