@@ -24,8 +24,10 @@ from lti1p3platform.request import TRequest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import demo_advantage, demo_gradebook
+from lti_tool import demo_advantage, demo_example, demo_gradebook
 from lti_tool.settings import Settings
+from lti_tool.tool_config import find_platform
+from lti_tool.web_session import database
 from models.keys import generate_key
 from models.platform import Deployment, Platform
 
@@ -89,8 +91,31 @@ COURSE = DemoCourse(
 )
 
 
+# The second course: a program that ended five days ago, built once from synthetic data (lti_tool/demo_example.py),
+# where certificates and the results report can be tried at once.
+EXAMPLE = DemoCourse(
+    id="demo-course-math-m1-finished",
+    label="PLC-MATH-M1-EX",
+    title="PLC คณิตศาสตร์ ม.1 ปีการศึกษา 2569 (ตัวอย่างที่จบแล้ว ข้อมูลสมมติ)",
+    resource_link_id="demo-link-plc-finished",
+    resource_link_title="โปรแกรม PLC ที่จบแล้ว (ตัวอย่าง)",
+    people=COURSE.people,
+)
+COURSES = {"": COURSE, "example": EXAMPLE}
+
+
 def _person(sub: str) -> DemoPerson | None:
     return next((p for p in COURSE.people if p.sub == sub), None)
+
+
+def _ensure_example(db: Session, settings: Settings, client_id: str, deployment_id: str) -> None:
+    """The example course's finished program, for the registration the demo launches with (built only once)."""
+    platform = find_platform(db, issuer(settings), client_id)
+    if platform is None:
+        return
+    deployment = next((d for d in platform.deployments if d.deployment_id == deployment_id), None)
+    if deployment is not None:
+        demo_example.ensure_example(db, settings, platform, deployment, EXAMPLE)
 
 
 def _settings() -> Settings:
@@ -137,6 +162,8 @@ def ensure_registration(db: Session, settings: Settings) -> Platform:
     if not any(d.deployment_id == DEPLOYMENT_ID for d in platform.deployments):
         platform.deployments.append(Deployment(deployment_id=DEPLOYMENT_ID, note="demo LMS"))
     _private_key_pem(settings)
+    db.flush()
+    _ensure_example(db, settings, CLIENT_ID, DEPLOYMENT_ID)
     return platform
 
 
@@ -196,6 +223,7 @@ def course() -> str:
     return render_template(
         "demo/course.html",
         course=COURSE,
+        example=EXAMPLE,
         selected=request.args.get("as"),
         activities=demo_advantage.activities(settings),
         tool=demo_advantage.course_tool(settings, CLIENT_ID, DEPLOYMENT_ID),
@@ -219,13 +247,21 @@ def _login(sub: str, hint: dict[str, Any]) -> Response:
 
 @bp.get("/launch/<sub>")
 def initiate(sub: str) -> Response:
-    """Launch the course's PLC Bridge link, or (?activity=…) an activity added by Deep Linking."""
+    """Launch the course's PLC Bridge link, or (?activity=…) an activity added by Deep Linking, or (?course=example)
+    the link of the finished example course."""
     if _person(sub) is None:
         abort(404)
-    activity_id = request.args.get("activity")
-    if activity_id and demo_advantage.find_activity(_settings(), activity_id) is None:
+    course_key = request.args.get("course", "")
+    if course_key not in COURSES:
         abort(404)
-    return _login(sub, {"link": COURSE.resource_link_id, "activity": activity_id})
+    activity_id = request.args.get("activity")
+    if activity_id and (course_key or demo_advantage.find_activity(_settings(), activity_id) is None):
+        abort(404)
+    if course_key:  # a tool registered since start-up (Dynamic Registration) gets its own copy of the example
+        tool = demo_advantage.course_tool(_settings(), CLIENT_ID, DEPLOYMENT_ID)
+        with database().transaction() as db:
+            _ensure_example(db, _settings(), tool.client_id, tool.deployment_id)
+    return _login(sub, {"link": COURSES[course_key].resource_link_id, "activity": activity_id, "course": course_key})
 
 
 @bp.get("/deep-link/<sub>")
@@ -250,6 +286,7 @@ def authorize() -> Any:
     if params.get("response_type") != "id_token" or params.get("scope") != "openid":
         abort(400, description="Only response_type=id_token with scope=openid is supported.")
     tool = demo_advantage.course_tool(_settings(), CLIENT_ID, DEPLOYMENT_ID)
+    course = COURSES.get(str(hint.get("course") or ""), COURSE)
     if params.get("redirect_uri") != tool.launch_url:
         abort(400, description="The redirect_uri is not the one registered for this tool.")
 
@@ -269,12 +306,12 @@ def authorize() -> Any:
     elif activity is not None:
         message.set_resource_link_claim(activity.id, title=activity.title)
     else:
-        message.set_resource_link_claim(COURSE.resource_link_id, title=COURSE.resource_link_title)
+        message.set_resource_link_claim(course.resource_link_id, title=course.resource_link_title)
     message.set_launch_context_claim(
-        COURSE.id,
+        course.id,
         context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection"],
-        context_title=COURSE.title,
-        context_label=COURSE.label,
+        context_title=course.title,
+        context_label=course.label,
     )
     message.set_launch_presentation_claim(document_target="iframe", return_url=issuer(_settings()) + "/")
     message.set_custom_parameters_claim(dict(activity.custom) if activity else {"activity": "landing"})
@@ -294,7 +331,7 @@ def authorize() -> Any:
             },
         }
     )
-    if not hint.get("dl"):  # the gradebook (AGS) and the roster (NRPS), as Moodle offers them to a resource link
+    if not hint.get("dl") and course is COURSE:  # the gradebook (AGS) and roster (NRPS) of the first course only
         link_id = activity.id if activity is not None else COURSE.resource_link_id
         declared = activity.line_item if activity is not None else None
         message.set_extra_claims(demo_gradebook.service_claims(issuer(_settings()), link_id, declared))

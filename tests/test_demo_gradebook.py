@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import select
 
 from lti_tool import demo
-from models.people import Membership, Person
+from models.people import Context, Membership, Person
 from models.scores import ScorePost, ScoreState
 from tests.conftest import ToolServer, start_tool
 from tests.support.grading import course_of, grade, reflections
@@ -40,9 +40,12 @@ def test_a_graded_reflection_appears_in_the_demo_gradebook(demo_tool: ToolServer
     demo_launch(demo_tool, "demo-trainer-1")
     course = course_of(demo_tool.database, demo.COURSE.id, demo.COURSE.resource_link_id, "demo-trainer-1")
     with demo_tool.database.transaction() as db:
-        teacher = db.scalars(
-            select(Membership.id).join(Person).where(Person.sub == "demo-teacher-1")
-        ).one()  # fmt: skip
+        teacher = db.scalars(  # in the first course: the finished example course has the same people
+            select(Membership.id)
+            .join(Person)
+            .join(Context, Membership.context_id == Context.id)
+            .where(Person.sub == "demo-teacher-1", Context.context_id == demo.COURSE.id)
+        ).one()
     [reflection_id] = reflections(demo_tool.database, course, [teacher])
     assert "No grades yet" in requests.get(demo_tool.url("/demo/gradebook?lang=en"), timeout=10).text
 
