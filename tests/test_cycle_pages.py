@@ -83,6 +83,22 @@ def test_a_baseline_that_is_not_a_number_is_refused_beside_the_field_and_nothing
     assert cycles(tool) == []
 
 
+def test_a_grade_level_longer_than_its_column_is_refused_beside_the_field(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    page = teacher.get("/program/cycles/1")
+
+    refused = teacher.post(
+        "/program/cycles/1/target",
+        {"csrf": teacher.csrf(page, "/cycles/1/target"), "problem": "x", "grade_level": "ม." * 40},
+    )
+
+    assert refused.status_code == 422 and 'id="t-grade_level-error"' in refused.text
+    assert cycles(tool) == []
+
+
 def test_a_team_fills_a_tracking_form_and_a_missing_required_answer_is_shown_beside_its_field(
     tool: ToolServer, platform: TestPlatform
 ) -> None:

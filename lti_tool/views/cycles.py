@@ -26,6 +26,7 @@ bp = Blueprint("cycles", __name__, url_prefix="/program/cycles")
 TARGET, FORM = "cycle-target", "cycle-form"
 TEXT_LIMIT = 4000
 TARGET_TEXT = ("problem", "learning_area", "grade_level", "target_students", "baseline")
+FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/program.py Cycle)
 
 PROBLEMS: dict[str, Any] = {
     "required": _l("Please fill this in."),
@@ -119,8 +120,9 @@ def save_target(number: int) -> Response | tuple[str, int]:
     errors: dict[str, str] = {}
     texts = {name: form.get(name, "").strip() for name in (*TARGET_TEXT, "result")}
     for name, value in texts.items():
-        if len(value) > TEXT_LIMIT:
-            errors[name] = str(PROBLEMS["too_long"]) % {"most": TEXT_LIMIT}
+        most = FIELD_LIMITS.get(name, TEXT_LIMIT)
+        if len(value) > most:
+            errors[name] = str(PROBLEMS["too_long"]) % {"most": most}
     values: dict[str, Decimal | None] = {}
     for name in ("baseline_value", "result_value"):
         try:
