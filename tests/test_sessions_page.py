@@ -104,3 +104,13 @@ def test_a_teacher_without_a_team_cannot_open_the_sessions(tool: ToolServer, pla
     teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
 
     assert teacher.get("/program/sessions").status_code == 403
+
+
+def test_a_link_to_one_cycles_element_preselects_it_in_the_form(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+
+    page = teacher.get("/program/sessions", cycle="2", element="4")
+
+    assert '<option value="2" selected>2</option>' in page.text
+    assert re.search(r'<option value="4" selected>4\. ', page.text)

@@ -86,6 +86,8 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
         errors=errors or {},
         notice=notice,
         values=request.form if errors else {},
+        # A link to one cycle's element (the landing page, the cycle page, a Deep Linking activity) preselects it.
+        preset={"cycle": request.args.get("cycle", ""), "element": request.args.get("element", "")},
         csrf=csrf_token(app_session, RECORD),
         today=plc.program_day(utcnow()).isoformat(),
         session_url=session_url,
