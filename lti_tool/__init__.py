@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool import i18n, observability, security
@@ -130,6 +130,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         return render_template("error.html", message_th=description, message_en=description, reason=error.name), int(
             error.code or 500
         )
+
+    @app.errorhandler(IntegrityError)
+    def changed_meanwhile(error: IntegrityError) -> tuple[str, int]:
+        # Two requests wrote the same thing at the same moment (a double click, two tabs): the second one rolled
+        # back whole, so nothing is half-written; the person reloads and sees the first one's result.
+        log.warning("write refused by a constraint: %s", type(error.orig).__name__ if error.orig else "IntegrityError")
+        return render_template(
+            "error.html",
+            message_th="มีการบันทึกรายการเดียวกันนี้ในเวลาเดียวกันจากอีกหน้าหนึ่ง รายการนี้จึงไม่ได้บันทึกซ้ำ โปรดโหลดหน้าใหม่เพื่อดูผล",
+            message_en="The same thing was saved at the same moment from another page, so this one was not saved again. Reload the page to see it.",
+            reason="changed_meanwhile",
+        ), 409
 
     @app.errorhandler(DBAPIError)
     def database_unavailable(error: DBAPIError) -> tuple[str, int]:

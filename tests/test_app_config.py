@@ -91,3 +91,26 @@ def test_unknown_page_is_a_404_in_thai_and_english(tmp_path) -> None:
 
     assert response.status_code == 404
     assert "ไม่สามารถดำเนินการต่อได้" in response.get_data(as_text=True)
+
+
+def test_a_write_refused_by_a_unique_constraint_is_a_409_page_in_both_languages_not_a_500(tmp_path) -> None:
+    """Two requests that save the same thing at the same moment: the database refuses the second (a real
+    UNIQUE constraint here); the person gets a page that says so, and nothing of that request is kept."""
+    app = _app(tmp_path)
+    database: Database = app.extensions["plc_db"]
+
+    def save_twice() -> str:
+        with database.transaction() as db:
+            for _ in range(2):
+                db.add(Platform(issuer="https://twice.example", client_id="c", auth_login_url="-",
+                                auth_token_url="-", key_set_url="-"))  # fmt: skip
+                db.flush()
+        return "saved"
+
+    app.add_url_rule("/test-save-twice", view_func=save_twice)
+    response = app.test_client().get("/test-save-twice")
+
+    assert response.status_code == 409
+    assert "โหลดหน้าใหม่" in response.get_data(as_text=True) and "Reload the page" in response.get_data(as_text=True)
+    with database.transaction() as db:
+        assert db.scalars(select(Platform).where(Platform.issuer == "https://twice.example")).all() == []
