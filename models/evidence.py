@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import puremagic
@@ -17,7 +17,17 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
-from models.program import Cycle, ElementSession, Observation, ProgramError, Team, register_scope_path
+from models.people import Membership
+from models.program import (
+    Cycle,
+    ElementSession,
+    Observation,
+    ProgramError,
+    Team,
+    check_recording_allowed,
+    register_scope_path,
+)
+from models.roles import AppRole
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_UPLOAD = 10
@@ -183,3 +193,36 @@ def evidence_of_session(db: Session, session_id: int) -> list[Evidence]:
 
 def evidence_of_observation(db: Session, observation_id: int) -> list[Evidence]:
     return list(db.scalars(select(Evidence).where(Evidence.observation_id == observation_id).order_by(Evidence.id)))
+
+
+class NotYourEvidence(ProgramError):
+    """Only the person who attached a file, or a trainer of the course, takes it off again."""
+
+    code = "not_your_evidence"
+
+    def __init__(self, membership_id: int, evidence_id: int) -> None:
+        super().__init__(
+            f"membership {membership_id} may not remove evidence {evidence_id}",
+            membership_id=membership_id,
+            evidence_id=evidence_id,
+        )
+
+
+def may_remove(viewer: Membership, evidence: Evidence) -> bool:
+    """The person who attached it, or a trainer of the course (who also corrects a team's records)."""
+    if viewer.context_id != evidence.cycle.team.program.context_id:
+        return False
+    return viewer.id == evidence.uploaded_by_id or viewer.app_role == AppRole.TRAINER
+
+
+def remove_evidence(db: Session, evidence: Evidence, viewer: Membership, today: date) -> Path:
+    """Take a wrongly attached file off its record while the program runs (the records of an ended program are
+    what the results report and the certificates stand on). Returns the file's name in the evidence folder, for the
+    caller to delete once the transaction has committed."""
+    if not may_remove(viewer, evidence):
+        raise NotYourEvidence(viewer.id, evidence.id)
+    check_recording_allowed(evidence.cycle.team.program, today)
+    stored = Path(evidence.stored_name)
+    db.delete(evidence)
+    db.flush()
+    return stored

@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, abort, g, redirect, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.web_session import database, require_session, settings
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import evidence as ev
 from models import program as plc
+from models.base import utcnow
 from models.people import Membership
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
@@ -135,3 +136,58 @@ def download(evidence_id: int) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- Taking a wrongly attached file off again -------------------------------------------------------------------
+
+REMOVE = "evidence-remove"
+
+
+@bp.app_context_processor
+def _removal() -> dict[str, Any]:
+    """For pages that list files: whether this session's person may remove one, and the remove form's token."""
+
+    def may_remove_evidence(item: ev.Evidence) -> bool:
+        app_session = g.get("plc_session")
+        return (
+            app_session is not None
+            and ev.may_remove(app_session.membership, item)
+            and item.cycle.team.program.state is plc.ProgramState.RUNNING
+        )
+
+    def evidence_remove_token() -> str:
+        return csrf_token(g.plc_session, REMOVE)
+
+    return {"may_remove_evidence": may_remove_evidence, "evidence_remove_token": evidence_remove_token}
+
+
+def _back_to(evidence: ev.Evidence, viewer: Membership) -> str:
+    """The page the file was listed on: the team's sessions, or the observation (its form, for its Buddy)."""
+    if evidence.observation_id is not None:
+        if viewer.id == evidence.uploaded_by_id:
+            return session_url("observations.form", number=evidence.cycle.number)
+        return session_url("observations.show", observation_id=evidence.observation_id)
+    return session_url("sessions.list_sessions", team=evidence.cycle.team_id)
+
+
+@bp.post("/<int:evidence_id>/remove")
+def remove(evidence_id: int) -> Response:
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            require_form_token(app_session, REMOVE)
+            scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+            try:
+                evidence = plc.get_in_course(db, scope, ev.Evidence, evidence_id)
+            except plc.NotFoundInCourse:
+                abort(404, description=_("There is no such file in this course."))
+            back = _back_to(evidence, app_session.membership)
+            stored = ev.remove_evidence(db, evidence, app_session.membership, plc.program_day(utcnow()))
+    except ev.NotYourEvidence:
+        abort(403, description=_("Only the person who attached this file, or a trainer of the course, may remove it."))
+    except plc.ProgramError:
+        abort(
+            409, description=_("Files are removed only while the program runs: its records are then kept as they are.")
+        )
+    (folder() / stored).unlink(missing_ok=True)  # after the commit: a rolled-back removal keeps its file
+    return redirect(back, code=303)
