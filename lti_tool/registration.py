@@ -10,6 +10,7 @@ until the platform has answered with a usable registration.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ SCOPES = (
     "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 )
+ENDPOINTS = ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "locale")
 MAX_ANSWER_BYTES = 256 * 1024
 CLIENT_NAME = "PLC Bridge"
@@ -69,6 +71,18 @@ REASONS: dict[str, tuple[int, Any]] = {
         403,
         _l(
             "This PLC Bridge does not accept registrations from '{issuer}'. Its operator can allow it with the setting PLC_REGISTRATION_ALLOWED_ISSUERS. Nothing was registered."
+        ),
+    ),
+    "endpoint_not_allowed": (
+        400,
+        _l(
+            "The platform's configuration names '{endpoint}' as its {name}, which is not on the issuer's own address ({issuer}) or not https. The tool calls only the platform itself. Nothing was registered."
+        ),
+    ),
+    "redirected": (
+        502,
+        _l(
+            "The platform answered {url} with a redirect (HTTP {status}); the tool follows no redirects during registration. Give the platform's own address and start the registration again. Nothing was registered."
         ),
     ),
     "registration_failed": (
@@ -171,13 +185,33 @@ def _json_answer(response: requests.Response) -> Any:
     return response.json()
 
 
+def _refuse_redirect(response: requests.Response, url: str) -> None:
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise RegistrationRefused("redirected", url=url, status=response.status_code)
+
+
+def _check_endpoint(settings: Settings, issuer: str, name: str, endpoint: str) -> None:
+    """The endpoints the tool will call (now or at every launch and grade) must be the issuer's own origin, https
+    (http only while trying the tool out): otherwise a forged configuration could make the tool post to any host,
+    loopback or private address (SSRF). Loopback itself is not blocked: the origin rule is what stops the pivot."""
+    secure = endpoint.startswith("https://") or (not settings.production and endpoint.startswith("http://"))
+    if not secure or origin_of(endpoint) != origin_of(issuer):
+        raise RegistrationRefused("endpoint_not_allowed", endpoint=endpoint, name=name, issuer=issuer)
+
+
 def fetch_platform_configuration(http: requests.Session, settings: Settings, url: str) -> PlatformConfiguration:
     """GET the OpenID configuration and check what registration and launches rely on (LTI-DR §3.4, §3.5.1)."""
     origin = _check_url(url, settings)
     try:
-        response = http.get(url, timeout=settings.registration_timeout_seconds, headers={"Accept": "application/json"})
+        response = http.get(
+            url,
+            timeout=settings.registration_timeout_seconds,
+            headers={"Accept": "application/json"},
+            allow_redirects=False,  # a redirect could lead anywhere (another host, loopback, a private address)
+        )
     except requests.RequestException as exc:
         raise RegistrationRefused("configuration_unavailable", url=url, detail=type(exc).__name__) from exc
+    _refuse_redirect(response, url)
     if response.status_code != 200:
         raise RegistrationRefused("configuration_unavailable", url=url, detail=f"HTTP {response.status_code}")
     try:
@@ -211,12 +245,15 @@ def fetch_platform_configuration(http: requests.Session, settings: Settings, url
     algorithms = config.get("id_token_signing_alg_values_supported")
     if isinstance(algorithms, list) and "RS256" not in algorithms:
         raise RegistrationRefused("configuration_malformed", url=url, detail="the platform does not sign with RS256")
+    endpoints = {name: url_field(name) for name in ENDPOINTS}
+    for name, endpoint in endpoints.items():
+        _check_endpoint(settings, issuer, name, endpoint)
     return PlatformConfiguration(
         issuer=issuer,
-        registration_endpoint=url_field("registration_endpoint"),
-        authorization_endpoint=url_field("authorization_endpoint"),
-        token_endpoint=url_field("token_endpoint"),
-        jwks_uri=url_field("jwks_uri"),
+        registration_endpoint=endpoints["registration_endpoint"],
+        authorization_endpoint=endpoints["authorization_endpoint"],
+        token_endpoint=endpoints["token_endpoint"],
+        jwks_uri=endpoints["jwks_uri"],
         product_family_code=str(lti.get("product_family_code") or ""),
         version=str(lti.get("version") or ""),
     )
@@ -232,18 +269,25 @@ def post_registration(
         headers["Authorization"] = "Bearer " + token
     try:
         response = http.post(
-            url, json=tool_configuration(settings), headers=headers, timeout=settings.registration_timeout_seconds
+            url,
+            json=tool_configuration(settings),
+            headers=headers,
+            timeout=settings.registration_timeout_seconds,
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         raise RegistrationRefused("registration_failed", url=url, detail=type(exc).__name__) from exc
+    _refuse_redirect(response, url)
     if response.status_code not in (200, 201):
-        said = (
-            response.text.strip()[:120]
-            if response.headers.get("Content-Type", "").startswith(("text/", "application/json"))
-            else ""
+        # The status only, never the body: what an endpoint answers is not the tool's to show (nor, for an operator,
+        # the whole body to log: RFC 7591's short error code is enough to tell an expired token from a bad request).
+        log.warning(
+            "dynamic registration refused iss=%s status=%s error=%s",
+            config.issuer,
+            response.status_code,
+            _oauth_error_code(response),
         )
-        detail = f"HTTP {response.status_code}" + (f": {said}" if said else "")
-        raise RegistrationRefused("registration_failed", url=url, detail=detail)
+        raise RegistrationRefused("registration_failed", url=url, detail=f"HTTP {response.status_code}")
     try:
         answer = _json_answer(response)
     except ValueError as exc:
@@ -258,6 +302,15 @@ def post_registration(
     if deployment_id is not None and (isinstance(deployment_id, bool) or not isinstance(deployment_id, str | int)):
         raise RegistrationRefused("registration_malformed", url=url, detail="its deployment_id is not a string")
     return str(client_id).strip()[:255], (str(deployment_id)[:255] if deployment_id not in (None, "") else None)
+
+
+def _oauth_error_code(response: requests.Response) -> str:
+    """RFC 7591 §3.2.2's `error` code of a refusal, when it is one short token; '-' otherwise."""
+    try:
+        code = response.json().get("error") if len(response.content) <= 4096 else None
+    except (ValueError, AttributeError):
+        code = None
+    return code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,64}", code) else "-"
 
 
 def store_registration(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from sqlalchemy import delete, select
 
+from lti_tool.registration import RegistrationRefused, _check_endpoint
 from lti_tool.settings import Settings
 from models.platform import Deployment, Platform
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
@@ -233,7 +236,7 @@ def test_an_issuer_outside_the_allowed_list_is_refused(
     ("mode", "reason", "phrase"),
     [
         ("error", "registration_failed", "HTTP 500"),
-        ("refuse", "registration_failed", "invalid_token_endpoint_auth_method"),
+        ("refuse", "registration_failed", "HTTP 400"),
         ("garbage", "registration_malformed", "not JSON"),
         ("no_client_id", "registration_malformed", "client_id"),
     ],
@@ -247,6 +250,7 @@ def test_a_failing_registration_endpoint_gives_a_clear_message_and_writes_nothin
     response = register(tool, moodle)
 
     assert_refused(response, 502, reason, phrase, moodle.registration_endpoint)
+    assert "invalid_token_endpoint_auth_method" not in response.text  # the status, never the body
     assert len(moodle.registration_requests) == 1
     assert tool.snapshot() == before
 
@@ -256,7 +260,8 @@ def test_a_registration_token_the_platform_refuses_writes_nothing(tool: ToolServ
 
     response = register(tool, moodle, token="expired-token")
 
-    assert_refused(response, 502, "registration_failed", "HTTP 401", "invalid_registration_token")
+    assert_refused(response, 502, "registration_failed", "HTTP 401")
+    assert "invalid_registration_token" not in response.text
     assert tool.snapshot() == before
 
 
@@ -333,3 +338,134 @@ def test_with_an_allowed_list_the_tool_fetches_nothing_from_other_sites(
 
     assert_refused(response, 403, "issuer_not_allowed", moodle.issuer)
     assert moodle.configuration_fetches == fetched_before
+
+
+# --- The platform's endpoints: its own origin only, no redirects, no echo (SSRF) ------------------------------
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Another service on the machine (an admin API, a metadata endpoint) that must never hear from the tool."""
+
+    def _answer(self) -> None:
+        self.server.seen.append((self.command, self.path))  # type: ignore[attr-defined]
+        body = b"INTERNAL-ADMIN-SECRET token=abc123"
+        self.send_response(400)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def internal() -> Iterator[HTTPServer]:
+    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def internal_url(server: HTTPServer, path: str = "/internal/admin") -> str:
+    return f"http://127.0.0.1:{server.server_port}{path}"
+
+
+@pytest.mark.parametrize("field", ["registration_endpoint", "token_endpoint", "authorization_endpoint", "jwks_uri"])
+def test_a_configuration_naming_an_endpoint_on_another_origin_is_refused_and_nothing_is_sent_there(
+    tool: ToolServer, moodle: AdvantagePlatform, internal: HTTPServer, field: str
+) -> None:
+    moodle.configuration_overrides = {field: internal_url(internal)}
+    before = tool.snapshot()
+
+    response = register(tool, moodle)
+
+    assert_refused(response, 400, "endpoint_not_allowed", internal_url(internal), field, moodle.issuer)
+    assert internal.seen == []  # type: ignore[attr-defined]
+    assert moodle.registration_requests == []
+    assert tool.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://{host}/mod/lti/openid-registration.php",  # the issuer's host, but another scheme (and so origin)
+        "http://{hostname}:1/mod/lti/openid-registration.php",  # the issuer's host name, another port
+        "http://{host}.evil.example/mod/lti/openid-registration.php",
+        "ftp://{host}/mod/lti/openid-registration.php",
+    ],
+)
+def test_a_registration_endpoint_on_the_issuers_host_but_not_its_origin_is_refused(
+    tool: ToolServer, moodle: AdvantagePlatform, endpoint: str
+) -> None:
+    parts = urlsplit(moodle.issuer)
+    moodle.configuration_overrides = {
+        "registration_endpoint": endpoint.format(host=parts.netloc, hostname=parts.hostname)
+    }
+    before = tool.snapshot()
+
+    response = register(tool, moodle)
+
+    assert response.status_code in (400, 502)
+    assert reason_of(response) in ("endpoint_not_allowed", "configuration_malformed")
+    assert moodle.registration_requests == []
+    assert tool.snapshot() == before
+
+
+def test_a_configuration_url_that_redirects_is_refused_without_following(
+    tool: ToolServer, moodle: AdvantagePlatform, internal: HTTPServer
+) -> None:
+    moodle.configuration_mode, moodle.redirect_to = "redirect", internal_url(internal, "/latest/meta-data")
+    before = tool.snapshot()
+
+    response = register(tool, moodle)
+
+    assert_refused(response, 502, "redirected", "HTTP 302", moodle.openid_configuration_url)
+    assert internal.seen == []  # type: ignore[attr-defined]
+    assert "INTERNAL-ADMIN-SECRET" not in response.text
+    assert tool.snapshot() == before
+
+
+def test_a_registration_endpoint_that_redirects_is_refused_without_following(
+    tool: ToolServer, moodle: AdvantagePlatform, internal: HTTPServer
+) -> None:
+    moodle.registration_mode, moodle.redirect_to = "redirect", internal_url(internal)
+    before = tool.snapshot()
+
+    response = register(tool, moodle)
+
+    assert_refused(response, 502, "redirected", "HTTP 307", moodle.registration_endpoint)
+    assert len(moodle.registration_requests) == 1
+    assert internal.seen == []  # type: ignore[attr-defined]
+    assert tool.snapshot() == before
+
+
+def test_what_a_failing_registration_endpoint_answered_is_not_shown_only_its_status(
+    tool: ToolServer, moodle: AdvantagePlatform
+) -> None:
+    moodle.registration_mode = "error"
+
+    response = register(tool, moodle)
+
+    assert_refused(response, 502, "registration_failed", "HTTP 500")
+    assert "Error writing to database" not in response.text
+
+
+def test_the_allowed_origin_of_the_endpoints_stays_https_in_production() -> None:
+    production = Settings(
+        production=True,
+        secret_key="s" * 40,
+        public_base_url="https://plc.example",
+        database_url="postgresql+psycopg://x/y",
+        rate_limit_storage="redis://127.0.0.1:6379",
+    )
+    issuer = "https://moodle.district-1.go.th"
+    _check_endpoint(production, issuer, "token_endpoint", issuer + "/mod/lti/token.php")  # accepted
+    for endpoint in ("http://moodle.district-1.go.th/mod/lti/token.php", "http://127.0.0.1/mod/lti/token.php"):
+        with pytest.raises(RegistrationRefused) as refused:
+            _check_endpoint(production, issuer, "token_endpoint", endpoint)
+        assert refused.value.reason == "endpoint_not_allowed"

@@ -120,9 +120,12 @@ class AdvantagePlatform(TestPlatform):
         self.registration_token = "reg-" + secrets.token_urlsafe(16)
         # "ok" | "down" (503) | "garbage" (HTML) | "array" (JSON, not an object) | "no_lti_claim"
         # | "no_registration_endpoint" | "foreign_issuer" (another site's issuer)
+        # | "redirect" (302 to `redirect_to`)
         self.configuration_mode = "ok"
+        self.configuration_overrides: dict[str, Any] = {}  # fields replaced in the configuration it serves
+        self.redirect_to = ""
         # "ok" | "refuse" (400, Moodle's message) | "error" (500) | "garbage" (200, not JSON) | "no_client_id"
-        # | "slow" (answers after `slow_seconds`)
+        # | "slow" (answers after `slow_seconds`) | "redirect" (307 to `redirect_to`)
         self.registration_mode = "ok"
         self.slow_seconds = 3.0
         self.next_client_id: str | None = None  # the client_id to issue next (Moodle issues a new one per token)
@@ -335,7 +338,9 @@ class AdvantagePlatform(TestPlatform):
                 return Response("<html><body>Moodle is being upgraded</body></html>", mimetype="text/html")
             if mode == "array":
                 return jsonify(["issuer", platform.issuer])
-            config = platform.openid_configuration()
+            if mode == "redirect":
+                return Response("", status=302, headers={"Location": platform.redirect_to})
+            config = platform.openid_configuration() | platform.configuration_overrides
             if mode == "no_lti_claim":
                 config.pop(PLATFORM_CONFIGURATION)
             elif mode == "no_registration_endpoint":
@@ -359,6 +364,8 @@ class AdvantagePlatform(TestPlatform):
                 time.sleep(platform.slow_seconds)
             if mode == "error":
                 return text("Error writing to database", 500)
+            if mode == "redirect":
+                return Response("", status=307, headers={"Location": platform.redirect_to})
             if mode == "refuse":
                 return text("invalid_token_endpoint_auth_method", 400)
             if mode == "garbage":
