@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lti_tool.web_session import session_url
 from models.catalog import elements
+from models.people import ResourceLink
 
 KINDS = ("program", "cycle", "session", "observation", "reflection", "dashboard")
 NEEDS_CYCLE = frozenset({"cycle", "session", "observation", "reflection"})
@@ -92,3 +95,15 @@ def activity_url(activity: Activity | None, staff: bool = False) -> str:
     if activity.element is not None:
         values["element"] = activity.element
     return session_url(endpoint, **values)
+
+
+def reflection_link(db: Session, context_id: int, cycle: int) -> ResourceLink | None:
+    """The course's LMS activity for the reflection of cycle `cycle` (a Deep Linking link with plc_activity=reflection
+    and plc_cycle=cycle; the newest if there are several): its gradebook column is where that reflection's grade goes.
+    A course's other links (the dashboard, a cycle page, a plain tool link) have no column for one cycle's reflection,
+    and sending every cycle's grade to one column would overwrite the earlier grades."""
+    wanted = Activity("reflection", cycle)
+    links = db.scalars(
+        select(ResourceLink).where(ResourceLink.context_id == context_id).order_by(ResourceLink.updated_at.desc())
+    )
+    return next((link for link in links if from_custom(link.custom) == wanted), None)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.activities import reflection_link
 from lti_tool.service_tokens import ServiceClient, ServiceError, TokenRefused
 from models.base import utcnow
 from models.database import Database
@@ -87,6 +88,10 @@ def queue_grade(db: Session, grade: Grade) -> ScorePost:
         "gradingProgress": "FullyGraded",
         "timestamp": score_timestamp(grade.graded_at),
     }
+    if reflection.resource_link_id is None:
+        # Written before its cycle's reflection activity was added to the course: the column may exist by now.
+        link = reflection_link(db, author.context_id, reflection.cycle.number)
+        reflection.resource_link_id = link.id if link is not None else None
     post = ScorePost(
         platform_id=person.platform_id,
         grade_id=grade.id,

@@ -409,7 +409,9 @@ def test_a_trainer_grading_on_the_page_sends_the_score_to_the_lms_once_the_platf
 ) -> None:
 
     running_program_with_a_team(tool, platform)
-    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)
+    # The course's reflection activity of cycle 1 (as Deep Linking makes it): its column receives the grade.
+    reflection_activity = {"plc_activity": "reflection", "plc_cycle": "1"}
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER, custom=reflection_activity)), 1)
     platform.services.ags_mode = "down"
 
     page = grade_on_page(trainer_visit(tool, platform), reflection_id(tool), {**ALL_THREES, "evidence": "4"}, "ชัดเจน")

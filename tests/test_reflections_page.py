@@ -9,8 +9,10 @@ import requests
 from sqlalchemy import func, select
 
 from models.outbox import OutboxStatement
+from models.people import ResourceLink
 from models.program import Grade, Reflection
 from models.rubrics import rubric
+from models.scores import ScorePost
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, trainer_visit
@@ -65,7 +67,27 @@ def test_a_teacher_submits_a_reflection_and_it_is_a_learning_record(tool: ToolSe
     assert check_statement(submitted) == []
     with tool.database.transaction() as db:
         reflection = db.scalars(select(Reflection)).one()
-        assert reflection.resource_link_id is not None  # the LMS activity it came from: its gradebook column
+        assert reflection.resource_link_id is None  # the course has no reflection activity for cycle 1 yet
+
+
+def test_each_cycles_reflection_goes_to_that_cycles_reflection_activity_whichever_link_it_was_written_from(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    """A teacher opens cycle 1's reflection activity and, from inside the tool, writes cycles 1 and 2: only cycle 1
+    gets that activity's gradebook column; cycle 2's grade must not overwrite it (it waits for cycle 2's activity)."""
+    running_program_with_a_team(tool, platform)
+    cycle_one = {"plc_activity": "reflection", "plc_cycle": "1"}
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER, resource_link_id="rl-refl-1", custom=cycle_one))
+
+    write(teacher, 1)
+    write(teacher, 2)
+
+    with tool.database.transaction() as db:
+        links = {
+            r.cycle.number: (db.get(ResourceLink, r.resource_link_id).resource_link_id if r.resource_link_id else None)
+            for r in db.scalars(select(Reflection))
+        }
+    assert links == {1: "rl-refl-1", 2: None}
 
 
 def test_an_empty_reflection_is_refused_beside_the_field(tool: ToolServer, platform: TestPlatform) -> None:
@@ -180,3 +202,19 @@ def test_a_trainer_of_another_course_cannot_open_this_courses_reflection(
     page = other.get(f"/program/reflections/{rid}")
 
     assert page.status_code == 404 and TEXT not in page.text
+
+
+def test_a_reflection_written_before_its_activity_was_added_is_graded_into_that_activity(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)  # from a plain link: no column yet
+    cycle_one = {"plc_activity": "reflection", "plc_cycle": "1"}
+    launch(requests.Session(), platform, TEACHER, resource_link_id="rl-refl-1", custom=cycle_one)  # added since
+
+    grade(trainer_visit(tool, platform), reflection_id(tool), ALL_THREES)
+
+    with tool.database.transaction() as db:
+        post = db.scalars(select(ScorePost)).one()
+        assert post.resource_link_id is not None
+        assert db.get(ResourceLink, post.resource_link_id).resource_link_id == "rl-refl-1"

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from lti_tool import ags, learning_records
+from lti_tool import activities, ags, learning_records
 from lti_tool.team_access import course_scope, team_view
 from lti_tool.views.program import _refusal
 from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -104,8 +104,9 @@ def submit(number: int) -> Response | tuple[str, int]:
             if len(text) > MAX_REFLECTION_CHARS:
                 raise plc.InvalidInput([plc.Problem("text", "too_long", {"most": MAX_REFLECTION_CHARS})])
             reflection = plc.submit_reflection(db, view.team, number, app_session.membership_id, text, utcnow())
-            if app_session.resource_link_id is not None:
-                reflection.resource_link_id = app_session.resource_link_id
+            # The grade goes to this cycle's reflection activity in the LMS, whichever page the teacher came from.
+            link = activities.reflection_link(db, app_session.context_id, number)
+            reflection.resource_link_id = link.id if link is not None else None
             learning_records.reflection_submitted(db, settings(), view.team, reflection)
     except plc.InvalidInput as invalid:
         problem = invalid.problems[0]
