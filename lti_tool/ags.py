@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lti_tool.activities import reflection_link
@@ -30,6 +31,7 @@ from lti_tool.service_tokens import ServiceClient, ServiceError, TokenRefused
 from models.base import utcnow
 from models.database import Database
 from models.people import Membership, Person, ResourceLink
+from models.platform import Platform
 from models.program import Grade, Reflection
 from models.scores import ScorePost, ScoreState
 
@@ -193,6 +195,21 @@ class ScoreWorker:
                         continue
                     down[post.platform_id] = reason
                     outcomes.append(_Outcome(post.id, None, reason))
+                except SQLAlchemyError:
+                    raise  # the pass cannot record anything: roll it back whole, as a database outage
+                except Exception as exc:  # noqa: BLE001 - one platform's garbage must not stop the other scores
+                    # Anything the platform's answers or claims could still break (a malformed URL, a value out of
+                    # range): this score waits and is tried again later; the rest of the pass goes on. The log
+                    # names the platform and the score, never a token.
+                    issuer = db.scalar(select(Platform.issuer).where(Platform.id == post.platform_id))
+                    log.exception("score %s for iss=%s failed unexpectedly", post.id, issuer)
+                    outcomes.append(
+                        _Outcome(
+                            post.id,
+                            None,
+                            f"an unexpected error while sending ({type(exc).__name__}); tried again later",
+                        )
+                    )
             self._record(db, posts, outcomes, new_lineitems, report)
         return report
 

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 300
 DEFAULT_TOKEN_LIFETIME = 3600  # when the platform says nothing (Security §4.1: "expires_in" is recommended)
+# A token is kept at most a day whatever the platform says (10**13 s would overflow a datetime); a shorter one is
+# simply asked for again sooner.
+MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME = 1, 24 * 3600
 MAX_ANSWER_BYTES = 64 * 1024
 
 
@@ -121,7 +124,12 @@ class ServiceClient:
             raise TokenRefused(f"the token endpoint {url} answered without an access token (not OAuth2 JSON)")
         expires_in = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
         if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
-            expires_in = DEFAULT_TOKEN_LIFETIME
+            # RFC 6749 §5.1: a lifetime in seconds. Anything else is not a token answer to trust (nor its token).
+            raise TokenRefused(
+                f"the token endpoint {url} answered a malformed token (expires_in is not a positive whole number"
+                " of seconds)"
+            )
+        expires_in = max(MIN_TOKEN_LIFETIME, min(expires_in, MAX_TOKEN_LIFETIME))
         log.info("service token issued iss=%s scopes=%s expires_in=%s", platform.issuer, data["scope"], expires_in)
         return body["access_token"], expires_in
 

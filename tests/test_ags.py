@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from lti_tool.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, ScoreWorker, scores_url
 from lti_tool.service_tokens import ServiceClient
 from models import scores as score_outbox
 from models.base import utcnow
-from models.people import Membership, Person, ResourceLink
-from models.program import Reflection, TeamMember
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Platform
+from models.program import Program, Reflection, TeamMember
 from models.scores import ScorePost, ScoreState
-from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch
+from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch, register
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, trainer_visit
@@ -443,3 +445,93 @@ def test_a_grade_the_page_refuses_sends_no_score(tool: ToolServer, platform: Tes
     with tool.database.transaction() as db:
         assert db.scalars(select(ScorePost)).all() == []
     assert worker(tool).run_once().handled == 0
+
+
+# --- One platform's garbage does not hold up the others -------------------------------------------------------
+
+
+@pytest.fixture
+def elsewhere(tool: ToolServer) -> Iterator[TestPlatform]:
+    """A second Moodle registered with the tool, with the same teacher and trainer; removed afterwards."""
+    other = TestPlatform(client_id="client-ags-elsewhere", deployment_id="dep-ags-elsewhere").start()
+    other.configure_tool(tool.url("/lti/login"), tool.url("/lti/launch"), tool.url("/lti/jwks"))
+    other.add_user(TEACHER)
+    other.add_user(TRAINER)
+    register(tool, other)
+    yield other
+    other.stop()
+    with tool.database.transaction() as db:
+        gone = db.scalars(select(Platform.id).where(Platform.issuer == other.issuer)).one()
+        db.execute(delete(Program).where(Program.platform_id == gone))  # its grades name its memberships
+        db.execute(delete(Platform).where(Platform.id == gone))
+
+
+def course_on(tool: ToolServer, platform: TestPlatform) -> Course:
+    launch(requests.Session(), platform, TEACHER)
+    launch(requests.Session(), platform, TRAINER)
+    with tool.database.transaction() as db:
+        context = db.scalars(
+            select(Context).join(Platform).where(Platform.issuer == platform.issuer, Context.context_id == "course-42")
+        ).one()
+        trainer = db.scalars(
+            select(Membership).join(Person).where(Membership.context_id == context.id, Person.sub == TRAINER.sub)
+        ).one()
+        link = db.scalars(select(ResourceLink).where(ResourceLink.context_id == context.id)).one()
+        return Course(context.id, trainer.id, link.id)
+
+
+def scores_in_turn(tool: ToolServer, good: Course, bad: Course) -> list[int]:
+    """Scores graded good, bad, good: the bad platform's score sits in the middle of the batch."""
+    good_ids = reflections(tool.database, good, add_teachers(tool.database, good, 2, prefix="good"))
+    [bad_id] = reflections(tool.database, bad, add_teachers(tool.database, bad, 1, prefix="bad"))
+    return [graded(tool, course, rid) for course, rid in ((good, good_ids[0]), (bad, bad_id), (good, good_ids[1]))]
+
+
+def test_a_platform_whose_line_item_url_is_garbage_leaves_its_score_waiting_and_the_others_go_exactly_once(
+    tool: ToolServer, platform: TestPlatform, elsewhere: TestPlatform
+) -> None:
+    elsewhere.services.link_lineitems["rl-7"] = "http://[not-a-host/lineitem"  # urlsplit raises ValueError on it
+    good, bad = course_on(tool, platform), course_on(tool, elsewhere)
+    first, middle, last = scores_in_turn(tool, good, bad)
+
+    report = worker(tool).run_once()
+
+    assert (report.delivered, report.retried, report.failed) == (2, 1, 0)
+    assert post_of(tool, first).state == post_of(tool, last).state == ScoreState.DELIVERED
+    waiting = post_of(tool, middle)
+    assert waiting.state == ScoreState.PENDING and waiting.attempts == 1
+    assert "unexpected error while sending (ValueError)" in (waiting.last_error or "")
+    assert worker(tool).run_once().delivered == 0  # the next pass sends nothing twice
+    assert len(platform.services.received_scores) == 2
+    assert elsewhere.services.received_scores == []
+
+
+def test_a_platform_answering_a_token_lifetime_of_millennia_gets_its_score_like_the_others(
+    tool: ToolServer, platform: TestPlatform, elsewhere: TestPlatform
+) -> None:
+    elsewhere.services.token_lifetime = 10**13  # overflowed a datetime and rolled the whole pass back
+    good, bad = course_on(tool, platform), course_on(tool, elsewhere)
+    scores_in_turn(tool, good, bad)
+
+    report = worker(tool).run_once()
+
+    assert (report.delivered, report.retried, report.failed) == (3, 0, 0)
+    assert worker(tool).run_once().handled == 0
+    assert len(platform.services.received_scores) == 2 and len(elsewhere.services.received_scores) == 1
+
+
+def test_a_platform_with_a_malformed_token_answer_keeps_its_score_waiting_and_the_others_go_exactly_once(
+    tool: ToolServer, platform: TestPlatform, elsewhere: TestPlatform
+) -> None:
+    elsewhere.services.token_lifetime = -1
+    good, bad = course_on(tool, platform), course_on(tool, elsewhere)
+    first, middle, last = scores_in_turn(tool, good, bad)
+
+    report = worker(tool).run_once()
+
+    assert (report.delivered, report.retried) == (2, 1)
+    assert post_of(tool, first).state == post_of(tool, last).state == ScoreState.DELIVERED
+    assert "malformed token" in (post_of(tool, middle).last_error or "")
+    elsewhere.services.token_lifetime = 3600
+    assert worker(tool).run_once().delivered == 1
+    assert len(platform.services.received_scores) == 2 and len(elsewhere.services.received_scores) == 1

@@ -3,6 +3,8 @@ the database, renewed on 401, and a clear state when the token endpoint refuses 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import jwt
 import pytest
 import requests
@@ -181,3 +183,48 @@ def test_an_assertion_signed_by_a_key_the_tool_does_not_publish_is_refused_by_th
         timeout=10,
     )
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+
+
+# --- The token's lifetime: what the platform says, within reason ---------------------------------------------
+
+
+def test_a_token_said_to_live_for_millennia_is_kept_for_a_day_at_most(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.token_lifetime = 10**13  # would overflow a datetime
+
+    token = ServiceClient(tool.database).token(platform_id(tool, platform), [SCORE])
+
+    with tool.database.transaction() as db:
+        row = db.scalars(select(ServiceToken).where(ServiceToken.access_token == token)).one()
+        assert row.expires_at - row.fetched_at <= timedelta(days=1, seconds=1)
+        assert row.expires_at - row.fetched_at >= timedelta(hours=23)
+
+
+@pytest.mark.parametrize("lifetime", [0, -60, "3600", 1.5, True, None, [3600]])
+def test_a_token_answer_whose_lifetime_is_not_a_positive_whole_number_is_refused_as_malformed(
+    tool: ToolServer, platform: TestPlatform, lifetime: object
+) -> None:
+    platform.services.token_lifetime = lifetime  # type: ignore[assignment]
+
+    with pytest.raises(TokenRefused, match="malformed token") as refused:
+        ServiceClient(tool.database).token(platform_id(tool, platform), [SCORE])
+
+    assert refused.value.transient  # the platform may be fixed: the scores wait, they are not parked
+    assert platform.services.issued_tokens[-1] not in str(refused.value)
+    with tool.database.transaction() as db:
+        assert db.scalars(select(ServiceToken).where(ServiceToken.access_token != "")).all() == []
+
+
+def test_scores_wait_with_the_reason_while_the_token_answer_is_malformed_and_go_once_it_is_fixed(
+    tool: ToolServer, platform: TestPlatform, course: Course
+) -> None:
+    platform.services.token_lifetime = -1  # type: ignore[assignment]
+    graded_many(tool, course, 2)
+
+    report = worker(tool).run_once()
+
+    assert (report.retried, report.delivered) == (2, 0)
+    assert all(state == ScoreState.PENDING and "malformed token" in (error or "") for state, error in states(tool))
+    assert platform.services.service_requests == 0
+    platform.services.token_lifetime = 3600
+    assert worker(tool).run_once().delivered == 2
+    assert len(platform.services.received_scores) == 2
