@@ -33,6 +33,8 @@ from models.roles import AppRole
 from models.rotation import Rotation, rotation_gaps
 
 MIN_CYCLES = 3  # seed 004 §2.3
+# Not the Council's: a program of more cycles than this cannot fit its one year (a cycle is five meetings and a lesson).
+MAX_CYCLES = 12
 ELEMENT_NUMBERS = (1, 2, 3, 4, 5)  # seed 004 §2.2; their names are in config/plc.json
 MAX_SESSION_HOURS = Decimal(24)
 CERTIFICATE_WINDOW = timedelta(days=30)  # seed 004 §3.3
@@ -616,6 +618,8 @@ class ProgramDetails:
             found.append(Problem("name", "required", {}))
         if self.planned_cycles < MIN_CYCLES:
             found.append(Problem("planned_cycles", "too_few", {"have": self.planned_cycles, "need": MIN_CYCLES}))
+        elif self.planned_cycles > MAX_CYCLES:
+            found.append(Problem("planned_cycles", "too_many_cycles", {"have": self.planned_cycles, "most": MAX_CYCLES}))
         if not self.min_hours.is_finite() or self.min_hours < 0:
             found.append(Problem("min_hours", "negative", {"have": self.min_hours}))
         elif _decimal_places(self.min_hours) > 2:

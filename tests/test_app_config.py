@@ -112,5 +112,6 @@ def test_a_write_refused_by_a_unique_constraint_is_a_409_page_in_both_languages_
 
     assert response.status_code == 409
     assert "โหลดหน้าใหม่" in response.get_data(as_text=True) and "Reload the page" in response.get_data(as_text=True)
+    assert "Nothing was changed" in response.get_data(as_text=True)
     with database.transaction() as db:
         assert db.scalars(select(Platform).where(Platform.issuer == "https://twice.example")).all() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -84,6 +85,16 @@ def test_bad_input_is_explained_beside_each_field_and_nothing_is_written(
     )
     assert "at least 3 cycles" in page.text  # this trainer's platform launches in English
     assert programs(tool) == []
+
+
+@pytest.mark.parametrize("cycles", ["13", "3000000000"])
+def test_more_cycles_than_fit_in_a_year_are_refused_beside_the_field(
+    tool: ToolServer, platform: TestPlatform, cycles: str
+) -> None:
+    page = create(trainer_visit(tool, platform), planned_cycles=cycles)
+
+    assert page.status_code == 422 and 'id="planned_cycles-error"' in page.text
+    assert "At most 12 cycles" in page.text and programs(tool) == []
 
 
 def test_a_teacher_reads_the_program_but_cannot_create_or_change_it(tool: ToolServer, platform: TestPlatform) -> None:

@@ -218,3 +218,14 @@ def test_a_reflection_written_before_its_activity_was_added_is_graded_into_that_
         post = db.scalars(select(ScorePost)).one()
         assert post.resource_link_id is not None
         assert db.get(ResourceLink, post.resource_link_id).resource_link_id == "rl-refl-1"
+
+
+def test_a_grade_that_is_not_a_number_on_the_scale_is_refused_beside_the_field(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)
+
+    page = grade(trainer_visit(tool, platform), reflection_id(tool), {**ALL_THREES, "evidence": "sNaN"})
+
+    assert page.status_code == 422 and 'id="evidence-error"' in page.text and grades(tool) == []

@@ -244,7 +244,7 @@ def job_progress(job_id: int) -> Response:
         try:
             job = plc.get_in_course(db, _scope(app_session), certs.CertificateJob, job_id)
         except plc.NotFoundInCourse:
-            abort(404)
+            abort(404, description=_("There is no such certificate issue in this course."))
         stale = service.is_stale(job)
         page = render_template("certificate_job.html", job=job, program=job.program, session_url=session_url)
         finished = job.finished
@@ -260,7 +260,7 @@ def _certificate(db: Session, app_session: AppSession, certificate_id: int) -> c
     try:
         certificate = plc.get_in_course(db, _scope(app_session), certs.Certificate, certificate_id)
     except plc.NotFoundInCourse:
-        abort(404)
+        abort(404, description=_("There is no such certificate in this course."))
     if certificate.membership_id != app_session.membership_id and not _is_trainer(app_session):
         abort(403, description=_("A teacher downloads only their own certificate."))
     return certificate

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.charts import bar_chart, dumbbell_chart
 from lti_tool.csv_export import csv_response
-from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url
+from lti_tool.security import limiter
+from lti_tool.web_session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import dashboard as stats
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.sessions import AppSession
@@ -263,9 +264,9 @@ def _needing_attention(rows: list[list[Any]]) -> list[list[Any]]:
 @bp.get("/dashboard/<table>.csv")
 def export(table: str) -> Response:
     if table not in TABLES:
-        abort(404)
+        abort(404, description=_("There is no such table on the dashboard."))
     with database().transaction() as db:
-        _, reach = _leader(db)
+        _session, reach = _leader(db)
         filters = _filters(reach)
         header, rows = _rows(db, reach, filters, table)
         return csv_response(f"plc-dashboard-{table}.csv", header, rows)
@@ -282,12 +283,13 @@ def refresh() -> Any:
 
 
 @bp.get("/public/districts/<int:district_id>")
+@limiter.limit(lambda: settings().rate_limit_verify)  # public and unauthenticated, like /verify
 def public(district_id: int) -> str:
     """A district's public summary, when the district chose to publish it: aggregates, no person, no small group."""
     with database().transaction() as db:
         district = db.get(District, district_id)
         if district is None or not district.public_summary:
-            abort(404)
+            abort(404, description=_("This district has not published a public summary."))
         reach = stats.public_reach(district)
         everything = stats.Filters()
         total = stats.figures_by(db, reach, everything, "total")[0]

@@ -37,6 +37,7 @@ PROBLEMS: dict[str, Any] = {
     "negative": _l("Hours cannot be negative."),
     "too_precise": _l("Use at most two decimal places."),
     "too_many": _l("That is more hours than a program can hold (at most %(most)s)."),
+    "too_many_cycles": _l("At most %(most)s cycles fit in the program's one year."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
 }
@@ -216,7 +217,7 @@ def _change_state() -> Response | tuple[str, int]:
         program = _course_program(db, _scope(app_session))
         action = request.form.get("action", "")
         if program is None or action not in ACTIONS:
-            abort(404)
+            abort(404, description=_("There is no such step for this course's program."))
         today = plc.program_day(utcnow())
         if action == "approve":
             try:
@@ -293,12 +294,12 @@ def add_team() -> Response | tuple[str, int]:
             app_session = _trainer_posting(db, TEAMS)
             program = _course_program(db, _scope(app_session))
             if program is None:
-                abort(404)
+                abort(404, description=_("This course has no PLC program yet."))
             name = request.form.get("name", "").strip()[:255]
             try:
                 chosen = [int(value) for value in request.form.getlist("member")]
             except ValueError:
-                abort(400)
+                abort(400, description=_("Someone you chose is not a member of this course."))
             if not name:
                 return _teams_page(db, app_session, errors={"name": str(PROBLEMS["required"])}, status=422)
             team = plc.add_team(db, program, name)
@@ -324,7 +325,7 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
             team = plc.get_in_course(db, _scope(app_session), plc.Team, team_id)
             plc.remove_team(db, team)
     except plc.NotFoundInCourse:
-        abort(404)
+        abort(404, description=_("There is no such team in this course."))
     except plc.ProgramError as refused:
         return _refused_teams_page(refused)
     return redirect(session_url("program.teams"), code=303)

@@ -201,6 +201,10 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
             scores[criterion.id] = Decimal(raw)
         except InvalidOperation:
             errors[criterion.id] = str(PROBLEMS["not_a_level"])
+            continue
+        if not scores[criterion.id].is_finite():  # NaN, sNaN, Infinity: never a level
+            del scores[criterion.id]
+            errors[criterion.id] = str(PROBLEMS["not_a_level"])
     comment = request.form.get("comment", "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
         errors["comment"] = str(PROBLEMS["too_long"]) % {"most": MAX_COMMENT_CHARS}

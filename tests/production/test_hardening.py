@@ -88,16 +88,18 @@ def test_metrics_count_launches_refusals_and_the_outbox(tool: ToolServer, platfo
 def test_login_and_launch_are_rate_limited(tmp_path: Path, database_url: str) -> None:
     limited = start_tool(tmp_path, database_url, rate_limit_lti="3 per minute")
     try:
-        codes = [
-            requests.get(limited.url("/lti/login"), params={"iss": "https://x.example", "login_hint": "1"}).status_code
+        answers = [
+            requests.get(limited.url("/lti/login"), params={"iss": "https://x.example", "login_hint": "1"})
             for _ in range(4)
         ]
+        codes = [answer.status_code for answer in answers]
         metrics = requests.get(limited.url("/metrics")).text
     finally:
         limited.server.shutdown()
         limited.server.server_close()
 
     assert codes == [400, 400, 400, 429]
+    assert "รอสักครู่" in answers[-1].text and "Wait a minute" in answers[-1].text  # said in both languages
     assert 'plc_launches_rejected_total{reason="rate_limited"}' in metrics
 
 
