@@ -101,6 +101,9 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
         "127.0.0.1",
         "--access-logfile",
         "-",
+        # The path without the query string: links carry a signed session token (?s=…), which must not be logged.
+        "--access-logformat",
+        '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "--worker-tmp-dir",
         "/dev/shm",
     ]
