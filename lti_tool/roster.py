@@ -126,5 +126,11 @@ def refresh(database: Database, client: ServiceClient, context_id: int, *, force
             return RefreshResult(read=False)
         change = sync_roster(db, context, members, now)
         context.roster_synced_at, context.roster_error, context.roster_error_at = now, None, None
+    if change.skipped_ids:
+        log.warning(
+            "roster context=%s: %d member(s) left out, their user_id is longer than the 255 characters a sub may have",
+            context_id,
+            change.skipped_ids,
+        )
     log.info("roster read context=%s members=%d %s", context_id, len(members), change)
     return RefreshResult(read=True, change=change)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.people import ACTIVE, INACTIVE, Context, Membership, Person
 from models.roles import app_role_for
 
 BATCH = 500  # rows per IN (...) list and per bulk statement: well under every database's parameter limit
+MAX_SUB = 255  # OpenID Connect Core §2: a `sub` never exceeds 255 ASCII characters; people.sub holds exactly that
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class RosterChange:
     memberships_added: int
     memberships_updated: int
     skipped_roles: int  # members whose roles map to no app role (observers, mentors, …)
+    # Members whose user_id is longer than a `sub` may be (OIDC Core §2): no launch can ever be theirs, and cutting
+    # the id short could make two people one, so they are left out (and logged by the caller).
+    skipped_ids: int = 0
 
 
 def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
@@ -48,8 +53,11 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], now: datetime) -> RosterChange:
     """Upsert people and memberships of `context` from a whole roster; statuses and roles follow the platform."""
     wanted: dict[str, tuple[RosterMember, str]] = {}
-    skipped = 0
+    skipped = skipped_ids = 0
     for member in members:
+        if len(member.user_id) > MAX_SUB:
+            skipped_ids += 1
+            continue
         mapped = app_role_for(member.roles)
         if mapped is None:
             skipped += 1
@@ -68,7 +76,7 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
     new_people = [
         {
             "platform_id": context.platform_id,
-            "sub": sub[:255],
+            "sub": sub,
             "name": (member.name or " ".join(filter(None, [member.given_name, member.family_name])))[:255],
             "given_name": member.given_name[:255],
             "family_name": member.family_name[:255],
@@ -79,8 +87,17 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
         for sub, (member, _role) in wanted.items()
         if sub not in people
     ]
+    # ON CONFLICT DO NOTHING, then read back: another trainer's roster read or the person's own first launch may
+    # have added the same person since the read above (unique platform_id + sub); theirs is the row to use.
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    people_added = 0
     for chunk in _chunks(new_people):
-        db.execute(insert(Person), list(chunk))
+        people_added += len(
+            db.execute(
+                insert(Person).on_conflict_do_nothing(index_elements=["platform_id", "sub"]).returning(Person.id),
+                list(chunk),
+            ).all()
+        )
     if new_people:
         for chunk in _chunks([row["sub"] for row in new_people]):
             people.update(
@@ -123,8 +140,17 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
             changed.append(
                 {"id": membership_id, "app_role": app_role, "status": status, "lti_roles": list(member.roles)}
             )
+    memberships_added = 0
     for chunk in _chunks(new_memberships):
-        db.execute(insert(Membership), list(chunk))
+        # A membership made meanwhile (a launch, another read) is kept as it is; the next read brings its roles.
+        memberships_added += len(
+            db.execute(
+                insert(Membership)
+                .on_conflict_do_nothing(index_elements=["context_id", "person_id"])
+                .returning(Membership.id),
+                list(chunk),
+            ).all()
+        )
     for chunk in _chunks(changed):
         db.execute(update(Membership), list(chunk))
-    return RosterChange(len(new_people), len(new_memberships), len(changed), skipped)
+    return RosterChange(people_added, memberships_added, len(changed), skipped, skipped_ids)

@@ -3,11 +3,14 @@ broken roster that changes nothing, and a course of 2,000."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import Connection, event, func, insert, select
 
 from lti_tool.roster import refresh
 from lti_tool.service_tokens import ServiceClient
@@ -284,3 +287,143 @@ def test_a_team_member_who_becomes_inactive_is_marked_in_the_teams_plan(
 
     plan = page.text.split("ทีมเอ", 1)[1].split("</table>", 1)[0]
     assert 'ครูบี <span class="muted">(' in plan and 'ครูซี <span class="muted">(' not in plan
+
+
+# --- Races and ids a sub cannot be --------------------------------------------------------------------------
+
+
+@contextmanager
+def meanwhile(tool: ToolServer, table: str, competing: Callable[[Connection], None]) -> Iterator[list[str]]:
+    """Just before the tool's first INSERT INTO `table`, another writer (a second trainer's roster read, the person's
+    own first launch) commits `competing` on its own connection: the race, on the real database, every time."""
+    fired: list[str] = []
+
+    def before(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if fired or not statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+            return
+        fired.append(statement)
+        with tool.database.engine.begin() as other:
+            competing(other)
+
+    event.listen(tool.database.engine, "before_cursor_execute", before)
+    try:
+        yield fired
+    finally:
+        event.remove(tool.database.engine, "before_cursor_execute", before)
+
+
+def course_row(tool: ToolServer) -> Context:
+    with tool.database.transaction() as db:
+        return db.scalars(select(Context).where(Context.context_id == "course-42")).one()
+
+
+def test_a_person_added_by_someone_else_while_the_roster_is_read_is_used_not_added_twice(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    context = course_row(tool)
+    platform.services.rosters["course-42"] = roster_of(member("u-race", "ครูแข่งกัน"), member("u-calm", "ครูสบาย"))
+
+    def first_launch(other: Connection) -> None:
+        other.execute(insert(Person).values(platform_id=context.platform_id, sub="u-race", name="ครูแข่งกัน (เปิดเอง)"))
+
+    with meanwhile(tool, "people", first_launch) as fired:
+        page = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    assert fired and page.status_code == 200 and "ครูสบาย" in page.text
+    with tool.database.transaction() as db:
+        rows = db.execute(select(Person.name).where(Person.sub == "u-race")).all()
+    assert [r.name for r in rows] == ["ครูแข่งกัน (เปิดเอง)"]  # one row: theirs
+    assert people(tool)["u-race"] == ("teacher", "Active") and people(tool)["u-calm"] == ("teacher", "Active")
+
+
+def test_a_membership_added_by_someone_else_while_the_roster_is_read_is_kept_not_added_twice(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    context = course_row(tool)
+    with tool.database.transaction() as db:
+        person = Person(platform_id=context.platform_id, sub="u-race-m", name="ครูสองแท็บ")
+        db.add(person)
+        db.flush()
+        person_id = person.id
+    # Only people the tool knows: no person is added first (on SQLite that write would hold the one writer's lock
+    # and the other writer would wait for this read to commit: the race cannot happen there).
+    platform.services.rosters["course-42"] = [
+        member(TRAINER.sub, TRAINER.name, "Instructor"),
+        member("u-race-m", "ครูสองแท็บ"),
+    ]
+
+    def other_trainers_read(other: Connection) -> None:
+        other.execute(
+            insert(Membership).values(
+                context_id=context.id, person_id=person_id, app_role="teacher", status="Active", lti_roles=[]
+            )
+        )
+
+    with meanwhile(tool, "memberships", other_trainers_read) as fired:
+        page = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    assert fired and page.status_code == 200 and "ครูสองแท็บ" in page.text
+    with tool.database.transaction() as db:
+        count = db.scalar(select(func.count()).select_from(Membership).where(Membership.person_id == person_id))
+    assert count == 1
+
+
+def test_two_trainers_reading_the_roster_at_once_both_get_the_page_and_everyone_once(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+    other = trainer_visit(tool, platform)
+    platform.services.rosters["course-42"] = roster_of(*[member(f"u-both-{n}", f"ครู {n}") for n in range(200)])
+    tokens = [teams_csrf(trainer), teams_csrf(other)]
+    pages: list[int] = []
+
+    def read(visit: Visit, token: str) -> None:
+        pages.append(visit.post("/program/teams/roster", {"csrf": token}).status_code)
+
+    threads = [threading.Thread(target=read, args=pair) for pair in zip([trainer, other], tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert pages == [200, 200]
+    assert sum(1 for sub in people(tool) if sub.startswith("u-both-")) == 200
+    with tool.database.transaction() as db:
+        subs = db.scalars(select(Person.sub).where(Person.sub.like("u-both-%"))).all()
+    assert len(subs) == len(set(subs)) == 200
+
+
+def test_members_whose_user_id_is_longer_than_a_sub_may_be_are_left_out_and_the_rest_are_read(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    longest = "s" * 255
+    too_long = ["x" * 255 + "a", "x" * 255 + "b", "y" * 4000]  # the first two would be one person if cut short
+    platform.services.rosters["course-42"] = roster_of(
+        member(longest, "ครูรหัสยาวพอดี"), *[member(sub, f"ครูรหัสยาวเกิน {n}") for n, sub in enumerate(too_long)]
+    )
+    trainer = trainer_visit(tool, platform)
+    create(trainer)
+
+    page = trainer.post("/program/teams/roster", {"csrf": teams_csrf(trainer)})
+
+    assert page.status_code == 200 and "ครูรหัสยาวพอดี" in page.text and "ครูรหัสยาวเกิน" not in page.text
+    found = people(tool)
+    assert found[longest] == ("teacher", "Active") and found[TEACHER.sub] == ("teacher", "Active")
+    with tool.database.transaction() as db:
+        assert db.scalars(select(Person).where(func.length(Person.sub) > 255)).all() == []
+        assert db.scalars(select(Person).where(Person.sub.like("x%"))).all() == []
+
+
+def test_the_roster_change_counts_the_left_out_ids(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.rosters["course-42"] = roster_of(member("z" * 256, "ยาวเกิน"), member("u-fine", "ครูปกติ"))
+    launch(requests.Session(), platform, TRAINER)
+
+    result = refresh(tool.database, ServiceClient(tool.database), course_row(tool).id, force=True)
+
+    assert result.read and result.change is not None
+    assert (result.change.skipped_ids, result.change.people_added) == (1, 2)  # the teacher and u-fine
