@@ -16,14 +16,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import learning_records
 from lti_tool.settings import Settings
 from models import program as plc
 from models.base import utcnow
+from models.database import get_or_create
 from models.forms import save_form
 from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
@@ -46,31 +45,16 @@ PROBLEMS = (
 )
 
 
-def _get_or_create(db: Session, model: type[Any], keys: dict[str, Any], **defaults: Any) -> Any:
-    """As the launch does (lti_tool/launch.py): the row with these keys, inserted when missing."""
-    row = db.scalars(select(model).filter_by(**keys)).first()
-    if row is not None:
-        return row
-    try:
-        with db.begin_nested():
-            row = model(**keys, **defaults)
-            db.add(row)
-            db.flush()
-        return row
-    except IntegrityError:
-        return db.scalars(select(model).filter_by(**keys)).one()
-
-
 def _course_rows(db: Session, platform: Platform, deployment: Deployment, course: Any) -> dict[str, Membership]:
     """The example course, its people and their memberships, keyed as a launch keys them (issuer + sub, deployment +
     context id), so that a later launch of the same person finds and updates these rows."""
-    context: Context = _get_or_create(
+    context: Context = get_or_create(
         db, Context, {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": course.id}
     )
     context.title, context.label = course.title, course.label
     members: dict[str, Membership] = {}
     for demo_person in course.people:
-        person: Person = _get_or_create(db, Person, {"platform_id": platform.id, "sub": demo_person.sub})
+        person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": demo_person.sub})
         person.name = person.name or demo_person.name
         person.given_name = person.given_name or demo_person.given_name
         person.family_name = person.family_name or demo_person.family_name
@@ -78,7 +62,7 @@ def _course_rows(db: Session, platform: Platform, deployment: Deployment, course
         person.locale = person.locale or "th"
         role = app_role_for(demo_person.roles)
         assert role is not None  # the demo people's roles all map
-        members[demo_person.sub] = _get_or_create(
+        members[demo_person.sub] = get_or_create(
             db,
             Membership,
             {"context_id": context.id, "person_id": person.id},

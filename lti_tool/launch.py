@@ -23,7 +23,6 @@ from jwt.algorithms import RSAAlgorithm
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import ags, learning_records, roster
@@ -31,7 +30,7 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.settings import Settings
 from lti_tool.tool_config import DatabaseToolConf, find_platform, registration_for
 from models.base import utcnow
-from models.database import ephemeral_commit
+from models.database import ephemeral_commit, get_or_create
 from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
 from models.people import Context, Membership, Person, ResourceLink
@@ -443,22 +442,6 @@ def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:
 # --- Recording a valid launch -----------------------------------------------------------------------
 
 
-def _get_or_create(db: Session, model: type[Any], keys: dict[str, Any], **defaults: Any) -> Any:
-    """Find the row with these key columns or insert it; safe when two launches race on the same key."""
-    query = select(model).filter_by(**keys)
-    row = db.scalars(query).first()
-    if row is not None:
-        return row
-    try:
-        with db.begin_nested():
-            row = model(**keys, **defaults)
-            db.add(row)
-            db.flush()
-        return row
-    except IntegrityError:
-        return db.scalars(query).one()
-
-
 def _locale_of(body: Mapping[str, Any]) -> str | None:
     presentation = body.get(LAUNCH_PRESENTATION)
     locale = presentation.get("locale") if isinstance(presentation, dict) else None
@@ -477,7 +460,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == body[DEPLOYMENT_ID])
     ).one()
 
-    person: Person = _get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
+    person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
     person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
         :255
     ]
@@ -487,7 +470,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     person.locale = _locale_of(body) or person.locale
 
     context_claim = body[CONTEXT]
-    context: Context = _get_or_create(
+    context: Context = get_or_create(
         db,
         Context,
         {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])},
@@ -499,7 +482,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     roles = [str(role) for role in body[ROLES]]
     app_role = app_role_for(roles)
     assert app_role is not None  # validate_message refused launches without a known role
-    membership: Membership = _get_or_create(
+    membership: Membership = get_or_create(
         db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
     )
     membership.lti_roles = roles
@@ -509,7 +492,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     resource_link: ResourceLink | None = None
     if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
         link_claim = body[RESOURCE_LINK]
-        resource_link = _get_or_create(
+        resource_link = get_or_create(
             db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
         )
         resource_link.title = str(link_claim.get("title") or "")[:512]

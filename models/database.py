@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -47,3 +48,20 @@ def ephemeral_commit(db: Session) -> None:
     Never call it in a transaction that records domain data, grades or learning records."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def get_or_create(db: Session, model: type[Any], keys: dict[str, Any], **defaults: Any) -> Any:
+    """The row with these key columns, inserted when missing; safe when two requests race on the same key (the loser's
+    savepoint rolls back and it reads the winner's row)."""
+    query = select(model).filter_by(**keys)
+    row = db.scalars(query).first()
+    if row is not None:
+        return row
+    try:
+        with db.begin_nested():
+            row = model(**keys, **defaults)
+            db.add(row)
+            db.flush()
+        return row
+    except IntegrityError:
+        return db.scalars(query).one()
