@@ -15,7 +15,6 @@ No row is written until a pass's HTTP calls are done (SQLite has one writer, and
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from models.people import Membership, Person, ResourceLink
 from models.platform import Platform
 from models.program import Grade, Reflection
 from models.scores import ScorePost, ScoreState
+from xapi.worker import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -377,15 +377,12 @@ class ScoreWorker:
                 report.failed += 1
                 log.warning("score %s parked: %s", post.id, outcome.error)
             else:
-                post.next_attempt_at = now + timedelta(seconds=self._backoff(post.attempts))
+                post.next_attempt_at = now + timedelta(
+                    seconds=backoff_seconds(post.attempts, self.base_backoff, self.max_backoff)
+                )
                 report.retried += 1
                 report.errors.append(outcome.error or "")
                 log.warning("score %s waits: %s", post.id, outcome.error)
-
-    def _backoff(self, attempts: int) -> float:
-        """Exponential backoff with jitter, so many workers do not hammer a platform that is coming back."""
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(attempts - 1, 0))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 def _raise_for_status(response: Any, what: str) -> None:

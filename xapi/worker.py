@@ -162,9 +162,13 @@ class OutboxWorker:
             log.warning("LRS %s: %s; %d statements wait", destination.name, result.reason, len(batch))
 
     def _backoff(self, attempts: int) -> float:
-        """Exponential backoff with jitter, so many workers do not hammer an LRS that is coming back."""
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(attempts - 1, 0))
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff_seconds(attempts, self.base_backoff, self.max_backoff)
+
+
+def backoff_seconds(attempts: int, base: float, most: float) -> float:
+    """Exponential backoff with jitter, so many workers do not hammer a service (an LRS, an LMS) that is coming back."""
+    ceiling = min(most, base * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def start_thread(worker: OutboxWorker, poll_seconds: float = 1.0) -> tuple[threading.Thread, threading.Event]:
