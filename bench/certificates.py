@@ -2,9 +2,9 @@
 
 A program of N teachers (teams of 4, 4 cycles; every session, observation and reflection recorded through
 models/program.py) is ended; then its certificates are issued three ways, each on a fresh copy of the program:
-  (a) one call of lti_tool.certificates.issue_certificates: the certificates and their `earned` learning records
+  (a) one call of lti_tool.services.certificates.issue_certificates: the certificates and their `earned` learning records
       (outbox rows for one LRS) in one transaction;
-  (b) the bulk job as the trainer's button runs it (lti_tool.certificates.run_job): batches of 25, one transaction
+  (b) the bulk job as the trainer's button runs it (lti_tool.services.certificates.run_job): batches of 25, one transaction
       each, progress counted on the job row;
   (c) the PDFs of those certificates rendered by WeasyPrint (on download; not part of issuing), on a sample.
 On SQLite (a temporary file) and on PostgreSQL when it is reachable on 127.0.0.1:5432. Target: ≥ 20 issued/s.
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from lti_tool import certificates as service  # noqa: E402
+from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool import documents  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from models import certificates as certs  # noqa: E402

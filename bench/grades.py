@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lti_tool import create_app  # noqa: E402
-from lti_tool.ags import ScoreWorker  # noqa: E402
-from lti_tool.service_tokens import ServiceClient  # noqa: E402
+from lti_tool.lti.ags import ScoreWorker  # noqa: E402
+from lti_tool.lti.service_tokens import ServiceClient  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.keys import current_key  # noqa: E402

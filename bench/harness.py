@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-CLI = [sys.executable, "-m", "lti_tool.cli"]
+CLI = [sys.executable, "-m", "lti_tool.cli.main"]
 
 
 def register_platform(env: dict[str, str], platform: Any) -> None:
@@ -40,7 +40,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
 def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen[bytes]:
     """The production web server on 127.0.0.1:port, as `plc-bridge serve --production` runs it."""
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lti_tool.wsgi:app", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "lti_tool.web.wsgi:app", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "critical",
          "--worker-tmp-dir", "/dev/shm"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -53,7 +53,7 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
         "PLC_DATABASE_URL": "",
     }
     env.pop("PLC_DATABASE_URL")
-    cli = [sys.executable, "-m", "lti_tool.cli"]
+    cli = [sys.executable, "-m", "lti_tool.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     register_platform(env, platform)
     process = subprocess.Popen(

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         "PLC_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "PLC_LOG_LEVEL": "WARNING",
     }
-    cli = [sys.executable, "-m", "lti_tool.cli"]
+    cli = [sys.executable, "-m", "lti_tool.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
 
     ctx = mp.get_context("spawn")

@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import delete, func, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lti_tool import create_app
+from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
 from models import Base
 from models.database import Database

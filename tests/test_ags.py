@@ -10,8 +10,8 @@ import pytest
 import requests
 from sqlalchemy import delete, select, update
 
-from lti_tool.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, ScoreWorker, scores_url
-from lti_tool.service_tokens import ServiceClient
+from lti_tool.lti.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, ScoreWorker, scores_url
+from lti_tool.lti.service_tokens import ServiceClient
 from models import scores as score_outbox
 from models.base import utcnow
 from models.people import Context, Membership, Person, ResourceLink

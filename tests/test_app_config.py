@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from lti_tool import create_app
+from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
 from models.database import Database
 from models.platform import Deployment, Platform

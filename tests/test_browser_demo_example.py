@@ -1,5 +1,5 @@
 """Issue #8's "done when": from the demo LMS, a trainer issues certificates for a finished program and downloads the
-results report. The demo's second course holds a finished example program (lti_tool/demo_example.py); the trainer
+results report. The demo's second course holds a finished example program (lti_tool/demo_lms/example_course.py); the trainer
 launches into it from the demo page, issues the certificates, downloads the results report and opens a teacher's
 logbook, a teacher downloads their certificate, and /verify says the certificate is valid. Debian's Chromium."""
 
@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from lti_tool import demo
+from lti_tool.demo_lms import platform as demo
 from models.base import utcnow
 from models.people import Context, Membership, Person
 from tests.conftest import ToolServer, start_tool

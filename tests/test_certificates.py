@@ -20,7 +20,7 @@ import requests
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from lti_tool.csv_export import safe_cell
+from lti_tool.web.csv_export import safe_cell
 from models import certificates as certs
 from models import program as plc
 from models.base import utcnow

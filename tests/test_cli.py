@@ -8,7 +8,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from lti_tool.cli import main
+from lti_tool.cli.main import main
 from models.database import Database
 from models.keys import published_keys, rotate_keys
 from models.migrate import current_revision, head_revision

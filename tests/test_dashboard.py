@@ -13,8 +13,8 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from lti_tool.cli import main as cli
-from lti_tool.csv_export import safe_cell
+from lti_tool.cli.main import main as cli
+from lti_tool.web.csv_export import safe_cell
 from models.dashboard import ProgramStats, refresh_district
 from models.district import District, Leader, Network, School, add_leader, find_unit, import_structure
 from models.people import Person

@@ -13,7 +13,7 @@ import requests
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import delete, select
 
-from lti_tool.deep_linking import reflection_maximum
+from lti_tool.lti.deep_linking import reflection_maximum
 from models.outbox import OutboxStatement
 from models.people import Context, ResourceLink
 from models.platform import Platform

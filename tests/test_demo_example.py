@@ -1,5 +1,5 @@
 """The demo LMS's second course: a finished example program built once at start-up from synthetic data, through the
-domain functions, with dates from today's clock (lti_tool/demo_example.py). SQLite, as the demo runs."""
+domain functions, with dates from today's clock (lti_tool/demo_lms/example_course.py). SQLite, as the demo runs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from lti_tool import create_app, demo, demo_advantage
+from lti_tool.web.app import create_app
+from lti_tool.demo_lms import platform as demo
+from lti_tool.demo_lms import advantage as demo_advantage
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.eligibility import program_eligibility

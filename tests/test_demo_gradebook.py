@@ -10,7 +10,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool import demo
+from lti_tool.demo_lms import platform as demo
 from models.people import Context, Membership, Person
 from models.scores import ScorePost, ScoreState
 from tests.conftest import ToolServer, start_tool

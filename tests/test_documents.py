@@ -14,7 +14,7 @@ from jinja2.exceptions import SecurityError
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from lti_tool import documents
+from lti_tool.documents import pdf as documents
 from lti_tool.settings import Settings
 
 CERTIFICATE = SimpleNamespace(

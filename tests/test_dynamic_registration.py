@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import delete, select
 
-from lti_tool.registration import RegistrationRefused, _check_endpoint
+from lti_tool.lti.registration import RegistrationRefused, _check_endpoint
 from lti_tool.settings import Settings
 from models.platform import Deployment, Platform
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch

@@ -11,7 +11,7 @@ import requests
 from flask import url_for
 from sqlalchemy import select
 
-from lti_tool.activities import Activity, from_custom
+from lti_tool.lti.activities import Activity, from_custom
 from models.people import Membership, Person, ResourceLink
 from models.roles import AppRole
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch

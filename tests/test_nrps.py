@@ -12,8 +12,8 @@ from typing import Any
 import requests
 from sqlalchemy import Connection, event, func, insert, select
 
-from lti_tool.roster import refresh
-from lti_tool.service_tokens import ServiceClient
+from lti_tool.lti.nrps import refresh
+from lti_tool.lti.service_tokens import ServiceClient
 from models.people import Context, Membership, Person
 from models.program import TeamMember
 from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch

@@ -9,9 +9,9 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from lti_tool.ags import ScoreWorker
-from lti_tool.cli import main
-from lti_tool.service_tokens import ServiceClient
+from lti_tool.lti.ags import ScoreWorker
+from lti_tool.cli.main import main
+from lti_tool.lti.service_tokens import ServiceClient
 from models.scores import ScorePost, ScoreState
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections

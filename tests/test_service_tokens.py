@@ -10,9 +10,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool.ags import ScoreWorker
-from lti_tool.roster import SCOPE_MEMBERSHIPS
-from lti_tool.service_tokens import ServiceClient, TokenRefused, client_assertion
+from lti_tool.lti.ags import ScoreWorker
+from lti_tool.lti.nrps import SCOPE_MEMBERSHIPS
+from lti_tool.lti.service_tokens import ServiceClient, TokenRefused, client_assertion
 from models.keys import current_key
 from models.platform import Platform
 from models.scores import ScorePost, ScoreState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lti_tool.charts import bar_chart, dumbbell_chart
+from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from models.dashboard import PUBLIC_MIN_TEACHERS, Figures, grade_sort_key, suppress_small
 
 

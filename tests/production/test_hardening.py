@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import delete
 
-from lti_tool import create_app
+from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.outbox import Delivery, OutboxStatement

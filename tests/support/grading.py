@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import ags
+from lti_tool.lti import ags
 from models.base import utcnow
 from models.database import Database
 from models.people import Context, Membership, Person, ResourceLink

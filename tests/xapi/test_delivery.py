@@ -251,7 +251,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         "PLC_LRS": json.dumps([{"name": "ralph", "endpoint": proxy.endpoint, "username": USER, "password": PASSWORD}]),
         "PLC_OUTBOX_BATCH_SIZE": "50",
     }
-    command = [sys.executable, "-m", "lti_tool.cli", "worker", "--poll", "0.1"]
+    command = [sys.executable, "-m", "lti_tool.cli.main", "worker", "--poll", "0.1"]
     try:
         first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30

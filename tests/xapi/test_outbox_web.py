@@ -8,7 +8,7 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from lti_tool.cli import main
+from lti_tool.cli.main import main
 from models.outbox import Delivery, OutboxStatement
 from tests.conftest import LIS, TEACHER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform

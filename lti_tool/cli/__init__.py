@@ -1,0 +1,1 @@
+"""The `plc-bridge` command line."""

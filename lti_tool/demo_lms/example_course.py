@@ -1,0 +1,234 @@
+"""The demo LMS's second course: a finished example program (synthetic data), so that a newcomer can issue
+certificates, download the results report and verify a certificate at once instead of clicking through three cycles.
+
+The program is built once, through the same domain functions the pages use (models/program.py, models/forms.py)
+and with past dates computed from today's clock, so that it keeps the Council's rules whenever the demo starts:
+approved about ten months ago, four cycles inside the program year, ended five days ago (the 30-day certificate
+window is open). Its learning records go to the outbox through lti_tool/services/learning_records.py like any other.
+
+Three teachers finish four complete cycles in both roles and are eligible; the fourth was away for part of cycles 2
+and 3 and is not (too few complete cycles and hours), so the certificates page shows both.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lti_tool.services import learning_records
+from lti_tool.settings import Settings
+from models import program as plc
+from models.base import utcnow
+from models.database import get_or_create
+from models.forms import save_form
+from models.people import Context, Membership, Person
+from models.platform import Deployment, Platform
+from models.roles import AppRole, app_role_for
+from models.rotation import plan_rotation
+from models.rubrics import rubric
+
+TEAM = ("demo-teacher-1", "demo-teacher-2", "demo-teacher-3", "demo-teacher-4")
+AWAY = "demo-teacher-4"  # away for the third element of cycles 2 and 3: the one teacher not eligible
+TRAINER = "demo-trainer-1"
+CYCLES = 4
+# Element → (days after the cycle opens, hours): 12 hours a cycle, 48 for the program.
+SCHEDULE = {1: (0, Decimal(2)), 2: (7, Decimal(3)), 3: (14, Decimal(3)), 4: (21, Decimal(2)), 5: (28, Decimal(2))}
+CYCLE_GAP_DAYS = 65
+PROBLEMS = (
+    "นักเรียนแก้โจทย์ปัญหาเศษส่วนไม่ได้ เพราะแปลงโจทย์เป็นประโยคสัญลักษณ์ไม่ถูก",
+    "นักเรียนสับสนเรื่องการบวกลบจำนวนเต็มบวกและลบ",
+    "นักเรียนหาพื้นที่ผิวของปริซึมโดยลืมบางหน้า",
+    "นักเรียนแก้สมการเชิงเส้นตัวแปรเดียวแล้วย้ายข้างผิดเครื่องหมาย",
+)
+
+
+def _course_rows(db: Session, platform: Platform, deployment: Deployment, course: Any) -> dict[str, Membership]:
+    """The example course, its people and their memberships, keyed as a launch keys them (issuer + sub, deployment +
+    context id), so that a later launch of the same person finds and updates these rows."""
+    context: Context = get_or_create(
+        db, Context, {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": course.id}
+    )
+    context.title, context.label = course.title, course.label
+    members: dict[str, Membership] = {}
+    for demo_person in course.people:
+        person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": demo_person.sub})
+        person.name = person.name or demo_person.name
+        person.given_name = person.given_name or demo_person.given_name
+        person.family_name = person.family_name or demo_person.family_name
+        person.email = person.email or demo_person.email
+        person.locale = person.locale or "th"
+        role = app_role_for(demo_person.roles)
+        assert role is not None  # the demo people's roles all map
+        members[demo_person.sub] = get_or_create(
+            db,
+            Membership,
+            {"context_id": context.id, "person_id": person.id},
+            app_role=role.value,
+            lti_roles=list(demo_person.roles),
+        )
+    return members
+
+
+def _at(day: date, hour: int) -> datetime:
+    """A moment of a Thai day, as an aware datetime."""
+    return datetime.combine(day, time(hour, 0), tzinfo=plc.THAI_TIME)
+
+
+def ensure_example(db: Session, settings: Settings, platform: Platform, deployment: Deployment, course: Any) -> bool:
+    """Build the finished example program of `course` unless the course has a program already; True when built."""
+    members = _course_rows(db, platform, deployment, course)
+    scope = plc.CourseScope(platform.id, members[TRAINER].context_id)
+    if db.scalars(plc.scoped(plc.Program, scope).limit(1)).first() is not None:
+        return False
+    _build(db, settings, scope, members)
+    return True
+
+
+def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dict[str, Membership]) -> None:
+    today = plc.program_day(utcnow())
+    approved_on = today - timedelta(days=300)
+    started_on = approved_on + timedelta(days=7)
+    ended_on = today - timedelta(days=5)
+    program = plc.new_program(
+        db,
+        scope,
+        plc.ProgramDetails(
+            name="PLC คณิตศาสตร์ ม.1 ปีการศึกษา 2569 (ข้อมูลสมมติ · synthetic example)",
+            agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง (ข้อมูลสมมติ)",
+            school_or_network="โรงเรียนบ้านหนองบัว (ข้อมูลสมมติ)",
+            planned_cycles=CYCLES,
+            min_hours=Decimal(45),
+            learning_area="คณิตศาสตร์",
+            grade_level="ม.1",
+        ),
+    )
+    ids = [members[sub].id for sub in TEAM]
+    trainer = members[TRAINER]
+    team = plc.add_team(db, program, "กลุ่มคณิตศาสตร์ ม.1 (ตัวอย่าง)", facilitator_id=trainer.id)
+    for membership_id in ids:
+        plc.add_team_member(db, team, membership_id)
+    plc.apply_rotation(team, plan_rotation(ids, CYCLES))
+    plc.submit(program)
+    plc.approve(program, approved_on)
+    plc.start(program, started_on)
+
+    away = members[AWAY].id
+    chosen = rubric()
+    for number in range(1, CYCLES + 1):
+        opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
+        model_id, buddy_ids = plc.team_plan(team)[number]
+        cycle = plc.open_cycle(db, team, number, opens)
+        plc.set_cycle_target(
+            cycle,
+            plc.CycleTarget(
+                problem=PROBLEMS[number - 1],
+                learning_area="คณิตศาสตร์",
+                grade_level="ม.1",
+                target_students="นักเรียน ม.1/1–1/3 (ข้อมูลสมมติ)",
+                baseline="ร้อยละของนักเรียนที่ทำแบบทดสอบก่อนเรียนผ่านเกณฑ์",
+                baseline_value=Decimal(40 + 5 * number),
+            ),
+            opens,
+        )
+        for element, (offset, hours) in SCHEDULE.items():
+            held_on = opens + timedelta(days=offset)
+            missing = number in (2, 3) and element == 3
+            present = [m for m in ids if not (missing and m == away)]
+            recorded = plc.record_session(
+                db,
+                team,
+                cycle_number=number,
+                element=element,
+                held_on=held_on,
+                hours=hours,
+                attendee_ids=present,
+                recorded_by_id=trainer.id,
+                today=held_on,
+                notes="บันทึกตัวอย่าง (ข้อมูลสมมติ)",
+            )
+            learning_records.session_recorded(db, settings, team, recorded)
+            if element == 2:
+                save_form(db, team, number, "problem-reflection", _problem_form(number, held_on), trainer, held_on)
+            if element == 4:
+                save_form(db, team, number, "operation-tracking", _tracking_form(held_on), trainer, held_on)
+                for buddy_id in buddy_ids:
+                    if buddy_id == away and number in (2, 3):
+                        continue  # away: no observation either
+                    before = learning_records.observation_fingerprint(db, None)
+                    observation = plc.submit_observation(
+                        db, team, number, buddy_id, _observation(number), _at(held_on, 15)
+                    )
+                    learning_records.observation_submitted(db, settings, team, observation, before)
+            if element == 5:
+                save_form(db, team, number, "results-report", _results_form(number), trainer, held_on)
+                plc.record_cycle_result(
+                    cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on
+                )
+        reflected_on = opens + timedelta(days=30)
+        for membership_id in ids:
+            if membership_id == away and number == 3:
+                continue
+            reflection = plc.submit_reflection(
+                db, team, number, membership_id, _reflection(number, membership_id == model_id), _at(reflected_on, 19)
+            )
+            learning_records.reflection_submitted(db, settings, team, reflection)
+            graded = plc.grade_reflection(
+                db,
+                reflection,
+                grader_id=trainer.id,
+                grader_role=AppRole.TRAINER,
+                rubric_id=chosen.id,
+                scores={c.id: 3 + (i + number + membership_id) % 2 for i, c in enumerate(chosen.criteria)},
+                max_score=chosen.max_score,
+                comment="ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
+                now=_at(reflected_on + timedelta(days=3), 10),
+            )
+            learning_records.reflection_graded(db, settings, team, graded)
+    plc.end(program, ended_on)
+    db.flush()
+
+
+def _problem_form(number: int, held_on: date) -> dict[str, str]:
+    return {
+        "problem": PROBLEMS[number - 1],
+        "causes": "นักเรียนอ่านโจทย์ไม่ครบและไม่ได้วาดภาพประกอบ (ตัวอย่าง)",
+        "approaches": "ใช้แถบเศษส่วน บัตรคำถาม และให้นักเรียนอธิบายวิธีคิดเป็นคู่ (ตัวอย่าง)",
+        "plan": "ครูต้นแบบสอนบทเรียนที่ออกแบบร่วมกัน เพื่อนครูสังเกตนักเรียนกลุ่มเป้าหมาย (ตัวอย่าง)",
+        "lesson_date": (held_on + timedelta(days=14)).isoformat(),
+    }
+
+
+def _tracking_form(held_on: date) -> dict[str, str]:
+    return {
+        "taught_on": held_on.isoformat(),
+        "activities": "นักเรียนทำกิจกรรมกลุ่มและนำเสนอวิธีคิด (ตัวอย่าง)",
+        "what_worked": "การให้นักเรียนวาดภาพก่อนเขียนประโยคสัญลักษณ์ (ตัวอย่าง)",
+    }
+
+
+def _results_form(number: int) -> dict[str, str]:
+    return {
+        "summary": f"นักเรียนผ่านเกณฑ์เพิ่มจากร้อยละ {40 + 5 * number} เป็นร้อยละ {60 + 5 * number} (ข้อมูลสมมติ)",
+        "goal_met": "บรรลุเป้าหมาย (ตัวอย่าง)",
+        "lessons_learned": "การสังเกตนักเรียนรายคนช่วยให้เห็นจุดที่ต้องปรับ (ตัวอย่าง)",
+    }
+
+
+def _observation(number: int) -> plc.ObservationForm:
+    return plc.ObservationForm(
+        lesson=f"บทเรียนวงรอบ {number} (ตัวอย่าง)",
+        students_did="นักเรียนทำงานเป็นคู่และอธิบายวิธีคิดให้เพื่อนฟัง (ตัวอย่าง)",
+        students_learned="นักเรียนส่วนใหญ่เขียนประโยคสัญลักษณ์ได้ถูกต้อง (ตัวอย่าง)",
+        suggestions="ให้เวลานักเรียนกลุ่มอ่อนมากขึ้น (ตัวอย่าง)",
+    )
+
+
+def _reflection(number: int, model: bool) -> str:
+    role = "ครูต้นแบบ" if model else "ครูร่วมการเรียนรู้ (บัดดี้)"
+    return (
+        f"การสะท้อนผลวงรอบ {number} ในบทบาท{role}: นักเรียนเข้าใจมากขึ้นเมื่อได้อธิบายวิธีคิด "
+        "วงรอบหน้าจะเพิ่มคำถามกระตุ้นการคิด (ข้อความตัวอย่าง ข้อมูลสมมติ)"
+    )

@@ -1,0 +1,1 @@
+"""Printable documents (PDF), QR codes and the dashboard's chart geometry."""

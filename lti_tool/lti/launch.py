@@ -1,0 +1,516 @@
+"""LTI 1.3 OIDC login and resource-link launch, checked step by step as the 1EdTech Security Framework says.
+
+`start_login` answers the platform's third-party-initiated login (LTI 1.3 §5.1.1 / Security §5.1.1.1);
+`ToolMessageLaunch` validates the authentication response (Security §5.1.3) on top of pylti1p3's
+MessageLaunch, with the state, nonce and platform keys kept in the database; `record_launch` stores what the
+launch says about the person, course, roles and resource link and opens an app session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+import requests
+from jwt.algorithms import RSAAlgorithm
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+from pylti1p3.exception import LtiException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti import ags
+from lti_tool.services import learning_records
+from lti_tool.lti import nrps as roster
+from lti_tool.lti.errors import LaunchRejected
+from lti_tool.settings import Settings
+from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
+from models.base import utcnow
+from models.database import ephemeral_commit, get_or_create
+from models.keys import current_key
+from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Deployment, Platform
+from models.roles import AppRole, app_role_for
+from models.sessions import AppSession, open_session
+
+log = logging.getLogger(__name__)
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = LTI + "message_type"
+VERSION = LTI + "version"
+DEPLOYMENT_ID = LTI + "deployment_id"
+TARGET_LINK_URI = LTI + "target_link_uri"
+ROLES = LTI + "roles"
+RESOURCE_LINK = LTI + "resource_link"
+CONTEXT = LTI + "context"
+CUSTOM = LTI + "custom"
+LAUNCH_PRESENTATION = LTI + "launch_presentation"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+
+ACCEPTED_MESSAGE_TYPES = {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST}
+STATE_COOKIE_PREFIX = "plc-state-"
+JWKS_MAX_BYTES = 256 * 1024
+
+
+def launch_url(settings: Settings) -> str:
+    # Moodle requires the redirect_uri to equal a registered one exactly: no query string here (FIELD_NOTES).
+    return settings.public_base_url + "/lti/launch"
+
+
+def state_cookie_name(state: str) -> str:
+    return STATE_COOKIE_PREFIX + state
+
+
+# --- OIDC login -----------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginRedirect:
+    auth_url: str
+    login: LoginRequest
+    platform: Platform
+
+
+def start_login(db: Session, settings: Settings, params: Mapping[str, str]) -> LoginRedirect:
+    """Check a third-party-initiated login and build the authentication request (LTI 1.3 §5.1.1)."""
+    for required in ("iss", "login_hint", "target_link_uri"):
+        if not params.get(required):
+            raise LaunchRejected("login_missing_param", param=required)
+    issuer, client_id = params["iss"], params.get("client_id") or None
+    platform = find_platform(db, issuer, client_id)
+    if platform is None:
+        if find_platform(db, issuer, None) is None and not _issuer_known(db, issuer):
+            raise LaunchRejected("unknown_issuer", issuer=issuer)
+        raise LaunchRejected("unknown_client", issuer=issuer, client_id=client_id or "?")
+    target = params["target_link_uri"]
+    if not _is_ours(settings, target):
+        raise LaunchRejected("bad_target_link", target=target)
+
+    storage_target = params.get("lti_storage_target") or None
+    ephemeral_commit(db)
+    if secrets.randbelow(50) == 0:
+        purge_expired(db)  # logins left unfinished, now and then: a login's cost stays flat
+    login = new_login_request(
+        db,
+        platform_id=platform.id,
+        target_link_uri=target,
+        ttl=timedelta(seconds=settings.login_request_ttl_seconds),
+        storage_target=storage_target,
+    )
+    auth_params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": launch_url(settings),
+        "state": login.state,
+        "nonce": login.nonce,
+        "login_hint": params["login_hint"],
+    }
+    if params.get("lti_message_hint"):
+        auth_params["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return LoginRedirect(platform.auth_login_url + separator + urlencode(auth_params), login, platform)
+
+
+def _issuer_known(db: Session, issuer: str) -> bool:
+    return db.scalars(select(Platform.id).where(Platform.issuer == issuer).limit(1)).first() is not None
+
+
+def _is_ours(settings: Settings, url: str) -> bool:
+    base = settings.public_base_url
+    return url == base or url.startswith(base + "/")
+
+
+# --- Launch validation ------------------------------------------------------------------------------
+
+
+class PlatformStorageCheckNeeded(Exception):
+    """The browser sent no state cookie and the platform offered storage: confirm the state there first."""
+
+    def __init__(self, state: str, storage_target: str, platform_origin: str) -> None:
+        super().__init__("platform storage check needed")
+        self.state = state
+        self.storage_target = storage_target
+        self.platform_origin = platform_origin
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class PlatformKeys:
+    """The platform's JWKS, cached on the platform row and fetched again once when a `kid` is missing."""
+
+    def __init__(self, platform: Platform, settings: Settings, http: requests.Session) -> None:
+        self.platform = platform
+        self.settings = settings
+        self.http = http
+        self.fetched_now = False
+
+    def _fresh(self) -> bool:
+        fetched = self.platform.key_set_fetched_at
+        max_age = timedelta(seconds=self.settings.platform_jwks_cache_seconds)
+        return bool(self.platform.key_set_cache) and fetched is not None and utcnow() - fetched < max_age
+
+    def _fetch(self) -> dict[str, Any]:
+        url = self.platform.key_set_url
+        try:
+            response = self.http.get(url, timeout=5, headers={"Accept": "application/json"})
+        except requests.RequestException as exc:
+            raise LaunchRejected("platform_keys_unavailable", url=url, detail=type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise LaunchRejected("platform_keys_unavailable", url=url, detail=f"HTTP {response.status_code}")
+        if len(response.content) > JWKS_MAX_BYTES:
+            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the key set is too large")
+        try:
+            key_set = response.json()
+        except ValueError as exc:
+            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the answer is not JSON") from exc
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the answer has no 'keys' list")
+        self.platform.key_set_cache = key_set
+        self.platform.key_set_fetched_at = utcnow()
+        self.fetched_now = True
+        return key_set
+
+    def key_for(self, kid: str) -> dict[str, Any]:
+        key_set = self.platform.key_set_cache if self._fresh() else self._fetch()
+        found = _find_jwk(key_set, kid)
+        if found is None and not self.fetched_now:
+            # An unknown kid may mean the platform rotated its keys: fetch once more, never more (Security §6.3).
+            found = _find_jwk(self._fetch(), kid)
+        if found is None:
+            raise LaunchRejected("unknown_kid", url=self.platform.key_set_url, kid=kid)
+        return found
+
+
+def _find_jwk(key_set: Mapping[str, Any] | None, kid: str) -> dict[str, Any] | None:
+    for key in (key_set or {}).get("keys", []):
+        if isinstance(key, dict) and key.get("kid") == kid and key.get("kty") == "RSA":
+            return key
+    return None
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
+    """pylti1p3's MessageLaunch with the database as the state, nonce and key store, and stricter checks.
+
+    The order follows the Security Framework: the signature and the claims it protects are checked before
+    the nonce is spent, so a forged or broken token changes nothing in the database.
+    """
+
+    def __init__(
+        self,
+        db: Session,
+        settings: Settings,
+        form: Mapping[str, str],
+        cookies: Mapping[str, str],
+        http: requests.Session,
+    ) -> None:
+        request = FlaskRequest(
+            cookies=dict(cookies), session={}, request_data=dict(form), request_is_secure=settings.is_https
+        )
+        super().__init__(request, DatabaseToolConf(db), requests_session=http)
+        self.set_auto_validation(enable=False)
+        self.db = db
+        self.settings = settings
+        self.form = form
+        self.cookies = cookies
+        self.http = http
+        self.login: LoginRequest | None = None
+        self.platform: Platform | None = None
+        self.cookie_verified = False
+
+    # pylti1p3 asks for the client id in several places; ours is the matched registration's, not aud[0].
+    def get_client_id(self) -> str:
+        assert self.platform is not None
+        return self.platform.client_id
+
+    def body(self) -> dict[str, Any]:
+        return dict(self._jwt.get("body", {}))
+
+    def validate(self) -> ToolMessageLaunch:
+        self._validated = True
+        try:
+            self.validate_state()
+            self.validate_jwt_format()
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self.validate_deployment()
+            self.validate_message()
+            self.validate_nonce()
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def validate_state(self) -> ToolMessageLaunch:
+        state = self.form.get("state")
+        if not state:
+            raise LaunchRejected("state_missing")
+        login = find_login_request(self.db, state)
+        if login is None or login.expires_at < utcnow():
+            raise LaunchRejected("unknown_state")
+        self.login = login
+        if self.cookies.get(state_cookie_name(state)) == state:
+            self.cookie_verified = True
+        elif any(name.startswith(STATE_COOKIE_PREFIX) for name in self.cookies):
+            # This browser started other logins but not this one: someone else's launch (login CSRF).
+            raise LaunchRejected("state_mismatch")
+        elif login.storage_target and self.form.get("lti_storage_verified") != "1":
+            platform = self.db.get(Platform, login.platform_id)
+            assert platform is not None  # the login row cascades away with its platform
+            raise PlatformStorageCheckNeeded(state, login.storage_target, origin_of(platform.auth_login_url))
+        # Without a cookie the state is still bound to this login's nonce, checked in validate_nonce.
+        return self
+
+    def validate_jwt_format(self) -> ToolMessageLaunch:
+        token = self.form.get("id_token")
+        if not token:
+            raise LaunchRejected("token_missing")
+        if len(token) > self.settings.max_id_token_bytes:
+            raise LaunchRejected("token_too_large", size=len(token))
+        try:
+            super().validate_jwt_format()
+        except LtiException as exc:
+            raise LaunchRejected("token_malformed", detail=str(exc)) from exc
+        if not isinstance(self._jwt.get("header"), dict) or not isinstance(self._jwt.get("body"), dict):
+            raise LaunchRejected("token_malformed", detail="the header and body must be JSON objects")
+        return self
+
+    def validate_registration(self) -> ToolMessageLaunch:
+        assert self.login is not None
+        body = self.body()
+        issuer = body.get("iss")
+        if not issuer or not isinstance(issuer, str):
+            raise LaunchRejected("missing_claim", claim="iss")
+        platform = self.db.get(Platform, self.login.platform_id)
+        if platform is None or not _issuer_known(self.db, issuer):
+            raise LaunchRejected("unknown_issuer", issuer=issuer)
+        if issuer != platform.issuer:
+            raise LaunchRejected("wrong_issuer")
+        audiences = body.get("aud")
+        audiences = [audiences] if isinstance(audiences, str) else audiences
+        if not audiences or not isinstance(audiences, list):
+            raise LaunchRejected("missing_claim", claim="aud")
+        if platform.client_id not in audiences:
+            raise LaunchRejected("wrong_audience", aud=", ".join(map(str, audiences)), client_id=platform.client_id)
+        azp = body.get("azp")
+        # Security §5.1.3 steps 4-5: with several audiences azp must be present; when present it must be us.
+        if (len(audiences) > 1 and azp is None) or (azp is not None and azp != platform.client_id):
+            raise LaunchRejected("bad_azp")
+        self.platform = platform
+        self._registration = registration_for(platform, current_key(self.db))
+        return self
+
+    def validate_jwt_signature(self) -> ToolMessageLaunch:
+        assert self.platform is not None
+        header = self._jwt["header"]
+        algorithm = header.get("alg")
+        # Security §5.1.3 step 6 and §5.4: RS256 only; "none" and HMAC with the public key are refused here.
+        if algorithm != "RS256":
+            raise LaunchRejected("bad_algorithm", alg=str(algorithm))
+        kid = header.get("kid")
+        if not kid or not isinstance(kid, str):
+            raise LaunchRejected("kid_missing")
+        jwk = PlatformKeys(self.platform, self.settings, self.http).key_for(kid)
+        try:
+            public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise LaunchRejected(
+                "platform_keys_unavailable", url=self.platform.key_set_url, detail="a key is not a valid RSA JWK"
+            ) from exc
+        try:
+            jwt.decode(
+                self.form["id_token"],
+                public_key,  # type: ignore[arg-type]
+                algorithms=["RS256"],
+                audience=self.platform.client_id,
+                issuer=self.platform.issuer,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LaunchRejected("token_expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LaunchRejected("issued_in_future") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise LaunchRejected("missing_claim", claim=exc.claim) from exc
+        except jwt.InvalidAudienceError as exc:
+            raise LaunchRejected(
+                "wrong_audience", aud=str(self.body().get("aud")), client_id=self.platform.client_id
+            ) from exc
+        except jwt.InvalidIssuerError as exc:
+            raise LaunchRejected("wrong_issuer") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise LaunchRejected("bad_signature") from exc
+        except jwt.InvalidTokenError as exc:
+            raise LaunchRejected("token_malformed", detail=str(exc)) from exc
+        return self
+
+    def validate_deployment(self) -> ToolMessageLaunch:
+        assert self.platform is not None
+        deployment_id = self.body().get(DEPLOYMENT_ID)
+        if not deployment_id or not isinstance(deployment_id, str):
+            raise LaunchRejected("missing_claim", claim=DEPLOYMENT_ID)
+        tool_config: DatabaseToolConf = self._tool_config
+        if tool_config.find_deployment_by_params(self.platform.issuer, deployment_id, self.platform.client_id) is None:
+            raise LaunchRejected(
+                "unknown_deployment",
+                issuer=self.platform.issuer,
+                client_id=self.platform.client_id,
+                deployment_id=deployment_id,
+            )
+        return self
+
+    def validate_message(self) -> ToolMessageLaunch:
+        body = self.body()
+        message_type = body.get(MESSAGE_TYPE)
+        if not message_type:
+            raise LaunchRejected("missing_claim", claim=MESSAGE_TYPE)
+        if message_type not in ACCEPTED_MESSAGE_TYPES:
+            raise LaunchRejected("unsupported_message_type", message_type=str(message_type))
+        version = body.get(VERSION)
+        if not version:
+            raise LaunchRejected("missing_claim", claim=VERSION)
+        if version != "1.3.0":
+            raise LaunchRejected("unsupported_version", version=str(version))
+        if not body.get("sub") or not isinstance(body.get("sub"), str):
+            # Anonymous launches are allowed by LTI, but PLC work belongs to a person.
+            raise LaunchRejected("missing_claim", claim="sub")
+        if not isinstance(body.get(ROLES), list):
+            raise LaunchRejected("missing_claim", claim=ROLES)
+        if message_type == RESOURCE_LINK_REQUEST and (
+            not isinstance(body.get(RESOURCE_LINK), dict) or not body[RESOURCE_LINK].get("id")
+        ):
+            raise LaunchRejected("missing_claim", claim=RESOURCE_LINK + ".id")
+        if message_type == DEEP_LINKING_REQUEST:
+            _validate_deep_linking_settings(body)
+        if not isinstance(body.get(CONTEXT), dict) or not body[CONTEXT].get("id"):
+            raise LaunchRejected("missing_claim", claim=CONTEXT + ".id")
+        target = body.get(TARGET_LINK_URI)
+        if not target:
+            raise LaunchRejected("missing_claim", claim=TARGET_LINK_URI)
+        if not _is_ours(self.settings, str(target)):
+            raise LaunchRejected("bad_target_link", target=str(target))
+        try:
+            super().validate_message()  # pylti1p3's own message validators, as a second reader of the spec
+        except LtiException as exc:
+            raise LaunchRejected("token_malformed", detail=str(exc)) from exc
+        app_role = app_role_for(body[ROLES])
+        if app_role is None:
+            raise LaunchRejected("no_known_role", roles=", ".join(map(str, body[ROLES])) or "-")
+        if message_type == DEEP_LINKING_REQUEST and app_role is AppRole.TEACHER:
+            raise LaunchRejected("deep_linking_not_allowed")
+        return self
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return bool(self.body().get(MESSAGE_TYPE) == DEEP_LINKING_REQUEST)
+
+    def validate_nonce(self) -> ToolMessageLaunch:
+        assert self.login is not None
+        if self.body().get("nonce") != self.login.nonce:
+            raise LaunchRejected("nonce_mismatch")
+        if self.login.used_at is not None or not use_nonce(self.db, self.login):
+            raise LaunchRejected("nonce_used")
+        return self
+
+
+def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:
+    """LTI Deep Linking 2.0 §4.4: the settings claim with a return URL, and ltiResourceLink among accept_types."""
+    settings_claim = body.get(DEEP_LINKING_SETTINGS)
+    if not isinstance(settings_claim, dict):
+        raise LaunchRejected("missing_claim", claim=DEEP_LINKING_SETTINGS)
+    return_url = settings_claim.get("deep_link_return_url")
+    if not isinstance(return_url, str) or urlsplit(return_url).scheme not in ("http", "https"):
+        raise LaunchRejected("deep_link_return_url_missing")
+    accept_types = settings_claim.get("accept_types")
+    if not isinstance(accept_types, list) or "ltiResourceLink" not in accept_types:
+        raise LaunchRejected("deep_linking_types_unsupported", types=", ".join(map(str, accept_types or [])) or "-")
+
+
+# --- Recording a valid launch -----------------------------------------------------------------------
+
+
+def _locale_of(body: Mapping[str, Any]) -> str | None:
+    presentation = body.get(LAUNCH_PRESENTATION)
+    locale = presentation.get("locale") if isinstance(presentation, dict) else None
+    locale = locale or body.get("locale")
+    if not isinstance(locale, str) or not locale:
+        return None
+    return locale.replace("_", "-").split("-")[0].lower()[:8]
+
+
+def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) -> AppSession:
+    """Store what a validated launch says: person, course, membership, resource link; open a session."""
+    assert launch.platform is not None
+    platform = launch.platform
+    body = launch.body()
+    deployment = db.scalars(
+        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == body[DEPLOYMENT_ID])
+    ).one()
+
+    person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
+    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
+        :255
+    ]
+    person.given_name = str(body.get("given_name") or "")[:255]
+    person.family_name = str(body.get("family_name") or "")[:255]
+    person.email = str(body["email"])[:320] if body.get("email") else person.email
+    person.locale = _locale_of(body) or person.locale
+
+    context_claim = body[CONTEXT]
+    context: Context = get_or_create(
+        db,
+        Context,
+        {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])},
+    )
+    context.title = str(context_claim.get("title") or "")[:512]
+    context.label = str(context_claim.get("label") or "")[:255]
+    roster.store_service_claim(context, body)
+
+    roles = [str(role) for role in body[ROLES]]
+    app_role = app_role_for(roles)
+    assert app_role is not None  # validate_message refused launches without a known role
+    membership: Membership = get_or_create(
+        db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
+    )
+    membership.lti_roles = roles
+    membership.app_role = app_role.value
+    membership.last_launch_at = utcnow()
+
+    resource_link: ResourceLink | None = None
+    if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
+        link_claim = body[RESOURCE_LINK]
+        resource_link = get_or_create(
+            db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
+        )
+        resource_link.title = str(link_claim.get("title") or "")[:512]
+        custom = body.get(CUSTOM)
+        resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
+        ags.store_endpoint_claim(resource_link, body)
+
+    app_session = open_session(
+        db,
+        membership,
+        resource_link,
+        locale=person.locale,
+        claims=body,
+        ttl=timedelta(seconds=settings.session_ttl_seconds),
+    )
+    if resource_link is not None:
+        learning_records.launched(db, settings, platform, person, context, resource_link, app_role)
+    db.flush()
+    return app_session

@@ -1,0 +1,136 @@
+"""LTI Names and Role Provisioning Services 2.0: the course roster, read from the platform for the teams page.
+
+The memberships URL comes with each launch (the namesroleservice claim). A roster is read whole, following the
+`Link: <…>; rel="next"` pages (NRPS §2.4.2), and applied only when every page has been read: a page that fails, or
+paging that loops back to a page already read, leaves the previous roster as it was and records why.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+from lti_tool.lti.service_tokens import ServiceClient, ServiceError
+from models.base import utcnow
+from models.database import Database
+from models.people import ACTIVE, INACTIVE, Context
+from models.roster import RosterChange, RosterMember, sync_roster
+
+log = logging.getLogger(__name__)
+
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIP_CONTAINER_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+MAX_PAGES = 1000
+# A roster read this recently is not read again when the teams page opens (the trainer may ask for it at once).
+MAX_AGE = timedelta(minutes=5)
+
+
+class RosterUnavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def store_service_claim(context: Context, body: dict[str, Any]) -> None:
+    """Keep the launch's NRPS memberships URL on its course (the newest launch's claim wins)."""
+    claim = body.get(NRPS_CLAIM)
+    if not isinstance(claim, dict):
+        return
+    url = claim.get("context_memberships_url")
+    context.nrps_memberships_url = url[:1024] if isinstance(url, str) and url else None
+
+
+def read_roster(client: ServiceClient, platform_id: int, url: str) -> list[RosterMember]:
+    """Every member on every page; RosterUnavailable or ServiceError when any page cannot be read."""
+    members: list[RosterMember] = []
+    seen: set[str] = set()
+    next_url: str | None = url
+    while next_url is not None:
+        if next_url in seen:
+            raise RosterUnavailable(f"the roster's paging loops: its next page is one already read ({next_url})")
+        if len(seen) >= MAX_PAGES:
+            raise RosterUnavailable(f"the roster has more than {MAX_PAGES} pages")
+        seen.add(next_url)
+        response = client.request(platform_id, [SCOPE_MEMBERSHIPS], "GET", next_url, accept=MEMBERSHIP_CONTAINER_TYPE)
+        if response.status_code != 200:
+            raise RosterUnavailable(f"the roster page {next_url} answered HTTP {response.status_code}")
+        try:
+            page = response.json()
+        except ValueError:
+            page = None
+        if not isinstance(page, dict) or not isinstance(page.get("members"), list):
+            raise RosterUnavailable(f"the roster page {next_url} is not an NRPS membership container (JSON)")
+        members.extend(_member(item) for item in page["members"] if _is_member(item))
+        link = response.links.get("next", {}).get("url")
+        next_url = urljoin(next_url, link) if link else None
+    return members
+
+
+def _is_member(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("user_id"), str) and bool(item["user_id"])
+
+
+def _member(item: dict[str, Any]) -> RosterMember:
+    roles = item.get("roles")
+
+    def text(key: str) -> str:
+        value = item.get(key)
+        return value if isinstance(value, str) else ""
+
+    return RosterMember(
+        user_id=item["user_id"],
+        roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+        # NRPS §2.3: Active, Inactive, or Deleted (only in a differences roster); an absent status means Active.
+        status=ACTIVE if item.get("status", ACTIVE) == ACTIVE else INACTIVE,
+        name=text("name"),
+        given_name=text("given_name"),
+        family_name=text("family_name"),
+        email=text("email") or None,
+    )
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    read: bool  # the roster was read now
+    change: RosterChange | None = None
+    error: str | None = None
+
+
+def refresh(database: Database, client: ServiceClient, context_id: int, *, force: bool = False) -> RefreshResult:
+    """Read the course roster from the platform, unless it was read within MAX_AGE; store it or the reason it failed."""
+    with database.transaction() as db:
+        context = db.get(Context, context_id)
+        if context is None or not context.nrps_memberships_url:
+            return RefreshResult(read=False)
+        if not force and context.roster_synced_at is not None and utcnow() - context.roster_synced_at < MAX_AGE:
+            return RefreshResult(read=False)
+        platform_id, url = context.platform_id, context.nrps_memberships_url
+    try:
+        members = read_roster(client, platform_id, url)
+    except (RosterUnavailable, ServiceError) as problem:
+        reason = problem.reason
+        log.warning("roster not read context=%s: %s", context_id, reason)
+        with database.transaction() as db:
+            context = db.get(Context, context_id)
+            if context is not None:
+                context.roster_error, context.roster_error_at = reason, utcnow()
+        return RefreshResult(read=False, error=reason)
+    now = utcnow()
+    with database.transaction() as db:
+        context = db.get(Context, context_id)
+        if context is None:
+            return RefreshResult(read=False)
+        change = sync_roster(db, context, members, now)
+        context.roster_synced_at, context.roster_error, context.roster_error_at = now, None, None
+    if change.skipped_ids:
+        log.warning(
+            "roster context=%s: %d member(s) left out, their user_id is longer than the 255 characters a sub may have",
+            context_id,
+            change.skipped_ids,
+        )
+    log.info("roster read context=%s members=%d %s", context_id, len(members), change)
+    return RefreshResult(read=True, change=change)

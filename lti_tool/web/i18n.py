@@ -1,0 +1,65 @@
+"""Thai and English: locale choice, the Buddhist Era date, and messages shown in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from flask import Flask, g, request
+from flask_babel import Babel, force_locale, get_locale
+
+LOCALES = ("th", "en")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    session_locale = getattr(g, "plc_locale", None)
+    if session_locale in LOCALES:
+        return str(session_locale)
+    return request.accept_languages.best_match(LOCALES) or g.get("plc_default_locale", "th")
+
+
+def init_app(app: Flask, settings: object) -> None:
+    default = getattr(settings, "default_locale", "th")
+    app.config["BABEL_DEFAULT_LOCALE"] = default
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = getattr(settings, "timezone", "Asia/Bangkok")
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(
+        value, getattr(settings, "timezone", "Asia/Bangkok")
+    )
+    app.jinja_env.filters["be_date"] = format_date_local
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
+
+
+def format_datetime_local(value: datetime, zone: str = "Asia/Bangkok", locale: str | None = None) -> str:
+    """A date and time in the person's zone; in Thai the year is in the Buddhist Era (พ.ศ. = ค.ศ. + 543)."""
+    locale = locale or str(get_locale() or "th")
+    local = value.astimezone(ZoneInfo(zone))
+    time_text = format_time(local, "HH:mm", locale=locale)
+    if locale.startswith("th"):
+        return f"{format_date(local, 'd MMMM', locale='th')} พ.ศ. {local.year + 543} {time_text} น."
+    return f"{format_date(local, 'd MMMM y', locale='en')} {time_text}"
+
+
+def format_date_local(value: date, locale: str | None = None) -> str:
+    """A calendar date; in Thai the year is in the Buddhist Era: 22 พฤศจิกายน 2569."""
+    locale = locale or str(get_locale() or "th")
+    if locale.startswith("th"):
+        return f"{format_date(value, 'd MMMM', locale='th')} {value.year + 543}"
+    return format_date(value, "d MMMM y", locale="en")
+
+
+def both_languages(message: Callable[[], str]) -> dict[str, str]:
+    """Render a message in Thai and in English, for pages shown before we know who is reading."""
+    with force_locale("th"):
+        thai = message()
+    with force_locale("en"):
+        english = message()
+    return {"message_th": thai, "message_en": english}

@@ -1,0 +1,363 @@
+"""Hours logbooks, certificates (bulk issue with progress, download, revoke), the results report, and the public
+certificate check at /verify/<code>."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.services import certificates as service
+from lti_tool.documents import pdf as documents
+from lti_tool.services import learning_records
+from lti_tool.web.csv_export import csv_response
+from lti_tool.web.i18n import LOCALES
+from lti_tool.web.security import limiter
+from lti_tool.web.views.program import _refusal
+from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from models import certificates as certs
+from models import program as plc
+from models.base import utcnow
+from models.catalog import element as element_info
+from models.eligibility import program_eligibility
+from models.logbook import logbook, team_in_program
+from models.people import Membership
+from models.results_report import results_report
+from models.roles import AppRole
+from models.sessions import AppSession
+
+bp = Blueprint("certificates", __name__)
+ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
+
+REFUSALS: dict[str, Any] = {
+    "certificates_not_yet": _l("Certificates are issued once the program has ended."),
+    "already_revoked": _l("This certificate is already revoked."),
+    "not_a_trainer": _l("Only the course's trainers issue or revoke certificates."),
+}
+REASON_PROBLEMS: dict[str, Any] = {
+    "required": _l("Please give the reason for revoking."),
+    "too_long": _l("Please keep the reason under %(most)s characters."),
+}
+ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy Teacher")}
+
+
+# --- Access -----------------------------------------------------------------------------------------------------
+
+
+def _scope(app_session: AppSession) -> plc.CourseScope:
+    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+
+
+def _program(db: Session, app_session: AppSession) -> plc.Program:
+    program = db.scalars(plc.scoped(plc.Program, _scope(app_session)).order_by(plc.Program.id.desc())).first()
+    if program is None:
+        abort(404, description=_("This course has no PLC program yet."))
+    return program
+
+
+def _is_trainer(app_session: AppSession) -> bool:
+    return app_session.membership.app_role == AppRole.TRAINER
+
+
+def _require_trainer(app_session: AppSession) -> None:
+    if not _is_trainer(app_session):
+        abort(
+            403, description=_("Only the course's trainers issue or revoke certificates and read the results report.")
+        )
+
+
+def _logbook_member(db: Session, app_session: AppSession, program: plc.Program, member_id: int) -> Membership:
+    """A teacher reads their own logbook; a trainer of the course reads any team member's."""
+    if member_id != app_session.membership_id and not _is_trainer(app_session):
+        abort(403, description=_("A teacher reads only their own logbook."))
+    member = db.get(Membership, member_id)
+    if member is None or member.context_id != program.context_id or team_in_program(db, program, member_id) is None:
+        abort(404, description=_("This teacher is not in a team of the course's program."))
+    return member
+
+
+def _lang() -> str:
+    chosen = request.args.get("lang")
+    return chosen if chosen in LOCALES else "th"
+
+
+def _pdf(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+# --- Hours logbook ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/program/logbook")
+def my_logbook() -> Response:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        member_id = app_session.membership_id
+    return redirect(session_url("certificates.logbook_page", member_id=member_id), code=303)
+
+
+@bp.get("/program/logbook/<int:member_id>")
+def logbook_page(member_id: int) -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        program = _program(db, app_session)
+        book = logbook(db, program, _logbook_member(db, app_session, program, member_id))
+        return render_template(
+            "logbook.html",
+            book=book,
+            role_names=ROLE_NAMES,
+            element_name=lambda n: element_info(n).name,
+            session_url=session_url,
+        )
+
+
+@bp.get("/program/logbook/<int:member_id>.csv")
+def logbook_csv(member_id: int) -> Response:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        program = _program(db, app_session)
+        book = logbook(db, program, _logbook_member(db, app_session, program, member_id))
+        header = [
+            "ที่ (No.)",
+            "วันที่ (Date)",
+            "ปีพุทธศักราช (B.E.)",
+            "วงรอบ (Cycle)",
+            "องค์ประกอบ (Element)",
+            "กิจกรรม (Activity)",
+            "บทบาท (Role)",
+            "ชั่วโมง (Hours)",
+            "บันทึก (Notes)",
+            "ชื่อ (Name)",
+            "โครงการ (Program)",
+        ]
+        rows = [
+            [
+                n,
+                e.held_on.isoformat(),
+                documents.be_date(e.held_on, "th"),
+                e.cycle,
+                e.element,
+                element_info(e.element).name["th"],
+                documents.role_name(e.role, "th"),
+                documents.hours_text(e.hours),
+                e.notes,
+                book.member.person.name,
+                program.name,
+            ]
+            for n, e in enumerate(book.entries, start=1)
+        ]
+        rows.append(["", "", "", "", "", "รวม (Total)", "", documents.hours_text(book.total_hours), "", "", ""])
+    return csv_response(f"plc-logbook-{member_id}.csv", header, rows)
+
+
+@bp.get("/program/logbook/<int:member_id>.pdf")
+def logbook_pdf(member_id: int) -> Response:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        program = _program(db, app_session)
+        book = logbook(db, program, _logbook_member(db, app_session, program, member_id))
+        body = documents.render_pdf(
+            settings(), "logbook.html", book=book, lang=_lang(), printed_on=plc.program_day(utcnow())
+        )
+    return _pdf(body, f"plc-logbook-{member_id}.pdf")
+
+
+# --- Certificates -----------------------------------------------------------------------------------------------
+
+
+def _certificates_page(
+    db: Session, app_session: AppSession, errors: dict[int, str] | None = None, refusal: str = "", status: int = 200
+) -> tuple[str, int]:
+    program = _program(db, app_session)
+    issued = certs.certificates_of(db, program)
+    trainer = _is_trainer(app_session)
+    if not trainer:
+        mine = issued.get(app_session.membership_id)
+        rows: list[dict[str, Any]] = []
+        if mine is not None:
+            rows = [{"member_id": mine.membership_id, "name": mine.holder_name, "certificate": mine}]
+    else:
+        eligibility = program_eligibility(db, program)
+        people = {m.id: m for m in db.scalars(select(Membership).where(Membership.id.in_(list(eligibility))))}
+        rows = [
+            {
+                "member_id": member_id,
+                "name": people[member_id].person.name if member_id in people else "",
+                "eligibility": result,
+                "certificate": issued.get(member_id),
+            }
+            for member_id, result in eligibility.items()
+        ]
+    page = render_template(
+        "certificates.html",
+        program=program,
+        trainer=trainer,
+        rows=rows,
+        issuable=program.state in certs.ISSUABLE,
+        waiting=sum(1 for r in rows if r.get("eligibility") and r["eligibility"].eligible and not r["certificate"]),
+        job=certs.latest_job(db, program) if trainer else None,
+        errors=errors or {},
+        refusal=refusal,
+        csrf_issue=csrf_token(app_session, ISSUE),
+        csrf_revoke=csrf_token(app_session, REVOKE),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/program/certificates")
+def list_certificates() -> tuple[str, int]:
+    with database().transaction() as db:
+        return _certificates_page(db, require_session(db))
+
+
+@bp.post("/program/certificates/issue")
+def issue() -> Response | tuple[str, int]:
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            _require_trainer(app_session)
+            require_form_token(app_session, ISSUE)
+            program = _program(db, app_session)
+            job_id = certs.request_bulk_issue(db, program, app_session.membership_id).id
+    except plc.ProgramError as refused:
+        with database().transaction() as db:
+            return _certificates_page(db, require_session(db), refusal=_refused(refused), status=409)
+    service.start_job_thread(database(), settings(), job_id)  # a job another worker holds is left to it
+    return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
+
+
+@bp.get("/program/certificates/jobs/<int:job_id>")
+def job_progress(job_id: int) -> Response:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        _require_trainer(app_session)
+        try:
+            job = plc.get_in_course(db, _scope(app_session), certs.CertificateJob, job_id)
+        except plc.NotFoundInCourse:
+            abort(404, description=_("There is no such certificate issue in this course."))
+        stale = service.is_stale(job)
+        page = render_template("certificate_job.html", job=job, program=job.program, session_url=session_url)
+        finished = job.finished
+    if stale:
+        service.start_job_thread(database(), settings(), job_id)
+    response = Response(page, mimetype="text/html")
+    if not finished:
+        response.headers["Refresh"] = "2"  # a plain reload: no script, and the link's session token is kept
+    return response
+
+
+def _certificate(db: Session, app_session: AppSession, certificate_id: int) -> certs.Certificate:
+    try:
+        certificate = plc.get_in_course(db, _scope(app_session), certs.Certificate, certificate_id)
+    except plc.NotFoundInCourse:
+        abort(404, description=_("There is no such certificate in this course."))
+    if certificate.membership_id != app_session.membership_id and not _is_trainer(app_session):
+        abort(403, description=_("A teacher downloads only their own certificate."))
+    return certificate
+
+
+def verify_url(code: str) -> str:
+    return f"{settings().public_base_url}/verify/{code}"
+
+
+@bp.get("/program/certificates/<int:certificate_id>.pdf")
+def certificate_pdf(certificate_id: int) -> Response:
+    with database().transaction() as db:
+        certificate = _certificate(db, require_session(db), certificate_id)
+        body = documents.render_pdf(
+            settings(), "certificate.html", c=certificate, verify_url=verify_url(certificate.code), lang=_lang()
+        )
+        name = f"certificate-{certificate.code}.pdf"
+    return _pdf(body, name)
+
+
+@bp.post("/program/certificates/<int:certificate_id>/revoke")
+def revoke(certificate_id: int) -> Response | tuple[str, int]:
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            _require_trainer(app_session)
+            require_form_token(app_session, REVOKE)
+            certificate = _certificate(db, app_session, certificate_id)
+            certs.revoke(
+                certificate,
+                revoked_by_id=app_session.membership_id,
+                reason=request.form.get("reason", ""),
+                now=utcnow(),
+            )
+            learning_records.certificate_revoked(db, settings(), certificate)
+    except plc.InvalidInput as invalid:
+        problem = invalid.problems[0]
+        message = str(REASON_PROBLEMS.get(problem.code, problem.code)) % problem.params
+        with database().transaction() as db:
+            return _certificates_page(db, require_session(db), errors={certificate_id: message}, status=422)
+    except plc.ProgramError as refused:
+        with database().transaction() as db:
+            return _certificates_page(db, require_session(db), refusal=_refused(refused), status=409)
+    return redirect(session_url("certificates.list_certificates"), code=303)
+
+
+def _refused(refused: plc.ProgramError) -> str:
+    message = REFUSALS.get(refused.code)
+    return str(message) if message is not None else _refusal(refused)
+
+
+# --- Results report ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/program/report.pdf")
+def report_pdf() -> Response:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        _require_trainer(app_session)
+        program = _program(db, app_session)
+        report = results_report(db, program)
+        codes = {m: c.code for m, c in certs.certificates_of(db, program).items() if not c.revoked}
+        body = documents.render_pdf(
+            settings(), "results-report.html", r=report, codes=codes, lang=_lang(), printed_on=plc.program_day(utcnow())
+        )
+    return _pdf(body, f"plc-results-report-{program.id}.pdf")
+
+
+# --- Public verification ----------------------------------------------------------------------------------------
+
+
+def _verify_limit() -> str:
+    return settings().rate_limit_verify
+
+
+def _verify_limited() -> str:
+    return _("Too many certificate checks from your address. Wait a minute, then try again.")
+
+
+@bp.get("/verify")
+@limiter.limit(_verify_limit, error_message=_verify_limited)
+def verify_form() -> Response | str:
+    typed = request.args.get("code", "").strip()
+    if typed:
+        code = certs.normalise_code(typed)
+        return redirect(url_for("certificates.verify", code=code or typed[:40]), code=303)
+    return render_template("verify.html", certificate=None, typed="", found=None)
+
+
+@bp.get("/verify/<path:code>")
+@limiter.limit(_verify_limit, error_message=_verify_limited)
+def verify(code: str) -> tuple[str, int]:
+    with database().transaction() as db:
+        certificate = certs.find_by_code(db, code)
+        page = render_template("verify.html", certificate=certificate, typed=code[:40], found=certificate is not None)
+    return page, 200 if certificate is not None else 404
+
+
+bp.add_app_template_filter(documents.hours_text, "hours")

@@ -1,0 +1,163 @@
+"""A cycle of a team: the student learning problem it targets (baseline and result), the five elements as recorded,
+and the team's tracking forms (problem reflection, PLC operation tracking, results report) from config/forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.web.access import TeamView, team_view
+from lti_tool.web.views.program import _refusal
+from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url
+from models import program as plc
+from models.base import utcnow
+from models.catalog import elements
+from models.forms import TEAM_FORMS, form_entries, form_templates, save_form
+from models.people import course_members
+from models.sessions import AppSession
+
+bp = Blueprint("cycles", __name__, url_prefix="/program/cycles")
+TARGET, FORM = "cycle-target", "cycle-form"
+TEXT_LIMIT = 4000
+TARGET_TEXT = ("problem", "learning_area", "grade_level", "target_students", "baseline")
+FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/program.py Cycle)
+
+PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "not_a_number": _l("Please enter a number."),
+    "not_a_date": _l("Please enter a date."),
+    "unknown": _l("There is no such form."),
+    "not_in_team": _l("Only the team's members fill in its forms."),
+}
+
+
+def _cycle_or_none(team: plc.Team, number: int) -> plc.Cycle | None:
+    return next((c for c in team.cycles if c.number == number), None)
+
+
+def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, errors: dict[str, dict[str, str]]
+          | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
+    team, program = view.team, view.team.program
+    if not 1 <= number <= program.planned_cycles:
+        abort(404, description=_("The program plans %(planned)s cycles.", planned=program.planned_cycles))
+    cycle = _cycle_or_none(team, number)
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    model_id, buddy_ids = plc.team_plan(team).get(number, (None, []))
+    sessions_by_element: dict[int, list[plc.ElementSession]] = {n: [] for n in plc.ELEMENT_NUMBERS}
+    for session in cycle.sessions if cycle else []:
+        sessions_by_element[session.element].append(session)
+    today = plc.program_day(utcnow())
+    running = program.state is plc.ProgramState.RUNNING and not plc.is_expired(program, today)
+    page = render_template(
+        "cycle.html",
+        view=view,
+        team=team,
+        program=program,
+        number=number,
+        cycle=cycle,
+        members=members,
+        model=members.get(model_id) if model_id else None,
+        buddies=[members[b] for b in buddy_ids if b in members],
+        my_role=plc.role_in_cycle(team, number, app_session.membership_id),
+        sessions_by_element=sessions_by_element,
+        elements=elements(),
+        templates=[form_templates()[slug] for slug in TEAM_FORMS if slug in form_templates()],
+        entries=form_entries(db, cycle) if cycle else {},
+        editable=view.may_write and running,
+        errors=errors or {},
+        values=request.form if errors else {},
+        notice=notice,
+        csrf_target=csrf_token(app_session, TARGET),
+        csrf_form=csrf_token(app_session, FORM),
+        endpoints=current_app.view_functions,
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/<int:number>")
+def show(number: int) -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return _page(db, app_session, team_view(db, app_session), number)
+
+
+def _fresh_page(number: int, **kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return _page(db, app_session, team_view(db, app_session), number, **kwargs)
+
+
+def _writer(db: Session, purpose: str) -> tuple[AppSession, TeamView]:
+    app_session = require_session(db)
+    view = team_view(db, app_session)
+    if not view.may_write:
+        abort(403, description=_("Only the team's members and the course's trainers change its cycle records."))
+    require_form_token(app_session, purpose)
+    return app_session, view
+
+
+def _decimal(raw: str) -> Decimal | None:
+    raw = raw.strip().replace(",", "")
+    if not raw:
+        return None
+    value = Decimal(raw)
+    if not value.is_finite() or abs(value) >= Decimal("1e9"):
+        raise InvalidOperation(raw)
+    return value.quantize(Decimal("0.001"))
+
+
+@bp.post("/<int:number>/target")
+def save_target(number: int) -> Response | tuple[str, int]:
+    form = request.form
+    errors: dict[str, str] = {}
+    texts = {name: form.get(name, "").strip() for name in (*TARGET_TEXT, "result")}
+    for name, value in texts.items():
+        most = FIELD_LIMITS.get(name, TEXT_LIMIT)
+        if len(value) > most:
+            errors[name] = str(PROBLEMS["too_long"]) % {"most": most}
+    values: dict[str, Decimal | None] = {}
+    for name in ("baseline_value", "result_value"):
+        try:
+            values[name] = _decimal(form.get(name, ""))
+        except InvalidOperation:
+            errors[name] = str(PROBLEMS["not_a_number"])
+    try:
+        with database().transaction() as db:
+            _app_session, view = _writer(db, TARGET)
+            if errors:
+                raise plc.InvalidInput([plc.Problem(k, "shown", {}) for k in errors])
+            today = plc.program_day(utcnow())
+            cycle = plc.open_cycle(db, view.team, number, today)
+            target = plc.CycleTarget(**{k: texts[k] for k in TARGET_TEXT}, baseline_value=values["baseline_value"])
+            plc.set_cycle_target(cycle, target, today)
+            plc.record_cycle_result(cycle, texts["result"], values["result_value"], today)
+    except plc.InvalidInput:
+        return _fresh_page(number, errors={"target": errors}, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_page(number, notice=_refusal(refused), status=409)
+    return redirect(session_url("cycles.show", number=number, team=view.team.id, saved="target") + "#target", 303)
+
+
+@bp.post("/<int:number>/forms/<slug>")
+def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
+    if slug not in TEAM_FORMS:
+        abort(404, description=str(PROBLEMS["unknown"]))
+    try:
+        with database().transaction() as db:
+            app_session, view = _writer(db, FORM)
+            answers = {key: value for key, value in request.form.items() if key not in ("csrf", "s")}
+            save_form(db, view.team, number, slug, answers, app_session.membership, plc.program_day(utcnow()))
+    except plc.InvalidInput as invalid:
+        problems = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
+        return _fresh_page(number, errors={slug: problems}, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_page(number, notice=_refusal(refused), status=409)
+    return redirect(session_url("cycles.show", number=number, team=view.team.id, saved=slug) + f"#{slug}", 303)

@@ -1,0 +1,60 @@
+"""The page a person lands on after a launch: who they are, which course, which role, and for a teacher what comes
+next in their PLC cycle."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from lti_tool.web.session import database, require_session, session_url
+from models import program as plc
+from models.catalog import elements
+from models.eligibility import current_cycle, eligibility, next_steps, program_facts, team_facts
+from models.forms import TEAM_FORMS, form_entries, form_templates
+from models.people import course_members
+from models.roles import AppRole
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/home")
+def landing() -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        role = AppRole(app_session.membership.app_role)
+        scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+        team = plc.team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
+        program = db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+        progress = steps = cycle = None
+        if team is not None:
+            progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))
+            cycle = current_cycle(progress)
+            opened = next((c for c in team.cycles if cycle and c.number == cycle.number), None)
+            filled = frozenset(form_entries(db, opened)) if opened else frozenset()
+            steps = next_steps(progress, filled, TEAM_FORMS)
+        return render_template(
+            "landing.html",
+            app_session=app_session,
+            person=app_session.person,
+            context=app_session.context,
+            membership=app_session.membership,
+            resource_link=app_session.resource_link,
+            platform=app_session.context.platform,
+            role=role,
+            AppRole=AppRole,
+            members=course_members(db, app_session.context_id) if role.sees_course_roster else [],
+            program=program,
+            team=team,
+            progress=progress,
+            cycle=cycle,
+            steps=steps or [],
+            forms=form_templates(),
+            elements=elements(),
+            my_roles=[
+                (n, plc.role_in_cycle(team, n, app_session.membership_id))
+                for n in range(1, team.program.planned_cycles + 1)
+            ]
+            if team
+            else [],
+            endpoints=current_app.view_functions,
+            session_url=session_url,
+        )

@@ -1,0 +1,112 @@
+"""LTI 1.3 endpoints: OIDC login initiation, launch, and the tool's public key set."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, redirect, render_template, request
+
+from lti_tool.lti.activities import activity_url, from_custom
+from lti_tool.lti.launch import (
+    CUSTOM,
+    PlatformStorageCheckNeeded,
+    ToolMessageLaunch,
+    origin_of,
+    record_launch,
+    start_login,
+    state_cookie_name,
+)
+from lti_tool.web.observability import LAUNCHES
+from lti_tool.web.security import limiter
+from lti_tool.web.session import database, session_url, set_session_cookie, set_tool_cookie, settings
+from models.keys import jwks
+from models.roles import AppRole
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("lti", __name__)
+
+
+def _http() -> requests.Session:
+    session = current_app.extensions.get("plc_http")
+    if session is None:
+        session = requests.Session()
+        session.headers["User-Agent"] = "PLC-Bridge/0.1 (+LTI 1.3 tool)"
+        current_app.extensions["plc_http"] = session
+    return session
+
+
+def _lti_rate_limit() -> str:
+    return settings().rate_limit_lti
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@limiter.limit(_lti_rate_limit)
+def login() -> Response:
+    params = request.values.to_dict()
+    with database().transaction() as db:
+        outcome = start_login(db, settings(), params)
+    log.info("lti login iss=%s client_id=%s", outcome.platform.issuer, outcome.platform.client_id)
+    if outcome.login.storage_target:
+        response = make_response(
+            render_template(
+                "lti/storage_login.html",
+                login=outcome.login,
+                auth_url=outcome.auth_url,
+                platform_origin=origin_of(outcome.platform.auth_login_url),
+            )
+        )
+    else:
+        response = redirect(outcome.auth_url, code=302)
+    set_tool_cookie(
+        response,
+        state_cookie_name(outcome.login.state),
+        outcome.login.state,
+        settings().login_request_ttl_seconds,
+        path="/lti/",
+    )
+    return response
+
+
+@bp.post("/lti/launch")
+@limiter.limit(_lti_rate_limit)
+def launch() -> Response:
+    try:
+        with database().transaction() as db:
+            message = ToolMessageLaunch(db, settings(), request.form.to_dict(), request.cookies, _http()).validate()
+            app_session = record_launch(db, message, settings())
+            g.plc_session = app_session
+            # A Deep Linking request opens the picker; a link that names an activity opens that activity's page.
+            if message.is_deep_linking:
+                destination = session_url("deep_linking.picker")
+            else:
+                staff = app_session.membership.app_role != AppRole.TEACHER
+                destination = activity_url(from_custom(message.body().get(CUSTOM)), staff=staff)
+    except PlatformStorageCheckNeeded as check:
+        # Nothing was written; the page asks the platform's storage for this login's state and posts again.
+        page = render_template("lti/storage_launch.html", check=check, form=request.form.to_dict())
+        return make_response(page)
+    assert message.platform is not None and message.login is not None
+    log.info(
+        "lti launch iss=%s deployment=%s role=%s cookie=%s",
+        message.platform.issuer,
+        message.body().get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"),
+        app_session.membership.app_role,
+        message.cookie_verified,
+    )
+    LAUNCHES.labels(role=app_session.membership.app_role).inc()
+    response = redirect(destination, code=303)
+    set_session_cookie(response, app_session)
+    response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")
+    return response
+
+
+@bp.get("/lti/jwks")
+@bp.get("/.well-known/jwks.json")
+def tool_jwks() -> Response:
+    with database().transaction() as db:
+        key_set = jwks(db)
+    response = jsonify(key_set)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

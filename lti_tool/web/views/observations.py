@@ -1,0 +1,244 @@
+"""Buddy observations: a Buddy of a cycle fills the observation form for their Model Teacher's lesson, with evidence
+files; the Buddy, the Model Teacher observed and the course's trainers read it, and nobody else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from lti_tool.services import learning_records
+from lti_tool.web.views import evidence as files
+from lti_tool.web.views.program import _refusal
+from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from models import evidence as ev
+from models import program as plc
+from models.base import utcnow
+from models.forms import MAX_ANSWER_CHARS, OBSERVATION_FORM, answer_problems, form_templates
+from models.people import Membership, course_members
+from models.roles import AppRole
+from models.sessions import AppSession
+
+bp = Blueprint("observations", __name__, url_prefix="/program")
+bp.before_request(files.allow_uploads)
+FORM = "buddy-observation"
+EMPTY_NOTE_ROWS = 5
+MAX_STUDENT_NOTES = 60
+MAX_STUDENT_NAME = 120
+
+PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in."),
+    "too_long": _l("Please keep this under %(most)s characters."),
+    "student_missing": _l("Name the student (a nickname or class number is enough)."),
+    "note_missing": _l("Write what you saw of this student."),
+    "too_many_students": _l("Notes on at most %(most)s students."),
+}
+
+
+def _scope(app_session: AppSession) -> plc.CourseScope:
+    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+
+
+def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[plc.Team, Membership]:
+    """The viewer's team and the Model Teacher they observe in cycle `number`; 403 unless they are its Buddy."""
+    team = plc.team_of(db, _scope(app_session), app_session.membership_id)
+    if team is None or plc.role_in_cycle(team, number, app_session.membership_id) != plc.PlcRole.BUDDY:
+        abort(
+            403,
+            description=_(
+                "Only a Buddy Teacher of cycle %(number)s fills in its observation form, for the Model Teacher they observe. Your team's plan does not make you a Buddy in that cycle.",
+                number=number,
+            ),
+        )
+    model_id = plc.team_plan(team)[number][0]
+    model = db.get(Membership, model_id) if model_id is not None else None
+    if model is None:
+        abort(403, description=_("Cycle %(number)s has no Model Teacher in your team's plan.", number=number))
+    return team, model
+
+
+def _own_observation(db: Session, team: plc.Team, number: int, buddy_id: int) -> plc.Observation | None:
+    return db.scalars(
+        select(plc.Observation)
+        .join(plc.Cycle)
+        .where(plc.Cycle.team_id == team.id, plc.Cycle.number == number, plc.Observation.buddy_id == buddy_id)
+    ).one_or_none()
+
+
+def _parse(form: MultiDict[str, str]) -> tuple[plc.ObservationForm, dict[str, str]]:
+    """The form as the Buddy filled it, and what is wrong with it, field by field."""
+    template = form_templates()[OBSERVATION_FORM]
+    answers = {item.id: form.get(item.id, "").strip() for item in template.fields}
+    errors = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in answer_problems(template, answers)}
+    notes: list[dict[str, str]] = []
+    for student, note in zip(form.getlist("student"), form.getlist("note"), strict=False):
+        student, note = student.strip(), note.strip()
+        if not student and not note:
+            continue  # an unused row
+        row = len(notes)  # rows are shown again without the unused ones: errors name the row as shown
+        if not student or len(student) > MAX_STUDENT_NAME:
+            errors[f"student-{row}"] = str(PROBLEMS["student_missing"])
+        elif not note:
+            errors[f"student-{row}"] = str(PROBLEMS["note_missing"])
+        elif len(note) > MAX_ANSWER_CHARS:
+            errors[f"student-{row}"] = str(PROBLEMS["too_long"]) % {"most": MAX_ANSWER_CHARS}
+        notes.append({"student": student, "note": note})
+    if len(notes) > MAX_STUDENT_NOTES:
+        errors["student_notes"] = str(PROBLEMS["too_many_students"]) % {"most": MAX_STUDENT_NOTES}
+    parsed = plc.ObservationForm(
+        lesson=answers["lesson"],
+        students_did=answers["students_did"],
+        students_learned=answers["students_learned"],
+        evidence=answers["evidence"],
+        student_notes=notes,
+        suggestions=answers["suggestions"],
+    )
+    return parsed, errors
+
+
+def _form_page(
+    db: Session,
+    app_session: AppSession,
+    number: int,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> tuple[str, int]:
+    team, model = _buddy_of(db, app_session, number)
+    observation = _own_observation(db, team, number, app_session.membership_id)
+    if errors is not None:
+        values = {key: request.form.get(key, "") for key in request.form}
+        rows = list(zip(request.form.getlist("student"), request.form.getlist("note"), strict=False))
+    elif observation is not None:
+        values = {f.id: getattr(observation, f.id) for f in form_templates()[OBSERVATION_FORM].fields}
+        rows = [(n.get("student", ""), n.get("note", "")) for n in observation.student_notes]
+    else:
+        values, rows = {}, []
+    rows = [row for row in rows if row[0].strip() or row[1].strip()]
+    if not notice:
+        try:
+            plc.check_recording_allowed(team.program, plc.program_day(utcnow()))
+        except plc.ProgramError as refused:
+            notice = _refusal(refused)
+    page = render_template(
+        "observations/form.html",
+        template=form_templates()[OBSERVATION_FORM],
+        team=team,
+        number=number,
+        model=model,
+        observation=observation,
+        attached=ev.evidence_of_observation(db, observation.id) if observation else [],
+        values=values,
+        rows=rows + [("", "")] * EMPTY_NOTE_ROWS,
+        errors=errors or {},
+        notice=notice,
+        csrf=csrf_token(app_session, FORM),
+        most_files=ev.MAX_FILES_PER_UPLOAD,
+        most_mb=ev.MAX_EVIDENCE_BYTES // (1024 * 1024),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/cycles/<int:number>/observation")
+def form(number: int) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _form_page(db, require_session(db), number)
+
+
+@bp.post("/cycles/<int:number>/observation")
+def submit(number: int) -> Response | tuple[str, int]:
+    """Submit (or resubmit) the Buddy's observation with any new evidence files, in one transaction with its
+    learning records; a refused field or file writes nothing at all."""
+    try:
+        with files.kept_on_commit() as stored, database().transaction() as db:
+            app_session = require_session(db)
+            team, _model = _buddy_of(db, app_session, number)
+            require_form_token(app_session, FORM)
+            parsed, errors = _parse(request.form)
+            uploads = files.read_uploads()
+            if problem := files.upload_problems(uploads):
+                errors[files.FIELD] = problem
+            if errors:
+                return _form_page(db, app_session, number, errors=errors, status=422)
+            me = app_session.membership_id
+            before = learning_records.observation_fingerprint(db, _own_observation(db, team, number, me))
+            observation = plc.submit_observation(db, team, number, me, parsed, utcnow())
+            stored += ev.store_evidence(db, files.folder(), observation.cycle, uploads, me, observation=observation)
+            learning_records.observation_submitted(db, settings(), team, observation, before)
+            observation_id = observation.id
+    except ev.EvidenceRefused as refused:
+        return _fresh_form_page(number, errors={files.FIELD: files.refusal(refused)}, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_form_page(number, notice=_refusal(refused), status=409)
+    return redirect(session_url("observations.show", observation_id=observation_id, saved=1), code=303)
+
+
+def _fresh_form_page(
+    number: int, errors: dict[str, str] | None = None, notice: str = "", status: int = 200
+) -> tuple[str, int]:
+    """The form again after the transaction rolled back (no observation, no file, no learning record)."""
+    with database().transaction() as db:
+        return _form_page(db, require_session(db), number, errors=errors, notice=notice, status=status)
+
+
+@bp.get("/observations/<int:observation_id>")
+def show(observation_id: int) -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        try:
+            observation = plc.open_observation(db, _scope(app_session), app_session.membership, observation_id)
+        except plc.NotFoundInCourse:
+            abort(404, description=_("There is no such observation in this course."))
+        except plc.NotYourObservation:
+            abort(
+                403,
+                description=_(
+                    "Only the Buddy who wrote an observation, the Model Teacher observed and the course's trainers may read it."
+                ),
+            )
+        team = observation.cycle.team
+        return render_template(
+            "observations/show.html",
+            observation=observation,
+            template=form_templates()[OBSERVATION_FORM],
+            team=team,
+            buddy=db.get(Membership, observation.buddy_id),
+            model=db.get(Membership, observation.model_id),
+            attached=ev.evidence_of_observation(db, observation.id),
+            mine=observation.buddy_id == app_session.membership_id,
+            running=team.program.state == plc.ProgramState.RUNNING,
+            saved=request.args.get("saved") == "1",
+            session_url=session_url,
+        )
+
+
+@bp.get("/observations")
+def list_observations() -> str:
+    """What the viewer may read (their own, those of their lessons; a trainer: all in the course), and for a Buddy
+    the cycles whose form waits for them."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        me = app_session.membership
+        readable = plc.observations_for(db, _scope(app_session), me)
+        forms: list[tuple[int, int | None, plc.Observation | None]] = []
+        team = plc.team_of(db, _scope(app_session), me.id) if me.app_role == AppRole.TEACHER else None
+        if team is not None:
+            for number, (model_id, buddy_ids) in sorted(plc.team_plan(team).items()):
+                if me.id in buddy_ids:
+                    forms.append((number, model_id, _own_observation(db, team, number, me.id)))
+        return render_template(
+            "observations/list.html",
+            readable=readable,
+            forms=forms,
+            team=team,
+            members={m.id: m for m in course_members(db, app_session.context_id)},
+            is_trainer=me.app_role == AppRole.TRAINER,
+            session_url=session_url,
+        )

@@ -1,0 +1,91 @@
+"""Progress toward a certificate: per teacher the cycles completed, roles played and hours by element, with every
+reason they are not yet eligible (rule in models/eligibility.py); for trainers the whole program at a glance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from lti_tool.web.access import course_scope, team_view
+from lti_tool.web.session import database, require_session, session_url
+from models import program as plc
+from models.catalog import elements
+from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
+from models.people import course_members
+from models.roles import AppRole
+from models.sessions import AppSession
+
+bp = Blueprint("progress", __name__, url_prefix="/program/progress")
+
+REASONS: dict[str, Any] = {
+    "program_cancelled": _l("The program was cancelled."),
+    "program_not_approved": _l("The Council has not approved the program yet."),
+    "not_a_member": _l("Not a member of a team of this program."),
+    "too_few_cycles": _l("%(have)s of the %(need)s complete cycles the Council requires."),
+    "missing_role": _l("Has not yet played the role of %(role)s in a complete cycle."),
+    "too_few_hours": _l("%(have)s of the program's %(need)s hours."),
+}
+ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy Teacher")}
+
+
+def explain(reason: Reason) -> str:
+    params = {
+        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(ROLE_NAMES.get(str(v), v))
+        for k, v in reason.params.items()
+    }
+    message = REASONS.get(reason.code)
+    return str(message) % params if message is not None else reason.code
+
+
+def _member_page(db: Session, app_session: AppSession, team: plc.Team, member_id: int, back: bool) -> str:
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    progress: Eligibility = eligibility(member_id, program_facts(team.program), team_facts(db, team))
+    return render_template(
+        "progress.html",
+        program=team.program,
+        team=team,
+        member=members.get(member_id),
+        progress=progress,
+        reasons=[explain(r) for r in progress.reasons],
+        elements=elements(),
+        back=back,
+        session_url=session_url,
+    )
+
+
+@bp.get("")
+def show() -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        role = app_session.membership.app_role
+        if role == AppRole.TEACHER:
+            view = team_view(db, app_session)
+            return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
+        scope = course_scope(app_session)
+        program = db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+        if program is None:
+            abort(404, description=_("The course has no PLC program yet."))
+        member_id = request.args.get("member", type=int)
+        if member_id is not None:
+            team = next((t for t in program.teams if member_id in t.member_ids), None)
+            if team is None:
+                abort(404, description=_("This person is not in a team of the program."))
+            return _member_page(db, app_session, team, member_id, back=True)
+        members = {m.id: m for m in course_members(db, app_session.context_id)}
+        everyone = program_eligibility(db, program)
+        return render_template(
+            "progress_program.html",
+            program=program,
+            teams=program.teams,
+            members=members,
+            everyone=everyone,
+            explain=explain,
+            PlcRole=plc.PlcRole,
+            eligible_count=sum(1 for e in everyone.values() if e.eligible),
+            session_url=session_url,
+        )

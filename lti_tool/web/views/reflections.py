@@ -1,0 +1,249 @@
+"""Reflections (element 5, reflection dialogue): every member writes one per cycle; the course's trainers grade it
+with the rubric in config/rubrics, and regrading keeps the history."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.wrappers import Response
+
+from lti_tool.lti import activities
+from lti_tool.lti import ags
+from lti_tool.services import learning_records
+from lti_tool.web.access import course_scope, team_view
+from lti_tool.web.views.program import _refusal
+from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from models import program as plc
+from models.base import utcnow
+from models.people import course_members
+from models.roles import AppRole
+from models.rubrics import rubric, rubric_problems
+from models.sessions import AppSession
+
+bp = Blueprint("reflections", __name__, url_prefix="/program")
+WRITE, GRADE = "reflection-write", "reflection-grade"
+MAX_REFLECTION_CHARS = 20000
+MAX_COMMENT_CHARS = 4000
+
+PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "not_a_level": _l("Choose one of the rubric's levels."),
+    "unknown_criterion": _l("This is not a criterion of the rubric."),
+}
+REFUSALS: dict[str, Any] = {
+    "reflection_graded": _l("Your reflection has been graded, so it is kept as it was graded."),
+    "not_a_team_member": _l("Only members of the team write reflections on its cycles."),
+}
+
+
+def _explain(refused: plc.ProgramError) -> str:
+    message = REFUSALS.get(refused.code)
+    return str(message) if message is not None else _refusal(refused)
+
+
+# --- A teacher's own reflection ---------------------------------------------------------------------------------
+
+
+def _own_page(db: Session, app_session: AppSession, number: int, *, error: str = "", notice: str = "",
+              status: int = 200) -> tuple[str, int]:  # fmt: skip
+    view = team_view(db, app_session)
+    team, program = view.team, view.team.program
+    if not 1 <= number <= program.planned_cycles:
+        abort(404, description=_("The program plans %(planned)s cycles.", planned=program.planned_cycles))
+    if app_session.membership_id not in team.member_ids:
+        abort(403, description=str(REFUSALS["not_a_team_member"]))
+    cycle = next((c for c in team.cycles if c.number == number), None)
+    reflection = None
+    if cycle is not None:
+        reflection = db.scalars(
+            plc.scoped(plc.Reflection, course_scope(app_session)).where(
+                plc.Reflection.cycle_id == cycle.id, plc.Reflection.membership_id == app_session.membership_id
+            )
+        ).one_or_none()
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    today = plc.program_day(utcnow())
+    page = render_template(
+        "reflection.html",
+        team=team,
+        program=program,
+        number=number,
+        reflection=reflection,
+        rubric=rubric(),
+        members=members,
+        writable=program.state is plc.ProgramState.RUNNING
+        and not plc.is_expired(program, today)
+        and not (reflection and reflection.grades),
+        text=request.form.get("text", "") if error else (reflection.text if reflection else ""),
+        error=error,
+        notice=notice,
+        my_role=plc.role_in_cycle(team, number, app_session.membership_id),
+        csrf=csrf_token(app_session, WRITE),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/cycles/<int:number>/reflection")
+def show(number: int) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _own_page(db, require_session(db), number)
+
+
+@bp.post("/cycles/<int:number>/reflection")
+def submit(number: int) -> Response | tuple[str, int]:
+    text = request.form.get("text", "").strip()
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            require_form_token(app_session, WRITE)
+            view = team_view(db, app_session)
+            if len(text) > MAX_REFLECTION_CHARS:
+                raise plc.InvalidInput([plc.Problem("text", "too_long", {"most": MAX_REFLECTION_CHARS})])
+            reflection = plc.submit_reflection(db, view.team, number, app_session.membership_id, text, utcnow())
+            # The grade goes to this cycle's reflection activity in the LMS, whichever page the teacher came from.
+            link = activities.reflection_link(db, app_session.context_id, number)
+            reflection.resource_link_id = link.id if link is not None else None
+            learning_records.reflection_submitted(db, settings(), view.team, reflection)
+    except plc.InvalidInput as invalid:
+        problem = invalid.problems[0]
+        return _fresh_own(number, error=str(PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_own(number, notice=_explain(refused), status=409)
+    return redirect(session_url("reflections.show", number=number, saved=1), code=303)
+
+
+def _fresh_own(number: int, **kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _own_page(db, require_session(db), number, **kwargs)
+
+
+# --- Trainers: the reflections of the course, and grading ------------------------------------------------------
+
+
+def _reader(db: Session) -> AppSession:
+    app_session = require_session(db)
+    if app_session.membership.app_role not in (AppRole.TRAINER, AppRole.ADMIN):
+        abort(403, description=_("Only the course's trainers read and grade the reflections of a team."))
+    return app_session
+
+
+@bp.get("/reflections")
+def list_for_grading() -> str:
+    with database().transaction() as db:
+        app_session = _reader(db)
+        view = team_view(db, app_session)
+        rows = db.scalars(
+            plc.scoped(plc.Reflection, course_scope(app_session))
+            .where(plc.Cycle.team_id == view.team.id)
+            .options(selectinload(plc.Reflection.grades))
+            .order_by(plc.Cycle.number, plc.Reflection.submitted_at)
+        ).all()
+        members = {m.id: m for m in course_members(db, app_session.context_id)}
+        return render_template(
+            "reflections.html",
+            view=view,
+            team=view.team,
+            program=view.team.program,
+            reflections=rows,
+            members=members,
+            session_url=session_url,
+        )
+
+
+def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, errors: dict[str, str] | None = None,
+                 notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
+    try:
+        reflection = plc.get_in_course(db, course_scope(app_session), plc.Reflection, reflection_id)
+    except plc.NotFoundInCourse:
+        abort(404, description=_("There is no such reflection in this course."))
+    team = reflection.cycle.team
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    page = render_template(
+        "reflection_review.html",
+        reflection=reflection,
+        team=team,
+        program=team.program,
+        author=members.get(reflection.membership_id),
+        role=plc.role_in_cycle(team, reflection.cycle.number, reflection.membership_id),
+        members=members,
+        rubric=rubric(),
+        may_grade=app_session.membership.app_role == AppRole.TRAINER,
+        errors=errors or {},
+        values=request.form if errors else {},
+        notice=notice,
+        csrf=csrf_token(app_session, GRADE),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/reflections/<int:reflection_id>")
+def review(reflection_id: int) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _review_page(db, _reader(db), reflection_id)
+
+
+@bp.post("/reflections/<int:reflection_id>/grade")
+def grade(reflection_id: int) -> Response | tuple[str, int]:
+    chosen = rubric()
+    scores: dict[str, Decimal] = {}
+    errors: dict[str, str] = {}
+    for criterion in chosen.criteria:
+        raw = request.form.get(f"score-{criterion.id}", "").strip()
+        if not raw:
+            errors[criterion.id] = str(PROBLEMS["required"])
+            continue
+        try:
+            scores[criterion.id] = Decimal(raw)
+        except InvalidOperation:
+            errors[criterion.id] = str(PROBLEMS["not_a_level"])
+            continue
+        if not scores[criterion.id].is_finite():  # NaN, sNaN, Infinity: never a level
+            del scores[criterion.id]
+            errors[criterion.id] = str(PROBLEMS["not_a_level"])
+    comment = request.form.get("comment", "").strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        errors["comment"] = str(PROBLEMS["too_long"]) % {"most": MAX_COMMENT_CHARS}
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            if app_session.membership.app_role != AppRole.TRAINER:
+                abort(403, description=_("Only the course's trainers grade reflections."))
+            require_form_token(app_session, GRADE)
+            try:
+                reflection = plc.get_in_course(db, course_scope(app_session), plc.Reflection, reflection_id)
+            except plc.NotFoundInCourse:
+                abort(404, description=_("There is no such reflection in this course."))
+            problems = [p for p in rubric_problems(chosen, scores) if p.field not in errors]
+            errors.update({p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in problems})
+            if errors:
+                raise plc.InvalidInput([plc.Problem(k, "shown", {}) for k in errors])
+            graded = plc.grade_reflection(
+                db,
+                reflection,
+                grader_id=app_session.membership_id,
+                grader_role=AppRole(app_session.membership.app_role),
+                rubric_id=chosen.id,
+                scores=scores,
+                max_score=chosen.max_score,
+                comment=comment,
+                now=utcnow(),
+            )
+            learning_records.reflection_graded(db, settings(), reflection.cycle.team, graded)
+            ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
+    except plc.InvalidInput:
+        return _fresh_review(reflection_id, errors=errors, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_review(reflection_id, notice=_explain(refused), status=409)
+    return redirect(session_url("reflections.review", reflection_id=reflection_id, saved=1), code=303)
+
+
+def _fresh_review(reflection_id: int, **kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _review_page(db, _reader(db), reflection_id, **kwargs)

@@ -1,0 +1,165 @@
+"""Element sessions: the team records each of the Council's five elements of a cycle, with hours and who came."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.services import learning_records
+from lti_tool.web.access import team_view
+from lti_tool.web.views import evidence as files
+from lti_tool.web.views.program import _refusal
+from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from models import evidence as ev
+from models import program as plc
+from models.base import utcnow
+from models.catalog import elements
+from models.people import course_members
+from models.sessions import AppSession
+
+bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
+bp.before_request(files.allow_uploads)
+RECORD = "session-record"
+
+PROBLEMS: dict[str, Any] = {
+    "not_positive": _l("Hours must be more than zero."),
+    "more_than_a_day": _l("A session cannot last more than %(most)s hours."),
+    "too_precise": _l("Use at most two decimal places."),
+    "before_approval": _l("The date is before the Council approved the program."),
+    "in_the_future": _l("The date is in the future."),
+    "after_program_year": _l("The date is outside the program's year."),
+    "beyond_plan": _l("The program plans %(planned)s cycles."),
+    "unknown": _l("Choose one of the five elements."),
+    "none_present": _l("Tick at least one teacher who was there."),
+    "not_in_team": _l("Only members of the team can be ticked."),
+    "not_a_number": _l("Please enter a number."),
+    "not_a_date": _l("Please enter a date."),
+}
+NOTICES: dict[str, Any] = {
+    "element_out_of_order": _l(
+        "Recorded. Note: the elements before this one are not recorded yet in this cycle; the Council lists them in order but does not require it."
+    ),
+}
+
+
+def _team_for(db: Session, app_session: AppSession) -> plc.Team:
+    """The team whose sessions are shown: a teacher's own; a trainer's choice (`?team=`)."""
+    view = team_view(db, app_session)
+    if not view.may_write:
+        abort(403, description=_("Only the members of a PLC team record its sessions."))
+    g.plc_team_view = view
+    return view.team
+
+
+def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str, str] | None = None,
+          notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    sessions = db.scalars(
+        select(plc.ElementSession).join(plc.Cycle).where(plc.Cycle.team_id == team.id)
+        .order_by(plc.Cycle.number, plc.ElementSession.element, plc.ElementSession.held_on)
+    ).all()  # fmt: skip
+    attached: dict[int | None, list[ev.Evidence]] = {}
+    for item in db.scalars(
+        select(ev.Evidence).where(ev.Evidence.session_id.in_([s.id for s in sessions])).order_by(ev.Evidence.id)
+    ):
+        attached.setdefault(item.session_id, []).append(item)
+    page = render_template(
+        "program_sessions.html",
+        team=team,
+        view=g.plc_team_view,
+        program=team.program,
+        members=members,
+        team_members=[members[mid] for mid in team.member_ids if mid in members],
+        sessions=sessions,
+        attached=attached,
+        most_files=ev.MAX_FILES_PER_UPLOAD,
+        most_mb=ev.MAX_EVIDENCE_BYTES // (1024 * 1024),
+        elements=elements(),
+        errors=errors or {},
+        notice=notice,
+        values=request.form if errors else {},
+        # A link to one cycle's element (the landing page, the cycle page, a Deep Linking activity) preselects it.
+        preset={"cycle": request.args.get("cycle", ""), "element": request.args.get("element", "")},
+        csrf=csrf_token(app_session, RECORD),
+        today=plc.program_day(utcnow()).isoformat(),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("")
+def list_sessions() -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return _page(db, app_session, _team_for(db, app_session))
+
+
+@bp.post("")
+def record() -> Response | tuple[str, int]:
+    """Record a session with its evidence files in one transaction with its learning records; a refused field or
+    file writes nothing, and the files of a transaction that does not commit are taken off the disk again."""
+    notice = ""
+    try:
+        with files.kept_on_commit() as stored, database().transaction() as db:
+            app_session = require_session(db)
+            team = _team_for(db, app_session)
+            require_form_token(app_session, RECORD)
+            parsed, errors = _parse(request.form)
+            uploads = files.read_uploads()
+            if problem := files.upload_problems(uploads):
+                errors[files.FIELD] = problem
+            if errors:
+                return _page(db, app_session, team, errors=errors, status=422)
+            me = app_session.membership_id
+            recorded = plc.record_session(db, team, recorded_by_id=me, today=plc.program_day(utcnow()), **parsed)
+            session = recorded.session
+            stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
+            learning_records.session_recorded(db, settings(), team, recorded)
+            notice = " ".join(str(NOTICES.get(n.code, n.code)) for n in recorded.notices)
+    except ev.EvidenceRefused as refused:
+        return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
+    except plc.InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
+        problems = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
+        return _fresh_page(errors=problems, status=422)
+    except plc.ProgramError as refused:
+        return _fresh_page(notice=_refusal(refused), status=409)
+    if notice:
+        return _fresh_page(notice=notice)
+    return redirect(session_url("sessions.list_sessions", team=request.args.get("team", type=int)), code=303)
+
+
+def _parse(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {"notes": form.get("notes", "").strip()[:4000]}
+    for field in ("cycle", "element"):
+        try:
+            parsed["cycle_number" if field == "cycle" else "element"] = int(form.get(field, ""))
+        except ValueError:
+            errors[field] = str(PROBLEMS["not_a_number"])
+    try:
+        parsed["hours"] = Decimal(form.get("hours", "").strip())
+    except InvalidOperation:
+        errors["hours"] = str(PROBLEMS["not_a_number"])
+    try:
+        parsed["held_on"] = date.fromisoformat(form.get("held_on", ""))
+    except ValueError:
+        errors["held_on"] = str(PROBLEMS["not_a_date"])
+    try:
+        parsed["attendee_ids"] = [int(v) for v in form.getlist("attendee")]
+    except ValueError:
+        errors["attendee_ids"] = str(PROBLEMS["not_in_team"])
+    return parsed, errors
+
+
+def _fresh_page(errors: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return _page(db, app_session, _team_for(db, app_session), errors=errors, notice=notice, status=status)
