@@ -15,8 +15,8 @@ import requests
 from sqlalchemy import delete, func, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
+from lti_tool.web.app import create_app
 from models import Base
 from models.database import Database
 from models.district import District, Leader

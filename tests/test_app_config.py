@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import select
 
-from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
+from lti_tool.web.app import create_app
 from models.database import Database
 from models.platform import Deployment, Platform
 

@@ -14,10 +14,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from lti_tool.web.app import create_app
-from lti_tool.demo_lms import platform as demo
 from lti_tool.demo_lms import advantage as demo_advantage
+from lti_tool.demo_lms import platform as demo
 from lti_tool.settings import Settings
+from lti_tool.web.app import create_app
 from models.base import utcnow
 from models.eligibility import program_eligibility
 from models.outbox import OutboxStatement

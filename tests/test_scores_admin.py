@@ -9,8 +9,8 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from lti_tool.lti.ags import ScoreWorker
 from lti_tool.cli.main import main
+from lti_tool.lti.ags import ScoreWorker
 from lti_tool.lti.service_tokens import ServiceClient
 from models.scores import ScorePost, ScoreState
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lti_tool.cli import district as district_cli
-from lti_tool.web.observability import configure_logging
 from lti_tool.settings import Settings, SettingsError, load_settings
+from lti_tool.web.observability import configure_logging
 from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
 from models.migrate import current_revision, head_revision, upgrade

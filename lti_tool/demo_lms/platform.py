@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from lti_tool.demo_lms import advantage as demo_advantage
 from lti_tool.demo_lms import example_course as demo_example
 from lti_tool.demo_lms import gradebook as demo_gradebook
-from lti_tool.settings import Settings
 from lti_tool.lti.tool_config import find_platform
+from lti_tool.settings import Settings
 from lti_tool.web.session import database
 from models.keys import generate_key
 from models.platform import Deployment, Platform

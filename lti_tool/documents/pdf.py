@@ -14,8 +14,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoe
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from lti_tool.web.i18n import format_date_local
 from lti_tool.settings import Settings
+from lti_tool.web.i18n import format_date_local
 from models.catalog import CONFIG_DIR
 from models.catalog import element as element_info
 from models.program import PlcRole

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti.activities import NEEDS_CYCLE, Activity
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST, DEEP_LINKING_SETTINGS, DEPLOYMENT_ID, MESSAGE_TYPE, launch_url
-from lti_tool.settings import Settings
 from lti_tool.lti.tool_config import registration_for
+from lti_tool.settings import Settings
 from models import program as plc
 from models.catalog import element, elements
 from models.keys import ToolKey, current_key

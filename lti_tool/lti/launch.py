@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import ags
-from lti_tool.services import learning_records
 from lti_tool.lti import nrps as roster
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.settings import Settings
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
+from lti_tool.services import learning_records
+from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import ephemeral_commit, get_or_create
 from models.keys import current_key

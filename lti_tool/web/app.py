@@ -11,11 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from lti_tool.web import i18n
-from lti_tool.web import observability
-from lti_tool.web import security
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.settings import Settings, load_settings
+from lti_tool.web import i18n, observability, security
 from models.database import Database
 from models.keys import ensure_key
 from models.migrate import upgrade

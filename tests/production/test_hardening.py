@@ -10,8 +10,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import delete
 
-from lti_tool.web.app import create_app
 from lti_tool.settings import Settings
+from lti_tool.web.app import create_app
 from models.base import utcnow
 from models.outbox import Delivery, OutboxStatement
 from tests.conftest import LIS, TEACHER, ToolServer, launch, register, start_tool

@@ -8,18 +8,17 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.services import certificates as service
 from lti_tool.documents import pdf as documents
+from lti_tool.services import certificates as service
 from lti_tool.services import learning_records
+from lti_tool.web import messages
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
-from lti_tool.web.views.program import _refusal
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import certificates as certs
 from models import program as plc
@@ -34,17 +33,6 @@ from models.sessions import AppSession
 
 bp = Blueprint("certificates", __name__)
 ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
-
-REFUSALS: dict[str, Any] = {
-    "certificates_not_yet": _l("Certificates are issued once the program has ended."),
-    "already_revoked": _l("This certificate is already revoked."),
-    "not_a_trainer": _l("Only the course's trainers issue or revoke certificates."),
-}
-REASON_PROBLEMS: dict[str, Any] = {
-    "required": _l("Please give the reason for revoking."),
-    "too_long": _l("Please keep the reason under %(most)s characters."),
-}
-ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy Teacher")}
 
 
 # --- Access -----------------------------------------------------------------------------------------------------
@@ -115,7 +103,7 @@ def logbook_page(member_id: int) -> str:
         return render_template(
             "logbook.html",
             book=book,
-            role_names=ROLE_NAMES,
+            role_names=messages.ROLE_NAMES,
             element_name=lambda n: element_info(n).name,
             session_url=session_url,
         )
@@ -232,7 +220,7 @@ def issue() -> Response | tuple[str, int]:
             job_id = certs.request_bulk_issue(db, program, app_session.membership_id).id
     except plc.ProgramError as refused:
         with database().transaction() as db:
-            return _certificates_page(db, require_session(db), refusal=_refused(refused), status=409)
+            return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
     service.start_job_thread(database(), settings(), job_id)  # a job another worker holds is left to it
     return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
 
@@ -299,18 +287,13 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
             learning_records.certificate_revoked(db, settings(), certificate)
     except plc.InvalidInput as invalid:
         problem = invalid.problems[0]
-        message = str(REASON_PROBLEMS.get(problem.code, problem.code)) % problem.params
+        message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), errors={certificate_id: message}, status=422)
     except plc.ProgramError as refused:
         with database().transaction() as db:
-            return _certificates_page(db, require_session(db), refusal=_refused(refused), status=409)
+            return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
     return redirect(session_url("certificates.list_certificates"), code=303)
-
-
-def _refused(refused: plc.ProgramError) -> str:
-    message = REFUSALS.get(refused.code)
-    return str(message) if message is not None else _refusal(refused)
 
 
 # --- Results report ---------------------------------------------------------------------------------------------

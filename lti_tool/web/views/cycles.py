@@ -8,12 +8,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.web import messages
 from lti_tool.web.access import TeamView, team_view
-from lti_tool.web.views.program import _refusal
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url
 from models import program as plc
 from models.base import utcnow
@@ -28,14 +27,6 @@ TEXT_LIMIT = 4000
 TARGET_TEXT = ("problem", "learning_area", "grade_level", "target_students", "baseline")
 FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/program.py Cycle)
 
-PROBLEMS: dict[str, Any] = {
-    "required": _l("Please fill this in."),
-    "too_long": _l("This is too long (at most %(most)s characters)."),
-    "not_a_number": _l("Please enter a number."),
-    "not_a_date": _l("Please enter a date."),
-    "unknown": _l("There is no such form."),
-    "not_in_team": _l("Only the team's members fill in its forms."),
-}
 
 
 def _cycle_or_none(team: plc.Team, number: int) -> plc.Cycle | None:
@@ -122,13 +113,13 @@ def save_target(number: int) -> Response | tuple[str, int]:
     for name, value in texts.items():
         most = FIELD_LIMITS.get(name, TEXT_LIMIT)
         if len(value) > most:
-            errors[name] = str(PROBLEMS["too_long"]) % {"most": most}
+            errors[name] = str(messages.FORM_PROBLEMS["too_long"]) % {"most": most}
     values: dict[str, Decimal | None] = {}
     for name in ("baseline_value", "result_value"):
         try:
             values[name] = _decimal(form.get(name, ""))
         except InvalidOperation:
-            errors[name] = str(PROBLEMS["not_a_number"])
+            errors[name] = str(messages.FORM_PROBLEMS["not_a_number"])
     try:
         with database().transaction() as db:
             _app_session, view = _writer(db, TARGET)
@@ -142,22 +133,22 @@ def save_target(number: int) -> Response | tuple[str, int]:
     except plc.InvalidInput:
         return _fresh_page(number, errors={"target": errors}, status=422)
     except plc.ProgramError as refused:
-        return _fresh_page(number, notice=_refusal(refused), status=409)
+        return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved="target") + "#target", 303)
 
 
 @bp.post("/<int:number>/forms/<slug>")
 def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
     if slug not in TEAM_FORMS:
-        abort(404, description=str(PROBLEMS["unknown"]))
+        abort(404, description=str(messages.FORM_PROBLEMS["unknown"]))
     try:
         with database().transaction() as db:
             app_session, view = _writer(db, FORM)
             answers = {key: value for key, value in request.form.items() if key not in ("csrf", "s")}
             save_form(db, view.team, number, slug, answers, app_session.membership, plc.program_day(utcnow()))
     except plc.InvalidInput as invalid:
-        problems = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
+        problems = {p.field: str(messages.FORM_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
         return _fresh_page(number, errors={slug: problems}, status=422)
     except plc.ProgramError as refused:
-        return _fresh_page(number, notice=_refusal(refused), status=409)
+        return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved=slug) + f"#{slug}", 303)

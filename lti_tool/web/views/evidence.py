@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, redirect, request, send_file
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.web import messages
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import evidence as ev
 from models import program as plc
@@ -29,14 +29,6 @@ FIELD = "evidence"  # the name of every evidence file input
 # as a whole (413) before it is read.
 UPLOAD_REQUEST_BYTES = ev.MAX_FILES_PER_UPLOAD * ev.MAX_EVIDENCE_BYTES + 2 * 1024 * 1024
 
-REFUSALS: dict[str, Any] = {
-    "empty": _l("“%(filename)s” is empty."),
-    "too_large": _l("“%(filename)s” is larger than %(most_mb)s MB."),
-    "type_not_allowed": _l(
-        "“%(filename)s” is not a PDF, JPEG, PNG or WebP picture, Word, PowerPoint or Excel file (judged by its content, not its name)."
-    ),
-    "too_many_files": _l("Attach at most %(most)s files at a time."),
-}
 
 
 def allow_uploads() -> None:
@@ -62,7 +54,7 @@ def read_uploads() -> list[ev.Upload]:
 
 
 def refusal(refused: ev.EvidenceRefused) -> str:
-    return str(REFUSALS.get(refused.reason, refused.reason)) % refused.params
+    return str(messages.EVIDENCE_REFUSALS.get(refused.reason, refused.reason)) % refused.params
 
 
 def upload_problems(uploads: list[ev.Upload]) -> str:

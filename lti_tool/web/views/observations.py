@@ -3,20 +3,17 @@ files; the Buddy, the Model Teacher observed and the course's trainers read it, 
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from lti_tool.services import learning_records
-from lti_tool.web.views import evidence as files
-from lti_tool.web.views.program import _refusal
+from lti_tool.web import messages
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models import program as plc
 from models.base import utcnow
@@ -32,13 +29,6 @@ EMPTY_NOTE_ROWS = 5
 MAX_STUDENT_NOTES = 60
 MAX_STUDENT_NAME = 120
 
-PROBLEMS: dict[str, Any] = {
-    "required": _l("Please fill this in."),
-    "too_long": _l("Please keep this under %(most)s characters."),
-    "student_missing": _l("Name the student (a nickname or class number is enough)."),
-    "note_missing": _l("Write what you saw of this student."),
-    "too_many_students": _l("Notes on at most %(most)s students."),
-}
 
 
 def _scope(app_session: AppSession) -> plc.CourseScope:
@@ -75,7 +65,7 @@ def _parse(form: MultiDict[str, str]) -> tuple[plc.ObservationForm, dict[str, st
     """The form as the Buddy filled it, and what is wrong with it, field by field."""
     template = form_templates()[OBSERVATION_FORM]
     answers = {item.id: form.get(item.id, "").strip() for item in template.fields}
-    errors = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in answer_problems(template, answers)}
+    errors = {p.field: str(messages.OBSERVATION_PROBLEMS.get(p.code, p.code)) % p.params for p in answer_problems(template, answers)}
     notes: list[dict[str, str]] = []
     for student, note in zip(form.getlist("student"), form.getlist("note"), strict=False):
         student, note = student.strip(), note.strip()
@@ -83,14 +73,14 @@ def _parse(form: MultiDict[str, str]) -> tuple[plc.ObservationForm, dict[str, st
             continue  # an unused row
         row = len(notes)  # rows are shown again without the unused ones: errors name the row as shown
         if not student or len(student) > MAX_STUDENT_NAME:
-            errors[f"student-{row}"] = str(PROBLEMS["student_missing"])
+            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["student_missing"])
         elif not note:
-            errors[f"student-{row}"] = str(PROBLEMS["note_missing"])
+            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["note_missing"])
         elif len(note) > MAX_ANSWER_CHARS:
-            errors[f"student-{row}"] = str(PROBLEMS["too_long"]) % {"most": MAX_ANSWER_CHARS}
+            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["too_long"]) % {"most": MAX_ANSWER_CHARS}
         notes.append({"student": student, "note": note})
     if len(notes) > MAX_STUDENT_NOTES:
-        errors["student_notes"] = str(PROBLEMS["too_many_students"]) % {"most": MAX_STUDENT_NOTES}
+        errors["student_notes"] = str(messages.OBSERVATION_PROBLEMS["too_many_students"]) % {"most": MAX_STUDENT_NOTES}
     parsed = plc.ObservationForm(
         lesson=answers["lesson"],
         students_did=answers["students_did"],
@@ -125,7 +115,7 @@ def _form_page(
         try:
             plc.check_recording_allowed(team.program, plc.program_day(utcnow()))
         except plc.ProgramError as refused:
-            notice = _refusal(refused)
+            notice = messages.refusal(refused)
     page = render_template(
         "observations/form.html",
         template=form_templates()[OBSERVATION_FORM],
@@ -176,7 +166,7 @@ def submit(number: int) -> Response | tuple[str, int]:
     except ev.EvidenceRefused as refused:
         return _fresh_form_page(number, errors={files.FIELD: files.refusal(refused)}, status=422)
     except plc.ProgramError as refused:
-        return _fresh_form_page(number, notice=_refusal(refused), status=409)
+        return _fresh_form_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("observations.show", observation_id=observation_id, saved=1), code=303)
 
 

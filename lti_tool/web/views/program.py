@@ -16,8 +16,9 @@ from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
 from lti_tool.lti import nrps as roster
-from lti_tool.web.csv_export import csv_response
 from lti_tool.lti.service_tokens import service_client
+from lti_tool.web import messages
+from lti_tool.web.csv_export import csv_response
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
@@ -31,54 +32,6 @@ bp = Blueprint("program", __name__, url_prefix="/program")
 EDIT, STATE = "program-edit", "program-state"
 FIELDS = ("name", "agency", "school_or_network", "planned_cycles", "min_hours", "learning_area", "grade_level")
 
-# What each domain problem or refusal means, for the person at the form (Thai in the catalog).
-PROBLEMS: dict[str, Any] = {
-    "required": _l("Please fill this in."),
-    "too_few": _l("A program runs at least %(need)s cycles (the Council's rule)."),
-    "negative": _l("Hours cannot be negative."),
-    "too_precise": _l("Use at most two decimal places."),
-    "too_many": _l("That is more hours than a program can hold (at most %(most)s)."),
-    "too_many_cycles": _l("At most %(most)s cycles fit in the program's one year."),
-    "not_a_number": _l("Please enter a number."),
-    "not_a_date": _l("Please enter a date."),
-}
-REFUSALS: dict[str, Any] = {
-    "wrong_state": _l("This step is not possible while the program is “%(current)s”."),
-    "approval_required": _l(
-        "Nothing may start before the Council approves the program: enter the approval date first."
-    ),
-    "program_expired": _l("The program's year has run out (one year from the Council's approval)."),
-    "certificate_window_closed": _l("Certificates had to be requested within 30 days after the program ended."),
-    "plan_frozen": _l("The plan is frozen while the program runs (the Council's rule): it can be read, not changed."),
-    "plan_incomplete": _l(
-        "The program cannot start yet: form the teams and plan a Model Teacher and Buddies for every cycle, so that everyone plays both roles."
-    ),
-    "already_in_team": _l(
-        "A teacher belongs to one team per program: someone you chose is already in team “%(team)s”."
-    ),
-    "not_in_course": _l("Someone you chose is not a member of this course."),
-    "member_inactive": _l("%(name)s is inactive in this course on the LMS and cannot join a new team."),
-    "invalid_input": _l("Please check the form: a team of that name may already exist."),
-}
-# Why the rotation planner cannot give everyone both roles (models/rotation.py).
-ROTATION: dict[str, Any] = {
-    "team_too_small": _l(
-        "A team needs at least %(need)s teachers: a Model Teacher needs a Buddy to observe the lesson."
-    ),
-    "too_few_cycles": _l(
-        "%(cycles)s cycles are too few for a team of %(team_size)s: each member must be the Model Teacher in a cycle of their own. Plan more cycles or form smaller teams."
-    ),
-    "member_listed_twice": _l("Someone is listed twice."),
-}
-STATE_NAMES: dict[str, Any] = {
-    "draft": _l("draft"),
-    "submitted": _l("submitted to the Council"),
-    "approved": _l("approved"),
-    "running": _l("running"),
-    "ended": _l("ended"),
-    "certificates_requested": _l("certificates requested"),
-    "cancelled": _l("cancelled"),
-}
 ACTIONS = {
     "submit": (plc.submit, _l("Submit to the Council")),
     "approve": (plc.approve, _l("Record the Council's approval")),
@@ -118,11 +71,11 @@ def _parse_details(form: Any) -> tuple[plc.ProgramDetails | None, dict[str, str]
     try:
         cycles = int(form.get("planned_cycles", "").strip() or plc.MIN_CYCLES)
     except ValueError:
-        errors["planned_cycles"], cycles = str(PROBLEMS["not_a_number"]), plc.MIN_CYCLES
+        errors["planned_cycles"], cycles = str(messages.PROGRAM_PROBLEMS["not_a_number"]), plc.MIN_CYCLES
     try:
         hours = Decimal(form.get("min_hours", "").strip() or "0")
     except InvalidOperation:
-        errors["min_hours"], hours = str(PROBLEMS["not_a_number"]), Decimal(0)
+        errors["min_hours"], hours = str(messages.PROGRAM_PROBLEMS["not_a_number"]), Decimal(0)
     details = plc.ProgramDetails(
         name=form.get("name", "").strip()[:255],
         agency=form.get("agency", "").strip()[:255],
@@ -133,7 +86,7 @@ def _parse_details(form: Any) -> tuple[plc.ProgramDetails | None, dict[str, str]
         grade_level=form.get("grade_level", "").strip()[:64],
     )
     for problem in details.problems():
-        errors.setdefault(problem.field, str(PROBLEMS.get(problem.code, problem.code)) % problem.params)
+        errors.setdefault(problem.field, str(messages.PROGRAM_PROBLEMS.get(problem.code, problem.code)) % problem.params)
     return (None if errors else details), errors
 
 
@@ -153,7 +106,7 @@ def _page(
         values=values,
         errors=errors or {},
         refusal=refusal,
-        state_names=STATE_NAMES,
+        state_names=messages.STATE_NAMES,
         actions=[(name, ACTIONS[name][1]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
         editable=program is None or program.state in plc.PLAN_EDITABLE,
         csrf_edit=csrf_token(app_session, EDIT),
@@ -201,7 +154,7 @@ def save() -> Response | tuple[str, int]:
 def _refused_page(refused: plc.ProgramError) -> tuple[str, int]:
     """The rule refused the change and the transaction rolled back; show the page again with the reason."""
     with database().transaction() as db:
-        return _page(db, require_session(db), refusal=_refusal(refused), status=409)
+        return _page(db, require_session(db), refusal=messages.refusal(refused), status=409)
 
 
 @bp.post("/state")
@@ -224,7 +177,7 @@ def _change_state() -> Response | tuple[str, int]:
             try:
                 approved_on = date.fromisoformat(request.form.get("approved_on", ""))
             except ValueError:
-                return _page(db, app_session, errors={"approved_on": str(PROBLEMS["not_a_date"])}, status=422)
+                return _page(db, app_session, errors={"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}, status=422)
             plc.approve(program, approved_on)
         elif action in ("submit", "cancel"):
             ACTIONS[action][0](program)
@@ -302,14 +255,14 @@ def add_team() -> Response | tuple[str, int]:
             except ValueError:
                 abort(400, description=_("Someone you chose is not a member of this course."))
             if not name:
-                return _teams_page(db, app_session, errors={"name": str(PROBLEMS["required"])}, status=422)
+                return _teams_page(db, app_session, errors={"name": str(messages.PROGRAM_PROBLEMS["required"])}, status=422)
             team = plc.add_team(db, program, name)
             for membership_id in chosen:
                 plc.add_team_member(db, team, membership_id)
             try:
                 plc.apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
             except RotationImpossible as impossible:
-                notice = str(ROTATION.get(impossible.code, impossible.reason)) % impossible.params
+                notice = str(messages.ROTATION.get(impossible.code, impossible.reason)) % impossible.params
     except plc.ProgramError as refused:
         return _refused_teams_page(refused)
     if notice:
@@ -334,18 +287,8 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
 
 def _refused_teams_page(refused: plc.ProgramError) -> tuple[str, int]:
     with database().transaction() as db:
-        return _teams_page(db, require_session(db), notice=_refusal(refused), status=409)
+        return _teams_page(db, require_session(db), notice=messages.refusal(refused), status=409)
 
-
-def _refusal(refused: plc.ProgramError) -> str:
-    params = {k: str(STATE_NAMES.get(str(v), v)) for k, v in getattr(refused, "params", {}).items()}
-    message = REFUSALS.get(refused.code)
-    if message is None:
-        return str(refused)
-    try:
-        return str(message) % params
-    except (KeyError, TypeError):
-        return str(message)
 
 
 # --- The application package for the Council, and the plan as a spreadsheet ------------------------------------

@@ -4,13 +4,12 @@ reason they are not yet eligible (rule in models/eligibility.py); for trainers t
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import database, require_session, session_url
 from models import program as plc
@@ -22,23 +21,14 @@ from models.sessions import AppSession
 
 bp = Blueprint("progress", __name__, url_prefix="/program/progress")
 
-REASONS: dict[str, Any] = {
-    "program_cancelled": _l("The program was cancelled."),
-    "program_not_approved": _l("The Council has not approved the program yet."),
-    "not_a_member": _l("Not a member of a team of this program."),
-    "too_few_cycles": _l("%(have)s of the %(need)s complete cycles the Council requires."),
-    "missing_role": _l("Has not yet played the role of %(role)s in a complete cycle."),
-    "too_few_hours": _l("%(have)s of the program's %(need)s hours."),
-}
-ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy Teacher")}
 
 
 def explain(reason: Reason) -> str:
     params = {
-        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(ROLE_NAMES.get(str(v), v))
+        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(messages.ROLE_NAMES.get(str(v), v))
         for k, v in reason.params.items()
     }
-    message = REASONS.get(reason.code)
+    message = messages.ELIGIBILITY_REASONS.get(reason.code)
     return str(message) % params if message is not None else reason.code
 
 

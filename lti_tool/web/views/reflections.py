@@ -8,15 +8,13 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from lti_tool.lti import activities
-from lti_tool.lti import ags
+from lti_tool.lti import activities, ags
 from lti_tool.services import learning_records
+from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
-from lti_tool.web.views.program import _refusal
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import program as plc
 from models.base import utcnow
@@ -30,22 +28,6 @@ WRITE, GRADE = "reflection-write", "reflection-grade"
 MAX_REFLECTION_CHARS = 20000
 MAX_COMMENT_CHARS = 4000
 
-PROBLEMS: dict[str, Any] = {
-    "required": _l("Please fill this in."),
-    "too_long": _l("This is too long (at most %(most)s characters)."),
-    "not_a_level": _l("Choose one of the rubric's levels."),
-    "unknown_criterion": _l("This is not a criterion of the rubric."),
-}
-REFUSALS: dict[str, Any] = {
-    "reflection_graded": _l("Your reflection has been graded, so it is kept as it was graded."),
-    "not_a_team_member": _l("Only members of the team write reflections on its cycles."),
-}
-
-
-def _explain(refused: plc.ProgramError) -> str:
-    message = REFUSALS.get(refused.code)
-    return str(message) if message is not None else _refusal(refused)
-
 
 # --- A teacher's own reflection ---------------------------------------------------------------------------------
 
@@ -57,7 +39,7 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
     if not 1 <= number <= program.planned_cycles:
         abort(404, description=_("The program plans %(planned)s cycles.", planned=program.planned_cycles))
     if app_session.membership_id not in team.member_ids:
-        abort(403, description=str(REFUSALS["not_a_team_member"]))
+        abort(403, description=str(messages.REFUSALS["not_a_team_member"]))
     cycle = next((c for c in team.cycles if c.number == number), None)
     reflection = None
     if cycle is not None:
@@ -112,9 +94,9 @@ def submit(number: int) -> Response | tuple[str, int]:
             learning_records.reflection_submitted(db, settings(), view.team, reflection)
     except plc.InvalidInput as invalid:
         problem = invalid.problems[0]
-        return _fresh_own(number, error=str(PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
+        return _fresh_own(number, error=str(messages.REFLECTION_PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
     except plc.ProgramError as refused:
-        return _fresh_own(number, notice=_explain(refused), status=409)
+        return _fresh_own(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("reflections.show", number=number, saved=1), code=303)
 
 
@@ -197,19 +179,19 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
     for criterion in chosen.criteria:
         raw = request.form.get(f"score-{criterion.id}", "").strip()
         if not raw:
-            errors[criterion.id] = str(PROBLEMS["required"])
+            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["required"])
             continue
         try:
             scores[criterion.id] = Decimal(raw)
         except InvalidOperation:
-            errors[criterion.id] = str(PROBLEMS["not_a_level"])
+            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["not_a_level"])
             continue
         if not scores[criterion.id].is_finite():  # NaN, sNaN, Infinity: never a level
             del scores[criterion.id]
-            errors[criterion.id] = str(PROBLEMS["not_a_level"])
+            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["not_a_level"])
     comment = request.form.get("comment", "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
-        errors["comment"] = str(PROBLEMS["too_long"]) % {"most": MAX_COMMENT_CHARS}
+        errors["comment"] = str(messages.REFLECTION_PROBLEMS["too_long"]) % {"most": MAX_COMMENT_CHARS}
     try:
         with database().transaction() as db:
             app_session = require_session(db)
@@ -221,7 +203,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
             except plc.NotFoundInCourse:
                 abort(404, description=_("There is no such reflection in this course."))
             problems = [p for p in rubric_problems(chosen, scores) if p.field not in errors]
-            errors.update({p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in problems})
+            errors.update({p.field: str(messages.REFLECTION_PROBLEMS.get(p.code, p.code)) % p.params for p in problems})
             if errors:
                 raise plc.InvalidInput([plc.Problem(k, "shown", {}) for k in errors])
             graded = plc.grade_reflection(
@@ -240,7 +222,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
     except plc.InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)
     except plc.ProgramError as refused:
-        return _fresh_review(reflection_id, notice=_explain(refused), status=409)
+        return _fresh_review(reflection_id, notice=messages.refusal(refused), status=409)
     return redirect(session_url("reflections.review", reflection_id=reflection_id, saved=1), code=303)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template, request
 
-from lti_tool.web import i18n
 from lti_tool.lti.registration import RegistrationRefused, origin_of, register
+from lti_tool.web import i18n
 from lti_tool.web.security import limiter
-from lti_tool.web.views.lti import _http, _lti_rate_limit
 from lti_tool.web.session import database, settings
+from lti_tool.web.views.lti import _http, _lti_rate_limit
 
 bp = Blueprint("registration", __name__)
 

@@ -8,16 +8,15 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.services import learning_records
+from lti_tool.web import messages
 from lti_tool.web.access import team_view
-from lti_tool.web.views import evidence as files
-from lti_tool.web.views.program import _refusal
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models import program as plc
 from models.base import utcnow
@@ -29,25 +28,6 @@ bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
 bp.before_request(files.allow_uploads)
 RECORD = "session-record"
 
-PROBLEMS: dict[str, Any] = {
-    "not_positive": _l("Hours must be more than zero."),
-    "more_than_a_day": _l("A session cannot last more than %(most)s hours."),
-    "too_precise": _l("Use at most two decimal places."),
-    "before_approval": _l("The date is before the Council approved the program."),
-    "in_the_future": _l("The date is in the future."),
-    "after_program_year": _l("The date is outside the program's year."),
-    "beyond_plan": _l("The program plans %(planned)s cycles."),
-    "unknown": _l("Choose one of the five elements."),
-    "none_present": _l("Tick at least one teacher who was there."),
-    "not_in_team": _l("Only members of the team can be ticked."),
-    "not_a_number": _l("Please enter a number."),
-    "not_a_date": _l("Please enter a date."),
-}
-NOTICES: dict[str, Any] = {
-    "element_out_of_order": _l(
-        "Recorded. Note: the elements before this one are not recorded yet in this cycle; the Council lists them in order but does not require it."
-    ),
-}
 
 
 def _team_for(db: Session, app_session: AppSession) -> plc.Team:
@@ -123,14 +103,14 @@ def record() -> Response | tuple[str, int]:
             session = recorded.session
             stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
             learning_records.session_recorded(db, settings(), team, recorded)
-            notice = " ".join(str(NOTICES.get(n.code, n.code)) for n in recorded.notices)
+            notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
         return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
     except plc.InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
-        problems = {p.field: str(PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
+        problems = {p.field: str(messages.SESSION_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
         return _fresh_page(errors=problems, status=422)
     except plc.ProgramError as refused:
-        return _fresh_page(notice=_refusal(refused), status=409)
+        return _fresh_page(notice=messages.refusal(refused), status=409)
     if notice:
         return _fresh_page(notice=notice)
     return redirect(session_url("sessions.list_sessions", team=request.args.get("team", type=int)), code=303)
@@ -143,19 +123,19 @@ def _parse(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         try:
             parsed["cycle_number" if field == "cycle" else "element"] = int(form.get(field, ""))
         except ValueError:
-            errors[field] = str(PROBLEMS["not_a_number"])
+            errors[field] = str(messages.SESSION_PROBLEMS["not_a_number"])
     try:
         parsed["hours"] = Decimal(form.get("hours", "").strip())
     except InvalidOperation:
-        errors["hours"] = str(PROBLEMS["not_a_number"])
+        errors["hours"] = str(messages.SESSION_PROBLEMS["not_a_number"])
     try:
         parsed["held_on"] = date.fromisoformat(form.get("held_on", ""))
     except ValueError:
-        errors["held_on"] = str(PROBLEMS["not_a_date"])
+        errors["held_on"] = str(messages.SESSION_PROBLEMS["not_a_date"])
     try:
         parsed["attendee_ids"] = [int(v) for v in form.getlist("attendee")]
     except ValueError:
-        errors["attendee_ids"] = str(PROBLEMS["not_in_team"])
+        errors["attendee_ids"] = str(messages.SESSION_PROBLEMS["not_in_team"])
     return parsed, errors
 
 
