@@ -17,19 +17,16 @@ from sqlalchemy import func, select
 from lti_tool import create_app, demo, demo_advantage
 from lti_tool.settings import Settings
 from models.base import utcnow
+from models.calendar import last_day_of_program, program_day
+from models.cycles import ElementSession
 from models.eligibility import program_eligibility
+from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
-from models.program import (
-    ElementSession,
-    Observation,
-    Program,
-    ProgramState,
-    Reflection,
-    last_day_of_program,
-    program_day,
-)
+from models.programs import Program
+from models.reflections import Reflection
+from models.states import ProgramState
 from tests.conftest import ToolServer, start_tool
 
 
