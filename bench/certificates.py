@@ -1,7 +1,7 @@
 """Bulk certificate issue: certificates per second for a program of N eligible teachers (synthetic data).
 
-A program of N teachers (teams of 4, 4 cycles; every session, observation and reflection recorded through
-models/program.py) is ended; then its certificates are issued three ways, each on a fresh copy of the program:
+A program of N teachers (teams of 4, 4 cycles; every session, observation and reflection recorded through models/'s
+domain functions) is ended; then its certificates are issued three ways, each on a fresh copy of the program:
   (a) one call of lti_tool.services.certificates.issue_certificates: the certificates and their `earned` learning records
       (outbox rows for one LRS) in one transaction;
   (b) the bulk job as the trainer's button runs it (lti_tool.services.certificates.run_job): batches of 25, one transaction
@@ -31,13 +31,20 @@ from lti_tool import documents  # noqa: E402
 from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from models import certificates as certs  # noqa: E402
-from models import program as plc  # noqa: E402
+from models.calendar import THAI_TIME  # noqa: E402
+from models.cycles import ELEMENT_NUMBERS, record_session  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from models.observations import ObservationForm, submit_observation  # noqa: E402
 from models.people import Context, Membership, Person  # noqa: E402
+from models.plan import team_plan  # noqa: E402
 from models.platform import Deployment, Platform  # noqa: E402
+from models.programs import Program, ProgramDetails, approve, end, new_program, start, submit  # noqa: E402
+from models.reflections import submit_reflection  # noqa: E402
 from models.roles import AppRole  # noqa: E402
 from models.rotation import plan_rotation  # noqa: E402
+from models.scope import CourseScope  # noqa: E402
+from models.teams import add_team, add_team_member, apply_rotation  # noqa: E402
 from tests.support.pg import postgres_available, throwaway_database  # noqa: E402
 from xapi.lrs_client import LrsDestination  # noqa: E402
 
@@ -79,44 +86,44 @@ def ended_program(database: Database, course: str, teachers: int) -> int:
         )
         db.add_all([*people, trainer])
         db.flush()
-        scope = plc.CourseScope(platform.id, context.id)
-        details = plc.ProgramDetails(
+        scope = CourseScope(platform.id, context.id)
+        details = ProgramDetails(
             name=f"PLC {course} (ข้อมูลสังเคราะห์)",
             agency="สพป. ตัวอย่าง เขต 1",
             planned_cycles=CYCLES,
             min_hours=Decimal(20),
         )
-        program = plc.new_program(db, scope, details)
+        program = new_program(db, scope, details)
         teams = []
         for t in range(0, teachers, TEAM_SIZE):
-            team = plc.add_team(db, program, f"ทีม {t // TEAM_SIZE + 1}")
+            team = add_team(db, program, f"ทีม {t // TEAM_SIZE + 1}")
             for member in people[t : t + TEAM_SIZE]:
-                plc.add_team_member(db, team, member.id)
-            plc.apply_rotation(team, plan_rotation(team.member_ids, CYCLES))
+                add_team_member(db, team, member.id)
+            apply_rotation(team, plan_rotation(team.member_ids, CYCLES))
             teams.append(team)
-        plc.submit(program)
-        plc.approve(program, APPROVED_ON)
-        plc.start(program, APPROVED_ON)
-        now = datetime.combine(today, datetime.min.time(), tzinfo=plc.THAI_TIME)
-        form = plc.ObservationForm(lesson="บทเรียน", students_did="ทำกิจกรรม", students_learned="เข้าใจ")
+        submit(program)
+        approve(program, APPROVED_ON)
+        start(program, APPROVED_ON)
+        now = datetime.combine(today, datetime.min.time(), tzinfo=THAI_TIME)
+        form = ObservationForm(lesson="บทเรียน", students_did="ทำกิจกรรม", students_learned="เข้าใจ")
         for team in teams:
             for cycle in range(1, CYCLES + 1):
-                for element in plc.ELEMENT_NUMBERS:
-                    plc.record_session(
+                for element in ELEMENT_NUMBERS:
+                    record_session(
                         db, team, cycle_number=cycle, element=element, held_on=APPROVED_ON + timedelta(days=cycle * 7),
                         hours=Decimal(2), attendee_ids=team.member_ids, recorded_by_id=team.member_ids[0], today=today,
                     )  # fmt: skip
-                for buddy in plc.team_plan(team)[cycle][1]:
-                    plc.submit_observation(db, team, cycle, buddy, form, now)
+                for buddy in team_plan(team)[cycle][1]:
+                    submit_observation(db, team, cycle, buddy, form, now)
                 for member in team.member_ids:
-                    plc.submit_reflection(db, team, cycle, member, "สะท้อนผล", now)
-        plc.end(program, today)
+                    submit_reflection(db, team, cycle, member, "สะท้อนผล", now)
+        end(program, today)
         return program.id
 
 
 def issue_once(database: Database, settings: Settings, program_id: int) -> tuple[int, float]:
     with database.transaction() as db:
-        program = db.get(plc.Program, program_id)
+        program = db.get(Program, program_id)
         assert program is not None
         started = time.perf_counter()
         issued = service.issue_certificates(db, settings, program, issued_by_id=None)
@@ -126,7 +133,7 @@ def issue_once(database: Database, settings: Settings, program_id: int) -> tuple
 
 def issue_by_job(database: Database, settings: Settings, program_id: int) -> tuple[int, float]:
     with database.transaction() as db:
-        program = db.get(plc.Program, program_id)
+        program = db.get(Program, program_id)
         assert program is not None
         job_id = certs.request_bulk_issue(db, program, requested_by_id=None).id  # type: ignore[arg-type]
     started = time.perf_counter()

@@ -116,7 +116,8 @@ def certificate_issue(url: str) -> str:
     from sqlalchemy import select
 
     from models.database import Database
-    from models.program import Program, ProgramState
+    from models.programs import Program
+    from models.states import ProgramState
 
     db = Database(url)
     issued, elapsed = 0, 0.0

@@ -3,6 +3,7 @@
 from models.base import Base
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
+from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
@@ -10,27 +11,19 @@ from models.evidence import Evidence
 from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
+from models.observations import Observation
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
+from models.plan import PlcRole
 from models.platform import Deployment, Platform
-from models.program import (
-    Cycle,
-    CycleAssignment,
-    ElementSession,
-    Grade,
-    Observation,
-    PlcRole,
-    Program,
-    ProgramState,
-    Reflection,
-    SessionAttendance,
-    Team,
-    TeamMember,
-)
+from models.programs import Program
+from models.reflections import Grade, Reflection
 from models.roles import AppRole, app_role_for
 from models.scores import ScorePost, ScoreState
 from models.service_tokens import ServiceToken
 from models.sessions import AppSession
+from models.states import ProgramState
+from models.teams import CycleAssignment, Team, TeamMember
 
 __all__ = [
     "District",

@@ -1,8 +1,11 @@
-"""Declarative base, naming convention and the UTC timestamp type shared by every table."""
+"""Declarative base, naming convention and what tables share: the UTC timestamp type, enum values as stored, and
+the decimal places a Numeric column keeps."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -20,6 +23,16 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
+    """What an Enum column stores: the members' values, not their names."""
+    return [member.value for member in enum_class]
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,18 +15,14 @@ from decimal import Decimal
 from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, enum_values, utcnow
 from models.eligibility import Eligibility, program_eligibility
+from models.errors import InvalidInput, Problem, ProgramError
 from models.people import Membership
-from models.program import (
-    InvalidInput,
-    Problem,
-    Program,
-    ProgramError,
-    ProgramState,
-    register_scope_path,
-)
+from models.programs import Program
 from models.roles import AppRole
+from models.scope import register_scope_path
+from models.states import ProgramState
 
 # Certificates are issued once the program has ended: before the request to the Council and with it.
 ISSUABLE = frozenset({ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED})
@@ -61,10 +57,6 @@ class AlreadyRevoked(ProgramError):
 
     def __init__(self, certificate_id: int) -> None:
         super().__init__(f"certificate {certificate_id} is already revoked", certificate_id=certificate_id)
-
-
-def _values(enum_class: type[enum.StrEnum]) -> list[str]:
-    return [member.value for member in enum_class]
 
 
 class Certificate(Base):
@@ -124,7 +116,7 @@ class CertificateJob(Base):
             native_enum=False,
             create_constraint=True,
             length=16,
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=JobState.QUEUED,
     )

@@ -40,23 +40,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 from models.catalog import activity_kinds, competencies, elements
+from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession, SessionAttendance
 from models.district import District, Network, ProgramPlacement, Reach, School, place_by_name
 from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility
-from models.program import (
-    ELEMENT_NUMBERS,
-    Cycle,
-    CycleAssignment,
-    ElementSession,
-    Grade,
-    Observation,
-    PlcRole,
-    Program,
-    ProgramState,
-    Reflection,
-    SessionAttendance,
-    Team,
-    TeamMember,
-)
+from models.observations import Observation
+from models.plan import PlcRole
+from models.programs import Program
+from models.reflections import Grade, Reflection
+from models.states import ProgramState
+from models.teams import CycleAssignment, Team, TeamMember
 
 HOURS = Numeric(14, 2)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.base import Base, utcnow
 from models.people import Person
 from models.platform import Platform
-from models.program import Program
+from models.programs import Program
 
 
 class District(Base):

@@ -25,21 +25,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models.program import (
-    ELEMENT_NUMBERS,
-    MIN_CYCLES,
-    Cycle,
-    ElementSession,
-    Observation,
-    PlcRole,
-    Program,
-    ProgramState,
-    Reflection,
-    Team,
-    last_day_of_program,
-    program_day,
-    team_plan,
-)
+from models.calendar import last_day_of_program, program_day
+from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession
+from models.observations import Observation
+from models.plan import PlcRole, team_plan
+from models.programs import MIN_CYCLES, Program
+from models.reflections import Reflection
+from models.states import ProgramState
+from models.teams import Team
 
 
 class Reason(NamedTuple):

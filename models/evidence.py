@@ -17,17 +17,14 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.cycles import Cycle, ElementSession
+from models.errors import ProgramError
+from models.observations import Observation
 from models.people import Membership
-from models.program import (
-    Cycle,
-    ElementSession,
-    Observation,
-    ProgramError,
-    Team,
-    check_recording_allowed,
-    register_scope_path,
-)
+from models.programs import check_recording_allowed
 from models.roles import AppRole
+from models.scope import register_scope_path
+from models.teams import Team
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_UPLOAD = 10

@@ -1,6 +1,6 @@
 """The tracking forms that the source documents name (seed 000), built from templates in `config/forms/`, and the
 answers a team keeps per cycle. The Buddy-observation form's template lives there too; its answers are
-`models.program.Observation` rows."""
+`models.observations.Observation` rows."""
 
 from __future__ import annotations
 
@@ -15,17 +15,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.catalog import CONFIG_DIR
+from models.cycles import Cycle, open_cycle
+from models.errors import InvalidInput, Problem
 from models.people import Membership
-from models.program import (
-    Cycle,
-    InvalidInput,
-    Problem,
-    Team,
-    check_recording_allowed,
-    may_record_for_team,
-    open_cycle,
-    register_scope_path,
-)
+from models.programs import check_recording_allowed
+from models.scope import register_scope_path
+from models.teams import Team, may_record_for_team
 
 MAX_ANSWER_CHARS = 8000
 FIELD_KINDS = frozenset({"text", "textarea", "number", "date"})

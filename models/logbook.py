@@ -10,18 +10,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession, SessionAttendance
 from models.people import Membership
-from models.program import (
-    ELEMENT_NUMBERS,
-    Cycle,
-    ElementSession,
-    PlcRole,
-    Program,
-    SessionAttendance,
-    Team,
-    TeamMember,
-    role_in_cycle,
-)
+from models.plan import PlcRole, role_in_cycle
+from models.programs import Program
+from models.teams import Team, TeamMember
 
 
 @dataclass(frozen=True)

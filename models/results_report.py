@@ -11,18 +11,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.calendar import last_day_for_certificates
+from models.cycles import Cycle
 from models.eligibility import Eligibility, program_eligibility
 from models.forms import FormEntry, FormTemplate, form_entries, form_templates
+from models.observations import Observation
 from models.people import Membership
-from models.program import (
-    Cycle,
-    Observation,
-    Program,
-    Reflection,
-    Team,
-    last_day_for_certificates,
-    team_plan,
-)
+from models.plan import team_plan
+from models.programs import Program
+from models.reflections import Reflection
+from models.teams import Team
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 
 from models.catalog import CONFIG_DIR
-from models.program import Problem
+from models.errors import Problem
 
 REFLECTION_RUBRIC = "reflection"
 

@@ -20,23 +20,16 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models.base import Base
+from models.calendar import buddhist_era, last_day_of_program
+from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard import refresh_district
 from models.district import District, Leader, Network, ProgramPlacement, School
+from models.observations import Observation
 from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
-from models.program import (
-    Cycle,
-    CycleAssignment,
-    ElementSession,
-    Grade,
-    Observation,
-    Program,
-    Reflection,
-    SessionAttendance,
-    Team,
-    TeamMember,
-    last_day_of_program,
-)
+from models.programs import Program
+from models.reflections import Grade, Reflection
+from models.teams import CycleAssignment, Team, TeamMember
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 SYNTHETIC = "ข้อมูลสังเคราะห์"
@@ -240,7 +233,7 @@ def seed_district(
                 teams=wanted,
                 label=f"{size.name}-{year}-{s_index + 1:03d}",
             )
-        progress(f"program year {year + 543} generated")
+        progress(f"program year {buddhist_era(year)} generated")
     counted = {School.__tablename__: len(schools), Person.__tablename__: size.teachers + len(supervisors)}
     for model in (
         Context,
@@ -312,7 +305,7 @@ def _seed_program(
         platform_id=platform_id,
         deployment_id=deployment_id,
         context_id=f"syn-{label}",
-        title=f"PLC {area} {grade} {school_name} ปี {year + 543} ({SYNTHETIC})",
+        title=f"PLC {area} {grade} {school_name} ปี {buddhist_era(year)} ({SYNTHETIC})",
         label=f"PLC-{label}",
     )
     trainer = add(
@@ -331,7 +324,7 @@ def _seed_program(
         Program,
         platform_id=platform_id,
         context_id=context_id,
-        name=f"PLC {area} {grade} ปีการศึกษา {year + 543}",
+        name=f"PLC {area} {grade} ปีการศึกษา {buddhist_era(year)}",
         agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง",
         school_or_network=school_name,
         planned_cycles=planned,

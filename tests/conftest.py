@@ -24,7 +24,7 @@ from models.launch import LoginRequest
 from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
-from models.program import Program
+from models.programs import Program
 from models.service_tokens import ServiceToken
 from models.sessions import AppSession
 from tests.support.lrs import RalphServer, ralph_python

@@ -15,9 +15,10 @@ import requests
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from models.cycles import Cycle
 from models.forms import FormEntry
 from models.outbox import OutboxStatement
-from models.program import Cycle, Grade, Reflection
+from models.reflections import Grade, Reflection
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_cycle_pages import SCHOOL_HEAD

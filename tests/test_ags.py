@@ -16,8 +16,10 @@ from models import scores as score_outbox
 from models.base import utcnow
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Platform
-from models.program import Program, Reflection, TeamMember
+from models.programs import Program
+from models.reflections import Reflection
 from models.scores import ScorePost, ScoreState
+from models.teams import TeamMember
 from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch, register
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
 from tests.support.lti_platform import LaunchUser, TestPlatform

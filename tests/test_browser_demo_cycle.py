@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from models.base import utcnow
-from models.program import program_day
+from models.calendar import program_day
 from tests.conftest import ToolServer, start_tool
 from tests.test_browser_plc import fits, shot
 

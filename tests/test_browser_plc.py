@@ -10,7 +10,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from models.program import Grade
+from models.reflections import Grade
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit

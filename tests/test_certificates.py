@@ -22,12 +22,25 @@ from sqlalchemy import func, select
 
 from lti_tool.web.csv_export import safe_cell
 from models import certificates as certs
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
+from models.cycles import (
+    ELEMENT_NUMBERS,
+    CycleTarget,
+    open_cycle,
+    record_cycle_result,
+    record_session,
+    set_cycle_target,
+)
 from models.forms import save_form
+from models.observations import ObservationForm, submit_observation
 from models.outbox import OutboxStatement
 from models.people import Membership
+from models.plan import team_plan
+from models.programs import Program
+from models.reflections import submit_reflection
 from models.rotation import plan_rotation
+from models.teams import Team, add_team, add_team_member, apply_rotation
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch, start_tool
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit
@@ -54,36 +67,36 @@ class Finished:
 
 def run_the_cycles(tool: ToolServer, absent_once: int | None, notes: str = "ตกลงบรรทัดฐานของกลุ่ม") -> None:
     """Every member attends every element of 3 cycles (2 hours each), Buddies observe, everyone reflects; the one
-    `absent_once` misses element 3 of cycle 1. Through models/program.py, as the pages would."""
-    today = plc.program_day(utcnow())
+    `absent_once` misses element 3 of cycle 1. Through the domain functions in models/, as the pages would."""
+    today = program_day(utcnow())
     with tool.database.transaction() as db:
-        program = db.scalars(select(plc.Program)).one()
+        program = db.scalars(select(Program)).one()
         team = program.teams[0]
         members = team.member_ids
         day = FIRST_DAY
         for cycle in (1, 2, 3):
-            target = plc.CycleTarget(
+            target = CycleTarget(
                 problem=f"นักเรียนเปรียบเทียบเศษส่วนไม่ได้ วงรอบ {cycle}",
                 baseline="ผ่านเกณฑ์ 40%",
                 baseline_value=Decimal(40),
             )
-            plc.set_cycle_target(plc.open_cycle(db, team, cycle, today), target, today)
-            for element in plc.ELEMENT_NUMBERS:
+            set_cycle_target(open_cycle(db, team, cycle, today), target, today)
+            for element in ELEMENT_NUMBERS:
                 present = [m for m in members if not (m == absent_once and (cycle, element) == (1, 3))]
-                plc.record_session(
+                record_session(
                     db, team, cycle_number=cycle, element=element, held_on=day, hours=Decimal(2),
                     attendee_ids=present, recorded_by_id=members[0], today=today, notes=notes,
                 )  # fmt: skip
                 day += timedelta(days=1)
-            model_id, buddy_ids = plc.team_plan(team)[cycle]
+            model_id, buddy_ids = team_plan(team)[cycle]
             for buddy in buddy_ids:
-                form = plc.ObservationForm(
+                form = ObservationForm(
                     lesson="เศษส่วนด้วยแถบกระดาษ", students_did="จับคู่พับกระดาษ", students_learned="เทียบ 1/2 กับ 1/4 ได้"
                 )
-                plc.submit_observation(db, team, cycle, buddy, form, utcnow())
+                submit_observation(db, team, cycle, buddy, form, utcnow())
             for member in members:
-                plc.submit_reflection(db, team, cycle, member, f"สะท้อนผลวงรอบ {cycle}: นักเรียนเข้าใจมากขึ้น", utcnow())
-            plc.record_cycle_result(plc.open_cycle(db, team, cycle, today), "ผ่านเกณฑ์ 75%", Decimal(75), today)
+                submit_reflection(db, team, cycle, member, f"สะท้อนผลวงรอบ {cycle}: นักเรียนเข้าใจมากขึ้น", utcnow())
+            record_cycle_result(open_cycle(db, team, cycle, today), "ผ่านเกณฑ์ 75%", Decimal(75), today)
         save_form(
             db, team, 1, "problem-reflection",
             {"problem": "นักเรียนเทียบเศษส่วนไม่ได้", "approaches": "ใช้สื่อแถบกระดาษ", "plan": "สอนด้วยปัญหาแบ่งพิซซ่า"},
@@ -92,14 +105,14 @@ def run_the_cycles(tool: ToolServer, absent_once: int | None, notes: str = "ต�
 
 
 def form_team(tool: ToolServer, name: str, people: list[str]) -> None:
-    """The team and its rotation, as the teams page makes them (models.program and models.rotation)."""
+    """The team and its rotation, as the teams page makes them (models.teams and models.rotation)."""
     ids = members_by_name(tool)
     with tool.database.transaction() as db:
-        program = db.scalars(select(plc.Program)).one()
-        team = plc.add_team(db, program, name)
+        program = db.scalars(select(Program)).one()
+        team = add_team(db, program, name)
         for person in people:
-            plc.add_team_member(db, team, ids[person])
-        plc.apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
+            add_team_member(db, team, ids[person])
+        apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
 
 
 def finished_program(tool: ToolServer, platform: TestPlatform, end: bool = True) -> Finished:
@@ -408,11 +421,11 @@ def test_logbook_cells_that_look_like_formulas_are_neutralised(tool: ToolServer,
     step(trainer, "submit")
     step(trainer, "approve", approved_on=APPROVED_ON)
     step(trainer, "start")
-    today = plc.program_day(utcnow())
+    today = program_day(utcnow())
     with tool.database.transaction() as db:
-        team = db.scalars(select(plc.Team)).one()
+        team = db.scalars(select(Team)).one()
         for element, notes in enumerate(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB"], start=1):
-            plc.record_session(
+            record_session(
                 db, team, cycle_number=1, element=element, held_on=FIRST_DAY, hours=Decimal(1),
                 attendee_ids=team.member_ids, recorded_by_id=team.member_ids[0], today=today, notes=notes,
             )  # fmt: skip
@@ -516,7 +529,7 @@ def test_certificates_are_counted_once_per_teacher_in_the_database(tool: ToolSer
     done = finished_program(tool, platform)
     wait_for_job(done.trainer, issue(done.trainer))
     with tool.database.transaction() as db:
-        program = db.scalars(select(plc.Program)).one()
+        program = db.scalars(select(Program)).one()
         assert certs.issue_certificates(db, program, issued_by_id=None, today=date.today()) == []
         counted = db.scalar(select(func.count()).select_from(certs.Certificate))
     assert counted == 2
@@ -552,7 +565,7 @@ def test_a_job_whose_worker_went_away_is_taken_up_when_its_page_is_opened(
 ) -> None:
     done = finished_program(tool, platform)
     with tool.database.transaction() as db:
-        program = db.scalars(select(plc.Program)).one()
+        program = db.scalars(select(Program)).one()
         job = certs.request_bulk_issue(db, program, members_by_name(tool)[TRAINER.name])
         job.created_at = utcnow() - timedelta(minutes=5)  # queued, and no worker ever touched it
         job_id = job.id

@@ -6,8 +6,9 @@ from __future__ import annotations
 import requests
 from sqlalchemy import func, select
 
+from models.cycles import Cycle
 from models.forms import FormEntry
-from models.program import Cycle, Team
+from models.teams import Team
 from tests.conftest import LIS, TEACHER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, trainer_visit

@@ -19,7 +19,7 @@ from models.dashboard import ProgramStats, refresh_district
 from models.district import District, Leader, Network, School, add_leader, find_unit, import_structure
 from models.people import Person
 from models.platform import Platform
-from models.program import Program
+from models.programs import Program
 from models.synthetic import SIZES, seed_district
 from tests.conftest import LIS, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform

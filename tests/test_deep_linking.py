@@ -17,7 +17,7 @@ from lti_tool.lti.deep_linking import reflection_maximum
 from models.outbox import OutboxStatement
 from models.people import Context, ResourceLink
 from models.platform import Platform
-from models.program import Program
+from models.programs import Program
 from tests.conftest import TEACHER, TRAINER, ToolServer, register
 from tests.support.lti_platform import LaunchUser, submit_auto_form
 from tests.support.platform_registration import DL, AdvantagePlatform, DeepLinkReturn

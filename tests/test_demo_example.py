@@ -19,19 +19,16 @@ from lti_tool.demo_lms import platform as demo
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
 from models.base import utcnow
+from models.calendar import last_day_of_program, program_day
+from models.cycles import ElementSession
 from models.eligibility import program_eligibility
+from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
-from models.program import (
-    ElementSession,
-    Observation,
-    Program,
-    ProgramState,
-    Reflection,
-    last_day_of_program,
-    program_day,
-)
+from models.programs import Program
+from models.reflections import Reflection
+from models.states import ProgramState
 from tests.conftest import ToolServer, start_tool
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from lti_tool.settings import load_settings
 from lti_tool.web.views.evidence import UPLOAD_REQUEST_BYTES, kept_on_commit
+from models.cycles import ElementSession
 from models.evidence import MAX_EVIDENCE_BYTES, MAX_FILES_PER_UPLOAD, Evidence, Upload, store_evidence
+from models.observations import Observation
 from models.outbox import OutboxStatement
-from models.program import ElementSession, Observation
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_observations_page import (

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, event, func, insert, select
 from lti_tool.lti.nrps import refresh
 from lti_tool.lti.service_tokens import ServiceClient
 from models.people import Context, Membership, Person
-from models.program import TeamMember
+from models.teams import TeamMember
 from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit

@@ -14,9 +14,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Membership, Person
-from models.program import CycleAssignment, Observation, PlcRole, Team
+from models.plan import PlcRole
+from models.teams import CycleAssignment, Team
 from tests.conftest import LIS, TEACHER, ToolServer, launch, register
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit

@@ -9,7 +9,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from models.program import Program, ProgramState
+from models.programs import Program
+from models.states import ProgramState
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 

@@ -7,7 +7,9 @@ import re
 import requests
 from sqlalchemy import select
 
-from models.program import CycleAssignment, Program, ProgramState, Team
+from models.programs import Program
+from models.states import ProgramState
+from models.teams import CycleAssignment, Team
 from tests.conftest import LIS, TEACHER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
 from tests.test_program_pages import Visit, create, programs, trainer_visit

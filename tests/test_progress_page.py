@@ -7,8 +7,10 @@ import requests
 from sqlalchemy import select
 
 from models.base import utcnow
+from models.observations import ObservationForm, submit_observation
 from models.outbox import OutboxStatement
-from models.program import ObservationForm, Team, submit_observation, team_plan
+from models.plan import team_plan
+from models.teams import Team
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, trainer_visit

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models.outbox import OutboxStatement
 from models.people import ResourceLink
-from models.program import Grade, Reflection
+from models.reflections import Grade, Reflection
 from models.rubrics import rubric
 from models.scores import ScorePost
 from tests.conftest import TEACHER, ToolServer, launch

@@ -7,8 +7,8 @@ import re
 import requests
 from sqlalchemy import select
 
+from models.cycles import ElementSession
 from models.outbox import OutboxStatement
-from models.program import ElementSession
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, create, trainer_visit

@@ -25,7 +25,7 @@ from models.district import (
     remove_leader,
 )
 from models.platform import Platform
-from models.program import Program
+from models.programs import Program
 from models.synthetic import SIZES, AlreadySeeded, seed_district
 
 

@@ -1,10 +1,11 @@
 """The demo LMS's second course: a finished example program (synthetic data), so that a newcomer can issue
 certificates, download the results report and verify a certificate at once instead of clicking through three cycles.
 
-The program is built once, through the same domain functions the pages use (models/program.py, models/forms.py)
-and with past dates computed from today's clock, so that it keeps the Council's rules whenever the demo starts:
-approved about ten months ago, four cycles inside the program year, ended five days ago (the 30-day certificate
-window is open). Its learning records go to the outbox through lti_tool/services/learning_records.py like any other.
+The program is built once, through the same domain functions the pages use (models/programs.py, teams.py, cycles.py,
+observations.py, reflections.py, forms.py) and with past dates computed from today's clock, so that it keeps the
+Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
+five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
+lti_tool/learning_records.py like any other.
 
 Three teachers finish four complete cycles in both roles and are eligible; the fourth was away for part of cycles 2
 and 3 and is not (too few complete cycles and hours), so the certificates page shows both.
@@ -20,15 +21,22 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services import learning_records
 from lti_tool.settings import Settings
-from models import program as plc
 from models.base import utcnow
+from models.calendar import THAI_TIME, program_day
+from models.cycles import CycleTarget, open_cycle, record_cycle_result, record_session, set_cycle_target
 from models.database import get_or_create
 from models.forms import save_form
+from models.observations import ObservationForm, submit_observation
 from models.people import Context, Membership, Person
+from models.plan import team_plan
 from models.platform import Deployment, Platform
+from models.programs import Program, ProgramDetails, approve, end, new_program, start, submit
+from models.reflections import grade_reflection, submit_reflection
 from models.roles import AppRole, app_role_for
 from models.rotation import plan_rotation
 from models.rubrics import rubric
+from models.scope import CourseScope, scoped
+from models.teams import add_team, add_team_member, apply_rotation
 
 TEAM = ("demo-teacher-1", "demo-teacher-2", "demo-teacher-3", "demo-teacher-4")
 AWAY = "demo-teacher-4"  # away for the third element of cycles 2 and 3: the one teacher not eligible
@@ -74,28 +82,28 @@ def _course_rows(db: Session, platform: Platform, deployment: Deployment, course
 
 def _at(day: date, hour: int) -> datetime:
     """A moment of a Thai day, as an aware datetime."""
-    return datetime.combine(day, time(hour, 0), tzinfo=plc.THAI_TIME)
+    return datetime.combine(day, time(hour, 0), tzinfo=THAI_TIME)
 
 
 def ensure_example(db: Session, settings: Settings, platform: Platform, deployment: Deployment, course: Any) -> bool:
     """Build the finished example program of `course` unless the course has a program already; True when built."""
     members = _course_rows(db, platform, deployment, course)
-    scope = plc.CourseScope(platform.id, members[TRAINER].context_id)
-    if db.scalars(plc.scoped(plc.Program, scope).limit(1)).first() is not None:
+    scope = CourseScope(platform.id, members[TRAINER].context_id)
+    if db.scalars(scoped(Program, scope).limit(1)).first() is not None:
         return False
     _build(db, settings, scope, members)
     return True
 
 
-def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dict[str, Membership]) -> None:
-    today = plc.program_day(utcnow())
+def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[str, Membership]) -> None:
+    today = program_day(utcnow())
     approved_on = today - timedelta(days=300)
     started_on = approved_on + timedelta(days=7)
     ended_on = today - timedelta(days=5)
-    program = plc.new_program(
+    program = new_program(
         db,
         scope,
-        plc.ProgramDetails(
+        ProgramDetails(
             name="PLC คณิตศาสตร์ ม.1 ปีการศึกษา 2569 (ข้อมูลสมมติ · synthetic example)",
             agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง (ข้อมูลสมมติ)",
             school_or_network="โรงเรียนบ้านหนองบัว (ข้อมูลสมมติ)",
@@ -107,23 +115,23 @@ def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dic
     )
     ids = [members[sub].id for sub in TEAM]
     trainer = members[TRAINER]
-    team = plc.add_team(db, program, "กลุ่มคณิตศาสตร์ ม.1 (ตัวอย่าง)", facilitator_id=trainer.id)
+    team = add_team(db, program, "กลุ่มคณิตศาสตร์ ม.1 (ตัวอย่าง)", facilitator_id=trainer.id)
     for membership_id in ids:
-        plc.add_team_member(db, team, membership_id)
-    plc.apply_rotation(team, plan_rotation(ids, CYCLES))
-    plc.submit(program)
-    plc.approve(program, approved_on)
-    plc.start(program, started_on)
+        add_team_member(db, team, membership_id)
+    apply_rotation(team, plan_rotation(ids, CYCLES))
+    submit(program)
+    approve(program, approved_on)
+    start(program, started_on)
 
     away = members[AWAY].id
     chosen = rubric()
     for number in range(1, CYCLES + 1):
         opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
-        model_id, buddy_ids = plc.team_plan(team)[number]
-        cycle = plc.open_cycle(db, team, number, opens)
-        plc.set_cycle_target(
+        model_id, buddy_ids = team_plan(team)[number]
+        cycle = open_cycle(db, team, number, opens)
+        set_cycle_target(
             cycle,
-            plc.CycleTarget(
+            CycleTarget(
                 problem=PROBLEMS[number - 1],
                 learning_area="คณิตศาสตร์",
                 grade_level="ม.1",
@@ -137,7 +145,7 @@ def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dic
             held_on = opens + timedelta(days=offset)
             missing = number in (2, 3) and element == 3
             present = [m for m in ids if not (missing and m == away)]
-            recorded = plc.record_session(
+            recorded = record_session(
                 db,
                 team,
                 cycle_number=number,
@@ -158,24 +166,20 @@ def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dic
                     if buddy_id == away and number in (2, 3):
                         continue  # away: no observation either
                     before = learning_records.observation_fingerprint(db, None)
-                    observation = plc.submit_observation(
-                        db, team, number, buddy_id, _observation(number), _at(held_on, 15)
-                    )
+                    observation = submit_observation(db, team, number, buddy_id, _observation(number), _at(held_on, 15))
                     learning_records.observation_submitted(db, settings, team, observation, before)
             if element == 5:
                 save_form(db, team, number, "results-report", _results_form(number), trainer, held_on)
-                plc.record_cycle_result(
-                    cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on
-                )
+                record_cycle_result(cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on)
         reflected_on = opens + timedelta(days=30)
         for membership_id in ids:
             if membership_id == away and number == 3:
                 continue
-            reflection = plc.submit_reflection(
+            reflection = submit_reflection(
                 db, team, number, membership_id, _reflection(number, membership_id == model_id), _at(reflected_on, 19)
             )
             learning_records.reflection_submitted(db, settings, team, reflection)
-            graded = plc.grade_reflection(
+            graded = grade_reflection(
                 db,
                 reflection,
                 grader_id=trainer.id,
@@ -187,7 +191,7 @@ def _build(db: Session, settings: Settings, scope: plc.CourseScope, members: dic
                 now=_at(reflected_on + timedelta(days=3), 10),
             )
             learning_records.reflection_graded(db, settings, team, graded)
-    plc.end(program, ended_on)
+    end(program, ended_on)
     db.flush()
 
 
@@ -217,8 +221,8 @@ def _results_form(number: int) -> dict[str, str]:
     }
 
 
-def _observation(number: int) -> plc.ObservationForm:
-    return plc.ObservationForm(
+def _observation(number: int) -> ObservationForm:
+    return ObservationForm(
         lesson=f"บทเรียนวงรอบ {number} (ตัวอย่าง)",
         students_did="นักเรียนทำงานเป็นคู่และอธิบายวิธีคิดให้เพื่อนฟัง (ตัวอย่าง)",
         students_learned="นักเรียนส่วนใหญ่เขียนประโยคสัญลักษณ์ได้ถูกต้อง (ตัวอย่าง)",

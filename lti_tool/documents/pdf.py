@@ -18,7 +18,7 @@ from lti_tool.settings import Settings
 from lti_tool.web.i18n import format_date_local
 from models.catalog import CONFIG_DIR
 from models.catalog import element as element_info
-from models.program import PlcRole
+from models.plan import PlcRole
 
 SHIPPED = CONFIG_DIR / "documents"
 ROLE_NAMES = {

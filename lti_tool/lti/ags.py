@@ -31,7 +31,7 @@ from models.base import utcnow
 from models.database import Database
 from models.people import Membership, Person, ResourceLink
 from models.platform import Platform
-from models.program import Grade, Reflection
+from models.reflections import Grade, Reflection
 from models.scores import ScorePost, ScoreState
 from xapi.worker import backoff_seconds
 

@@ -21,9 +21,10 @@ from lti_tool.lti.activities import NEEDS_CYCLE, Activity
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST, DEEP_LINKING_SETTINGS, DEPLOYMENT_ID, MESSAGE_TYPE, launch_url
 from lti_tool.lti.tool_config import registration_for
 from lti_tool.settings import Settings
-from models import program as plc
 from models.catalog import element, elements
 from models.keys import ToolKey, current_key
+from models.programs import MIN_CYCLES, Program
+from models.scope import CourseScope, scoped
 from models.sessions import AppSession
 
 REFLECTION_TAG = "plc-reflection"
@@ -46,10 +47,10 @@ def reflection_maximum() -> int:
         return DEFAULT_REFLECTION_MAXIMUM
 
 
-def planned_cycles(db: Session, scope: plc.CourseScope) -> int:
+def planned_cycles(db: Session, scope: CourseScope) -> int:
     """The course program's planned cycles, or the Council's minimum when the course has no program yet."""
-    program = db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
-    return program.planned_cycles if program is not None else plc.MIN_CYCLES
+    program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+    return program.planned_cycles if program is not None else MIN_CYCLES
 
 
 def deep_linking_settings(app_session: AppSession) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from lti_tool.services import learning_records
 from lti_tool.settings import Settings
 from models import certificates as certs
 from models.base import utcnow
+from models.calendar import program_day
 from models.database import Database
 from models.eligibility import Eligibility, program_eligibility
-from models.program import Program, program_day
+from models.programs import Program
 
 log = logging.getLogger(__name__)
 

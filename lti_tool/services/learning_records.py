@@ -16,17 +16,21 @@ from datetime import UTC, datetime, time
 from sqlalchemy.orm import Session
 
 from lti_tool.settings import Settings
-from models import program as plc
 from models.base import utcnow
 from models.catalog import element as element_info
 from models.certificates import Certificate
 from models.completions import record_completions
+from models.cycles import RecordedSession
 from models.evidence import evidence_of_observation
 from models.forms import OBSERVATION_FORM, form_templates
+from models.observations import Observation, ObservationForm
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
+from models.plan import role_in_cycle
 from models.platform import Platform
+from models.reflections import Grade, Reflection
 from models.roles import AppRole
+from models.teams import Team
 from xapi import outbox, statements
 from xapi.vocabulary import ActivityType, Extension
 
@@ -77,7 +81,7 @@ def launched(
 def _plc_context(
     settings: Settings,
     context: Context,
-    team: plc.Team,
+    team: Team,
     cycle_number: int | None,
     element: int | None,
     member: Membership,
@@ -85,7 +89,7 @@ def _plc_context(
     """The PLC context of a teacher's statement; cycle and element are None for the program as a whole."""
     program, platform = team.program, context.platform
     base, issuer = settings.public_base_url, platform.issuer
-    role = plc.role_in_cycle(team, cycle_number, member.id) if cycle_number is not None else None
+    role = role_in_cycle(team, cycle_number, member.id) if cycle_number is not None else None
     return statements.PlcContext(
         course=_course(settings, platform, context),
         language=member.person.locale or settings.default_locale,
@@ -108,7 +112,7 @@ def _plc_context(
     )
 
 
-def session_recorded(db: Session, settings: Settings, team: plc.Team, recorded: plc.RecordedSession) -> None:
+def session_recorded(db: Session, settings: Settings, team: Team, recorded: RecordedSession) -> None:
     """Every teacher present at an element's session attended it, for its hours (result.duration)."""
     session = recorded.session
     cycle = session.cycle
@@ -132,7 +136,7 @@ def session_recorded(db: Session, settings: Settings, team: plc.Team, recorded: 
     progress_changed(db, settings, team, session.attendee_ids)
 
 
-def _reflection_activity(settings: Settings, platform: Platform, reflection: plc.Reflection) -> statements.Activity:
+def _reflection_activity(settings: Settings, platform: Platform, reflection: Reflection) -> statements.Activity:
     number = reflection.cycle.number
     return statements.Activity(
         statements.activity_iri(settings.public_base_url, "reflection", platform.issuer, str(reflection.id)),
@@ -141,7 +145,7 @@ def _reflection_activity(settings: Settings, platform: Platform, reflection: plc
     )
 
 
-def reflection_submitted(db: Session, settings: Settings, team: plc.Team, reflection: plc.Reflection) -> None:
+def reflection_submitted(db: Session, settings: Settings, team: Team, reflection: Reflection) -> None:
     """A teacher submitted (or rewrote, before grading) their reflection on a cycle; it may complete the cycle."""
     context = db.get(Context, team.program.context_id)
     member = db.get(Membership, reflection.membership_id)
@@ -159,7 +163,7 @@ def reflection_submitted(db: Session, settings: Settings, team: plc.Team, reflec
     progress_changed(db, settings, team, [member.id])
 
 
-def reflection_graded(db: Session, settings: Settings, team: plc.Team, grade: plc.Grade) -> None:
+def reflection_graded(db: Session, settings: Settings, team: Team, grade: Grade) -> None:
     """The teacher's reflection was scored; the teacher is the actor and the trainer the instructor."""
     reflection = grade.reflection
     context = db.get(Context, team.program.context_id)
@@ -183,7 +187,7 @@ def reflection_graded(db: Session, settings: Settings, team: plc.Team, grade: pl
     outbox.record(db, statement, platform.id, settings.lrs_names)
 
 
-def progress_changed(db: Session, settings: Settings, team: plc.Team, member_ids: Collection[int]) -> None:
+def progress_changed(db: Session, settings: Settings, team: Team, member_ids: Collection[int]) -> None:
     """After any change that may complete something: an element, a cycle or the program, each recorded once."""
     context = db.get(Context, team.program.context_id)
     assert context is not None
@@ -223,18 +227,18 @@ def progress_changed(db: Session, settings: Settings, team: plc.Team, member_ids
         outbox.record(db, statement, platform.id, settings.lrs_names)
 
 
-def observation_fingerprint(db: Session, observation: plc.Observation | None) -> str | None:
+def observation_fingerprint(db: Session, observation: Observation | None) -> str | None:
     """What a Buddy has submitted: the form's text and the digests of the files attached (None before the first
     submission). `observation_submitted` compares it before and after a resubmission."""
     if observation is None:
         return None
-    content: dict[str, object] = {f.name: getattr(observation, f.name) for f in fields(plc.ObservationForm)}
+    content: dict[str, object] = {f.name: getattr(observation, f.name) for f in fields(ObservationForm)}
     content["files"] = sorted(e.sha256 for e in evidence_of_observation(db, observation.id))
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def observation_submitted(
-    db: Session, settings: Settings, team: plc.Team, observation: plc.Observation, before: str | None
+    db: Session, settings: Settings, team: Team, observation: Observation, before: str | None
 ) -> None:
     """A Buddy submitted their observation of the cycle's Model Teacher (`before`: its fingerprint beforehand).
 
@@ -294,7 +298,7 @@ def observation_submitted(
     progress_changed(db, settings, team, [buddy.id, model.id])
 
 
-def certificate_earned(db: Session, settings: Settings, team: plc.Team, certificate: Certificate) -> None:
+def certificate_earned(db: Session, settings: Settings, team: Team, certificate: Certificate) -> None:
     """A teacher was issued the program's certificate, for the hours it certifies; written with the issue."""
     context = db.get(Context, team.program.context_id)
     member = db.get(Membership, certificate.membership_id)

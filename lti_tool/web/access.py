@@ -9,31 +9,34 @@ from flask import abort, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from models import program as plc
+from models.errors import NotFoundInCourse
+from models.programs import Program
 from models.roles import AppRole
+from models.scope import CourseScope, get_in_course, scoped
 from models.sessions import AppSession
+from models.teams import Team, may_read_team, may_record_for_team, team_of
 
 
 @dataclass(frozen=True)
 class TeamView:
-    team: plc.Team
-    teams: list[plc.Team]  # the teams the viewer may switch between (one for a teacher)
+    team: Team
+    teams: list[Team]  # the teams the viewer may switch between (one for a teacher)
     may_write: bool  # record sessions, forms and the cycle's target (members, facilitator, trainers)
 
 
-def course_scope(app_session: AppSession) -> plc.CourseScope:
-    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+def course_scope(app_session: AppSession) -> CourseScope:
+    return CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
 def team_view(db: Session, app_session: AppSession) -> TeamView:
     """The team this request is about, or a 403/404 page; never a team of another course."""
     scope, viewer = course_scope(app_session), app_session.membership
     if viewer.app_role == AppRole.TEACHER:
-        team = plc.team_of(db, scope, viewer.id)
+        team = team_of(db, scope, viewer.id)
         if team is None:
             abort(403, description=_("You are not in a PLC team yet. Your trainer forms the teams."))
-        return TeamView(team, [team], plc.may_record_for_team(viewer, team))
-    teams = list(db.scalars(plc.scoped(plc.Team, scope).order_by(plc.Program.id.desc(), plc.Team.name)))
+        return TeamView(team, [team], may_record_for_team(viewer, team))
+    teams = list(db.scalars(scoped(Team, scope).order_by(Program.id.desc(), Team.name)))
     if not teams:
         abort(404, description=_("The course's PLC program has no teams yet."))
     wanted = request.args.get("team", type=int)
@@ -41,10 +44,10 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
         team = teams[0]
     else:
         try:
-            team = plc.get_in_course(db, scope, plc.Team, wanted)
-        except plc.NotFoundInCourse:
+            team = get_in_course(db, scope, Team, wanted)
+        except NotFoundInCourse:
             abort(404, description=_("There is no such team in this course."))
-    if not plc.may_read_team(viewer, team):
+    if not may_read_team(viewer, team):
         abort(403, description=_("You may not see this team."))
     program_teams = [t for t in teams if t.program_id == team.program_id]
-    return TeamView(team, program_teams, plc.may_record_for_team(viewer, team))
+    return TeamView(team, program_teams, may_record_for_team(viewer, team))

@@ -11,6 +11,8 @@ from babel.dates import format_date, format_time
 from flask import Flask, g, request
 from flask_babel import Babel, force_locale, get_locale
 
+from models.calendar import buddhist_year
+
 LOCALES = ("th", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
@@ -44,7 +46,7 @@ def format_datetime_local(value: datetime, zone: str = "Asia/Bangkok", locale: s
     local = value.astimezone(ZoneInfo(zone))
     time_text = format_time(local, "HH:mm", locale=locale)
     if locale.startswith("th"):
-        return f"{format_date(local, 'd MMMM', locale='th')} พ.ศ. {local.year + 543} {time_text} น."
+        return f"{format_date(local, 'd MMMM', locale='th')} พ.ศ. {buddhist_year(local)} {time_text} น."
     return f"{format_date(local, 'd MMMM y', locale='en')} {time_text}"
 
 
@@ -52,7 +54,7 @@ def format_date_local(value: date, locale: str | None = None) -> str:
     """A calendar date; in Thai the year is in the Buddhist Era: 22 พฤศจิกายน 2569."""
     locale = locale or str(get_locale() or "th")
     if locale.startswith("th"):
-        return f"{format_date(value, 'd MMMM', locale='th')} {value.year + 543}"
+        return f"{format_date(value, 'd MMMM', locale='th')} {buddhist_year(value)}"
     return format_date(value, "d MMMM y", locale="en")
 
 

@@ -13,19 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import certificates as certs
+from models.cycles import ELEMENT_NUMBERS
+from models.errors import InvalidInput
 from models.logbook import logbook
+from models.observations import submit_observation
 from models.people import Membership
-from models.program import (
-    ELEMENT_NUMBERS,
-    InvalidInput,
-    PlcRole,
-    Program,
-    ProgramState,
-    submit_observation,
-    submit_reflection,
-    team_plan,
-)
+from models.plan import PlcRole, team_plan
+from models.programs import Program
+from models.reflections import submit_reflection
 from models.results_report import results_report
+from models.states import ProgramState
 from tests.models.test_program import (  # noqa: F401  (fixtures)
     FORM,
     NOW,

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from models.cycles import ELEMENT_NUMBERS
 from models.eligibility import ProgramFacts, Reason, SessionFact, TeamFacts, eligibility
-from models.program import ELEMENT_NUMBERS, PlcRole, ProgramState
+from models.plan import PlcRole
+from models.states import ProgramState
 
 A, B, C = 1, 2, 3  # three teachers' membership ids
 OUTSIDER = 9

@@ -16,23 +16,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import Base
+from models.calendar import last_day_for_certificates, last_day_of_program, program_day
 from models.catalog import elements
+from models.cycles import (
+    ELEMENT_NUMBERS,
+    CycleTarget,
+    ElementSession,
+    RecordedSession,
+    open_cycle,
+    record_cycle_result,
+    record_session,
+    session_problems,
+    set_cycle_target,
+)
 from models.database import Database
 from models.eligibility import program_eligibility
-from models.migrate import alembic_config, upgrade
-from models.people import Context, Membership, Person
-from models.platform import Deployment, Platform
-from models.program import (
-    ELEMENT_NUMBERS,
+from models.errors import (
     AlreadyInTeam,
     ApprovalRequired,
     CertificateWindowClosed,
-    CourseScope,
-    CycleAssignment,
     CycleBeyondPlan,
-    CycleTarget,
-    ElementSession,
-    Grade,
     InvalidInput,
     NotABuddy,
     NotATeamMember,
@@ -40,58 +43,54 @@ from models.program import (
     NotFoundInCourse,
     NotInCourse,
     NotYourObservation,
-    Observation,
-    ObservationForm,
     PlanFrozen,
     PlanIncomplete,
-    PlcRole,
+    ProgramExpired,
+    ProgramStateError,
+    ReflectionGraded,
+)
+from models.migrate import alembic_config, upgrade
+from models.observations import (
+    Observation,
+    ObservationForm,
+    may_read_observation,
+    observations_for,
+    open_observation,
+    submit_observation,
+)
+from models.people import Context, Membership, Person
+from models.plan import PlcRole, role_in_cycle, team_plan
+from models.platform import Deployment, Platform
+from models.programs import (
     Program,
     ProgramDetails,
-    ProgramExpired,
-    ProgramState,
-    ProgramStateError,
-    RecordedSession,
-    Reflection,
-    ReflectionGraded,
+    approve,
+    cancel,
+    edit_program,
+    end,
+    is_expired,
+    new_program,
+    request_certificates,
+    start,
+    submit,
+)
+from models.reflections import Grade, Reflection, grade_reflection, submit_reflection
+from models.roles import AppRole
+from models.rotation import plan_rotation
+from models.scope import CourseScope, get_in_course, scoped
+from models.states import ProgramState
+from models.teams import (
+    CycleAssignment,
     Team,
     add_team,
     add_team_member,
     apply_rotation,
-    approve,
     assign_cycle,
-    cancel,
-    edit_program,
-    end,
-    get_in_course,
-    grade_reflection,
-    is_expired,
-    last_day_for_certificates,
-    last_day_of_program,
-    may_read_observation,
     may_record_for_team,
-    new_program,
-    observations_for,
-    open_cycle,
-    open_observation,
-    program_day,
-    record_cycle_result,
-    record_session,
     remove_team,
     remove_team_member,
-    request_certificates,
-    role_in_cycle,
-    scoped,
-    session_problems,
-    set_cycle_target,
     set_facilitator,
-    start,
-    submit,
-    submit_observation,
-    submit_reflection,
-    team_plan,
 )
-from models.roles import AppRole
-from models.rotation import plan_rotation
 
 S = ProgramState
 APPROVED_ON = date(2026, 6, 1)

@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti import ags
 from models.base import utcnow
+from models.cycles import Cycle
 from models.database import Database
 from models.people import Context, Membership, Person, ResourceLink
-from models.program import Cycle, Program, ProgramState, Reflection, Team, TeamMember, grade_reflection
+from models.programs import Program
+from models.reflections import Reflection, grade_reflection
 from models.roles import AppRole
 from models.scores import ScorePost
+from models.states import ProgramState
+from models.teams import Team, TeamMember
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,17 @@ from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import certificates as certs
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
 from models.catalog import element as element_info
 from models.eligibility import program_eligibility
+from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.logbook import logbook, team_in_program
 from models.people import Membership
+from models.programs import Program
 from models.results_report import results_report
 from models.roles import AppRole
+from models.scope import CourseScope, get_in_course, scoped
 from models.sessions import AppSession
 
 bp = Blueprint("certificates", __name__)
@@ -38,12 +41,12 @@ ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
 # --- Access -----------------------------------------------------------------------------------------------------
 
 
-def _scope(app_session: AppSession) -> plc.CourseScope:
-    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+def _scope(app_session: AppSession) -> CourseScope:
+    return CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
-def _program(db: Session, app_session: AppSession) -> plc.Program:
-    program = db.scalars(plc.scoped(plc.Program, _scope(app_session)).order_by(plc.Program.id.desc())).first()
+def _program(db: Session, app_session: AppSession) -> Program:
+    program = db.scalars(scoped(Program, _scope(app_session)).order_by(Program.id.desc())).first()
     if program is None:
         abort(404, description=_("This course has no PLC program yet."))
     return program
@@ -60,7 +63,7 @@ def _require_trainer(app_session: AppSession) -> None:
         )
 
 
-def _logbook_member(db: Session, app_session: AppSession, program: plc.Program, member_id: int) -> Membership:
+def _logbook_member(db: Session, app_session: AppSession, program: Program, member_id: int) -> Membership:
     """A teacher reads their own logbook; a trainer of the course reads any team member's."""
     if member_id != app_session.membership_id and not _is_trainer(app_session):
         abort(403, description=_("A teacher reads only their own logbook."))
@@ -155,7 +158,7 @@ def logbook_pdf(member_id: int) -> Response:
         program = _program(db, app_session)
         book = logbook(db, program, _logbook_member(db, app_session, program, member_id))
         body = documents.render_pdf(
-            settings(), "logbook.html", book=book, lang=_lang(), printed_on=plc.program_day(utcnow())
+            settings(), "logbook.html", book=book, lang=_lang(), printed_on=program_day(utcnow())
         )
     return _pdf(body, f"plc-logbook-{member_id}.pdf")
 
@@ -218,7 +221,7 @@ def issue() -> Response | tuple[str, int]:
             require_form_token(app_session, ISSUE)
             program = _program(db, app_session)
             job_id = certs.request_bulk_issue(db, program, app_session.membership_id).id
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
     service.start_job_thread(database(), settings(), job_id)  # a job another worker holds is left to it
@@ -231,8 +234,8 @@ def job_progress(job_id: int) -> Response:
         app_session = require_session(db)
         _require_trainer(app_session)
         try:
-            job = plc.get_in_course(db, _scope(app_session), certs.CertificateJob, job_id)
-        except plc.NotFoundInCourse:
+            job = get_in_course(db, _scope(app_session), certs.CertificateJob, job_id)
+        except NotFoundInCourse:
             abort(404, description=_("There is no such certificate issue in this course."))
         stale = service.is_stale(job)
         page = render_template("certificate_job.html", job=job, program=job.program, session_url=session_url)
@@ -247,8 +250,8 @@ def job_progress(job_id: int) -> Response:
 
 def _certificate(db: Session, app_session: AppSession, certificate_id: int) -> certs.Certificate:
     try:
-        certificate = plc.get_in_course(db, _scope(app_session), certs.Certificate, certificate_id)
-    except plc.NotFoundInCourse:
+        certificate = get_in_course(db, _scope(app_session), certs.Certificate, certificate_id)
+    except NotFoundInCourse:
         abort(404, description=_("There is no such certificate in this course."))
     if certificate.membership_id != app_session.membership_id and not _is_trainer(app_session):
         abort(403, description=_("A teacher downloads only their own certificate."))
@@ -285,12 +288,12 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
                 now=utcnow(),
             )
             learning_records.certificate_revoked(db, settings(), certificate)
-    except plc.InvalidInput as invalid:
+    except InvalidInput as invalid:
         problem = invalid.problems[0]
         message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), errors={certificate_id: message}, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
     return redirect(session_url("certificates.list_certificates"), code=303)
@@ -308,7 +311,7 @@ def report_pdf() -> Response:
         report = results_report(db, program)
         codes = {m: c.code for m, c in certs.certificates_of(db, program).items() if not c.revoked}
         body = documents.render_pdf(
-            settings(), "results-report.html", r=report, codes=codes, lang=_lang(), printed_on=plc.program_day(utcnow())
+            settings(), "results-report.html", r=report, codes=codes, lang=_lang(), printed_on=program_day(utcnow())
         )
     return _pdf(body, f"plc-results-report-{program.id}.pdf")
 

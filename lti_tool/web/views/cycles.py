@@ -14,22 +14,35 @@ from werkzeug.wrappers import Response
 from lti_tool.web import messages
 from lti_tool.web.access import TeamView, team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
 from models.catalog import elements
+from models.cycles import (
+    ELEMENT_NUMBERS,
+    Cycle,
+    CycleTarget,
+    ElementSession,
+    open_cycle,
+    record_cycle_result,
+    set_cycle_target,
+)
+from models.errors import InvalidInput, Problem, ProgramError
 from models.forms import TEAM_FORMS, form_entries, form_templates, save_form
 from models.people import course_members
+from models.plan import role_in_cycle, team_plan
+from models.programs import is_expired
 from models.sessions import AppSession
+from models.states import ProgramState
+from models.teams import Team
 
 bp = Blueprint("cycles", __name__, url_prefix="/program/cycles")
 TARGET, FORM = "cycle-target", "cycle-form"
 TEXT_LIMIT = 4000
 TARGET_TEXT = ("problem", "learning_area", "grade_level", "target_students", "baseline")
-FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/program.py Cycle)
+FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/cycles.py Cycle)
 
 
-
-def _cycle_or_none(team: plc.Team, number: int) -> plc.Cycle | None:
+def _cycle_or_none(team: Team, number: int) -> Cycle | None:
     return next((c for c in team.cycles if c.number == number), None)
 
 
@@ -40,12 +53,12 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         abort(404, description=_("The program plans %(planned)s cycles.", planned=program.planned_cycles))
     cycle = _cycle_or_none(team, number)
     members = {m.id: m for m in course_members(db, app_session.context_id)}
-    model_id, buddy_ids = plc.team_plan(team).get(number, (None, []))
-    sessions_by_element: dict[int, list[plc.ElementSession]] = {n: [] for n in plc.ELEMENT_NUMBERS}
+    model_id, buddy_ids = team_plan(team).get(number, (None, []))
+    sessions_by_element: dict[int, list[ElementSession]] = {n: [] for n in ELEMENT_NUMBERS}
     for session in cycle.sessions if cycle else []:
         sessions_by_element[session.element].append(session)
-    today = plc.program_day(utcnow())
-    running = program.state is plc.ProgramState.RUNNING and not plc.is_expired(program, today)
+    today = program_day(utcnow())
+    running = program.state is ProgramState.RUNNING and not is_expired(program, today)
     page = render_template(
         "cycle.html",
         view=view,
@@ -56,7 +69,7 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         members=members,
         model=members.get(model_id) if model_id else None,
         buddies=[members[b] for b in buddy_ids if b in members],
-        my_role=plc.role_in_cycle(team, number, app_session.membership_id),
+        my_role=role_in_cycle(team, number, app_session.membership_id),
         sessions_by_element=sessions_by_element,
         elements=elements(),
         templates=[form_templates()[slug] for slug in TEAM_FORMS if slug in form_templates()],
@@ -124,15 +137,15 @@ def save_target(number: int) -> Response | tuple[str, int]:
         with database().transaction() as db:
             _app_session, view = _writer(db, TARGET)
             if errors:
-                raise plc.InvalidInput([plc.Problem(k, "shown", {}) for k in errors])
-            today = plc.program_day(utcnow())
-            cycle = plc.open_cycle(db, view.team, number, today)
-            target = plc.CycleTarget(**{k: texts[k] for k in TARGET_TEXT}, baseline_value=values["baseline_value"])
-            plc.set_cycle_target(cycle, target, today)
-            plc.record_cycle_result(cycle, texts["result"], values["result_value"], today)
-    except plc.InvalidInput:
+                raise InvalidInput([Problem(k, "shown", {}) for k in errors])
+            today = program_day(utcnow())
+            cycle = open_cycle(db, view.team, number, today)
+            target = CycleTarget(**{k: texts[k] for k in TARGET_TEXT}, baseline_value=values["baseline_value"])
+            set_cycle_target(cycle, target, today)
+            record_cycle_result(cycle, texts["result"], values["result_value"], today)
+    except InvalidInput:
         return _fresh_page(number, errors={"target": errors}, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved="target") + "#target", 303)
 
@@ -145,10 +158,10 @@ def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
         with database().transaction() as db:
             app_session, view = _writer(db, FORM)
             answers = {key: value for key, value in request.form.items() if key not in ("csrf", "s")}
-            save_form(db, view.team, number, slug, answers, app_session.membership, plc.program_day(utcnow()))
-    except plc.InvalidInput as invalid:
+            save_form(db, view.team, number, slug, answers, app_session.membership, program_day(utcnow()))
+    except InvalidInput as invalid:
         problems = {p.field: str(messages.FORM_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
         return _fresh_page(number, errors={slug: problems}, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved=slug) + f"#{slug}", 303)

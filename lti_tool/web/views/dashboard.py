@@ -16,6 +16,7 @@ from lti_tool.web.csv_export import csv_response
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import dashboard as stats
+from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.sessions import AppSession
 
@@ -98,7 +99,7 @@ def _filters(reach: Reach) -> stats.Filters:
 
     year = number("year")
     if year is not None and year > 2400:  # typed in the Buddhist Era
-        year -= 543
+        year -= BUDDHIST_ERA_OFFSET
     network_id, school_id = number("network"), number("school")
     if network_id is not None and network_id not in reach.network_ids:
         abort(403, description=_("You do not lead that network."))
@@ -148,7 +149,7 @@ def year_label(year: int) -> str:
     from flask_babel import get_locale
 
     locale = str(get_locale() or "th")
-    return f"{year + 543}" if locale.startswith("th") else str(year)
+    return f"{buddhist_era(year)}" if locale.startswith("th") else str(year)
 
 
 def _figure_cells(row: stats.Figures) -> list[Any]:

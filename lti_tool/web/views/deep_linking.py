@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti import deep_linking as dl
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
-from models import program as plc
 from models.catalog import elements
 from models.roles import AppRole
+from models.scope import CourseScope
 from models.sessions import AppSession
 
 bp = Blueprint("deep_linking", __name__)
@@ -38,7 +38,7 @@ def _instructor_session(db: Session) -> AppSession:
 def _picker(
     db: Session, app_session: AppSession, errors: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
-    scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+    scope = CourseScope(app_session.context.platform_id, app_session.context_id)
     lang = str(get_locale() or "th")[:2]
     return render_template(
         "deep_linking/picker.html",
@@ -64,7 +64,7 @@ def choose() -> tuple[str, int]:
     with database().transaction() as db:
         app_session = _instructor_session(db)
         require_form_token(app_session, FORM)
-        scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+        scope = CourseScope(app_session.context.platform_id, app_session.context_id)
         choice, errors = dl.parse_choice(request.form, dl.planned_cycles(db, scope), str(get_locale() or "th")[:2])
         if choice is None:
             return _picker(db, app_session, errors, 400)

@@ -18,9 +18,14 @@ from werkzeug.wrappers import Response
 from lti_tool.web import messages
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import evidence as ev
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
+from models.errors import NotFoundInCourse, ProgramError
+from models.observations import Observation, may_read_observation
 from models.people import Membership
+from models.scope import CourseScope, get_in_course
+from models.states import ProgramState
+from models.teams import may_record_for_team
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
 
@@ -88,9 +93,9 @@ def may_see(db: Session, viewer: Membership, evidence: ev.Evidence) -> bool:
     """An observation's files: whoever may read the observation. A session's (or a cycle's) files: the team's
     members and facilitator, and the course's trainers."""
     if evidence.observation_id is not None:
-        observation = db.get(plc.Observation, evidence.observation_id)
-        return observation is not None and plc.may_read_observation(viewer, observation)
-    return plc.may_record_for_team(viewer, evidence.cycle.team)
+        observation = db.get(Observation, evidence.observation_id)
+        return observation is not None and may_read_observation(viewer, observation)
+    return may_record_for_team(viewer, evidence.cycle.team)
 
 
 def _ascii_name(evidence: ev.Evidence) -> str:
@@ -106,10 +111,10 @@ def _ascii_name(evidence: ev.Evidence) -> str:
 def download(evidence_id: int) -> Response:
     with database().transaction() as db:
         app_session = require_session(db)
-        scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+        scope = CourseScope(app_session.context.platform_id, app_session.context_id)
         try:
-            evidence = plc.get_in_course(db, scope, ev.Evidence, evidence_id)
-        except plc.NotFoundInCourse:
+            evidence = get_in_course(db, scope, ev.Evidence, evidence_id)
+        except NotFoundInCourse:
             abort(404, description=_("There is no such file in this course."))
         if not may_see(db, app_session.membership, evidence):
             abort(403, description=_("This file belongs to a record you may not read."))
@@ -144,7 +149,7 @@ def _removal() -> dict[str, Any]:
         return (
             app_session is not None
             and ev.may_remove(app_session.membership, item)
-            and item.cycle.team.program.state is plc.ProgramState.RUNNING
+            and item.cycle.team.program.state is ProgramState.RUNNING
         )
 
     def evidence_remove_token() -> str:
@@ -168,16 +173,16 @@ def remove(evidence_id: int) -> Response:
         with database().transaction() as db:
             app_session = require_session(db)
             require_form_token(app_session, REMOVE)
-            scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+            scope = CourseScope(app_session.context.platform_id, app_session.context_id)
             try:
-                evidence = plc.get_in_course(db, scope, ev.Evidence, evidence_id)
-            except plc.NotFoundInCourse:
+                evidence = get_in_course(db, scope, ev.Evidence, evidence_id)
+            except NotFoundInCourse:
                 abort(404, description=_("There is no such file in this course."))
             back = _back_to(evidence, app_session.membership)
-            stored = ev.remove_evidence(db, evidence, app_session.membership, plc.program_day(utcnow()))
+            stored = ev.remove_evidence(db, evidence, app_session.membership, program_day(utcnow()))
     except ev.NotYourEvidence:
         abort(403, description=_("Only the person who attached this file, or a trainer of the course, may remove it."))
-    except plc.ProgramError:
+    except ProgramError:
         abort(
             409, description=_("Files are removed only while the program runs: its records are then kept as they are.")
         )

@@ -6,12 +6,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from lti_tool.web.session import database, require_session, session_url
-from models import program as plc
 from models.catalog import elements
 from models.eligibility import current_cycle, eligibility, next_steps, program_facts, team_facts
 from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
+from models.plan import role_in_cycle
+from models.programs import Program
 from models.roles import AppRole
+from models.scope import CourseScope, scoped
+from models.teams import team_of
 
 bp = Blueprint("home", __name__)
 
@@ -21,9 +24,9 @@ def landing() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
-        scope = plc.CourseScope(app_session.context.platform_id, app_session.context_id)
-        team = plc.team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
-        program = db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+        scope = CourseScope(app_session.context.platform_id, app_session.context_id)
+        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
+        program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
         progress = steps = cycle = None
         if team is not None:
             progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))
@@ -50,7 +53,7 @@ def landing() -> str:
             forms=form_templates(),
             elements=elements(),
             my_roles=[
-                (n, plc.role_in_cycle(team, n, app_session.membership_id))
+                (n, role_in_cycle(team, n, app_session.membership_id))
                 for n in range(1, team.program.planned_cycles + 1)
             ]
             if team

@@ -15,12 +15,20 @@ from lti_tool.web import messages
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from lti_tool.web.views import evidence as files
 from models import evidence as ev
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
+from models.cycles import Cycle
+from models.errors import NotFoundInCourse, NotYourObservation, ProgramError
 from models.forms import MAX_ANSWER_CHARS, OBSERVATION_FORM, answer_problems, form_templates
+from models.observations import Observation, ObservationForm, observations_for, open_observation, submit_observation
 from models.people import Membership, course_members
+from models.plan import PlcRole, role_in_cycle, team_plan
+from models.programs import check_recording_allowed
 from models.roles import AppRole
+from models.scope import CourseScope
 from models.sessions import AppSession
+from models.states import ProgramState
+from models.teams import Team, team_of
 
 bp = Blueprint("observations", __name__, url_prefix="/program")
 bp.before_request(files.allow_uploads)
@@ -30,15 +38,14 @@ MAX_STUDENT_NOTES = 60
 MAX_STUDENT_NAME = 120
 
 
+def _scope(app_session: AppSession) -> CourseScope:
+    return CourseScope(app_session.context.platform_id, app_session.context_id)
 
-def _scope(app_session: AppSession) -> plc.CourseScope:
-    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
 
-
-def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[plc.Team, Membership]:
+def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[Team, Membership]:
     """The viewer's team and the Model Teacher they observe in cycle `number`; 403 unless they are its Buddy."""
-    team = plc.team_of(db, _scope(app_session), app_session.membership_id)
-    if team is None or plc.role_in_cycle(team, number, app_session.membership_id) != plc.PlcRole.BUDDY:
+    team = team_of(db, _scope(app_session), app_session.membership_id)
+    if team is None or role_in_cycle(team, number, app_session.membership_id) != PlcRole.BUDDY:
         abort(
             403,
             description=_(
@@ -46,22 +53,22 @@ def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[plc.Te
                 number=number,
             ),
         )
-    model_id = plc.team_plan(team)[number][0]
+    model_id = team_plan(team)[number][0]
     model = db.get(Membership, model_id) if model_id is not None else None
     if model is None:
         abort(403, description=_("Cycle %(number)s has no Model Teacher in your team's plan.", number=number))
     return team, model
 
 
-def _own_observation(db: Session, team: plc.Team, number: int, buddy_id: int) -> plc.Observation | None:
+def _own_observation(db: Session, team: Team, number: int, buddy_id: int) -> Observation | None:
     return db.scalars(
-        select(plc.Observation)
-        .join(plc.Cycle)
-        .where(plc.Cycle.team_id == team.id, plc.Cycle.number == number, plc.Observation.buddy_id == buddy_id)
+        select(Observation)
+        .join(Cycle)
+        .where(Cycle.team_id == team.id, Cycle.number == number, Observation.buddy_id == buddy_id)
     ).one_or_none()
 
 
-def _parse(form: MultiDict[str, str]) -> tuple[plc.ObservationForm, dict[str, str]]:
+def _parse(form: MultiDict[str, str]) -> tuple[ObservationForm, dict[str, str]]:
     """The form as the Buddy filled it, and what is wrong with it, field by field."""
     template = form_templates()[OBSERVATION_FORM]
     answers = {item.id: form.get(item.id, "").strip() for item in template.fields}
@@ -81,7 +88,7 @@ def _parse(form: MultiDict[str, str]) -> tuple[plc.ObservationForm, dict[str, st
         notes.append({"student": student, "note": note})
     if len(notes) > MAX_STUDENT_NOTES:
         errors["student_notes"] = str(messages.OBSERVATION_PROBLEMS["too_many_students"]) % {"most": MAX_STUDENT_NOTES}
-    parsed = plc.ObservationForm(
+    parsed = ObservationForm(
         lesson=answers["lesson"],
         students_did=answers["students_did"],
         students_learned=answers["students_learned"],
@@ -113,8 +120,8 @@ def _form_page(
     rows = [row for row in rows if row[0].strip() or row[1].strip()]
     if not notice:
         try:
-            plc.check_recording_allowed(team.program, plc.program_day(utcnow()))
-        except plc.ProgramError as refused:
+            check_recording_allowed(team.program, program_day(utcnow()))
+        except ProgramError as refused:
             notice = messages.refusal(refused)
     page = render_template(
         "observations/form.html",
@@ -159,13 +166,13 @@ def submit(number: int) -> Response | tuple[str, int]:
                 return _form_page(db, app_session, number, errors=errors, status=422)
             me = app_session.membership_id
             before = learning_records.observation_fingerprint(db, _own_observation(db, team, number, me))
-            observation = plc.submit_observation(db, team, number, me, parsed, utcnow())
+            observation = submit_observation(db, team, number, me, parsed, utcnow())
             stored += ev.store_evidence(db, files.folder(), observation.cycle, uploads, me, observation=observation)
             learning_records.observation_submitted(db, settings(), team, observation, before)
             observation_id = observation.id
     except ev.EvidenceRefused as refused:
         return _fresh_form_page(number, errors={files.FIELD: files.refusal(refused)}, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_form_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("observations.show", observation_id=observation_id, saved=1), code=303)
 
@@ -183,10 +190,10 @@ def show(observation_id: int) -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         try:
-            observation = plc.open_observation(db, _scope(app_session), app_session.membership, observation_id)
-        except plc.NotFoundInCourse:
+            observation = open_observation(db, _scope(app_session), app_session.membership, observation_id)
+        except NotFoundInCourse:
             abort(404, description=_("There is no such observation in this course."))
-        except plc.NotYourObservation:
+        except NotYourObservation:
             abort(
                 403,
                 description=_(
@@ -203,7 +210,7 @@ def show(observation_id: int) -> str:
             model=db.get(Membership, observation.model_id),
             attached=ev.evidence_of_observation(db, observation.id),
             mine=observation.buddy_id == app_session.membership_id,
-            running=team.program.state == plc.ProgramState.RUNNING,
+            running=team.program.state == ProgramState.RUNNING,
             saved=request.args.get("saved") == "1",
             session_url=session_url,
         )
@@ -216,11 +223,11 @@ def list_observations() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         me = app_session.membership
-        readable = plc.observations_for(db, _scope(app_session), me)
-        forms: list[tuple[int, int | None, plc.Observation | None]] = []
-        team = plc.team_of(db, _scope(app_session), me.id) if me.app_role == AppRole.TEACHER else None
+        readable = observations_for(db, _scope(app_session), me)
+        forms: list[tuple[int, int | None, Observation | None]] = []
+        team = team_of(db, _scope(app_session), me.id) if me.app_role == AppRole.TEACHER else None
         if team is not None:
-            for number, (model_id, buddy_ids) in sorted(plc.team_plan(team).items()):
+            for number, (model_id, buddy_ids) in sorted(team_plan(team).items()):
                 if me.id in buddy_ids:
                     forms.append((number, model_id, _own_observation(db, team, number, me.id)))
         return render_template(

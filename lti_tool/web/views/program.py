@@ -14,18 +14,37 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+import models.teams
 from lti_tool.documents import pdf as documents
 from lti_tool.lti import nrps as roster
 from lti_tool.lti.service_tokens import service_client
 from lti_tool.web import messages
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
-from models import program as plc
 from models.base import utcnow
+from models.calendar import last_day_for_certificates, program_day
+from models.errors import NotFoundInCourse, ProgramError
 from models.people import course_members
+from models.plan import role_in_cycle, team_plan
+from models.programs import (
+    MIN_CYCLES,
+    Program,
+    ProgramDetails,
+    approve,
+    cancel,
+    edit_program,
+    end,
+    new_program,
+    request_certificates,
+    start,
+    submit,
+)
 from models.roles import AppRole
 from models.rotation import RotationImpossible, plan_rotation
+from models.scope import CourseScope, get_in_course, scoped
 from models.sessions import AppSession
+from models.states import PLAN_EDITABLE
+from models.teams import Team, add_team_member, apply_rotation
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 
@@ -33,12 +52,12 @@ EDIT, STATE = "program-edit", "program-state"
 FIELDS = ("name", "agency", "school_or_network", "planned_cycles", "min_hours", "learning_area", "grade_level")
 
 ACTIONS = {
-    "submit": (plc.submit, _l("Submit to the Council")),
-    "approve": (plc.approve, _l("Record the Council's approval")),
-    "start": (plc.start, _l("Start the program")),
-    "end": (plc.end, _l("End the program")),
-    "request_certificates": (plc.request_certificates, _l("Request certificates")),
-    "cancel": (plc.cancel, _l("Cancel the program")),
+    "submit": (submit, _l("Submit to the Council")),
+    "approve": (approve, _l("Record the Council's approval")),
+    "start": (start, _l("Start the program")),
+    "end": (end, _l("End the program")),
+    "request_certificates": (request_certificates, _l("Request certificates")),
+    "cancel": (cancel, _l("Cancel the program")),
 }
 NEXT_ACTIONS = {
     "draft": ["submit", "cancel"],
@@ -49,8 +68,8 @@ NEXT_ACTIONS = {
 }
 
 
-def _scope(app_session: AppSession) -> plc.CourseScope:
-    return plc.CourseScope(app_session.context.platform_id, app_session.context_id)
+def _scope(app_session: AppSession) -> CourseScope:
+    return CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
 def _trainer_posting(db: Session, form: str) -> AppSession:
@@ -62,21 +81,21 @@ def _trainer_posting(db: Session, form: str) -> AppSession:
     return app_session
 
 
-def _course_program(db: Session, scope: plc.CourseScope) -> plc.Program | None:
-    return db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+def _course_program(db: Session, scope: CourseScope) -> Program | None:
+    return db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
 
 
-def _parse_details(form: Any) -> tuple[plc.ProgramDetails | None, dict[str, str]]:
+def _parse_details(form: Any) -> tuple[ProgramDetails | None, dict[str, str]]:
     errors: dict[str, str] = {}
     try:
-        cycles = int(form.get("planned_cycles", "").strip() or plc.MIN_CYCLES)
+        cycles = int(form.get("planned_cycles", "").strip() or MIN_CYCLES)
     except ValueError:
-        errors["planned_cycles"], cycles = str(messages.PROGRAM_PROBLEMS["not_a_number"]), plc.MIN_CYCLES
+        errors["planned_cycles"], cycles = str(messages.PROGRAM_PROBLEMS["not_a_number"]), MIN_CYCLES
     try:
         hours = Decimal(form.get("min_hours", "").strip() or "0")
     except InvalidOperation:
         errors["min_hours"], hours = str(messages.PROGRAM_PROBLEMS["not_a_number"]), Decimal(0)
-    details = plc.ProgramDetails(
+    details = ProgramDetails(
         name=form.get("name", "").strip()[:255],
         agency=form.get("agency", "").strip()[:255],
         school_or_network=form.get("school_or_network", "").strip()[:255],
@@ -108,23 +127,23 @@ def _page(
         refusal=refusal,
         state_names=messages.STATE_NAMES,
         actions=[(name, ACTIONS[name][1]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
-        editable=program is None or program.state in plc.PLAN_EDITABLE,
+        editable=program is None or program.state in PLAN_EDITABLE,
         csrf_edit=csrf_token(app_session, EDIT),
         csrf_state=csrf_token(app_session, STATE),
-        today=plc.program_day(utcnow()).isoformat(),
+        today=program_day(utcnow()).isoformat(),
         session_url=session_url,
         **_certificate_window(program),
     )
     return page, status
 
 
-def _certificate_window(program: plc.Program | None) -> dict[str, Any]:
+def _certificate_window(program: Program | None) -> dict[str, Any]:
     """The day the results report and certificates are due at the Council (30 days after the end), and how many
     days are left (negative once it has passed)."""
     if program is None or program.ended_on is None:
         return {"certificates_due": None, "days_left": None}
-    due = plc.last_day_for_certificates(program.ended_on)
-    return {"certificates_due": due, "days_left": (due - plc.program_day(utcnow())).days}
+    due = last_day_for_certificates(program.ended_on)
+    return {"certificates_due": due, "days_left": (due - program_day(utcnow())).days}
 
 
 @bp.get("")
@@ -143,15 +162,15 @@ def save() -> Response | tuple[str, int]:
                 return _page(db, app_session, errors=errors, status=422)
             program = _course_program(db, _scope(app_session))
             if program is None:
-                plc.new_program(db, _scope(app_session), details)
+                new_program(db, _scope(app_session), details)
             else:
-                plc.edit_program(program, details)
-    except plc.ProgramError as refused:
+                edit_program(program, details)
+    except ProgramError as refused:
         return _refused_page(refused)
     return redirect(session_url("program.show"), code=303)
 
 
-def _refused_page(refused: plc.ProgramError) -> tuple[str, int]:
+def _refused_page(refused: ProgramError) -> tuple[str, int]:
     """The rule refused the change and the transaction rolled back; show the page again with the reason."""
     with database().transaction() as db:
         return _page(db, require_session(db), refusal=messages.refusal(refused), status=409)
@@ -161,7 +180,7 @@ def _refused_page(refused: plc.ProgramError) -> tuple[str, int]:
 def change_state() -> Response | tuple[str, int]:
     try:
         return _change_state()
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _refused_page(refused)
 
 
@@ -172,13 +191,13 @@ def _change_state() -> Response | tuple[str, int]:
         action = request.form.get("action", "")
         if program is None or action not in ACTIONS:
             abort(404, description=_("There is no such step for this course's program."))
-        today = plc.program_day(utcnow())
+        today = program_day(utcnow())
         if action == "approve":
             try:
                 approved_on = date.fromisoformat(request.form.get("approved_on", ""))
             except ValueError:
                 return _page(db, app_session, errors={"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}, status=422)
-            plc.approve(program, approved_on)
+            approve(program, approved_on)
         elif action in ("submit", "cancel"):
             ACTIONS[action][0](program)
         else:
@@ -198,7 +217,7 @@ def _teams_page(
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     in_team = {mid for team in (program.teams if program else []) for mid in team.member_ids}
     context = app_session.context
-    plans = {team.id: plc.team_plan(team) for team in (program.teams if program else [])}
+    plans = {team.id: team_plan(team) for team in (program.teams if program else [])}
     page = render_template(
         "program_teams.html",
         program=program,
@@ -207,7 +226,7 @@ def _teams_page(
         members=members,
         free_teachers=[m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team],
         plans=plans,
-        editable=program is not None and program.state in plc.PLAN_EDITABLE,
+        editable=program is not None and program.state in PLAN_EDITABLE,
         errors=errors or {},
         notice=notice,
         csrf=csrf_token(app_session, TEAMS),
@@ -256,14 +275,14 @@ def add_team() -> Response | tuple[str, int]:
                 abort(400, description=_("Someone you chose is not a member of this course."))
             if not name:
                 return _teams_page(db, app_session, errors={"name": str(messages.PROGRAM_PROBLEMS["required"])}, status=422)
-            team = plc.add_team(db, program, name)
+            team = models.teams.add_team(db, program, name)
             for membership_id in chosen:
-                plc.add_team_member(db, team, membership_id)
+                add_team_member(db, team, membership_id)
             try:
-                plc.apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
+                apply_rotation(team, plan_rotation(team.member_ids, program.planned_cycles))
             except RotationImpossible as impossible:
                 notice = str(messages.ROTATION.get(impossible.code, impossible.reason)) % impossible.params
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _refused_teams_page(refused)
     if notice:
         with database().transaction() as db:
@@ -276,25 +295,24 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
             app_session = _trainer_posting(db, TEAMS)
-            team = plc.get_in_course(db, _scope(app_session), plc.Team, team_id)
-            plc.remove_team(db, team)
-    except plc.NotFoundInCourse:
+            team = get_in_course(db, _scope(app_session), Team, team_id)
+            models.teams.remove_team(db, team)
+    except NotFoundInCourse:
         abort(404, description=_("There is no such team in this course."))
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _refused_teams_page(refused)
     return redirect(session_url("program.teams"), code=303)
 
 
-def _refused_teams_page(refused: plc.ProgramError) -> tuple[str, int]:
+def _refused_teams_page(refused: ProgramError) -> tuple[str, int]:
     with database().transaction() as db:
         return _teams_page(db, require_session(db), notice=messages.refusal(refused), status=409)
-
 
 
 # --- The application package for the Council, and the plan as a spreadsheet ------------------------------------
 
 
-def _package(db: Session) -> tuple[plc.Program, list[dict[str, Any]], int]:
+def _package(db: Session) -> tuple[Program, list[dict[str, Any]], int]:
     """The course's program and its plan by team (name, facilitator, rows of name and role per cycle), for the
     course's trainers and administrators; the plan can be read and exported even while it is frozen."""
     app_session = require_session(db)
@@ -308,7 +326,7 @@ def _package(db: Session) -> tuple[plc.Program, list[dict[str, Any]], int]:
     for team in program.teams:
         rows = [
             (names.get(member_id, str(member_id)), [
-                (role.value if (role := plc.role_in_cycle(team, n, member_id)) else "")
+                (role.value if (role := role_in_cycle(team, n, member_id)) else "")
                 for n in range(1, program.planned_cycles + 1)
             ])
             for member_id in team.member_ids
@@ -330,7 +348,7 @@ def application_pdf() -> Response:
             teams=teams,
             participants=participants,
             lang=lang,
-            printed_on=plc.program_day(utcnow()),
+            printed_on=program_day(utcnow()),
         )
         filename = f"{program.name} - {'แบบเสนอโครงการ' if lang == 'th' else 'application'}.pdf"
     return Response(

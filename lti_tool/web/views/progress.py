@@ -12,15 +12,17 @@ from sqlalchemy.orm import Session
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import database, require_session, session_url
-from models import program as plc
 from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
 from models.people import course_members
+from models.plan import PlcRole
+from models.programs import Program
 from models.roles import AppRole
+from models.scope import scoped
 from models.sessions import AppSession
+from models.teams import Team
 
 bp = Blueprint("progress", __name__, url_prefix="/program/progress")
-
 
 
 def explain(reason: Reason) -> str:
@@ -32,7 +34,7 @@ def explain(reason: Reason) -> str:
     return str(message) % params if message is not None else reason.code
 
 
-def _member_page(db: Session, app_session: AppSession, team: plc.Team, member_id: int, back: bool) -> str:
+def _member_page(db: Session, app_session: AppSession, team: Team, member_id: int, back: bool) -> str:
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     progress: Eligibility = eligibility(member_id, program_facts(team.program), team_facts(db, team))
     return render_template(
@@ -57,7 +59,7 @@ def show() -> str:
             view = team_view(db, app_session)
             return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
         scope = course_scope(app_session)
-        program = db.scalars(plc.scoped(plc.Program, scope).order_by(plc.Program.id.desc())).first()
+        program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
         if program is None:
             abort(404, description=_("The course has no PLC program yet."))
         member_id = request.args.get("member", type=int)
@@ -75,7 +77,7 @@ def show() -> str:
             members=members,
             everyone=everyone,
             explain=explain,
-            PlcRole=plc.PlcRole,
+            PlcRole=PlcRole,
             eligible_count=sum(1 for e in everyone.values() if e.eligible),
             session_url=session_url,
         )

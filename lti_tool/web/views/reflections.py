@@ -16,12 +16,19 @@ from lti_tool.services import learning_records
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
+from models.cycles import Cycle
+from models.errors import InvalidInput, NotFoundInCourse, Problem, ProgramError
 from models.people import course_members
+from models.plan import role_in_cycle
+from models.programs import is_expired
+from models.reflections import Reflection, grade_reflection, submit_reflection
 from models.roles import AppRole
 from models.rubrics import rubric, rubric_problems
+from models.scope import get_in_course, scoped
 from models.sessions import AppSession
+from models.states import ProgramState
 
 bp = Blueprint("reflections", __name__, url_prefix="/program")
 WRITE, GRADE = "reflection-write", "reflection-grade"
@@ -44,12 +51,12 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
     reflection = None
     if cycle is not None:
         reflection = db.scalars(
-            plc.scoped(plc.Reflection, course_scope(app_session)).where(
-                plc.Reflection.cycle_id == cycle.id, plc.Reflection.membership_id == app_session.membership_id
+            scoped(Reflection, course_scope(app_session)).where(
+                Reflection.cycle_id == cycle.id, Reflection.membership_id == app_session.membership_id
             )
         ).one_or_none()
     members = {m.id: m for m in course_members(db, app_session.context_id)}
-    today = plc.program_day(utcnow())
+    today = program_day(utcnow())
     page = render_template(
         "reflection.html",
         team=team,
@@ -58,13 +65,13 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
         reflection=reflection,
         rubric=rubric(),
         members=members,
-        writable=program.state is plc.ProgramState.RUNNING
-        and not plc.is_expired(program, today)
+        writable=program.state is ProgramState.RUNNING
+        and not is_expired(program, today)
         and not (reflection and reflection.grades),
         text=request.form.get("text", "") if error else (reflection.text if reflection else ""),
         error=error,
         notice=notice,
-        my_role=plc.role_in_cycle(team, number, app_session.membership_id),
+        my_role=role_in_cycle(team, number, app_session.membership_id),
         csrf=csrf_token(app_session, WRITE),
         session_url=session_url,
     )
@@ -86,16 +93,16 @@ def submit(number: int) -> Response | tuple[str, int]:
             require_form_token(app_session, WRITE)
             view = team_view(db, app_session)
             if len(text) > MAX_REFLECTION_CHARS:
-                raise plc.InvalidInput([plc.Problem("text", "too_long", {"most": MAX_REFLECTION_CHARS})])
-            reflection = plc.submit_reflection(db, view.team, number, app_session.membership_id, text, utcnow())
+                raise InvalidInput([Problem("text", "too_long", {"most": MAX_REFLECTION_CHARS})])
+            reflection = submit_reflection(db, view.team, number, app_session.membership_id, text, utcnow())
             # The grade goes to this cycle's reflection activity in the LMS, whichever page the teacher came from.
             link = activities.reflection_link(db, app_session.context_id, number)
             reflection.resource_link_id = link.id if link is not None else None
             learning_records.reflection_submitted(db, settings(), view.team, reflection)
-    except plc.InvalidInput as invalid:
+    except InvalidInput as invalid:
         problem = invalid.problems[0]
         return _fresh_own(number, error=str(messages.REFLECTION_PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_own(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("reflections.show", number=number, saved=1), code=303)
 
@@ -121,10 +128,10 @@ def list_for_grading() -> str:
         app_session = _reader(db)
         view = team_view(db, app_session)
         rows = db.scalars(
-            plc.scoped(plc.Reflection, course_scope(app_session))
-            .where(plc.Cycle.team_id == view.team.id)
-            .options(selectinload(plc.Reflection.grades))
-            .order_by(plc.Cycle.number, plc.Reflection.submitted_at)
+            scoped(Reflection, course_scope(app_session))
+            .where(Cycle.team_id == view.team.id)
+            .options(selectinload(Reflection.grades))
+            .order_by(Cycle.number, Reflection.submitted_at)
         ).all()
         members = {m.id: m for m in course_members(db, app_session.context_id)}
         return render_template(
@@ -141,8 +148,8 @@ def list_for_grading() -> str:
 def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, errors: dict[str, str] | None = None,
                  notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
     try:
-        reflection = plc.get_in_course(db, course_scope(app_session), plc.Reflection, reflection_id)
-    except plc.NotFoundInCourse:
+        reflection = get_in_course(db, course_scope(app_session), Reflection, reflection_id)
+    except NotFoundInCourse:
         abort(404, description=_("There is no such reflection in this course."))
     team = reflection.cycle.team
     members = {m.id: m for m in course_members(db, app_session.context_id)}
@@ -152,7 +159,7 @@ def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, er
         team=team,
         program=team.program,
         author=members.get(reflection.membership_id),
-        role=plc.role_in_cycle(team, reflection.cycle.number, reflection.membership_id),
+        role=role_in_cycle(team, reflection.cycle.number, reflection.membership_id),
         members=members,
         rubric=rubric(),
         may_grade=app_session.membership.app_role == AppRole.TRAINER,
@@ -199,14 +206,14 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
                 abort(403, description=_("Only the course's trainers grade reflections."))
             require_form_token(app_session, GRADE)
             try:
-                reflection = plc.get_in_course(db, course_scope(app_session), plc.Reflection, reflection_id)
-            except plc.NotFoundInCourse:
+                reflection = get_in_course(db, course_scope(app_session), Reflection, reflection_id)
+            except NotFoundInCourse:
                 abort(404, description=_("There is no such reflection in this course."))
             problems = [p for p in rubric_problems(chosen, scores) if p.field not in errors]
             errors.update({p.field: str(messages.REFLECTION_PROBLEMS.get(p.code, p.code)) % p.params for p in problems})
             if errors:
-                raise plc.InvalidInput([plc.Problem(k, "shown", {}) for k in errors])
-            graded = plc.grade_reflection(
+                raise InvalidInput([Problem(k, "shown", {}) for k in errors])
+            graded = grade_reflection(
                 db,
                 reflection,
                 grader_id=app_session.membership_id,
@@ -219,9 +226,9 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
             )
             learning_records.reflection_graded(db, settings(), reflection.cycle.team, graded)
             ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
-    except plc.InvalidInput:
+    except InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_review(reflection_id, notice=messages.refusal(refused), status=409)
     return redirect(session_url("reflections.review", reflection_id=reflection_id, saved=1), code=303)
 

@@ -18,19 +18,21 @@ from lti_tool.web.access import team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from lti_tool.web.views import evidence as files
 from models import evidence as ev
-from models import program as plc
 from models.base import utcnow
+from models.calendar import program_day
 from models.catalog import elements
+from models.cycles import Cycle, ElementSession, record_session
+from models.errors import InvalidInput, ProgramError
 from models.people import course_members
 from models.sessions import AppSession
+from models.teams import Team
 
 bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
 bp.before_request(files.allow_uploads)
 RECORD = "session-record"
 
 
-
-def _team_for(db: Session, app_session: AppSession) -> plc.Team:
+def _team_for(db: Session, app_session: AppSession) -> Team:
     """The team whose sessions are shown: a teacher's own; a trainer's choice (`?team=`)."""
     view = team_view(db, app_session)
     if not view.may_write:
@@ -39,12 +41,12 @@ def _team_for(db: Session, app_session: AppSession) -> plc.Team:
     return view.team
 
 
-def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str, str] | None = None,
+def _page(db: Session, app_session: AppSession, team: Team, errors: dict[str, str] | None = None,
           notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     sessions = db.scalars(
-        select(plc.ElementSession).join(plc.Cycle).where(plc.Cycle.team_id == team.id)
-        .order_by(plc.Cycle.number, plc.ElementSession.element, plc.ElementSession.held_on)
+        select(ElementSession).join(Cycle).where(Cycle.team_id == team.id)
+        .order_by(Cycle.number, ElementSession.element, ElementSession.held_on)
     ).all()  # fmt: skip
     attached: dict[int | None, list[ev.Evidence]] = {}
     for item in db.scalars(
@@ -69,7 +71,7 @@ def _page(db: Session, app_session: AppSession, team: plc.Team, errors: dict[str
         # A link to one cycle's element (the landing page, the cycle page, a Deep Linking activity) preselects it.
         preset={"cycle": request.args.get("cycle", ""), "element": request.args.get("element", "")},
         csrf=csrf_token(app_session, RECORD),
-        today=plc.program_day(utcnow()).isoformat(),
+        today=program_day(utcnow()).isoformat(),
         session_url=session_url,
     )
     return page, status
@@ -99,17 +101,17 @@ def record() -> Response | tuple[str, int]:
             if errors:
                 return _page(db, app_session, team, errors=errors, status=422)
             me = app_session.membership_id
-            recorded = plc.record_session(db, team, recorded_by_id=me, today=plc.program_day(utcnow()), **parsed)
+            recorded = record_session(db, team, recorded_by_id=me, today=program_day(utcnow()), **parsed)
             session = recorded.session
             stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
             learning_records.session_recorded(db, settings(), team, recorded)
             notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
         return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
-    except plc.InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
+    except InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
         problems = {p.field: str(messages.SESSION_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
         return _fresh_page(errors=problems, status=422)
-    except plc.ProgramError as refused:
+    except ProgramError as refused:
         return _fresh_page(notice=messages.refusal(refused), status=409)
     if notice:
         return _fresh_page(notice=notice)

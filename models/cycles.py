@@ -1,0 +1,218 @@
+"""A team's cycles (วงรอบ) and the element sessions recorded in them, with who attended."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, decimal_places, utcnow
+from models.calendar import last_day_of_program
+from models.errors import InvalidInput, Notice, Problem
+from models.programs import Program, check_cycle_in_plan, check_recording_allowed, course_membership
+from models.scope import register_scope_path
+from models.teams import Team
+
+ELEMENT_NUMBERS = (1, 2, 3, 4, 5)  # seed 004 §2.2; their names are in config/plc.json
+MAX_SESSION_HOURS = Decimal(24)
+
+
+class Cycle(Base):
+    """One cycle (วงรอบ) of a team, aimed at a student learning problem so results sit beside PLC work."""
+
+    __tablename__ = "plc_cycles"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    problem: Mapped[str] = mapped_column(Text, default="")
+    learning_area: Mapped[str] = mapped_column(String(255), default="")
+    grade_level: Mapped[str] = mapped_column(String(64), default="")
+    target_students: Mapped[str] = mapped_column(Text, default="")
+    baseline: Mapped[str] = mapped_column(Text, default="")
+    baseline_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3), default=None)
+    result: Mapped[str] = mapped_column(Text, default="")
+    result_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="cycles")
+    sessions: Mapped[list[ElementSession]] = relationship(
+        back_populates="cycle", cascade="all, delete-orphan", order_by="(ElementSession.held_on, ElementSession.id)"
+    )
+
+
+class ElementSession(Base):
+    """A meeting that worked on one of the Council's five elements in a cycle."""
+
+    __tablename__ = "plc_element_sessions"
+    __table_args__ = (
+        CheckConstraint("element BETWEEN 1 AND 5", name="element_1_to_5"),
+        CheckConstraint("hours > 0 AND hours <= 24", name="hours_within_a_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("plc_cycles.id", ondelete="CASCADE"), index=True)
+    element: Mapped[int]
+    held_on: Mapped[date]
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cycle: Mapped[Cycle] = relationship(back_populates="sessions")
+    attendance: Mapped[list[SessionAttendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
+
+    @property
+    def attendee_ids(self) -> frozenset[int]:
+        return frozenset(a.membership_id for a in self.attendance)
+
+
+class SessionAttendance(Base):
+    __tablename__ = "plc_session_attendance"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("plc_element_sessions.id", ondelete="CASCADE"), primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+
+    session: Mapped[ElementSession] = relationship(back_populates="attendance")
+
+
+register_scope_path(Cycle, (Cycle.team, Team.program))
+register_scope_path(ElementSession, (ElementSession.cycle, Cycle.team, Team.program))
+
+
+@dataclass(frozen=True)
+class CycleTarget:
+    """The student learning problem a cycle targets, and how it is measured before and after (seed 001)."""
+
+    problem: str = ""
+    learning_area: str = ""
+    grade_level: str = ""
+    target_students: str = ""
+    baseline: str = ""
+    baseline_value: Decimal | None = None
+
+
+def open_cycle(db: Session, team: Team, number: int, today: date) -> Cycle:
+    """The team's cycle `number`, created on first use while the program runs."""
+    check_recording_allowed(team.program, today)
+    check_cycle_in_plan(team.program, number)
+    for cycle in team.cycles:
+        if cycle.number == number:
+            return cycle
+    cycle = Cycle(number=number)
+    team.cycles.append(cycle)
+    db.flush()
+    return cycle
+
+
+def set_cycle_target(cycle: Cycle, target: CycleTarget, today: date) -> None:
+    check_recording_allowed(cycle.team.program, today)
+    for item in fields(target):
+        setattr(cycle, item.name, getattr(target, item.name))
+
+
+def record_cycle_result(cycle: Cycle, result: str, value: Decimal | None, today: date) -> None:
+    check_recording_allowed(cycle.team.program, today)
+    cycle.result = result
+    cycle.result_value = value
+
+
+def session_problems(
+    program: Program,
+    *,
+    cycle_number: int,
+    element: int,
+    held_on: date,
+    hours: Decimal,
+    attendee_ids: Collection[int],
+    team_member_ids: Collection[int],
+    today: date,
+) -> list[Problem]:
+    """Everything wrong with a session as entered, field by field (empty when it may be recorded)."""
+    found: list[Problem] = []
+    if not 1 <= cycle_number <= program.planned_cycles:
+        found.append(Problem("cycle", "beyond_plan", {"cycle": cycle_number, "planned": program.planned_cycles}))
+    if element not in ELEMENT_NUMBERS:
+        found.append(Problem("element", "unknown", {"element": element}))
+    if not hours.is_finite() or hours <= 0:
+        found.append(Problem("hours", "not_positive", {"hours": hours}))
+    elif hours > MAX_SESSION_HOURS:
+        found.append(Problem("hours", "more_than_a_day", {"hours": hours, "most": MAX_SESSION_HOURS}))
+    elif decimal_places(hours) > 2:
+        found.append(Problem("hours", "too_precise", {"places": 2}))
+    if program.approved_on is None:
+        found.append(Problem("held_on", "before_approval", {"held_on": held_on, "approved_on": None}))
+    elif held_on < program.approved_on:
+        found.append(Problem("held_on", "before_approval", {"held_on": held_on, "approved_on": program.approved_on}))
+    elif held_on > last_day_of_program(program.approved_on):
+        found.append(
+            Problem(
+                "held_on",
+                "after_program_year",
+                {"held_on": held_on, "last_day": last_day_of_program(program.approved_on)},
+            )
+        )
+    elif held_on > today:
+        found.append(Problem("held_on", "in_the_future", {"held_on": held_on, "today": today}))
+    if not attendee_ids:
+        found.append(Problem("attendees", "none_present", {}))
+    strangers = sorted(set(attendee_ids) - set(team_member_ids))
+    if strangers:
+        found.append(Problem("attendees", "not_in_team", {"membership_ids": strangers}))
+    return found
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    session: ElementSession
+    notices: list[Notice] = field(default_factory=list)
+
+
+def record_session(
+    db: Session,
+    team: Team,
+    *,
+    cycle_number: int,
+    element: int,
+    held_on: date,
+    hours: Decimal,
+    attendee_ids: Collection[int],
+    recorded_by_id: int,
+    today: date,
+    notes: str = "",
+) -> RecordedSession:
+    """Record one element's session. An element recorded before the ones listed ahead of it is kept, with a
+    warning: the Council lists the five elements without mandating an order."""
+    program = team.program
+    check_recording_allowed(program, today)
+    course_membership(db, program, recorded_by_id)
+    problems = session_problems(
+        program,
+        cycle_number=cycle_number,
+        element=element,
+        held_on=held_on,
+        hours=hours,
+        attendee_ids=attendee_ids,
+        team_member_ids=team.member_ids,
+        today=today,
+    )
+    if problems:
+        raise InvalidInput(problems)
+    cycle = open_cycle(db, team, cycle_number, today)
+    recorded = {s.element for s in cycle.sessions}
+    missing = [n for n in ELEMENT_NUMBERS if n < element and n not in recorded]
+    session = ElementSession(element=element, held_on=held_on, hours=hours, notes=notes, created_by_id=recorded_by_id)
+    session.attendance = [SessionAttendance(membership_id=m) for m in sorted(set(attendee_ids))]
+    cycle.sessions.append(session)
+    db.flush()
+    notices = [Notice("element_out_of_order", {"element": element, "missing": missing})] if missing else []
+    return RecordedSession(session, notices)
