@@ -5,7 +5,7 @@ The program is built once, through the same domain functions the pages use (mode
 observations.py, reflections.py, forms.py) and with past dates computed from today's clock, so that it keeps the
 Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
 five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
-lti_tool/learning_records.py like any other.
+xapi/events.py like any other.
 
 Three teachers finish four complete cycles in both roles and are eligible; the fourth was away for part of cycles 2
 and 3 and is not (too few complete cycles and hours), so the certificates page shows both.
@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.services import learning_records
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.calendar import THAI_TIME, program_day
@@ -37,6 +36,7 @@ from models.rotation import plan_rotation
 from models.rubrics import rubric
 from models.scope import CourseScope, scoped
 from models.teams import add_team, add_team_member, apply_rotation
+from xapi import events
 
 TEAM = ("demo-teacher-1", "demo-teacher-2", "demo-teacher-3", "demo-teacher-4")
 AWAY = "demo-teacher-4"  # away for the third element of cycles 2 and 3: the one teacher not eligible
@@ -157,7 +157,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 today=held_on,
                 notes="บันทึกตัวอย่าง (ข้อมูลสมมติ)",
             )
-            learning_records.session_recorded(db, settings, team, recorded)
+            events.session_recorded(db, settings, team, recorded)
             if element == 2:
                 save_form(db, team, number, "problem-reflection", _problem_form(number, held_on), trainer, held_on)
             if element == 4:
@@ -165,9 +165,9 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 for buddy_id in buddy_ids:
                     if buddy_id == away and number in (2, 3):
                         continue  # away: no observation either
-                    before = learning_records.observation_fingerprint(db, None)
+                    before = events.observation_fingerprint(db, None)
                     observation = submit_observation(db, team, number, buddy_id, _observation(number), _at(held_on, 15))
-                    learning_records.observation_submitted(db, settings, team, observation, before)
+                    events.observation_submitted(db, settings, team, observation, before)
             if element == 5:
                 save_form(db, team, number, "results-report", _results_form(number), trainer, held_on)
                 record_cycle_result(cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on)
@@ -178,7 +178,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
             reflection = submit_reflection(
                 db, team, number, membership_id, _reflection(number, membership_id == model_id), _at(reflected_on, 19)
             )
-            learning_records.reflection_submitted(db, settings, team, reflection)
+            events.reflection_submitted(db, settings, team, reflection)
             graded = grade_reflection(
                 db,
                 reflection,
@@ -190,7 +190,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 comment="ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
                 now=_at(reflected_on + timedelta(days=3), 10),
             )
-            learning_records.reflection_graded(db, settings, team, graded)
+            events.reflection_graded(db, settings, team, graded)
     end(program, ended_on)
     db.flush()
 

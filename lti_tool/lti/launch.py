@@ -29,7 +29,6 @@ from lti_tool.lti import ags
 from lti_tool.lti import nrps as roster
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
-from lti_tool.services import learning_records
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import ephemeral_commit, get_or_create
@@ -39,6 +38,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
 from models.roles import AppRole, app_role_for
 from models.sessions import AppSession, open_session
+from xapi import events
 
 log = logging.getLogger(__name__)
 
@@ -511,6 +511,6 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         ttl=timedelta(seconds=settings.session_ttl_seconds),
     )
     if resource_link is not None:
-        learning_records.launched(db, settings, platform, person, context, resource_link, app_role)
+        events.launched(db, settings, platform, person, context, resource_link, app_role)
     db.flush()
     return app_session

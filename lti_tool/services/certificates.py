@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from lti_tool.services import learning_records
 from lti_tool.settings import Settings
 from models import certificates as certs
 from models.base import utcnow
@@ -18,6 +17,7 @@ from models.calendar import program_day
 from models.database import Database
 from models.eligibility import Eligibility, program_eligibility
 from models.programs import Program
+from xapi import events
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def issue_certificates(
     )
     team_of = {member_id: team for team in program.teams for member_id in team.member_ids}
     for item in issued:
-        learning_records.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
+        events.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
     return issued
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
 from models.errors import ProgramError
 
 # Why a rule refused a change (models' ProgramError codes and the refusals of the pages), one message per code.

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
 from lti_tool.services import certificates as service
-from lti_tool.services import learning_records
 from lti_tool.web import messages
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.i18n import LOCALES
@@ -33,6 +32,7 @@ from models.results_report import results_report
 from models.roles import AppRole
 from models.scope import CourseScope, get_in_course, scoped
 from models.sessions import AppSession
+from xapi import events
 
 bp = Blueprint("certificates", __name__)
 ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
@@ -287,7 +287,7 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
                 reason=request.form.get("reason", ""),
                 now=utcnow(),
             )
-            learning_records.certificate_revoked(db, settings(), certificate)
+            events.certificate_revoked(db, settings(), certificate)
     except InvalidInput as invalid:
         problem = invalid.problems[0]
         message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params

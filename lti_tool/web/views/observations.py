@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from lti_tool.services import learning_records
 from lti_tool.web import messages
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from lti_tool.web.views import evidence as files
@@ -29,6 +28,7 @@ from models.scope import CourseScope
 from models.sessions import AppSession
 from models.states import ProgramState
 from models.teams import Team, team_of
+from xapi import events
 
 bp = Blueprint("observations", __name__, url_prefix="/program")
 bp.before_request(files.allow_uploads)
@@ -165,10 +165,10 @@ def submit(number: int) -> Response | tuple[str, int]:
             if errors:
                 return _form_page(db, app_session, number, errors=errors, status=422)
             me = app_session.membership_id
-            before = learning_records.observation_fingerprint(db, _own_observation(db, team, number, me))
+            before = events.observation_fingerprint(db, _own_observation(db, team, number, me))
             observation = submit_observation(db, team, number, me, parsed, utcnow())
             stored += ev.store_evidence(db, files.folder(), observation.cycle, uploads, me, observation=observation)
-            learning_records.observation_submitted(db, settings(), team, observation, before)
+            events.observation_submitted(db, settings(), team, observation, before)
             observation_id = observation.id
     except ev.EvidenceRefused as refused:
         return _fresh_form_page(number, errors={files.FIELD: files.refusal(refused)}, status=422)

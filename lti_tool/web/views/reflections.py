@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
 from lti_tool.lti import activities, ags
-from lti_tool.services import learning_records
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -29,6 +28,7 @@ from models.rubrics import rubric, rubric_problems
 from models.scope import get_in_course, scoped
 from models.sessions import AppSession
 from models.states import ProgramState
+from xapi import events
 
 bp = Blueprint("reflections", __name__, url_prefix="/program")
 WRITE, GRADE = "reflection-write", "reflection-grade"
@@ -98,7 +98,7 @@ def submit(number: int) -> Response | tuple[str, int]:
             # The grade goes to this cycle's reflection activity in the LMS, whichever page the teacher came from.
             link = activities.reflection_link(db, app_session.context_id, number)
             reflection.resource_link_id = link.id if link is not None else None
-            learning_records.reflection_submitted(db, settings(), view.team, reflection)
+            events.reflection_submitted(db, settings(), view.team, reflection)
     except InvalidInput as invalid:
         problem = invalid.problems[0]
         return _fresh_own(number, error=str(messages.REFLECTION_PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
@@ -224,7 +224,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
                 comment=comment,
                 now=utcnow(),
             )
-            learning_records.reflection_graded(db, settings(), reflection.cycle.team, graded)
+            events.reflection_graded(db, settings(), reflection.cycle.team, graded)
             ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
     except InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)

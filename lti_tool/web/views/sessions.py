@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.services import learning_records
 from lti_tool.web import messages
 from lti_tool.web.access import team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -26,6 +25,7 @@ from models.errors import InvalidInput, ProgramError
 from models.people import course_members
 from models.sessions import AppSession
 from models.teams import Team
+from xapi import events
 
 bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
 bp.before_request(files.allow_uploads)
@@ -104,7 +104,7 @@ def record() -> Response | tuple[str, int]:
             recorded = record_session(db, team, recorded_by_id=me, today=program_day(utcnow()), **parsed)
             session = recorded.session
             stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
-            learning_records.session_recorded(db, settings(), team, recorded)
+            events.session_recorded(db, settings(), team, recorded)
             notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
         return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)

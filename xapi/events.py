@@ -1,7 +1,7 @@
 """The one place where PLC events become xAPI statements in the outbox, inside the event's own transaction.
 
-Each function is called by the view that made the change, after the domain function succeeded and before the
-transaction commits: the change and its learning records commit together or not at all.
+Each function is called by the use case (lti_tool/services/) that made the change, after the domain function
+succeeded and before the transaction commits: the change and its learning records commit together or not at all.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Collection
 from dataclasses import fields, replace
 from datetime import UTC, datetime, time
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from lti_tool.settings import Settings
 from models.base import utcnow
 from models.catalog import element as element_info
 from models.certificates import Certificate
@@ -35,7 +35,21 @@ from xapi import outbox, statements
 from xapi.vocabulary import ActivityType, Extension
 
 
-def _course(settings: Settings, platform: Platform, context: Context) -> statements.Activity:
+class EventContext(Protocol):
+    """What the events need of the tool's settings: its public address (activity IRIs), the default language and
+    the names of the LRSs each statement goes to. The tool's Settings is one."""
+
+    @property
+    def public_base_url(self) -> str: ...
+
+    @property
+    def default_locale(self) -> str: ...
+
+    @property
+    def lrs_names(self) -> list[str]: ...
+
+
+def _course(settings: EventContext, platform: Platform, context: Context) -> statements.Activity:
     title = context.title or context.context_id
     return statements.Activity(
         statements.activity_iri(settings.public_base_url, "course", platform.issuer, context.context_id),
@@ -51,7 +65,7 @@ def _actor(platform: Platform, person: Person) -> statements.Actor:
 
 def launched(
     db: Session,
-    settings: Settings,
+    settings: EventContext,
     platform: Platform,
     person: Person,
     context: Context,
@@ -79,7 +93,7 @@ def launched(
 
 
 def _plc_context(
-    settings: Settings,
+    settings: EventContext,
     context: Context,
     team: Team,
     cycle_number: int | None,
@@ -112,7 +126,7 @@ def _plc_context(
     )
 
 
-def session_recorded(db: Session, settings: Settings, team: Team, recorded: RecordedSession) -> None:
+def session_recorded(db: Session, settings: EventContext, team: Team, recorded: RecordedSession) -> None:
     """Every teacher present at an element's session attended it, for its hours (result.duration)."""
     session = recorded.session
     cycle = session.cycle
@@ -136,7 +150,7 @@ def session_recorded(db: Session, settings: Settings, team: Team, recorded: Reco
     progress_changed(db, settings, team, session.attendee_ids)
 
 
-def _reflection_activity(settings: Settings, platform: Platform, reflection: Reflection) -> statements.Activity:
+def _reflection_activity(settings: EventContext, platform: Platform, reflection: Reflection) -> statements.Activity:
     number = reflection.cycle.number
     return statements.Activity(
         statements.activity_iri(settings.public_base_url, "reflection", platform.issuer, str(reflection.id)),
@@ -145,7 +159,7 @@ def _reflection_activity(settings: Settings, platform: Platform, reflection: Ref
     )
 
 
-def reflection_submitted(db: Session, settings: Settings, team: Team, reflection: Reflection) -> None:
+def reflection_submitted(db: Session, settings: EventContext, team: Team, reflection: Reflection) -> None:
     """A teacher submitted (or rewrote, before grading) their reflection on a cycle; it may complete the cycle."""
     context = db.get(Context, team.program.context_id)
     member = db.get(Membership, reflection.membership_id)
@@ -163,7 +177,7 @@ def reflection_submitted(db: Session, settings: Settings, team: Team, reflection
     progress_changed(db, settings, team, [member.id])
 
 
-def reflection_graded(db: Session, settings: Settings, team: Team, grade: Grade) -> None:
+def reflection_graded(db: Session, settings: EventContext, team: Team, grade: Grade) -> None:
     """The teacher's reflection was scored; the teacher is the actor and the trainer the instructor."""
     reflection = grade.reflection
     context = db.get(Context, team.program.context_id)
@@ -187,7 +201,7 @@ def reflection_graded(db: Session, settings: Settings, team: Team, grade: Grade)
     outbox.record(db, statement, platform.id, settings.lrs_names)
 
 
-def progress_changed(db: Session, settings: Settings, team: Team, member_ids: Collection[int]) -> None:
+def progress_changed(db: Session, settings: EventContext, team: Team, member_ids: Collection[int]) -> None:
     """After any change that may complete something: an element, a cycle or the program, each recorded once."""
     context = db.get(Context, team.program.context_id)
     assert context is not None
@@ -238,7 +252,7 @@ def observation_fingerprint(db: Session, observation: Observation | None) -> str
 
 
 def observation_submitted(
-    db: Session, settings: Settings, team: Team, observation: Observation, before: str | None
+    db: Session, settings: EventContext, team: Team, observation: Observation, before: str | None
 ) -> None:
     """A Buddy submitted their observation of the cycle's Model Teacher (`before`: its fingerprint beforehand).
 
@@ -298,7 +312,7 @@ def observation_submitted(
     progress_changed(db, settings, team, [buddy.id, model.id])
 
 
-def certificate_earned(db: Session, settings: Settings, team: Team, certificate: Certificate) -> None:
+def certificate_earned(db: Session, settings: EventContext, team: Team, certificate: Certificate) -> None:
     """A teacher was issued the program's certificate, for the hours it certifies; written with the issue."""
     context = db.get(Context, team.program.context_id)
     member = db.get(Membership, certificate.membership_id)
@@ -322,7 +336,7 @@ def _earned_id(platform: Platform, certificate: Certificate) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{platform.issuer}#plc-bridge/certificate/{certificate.id}/earned"))
 
 
-def certificate_revoked(db: Session, settings: Settings, certificate: Certificate) -> None:
+def certificate_revoked(db: Session, settings: EventContext, certificate: Certificate) -> None:
     """A trainer revoked the certificate: its `earned` statement is voided (xAPI 1.0.3 §2.3.2), by the trainer."""
     context = db.get(Context, certificate.program.context_id)
     trainer = db.get(Membership, certificate.revoked_by_id) if certificate.revoked_by_id else None
