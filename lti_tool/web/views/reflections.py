@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
 from lti_tool.lti import activities
-from lti_tool.lti import ags
 from lti_tool.services import learning_records
+from lti_tool.services.scores import queue_grade
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.views.program import _refusal
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -236,7 +236,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
                 now=utcnow(),
             )
             learning_records.reflection_graded(db, settings(), reflection.cycle.team, graded)
-            ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
+            queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
     except plc.InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)
     except plc.ProgramError as refused:
