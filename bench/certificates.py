@@ -4,7 +4,7 @@ A program of N teachers (teams of 4, 4 cycles; every session, observation and re
 domain functions) is ended; then its certificates are issued three ways, each on a fresh copy of the program:
   (a) one call of lti_tool.services.certificates.issue_certificates: the certificates and their `earned` learning records
       (outbox rows for one LRS) in one transaction;
-  (b) the bulk job as the trainer's button runs it (lti_tool.services.certificates.run_job): batches of 25, one transaction
+  (b) the bulk job as the trainer's button runs it (lti_tool.workers.certificates.run_job): batches of 25, one transaction
       each, progress counted on the job row;
   (c) the PDFs of those certificates rendered by WeasyPrint (on download; not part of issuing), on a sample.
 On SQLite (a temporary file) and on PostgreSQL when it is reachable on 127.0.0.1:5432. Target: ≥ 20 issued/s.
@@ -30,6 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 from lti_tool import documents  # noqa: E402
 from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
+from lti_tool.workers import certificates as certificate_jobs  # noqa: E402
 from models import certificates as certs  # noqa: E402
 from models.calendar import THAI_TIME  # noqa: E402
 from models.cycles import ELEMENT_NUMBERS, record_session  # noqa: E402
@@ -137,7 +138,7 @@ def issue_by_job(database: Database, settings: Settings, program_id: int) -> tup
         assert program is not None
         job_id = certs.request_bulk_issue(db, program, requested_by_id=None).id  # type: ignore[arg-type]
     started = time.perf_counter()
-    service.run_job(database, settings, job_id)
+    certificate_jobs.run_job(database, settings, job_id)
     elapsed = time.perf_counter() - started
     with database.transaction() as db:
         job = db.get(certs.CertificateJob, job_id)

@@ -29,10 +29,10 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lti_tool import create_app  # noqa: E402
-from lti_tool.lti.ags import ScoreWorker  # noqa: E402
 from lti_tool.lti.service_tokens import ServiceClient  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
+from lti_tool.web.app import create_app  # noqa: E402
+from lti_tool.workers.scores import ScoreDelivery  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.keys import current_key  # noqa: E402
 from models.platform import Deployment, Platform  # noqa: E402
@@ -73,7 +73,7 @@ def tool_server(database_url: str, workdir: Path) -> Iterator[tuple[str, Databas
         app.extensions["plc_db"].dispose()
 
 
-def drain(worker: ScoreWorker) -> float:
+def drain(worker: ScoreDelivery) -> float:
     started = time.perf_counter()
     while worker.run_once().handled:
         pass
@@ -107,7 +107,7 @@ def run(scores: int, sample: int, database_url: str, workdir: Path) -> None:
                 grade(db, reflection_id, course.trainer_id)
         grading = time.perf_counter() - started
 
-        cached = ScoreWorker(database, ServiceClient(database), batch_size=100)
+        cached = ScoreDelivery(database, ServiceClient(database), batch_size=100)
         cached_seconds = drain(cached)
         cached_tokens = platform.services.token_requests
         received = len(platform.services.received_scores)
@@ -117,7 +117,7 @@ def run(scores: int, sample: int, database_url: str, workdir: Path) -> None:
         with database.transaction() as db:
             first = sorted(db.scalars(select(ScorePost.id)))[:sample]
             db.execute(update(ScorePost).where(ScorePost.id.in_(first)).values(state=ScoreState.PENDING.value))
-        fresh = ScoreWorker(database, FreshTokenClient(database), batch_size=100)
+        fresh = ScoreDelivery(database, FreshTokenClient(database), batch_size=100)
         fresh_seconds = drain(fresh)
         fresh_tokens = platform.services.token_requests - cached_tokens
         assert len(platform.services.received_scores) == scores + sample

@@ -31,8 +31,8 @@ from models.platform import Platform  # noqa: E402
 from tests.support.lrs import PASSWORD, USER, RalphServer, ralph_python  # noqa: E402
 from tests.support.pg import postgres_available, throwaway_database  # noqa: E402
 from xapi import outbox, statements  # noqa: E402
+from xapi.delivery import OutboxDelivery  # noqa: E402
 from xapi.vocabulary import ActivityType  # noqa: E402
-from xapi.worker import OutboxWorker  # noqa: E402
 
 HEADERS = {"X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
 
@@ -74,7 +74,7 @@ def run_outbox(workdir: Path, items: list[dict], batch: int) -> float:
     with database.transaction() as db:
         for statement in items:
             outbox.record(db, statement, None, ["ralph"])
-    worker = OutboxWorker(database, [ralph.destination()], batch_size=batch)
+    worker = OutboxDelivery(database, [ralph.destination()], batch_size=batch)
     started = time.perf_counter()
     while worker.run_once().handled:
         pass

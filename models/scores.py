@@ -1,5 +1,5 @@
 """The score outbox: an AGS score for the LMS gradebook, written in the same transaction as the grade it carries,
-and its delivery state. A worker sends it (lti_tool/lti/ags.py); nothing here knows HTTP."""
+and its delivery state. A worker sends it (lti_tool/workers/scores.py); nothing here knows HTTP."""
 
 from __future__ import annotations
 

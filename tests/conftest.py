@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
+from lti_tool.workers.in_process import Workers, start_in_process
 from models import Base
 from models.database import Database
 from models.district import District, Leader
@@ -87,6 +88,7 @@ class ToolServer:
     database: Database
     server: BaseWSGIServer
     app: Any = None
+    workers: Workers | None = None  # the delivery threads of the embedded default (worker_thread=True)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -119,8 +121,10 @@ def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> 
         **{"worker_thread": False, **settings_overrides},
     ).resolved()
     holder.app = create_app(settings)
+    database = holder.app.extensions["plc_db"]
+    workers = start_in_process(database, settings, holder.app.extensions["plc_services"])
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return ToolServer(base_url, settings, holder.app.extensions["plc_db"], server, holder.app)
+    return ToolServer(base_url, settings, database, server, holder.app, workers)
 
 
 @pytest.fixture(scope="session")

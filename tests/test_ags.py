@@ -10,8 +10,9 @@ import pytest
 import requests
 from sqlalchemy import delete, select, update
 
-from lti_tool.lti.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, ScoreWorker, scores_url
+from lti_tool.lti.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, scores_url
 from lti_tool.lti.service_tokens import ServiceClient
+from lti_tool.workers.scores import ScoreDelivery
 from models import scores as score_outbox
 from models.base import utcnow
 from models.people import Context, Membership, Person, ResourceLink
@@ -47,9 +48,9 @@ def course(tool: ToolServer, platform: TestPlatform) -> Course:
     return course_of(tool.database, "course-42", "rl-7", TRAINER.sub)
 
 
-def worker(tool: ToolServer, timeout: float = 5.0) -> ScoreWorker:
+def worker(tool: ToolServer, timeout: float = 5.0) -> ScoreDelivery:
     """A worker with no backoff, so a test drives its passes one by one."""
-    return ScoreWorker(tool.database, ServiceClient(tool.database, timeout=timeout), base_backoff_seconds=0.0)
+    return ScoreDelivery(tool.database, ServiceClient(tool.database, timeout=timeout), base_backoff_seconds=0.0)
 
 
 def teacher_reflection(tool: ToolServer, course: Course) -> int:
@@ -170,7 +171,7 @@ def test_a_score_that_fails_waits_longer_after_each_failure_with_jitter(
 ) -> None:
     platform.services.ags_mode = "error"
     post_id = graded(tool, course, teacher_reflection(tool, course))
-    score_worker = ScoreWorker(tool.database, ServiceClient(tool.database), base_backoff_seconds=10.0)
+    score_worker = ScoreDelivery(tool.database, ServiceClient(tool.database), base_backoff_seconds=10.0)
     delays = []
     for _ in range(3):
         before = utcnow()
@@ -293,12 +294,12 @@ def test_two_workers_at_once_make_one_line_item_and_send_each_score_once(
             grade(db, reflection_id, course.trainer_id)
     platform.services.slow_seconds = 0.0
     workers = [
-        ScoreWorker(tool.database, ServiceClient(tool.database), batch_size=5, base_backoff_seconds=0.0)
+        ScoreDelivery(tool.database, ServiceClient(tool.database), batch_size=5, base_backoff_seconds=0.0)
         for _ in range(4)
     ]
     barrier = threading.Barrier(len(workers))
 
-    def drain(w: ScoreWorker) -> None:
+    def drain(w: ScoreDelivery) -> None:
         barrier.wait()
         while w.run_once().handled:
             pass

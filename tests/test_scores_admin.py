@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from lti_tool.cli.main import main
-from lti_tool.lti.ags import ScoreWorker
 from lti_tool.lti.service_tokens import ServiceClient
+from lti_tool.workers.scores import ScoreDelivery
 from models.scores import ScorePost, ScoreState
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
@@ -45,7 +45,7 @@ def test_the_admin_sees_waiting_and_failed_scores_with_the_reason_and_resends_th
 ) -> None:
     graded_course(tool, platform, 2)
     platform.services.ags_mode = "forbidden"
-    worker = ScoreWorker(tool.database, ServiceClient(tool.database), base_backoff_seconds=0.0)
+    worker = ScoreDelivery(tool.database, ServiceClient(tool.database), base_backoff_seconds=0.0)
     worker.run_once()
     admin = admin_visit(tool, platform)
 
@@ -71,7 +71,7 @@ def _csrf(page: str) -> str:
 def test_a_resend_without_the_forms_token_changes_nothing(tool: ToolServer, platform: TestPlatform) -> None:
     graded_course(tool, platform, 1)
     platform.services.ags_mode = "bad_request"
-    ScoreWorker(tool.database, ServiceClient(tool.database)).run_once()
+    ScoreDelivery(tool.database, ServiceClient(tool.database)).run_once()
     admin = admin_visit(tool, platform)
 
     refused = admin.browser.post(tool.url("/admin/scores/resend"), params={"s": admin.token}, data={"csrf": "0" * 64})
@@ -93,7 +93,7 @@ def test_the_cli_shows_the_score_outbox_and_resends_failed_scores(
 ) -> None:
     graded_course(tool, platform, 2)
     platform.services.ags_mode = "forbidden"
-    ScoreWorker(tool.database, ServiceClient(tool.database)).run_once()
+    ScoreDelivery(tool.database, ServiceClient(tool.database)).run_once()
     monkeypatch.setenv("PLC_DATABASE_URL", tool.settings.database_url)
     monkeypatch.setenv("PLC_INSTANCE_PATH", str(tool.settings.instance_path))
     runner = CliRunner()

@@ -10,9 +10,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool.lti.ags import ScoreWorker
 from lti_tool.lti.nrps import SCOPE_MEMBERSHIPS
 from lti_tool.lti.service_tokens import ServiceClient, TokenRefused, client_assertion
+from lti_tool.workers.scores import ScoreDelivery
 from models.keys import current_key
 from models.platform import Platform
 from models.scores import ScorePost, ScoreState
@@ -42,8 +42,8 @@ def graded_many(tool: ToolServer, course: Course, how_many: int) -> list[int]:
         return [grade(db, reflection_id, course.trainer_id).id for reflection_id in ids]
 
 
-def worker(tool: ToolServer, client: ServiceClient | None = None) -> ScoreWorker:
-    return ScoreWorker(tool.database, client or ServiceClient(tool.database), base_backoff_seconds=0.0)
+def worker(tool: ToolServer, client: ServiceClient | None = None) -> ScoreDelivery:
+    return ScoreDelivery(tool.database, client or ServiceClient(tool.database), base_backoff_seconds=0.0)
 
 
 def states(tool: ToolServer) -> list[tuple[str, str | None]]:
@@ -71,7 +71,7 @@ def test_many_scores_need_one_token_request_while_the_token_lives(
 ) -> None:
     graded_many(tool, course, 12)
 
-    report = ScoreWorker(tool.database, ServiceClient(tool.database), batch_size=5, base_backoff_seconds=0).run_once()
+    report = ScoreDelivery(tool.database, ServiceClient(tool.database), batch_size=5, base_backoff_seconds=0).run_once()
     while report.handled:
         report = worker(tool).run_once()  # another client, as another process: it finds the token in the database
 

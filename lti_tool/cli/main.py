@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lti_tool.cli import district as district_cli
+from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, SettingsError, load_settings
 from lti_tool.web.observability import configure_logging
+from lti_tool.workers.in_process import delivery_jobs, start_in_process, start_loops
 from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
 from models.migrate import current_revision, head_revision, upgrade
 from models.platform import Deployment, Platform
 from xapi import outbox as outbox_service
-from xapi.worker import OutboxWorker
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -54,12 +55,16 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
     from lti_tool.web.app import create_app
 
     app = create_app(settings)
+    workers = start_in_process(app.extensions["plc_db"], settings, app.extensions["plc_services"])
     click.echo(f"PLC Bridge is running on {settings.public_base_url}/")
     if settings.demo_enabled:
         click.echo(f"  Demo LMS (click through a real LTI launch): {settings.public_base_url}/demo/")
     click.echo(f"  Moodle set-up values: {settings.public_base_url}/setup")
     click.echo(f"  Database: {settings.database_url.split('@')[-1]}")
-    serve(app, host=host, port=port, threads=threads, ident="plc-bridge")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="plc-bridge")
+    finally:
+        workers.stop()
 
 
 @main.command(help="Run with embedded defaults (SQLite, generated keys) and the demo LMS at /demo.")
@@ -282,49 +287,29 @@ def keys_list() -> None:
 @click.option("--once", is_flag=True, help="One pass over every destination, then exit")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when there is nothing to send")
 def worker(once: bool, poll: float) -> None:
-    from lti_tool.lti.ags import ScoreWorker
-    from lti_tool.lti.service_tokens import ServiceClient
-
     settings = _settings()
     database = _database(settings)
-    outbox_worker = (
-        OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
-        if settings.lrs
-        else None
-    )
-    score_worker = ScoreWorker(
-        database, ServiceClient(database), max_backoff_seconds=settings.outbox_max_backoff_seconds
-    )
+    jobs = delivery_jobs(database, settings, ServiceClient(database))
     if once:
-        if outbox_worker is not None:
-            report = outbox_worker.run_once()
-            click.echo(f"delivered {report.delivered}, refused {report.dead}, to retry {report.retried}")
-        else:
+        if not settings.lrs:
             click.echo("no LRS is configured: learning records wait in the outbox (set PLC_LRS, see README)")
-        scores_report = score_worker.run_once()
-        click.echo(
-            f"scores: delivered {scores_report.delivered}, failed {scores_report.failed}, to retry {scores_report.retried}"
-        )
+        for job in jobs:
+            click.echo(job.run_once().summary())
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if outbox_worker is None:
+    if not settings.lrs:
         click.echo("no LRS is configured (PLC_LRS): delivering grades only; Ctrl-C or SIGTERM stops")
     else:
         click.echo(f"delivering to {', '.join(settings.lrs_names)} and grades to the LMS; Ctrl-C or SIGTERM stops")
-    scores_thread = threading.Thread(target=score_worker.run, args=(stop, poll), name="ags-score-worker")
-    scores_thread.start()
+    workers = start_loops(jobs, poll)
     try:
-        if outbox_worker is not None:
-            outbox_worker.run(stop, poll)
-        else:
-            while not stop.wait(poll):
-                pass
+        while not stop.wait(poll):
+            pass
     except KeyboardInterrupt:
-        stop.set()
+        pass
     finally:
-        stop.set()
-        scores_thread.join()
+        workers.stop(wait_seconds=60.0)  # let each loop finish and commit its current pass
 
 
 @main.group(help="Grades on their way to the LMS gradebooks (LTI AGS score outbox).")

@@ -25,9 +25,9 @@ from pylti1p3.exception import LtiException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti import ags
 from lti_tool.lti import nrps as roster
 from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.service_claims import store_endpoint_claim
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
 from lti_tool.settings import Settings
 from models.base import utcnow
@@ -500,7 +500,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         resource_link.title = str(link_claim.get("title") or "")[:512]
         custom = body.get(CUSTOM)
         resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
-        ags.store_endpoint_claim(resource_link, body)
+        store_endpoint_claim(resource_link, body)
 
     app_session = open_session(
         db,

@@ -1,12 +1,10 @@
-"""Issuing a program's certificates with their learning records, and the bulk job that does it in batches while a
-trainer watches its progress page. One transaction per batch: the certificates and their `earned` statements commit
-together or not at all."""
+"""Issuing a program's certificates with their learning records, in the caller's transaction: the certificates and
+their `earned` statements commit together or not at all. The bulk job that issues them in batches while a trainer
+watches its progress page is lti_tool/workers/certificates.py."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -14,16 +12,9 @@ from lti_tool.settings import Settings
 from models import certificates as certs
 from models.base import utcnow
 from models.calendar import program_day
-from models.database import Database
-from models.eligibility import Eligibility, program_eligibility
+from models.eligibility import Eligibility
 from models.programs import Program
 from xapi import events
-
-log = logging.getLogger(__name__)
-
-BATCH = 25
-# A running job whose worker has said nothing for this long is taken over (its process stopped mid-way).
-STALE_AFTER = timedelta(seconds=30)
 
 
 def issue_certificates(
@@ -52,61 +43,3 @@ def issue_certificates(
     for item in issued:
         events.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
     return issued
-
-
-def run_job(database: Database, settings: Settings, job_id: int, batch: int = BATCH) -> None:
-    """Work a bulk-issue job to the end, one batch per transaction, counting progress on the job row."""
-    try:
-        with database.transaction() as db:
-            job = certs.claim_job(db, job_id, utcnow(), STALE_AFTER)
-            if job is None:  # finished, or another worker has it
-                return
-            # An ended program takes no more records, so its eligibility holds for the whole job: read it once.
-            eligibility = program_eligibility(db, job.program)
-            job.total = job.issued + len(certs.waiting_for_certificate(db, job.program, eligibility))
-        while True:
-            with database.transaction() as db:
-                job = db.get(certs.CertificateJob, job_id)
-                assert job is not None
-                program = job.program
-                waiting = certs.waiting_for_certificate(db, program, eligibility)
-                if not waiting:
-                    job.state = certs.JobState.DONE
-                    job.finished_at = job.heartbeat_at = utcnow()
-                    return
-                issued = issue_certificates(
-                    db,
-                    settings,
-                    program,
-                    issued_by_id=job.requested_by_id,
-                    member_ids=waiting[:batch],
-                    eligibility=eligibility,
-                )
-                job.issued += len(issued)
-                job.total = max(job.total, job.issued)
-                job.heartbeat_at = utcnow()
-    except Exception as error:  # the job row says what went wrong; the trainer may start it again
-        log.exception("certificate job %s failed", job_id)
-        with database.transaction() as db:
-            job = db.get(certs.CertificateJob, job_id)
-            if job is not None:
-                job.state = certs.JobState.FAILED
-                job.error = type(error).__name__
-                job.finished_at = utcnow()
-
-
-def start_job_thread(database: Database, settings: Settings, job_id: int) -> threading.Thread:
-    """Run the job beside the web request that started it (the page shows its progress from the job row)."""
-    thread = threading.Thread(
-        target=run_job, args=(database, settings, job_id), name=f"certificates-{job_id}", daemon=True
-    )
-    thread.start()
-    return thread
-
-
-def is_stale(job: certs.CertificateJob) -> bool:
-    """Queued or running, but no worker has touched it lately: its process went away; start it again."""
-    if job.finished:
-        return False
-    last = job.heartbeat_at or job.created_at
-    return utcnow() - last > STALE_AFTER

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
 from lti_tool.web import i18n, observability, security
 from models.database import Database
@@ -61,21 +62,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     observability.init_app(app, database)
     security.init_app(app, database, settings.trusted_proxies, settings.rate_limit_storage)
 
-    if settings.worker_thread and settings.lrs:
-        from xapi.worker import OutboxWorker, start_thread
-
-        worker = OutboxWorker(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
-        app.extensions["plc_worker"] = start_thread(worker)
-
-    from lti_tool.lti import ags
-    from lti_tool.lti.service_tokens import ServiceClient
-
-    # Calls to the platforms' AGS and NRPS services, with tokens cached in the database; grades go out through the
-    # score outbox, sent by this thread in the embedded default and by `plc-bridge worker` in production.
-    app.extensions["plc_services"] = services = ServiceClient(database)
-    if settings.worker_thread:
-        score_worker = ags.ScoreWorker(database, services, max_backoff_seconds=settings.outbox_max_backoff_seconds)
-        app.extensions["plc_score_worker"] = ags.start_thread(score_worker)
+    # Calls to the platforms' AGS and NRPS services, with tokens cached in the database. The entry points that serve
+    # the app share this client with the in-process workers (lti_tool/workers/in_process.py).
+    app.extensions["plc_services"] = ServiceClient(database)
 
     from lti_tool.web.views import admin, health, home, lti, program, sessions, setup, xapi_profile
 

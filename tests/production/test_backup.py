@@ -15,7 +15,7 @@ from tests.support.lrs import RalphServer
 from tests.support.pg import throwaway_database
 from tests.xapi.test_delivery import a_statement
 from xapi import outbox
-from xapi.worker import OutboxWorker
+from xapi.delivery import OutboxDelivery
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def test_a_restored_dump_resumes_the_outbox_where_it_was(
         waiting = [a_statement(100 + n) for n in range(20)]
         for statement in sent:
             outbox.record(db, statement, None, ["ralph"])
-    OutboxWorker(source, [ralph.destination()]).run_once()  # the first 30 are delivered before the backup
+    OutboxDelivery(source, [ralph.destination()]).run_once()  # the first 30 are delivered before the backup
     with source.transaction() as db:
         for statement in waiting:
             outbox.record(db, statement, None, ["ralph"])
@@ -53,7 +53,7 @@ def test_a_restored_dump_resumes_the_outbox_where_it_was(
     restored = Database(restored_url)
     assert current_revision(restored.engine) == head_revision()
     before = ralph.stored_ids()
-    report = OutboxWorker(restored, [ralph.destination()]).run_once()
+    report = OutboxDelivery(restored, [ralph.destination()]).run_once()
     after = ralph.stored_ids()
 
     assert report.delivered == 20  # only what was still waiting at backup time

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti import ags
+from lti_tool.services.scores import queue_grade
 from models.base import utcnow
 from models.cycles import Cycle
 from models.database import Database
@@ -101,4 +101,4 @@ def grade(db: Session, reflection_id: int, grader_id: int, total: int = 7, comme
         comment=comment,
         now=utcnow(),
     )
-    return ags.queue_grade(db, graded)
+    return queue_grade(db, graded)

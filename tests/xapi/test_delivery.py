@@ -18,6 +18,7 @@ import pytest
 import requests
 from sqlalchemy import delete, func, select, update
 
+from lti_tool.workers.loop import Loop
 from models.base import utcnow
 from models.database import Database
 from models.migrate import upgrade
@@ -26,9 +27,9 @@ from tests.conftest import TEACHER, register, start_tool
 from tests.support.lrs import PASSWORD, USER, CountingProxy, RalphServer
 from tests.support.lti_platform import TestPlatform, submit_auto_form
 from xapi import outbox, statements
+from xapi.delivery import OutboxDelivery
 from xapi.lrs_client import LrsDestination
 from xapi.vocabulary import ActivityType, Verb
-from xapi.worker import OutboxWorker
 
 ISSUER = "https://moodle.example.go.th"
 
@@ -66,7 +67,7 @@ def write(db: Database, count: int, destinations: list[str]) -> list[str]:
     return ids
 
 
-def drain(worker: OutboxWorker, timeout: float = 60) -> None:
+def drain(worker: OutboxDelivery, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.run_once().handled == 0:
@@ -88,7 +89,7 @@ def states(db: Database) -> dict[str, int]:
 def test_statements_reach_ralph_once_and_unchanged(db: Database, ralph: RalphServer) -> None:
     ids = write(db, 250, ["ralph"])
 
-    drain(OutboxWorker(db, [ralph.destination()], batch_size=100))
+    drain(OutboxDelivery(db, [ralph.destination()], batch_size=100))
 
     stored = {s["id"]: s for s in ralph.statements()}
     assert all(stored.get(i) for i in ids)
@@ -104,11 +105,11 @@ def test_statements_reach_ralph_once_and_unchanged(db: Database, ralph: RalphSer
 
 def test_sending_again_after_a_lost_acknowledgement_stores_nothing_twice(db: Database, ralph: RalphServer) -> None:
     ids = write(db, 20, ["ralph"])
-    drain(OutboxWorker(db, [ralph.destination()]))
+    drain(OutboxDelivery(db, [ralph.destination()]))
     with db.transaction() as session:  # as if the worker died after Ralph stored them but before the commit
         outbox.resend(session, "ralph")
 
-    drain(OutboxWorker(db, [ralph.destination()]))
+    drain(OutboxDelivery(db, [ralph.destination()]))
 
     assert stored_once(ralph, ids)
     assert states(db) == {DeliveryState.DELIVERED.value: 20}
@@ -118,10 +119,8 @@ def test_ralph_stopped_mid_delivery_and_restarted_gets_every_statement_exactly_o
     db: Database, ralph: RalphServer
 ) -> None:
     ids = write(db, 1500, ["ralph"])
-    worker = OutboxWorker(db, [ralph.destination()], batch_size=50, base_backoff_seconds=0.05, max_backoff_seconds=0.3)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop, 0.05), daemon=True)
-    thread.start()
+    worker = OutboxDelivery(db, [ralph.destination()], batch_size=50, base_backoff_seconds=0.05, max_backoff_seconds=0.3)
+    running = Loop(worker, poll_seconds=0.05).start()
     try:
         while states(db).get(DeliveryState.DELIVERED.value, 0) < 300:
             time.sleep(0.02)
@@ -133,8 +132,7 @@ def test_ralph_stopped_mid_delivery_and_restarted_gets_every_statement_exactly_o
         while states(db).get(DeliveryState.DELIVERED.value, 0) < 1500 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        stop.set()
-        thread.join(timeout=10)
+        running.stop(wait_seconds=10)
 
     assert waiting > 0, "Ralph was stopped after everything was sent; the test proved nothing"
     stored = ralph.stored_ids()
@@ -147,7 +145,7 @@ def test_garbage_answer_delivers_nothing_and_is_retried(db: Database, ralph: Ral
     proxy = CountingProxy(ralph.base_url)
     proxy.mode = "garbage"
     try:
-        report = OutboxWorker(db, [ralph.destination(endpoint=proxy.endpoint)]).run_once()
+        report = OutboxDelivery(db, [ralph.destination(endpoint=proxy.endpoint)]).run_once()
         assert (report.delivered, report.retried) == (0, 10)
         assert "not JSON" in report.errors[0]
         with db.transaction() as session:
@@ -156,7 +154,7 @@ def test_garbage_answer_delivers_nothing_and_is_retried(db: Database, ralph: Ral
             session.execute(update(Delivery).values(next_attempt_at=utcnow()))  # the backoff has passed
         proxy.mode = "forward"
 
-        drain(OutboxWorker(db, [ralph.destination(endpoint=proxy.endpoint)]))
+        drain(OutboxDelivery(db, [ralph.destination(endpoint=proxy.endpoint)]))
     finally:
         proxy.stop()
 
@@ -174,7 +172,7 @@ def test_invalid_statement_is_parked_and_the_rest_of_its_batch_delivered(db: Dat
             )
         )
 
-    report = OutboxWorker(db, [ralph.destination()], batch_size=50).run_once()
+    report = OutboxDelivery(db, [ralph.destination()], batch_size=50).run_once()
 
     assert (report.delivered, report.dead) == (9, 1)
     assert stored_once(ralph, ids)
@@ -189,7 +187,7 @@ def test_refused_credentials_are_retried_not_parked(db: Database, ralph: RalphSe
     write(db, 3, ["ralph"])
     wrong = LrsDestination(name="ralph", endpoint=ralph.base_url + "/xAPI/", username="plc-bridge", password="wrong")
 
-    report = OutboxWorker(db, [wrong]).run_once()
+    report = OutboxDelivery(db, [wrong]).run_once()
 
     assert (report.retried, report.dead) == (3, 0)
     assert "HTTP 401" in report.errors[0]
@@ -199,7 +197,7 @@ def test_each_destination_keeps_its_own_delivery_state(db: Database, ralph: Ralp
     ids = write(db, 5, ["ralph", "backup"])
     down = LrsDestination(name="backup", endpoint="http://127.0.0.1:9/xAPI/", timeout_seconds=2)
 
-    OutboxWorker(db, [ralph.destination(), down]).run_once()
+    OutboxDelivery(db, [ralph.destination(), down]).run_once()
 
     with db.transaction() as session:
         rows = outbox.status(session, ["ralph", "backup"])
@@ -219,7 +217,7 @@ def test_two_workers_on_postgresql_never_send_a_statement_twice(postgres_url: st
     ids = write(database, 2000, ["ralph"])
     proxy = CountingProxy(ralph.base_url)
     proxy.delay_seconds = 0.01  # batches overlap in time, so the workers really contend
-    workers = [OutboxWorker(database, [ralph.destination(endpoint=proxy.endpoint)], batch_size=40) for _ in range(2)]
+    workers = [OutboxDelivery(database, [ralph.destination(endpoint=proxy.endpoint)], batch_size=40) for _ in range(2)]
     try:
         threads = [threading.Thread(target=drain, args=(w, 120)) for w in workers]
         for thread in threads:
@@ -303,7 +301,8 @@ def test_a_teachers_launch_appears_in_ralph_within_seconds(
             time.sleep(0.2)
     finally:
         platform.stop()
-        tool.app.extensions["plc_worker"][1].set()  # stop the embedded worker thread
+        assert tool.workers is not None
+        tool.workers.stop()  # stop the embedded worker threads
         tool.server.shutdown()
         tool.server.server_close()
         with tool.database.transaction() as session:

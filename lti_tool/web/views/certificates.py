@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
-from lti_tool.services import certificates as service
 from lti_tool.web import messages
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.workers import certificates as certificate_jobs
 from models import certificates as certs
 from models.base import utcnow
 from models.calendar import program_day
@@ -224,7 +224,7 @@ def issue() -> Response | tuple[str, int]:
     except ProgramError as refused:
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
-    service.start_job_thread(database(), settings(), job_id)  # a job another worker holds is left to it
+    certificate_jobs.start_job(database(), settings(), job_id)  # a job another worker holds is left to it
     return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
 
 
@@ -237,11 +237,11 @@ def job_progress(job_id: int) -> Response:
             job = get_in_course(db, _scope(app_session), certs.CertificateJob, job_id)
         except NotFoundInCourse:
             abort(404, description=_("There is no such certificate issue in this course."))
-        stale = service.is_stale(job)
+        stale = certificate_jobs.is_stale(job)
         page = render_template("certificate_job.html", job=job, program=job.program, session_url=session_url)
         finished = job.finished
     if stale:
-        service.start_job_thread(database(), settings(), job_id)
+        certificate_jobs.start_job(database(), settings(), job_id)
     response = Response(page, mimetype="text/html")
     if not finished:
         response.headers["Refresh"] = "2"  # a plain reload: no script, and the link's session token is kept

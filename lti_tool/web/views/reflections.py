@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from lti_tool.lti import activities, ags
+from lti_tool.lti import activities
+from lti_tool.services.scores import queue_grade
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
@@ -225,7 +226,7 @@ def grade(reflection_id: int) -> Response | tuple[str, int]:
                 now=utcnow(),
             )
             events.reflection_graded(db, settings(), reflection.cycle.team, graded)
-            ags.queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
+            queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
     except InvalidInput:
         return _fresh_review(reflection_id, errors=errors, status=422)
     except ProgramError as refused:

@@ -1,16 +1,15 @@
-"""The outbox worker: claims pending deliveries, posts them in batches, records what each LRS answered.
+"""Delivering the outbox: claim pending deliveries, post them in batches, record what each LRS answered.
 
-Several workers may run at once on PostgreSQL: rows are claimed with FOR UPDATE SKIP LOCKED and stay locked
-while their batch is posted, so no two workers send the same statement. A worker killed mid-batch never
-commits: its rows stay pending and the next worker resends them, which the LRS takes as "already stored".
-On SQLite run one worker (the embedded thread).
+`OutboxDelivery.run_once` is one pass; the loop that repeats it (a thread of the web process, or `plc-bridge
+worker`) lives in lti_tool/workers/. Several workers may run at once on PostgreSQL: rows are claimed with FOR UPDATE
+SKIP LOCKED and stay locked while their batch is posted, so no two workers send the same statement. A worker killed
+mid-batch never commits: its rows stay pending and the next worker resends them, which the LRS takes as "already
+stored". On SQLite run one worker (the embedded thread).
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.database import Database
 from models.outbox import Delivery, DeliveryState, OutboxStatement
+from xapi.backoff import backoff_seconds
 from xapi.lrs_client import LrsDestination, Outcome, post_statements
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ class PassReport:
     def handled(self) -> int:
         return self.delivered + self.dead + self.retried
 
+    def summary(self) -> str:
+        return f"delivered {self.delivered}, refused {self.dead}, to retry {self.retried}"
+
 
 @dataclass
 class _Claimed:
@@ -48,7 +51,9 @@ class _Claimed:
     document: str = ""
 
 
-class OutboxWorker:
+class OutboxDelivery:
+    """The learning records' delivery job: each pass sends one batch per LRS."""
+
     def __init__(
         self,
         database: Database,
@@ -65,6 +70,10 @@ class OutboxWorker:
         self.base_backoff = base_backoff_seconds
         self.http = http or requests.Session()
 
+    @property
+    def name(self) -> str:
+        return "xapi-outbox"
+
     def run_once(self) -> PassReport:
         """One batch per destination."""
         report = PassReport()
@@ -72,17 +81,6 @@ class OutboxWorker:
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report
-
-    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Deliver until `stop` is set; sleep only when a pass found nothing to do."""
-        while not stop.is_set():
-            try:
-                report = self.run_once()
-            except Exception:  # a database outage must not end the worker; log and try again
-                log.exception("outbox pass failed")
-                report = PassReport()
-            if report.handled == 0:
-                stop.wait(poll_seconds)
 
     def _claim(self, db: Session, destination: LrsDestination) -> list[_Claimed]:
         """Lock a batch of due pending deliveries; rows another worker holds are skipped, not waited for."""
@@ -163,17 +161,3 @@ class OutboxWorker:
 
     def _backoff(self, attempts: int) -> float:
         return backoff_seconds(attempts, self.base_backoff, self.max_backoff)
-
-
-def backoff_seconds(attempts: int, base: float, most: float) -> float:
-    """Exponential backoff with jitter, so many workers do not hammer a service (an LRS, an LMS) that is coming back."""
-    ceiling = min(most, base * 2 ** max(attempts - 1, 0))
-    return random.uniform(ceiling / 2, ceiling)
-
-
-def start_thread(worker: OutboxWorker, poll_seconds: float = 1.0) -> tuple[threading.Thread, threading.Event]:
-    """The embedded default: the worker as a daemon thread of the web process."""
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop, poll_seconds), name="xapi-outbox-worker", daemon=True)
-    thread.start()
-    return thread, stop
