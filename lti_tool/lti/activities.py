@@ -1,8 +1,9 @@
 """The tool-side activity an LMS link points at, named by custom parameters (plc_activity, plc_cycle, plc_element).
 
-Deep Linking writes these into each link it returns; a launch reads them back and goes to that activity's page.
-Custom parameters, not the URL, carry the activity: Moodle needs the launch URL to equal a registered redirect URI
-exactly, and a course copy changes resource_link.id but keeps the custom parameters (FIELD_NOTES).
+Deep Linking writes these into each link it returns; a launch reads them back, and the web layer sends the person
+to that activity's page (lti_tool/web/activities.py). Custom parameters, not the URL, carry the activity: Moodle
+needs the launch URL to equal a registered redirect URI exactly, and a course copy changes resource_link.id but
+keeps the custom parameters (FIELD_NOTES).
 """
 
 from __future__ import annotations
@@ -11,34 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.web.session import session_url
 from models.catalog import elements
 from models.people import ResourceLink
 
 KINDS = ("program", "cycle", "session", "observation", "reflection", "dashboard")
 NEEDS_CYCLE = frozenset({"cycle", "session", "observation", "reflection"})
 MAX_CYCLE = 20  # far above any plan; a larger number in a custom parameter is a typo, not an activity
-
-# activity kind -> (endpoint, how the endpoint names the cycle)
-_ENDPOINTS: dict[str, tuple[str, str | None]] = {
-    "dashboard": ("home.landing", None),
-    "program": ("program.show", None),
-    "cycle": ("cycles.show", "number"),
-    "session": ("sessions.list_sessions", "cycle"),
-    "observation": ("observations.form", "number"),
-    "reflection": ("reflections.show", "number"),
-}
-# A trainer or administrator opening a teacher's form lands where they work on it: the observations and reflections
-# of the course (to read and grade), not a form that is only a team member's to fill.
-_STAFF_ENDPOINTS: dict[str, tuple[str, str | None]] = {
-    "observation": ("observations.list_observations", None),
-    "reflection": ("reflections.list_for_grading", None),
-}
-FALLBACK = "home.landing"
 
 
 @dataclass(frozen=True)
@@ -79,22 +61,6 @@ def from_custom(custom: Mapping[str, Any] | None) -> Activity | None:
         return None
     element = _number(custom.get("plc_element"), 1, len(elements())) if kind == "session" else None
     return Activity(kind, cycle if kind in NEEDS_CYCLE else None, element)
-
-
-def activity_url(activity: Activity | None, staff: bool = False) -> str:
-    """Where a launch for this activity lands, carrying the session; the landing page when the activity's page
-    does not exist in this version of the tool. `staff`: the person launches as a trainer or administrator."""
-    if activity is None:
-        return session_url(FALLBACK)
-    endpoint, cycle_param = (_STAFF_ENDPOINTS if staff else {}).get(activity.kind) or _ENDPOINTS[activity.kind]
-    if endpoint not in current_app.view_functions:
-        return session_url(FALLBACK)
-    values: dict[str, Any] = {}
-    if cycle_param and activity.cycle is not None:
-        values[cycle_param] = activity.cycle
-    if activity.element is not None:
-        values["element"] = activity.element
-    return session_url(endpoint, **values)
 
 
 def reflection_link(db: Session, context_id: int, cycle: int) -> ResourceLink | None:

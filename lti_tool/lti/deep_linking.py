@@ -7,21 +7,27 @@ request's deployment_id, a fresh nonce, the request's `data` echoed), signed wit
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
+import jwt
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.activities import NEEDS_CYCLE, Activity
-from lti_tool.lti.launch import DEEP_LINKING_REQUEST, DEEP_LINKING_SETTINGS, DEPLOYMENT_ID, MESSAGE_TYPE, launch_url
+from lti_tool.lti.activities import Activity
+from lti_tool.lti.claims import (
+    DEEP_LINKING_DATA,
+    DEEP_LINKING_REQUEST,
+    DEEP_LINKING_SETTINGS,
+    DEPLOYMENT_ID,
+    MESSAGE_TYPE,
+)
+from lti_tool.lti.launch import launch_url
 from lti_tool.lti.tool_config import registration_for
 from lti_tool.settings import Settings
-from models.catalog import element, elements
 from models.keys import ToolKey, current_key
 from models.programs import MIN_CYCLES, Program
 from models.scope import CourseScope, scoped
@@ -61,58 +67,12 @@ def deep_linking_settings(app_session: AppSession) -> dict[str, Any]:
     return settings_claim
 
 
-def default_title(activity: Activity, lang: str) -> str:
-    """A link title in the course's language, e.g. "วงรอบ PLC ที่ 2: การสังเกตชั้นเรียน"."""
-    cycle = activity.cycle
-    if activity.kind == "program":
-        return str(_("PLC program"))
-    if activity.kind == "dashboard":
-        return str(_("PLC team dashboard"))
-    if activity.kind == "cycle":
-        return str(_("PLC cycle %(number)s", number=cycle))
-    if activity.kind == "session":
-        assert activity.element is not None
-        name = element(activity.element).name
-        return str(_("PLC cycle %(number)s: %(element)s", number=cycle, element=name.get(lang, name["en"])))
-    if activity.kind == "observation":
-        return str(_("PLC cycle %(number)s: Buddy observation", number=cycle))
-    return str(_("PLC cycle %(number)s: reflection", number=cycle))
-
-
 @dataclass(frozen=True)
 class Choice:
+    """One activity to add, under the title its link will have in the course."""
+
     activity: Activity
     title: str
-
-
-def parse_choice(form: Mapping[str, str], cycles: int, lang: str) -> tuple[Choice | None, dict[str, str]]:
-    """The picker form → one activity to add, or the problems beside each field."""
-    errors: dict[str, str] = {}
-    kind = (form.get("activity") or "").strip()
-    if kind not in ("program", "cycle", "session", "observation", "reflection", "dashboard"):
-        errors["activity"] = _("Choose what to add.")
-        return None, errors
-    cycle: int | None = None
-    element_number: int | None = None
-    if kind in NEEDS_CYCLE:
-        try:
-            cycle = int(form.get("cycle", ""))
-        except ValueError:
-            cycle = None
-        if cycle is None or not 1 <= cycle <= cycles:
-            errors["cycle"] = _("Choose a cycle from 1 to %(cycles)s.", cycles=cycles)
-    if kind == "session":
-        try:
-            element_number = int(form.get("element", ""))
-        except ValueError:
-            element_number = None
-        if element_number not in {e.number for e in elements()}:
-            errors["element"] = _("Choose one of the five PLC elements.")
-    if errors:
-        return None, errors
-    activity = Activity(kind, cycle, element_number)
-    title = (form.get("title") or "").strip()[:255] or default_title(activity, lang)
-    return Choice(activity, title), {}
 
 
 def content_item(choice: Choice, settings: Settings) -> DeepLinkResource:
@@ -146,13 +106,11 @@ class _ToolDeepLink(DeepLink):
 
     def get_message_jwt(self, resources: Sequence[DeepLinkResource]) -> dict[str, object]:
         message: dict[str, object] = super().get_message_jwt(resources)
-        if message.get("https://purl.imsglobal.org/spec/lti-dl/claim/data") is None:
-            message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data", None)
+        if message.get(DEEP_LINKING_DATA) is None:
+            message.pop(DEEP_LINKING_DATA, None)
         return message
 
     def encode_jwt(self, message: dict[str, object]) -> str:
-        import jwt
-
         return jwt.encode(message, self._key.private_pem, algorithm="RS256", headers={"kid": self._key.kid})
 
 

@@ -2,8 +2,9 @@
 
 `start_login` answers the platform's third-party-initiated login (LTI 1.3 §5.1.1 / Security §5.1.1.1);
 `ToolMessageLaunch` validates the authentication response (Security §5.1.3) on top of pylti1p3's
-MessageLaunch, with the state, nonce and platform keys kept in the database; `record_launch` stores what the
-launch says about the person, course, roles and resource link and opens an app session.
+framework-neutral MessageLaunch, with the state, nonce and platform keys kept in the database; `record_launch`
+stores what the launch says about the person, course, roles and resource link and opens an app session. The web
+layer hands the HTTP request over as an `LtiRequest` of plain values.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,13 +21,33 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 import requests
 from jwt.algorithms import RSAAlgorithm
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
+from pylti1p3.message_launch import MessageLaunch
+from pylti1p3.request import Request
+from pylti1p3.session import SessionService
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import nrps as roster
+from lti_tool.lti.claims import (
+    CONTEXT,
+    CUSTOM,
+    DEEP_LINKING_REQUEST,
+    DEEP_LINKING_SETTINGS,
+    DEPLOYMENT_ID,
+    LAUNCH_PRESENTATION,
+    LTI_RESOURCE_LINK,
+    LTI_VERSION,
+    MESSAGE_TYPE,
+    RESOURCE_LINK,
+    RESOURCE_LINK_REQUEST,
+    ROLES,
+    TARGET_LINK_URI,
+    VERSION,
+)
 from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.origin import origin_of
 from lti_tool.lti.service_claims import store_endpoint_claim
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
 from lti_tool.settings import Settings
@@ -42,20 +63,6 @@ from xapi import events
 
 log = logging.getLogger(__name__)
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-MESSAGE_TYPE = LTI + "message_type"
-VERSION = LTI + "version"
-DEPLOYMENT_ID = LTI + "deployment_id"
-TARGET_LINK_URI = LTI + "target_link_uri"
-ROLES = LTI + "roles"
-RESOURCE_LINK = LTI + "resource_link"
-CONTEXT = LTI + "context"
-CUSTOM = LTI + "custom"
-LAUNCH_PRESENTATION = LTI + "launch_presentation"
-DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
-RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
-DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
-
 ACCEPTED_MESSAGE_TYPES = {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST}
 STATE_COOKIE_PREFIX = "plc-state-"
 JWKS_MAX_BYTES = 256 * 1024
@@ -70,6 +77,21 @@ def state_cookie_name(state: str) -> str:
     return STATE_COOKIE_PREFIX + state
 
 
+@dataclass(frozen=True)
+class LtiRequest:
+    """What the protocol reads of an HTTP request to /lti/login or /lti/launch, as plain values: the web layer
+    builds it from whatever framework serves the request."""
+
+    form: Mapping[str, str] = field(default_factory=dict)
+    args: Mapping[str, str] = field(default_factory=dict)
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    is_secure: bool = False
+
+    def params(self) -> dict[str, str]:
+        """The query and form parameters together; a query parameter wins over a form field of the same name."""
+        return {**self.form, **self.args}
+
+
 # --- OIDC login -----------------------------------------------------------------------------------
 
 
@@ -80,8 +102,9 @@ class LoginRedirect:
     platform: Platform
 
 
-def start_login(db: Session, settings: Settings, params: Mapping[str, str]) -> LoginRedirect:
+def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRedirect:
     """Check a third-party-initiated login and build the authentication request (LTI 1.3 §5.1.1)."""
+    params = request.params()  # the login may come as a GET or a POST (LTI 1.3 §5.1.1)
     for required in ("iss", "login_hint", "target_link_uri"):
         if not params.get(required):
             raise LaunchRejected("login_missing_param", param=required)
@@ -145,11 +168,6 @@ class PlatformStorageCheckNeeded(Exception):
         self.platform_origin = platform_origin
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 class PlatformKeys:
     """The platform's JWKS, cached on the platform row and fetched again once when a `kid` is missing."""
 
@@ -203,34 +221,74 @@ def _find_jwk(key_set: Mapping[str, Any] | None, kid: str) -> dict[str, Any] | N
     return None
 
 
-class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
+class _PyltiRequest(Request):
+    """An LtiRequest as pylti1p3 reads one: a launch's parameters are its form fields (a launch is a form post),
+    and its session is a dict nothing keeps: the state and nonce live in the database, not in a session."""
+
+    def __init__(self, request: LtiRequest) -> None:
+        self._lti_request = request
+        self._session: dict[str, Any] = {}
+
+    @property
+    def session(self) -> dict[str, Any]:
+        return self._session
+
+    def get_param(self, key: str) -> str | None:  # type: ignore[override]
+        return self._lti_request.form.get(key)
+
+    def get_cookie(self, key: str) -> str | None:
+        return self._lti_request.cookies.get(key)
+
+    def is_secure(self) -> bool:
+        return self._lti_request.is_secure
+
+
+class _RequestCookies(CookieService):
+    """pylti1p3's cookie service over the request's cookies. The web layer sets the tool's own state cookie; a
+    cookie pylti1p3 asks to set (it asks for none during a launch) is only kept in `to_set`, never sent."""
+
+    def __init__(self, request: _PyltiRequest) -> None:
+        self._request = request
+        self.to_set: dict[str, tuple[str | int, int | None]] = {}
+
+    def _key(self, name: str) -> str:
+        return self._cookie_prefix + "-" + name
+
+    def get_cookie(self, name: str) -> str | None:
+        return self._request.get_cookie(self._key(name))
+
+    def set_cookie(self, name: str, value: str | int, exp: int | None = 3600) -> None:
+        self.to_set[self._key(name)] = (value, exp)
+
+
+class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
     """pylti1p3's MessageLaunch with the database as the state, nonce and key store, and stricter checks.
 
     The order follows the Security Framework: the signature and the claims it protects are checked before
     the nonce is spent, so a forged or broken token changes nothing in the database.
     """
 
-    def __init__(
-        self,
-        db: Session,
-        settings: Settings,
-        form: Mapping[str, str],
-        cookies: Mapping[str, str],
-        http: requests.Session,
-    ) -> None:
-        request = FlaskRequest(
-            cookies=dict(cookies), session={}, request_data=dict(form), request_is_secure=settings.is_https
+    def __init__(self, db: Session, settings: Settings, request: LtiRequest, http: requests.Session) -> None:
+        pylti_request = _PyltiRequest(request)
+        super().__init__(
+            pylti_request,
+            DatabaseToolConf(db),
+            session_service=SessionService(pylti_request),
+            cookie_service=_RequestCookies(pylti_request),
+            requests_session=http,
         )
-        super().__init__(request, DatabaseToolConf(db), requests_session=http)
         self.set_auto_validation(enable=False)
         self.db = db
         self.settings = settings
-        self.form = form
-        self.cookies = cookies
+        self.form = request.form
+        self.cookies = request.cookies
         self.http = http
         self.login: LoginRequest | None = None
         self.platform: Platform | None = None
         self.cookie_verified = False
+
+    def _get_request_param(self, key: str) -> str:
+        return self._request.get_param(key)  # type: ignore[no-any-return]
 
     # pylti1p3 asks for the client id in several places; ours is the matched registration's, not aud[0].
     def get_client_id(self) -> str:
@@ -271,7 +329,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         elif login.storage_target and self.form.get("lti_storage_verified") != "1":
             platform = self.db.get(Platform, login.platform_id)
             assert platform is not None  # the login row cascades away with its platform
-            raise PlatformStorageCheckNeeded(state, login.storage_target, origin_of(platform.auth_login_url))
+            platform_origin = origin_of(platform.auth_login_url) or ""
+            raise PlatformStorageCheckNeeded(state, login.storage_target, platform_origin)
         # Without a cookie the state is still bound to this login's nonce, checked in validate_nonce.
         return self
 
@@ -384,7 +443,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         version = body.get(VERSION)
         if not version:
             raise LaunchRejected("missing_claim", claim=VERSION)
-        if version != "1.3.0":
+        if version != LTI_VERSION:
             raise LaunchRejected("unsupported_version", version=str(version))
         if not body.get("sub") or not isinstance(body.get("sub"), str):
             # Anonymous launches are allowed by LTI, but PLC work belongs to a person.
@@ -437,7 +496,7 @@ def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:
     if not isinstance(return_url, str) or urlsplit(return_url).scheme not in ("http", "https"):
         raise LaunchRejected("deep_link_return_url_missing")
     accept_types = settings_claim.get("accept_types")
-    if not isinstance(accept_types, list) or "ltiResourceLink" not in accept_types:
+    if not isinstance(accept_types, list) or LTI_RESOURCE_LINK not in accept_types:
         raise LaunchRejected("deep_linking_types_unsupported", types=", ".join(map(str, accept_types or [])) or "-")
 
 

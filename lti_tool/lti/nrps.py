@@ -10,9 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urljoin
 
+from pydantic import BaseModel, BeforeValidator, Field, StrictStr, ValidationError, WrapValidator
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
+
+from lti_tool.lti.claims import MEMBERSHIP_CONTAINER_TYPE, NAMES_ROLES_SERVICE, SCOPE_MEMBERSHIPS
 from lti_tool.lti.service_tokens import ServiceClient, ServiceError
 from models.base import utcnow
 from models.database import Database
@@ -21,12 +25,66 @@ from models.roster import RosterChange, RosterMember, sync_roster
 
 log = logging.getLogger(__name__)
 
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-MEMBERSHIP_CONTAINER_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 1000
 # A roster read this recently is not read again when the teams page opens (the trainer may ask for it at once).
 MAX_AGE = timedelta(minutes=5)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _roles(value: object) -> tuple[str, ...]:
+    return tuple(role for role in value if isinstance(role, str)) if isinstance(value, list) else ()
+
+
+def _status(value: object) -> str:
+    # NRPS §2.3: Active, Inactive, or Deleted (only in a differences roster); an absent status means Active.
+    return ACTIVE if value == ACTIVE else INACTIVE
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class Member(BaseModel):
+    """One member of an NRPS membership container (NRPS §2.3). Only the user_id is required; a field of the wrong
+    type counts as absent."""
+
+    user_id: StrictStr = Field(min_length=1)
+    roles: Annotated[tuple[str, ...], BeforeValidator(_roles)] = ()
+    status: Annotated[str, BeforeValidator(_status)] = ACTIVE
+    name: Text = ""
+    given_name: Text = ""
+    family_name: Text = ""
+    email: Text = ""
+
+    def roster_member(self) -> RosterMember:
+        return RosterMember(
+            user_id=self.user_id,
+            roles=self.roles,
+            status=self.status,
+            name=self.name,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            email=self.email or None,
+        )
+
+
+def _member_or_none(value: object, handler: ValidatorFunctionWrapHandler) -> Member | None:
+    try:
+        member: Member = handler(value)
+    except ValidationError:
+        return None  # an entry without a user_id names no one: it is left out, the rest of the page is read
+    return member
+
+
+class MembershipPage(BaseModel):
+    """One page of an NRPS membership container (NRPS §2.2, media type MEMBERSHIP_CONTAINER_TYPE)."""
+
+    members: list[Annotated[Member | None, WrapValidator(_member_or_none)]]
+
+    def roster_members(self) -> list[RosterMember]:
+        return [member.roster_member() for member in self.members if member is not None]
 
 
 class RosterUnavailable(Exception):
@@ -37,7 +95,7 @@ class RosterUnavailable(Exception):
 
 def store_service_claim(context: Context, body: dict[str, Any]) -> None:
     """Keep the launch's NRPS memberships URL on its course (the newest launch's claim wins)."""
-    claim = body.get(NRPS_CLAIM)
+    claim = body.get(NAMES_ROLES_SERVICE)
     if not isinstance(claim, dict):
         return
     url = claim.get("context_memberships_url")
@@ -59,38 +117,15 @@ def read_roster(client: ServiceClient, platform_id: int, url: str) -> list[Roste
         if response.status_code != 200:
             raise RosterUnavailable(f"the roster page {next_url} answered HTTP {response.status_code}")
         try:
-            page = response.json()
-        except ValueError:
-            page = None
-        if not isinstance(page, dict) or not isinstance(page.get("members"), list):
-            raise RosterUnavailable(f"the roster page {next_url} is not an NRPS membership container (JSON)")
-        members.extend(_member(item) for item in page["members"] if _is_member(item))
+            page = MembershipPage.model_validate(response.json())
+        except ValueError as problem:  # not JSON (JSONDecodeError), or JSON that is no container (ValidationError)
+            raise RosterUnavailable(
+                f"the roster page {next_url} is not an NRPS membership container (JSON)"
+            ) from problem
+        members.extend(page.roster_members())
         link = response.links.get("next", {}).get("url")
         next_url = urljoin(next_url, link) if link else None
     return members
-
-
-def _is_member(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("user_id"), str) and bool(item["user_id"])
-
-
-def _member(item: dict[str, Any]) -> RosterMember:
-    roles = item.get("roles")
-
-    def text(key: str) -> str:
-        value = item.get(key)
-        return value if isinstance(value, str) else ""
-
-    return RosterMember(
-        user_id=item["user_id"],
-        roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
-        # NRPS §2.3: Active, Inactive, or Deleted (only in a differences roster); an absent status means Active.
-        status=ACTIVE if item.get("status", ACTIVE) == ACTIVE else INACTIVE,
-        name=text("name"),
-        given_name=text("given_name"),
-        family_name=text("family_name"),
-        email=text("email") or None,
-    )
 
 
 @dataclass(frozen=True)

@@ -12,111 +12,190 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import requests
-from flask_babel import lazy_gettext as _l
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.errors import Refusal
+from lti_tool.lti.claims import (
+    DEEP_LINKING_REQUEST,
+    LTI_RESOURCE_LINK,
+    PLATFORM_CONFIGURATION,
+    RESOURCE_LINK_REQUEST,
+    SCOPE_LINEITEM,
+    SCOPE_MEMBERSHIPS,
+    SCOPE_RESULT_READONLY,
+    SCOPE_SCORE,
+    TOOL_CONFIGURATION,
+)
+from lti_tool.lti.errors import RegistrationRefused
 from lti_tool.lti.launch import launch_url
+from lti_tool.lti.origin import origin_of
 from lti_tool.settings import Settings
 from models.platform import Deployment, Platform
 
 log = logging.getLogger(__name__)
 
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
-)
-ENDPOINTS = ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
+SCOPES = (SCOPE_LINEITEM, SCOPE_SCORE, SCOPE_RESULT_READONLY, SCOPE_MEMBERSHIPS)
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "locale")
 MAX_ANSWER_BYTES = 256 * 1024
 CLIENT_NAME = "PLC Bridge"
 
-REASONS: dict[str, tuple[int, Any]] = {
-    "missing_configuration_url": (
-        400,
-        _l(
-            "The platform did not say where its OpenID configuration is (no 'openid_configuration'). Start the registration again from the platform, e.g. Moodle's “Add LTI Advantage”."
-        ),
-    ),
-    "bad_configuration_url": (
-        400,
-        _l("The OpenID configuration address '{url}' is not an http(s) address this tool may fetch."),
-    ),
-    "configuration_unavailable": (
-        502,
-        _l(
-            "The platform's OpenID configuration at {url} could not be read ({detail}). Check that the platform is up, then start the registration again."
-        ),
-    ),
-    "configuration_malformed": (
-        502,
-        _l("The platform's OpenID configuration at {url} is not usable: {detail}. Nothing was registered."),
-    ),
-    "issuer_mismatch": (
-        400,
-        _l(
-            "The platform's configuration names the issuer '{issuer}', which does not belong to the address it came from ({url}). Nothing was registered."
-        ),
-    ),
-    "issuer_not_allowed": (
-        403,
-        _l(
-            "This PLC Bridge does not accept registrations from '{issuer}'. Its operator can allow it with the setting PLC_REGISTRATION_ALLOWED_ISSUERS. Nothing was registered."
-        ),
-    ),
-    "endpoint_not_allowed": (
-        400,
-        _l(
-            "The platform's configuration names '{endpoint}' as its {name}, which is not on the issuer's own address ({issuer}) or not https. The tool calls only the platform itself. Nothing was registered."
-        ),
-    ),
-    "redirected": (
-        502,
-        _l(
-            "The platform answered {url} with a redirect (HTTP {status}); the tool follows no redirects during registration. Give the platform's own address and start the registration again. Nothing was registered."
-        ),
-    ),
-    "registration_failed": (
-        502,
-        _l(
-            "The platform's registration endpoint {url} refused or failed the registration ({detail}). Nothing was registered; start the registration again from the platform."
-        ),
-    ),
-    "registration_malformed": (
-        502,
-        _l(
-            "The platform's registration endpoint {url} answered, but not with a usable registration: {detail}. Nothing was registered."
-        ),
-    ),
-}
+# --- What the platform sends (LTI-DR §3.4.1 and §3.6.2), read through pydantic ---------------------------------
 
 
-class RegistrationRefused(Refusal):
-    """A dynamic registration that cannot go ahead; nothing has been stored."""
+def _web_url(value: str) -> str:
+    if origin_of(value) is None:
+        raise ValueError("not an http(s) URL")
+    return value
 
-    reasons = REASONS
+
+def _from_configuration_origin(issuer: str, info: ValidationInfo) -> str:
+    # LTI-DR §3.5.1: the issuer must be the platform the configuration came from (Moodle's issuer is its wwwroot,
+    # the configuration is under it), or a forged configuration could register someone else's issuer.
+    origin = (info.context or {}).get("origin")
+    if origin is not None and origin_of(issuer) != origin:
+        raise PydanticCustomError("issuer_mismatch", "the issuer is not on the configuration's own address")
+    return issuer
 
 
-@dataclass(frozen=True)
-class PlatformConfiguration:
-    """What the tool needs from the platform's OpenID configuration (LTI-DR §3.4.1)."""
+def _list_or_none(value: object) -> object:
+    """A listing the platform may leave out; anything but a JSON array counts as left out."""
+    return value if isinstance(value, list) else None
 
-    issuer: str
-    registration_endpoint: str
-    authorization_endpoint: str
-    token_endpoint: str
-    jwks_uri: str
-    product_family_code: str
-    version: str
+
+def _accepts_private_key_jwt(methods: list[Any] | None) -> list[Any] | None:
+    if methods is not None and "private_key_jwt" not in methods:
+        raise ValueError("the platform does not accept private_key_jwt client assertions")
+    return methods
+
+
+def _signs_with_rs256(algorithms: list[Any] | None) -> list[Any] | None:
+    if algorithms is not None and "RS256" not in algorithms:
+        raise ValueError("the platform does not sign with RS256")
+    return algorithms
+
+
+def _text(value: object) -> str:
+    return str(value or "")
+
+
+WebUrl = Annotated[StrictStr, AfterValidator(_web_url)]
+OptionalList = Annotated[list[Any] | None, BeforeValidator(_list_or_none)]
+
+
+class LtiPlatform(BaseModel):
+    """The LTI part of the platform's configuration (LTI-DR §3.4.1): what kind of platform it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_family_code: Annotated[str, BeforeValidator(_text)] = ""
+    version: Annotated[str, BeforeValidator(_text)] = ""
+
+
+class PlatformConfiguration(BaseModel):
+    """What the tool needs from the platform's OpenID configuration (LTI-DR §3.4.1).
+
+    The fields are in the order the spec has them checked: a configuration with several problems is refused for
+    the first. Validate with `context={"origin": …}`, the configuration URL's origin, to check the issuer's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issuer: Annotated[WebUrl, AfterValidator(_from_configuration_origin)]
+    lti: LtiPlatform = Field(alias=PLATFORM_CONFIGURATION)
+    token_endpoint_auth_methods_supported: Annotated[OptionalList, AfterValidator(_accepts_private_key_jwt)] = None
+    id_token_signing_alg_values_supported: Annotated[OptionalList, AfterValidator(_signs_with_rs256)] = None
+    registration_endpoint: WebUrl
+    authorization_endpoint: WebUrl
+    token_endpoint: WebUrl
+    jwks_uri: WebUrl
+
+    @property
+    def product_family_code(self) -> str:
+        return self.lti.product_family_code
+
+    def endpoints(self) -> dict[str, str]:
+        """The endpoints the tool will call, by their names in the configuration."""
+        return {
+            "registration_endpoint": self.registration_endpoint,
+            "authorization_endpoint": self.authorization_endpoint,
+            "token_endpoint": self.token_endpoint,
+            "jwks_uri": self.jwks_uri,
+        }
+
+
+def _identifier(value: object) -> str:
+    """An id the platform chose, as text: a JSON string or number (never a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("not a string")
+    return str(value)
+
+
+def _optional_identifier(value: object) -> str | None:
+    return None if value is None else _identifier(value) or None
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value.strip()
+
+
+def _object_or_none(value: object) -> object:
+    return value if isinstance(value, dict) else None
+
+
+class ToolConfigurationAnswer(BaseModel):
+    """The LTI tool configuration in the platform's answer (LTI-DR §3.6.2): the deployment it made, if any."""
+
+    deployment_id: Annotated[str | None, BeforeValidator(_optional_identifier)] = None
+
+
+class RegistrationAnswer(BaseModel):
+    """The platform's answer to the registration request (LTI-DR §3.6.2): the client_id it gave the tool and,
+    in the LTI tool configuration, the deployment it made (optional)."""
+
+    client_id: Annotated[str, BeforeValidator(_identifier), AfterValidator(_not_blank)]
+    tool_configuration: Annotated[ToolConfigurationAnswer | None, BeforeValidator(_object_or_none)] = Field(
+        default=None, alias=TOOL_CONFIGURATION
+    )
+
+    @property
+    def deployment_id(self) -> str | None:
+        return self.tool_configuration.deployment_id if self.tool_configuration is not None else None
+
+
+def _configuration_problem(error: ErrorDetails) -> str:
+    field = str(error["loc"][0]) if error["loc"] else None
+    if field is None:
+        return "the answer is not a JSON object"
+    if field == PLATFORM_CONFIGURATION:
+        return f"it has no '{PLATFORM_CONFIGURATION}' object"
+    if field in ("token_endpoint_auth_methods_supported", "id_token_signing_alg_values_supported"):
+        return str(error["ctx"]["error"])
+    return f"'{field}' is missing or not a URL"
+
+
+def _answer_problem(error: ErrorDetails) -> str:
+    field = str(error["loc"][0]) if error["loc"] else None
+    if field is None:
+        return "the answer is not a JSON object"
+    if field == "client_id":
+        return "it has no client_id"
+    return "its deployment_id is not a string"
 
 
 @dataclass(frozen=True)
@@ -124,13 +203,6 @@ class Registered:
     platform: Platform
     deployment_id: str | None
     created: bool
-
-
-def origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def tool_configuration(settings: Settings) -> dict[str, Any]:
@@ -158,14 +230,14 @@ def tool_configuration(settings: Settings) -> dict[str, Any]:
             "custom_parameters": {"context_history": "$Context.id.history"},
             "claims": list(CLAIMS),
             "messages": [
-                {"type": "LtiResourceLinkRequest", "target_link_uri": target, "label": CLIENT_NAME},
+                {"type": RESOURCE_LINK_REQUEST, "target_link_uri": target, "label": CLIENT_NAME},
                 {
-                    "type": "LtiDeepLinkingRequest",
+                    "type": DEEP_LINKING_REQUEST,
                     "target_link_uri": target,
                     "label": "Add a PLC activity",
                     "label#th": "เพิ่มกิจกรรม PLC",
                     "placements": ["ContentArea"],
-                    "supported_types": ["ltiResourceLink"],
+                    "supported_types": [LTI_RESOURCE_LINK],
                 },
             ],
         },
@@ -215,48 +287,21 @@ def fetch_platform_configuration(http: requests.Session, settings: Settings, url
     if response.status_code != 200:
         raise RegistrationRefused("configuration_unavailable", url=url, detail=f"HTTP {response.status_code}")
     try:
-        config = _json_answer(response)
+        answer = _json_answer(response)
     except ValueError as exc:
         raise RegistrationRefused("configuration_malformed", url=url, detail="the answer is not JSON") from exc
-    if not isinstance(config, dict):
-        raise RegistrationRefused("configuration_malformed", url=url, detail="the answer is not a JSON object")
-
-    def url_field(name: str) -> str:
-        value = config.get(name)
-        if not isinstance(value, str) or origin_of(value) is None:
-            raise RegistrationRefused("configuration_malformed", url=url, detail=f"'{name}' is missing or not a URL")
-        return value
-
-    issuer = url_field("issuer")
-    # LTI-DR §3.5.1: the issuer must be the platform the configuration came from (Moodle's issuer is its wwwroot,
-    # the configuration is under it), or a forged configuration could register someone else's issuer.
-    if origin_of(issuer) != origin:
-        raise RegistrationRefused("issuer_mismatch", issuer=issuer, url=url)
-    lti = config.get(PLATFORM_CONFIGURATION)
-    if not isinstance(lti, dict):
+    try:
+        config = PlatformConfiguration.model_validate(answer, context={"origin": origin})
+    except ValidationError as invalid:
+        problem = invalid.errors()[0]  # the first in the spec's order
+        if problem["type"] == "issuer_mismatch":
+            raise RegistrationRefused("issuer_mismatch", issuer=problem["input"], url=url) from invalid
         raise RegistrationRefused(
-            "configuration_malformed", url=url, detail=f"it has no '{PLATFORM_CONFIGURATION}' object"
-        )
-    auth_methods = config.get("token_endpoint_auth_methods_supported")
-    if isinstance(auth_methods, list) and "private_key_jwt" not in auth_methods:
-        raise RegistrationRefused(
-            "configuration_malformed", url=url, detail="the platform does not accept private_key_jwt client assertions"
-        )
-    algorithms = config.get("id_token_signing_alg_values_supported")
-    if isinstance(algorithms, list) and "RS256" not in algorithms:
-        raise RegistrationRefused("configuration_malformed", url=url, detail="the platform does not sign with RS256")
-    endpoints = {name: url_field(name) for name in ENDPOINTS}
-    for name, endpoint in endpoints.items():
-        _check_endpoint(settings, issuer, name, endpoint)
-    return PlatformConfiguration(
-        issuer=issuer,
-        registration_endpoint=endpoints["registration_endpoint"],
-        authorization_endpoint=endpoints["authorization_endpoint"],
-        token_endpoint=endpoints["token_endpoint"],
-        jwks_uri=endpoints["jwks_uri"],
-        product_family_code=str(lti.get("product_family_code") or ""),
-        version=str(lti.get("version") or ""),
-    )
+            "configuration_malformed", url=url, detail=_configuration_problem(problem)
+        ) from invalid
+    for name, endpoint in config.endpoints().items():
+        _check_endpoint(settings, config.issuer, name, endpoint)
+    return config
 
 
 def post_registration(
@@ -292,16 +337,13 @@ def post_registration(
         answer = _json_answer(response)
     except ValueError as exc:
         raise RegistrationRefused("registration_malformed", url=url, detail="the answer is not JSON") from exc
-    if not isinstance(answer, dict):
-        raise RegistrationRefused("registration_malformed", url=url, detail="the answer is not a JSON object")
-    client_id = answer.get("client_id")
-    if not isinstance(client_id, str | int) or isinstance(client_id, bool) or not str(client_id).strip():
-        raise RegistrationRefused("registration_malformed", url=url, detail="it has no client_id")
-    tool_config = answer.get(TOOL_CONFIGURATION)
-    deployment_id = tool_config.get("deployment_id") if isinstance(tool_config, dict) else None
-    if deployment_id is not None and (isinstance(deployment_id, bool) or not isinstance(deployment_id, str | int)):
-        raise RegistrationRefused("registration_malformed", url=url, detail="its deployment_id is not a string")
-    return str(client_id).strip()[:255], (str(deployment_id)[:255] if deployment_id not in (None, "") else None)
+    try:
+        registration = RegistrationAnswer.model_validate(answer)
+    except ValidationError as invalid:
+        problem = _answer_problem(invalid.errors()[0])
+        raise RegistrationRefused("registration_malformed", url=url, detail=problem) from invalid
+    deployment_id = registration.deployment_id
+    return registration.client_id[:255], (deployment_id[:255] if deployment_id is not None else None)
 
 
 def _oauth_error_code(response: requests.Response) -> str:

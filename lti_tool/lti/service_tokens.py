@@ -14,10 +14,11 @@ import time
 import uuid
 from collections.abc import Collection
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import jwt
 import requests
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, StrictStr, ValidationError
 
 from models.base import utcnow
 from models.database import Database
@@ -34,6 +35,20 @@ DEFAULT_TOKEN_LIFETIME = 3600  # when the platform says nothing (Security §4.1:
 # simply asked for again sooner.
 MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME = 1, 24 * 3600
 MAX_ANSWER_BYTES = 64 * 1024
+
+
+class TokenAnswer(BaseModel):
+    """A successful token response (RFC 6749 §5.1): the token and, recommended, its lifetime in seconds."""
+
+    access_token: StrictStr = Field(min_length=1)
+    expires_in: StrictInt = Field(default=DEFAULT_TOKEN_LIFETIME, gt=0)
+
+
+class TokenError(BaseModel):
+    """A token endpoint's refusal (RFC 6749 §5.2), told to the admin page as sent, whatever its types."""
+
+    error: Annotated[str, BeforeValidator(str)] = ""
+    error_description: Annotated[str, BeforeValidator(str)] = ""
 
 
 class ServiceError(Exception):
@@ -110,28 +125,30 @@ class ServiceClient:
             response = self.http.post(url, data=data, timeout=self.timeout, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
             raise TokenRefused(f"the token endpoint {url} cannot be reached ({type(exc).__name__})") from exc
-        body = _json_object(response)
+        body = _json_answer(response)
         if response.status_code != 200:
-            detail = ""
-            if body:
-                detail = ": " + " ".join(str(body.get(k, "")) for k in ("error", "error_description")).strip()
+            problem = _parsed(TokenError, body) if body else None
+            detail = (": " + f"{problem.error} {problem.error_description}".strip()) if problem is not None else ""
             # 5xx may pass; 400/401 mean the platform does not accept our assertion (wrong key, client_id, aud).
             raise TokenRefused(
                 f"the token endpoint {url} answered HTTP {response.status_code}{detail[:300]}",
                 transient=response.status_code >= 500 or response.status_code == 429,
             )
-        if body is None or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise TokenRefused(f"the token endpoint {url} answered without an access token (not OAuth2 JSON)")
-        expires_in = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
-        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
+        try:
+            answer = TokenAnswer.model_validate(body)
+        except ValidationError as invalid:
+            if any(error["loc"] != ("expires_in",) for error in invalid.errors()):
+                raise TokenRefused(
+                    f"the token endpoint {url} answered without an access token (not OAuth2 JSON)"
+                ) from invalid
             # RFC 6749 §5.1: a lifetime in seconds. Anything else is not a token answer to trust (nor its token).
             raise TokenRefused(
                 f"the token endpoint {url} answered a malformed token (expires_in is not a positive whole number"
                 " of seconds)"
-            )
-        expires_in = max(MIN_TOKEN_LIFETIME, min(expires_in, MAX_TOKEN_LIFETIME))
+            ) from invalid
+        expires_in = max(MIN_TOKEN_LIFETIME, min(answer.expires_in, MAX_TOKEN_LIFETIME))
         log.info("service token issued iss=%s scopes=%s expires_in=%s", platform.issuer, data["scope"], expires_in)
-        return body["access_token"], expires_in
+        return answer.access_token, expires_in
 
     def request(
         self,
@@ -184,19 +201,21 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def _json_object(response: requests.Response) -> dict[str, Any] | None:
+def _json_answer(response: requests.Response) -> Any:
+    """The answer's JSON, or None when it is too large or not JSON."""
     if len(response.content) > MAX_ANSWER_BYTES:
         return None
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
         return None
-    return body if isinstance(body, dict) else None
 
 
-def service_client() -> ServiceClient:
-    """The application's client (made by create_app), for views."""
-    from flask import current_app
+Answer = TypeVar("Answer", bound=BaseModel)
 
-    client: ServiceClient = current_app.extensions["plc_services"]
-    return client
+
+def _parsed(model: type[Answer], value: Any) -> Answer | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None

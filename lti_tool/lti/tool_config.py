@@ -6,7 +6,7 @@ from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
-from pylti1p3.tool_config import ToolConfAbstract
+from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,10 +59,15 @@ class DatabaseToolConf(ToolConfAbstract):  # type: ignore[type-arg]
             return None
         return registration_for(platform, current_key(self.db))
 
-    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration | None:
+    # pylti1p3 declares these as returning a Registration, yet checks for None (so does its own DictConfig).
+    def find_registration_by_issuer(  # type: ignore[override]
+        self, iss: str, *args: Any, **kwargs: Any
+    ) -> Registration | None:
         return self._registration(iss, None)
 
-    def find_registration_by_params(self, iss: str, client_id: str, *args: Any, **kwargs: Any) -> Registration | None:
+    def find_registration_by_params(  # type: ignore[override]
+        self, iss: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Registration | None:
         return self._registration(iss, client_id)
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:

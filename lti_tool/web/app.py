@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
-from lti_tool.web import i18n, observability, security
+from lti_tool.web import i18n, messages, observability, security
 from models.database import Database
 from models.keys import ensure_key
 from models.migrate import upgrade
@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         log.warning(
             "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
         )
-        return render_template("error.html", **i18n.both_languages(error.message), reason=error.reason), error.status
+        message = i18n.both_languages(lambda: messages.message_for(error.reason, **error.detail))
+        return render_template("error.html", **message, reason=error.reason), messages.status_for(error.reason)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 from flask_limiter import Limiter
@@ -12,15 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import DetachedInstanceError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from lti_tool.lti.origin import origin_of
 from models.database import Database
 from models.platform import Platform
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
-
-
-def _origin(url: str) -> str | None:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 class FrameAncestors:
@@ -40,7 +35,7 @@ class FrameAncestors:
                 urls = db.execute(select(Platform.issuer, Platform.auth_login_url)).all()
         except Exception:
             return self._last
-        origins = sorted({origin for pair in urls for origin in map(_origin, pair) if origin})
+        origins = sorted({origin for pair in urls for origin in map(origin_of, pair) if origin})
         self._last = " ".join(["'self'", *origins])
         return self._last
 
@@ -54,7 +49,7 @@ def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
         platform = app_session.context.platform
     except DetachedInstanceError:  # the view did not load the platform before its transaction closed
         return ancestors.value()
-    origins = sorted({o for o in (_origin(platform.issuer), _origin(platform.auth_login_url)) if o})
+    origins = sorted({o for o in (origin_of(platform.issuer), origin_of(platform.auth_login_url)) if o})
     return " ".join(["'self'", *origins])
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
 from models.database import Database
 from models.sessions import AppSession, find_session
@@ -30,6 +31,12 @@ def database() -> Database:
     """The process's database (engine and session factory), made by create_app."""
     value: Database = current_app.extensions["plc_db"]
     return value
+
+
+def service_client() -> ServiceClient:
+    """The process's client for the platforms' AGS and NRPS services (made by create_app)."""
+    client: ServiceClient = current_app.extensions["plc_services"]
+    return client
 
 
 def _serializer() -> URLSafeTimedSerializer:

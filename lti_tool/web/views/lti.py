@@ -7,16 +7,18 @@ import logging
 import requests
 from flask import Blueprint, Response, current_app, g, jsonify, make_response, redirect, render_template, request
 
-from lti_tool.lti.activities import activity_url, from_custom
+from lti_tool.lti.activities import from_custom
+from lti_tool.lti.claims import CUSTOM, DEPLOYMENT_ID
 from lti_tool.lti.launch import (
-    CUSTOM,
+    LtiRequest,
     PlatformStorageCheckNeeded,
     ToolMessageLaunch,
-    origin_of,
     record_launch,
     start_login,
     state_cookie_name,
 )
+from lti_tool.lti.origin import origin_of
+from lti_tool.web.activities import activity_url
 from lti_tool.web.observability import LAUNCHES
 from lti_tool.web.security import limiter
 from lti_tool.web.session import database, session_url, set_session_cookie, set_tool_cookie, settings
@@ -41,12 +43,22 @@ def _lti_rate_limit() -> str:
     return settings().rate_limit_lti
 
 
+def _lti_request() -> LtiRequest:
+    """The request as the protocol code reads it. As Werkzeug's `request.values`: a GET's parameters are its query's
+    only (the OIDC login may come as a GET or a POST; the launch is a POST)."""
+    return LtiRequest(
+        form=request.form.to_dict() if request.method != "GET" else {},
+        args=request.args.to_dict(),
+        cookies=request.cookies.to_dict(),
+        is_secure=request.is_secure,
+    )
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
 @limiter.limit(_lti_rate_limit)
 def login() -> Response:
-    params = request.values.to_dict()
     with database().transaction() as db:
-        outcome = start_login(db, settings(), params)
+        outcome = start_login(db, settings(), _lti_request())
     log.info("lti login iss=%s client_id=%s", outcome.platform.issuer, outcome.platform.client_id)
     if outcome.login.storage_target:
         response = make_response(
@@ -54,7 +66,7 @@ def login() -> Response:
                 "lti/storage_login.html",
                 login=outcome.login,
                 auth_url=outcome.auth_url,
-                platform_origin=origin_of(outcome.platform.auth_login_url),
+                platform_origin=origin_of(outcome.platform.auth_login_url) or "",
             )
         )
     else:
@@ -74,7 +86,7 @@ def login() -> Response:
 def launch() -> Response:
     try:
         with database().transaction() as db:
-            message = ToolMessageLaunch(db, settings(), request.form.to_dict(), request.cookies, _http()).validate()
+            message = ToolMessageLaunch(db, settings(), _lti_request(), _http()).validate()
             app_session = record_launch(db, message, settings())
             g.plc_session = app_session
             # A Deep Linking request opens the picker; a link that names an activity opens that activity's page.
@@ -91,7 +103,7 @@ def launch() -> Response:
     log.info(
         "lti launch iss=%s deployment=%s role=%s cookie=%s",
         message.platform.issuer,
-        message.body().get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"),
+        message.body().get(DEPLOYMENT_ID),
         app_session.membership.app_role,
         message.cookie_verified,
     )

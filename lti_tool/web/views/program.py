@@ -17,10 +17,17 @@ from werkzeug.wrappers import Response
 import models.teams
 from lti_tool.documents import pdf as documents
 from lti_tool.lti import nrps as roster
-from lti_tool.lti.service_tokens import service_client
 from lti_tool.web import messages
 from lti_tool.web.csv_export import csv_response
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.session import (
+    csrf_token,
+    database,
+    require_form_token,
+    require_session,
+    service_client,
+    session_url,
+    settings,
+)
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
 from models.errors import NotFoundInCourse, ProgramError

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template, request
 
-from lti_tool.lti.registration import RegistrationRefused, origin_of, register
-from lti_tool.web import i18n
+from lti_tool.lti.errors import RegistrationRefused
+from lti_tool.lti.origin import origin_of
+from lti_tool.lti.registration import register
+from lti_tool.web import i18n, messages
 from lti_tool.web.security import limiter
 from lti_tool.web.session import database, settings
 from lti_tool.web.views.lti import _http, _lti_rate_limit
@@ -43,6 +45,8 @@ def start() -> Response:
                 created=registered.created,
             )
     except RegistrationRefused as refused:
-        page = render_template("error.html", **i18n.both_languages(refused.message), reason=refused.reason)
-        return _with_policy(make_response(page, refused.status), configuration_url)
+        reason, detail = refused.reason, refused.detail
+        message = i18n.both_languages(lambda: messages.message_for(reason, **detail))
+        page = render_template("error.html", **message, reason=reason)
+        return _with_policy(make_response(page, messages.status_for(reason)), configuration_url)
     return _with_policy(make_response(page), configuration_url)
