@@ -156,15 +156,15 @@ def token_answer(
     return granted, 200
 
 
-def deep_link_signature_problem(config: LTI1P3PlatformConfAbstract, token: str) -> str | None:
-    """Why the signature of a tool's LtiDeepLinkingResponse does not verify against the tool's JWKS, if it does not
-    (lti1p3platform); the caller checks the claims (LTI-DL §4.5)."""
+def verified_content_items(config: LTI1P3PlatformConfAbstract, token: str) -> list[dict[str, Any]]:
+    """The content items of a tool's LtiDeepLinkingResponse once its signature verifies against the tool's JWKS
+    (by lti1p3platform); a ValueError with the reason otherwise. The caller checks the claims (LTI-DL §4.5)."""
     try:
         config.get_registration()
-        config.validate_deeplinking_resp({"JWT": token})
+        items: list[dict[str, Any]] = config.validate_deeplinking_resp({"JWT": token})
     except (LtiException, LtiDeepLinkingResponseException, jwt.PyJWTError, ValueError, KeyError) as exc:
-        return str(exc)
-    return None
+        raise ValueError(str(exc)) from exc
+    return items
 
 
 # --- AGS and NRPS --------------------------------------------------------------------------------------------

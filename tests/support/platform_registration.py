@@ -36,7 +36,7 @@ from lti_tool.demo_lms.lti_platform import (
     LTI,
     PLATFORM_CONFIGURATION,
     TOOL_CONFIGURATION,
-    deep_link_signature_problem,
+    verified_content_items,
 )
 from lti_tool.demo_lms.moodle_like import LaunchMessage
 from tests.support.lti_platform import TestPlatform
@@ -278,9 +278,10 @@ class AdvantagePlatform(TestPlatform):
 
     def judge_deep_link_response(self, token: str) -> DeepLinkReturn:
         """Check the tool's LtiDeepLinkingResponse as a platform must (LTI-DL §4.5, Security §5.2)."""
-        problem = deep_link_signature_problem(self.conf(), token)  # lti1p3platform, against the tool's JWKS
-        if problem is not None:
-            return DeepLinkReturn(False, f"signature: {problem}")
+        try:
+            verified_content_items(self.conf(), token)  # lti1p3platform, against the tool's JWKS
+        except ValueError as exc:
+            return DeepLinkReturn(False, f"signature: {exc}")
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
         audiences = claims.get("aud")
