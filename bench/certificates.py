@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool import documents  # noqa: E402
+from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from models import certificates as certs  # noqa: E402
 from models import program as plc  # noqa: E402
