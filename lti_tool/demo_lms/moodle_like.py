@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -229,7 +229,7 @@ class MoodleLikePlatform:
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
-    def start(self) -> Any:  # Self: subclasses chain it too
+    def start(self) -> Self:
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=QuietHandler)
         self._port = self._server.server_port
         self._thread = threading.Thread(
@@ -248,7 +248,7 @@ class MoodleLikePlatform:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,12 +1,6 @@
-"""The Moodle-like LTI 1.3 platform of lti_tool/demo_lms/moodle_like.py, with hooks for the tool's negative tests:
-forged or defective id_tokens, a wrong state, a broken JWKS endpoint, key rotation, failing services.
-
-    platform = TestPlatform(client_id="client-1", deployment_id="dep-1").start()
-    platform.configure_tool(login_url=..., launch_url=..., jwks_url=...)
-    platform.add_user(LaunchUser(...))
-    auth_page = session.get(platform.initiation_url(sub="u-1", context_id="course-42"))  # via the tool's login
-    landing = submit_auto_form(session, auth_page)                                        # POSTs the id_token
-    platform.stop()
+"""The Moodle-like LTI 1.3 platform of lti_tool/demo_lms/moodle_like.py (see there how to start and launch from it),
+with hooks for the tool's negative tests: forged or defective id_tokens, a wrong state, a broken JWKS endpoint, key
+rotation, and services that fail on demand (platform_services.py).
 """
 
 from __future__ import annotations
@@ -49,13 +43,6 @@ class TestPlatform(MoodleLikePlatform):
         self.form_state_override: str | None = None
         self.jwks_mode: str = "ok"  # "ok" | "down" (503) | "garbage" (200, not JSON) | "empty" ({"keys": []})
         self.jwks_fetch_count = 0
-
-    def start(self) -> TestPlatform:
-        started: TestPlatform = super().start()
-        return started
-
-    def __enter__(self) -> TestPlatform:
-        return self.start()
 
     # --- test hooks -------------------------------------------------------------------------------------
 
