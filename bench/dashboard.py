@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import CLI, register_platform, start_gunicorn  # noqa: E402
-from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from tests.support.pg import throwaway_database  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -59,7 +60,7 @@ def run(kind: str, size: str, count: int, screenshot: str | None) -> dict[str, o
                "PLC_INSTANCE_PATH": instance, "PLC_RATE_LIMIT_LTI": "100000 per minute", "PLC_WORKER_THREAD": "false",
                "PLC_PUBLIC_BASE_URL": "http://127.0.0.1:8391", "PLC_LOG_LEVEL": "WARNING"}  # fmt: skip
         subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
-        platform = TestPlatform(client_id="bench-client", deployment_id="bench-dep")
+        platform = MoodleLikePlatform(client_id="bench-client", deployment_id="bench-dep")
         platform.start()
         platform.add_user(LEADER)
         base = "http://127.0.0.1:8391"

@@ -32,11 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import CLI, register_platform, start_gunicorn  # noqa: E402
+from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.outbox import Delivery, OutboxStatement  # noqa: E402
 from tests.support.lrs import PASSWORD, USER, CountingProxy, RalphServer, free_port, ralph_python  # noqa: E402
-from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
 from xapi import statements  # noqa: E402
 from xapi.vocabulary import ActivityType  # noqa: E402
 
@@ -102,8 +103,8 @@ def tool_env(database_url: str, base: str, workdir: Path, **extra: str) -> dict[
     }
 
 
-def new_platform(base: str, users: int) -> tuple[TestPlatform, list[str]]:
-    platform = TestPlatform(client_id=f"fault-{uuid.uuid4().hex[:6]}", deployment_id="dep-fault").start()
+def new_platform(base: str, users: int) -> tuple[MoodleLikePlatform, list[str]]:
+    platform = MoodleLikePlatform(client_id=f"fault-{uuid.uuid4().hex[:6]}", deployment_id="dep-fault").start()
     platform.configure_tool(base + "/lti/login", base + "/lti/launch", base + "/lti/jwks")
     subs = [f"fault-{n}" for n in range(users)]
     for sub in subs:
@@ -120,7 +121,7 @@ def new_platform(base: str, users: int) -> tuple[TestPlatform, list[str]]:
     return platform, subs
 
 
-def launch_once(platform: TestPlatform, sub: str) -> list[tuple[float, str, int]]:
+def launch_once(platform: MoodleLikePlatform, sub: str) -> list[tuple[float, str, int]]:
     """One full launch and one page view; (time, step, status) for each request to the tool."""
     browser, events = requests.Session(), []
     try:

@@ -1,7 +1,7 @@
-"""Grades to the gradebook: 1,000 graded reflections delivered as AGS scores to the test platform over HTTP.
+"""Grades to the gradebook: 1,000 graded reflections delivered as AGS scores to the Moodle-like platform over HTTP.
 
-In one run, against the test platform (lti1p3platform's token endpoint, which checks each client assertion against
-the tool's JWKS, and the AGS endpoints of tests/support/platform_services.py):
+In one run, against the Moodle-like platform (lti1p3platform's token endpoint, which checks each client assertion against
+the tool's JWKS, and the AGS endpoints of lti_tool/demo_lms/moodle_like_services.py):
   (a) 1,000 reflections graded (one transaction each: the grade and its score-outbox row), then the score worker
       drains the outbox with the token cached per platform and scope set;
   (b) the same scores sent again by the same worker code with a fresh token for every score (on a sample: it is
@@ -29,6 +29,8 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform, QuietHandler  # noqa: E402
 from lti_tool.lti.service_tokens import ServiceClient  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from lti_tool.web.app import create_app  # noqa: E402
@@ -38,7 +40,6 @@ from models.keys import current_key  # noqa: E402
 from models.platform import Deployment, Platform  # noqa: E402
 from models.scores import ScorePost, ScoreState  # noqa: E402
 from tests.support.grading import add_teachers, course_of, grade, reflections  # noqa: E402
-from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form  # noqa: E402
 from tests.support.pg import postgres_available, throwaway_database  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -81,7 +82,7 @@ def drain(worker: ScoreDelivery) -> float:
 
 
 def run(scores: int, sample: int, database_url: str, workdir: Path) -> None:
-    platform = TestPlatform(client_id="bench-client", deployment_id="bench-dep").start()
+    platform = MoodleLikePlatform(client_id="bench-client", deployment_id="bench-dep").start()
     with tool_server(database_url, workdir) as (base, database):
         platform.configure_tool(base + "/lti/login", base + "/lti/launch", base + "/lti/jwks")
         platform.add_user(TRAINER)

@@ -2,7 +2,7 @@
 
 Both tools run as their own process on 127.0.0.1 behind the same WSGI server (waitress, 8 threads): PLC Bridge
 with its embedded SQLite and a cold instance folder, the baseline from bench/bare_tool.py with no persistence.
-One platform (tests/support/lti_platform.py, on lti1p3platform) serves both. A launch is: platform initiation →
+One platform (lti_tool/demo_lms/moodle_like.py, on lti1p3platform) serves both. A launch is: platform initiation →
 tool login → platform auth (RS256 id_token) → tool launch → the page after it. Rounds alternate A, B, A, B so
 drift hits both; the figures are medians over rounds, and the ratio is PLC Bridge / baseline per round.
 
@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import register_platform, wait_until_up  # noqa: E402
+from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from models.keys import generate_key  # noqa: E402
-from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
@@ -42,7 +43,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_plc_bridge(platform: MoodleLikePlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -66,7 +67,7 @@ def start_plc_bridge(platform: TestPlatform, workdir: Path) -> tuple[subprocess.
     return process, base
 
 
-def start_bare(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bare(platform: MoodleLikePlatform, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     key = generate_key()  # the same RSA key recipe the tool uses for itself
     private, public = key.private_pem, key.public_pem
     config = {
@@ -101,7 +102,7 @@ def start_bare(platform: TestPlatform, workdir: Path) -> tuple[subprocess.Popen[
     return process, base
 
 
-def one_launch(platform: TestPlatform, expect: str) -> None:
+def one_launch(platform: MoodleLikePlatform, expect: str) -> None:
     browser = requests.Session()
     auth_page = browser.get(
         platform.initiation_url(sub="bench-teacher", context_id="course-bench", resource_link_id="rl-bench"), timeout=30
@@ -112,7 +113,7 @@ def one_launch(platform: TestPlatform, expect: str) -> None:
 
 
 def run_round(
-    platform: TestPlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int
+    platform: MoodleLikePlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int
 ) -> float:
     platform.configure_tool(login_url=base + login, launch_url=base + launch, jwks_url=base + "/lti/jwks")
     one_launch(platform, expect)  # warm-up: first JWKS fetch, connection pools
@@ -129,7 +130,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    platform = TestPlatform(client_id="bench-client", deployment_id="bench-dep").start()
+    platform = MoodleLikePlatform(client_id="bench-client", deployment_id="bench-dep").start()
     platform.add_user(
         LaunchUser(
             sub="bench-teacher",

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import register_platform, start_gunicorn  # noqa: E402
-from tests.support.lti_platform import LaunchUser, TestPlatform, submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
+from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from tests.support.pg import throwaway_database  # noqa: E402
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -48,7 +49,7 @@ def timed(samples: list[tuple[str, float, int]], name: str, call, *args, **kwarg
     return response
 
 
-def user_loop(platform: TestPlatform, sub: str, until: float, think: float, samples: list) -> None:  # type: ignore[type-arg]
+def user_loop(platform: MoodleLikePlatform, sub: str, until: float, think: float, samples: list) -> None:  # type: ignore[type-arg]
     while time.monotonic() < until:
         browser = requests.Session()
         initiate = browser.get(platform.initiation_url(sub=sub, context_id="course-load"), allow_redirects=False)
@@ -82,7 +83,7 @@ def submit_auto_form_no_redirect(browser: requests.Session, page: requests.Respo
 
 
 def client_process(index: int, tool_base: str, users: int, seconds: float, think: float, ready, go, out) -> None:  # type: ignore[no-untyped-def]
-    platform = TestPlatform(client_id=f"load-{index}", deployment_id="dep-load").start()
+    platform = MoodleLikePlatform(client_id=f"load-{index}", deployment_id="dep-load").start()
     platform.configure_tool(tool_base + "/lti/login", tool_base + "/lti/launch", tool_base + "/lti/jwks")
     subs = [f"load-{index}-{n}" for n in range(users)]
     for sub in subs:

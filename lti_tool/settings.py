@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import tomllib
@@ -95,6 +96,15 @@ class Settings(BaseSettings):
     def _templates_folder_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError(f"PLC_DOCUMENT_TEMPLATES names {value}, which is not a folder of document templates")
+        return value
+
+    @field_validator("demo_enabled")
+    @classmethod
+    def _demo_installed(cls, value: bool) -> bool:
+        if value and importlib.util.find_spec("lti1p3platform") is None:
+            raise ValueError(
+                "PLC_DEMO_ENABLED needs the demo extra, whose LMS is built on lti1p3platform: pip install 'plc-bridge[demo]'"
+            )
         return value
 
     @model_validator(mode="after")

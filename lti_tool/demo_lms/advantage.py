@@ -18,16 +18,12 @@ import jwt
 from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from lti1p3platform.exceptions import LtiDeepLinkingResponseException, LtiException
 
+from lti_tool.demo_lms.lti_platform import LTI, PLATFORM_CONFIGURATION, TOOL_CONFIGURATION, verified_content_items
 from lti_tool.lti.launch import launch_url
 from lti_tool.settings import Settings
 
 STATE_FILE = "demo-lms.json"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 REGISTRATION_TOKEN_MAX_AGE = 3600
 _lock = threading.Lock()
 
@@ -217,9 +213,8 @@ def accept_deep_link_response(
 ) -> list[CourseActivity]:
     """Check the tool's LtiDeepLinkingResponse as a platform must (LTI-DL §4.5) and add its links to the course."""
     try:
-        config.get_registration()
-        items = config.validate_deeplinking_resp({"JWT": token})  # the signature, against the tool's JWKS
-    except (LtiException, LtiDeepLinkingResponseException, jwt.PyJWTError, ValueError, KeyError) as exc:
+        items = verified_content_items(config, token)  # the signature, against the tool's JWKS
+    except ValueError as exc:
         raise ValueError(f"the answer's signature does not verify ({exc})") from exc
     claims = jwt.decode(token, options={"verify_signature": False})
     audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]

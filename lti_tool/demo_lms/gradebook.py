@@ -14,24 +14,30 @@ import threading
 from datetime import datetime
 from typing import Any
 
-import jwt
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from lti1p3platform.exceptions import InvalidKeySetUrl, LtiException, MissingRequiredClaim, UnsupportedGrantType
 
 from lti_tool.demo_lms import advantage as demo_advantage
+from lti_tool.demo_lms.lti_platform import (
+    LINEITEM_TYPE,
+    MEMBERSHIP_TYPE,
+    SCOPE_LINEITEM,
+    SCOPE_LINEITEM_READONLY,
+    SCOPE_NRPS,
+    SCOPE_RESULT,
+    SCOPE_SCORE,
+    SCORE_TYPE,
+    bearer_refusal,
+    check_client_assertion,
+    matching_lineitems,
+    member,
+    result,
+    service_claims,
+    supersedes,
+    token_answer,
+)
 from lti_tool.settings import Settings
 
 STATE_FILE = "demo-gradebook.json"
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
-SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
-LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
-MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 _lock = threading.Lock()
 
 
@@ -67,12 +73,9 @@ def _add_lineitem(state: dict[str, Any], issuer: str, document: dict[str, Any]) 
     return item
 
 
-def service_claims(issuer: str, resource_link_id: str, declared: dict[str, Any] | None) -> dict[str, Any]:
+def launch_claims(issuer: str, resource_link_id: str, declared: dict[str, Any] | None) -> dict[str, Any]:
     """The AGS and NRPS claims of a resource link launch; a line item the activity declared is made first."""
-    ags: dict[str, Any] = {
-        "scope": [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT, SCOPE_SCORE],
-        "lineitems": issuer + "/ags/lineitems",
-    }
+    item: dict[str, Any] | None = None
     if declared and isinstance(declared.get("scoreMaximum"), int | float):
         settings = _settings()
         with _lock:
@@ -81,9 +84,8 @@ def service_claims(issuer: str, resource_link_id: str, declared: dict[str, Any] 
             if item is None:
                 item = _add_lineitem(state, issuer, {**declared, "resourceLinkId": resource_link_id})
                 _save(settings, state)
-        ags["lineitem"] = item["id"]
-    nrps = {"context_memberships_url": issuer + "/nrps/memberships", "service_versions": ["2.0"]}
-    return {AGS_CLAIM: ags, NRPS_CLAIM: nrps}
+    lineitem = item["id"] if item is not None else None
+    return service_claims(issuer + "/ags/lineitems", issuer + "/nrps/memberships", lineitem=lineitem)
 
 
 def _gradebook(settings: Settings, people: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -114,31 +116,19 @@ def init_routes(bp: Blueprint, issuer_of: Any, platform_conf: Any, people: Any) 
         config = platform_conf(settings=_settings())
         return config.get_registration().get_platform_public_key()
 
-    def refused(scopes: tuple[str, ...]) -> tuple[Response, int] | None:
-        """401 without a valid token from our token endpoint, 403 without one of `scopes` (Security §4.1)."""
-        header = request.headers.get("Authorization", "")
-        try:
-            claims = jwt.decode(header.removeprefix("Bearer "), public_key(), algorithms=["RS256"])
-        except jwt.PyJWTError as exc:
-            return jsonify({"error": "invalid_token", "error_description": str(exc)}), 401
-        if claims.get("iss") != issuer():
-            return jsonify({"error": "invalid_token"}), 401
-        if not set(scopes) & set(str(claims.get("scopes", "")).split()):
-            return jsonify({"error": "insufficient_scope"}), 403
-        return None
+    def refused(scopes: tuple[str, ...]) -> Response | None:
+        return bearer_refusal(request.headers.get("Authorization", ""), public_key(), issuer(), scopes)
 
     @bp.post("/token")
     def token() -> tuple[Response, int]:
         config = platform_conf(settings=_settings())
-        config.get_registration()
-        try:
-            return jsonify(config.get_access_token(request.form.to_dict())), 200
-        except UnsupportedGrantType:
-            return jsonify({"error": "unsupported_grant_type"}), 400
-        except MissingRequiredClaim as exc:
-            return jsonify({"error": "invalid_request", "error_description": str(exc)}), 400
-        except (LtiException, InvalidKeySetUrl, jwt.PyJWTError, ValueError) as exc:
-            return jsonify({"error": "invalid_client", "error_description": str(exc)}), 401
+        client_id = config.get_registration().get_client_id()
+        answer, status = token_answer(
+            config,
+            request.form.to_dict(),
+            lambda assertion: check_client_assertion(assertion, client_id, issuer() + "/token"),
+        )
+        return jsonify(answer), status
 
     @bp.route("/ags/lineitems", methods=["GET", "POST"])
     def lineitems() -> Any:
@@ -159,10 +149,7 @@ def init_routes(bp: Blueprint, issuer_of: Any, platform_conf: Any, people: Any) 
             return response
         with _lock:
             items = _load(settings)["lineitems"]
-        for param, key in (("resource_id", "resourceId"), ("tag", "tag"), ("resource_link_id", "resourceLinkId")):
-            if request.args.get(param):
-                items = [i for i in items if i.get(key) == request.args[param]]
-        return jsonify(items)
+        return jsonify(matching_lineitems(items, request.args))
 
     @bp.post("/ags/lineitems/<int:number>/scores")
     def scores(number: int) -> Any:
@@ -181,8 +168,7 @@ def init_routes(bp: Blueprint, issuer_of: Any, platform_conf: Any, people: Any) 
             if not any(i["id"] == item_id for i in state["lineitems"]):
                 return jsonify({"error": "no such line item"}), 404
             kept = [r for r in state["results"] if (r["lineitem"], r["userId"]) == (item_id, score["userId"])]
-            # AGS §3.4.7: a score no newer than the one on record changes nothing (so a resend is harmless).
-            if not kept or kept[0]["timestamp"] < score["timestamp"]:
+            if supersedes(score, kept[0] if kept else None):
                 state["results"] = [r for r in state["results"] if r not in kept]
                 state["results"].append({"lineitem": item_id, **score})
                 _save(settings, state)
@@ -196,24 +182,14 @@ def init_routes(bp: Blueprint, issuer_of: Any, platform_conf: Any, people: Any) 
         item_id = f"{issuer()}/ags/lineitems/{number}"
         with _lock:
             found = [r for r in _load(_settings())["results"] if r["lineitem"] == item_id]
-        return jsonify(
-            [
-                {"userId": r["userId"], "resultScore": r.get("scoreGiven"), "resultMaximum": r.get("scoreMaximum"),
-                 "comment": r.get("comment", ""), "scoreOf": item_id}
-                for r in found
-            ]
-        )  # fmt: skip
+        return jsonify([result(item_id, r["userId"], r) for r in found])
 
     @bp.get("/nrps/memberships")
     def memberships() -> Any:
         denied = refused((SCOPE_NRPS,))
         if denied:
             return denied
-        members = [
-            {"user_id": p.sub, "status": "Active", "name": p.name, "given_name": p.given_name,
-             "family_name": p.family_name, "email": p.email, "roles": list(p.roles)}
-            for p in people.people
-        ]  # fmt: skip
+        members = [member(p.sub, p.name, p.given_name, p.family_name, p.email, p.roles) for p in people.people]
         body = {"id": request.url, "context": {"id": people.id, "label": people.label, "title": people.title}}
         response = jsonify({**body, "members": members})
         response.mimetype = MEMBERSHIP_TYPE

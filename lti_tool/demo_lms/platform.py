@@ -12,21 +12,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.registration import Registration as PlatformRegistration
-from lti1p3platform.request import Request as PlatformRequest
-from lti1p3platform.request import TRequest
+from lti1p3platform.registration import Registration
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.demo_lms import advantage as demo_advantage
 from lti_tool.demo_lms import example_course as demo_example
 from lti_tool.demo_lms import gradebook as demo_gradebook
+from lti_tool.demo_lms.lti_platform import FlaskRequest, PlatformKey, registration
 from lti_tool.lti.tool_config import find_platform
 from lti_tool.settings import Settings
 from lti_tool.web.session import database
@@ -141,15 +139,6 @@ def _private_key_pem(settings: Settings) -> str:
     return path.read_text()
 
 
-def _public_key_pem(private_pem: str) -> str:
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 def ensure_registration(db: Session, settings: Settings) -> Platform:
     """The tool-side registration row of the demo platform, created on first start."""
     iss = issuer(settings)
@@ -172,38 +161,16 @@ def ensure_registration(db: Session, settings: Settings) -> Platform:
 # --- lti1p3platform glue ------------------------------------------------------------------------------
 
 
-class _FlaskPlatformRequest(PlatformRequest):  # type: ignore[misc]
-    def build_metadata(self, flask_request: Any) -> TRequest:
-        return {
-            "method": flask_request.method,
-            "form_data": flask_request.form.to_dict(),
-            "get_data": flask_request.args.to_dict(),
-            "headers": dict(flask_request.headers),
-            "content_type": flask_request.content_type,
-            "path": flask_request.path,
-            "json": None,
-        }
-
-
 class _DemoPlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
     def init_platform_config(self, **kwargs: Any) -> None:
         self.settings: Settings = kwargs["settings"]
 
-    def get_registration_by_params(self, **kwargs: Any) -> PlatformRegistration:
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
         settings = self.settings
-        private_pem = _private_key_pem(settings)
         tool = demo_advantage.course_tool(settings, CLIENT_ID, DEPLOYMENT_ID)
-        return (
-            PlatformRegistration()
-            .set_iss(issuer(settings))
-            .set_client_id(tool.client_id)
-            .set_deployment_id(tool.deployment_id)
-            .set_oidc_login_url(tool.login_url)
-            .set_launch_url(tool.launch_url)
-            .set_deeplink_launch_url(tool.launch_url)
-            .set_tool_key_set_url(tool.jwks_url)
-            .set_platform_private_key(private_pem)
-            .set_platform_public_key(_public_key_pem(private_pem))
+        key = PlatformKey.from_private_pem(_private_key_pem(settings))
+        return registration(
+            key, issuer(settings), tool.client_id, tool.deployment_id, tool.login_url, tool.launch_url, tool.jwks_url
         )
 
 
@@ -293,7 +260,7 @@ def authorize() -> Any:
         abort(400, description="The redirect_uri is not the one registered for this tool.")
 
     config = _DemoPlatformConf(settings=_settings())
-    message = _DemoMessageLaunch(_FlaskPlatformRequest(request), config)
+    message = _DemoMessageLaunch(FlaskRequest(request), config)
     message.set_user_data(
         person.sub, list(person.roles), full_name=person.name, email_address=person.email, preferred_username=person.sub
     )
@@ -336,7 +303,7 @@ def authorize() -> Any:
     if not hint.get("dl") and course is COURSE:  # the gradebook (AGS) and roster (NRPS) of the first course only
         link_id = activity.id if activity is not None else COURSE.resource_link_id
         declared = activity.line_item if activity is not None else None
-        message.set_extra_claims(demo_gradebook.service_claims(issuer(_settings()), link_id, declared))
+        message.set_extra_claims(demo_gradebook.launch_claims(issuer(_settings()), link_id, declared))
     return message.lti_launch()
 
 

@@ -1,6 +1,6 @@
 """The test platform grown to Moodle's LTI Advantage set-up: Dynamic Registration and Deep Linking.
 
-`AdvantagePlatform` is a `TestPlatform` (lti1p3platform underneath) that also serves, as Moodle 4.x does:
+`AdvantagePlatform` is a `TestPlatform` (lti_tool/demo_lms/moodle_like.py) that also serves, as Moodle 4.x does:
 - `/mod/lti/openid-configuration.php`: the OpenID configuration with the LTI platform configuration claim
   (mod/lti/openid-configuration.php), with fault modes for the tool's negative tests;
 - `/mod/lti/openid-registration.php`: the registration endpoint. It checks the Bearer registration token and the
@@ -24,21 +24,25 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import jwt
 from flask import Flask, Response, jsonify, request
-from lti1p3platform.exceptions import LtiDeepLinkingResponseException, LtiException, PreflightRequestValidationException
 from lti1p3platform.message_launch import LaunchData
 
-from tests.support.lti_platform import LTI, TestPlatform, _FlaskRequest, _MessageLaunch, _PlatformConf
+from lti_tool.demo_lms.lti_platform import (
+    DL,
+    LTI,
+    PLATFORM_CONFIGURATION,
+    TOOL_CONFIGURATION,
+    verified_content_items,
+)
+from lti_tool.demo_lms.moodle_like import LaunchMessage
+from tests.support.lti_platform import TestPlatform
 
 __all__ = ["AdvantagePlatform", "DeepLinkReturn"]
 
-DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 MOODLE_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
@@ -70,7 +74,7 @@ class _DeepLinkRequest:
     accept_types: list[str]
 
 
-class _AdvantageLaunch(_MessageLaunch):
+class _AdvantageLaunch(LaunchMessage):
     """The launch message, turned into an LtiDeepLinkingRequest for placements started as one."""
 
     def generate_launch_request(self) -> LaunchData:
@@ -79,9 +83,7 @@ class _AdvantageLaunch(_MessageLaunch):
         if request_settings is None:
             result: LaunchData = super().generate_launch_request()
             return result
-        launch_message, state = self.get_launch_data()
-        now = int(time.time())
-        launch_message.update({"iat": now, "exp": now + self.id_token_expiration})
+        launch_message, state = self.launch_claims()
         # Moodle's ContentItemSelectionRequest → LtiDeepLinkingRequest: no resource link (lti_build_content_item_selection_request).
         launch_message.pop(LTI + "resource_link", None)
         launch_message[LTI + "message_type"] = "LtiDeepLinkingRequest"
@@ -101,19 +103,14 @@ class _AdvantageLaunch(_MessageLaunch):
         if request_settings.data is not None:
             dl_settings["data"] = request_settings.data
         launch_message[DL + "deep_linking_settings"] = dl_settings
-        p.last_launch_claims = dict(launch_message)
-        hook, state_override = p._take_launch_overrides()
-        headers = {"alg": "RS256", "typ": "JWT", "kid": self._registration.get_kid()}
-        id_token = (
-            hook(dict(launch_message), headers) if hook else self._registration.platform_encode_and_sign(launch_message)
-        )
-        return {"state": state if state_override is None else state_override, "id_token": id_token}
+        return p._launch_answer(launch_message, state, self._registration.platform_encode_and_sign)
 
 
 class AdvantagePlatform(TestPlatform):
     """A TestPlatform that a tool can register with by LTI Dynamic Registration and add links to by Deep Linking."""
 
     __test__ = False
+    launch_class: ClassVar[type[LaunchMessage]] = _AdvantageLaunch
 
     def __init__(self, client_id: str = "not-registered-yet", deployment_id: str = "", **kwargs: Any) -> None:
         super().__init__(client_id=client_id, deployment_id=deployment_id, **kwargs)
@@ -281,11 +278,9 @@ class AdvantagePlatform(TestPlatform):
 
     def judge_deep_link_response(self, token: str) -> DeepLinkReturn:
         """Check the tool's LtiDeepLinkingResponse as a platform must (LTI-DL §4.5, Security §5.2)."""
-        config = _PlatformConf(platform=self)
-        config.get_registration()
         try:
-            config.validate_deeplinking_resp({"JWT": token})  # lti1p3platform: the signature against the tool's JWKS
-        except (LtiException, LtiDeepLinkingResponseException, jwt.PyJWTError, ValueError, KeyError) as exc:
+            verified_content_items(self.conf(), token)  # lti1p3platform, against the tool's JWKS
+        except ValueError as exc:
             return DeepLinkReturn(False, f"signature: {exc}")
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
@@ -315,17 +310,6 @@ class AdvantagePlatform(TestPlatform):
 
         def text(body: str, status: int) -> Response:
             return Response(body, status=status, mimetype="text/plain")
-
-        def auth() -> Response:
-            message = _AdvantageLaunch(_FlaskRequest(request), _PlatformConf(platform=platform), platform)
-            platform.last_auth_params = message.get_preflight_response()
-            try:
-                response: Response = message.lti_launch()
-            except PreflightRequestValidationException as exc:
-                return text(str(exc) or "invalid authentication request", 400)
-            return response
-
-        app.view_functions["auth"] = auth
 
         @app.get("/mod/lti/openid-configuration.php")
         def openid_configuration() -> Response:

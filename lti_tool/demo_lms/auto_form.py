@@ -1,0 +1,78 @@
+"""The auto-submitting form of an LTI launch, both sides: the page a platform answers with (`auto_form`) and, for
+tests and benchmarks that have no browser, what the page's script does in one (`submit_auto_form`)."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+
+def auto_form(action: str, fields: list[tuple[str, str]]) -> str:
+    """A page that posts `fields` to `action` as soon as it loads (with a button when scripts are off)."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Launching…</title></head><body>'
+        f'<form method="post" action="{html.escape(action)}" id="f">{inputs}'
+        '<noscript><button type="submit">Continue</button></noscript></form>'
+        '<script>document.getElementById("f").submit()</script></body></html>'
+    )
+
+
+class _FormParser(HTMLParser):
+    """The first form of a page: its action, method and the fields a script's form.submit() would send."""
+
+    _NOT_SENT = {"submit", "button", "reset", "image", "file"}
+
+    def __init__(self) -> None:
+        super().__init__()  # convert_charrefs: attribute values arrive unescaped
+        self.action: str | None = None
+        self.method = "get"
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = False
+        self._done = False
+        self._textarea: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self._done and not self._in_form:
+            self._in_form = True
+            self.action = values.get("action", "")
+            self.method = (values.get("method") or "get").lower()
+        elif tag == "input" and self._in_form and values.get("name") and "disabled" not in values:
+            kind = values.get("type", "text").lower()
+            if kind in self._NOT_SENT or (kind in {"checkbox", "radio"} and "checked" not in values):
+                return
+            default = "on" if kind in {"checkbox", "radio"} else ""
+            self.fields.append((values["name"], values.get("value", default)))
+        elif tag == "textarea" and self._in_form and values.get("name"):
+            self._textarea = (values["name"], [])
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea[0], "".join(self._textarea[1])))
+            self._textarea = None
+        elif tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+
+
+def submit_auto_form(session: requests.Session, response: requests.Response, timeout: float = 10) -> requests.Response:
+    """Submit the first form of `response`'s page with `session`, as the page's script would in a browser."""
+    parser = _FormParser()
+    parser.feed(response.text)
+    parser.close()
+    if parser.action is None:
+        raise AssertionError(f"no form on the page ({response.status_code}): {response.text[:300]}")
+    action = urljoin(response.url, parser.action)
+    if parser.method == "post":
+        return session.post(action, data=parser.fields, timeout=timeout)
+    # A GET form replaces the action's query string with the fields.
+    return session.get(
+        urlunsplit(urlsplit(action)._replace(query="", fragment="")), params=parser.fields, timeout=timeout
+    )

@@ -1,0 +1,286 @@
+"""The Moodle-like platform's LTI Advantage services over HTTP: its token endpoint, AGS line items, scores and
+results, NRPS memberships with paging, and the bookkeeping a test or a benchmark reads afterwards.
+
+The token endpoint is lti1p3platform's (see lti_platform.token_answer): it verifies the tool's client assertion
+against the tool's JWKS and issues a bearer JWT signed by the platform with the granted scopes. Every service
+checks the bearer token's signature, expiry and scope the way Moodle's services do (401 without a valid token,
+403 without the scope). `_fault` and `_next_page` are where the tests' subclass fails on demand.
+
+    platform.services.received_scores          # every score POST the platform accepted
+    platform.services.rosters["course-1"] = [lti_platform.member(...), ...]
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+import jwt
+from flask import Flask, Response, jsonify, request
+
+from lti_tool.demo_lms.lti_platform import (
+    AGS_CLAIM,
+    AGS_SCOPES,
+    LINEITEM_TYPE,
+    MEMBERSHIP_TYPE,
+    NRPS_CLAIM,
+    SCOPE_LINEITEM,
+    SCOPE_LINEITEM_READONLY,
+    SCOPE_NRPS,
+    SCOPE_RESULT,
+    SCOPE_SCORE,
+    SCORE_TYPE,
+    bearer_refusal,
+    matching_lineitems,
+    member,
+    result,
+    service_claims,
+    supersedes,
+)
+
+if TYPE_CHECKING:
+    from lti_tool.demo_lms.moodle_like import MoodleLikePlatform
+
+
+@dataclass
+class ReceivedScore:
+    lineitem_id: str
+    score: dict[str, Any]
+    applied: bool  # False when the platform kept a newer (or the same) score it already had
+
+
+@dataclass
+class AdvantageServices:
+    """The services' state; `reset()` puts it back between tests."""
+
+    platform: MoodleLikePlatform
+    page_size: int = 50
+    ags_scopes: list[str] = field(default_factory=lambda: list(AGS_SCOPES))
+    token_lifetime: int = 3600
+    offer_ags: bool = True  # launches carry the AGS claim
+    offer_nrps: bool = True  # launches carry the NRPS claim
+    token_requests: int = 0
+    token_scopes: list[str] = field(default_factory=list)
+    issued_tokens: list[str] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)  # tokens that answer 401 (a platform that revoked them)
+    lineitems: dict[str, dict[str, Any]] = field(default_factory=dict)  # line item id (URL) → line item
+    lineitem_creations: int = 0
+    received_scores: list[ReceivedScore] = field(default_factory=list)
+    results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (line item, user) → score
+    link_lineitems: dict[str, str] = field(default_factory=dict)  # resource link id → a line item Moodle made
+    rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # context id → NRPS members
+    service_requests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _next_id: int = 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.page_size, self.token_lifetime = 50, 3600
+            self.ags_scopes = list(AGS_SCOPES)
+            self.offer_ags = self.offer_nrps = True
+            self.token_requests, self.service_requests, self.lineitem_creations = 0, 0, 0
+            self.token_scopes = []
+            self.issued_tokens, self.revoked = [], set()
+            self.lineitems, self.received_scores, self.results = {}, [], {}
+            self.link_lineitems, self.rosters = {}, {}
+
+    # --- what launches carry -------------------------------------------------------------------------------
+
+    def lineitems_url(self, context_id: str) -> str:
+        return f"{self.platform.issuer}/ags/{quote(context_id, safe='')}/lineitems"
+
+    def memberships_url(self, context_id: str) -> str:
+        return f"{self.platform.issuer}/nrps/{quote(context_id, safe='')}/memberships"
+
+    def launch_claims(self, context_id: str, resource_link_id: str) -> dict[str, Any]:
+        """The AGS and NRPS claims Moodle 4.x adds to a resource link launch of a tool with both services on."""
+        claims = service_claims(
+            self.lineitems_url(context_id),
+            self.memberships_url(context_id),
+            self.ags_scopes,
+            self.link_lineitems.get(resource_link_id),
+        )
+        offered = {AGS_CLAIM: self.offer_ags, NRPS_CLAIM: self.offer_nrps}
+        return {name: claim for name, claim in claims.items() if offered[name]}
+
+    def add_lineitem(self, context_id: str, **fields: Any) -> str:
+        """A line item made on the platform side (as Moodle makes one for a graded activity); returns its URL."""
+        with self._lock:
+            item_id = f"{self.lineitems_url(context_id)}/{self._next_id}"
+            self._next_id += 1
+            self.lineitems[item_id] = {
+                "id": item_id,
+                "scoreMaximum": 100,
+                "label": "",
+                **fields,
+                "_context": context_id,
+            }
+        return item_id
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far answers 401 from now on (Moodle drops tokens when a tool is re-registered)."""
+        with self._lock:
+            self.revoked.update(self.issued_tokens)
+
+    def scores_for(self, user_id: str) -> list[ReceivedScore]:
+        return [s for s in self.received_scores if s.score.get("userId") == user_id]
+
+    def roster(self, context_id: str) -> list[dict[str, Any]]:
+        """The context's NRPS members: the ones set for it, else every platform user, all Active."""
+        if context_id in self.rosters:
+            return self.rosters[context_id]
+        return [
+            member(user.sub, user.name, user.given_name, user.family_name, user.email, user.roles)
+            for user in self.platform.users.values()
+        ]
+
+    # --- where the tests' subclass fails on demand -----------------------------------------------------------
+
+    def _fault(self, service: str, stage: str, endpoint: str) -> Response | None:
+        """An answer instead of the service's own: `service` is "token", "ags" or "nrps"; `stage` is "before" or
+        "after" the bearer token's check. The platform itself never fails."""
+        return None
+
+    def _next_page(self, page: int, pages: int) -> int | None:
+        """The page the NRPS Link header names as next."""
+        return page + 1 if page < pages else None
+
+    # --- HTTP ---------------------------------------------------------------------------------------------
+
+    def install(self, app: Flask) -> None:
+        services = self
+
+        @app.post("/token")
+        def token() -> Any:
+            with services._lock:
+                services.token_requests += 1
+            failed = services._fault("token", "before", "token")
+            if failed is not None:
+                return failed
+            granted, status = services.platform._token(request.form.to_dict())
+            if status != 200:
+                return jsonify(granted), status
+            # lti1p3platform's token is the same JWT for the same second; a jti tells two tokens apart (RFC 7519).
+            claims = jwt.decode(granted["access_token"], options={"verify_signature": False})
+            granted["access_token"] = jwt.encode(
+                {**claims, "jti": secrets.token_hex(8)},
+                services.platform.signing_key,
+                algorithm="RS256",
+                headers={"kid": services.platform.kid},
+            )
+            granted["expires_in"] = services.token_lifetime
+            with services._lock:
+                services.token_scopes.append(granted.get("scope", ""))
+                services.issued_tokens.append(granted["access_token"])
+            return jsonify(granted), 200
+
+        def authorized(scopes: tuple[str, ...], service: str, endpoint: str) -> Response | None:
+            with services._lock:
+                services.service_requests += 1
+            failed = services._fault(service, "before", endpoint)
+            if failed is not None:
+                return failed
+            refused = bearer_refusal(
+                request.headers.get("Authorization", ""),
+                services.platform.signing_key.public_key(),
+                services.platform.issuer,
+                scopes,
+                services.revoked,
+            )
+            return refused if refused is not None else services._fault(service, "after", endpoint)
+
+        @app.route("/ags/<context_id>/lineitems", methods=["GET", "POST"])
+        def lineitems(context_id: str) -> Any:
+            context_id = unquote(context_id)
+            scopes = (SCOPE_LINEITEM,) if request.method == "POST" else (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY)
+            refused = authorized(scopes, "ags", "lineitems")
+            if refused is not None:
+                return refused
+            if request.method == "POST":
+                if request.mimetype != LINEITEM_TYPE:
+                    return Response("unsupported media type", status=415)
+                document = request.get_json(silent=True)
+                if not isinstance(document, dict) or not document.get("label") or not document.get("scoreMaximum"):
+                    return Response("a line item needs a label and a scoreMaximum", status=400)
+                with services._lock:
+                    services.lineitem_creations += 1
+                item_id = services.add_lineitem(context_id, **document)
+                return _lineitem_json(services.lineitems[item_id], 201)
+            with services._lock:
+                items = [i for i in services.lineitems.values() if i["_context"] == context_id]
+            items = matching_lineitems(items, request.args)
+            return jsonify([{k: v for k, v in i.items() if not k.startswith("_")} for i in items])
+
+        @app.get("/ags/<context_id>/lineitems/<int:number>")
+        def lineitem(context_id: str, number: int) -> Any:
+            refused = authorized((SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY), "ags", "lineitem")
+            if refused is not None:
+                return refused
+            item = services.lineitems.get(f"{services.lineitems_url(unquote(context_id))}/{number}")
+            return _lineitem_json(item, 200) if item else Response("no such line item", status=404)
+
+        @app.post("/ags/<context_id>/lineitems/<int:number>/scores")
+        def scores(context_id: str, number: int) -> Any:
+            refused = authorized((SCOPE_SCORE,), "ags", "scores")
+            if refused is not None:
+                return refused
+            item_id = f"{services.lineitems_url(unquote(context_id))}/{number}"
+            if item_id not in services.lineitems:
+                return Response("no such line item", status=404)
+            if request.mimetype != SCORE_TYPE:
+                return Response("unsupported media type", status=415)
+            score = request.get_json(silent=True)
+            required = ("userId", "activityProgress", "gradingProgress", "timestamp")
+            if not isinstance(score, dict) or any(not score.get(k) for k in required):
+                return Response("a score needs userId, activityProgress, gradingProgress and timestamp", status=400)
+            if "scoreGiven" in score and "scoreMaximum" not in score:
+                return Response("scoreGiven needs scoreMaximum", status=400)
+            with services._lock:
+                key = (item_id, score["userId"])
+                applied = supersedes(score, services.results.get(key))
+                if applied:
+                    services.results[key] = score
+                services.received_scores.append(ReceivedScore(item_id, score, applied))
+            return Response(status=204)
+
+        @app.get("/ags/<context_id>/lineitems/<int:number>/results")
+        def results(context_id: str, number: int) -> Any:
+            refused = authorized((SCOPE_RESULT,), "ags", "results")
+            if refused is not None:
+                return refused
+            item_id = f"{services.lineitems_url(unquote(context_id))}/{number}"
+            with services._lock:
+                found = [(user, s) for (item, user), s in services.results.items() if item == item_id]
+            return jsonify([result(item_id, user, s) for user, s in found])
+
+        @app.get("/nrps/<context_id>/memberships")
+        def memberships(context_id: str) -> Any:
+            context_id = unquote(context_id)
+            refused = authorized((SCOPE_NRPS,), "nrps", "memberships")
+            if refused is not None:
+                return refused
+            members = services.roster(context_id)
+            page = max(int(request.args.get("page", "1") or 1), 1)
+            size = services.page_size
+            pages = max((len(members) + size - 1) // size, 1)
+            body = {
+                "id": request.url,
+                "context": {"id": context_id, "label": context_id, "title": context_id},
+                "members": members[(page - 1) * size : page * size],
+            }
+            response = Response(json.dumps(body, ensure_ascii=False), mimetype=MEMBERSHIP_TYPE)
+            next_page = services._next_page(page, pages)
+            if next_page is not None:
+                response.headers["Link"] = f'<{services.memberships_url(context_id)}?page={next_page}>; rel="next"'
+            return response
+
+
+def _lineitem_json(item: dict[str, Any], status: int) -> Response:
+    response = jsonify({k: v for k, v in item.items() if not k.startswith("_")})
+    response.status_code = status
+    response.mimetype = LINEITEM_TYPE
+    return response
