@@ -2,9 +2,8 @@
 
 `start_login` answers the platform's third-party-initiated login (LTI 1.3 §5.1.1 / Security §5.1.1.1);
 `ToolMessageLaunch` validates the authentication response (Security §5.1.3) on top of pylti1p3's
-framework-neutral MessageLaunch, with the state, nonce and platform keys kept in the database; `record_launch`
-stores what the launch says about the person, course, roles and resource link and opens an app session. The web
-layer hands the HTTP request over as an `LtiRequest` of plain values.
+framework-neutral MessageLaunch, with the state, nonce and platform keys kept in the database. The web layer hands
+the HTTP request over as an `LtiRequest` of plain values; `services/launches.py` records what a valid launch says.
 """
 
 from __future__ import annotations
@@ -29,14 +28,11 @@ from pylti1p3.session import SessionService
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti import nrps as roster
 from lti_tool.lti.claims import (
     CONTEXT,
-    CUSTOM,
     DEEP_LINKING_REQUEST,
     DEEP_LINKING_SETTINGS,
     DEPLOYMENT_ID,
-    LAUNCH_PRESENTATION,
     LTI_RESOURCE_LINK,
     LTI_VERSION,
     MESSAGE_TYPE,
@@ -48,18 +44,14 @@ from lti_tool.lti.claims import (
 )
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.origin import origin_of
-from lti_tool.lti.service_claims import store_endpoint_claim
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
 from lti_tool.settings import Settings
 from models.base import utcnow
-from models.database import ephemeral_commit, get_or_create
+from models.database import ephemeral_commit
 from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
-from models.people import Context, Membership, Person, ResourceLink
-from models.platform import Deployment, Platform
+from models.platform import Platform
 from models.roles import AppRole, app_role_for
-from models.sessions import AppSession, open_session
-from xapi import events
 
 log = logging.getLogger(__name__)
 
@@ -498,78 +490,3 @@ def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:
     accept_types = settings_claim.get("accept_types")
     if not isinstance(accept_types, list) or LTI_RESOURCE_LINK not in accept_types:
         raise LaunchRejected("deep_linking_types_unsupported", types=", ".join(map(str, accept_types or [])) or "-")
-
-
-# --- Recording a valid launch -----------------------------------------------------------------------
-
-
-def _locale_of(body: Mapping[str, Any]) -> str | None:
-    presentation = body.get(LAUNCH_PRESENTATION)
-    locale = presentation.get("locale") if isinstance(presentation, dict) else None
-    locale = locale or body.get("locale")
-    if not isinstance(locale, str) or not locale:
-        return None
-    return locale.replace("_", "-").split("-")[0].lower()[:8]
-
-
-def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) -> AppSession:
-    """Store what a validated launch says: person, course, membership, resource link; open a session."""
-    assert launch.platform is not None
-    platform = launch.platform
-    body = launch.body()
-    deployment = db.scalars(
-        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == body[DEPLOYMENT_ID])
-    ).one()
-
-    person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
-    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
-        :255
-    ]
-    person.given_name = str(body.get("given_name") or "")[:255]
-    person.family_name = str(body.get("family_name") or "")[:255]
-    person.email = str(body["email"])[:320] if body.get("email") else person.email
-    person.locale = _locale_of(body) or person.locale
-
-    context_claim = body[CONTEXT]
-    context: Context = get_or_create(
-        db,
-        Context,
-        {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])},
-    )
-    context.title = str(context_claim.get("title") or "")[:512]
-    context.label = str(context_claim.get("label") or "")[:255]
-    roster.store_service_claim(context, body)
-
-    roles = [str(role) for role in body[ROLES]]
-    app_role = app_role_for(roles)
-    assert app_role is not None  # validate_message refused launches without a known role
-    membership: Membership = get_or_create(
-        db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
-    )
-    membership.lti_roles = roles
-    membership.app_role = app_role.value
-    membership.last_launch_at = utcnow()
-
-    resource_link: ResourceLink | None = None
-    if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
-        link_claim = body[RESOURCE_LINK]
-        resource_link = get_or_create(
-            db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
-        )
-        resource_link.title = str(link_claim.get("title") or "")[:512]
-        custom = body.get(CUSTOM)
-        resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
-        store_endpoint_claim(resource_link, body)
-
-    app_session = open_session(
-        db,
-        membership,
-        resource_link,
-        locale=person.locale,
-        claims=body,
-        ttl=timedelta(seconds=settings.session_ttl_seconds),
-    )
-    if resource_link is not None:
-        events.launched(db, settings, platform, person, context, resource_link, app_role)
-    db.flush()
-    return app_session

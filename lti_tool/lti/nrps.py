@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urljoin
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictStr, ValidationError, WrapValidator
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
-from lti_tool.lti.claims import MEMBERSHIP_CONTAINER_TYPE, NAMES_ROLES_SERVICE, SCOPE_MEMBERSHIPS
+from lti_tool.lti.claims import MEMBERSHIP_CONTAINER_TYPE, SCOPE_MEMBERSHIPS
 from lti_tool.lti.service_tokens import ServiceClient, ServiceError
 from models.base import utcnow
 from models.database import Database
@@ -91,15 +91,6 @@ class RosterUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def store_service_claim(context: Context, body: dict[str, Any]) -> None:
-    """Keep the launch's NRPS memberships URL on its course (the newest launch's claim wins)."""
-    claim = body.get(NAMES_ROLES_SERVICE)
-    if not isinstance(claim, dict):
-        return
-    url = claim.get("context_memberships_url")
-    context.nrps_memberships_url = url[:1024] if isinstance(url, str) and url else None
 
 
 def read_roster(client: ServiceClient, platform_id: int, url: str) -> list[RosterMember]:

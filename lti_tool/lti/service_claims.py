@@ -1,12 +1,13 @@
-"""What a launch says about the platform's grade services: the AGS endpoint claim, kept on its resource link for
-the score worker (LTI AGS §3.1)."""
+"""What a launch says about the platform's services: the AGS endpoint claim, kept on its resource link for the score
+worker (LTI AGS §3.1), and the NRPS memberships URL, kept on its course for the teams page (LTI NRPS §3.6.1.1)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from lti_tool.lti.ags import AGS_CLAIM
-from models.people import ResourceLink
+from lti_tool.lti.claims import NAMES_ROLES_SERVICE
+from models.people import Context, ResourceLink
 
 
 def store_endpoint_claim(resource_link: ResourceLink, body: dict[str, Any]) -> None:
@@ -18,3 +19,12 @@ def store_endpoint_claim(resource_link: ResourceLink, body: dict[str, Any]) -> N
     resource_link.ags_lineitems = lineitems[:1024] if isinstance(lineitems, str) and lineitems else None
     resource_link.ags_lineitem = lineitem[:1024] if isinstance(lineitem, str) and lineitem else None
     resource_link.ags_scopes = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
+
+
+def store_service_claim(context: Context, body: dict[str, Any]) -> None:
+    """Keep the launch's NRPS memberships URL on its course (the newest launch's claim wins)."""
+    claim = body.get(NAMES_ROLES_SERVICE)
+    if not isinstance(claim, dict):
+        return
+    url = claim.get("context_memberships_url")
+    context.nrps_memberships_url = url[:1024] if isinstance(url, str) and url else None

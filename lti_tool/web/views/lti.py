@@ -13,11 +13,11 @@ from lti_tool.lti.launch import (
     LtiRequest,
     PlatformStorageCheckNeeded,
     ToolMessageLaunch,
-    record_launch,
     start_login,
     state_cookie_name,
 )
 from lti_tool.lti.origin import origin_of
+from lti_tool.services.launches import record_launch
 from lti_tool.web.activities import activity_url
 from lti_tool.web.observability import LAUNCHES
 from lti_tool.web.security import limiter

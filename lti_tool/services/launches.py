@@ -1,0 +1,95 @@
+"""Recording a valid launch: the person, course, roles and resource link it names, the platform's service endpoints
+it carries, the app session it opens and its learning record, all in the launch's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTATION, RESOURCE_LINK, ROLES
+from lti_tool.lti.launch import ToolMessageLaunch
+from lti_tool.lti.service_claims import store_endpoint_claim, store_service_claim
+from lti_tool.settings import Settings
+from models.base import utcnow
+from models.database import get_or_create
+from models.people import Context, Membership, Person, ResourceLink
+from models.platform import Deployment
+from models.roles import app_role_for
+from models.sessions import AppSession, open_session
+from xapi import events
+
+
+def _locale_of(body: Mapping[str, Any]) -> str | None:
+    presentation = body.get(LAUNCH_PRESENTATION)
+    locale = presentation.get("locale") if isinstance(presentation, dict) else None
+    locale = locale or body.get("locale")
+    if not isinstance(locale, str) or not locale:
+        return None
+    return locale.replace("_", "-").split("-")[0].lower()[:8]
+
+
+def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) -> AppSession:
+    """Store what a validated launch says: person, course, membership, resource link; open a session."""
+    assert launch.platform is not None
+    platform = launch.platform
+    body = launch.body()
+    deployment = db.scalars(
+        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == body[DEPLOYMENT_ID])
+    ).one()
+
+    person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
+    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
+        :255
+    ]
+    person.given_name = str(body.get("given_name") or "")[:255]
+    person.family_name = str(body.get("family_name") or "")[:255]
+    person.email = str(body["email"])[:320] if body.get("email") else person.email
+    person.locale = _locale_of(body) or person.locale
+
+    context_claim = body[CONTEXT]
+    context: Context = get_or_create(
+        db,
+        Context,
+        {"platform_id": platform.id, "deployment_id": deployment.id, "context_id": str(context_claim["id"])},
+    )
+    context.title = str(context_claim.get("title") or "")[:512]
+    context.label = str(context_claim.get("label") or "")[:255]
+    store_service_claim(context, body)
+
+    roles = [str(role) for role in body[ROLES]]
+    app_role = app_role_for(roles)
+    assert app_role is not None  # validate_message refused launches without a known role
+    membership: Membership = get_or_create(
+        db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
+    )
+    membership.lti_roles = roles
+    membership.app_role = app_role.value
+    membership.last_launch_at = utcnow()
+
+    resource_link: ResourceLink | None = None
+    if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
+        link_claim = body[RESOURCE_LINK]
+        resource_link = get_or_create(
+            db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
+        )
+        resource_link.title = str(link_claim.get("title") or "")[:512]
+        custom = body.get(CUSTOM)
+        resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
+        store_endpoint_claim(resource_link, body)
+
+    app_session = open_session(
+        db,
+        membership,
+        resource_link,
+        locale=person.locale,
+        claims=body,
+        ttl=timedelta(seconds=settings.session_ttl_seconds),
+    )
+    if resource_link is not None:
+        events.launched(db, settings, platform, person, context, resource_link, app_role)
+    db.flush()
+    return app_session
