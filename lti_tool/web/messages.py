@@ -369,3 +369,24 @@ def refusal(refused: ProgramError) -> str:
         return str(message) % params
     except (KeyError, TypeError):
         return str(message)
+
+
+# --- Error pages: HTTP errors without a message of our own, and a database that refused or is away ----------------
+
+# For errors raised without a message of our own (an unknown address, a wrong method, a rate limit).
+GENERIC_MESSAGES: dict[int, Any] = {
+    400: _l("The request could not be understood. Go back and try again."),
+    404: _l("There is nothing at this address. Open the activity again from your course in the LMS."),
+    405: _l("This address does not take that kind of request. Open the activity again from your course."),
+    429: _l("Too many requests from this address in a short time. Wait a minute, then try again."),
+}
+
+DATABASE_MESSAGES: dict[str, Any] = {
+    "changed_meanwhile": _l(
+        "This could not be saved: it conflicts with what is already stored (perhaps the same thing was saved at the same moment from another page). Nothing was changed. Reload the page and check."
+    ),
+    "value_out_of_range": _l(
+        "This could not be saved: a value is larger or longer than the tool can keep. Nothing was changed. Go back, correct it and try again."
+    ),
+    "database_unavailable": _l("The database is unavailable for a moment. Please try again shortly."),
+}

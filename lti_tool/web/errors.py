@@ -1,0 +1,85 @@
+"""Error pages: a refusal, an HTTP error or a database failure that reaches the edge becomes a page in Thai and
+English with a reason code, and a log line with context (never a secret)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from lti_tool.lti.errors import LaunchRejected
+from lti_tool.web import i18n, messages, observability
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(LaunchRejected, launch_rejected)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(IntegrityError, changed_meanwhile)
+    app.register_error_handler(DataError, out_of_range)
+    app.register_error_handler(DBAPIError, database_unavailable)
+
+
+def _database_page(reason: str) -> str:
+    message = i18n.both_languages(lambda: str(messages.DATABASE_MESSAGES[reason]))
+    return render_template("error.html", **message, reason=reason)
+
+
+def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
+    observability.LAUNCHES_REJECTED.labels(reason=error.reason).inc()
+    log.warning(
+        "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
+    )
+    message = i18n.both_languages(lambda: messages.message_for(error.reason, **error.detail))
+    return render_template("error.html", **message, reason=error.reason), messages.status_for(error.reason)
+
+
+def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    # Said in both languages: the body was not read, so neither the session nor its language is known.
+    most = max(1, (request.max_content_length or 0) // (1024 * 1024))
+    message = i18n.both_languages(
+        lambda: _(
+            "What you sent is larger than this page accepts (at most %(most)s MB at a time). Nothing was saved. Go back and attach fewer or smaller files.",
+            most=most,
+        )
+    )
+    return render_template("error.html", **message, reason="request_too_large"), 413
+
+
+def http_error(error: HTTPException) -> tuple[str, int]:
+    if error.code == 429 and request.path.startswith("/lti/"):  # /verify has its own limit, not a launch's
+        observability.LAUNCHES_REJECTED.labels(reason="rate_limited").inc()
+    limit = getattr(error, "limit", None)  # flask-limiter's: its text is the limit itself unless we gave one
+    own_text = error.description != type(error).description and not (limit and not limit.error_message)
+    generic = messages.GENERIC_MESSAGES.get(error.code or 500)
+    if not own_text and generic is not None:
+        # Werkzeug's or the rate limiter's own English text: say it in Thai and English instead.
+        message = i18n.both_languages(lambda: str(generic))
+    else:
+        description = str(error.description or error.name)
+        message = {"message_th": description, "message_en": description}
+    return render_template("error.html", **message, reason=error.name), int(error.code or 500)
+
+
+def changed_meanwhile(error: IntegrityError) -> tuple[str, int]:
+    # Two requests wrote the same thing at the same moment (a double click, two tabs): the second one rolled
+    # back whole, so nothing is half-written; the person reloads and sees the first one's result.
+    log.warning("write refused by a constraint: %s", type(error.orig).__name__ if error.orig else "IntegrityError")
+    return _database_page("changed_meanwhile"), 409
+
+
+def out_of_range(error: DataError) -> tuple[str, int]:
+    # A value the database cannot hold (a number too large, text too long) that no form check caught.
+    log.warning("write refused as out of range: %s", type(error.orig).__name__ if error.orig else "DataError")
+    return _database_page("value_out_of_range"), 400
+
+
+def database_unavailable(error: DBAPIError) -> tuple[str, int]:
+    # The database is restarting or unreachable: say so plainly; the pool reconnects on the next request.
+    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+    return _database_page("database_unavailable"), 503
