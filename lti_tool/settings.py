@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from models.calendar import THAI_ZONE_NAME
 from xapi.lrs_client import LrsDestination
 
 
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     registration_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     log_format: Literal["text", "json"] = "text"
     default_locale: str = "th"
-    timezone: str = "Asia/Bangkok"
+    timezone: str = THAI_ZONE_NAME  # the zone pages show times in; program days are Thai days whatever it says
     log_level: str = "INFO"
 
     @classmethod

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 CERTIFICATE_WINDOW = timedelta(days=30)  # seed 004 §3.3
-# Program dates are Thai calendar days; Thailand keeps UTC+7 all year.
-THAI_TIME = timezone(timedelta(hours=7), "Asia/Bangkok")
+# Program dates are Thai calendar days; Thailand keeps UTC+7 all year. Pages show times in THAI_ZONE_NAME too,
+# unless a deployment sets another display zone (the `timezone` setting); program days stay Thai days.
+THAI_ZONE_NAME = "Asia/Bangkok"
+THAI_TIME = timezone(timedelta(hours=7), THAI_ZONE_NAME)
 BUDDHIST_ERA_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
 
 

@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.cli.context import open_database, settings_or_exit
 from models.dashboard import refresh_all, refresh_district
 from models.database import Database
 from models.district import (
@@ -47,10 +48,7 @@ def _platform(db: Session, issuer: str | None) -> Platform:
 
 
 def _database() -> Database:
-    from lti_tool.cli.main import _database as database
-    from lti_tool.cli.main import _settings
-
-    return database(_settings())
+    return open_database(settings_or_exit())
 
 
 @click.command(

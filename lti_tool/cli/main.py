@@ -7,46 +7,25 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lti_tool.cli import district as district_cli
+from lti_tool.cli.context import open_database, settings_or_exit
 from lti_tool.lti.service_tokens import ServiceClient
-from lti_tool.settings import Settings, SettingsError, load_settings
-from lti_tool.web.observability import configure_logging
+from lti_tool.settings import Settings
 from lti_tool.workers.in_process import delivery_jobs, start_in_process, start_loops
-from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
 from models.migrate import current_revision, head_revision, upgrade
 from models.platform import Deployment, Platform
 from xapi import outbox as outbox_service
 
 
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        raise click.ClickException(f"unsafe or invalid settings: {exc}") from exc
-
-
-def _database(settings: Settings, migrated: bool = True) -> Database:
-    """The database; with `migrated`, refuse to go on unless the schema is at the latest migration."""
-    database = Database(settings.database_url)
-    if migrated:
-        current, head = current_revision(database.engine), head_revision()
-        if current != head:
-            raise click.ClickException(
-                f"the database schema is at {current or 'nothing'}, not {head}: run `plc-bridge db upgrade` first"
-            )
-    return database
-
-
 @click.group(help="PLC Bridge: an LTI 1.3 tool for Professional Learning Communities.")
 def main() -> None:
-    configure_logging(os.environ.get("PLC_LOG_LEVEL", "INFO"), os.environ.get("PLC_LOG_FORMAT", "text"))
+    """Each command loads the settings (and configures logging from them) through cli/context.py."""
 
 
 def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
@@ -71,7 +50,7 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
-    settings = _settings(demo_enabled=True, public_base_url=f"http://{host}:{port}")
+    settings = settings_or_exit(demo_enabled=True, public_base_url=f"http://{host}:{port}")
     if settings.production:
         raise click.ClickException("PLC_PRODUCTION is set: the demo LMS cannot run in production")
     _serve(settings, host, port, threads=8)
@@ -84,13 +63,13 @@ def demo(host: str, port: int) -> None:
 @click.option("--production", is_flag=True, help="gunicorn with --workers processes; the schema must be migrated")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes (--production)")
 def serve(host: str, port: int, threads: int, production: bool, workers: int) -> None:
-    settings = _settings()
+    settings = settings_or_exit()
     if not production:
         _serve(settings, host, port, threads)
         return
     if not settings.production:
         raise click.ClickException("--production needs PLC_PRODUCTION=true and its settings (see README, Deploy)")
-    _database(settings)  # refuses to start on a schema that is not at the latest migration
+    open_database(settings)  # refuses to start on a schema that is not at the latest migration
     command = [
         sys.executable,
         "-m",
@@ -122,7 +101,7 @@ def db() -> None:
 
 @db.command("upgrade", help="Apply all migrations (safe to run again).")
 def db_upgrade() -> None:
-    database = _database(_settings(), migrated=False)
+    database = open_database(settings_or_exit(), migrated=False)
     before = current_revision(database.engine)
     upgrade(database.engine)
     with database.transaction() as session:
@@ -164,7 +143,7 @@ def platform_add(
     name: str,
     share_email: bool | None,
 ) -> None:
-    database = _database(_settings(), migrated=False)
+    database = open_database(settings_or_exit(), migrated=False)
     upgrade(database.engine)
     with database.transaction() as session:
         row = session.scalars(
@@ -209,7 +188,7 @@ def platform_add(
 
 @platform.command("list", help="Show registered platforms and deployments.")
 def platform_list() -> None:
-    database = _database(_settings())
+    database = open_database(settings_or_exit())
     with database.transaction() as session:
         rows = session.scalars(
             select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.issuer, Platform.client_id)
@@ -229,7 +208,7 @@ def platform_list() -> None:
 @click.option("--client-id", required=True)
 @click.option("--deployment-id", "deployment_ids", multiple=True, help="Remove only these deployments")
 def platform_remove(issuer: str, client_id: str, deployment_ids: tuple[str, ...]) -> None:
-    database = _database(_settings())
+    database = open_database(settings_or_exit())
     with database.transaction() as session:
         row = session.scalars(
             select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
@@ -258,8 +237,8 @@ def keys() -> None:
     "--grace-days", type=int, default=None, help="Days the old key stays published (default PLC_KEY_GRACE_DAYS)"
 )
 def keys_rotate(grace_days: int | None) -> None:
-    settings = _settings()
-    database = _database(settings, migrated=False)
+    settings = settings_or_exit()
+    database = open_database(settings, migrated=False)
     upgrade(database.engine)
     grace = timedelta(days=settings.key_grace_days if grace_days is None else grace_days)
     with database.transaction() as session:
@@ -270,7 +249,7 @@ def keys_rotate(grace_days: int | None) -> None:
 
 @keys.command("list", help="Show the keys in the JWKS.")
 def keys_list() -> None:
-    database = _database(_settings())
+    database = open_database(settings_or_exit())
     with database.transaction() as session:
         for key in published_keys(session):
             state = (
@@ -287,8 +266,8 @@ def keys_list() -> None:
 @click.option("--once", is_flag=True, help="One pass over every destination, then exit")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when there is nothing to send")
 def worker(once: bool, poll: float) -> None:
-    settings = _settings()
-    database = _database(settings)
+    settings = settings_or_exit()
+    database = open_database(settings)
     jobs = delivery_jobs(database, settings, ServiceClient(database))
     if once:
         if not settings.lrs:
@@ -321,7 +300,7 @@ def scores() -> None:
 def scores_status() -> None:
     from models import scores as score_outbox
 
-    with _database(_settings()).transaction() as db:
+    with open_database(settings_or_exit()).transaction() as db:
         status = score_outbox.status(db)
         oldest = f"{status.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC" if status.oldest_pending_at else "-"
         click.echo(
@@ -336,7 +315,7 @@ def scores_status() -> None:
 def scores_resend(post_id: int | None) -> None:
     from models import scores as score_outbox
 
-    with _database(_settings()).transaction() as db:
+    with open_database(settings_or_exit()).transaction() as db:
         count = score_outbox.resend(db, post_id=post_id)
     click.echo(f"{count} failed scores queued again")
 
@@ -348,8 +327,8 @@ def outbox() -> None:
 
 @outbox.command("status", help="Waiting, delivered and refused records per LRS, and why each was refused.")
 def outbox_status() -> None:
-    settings = _settings()
-    with _database(settings).transaction() as db:
+    settings = settings_or_exit()
+    with open_database(settings).transaction() as db:
         rows = outbox_service.status(db, settings.lrs_names)
         if not rows:
             click.echo("the outbox is empty and no LRS is configured")
@@ -366,7 +345,7 @@ def outbox_status() -> None:
 @outbox.command("retry", help="Queue refused (dead-letter) records again.")
 @click.option("--destination", default=None)
 def outbox_retry(destination: str | None) -> None:
-    with _database(_settings()).transaction() as db:
+    with open_database(settings_or_exit()).transaction() as db:
         count = outbox_service.retry_dead(db, destination)
     click.echo(f"{count} refused records queued again")
 
@@ -375,12 +354,12 @@ def outbox_retry(destination: str | None) -> None:
 @click.option("--destination", required=True)
 @click.option("--since", type=click.DateTime(), default=None, help="Only records written since (UTC)")
 def outbox_resend(destination: str, since: datetime | None) -> None:
-    settings = _settings()
+    settings = settings_or_exit()
     if destination not in settings.lrs_names:
         raise click.ClickException(
             f"{destination!r} is not a configured LRS ({', '.join(settings.lrs_names) or 'none'})"
         )
-    with _database(settings).transaction() as db:
+    with open_database(settings).transaction() as db:
         count = outbox_service.resend(db, destination, since.replace(tzinfo=UTC) if since else None)
     click.echo(f"{count} records queued for {destination}")
 

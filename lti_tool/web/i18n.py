@@ -11,7 +11,8 @@ from babel.dates import format_date, format_time
 from flask import Flask, g, request
 from flask_babel import Babel, force_locale, get_locale
 
-from models.calendar import buddhist_year
+from lti_tool.settings import Settings
+from models.calendar import THAI_ZONE_NAME, buddhist_year
 
 LOCALES = ("th", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -27,20 +28,20 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or g.get("plc_default_locale", "th")
 
 
-def init_app(app: Flask, settings: object) -> None:
-    default = getattr(settings, "default_locale", "th")
+def init_app(app: Flask, settings: Settings) -> None:
+    default = settings.default_locale
     app.config["BABEL_DEFAULT_LOCALE"] = default
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
-    app.config["BABEL_DEFAULT_TIMEZONE"] = getattr(settings, "timezone", "Asia/Bangkok")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = settings.timezone
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(
-        value, getattr(settings, "timezone", "Asia/Bangkok")
+        value, settings.timezone
     )
     app.jinja_env.filters["be_date"] = format_date_local
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
 
 
-def format_datetime_local(value: datetime, zone: str = "Asia/Bangkok", locale: str | None = None) -> str:
+def format_datetime_local(value: datetime, zone: str = THAI_ZONE_NAME, locale: str | None = None) -> str:
     """A date and time in the person's zone; in Thai the year is in the Buddhist Era (พ.ศ. = ค.ศ. + 543)."""
     locale = locale or str(get_locale() or "th")
     local = value.astimezone(ZoneInfo(zone))
