@@ -4,7 +4,7 @@ from models.base import Base
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard import ProgramStats, ResultStats
+from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
 from models.evidence import Evidence

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.base import Base
 from models.calendar import buddhist_era, last_day_of_program
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard import refresh_district
+from models.dashboard_stats import refresh_district
 from models.district import District, Leader, Network, ProgramPlacement, School
 from models.observations import Observation
 from models.people import Context, Membership, Person

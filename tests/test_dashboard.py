@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lti_tool.cli.main import main as cli
 from lti_tool.web.csv_export import safe_cell
-from models.dashboard import ProgramStats, refresh_district
+from models.dashboard_stats import ProgramStats, refresh_district
 from models.district import District, Leader, Network, School, add_leader, find_unit, import_structure
 from models.people import Person
 from models.platform import Platform

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.cli.context import open_database, settings_or_exit
-from models.dashboard import refresh_all, refresh_district
+from models.dashboard_stats import refresh_all, refresh_district
 from models.database import Database
 from models.district import (
     District,

@@ -16,6 +16,7 @@ from lti_tool.web.csv_export import csv_response
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
 from models import dashboard as stats
+from models import dashboard_stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.sessions import AppSession
@@ -279,7 +280,7 @@ def refresh() -> Any:
         app_session, reach = _leader(db)
         require_form_token(app_session, REFRESH)
         for district in db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))):
-            stats.refresh_district(db, district)
+            dashboard_stats.refresh_district(db, district)
     return redirect(session_url("dashboard.show"), code=303)
 
 

@@ -1,0 +1,305 @@
+"""The district dashboard's precomputed figures: one summary row per program (and per program, learning area and grade for the
+student results its cycles targeted), refreshed in bulk, so that every dashboard view is a handful of grouped
+queries over a few hundred rows, whatever the number of sessions, attendances and reflections behind them.
+
+Refresh (`refresh_district`) reads a district's programs with a few bulk queries, applies the certificate rule of
+`models.eligibility` to every teacher (the same pure function the progress page uses), and replaces the district's
+summary rows in one transaction. It runs after `plc-bridge seed-demo`, from `plc-bridge dashboard refresh` (a
+timer in production) and from the dashboard's "Refresh figures" button; the page says when the figures are from.
+
+Definitions: a team's cycle is *completed* when each of the five elements has a session in it; *teacher-hours*
+are session hours times the teachers present; a program's *year* is the year of its approval (of its creation
+before approval); a cycle's student result counts when both its baseline and its result values are recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession, SessionAttendance
+from models.district import District, ProgramPlacement, place_by_name
+from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility
+from models.observations import Observation
+from models.plan import PlcRole
+from models.programs import Program
+from models.reflections import Grade, Reflection
+from models.states import ProgramState
+from models.teams import CycleAssignment, Team, TeamMember
+
+HOURS = Numeric(14, 2)
+
+
+class ProgramStats(Base):
+    """One program's figures as of `refreshed_at`, with where it belongs, for grouped dashboard queries."""
+
+    __tablename__ = "dashboard_program_stats"
+    __table_args__ = (
+        Index("ix_dashboard_program_stats_district_year", "district_id", "year"),
+        Index("ix_dashboard_program_stats_network", "network_id"),
+        Index("ix_dashboard_program_stats_school", "school_id"),
+    )
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("district_networks.id", ondelete="CASCADE"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("district_schools.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    state: Mapped[str] = mapped_column(String(32))
+    learning_area: Mapped[str] = mapped_column(String(255))
+    grade_level: Mapped[str] = mapped_column(String(64))
+    teams: Mapped[int]
+    teachers: Mapped[int]
+    cycles: Mapped[int]
+    cycles_completed: Mapped[int]
+    teachers_eligible: Mapped[int]
+    teacher_hours: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e1: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e2: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e3: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e4: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e5: Mapped[Decimal] = mapped_column(HOURS)
+    model_lessons: Mapped[int]
+    observations: Mapped[int]
+    reflections: Mapped[int]
+    reflections_graded: Mapped[int]
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResultStats(Base):
+    """The student results a program's cycles targeted, per learning area and grade: sums, so they re-aggregate."""
+
+    __tablename__ = "dashboard_result_stats"
+    __table_args__ = (Index("ix_dashboard_result_stats_district_year", "district_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("district_networks.id", ondelete="CASCADE"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("district_schools.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    learning_area: Mapped[str] = mapped_column(String(255))
+    grade_level: Mapped[str] = mapped_column(String(64))
+    cycles: Mapped[int]
+    baseline_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    result_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    improved: Mapped[int]
+
+
+# --- Refresh ----------------------------------------------------------------------------------------------------
+
+
+def _year(approved_on: date | None, created_at: datetime) -> int:
+    return approved_on.year if approved_on else created_at.year
+
+
+def refresh_district(db: Session, district: District) -> int:
+    """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
+    place_by_name(db, district)
+    placed = select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)
+    placements = {
+        row.program_id: row
+        for row in db.execute(
+            select(
+                ProgramPlacement.program_id,
+                ProgramPlacement.network_id,
+                ProgramPlacement.school_id,
+                Program.state,
+                Program.approved_on,
+                Program.created_at,
+                Program.planned_cycles,
+                Program.min_hours,
+                Program.learning_area,
+                Program.grade_level,
+            )
+            .join(Program, Program.id == ProgramPlacement.program_id)
+            .where(ProgramPlacement.district_id == district.id)
+        )
+    }
+    team_program = {
+        team_id: program_id
+        for team_id, program_id in db.execute(select(Team.id, Team.program_id).where(Team.program_id.in_(placed)))
+    }
+    teams_in = select(Team.id).where(Team.program_id.in_(placed))
+    members: dict[int, set[int]] = defaultdict(set)
+    for team_id, membership_id in db.execute(
+        select(TeamMember.team_id, TeamMember.membership_id).where(TeamMember.team_id.in_(teams_in))
+    ):
+        members[team_id].add(membership_id)
+    roles: dict[int, dict[tuple[int, int], PlcRole]] = defaultdict(dict)
+    for team_id, number, membership_id, role in db.execute(
+        select(
+            CycleAssignment.team_id, CycleAssignment.cycle_number, CycleAssignment.membership_id, CycleAssignment.role
+        ).where(CycleAssignment.team_id.in_(teams_in))
+    ):
+        roles[team_id][(number, membership_id)] = PlcRole(role)
+    cycles = {
+        row.id: row
+        for row in db.execute(
+            select(
+                Cycle.id,
+                Cycle.team_id,
+                Cycle.number,
+                Cycle.learning_area,
+                Cycle.grade_level,
+                Cycle.baseline_value,
+                Cycle.result_value,
+            ).where(Cycle.team_id.in_(teams_in))
+        )
+    }
+    cycles_in = select(Cycle.id).join(Team, Team.id == Cycle.team_id).where(Team.program_id.in_(placed))
+    attendees: dict[int, set[int]] = defaultdict(set)
+    for session_id, membership_id in db.execute(
+        select(SessionAttendance.session_id, SessionAttendance.membership_id)
+        .join(ElementSession, ElementSession.id == SessionAttendance.session_id)
+        .where(ElementSession.cycle_id.in_(cycles_in))
+    ):
+        attendees[session_id].add(membership_id)
+    sessions: dict[int, list[SessionFact]] = defaultdict(list)
+    elements_in_cycle: dict[int, set[int]] = defaultdict(set)
+    for session_id, cycle_id, element, held_on, hours in db.execute(
+        select(
+            ElementSession.id,
+            ElementSession.cycle_id,
+            ElementSession.element,
+            ElementSession.held_on,
+            ElementSession.hours,
+        ).where(ElementSession.cycle_id.in_(cycles_in))
+    ):
+        cycle = cycles[cycle_id]
+        sessions[cycle.team_id].append(
+            SessionFact(cycle.number, element, held_on, Decimal(hours), frozenset(attendees.get(session_id, ())))
+        )
+        elements_in_cycle[cycle_id].add(element)
+    reflections: dict[int, dict[tuple[int, int], datetime]] = defaultdict(dict)
+    for cycle_id, membership_id, submitted_at in db.execute(
+        select(Reflection.cycle_id, Reflection.membership_id, Reflection.submitted_at).where(
+            Reflection.cycle_id.in_(cycles_in)
+        )
+    ):
+        cycle = cycles[cycle_id]
+        reflections[cycle.team_id][(cycle.number, membership_id)] = submitted_at
+    graded: dict[int, int] = defaultdict(int)
+    for (cycle_id,) in db.execute(
+        select(Reflection.cycle_id)
+        .where(Reflection.cycle_id.in_(cycles_in))
+        .where(select(Grade.id).where(Grade.reflection_id == Reflection.id).exists())
+    ):
+        graded[team_program[cycles[cycle_id].team_id]] += 1
+    observations: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for cycle_id, buddy_id in db.execute(
+        select(Observation.cycle_id, Observation.buddy_id).where(Observation.cycle_id.in_(cycles_in))
+    ):
+        cycle = cycles[cycle_id]
+        observations[cycle.team_id].add((cycle.number, buddy_id))
+
+    stats: dict[int, dict[str, Any]] = {}
+    now = utcnow()
+    for program_id, p in placements.items():
+        stats[program_id] = {
+            "program_id": program_id,
+            "district_id": district.id,
+            "network_id": p.network_id,
+            "school_id": p.school_id,
+            "year": _year(p.approved_on, p.created_at),
+            "state": str(p.state.value if isinstance(p.state, ProgramState) else p.state),
+            "learning_area": p.learning_area.strip(),
+            "grade_level": p.grade_level.strip(),
+            "teams": 0,
+            "teachers": 0,
+            "cycles": 0,
+            "cycles_completed": 0,
+            "teachers_eligible": 0,
+            "teacher_hours": Decimal(0),
+            **{f"hours_e{n}": Decimal(0) for n in ELEMENT_NUMBERS},
+            "model_lessons": 0,
+            "observations": 0,
+            "reflections": 0,
+            "reflections_graded": graded.get(program_id, 0),
+            "refreshed_at": now,
+        }
+    for team_id, program_id in team_program.items():
+        row, p = stats[program_id], placements[program_id]
+        facts = TeamFacts(
+            member_ids=frozenset(members[team_id]),
+            sessions=tuple(sessions[team_id]),
+            roles=roles[team_id],
+            reflections=reflections[team_id],
+            observations=frozenset(observations[team_id]),
+        )
+        program_facts = ProgramFacts(ProgramState(p.state), p.approved_on, p.planned_cycles, Decimal(p.min_hours))
+        row["teams"] += 1
+        row["teachers"] += len(facts.member_ids)
+        row["teachers_eligible"] += sum(
+            1 for member in facts.member_ids if eligibility(member, program_facts, facts).eligible
+        )
+        for fact in facts.sessions:
+            teacher_hours = fact.hours * len(fact.attendees)
+            row["teacher_hours"] += teacher_hours
+            row[f"hours_e{fact.element}"] += teacher_hours
+        row["observations"] += len(facts.observations)
+        row["reflections"] += len(facts.reflections)
+    results: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for cycle in cycles.values():
+        program_id = team_program[cycle.team_id]
+        row = stats[program_id]
+        row["cycles"] += 1
+        completed = elements_in_cycle.get(cycle.id, set()) >= set(ELEMENT_NUMBERS)
+        if completed:
+            row["cycles_completed"] += 1
+            # A Model Teacher's lesson counts once the cycle it was planned for is completed.
+            row["model_lessons"] += 1
+        if cycle.baseline_value is None or cycle.result_value is None:
+            continue
+        area = cycle.learning_area.strip() or row["learning_area"]
+        grade = cycle.grade_level.strip() or row["grade_level"]
+        key = (program_id, area, grade)
+        result = results.setdefault(
+            key,
+            {
+                "program_id": program_id,
+                "district_id": district.id,
+                "network_id": row["network_id"],
+                "school_id": row["school_id"],
+                "year": row["year"],
+                "learning_area": area,
+                "grade_level": grade,
+                "cycles": 0,
+                "baseline_sum": Decimal(0),
+                "result_sum": Decimal(0),
+                "improved": 0,
+            },
+        )
+        result["cycles"] += 1
+        result["baseline_sum"] += Decimal(cycle.baseline_value)
+        result["result_sum"] += Decimal(cycle.result_value)
+        result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
+    db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
+    db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
+    _insert_in_chunks(db, ProgramStats, list(stats.values()))
+    _insert_in_chunks(db, ResultStats, list(results.values()))
+    return len(stats)
+
+
+def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, Any]], size: int = 2000) -> None:
+    for start in range(0, len(rows), size):
+        db.execute(insert(table), list(rows[start : start + size]))
+
+
+def refresh_all(db: Session) -> dict[str, int]:
+    return {district.code: refresh_district(db, district) for district in db.scalars(select(District))}
