@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet -e '.[demo]'
+.venv/bin/python -m pip install --quiet -c requirements.lock -e '.[demo]'
 exec .venv/bin/plc-bridge demo "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine (Python 3.11 and pip): make .venv, install PLC Bridge with its
-# test extras, install Debian's Chromium for the browser tests when it is missing, then run pytest.
+# test extras at the locked versions, install Debian's Chromium for the browser tests when it is missing, then run pytest.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k launch`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+# Every dependency at the version of requirements.lock (pyproject.toml keeps the ranges; see the README).
+.venv/bin/python -m pip install --quiet -c requirements.lock -e '.[test]'
 
 # Ralph, the real LRS of the learning-record tests, in its own environment (its pins are not ours).
 if [ ! -x .venv-ralph/bin/ralph ]; then
