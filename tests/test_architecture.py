@@ -1,0 +1,25 @@
+"""The dependency direction of docs/architecture.md, as import-linter contracts (pyproject.toml), and the size of a
+module: each kind of code stays in its layer, and no module grows past what a reader holds at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parent.parent
+MOST_LINES = 500
+
+
+def test_every_import_follows_the_dependency_direction() -> None:
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+
+
+def test_no_module_outside_migrations_and_tests_is_over_500_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("models", "xapi", "lti_tool", "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > MOST_LINES
+    }
+    assert long == {}
