@@ -37,6 +37,7 @@ from lti_tool.web.app import create_app  # noqa: E402
 from lti_tool.workers.scores import ScoreDelivery  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.keys import current_key  # noqa: E402
+from models.migrate import prepare  # noqa: E402
 from models.platform import Deployment, Platform  # noqa: E402
 from models.scores import ScorePost, ScoreState  # noqa: E402
 from tests.support.grading import add_teachers, course_of, grade, reflections  # noqa: E402
@@ -65,10 +66,12 @@ def tool_server(database_url: str, workdir: Path) -> Iterator[tuple[str, Databas
     settings = Settings(
         instance_path=workdir, database_url=database_url, public_base_url=base, secret_key="bench", worker_thread=False
     ).resolved()
-    app = create_app(settings)
+    database = Database(settings.database_url)
+    prepare(database)
+    app = create_app(settings, database)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield base, app.extensions["plc_db"]
+        yield base, database
     finally:
         server.shutdown()
         app.extensions["plc_db"].dispose()

@@ -1,4 +1,4 @@
-"""Schema migrations (Alembic), run by `plc-bridge db upgrade` and at embedded start-up."""
+"""Schema migrations (Alembic), run by `plc-bridge db upgrade`, and the embedded start-up's `prepare`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from models.database import Database
+from models.keys import ensure_key
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,3 +37,11 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def prepare(database: Database) -> None:
+    """The embedded start-up (the demo, `plc-bridge serve` without --production, the tests): bring the schema up to
+    date and make the first signing key. In production `plc-bridge db upgrade` migrates, once per release."""
+    upgrade(database.engine)
+    with database.transaction() as db:
+        ensure_key(db)

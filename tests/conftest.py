@@ -22,6 +22,7 @@ from models import Base
 from models.database import Database
 from models.district import District, Leader
 from models.launch import LoginRequest
+from models.migrate import prepare
 from models.outbox import Delivery, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment, Platform
@@ -120,8 +121,9 @@ def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> 
         secret_key="test-secret-" + uuid.uuid4().hex,
         **{"worker_thread": False, **settings_overrides},
     ).resolved()
-    holder.app = create_app(settings)
-    database = holder.app.extensions["plc_db"]
+    database = Database(settings.database_url)
+    prepare(database)
+    holder.app = create_app(settings, database)
     workers = start_in_process(database, settings, holder.app.extensions["plc_services"])
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return ToolServer(base_url, settings, database, server, holder.app, workers)

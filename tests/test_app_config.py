@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
 from models.database import Database
+from models.migrate import prepare
 from models.platform import Deployment, Platform
 
 
@@ -19,7 +20,9 @@ def _app(tmp_path, **overrides):
         secret_key="s-" + uuid.uuid4().hex,
         **overrides,
     ).resolved()
-    return create_app(settings)
+    database = Database(settings.database_url)
+    prepare(database)
+    return create_app(settings, database)
 
 
 def test_behind_https_the_state_cookie_is_secure_httponly_and_samesite_none(tmp_path) -> None:

@@ -21,7 +21,9 @@ from lti_tool.web.app import create_app
 from models.base import utcnow
 from models.calendar import last_day_of_program, program_day
 from models.cycles import ElementSession
+from models.database import Database
 from models.eligibility import program_eligibility
+from models.migrate import prepare
 from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
@@ -114,8 +116,9 @@ def test_starting_the_demo_again_on_the_same_instance_builds_nothing_twice(tmp_p
     tables = (Program, Person, Membership, ElementSession, OutboxStatement)
     counts = []
     for _ in range(2):
-        app = create_app(settings)
-        database = app.extensions["plc_db"]
+        database = Database(settings.database_url)
+        prepare(database)
+        app = create_app(settings, database)
         with database.transaction() as db:
             counts.append([db.scalar(select(func.count()).select_from(t)) for t in tables])
         with app.test_client() as client:

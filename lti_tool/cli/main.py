@@ -17,8 +17,9 @@ from lti_tool.cli.context import open_database, settings_or_exit
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
 from lti_tool.workers.in_process import delivery_jobs, start_in_process, start_loops
+from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
-from models.migrate import current_revision, head_revision, upgrade
+from models.migrate import current_revision, head_revision, prepare, upgrade
 from models.platform import Deployment, Platform
 from xapi import outbox as outbox_service
 
@@ -33,8 +34,10 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
 
     from lti_tool.web.app import create_app
 
-    app = create_app(settings)
-    workers = start_in_process(app.extensions["plc_db"], settings, app.extensions["plc_services"])
+    database = Database(settings.database_url)
+    prepare(database)
+    app = create_app(settings, database)
+    workers = start_in_process(database, settings, app.extensions["plc_services"])
     click.echo(f"PLC Bridge is running on {settings.public_base_url}/")
     if settings.demo_enabled:
         click.echo(f"  Demo LMS (click through a real LTI launch): {settings.public_base_url}/demo/")

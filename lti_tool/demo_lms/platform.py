@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
@@ -28,6 +28,7 @@ from lti_tool.demo_lms.lti_platform import FlaskRequest, PlatformKey, registrati
 from lti_tool.lti.tool_config import find_platform
 from lti_tool.settings import Settings
 from lti_tool.web.session import database
+from models.database import Database
 from models.keys import generate_key
 from models.platform import Deployment, Platform
 
@@ -137,6 +138,13 @@ def _private_key_pem(settings: Settings) -> str:
         path.write_text(generate_key().private_pem)
         path.chmod(0o600)
     return path.read_text()
+
+
+def init_app(app: Flask, database: Database, settings: Settings) -> None:
+    """Serve the demo LMS at /demo, with its registration in the tool and its example course in place."""
+    app.register_blueprint(bp)
+    with database.transaction() as db:
+        ensure_registration(db, settings)
 
 
 def ensure_registration(db: Session, settings: Settings) -> Platform:

@@ -10,11 +10,49 @@ from flask import Flask
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
 from lti_tool.web import errors, i18n, observability, security
+from lti_tool.web.views import (
+    admin,
+    certificates,
+    cycles,
+    dashboard,
+    deep_linking,
+    evidence,
+    health,
+    home,
+    lti,
+    observations,
+    program,
+    progress,
+    reflections,
+    registration,
+    sessions,
+    setup,
+    xapi_profile,
+)
 from models.database import Database
-from models.keys import ensure_key
-from models.migrate import upgrade
 
 log = logging.getLogger(__name__)
+
+# Every page group, in the order Flask matches them.
+BLUEPRINTS = (
+    lti.bp,
+    home.bp,
+    setup.bp,
+    xapi_profile.bp,
+    admin.bp,
+    health.bp,
+    program.bp,
+    sessions.bp,
+    cycles.bp,
+    reflections.bp,
+    progress.bp,
+    observations.bp,
+    evidence.bp,
+    dashboard.bp,
+    registration.bp,
+    deep_linking.bp,
+    certificates.bp,
+)
 
 
 # In a wheel the templates ship inside the package; in a source checkout they are the top-level templates/.
@@ -25,8 +63,9 @@ TEMPLATES = (
 )
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Flask:
-    """Build the application. With `migrate`, bring the schema up to date and make the first key (embedded mode)."""
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    """Wire settings, database, extensions, blueprints and error pages into one application; it changes nothing in
+    the database (the entry points migrate: `models.migrate.prepare`, or `plc-bridge db upgrade` in production)."""
     settings = settings or load_settings()
     # Named for the package, so that its static/ folder serves /static.
     app = Flask("lti_tool", template_folder=str(TEMPLATES), instance_path=str(settings.instance_path))
@@ -39,12 +78,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
         PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
     )
     app.extensions["plc_settings"] = settings
-    database = Database(settings.database_url)
+    database = database or Database(settings.database_url)
     app.extensions["plc_db"] = database
-    if migrate:
-        upgrade(database.engine)
-        with database.transaction() as db:
-            ensure_key(db)
 
     i18n.init_app(app, settings)
     observability.init_app(app, database)
@@ -54,41 +89,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fla
     # the app share this client with the in-process workers (lti_tool/workers/in_process.py).
     app.extensions["plc_services"] = ServiceClient(database)
 
-    from lti_tool.web.views import admin, health, home, lti, program, sessions, setup, xapi_profile
-
-    app.register_blueprint(lti.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(setup.bp)
-    app.register_blueprint(xapi_profile.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(program.bp)
-    app.register_blueprint(sessions.bp)
-    from lti_tool.web.views import cycles, progress, reflections
-
-    app.register_blueprint(cycles.bp)
-    app.register_blueprint(reflections.bp)
-    app.register_blueprint(progress.bp)
-    from lti_tool.web.views import evidence, observations
-
-    app.register_blueprint(observations.bp)
-    app.register_blueprint(evidence.bp)
-    from lti_tool.web.views import dashboard
-
-    app.register_blueprint(dashboard.bp)
-    from lti_tool.web.views import deep_linking, registration
-
-    app.register_blueprint(registration.bp)
-    app.register_blueprint(deep_linking.bp)
-    from lti_tool.web.views import certificates
-
-    app.register_blueprint(certificates.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     if settings.demo_enabled:
         from lti_tool.demo_lms import platform as demo
 
-        app.register_blueprint(demo.bp)
-        with database.transaction() as db:
-            demo.ensure_registration(db, settings)
+        demo.init_app(app, database, settings)
 
     errors.register(app)
     return app

@@ -11,6 +11,6 @@ from lti_tool.workers.in_process import start_in_process
 
 settings = load_settings()
 configure_logging(settings.log_level, settings.log_format)
-app = create_app(settings, migrate=False)
+app = create_app(settings)
 # Production sets PLC_WORKER_THREAD=false and runs `plc-bridge worker`; otherwise each process delivers too.
 workers = start_in_process(app.extensions["plc_db"], settings, app.extensions["plc_services"])

@@ -110,7 +110,7 @@ def test_a_database_that_is_away_gives_503_not_500(tmp_path: Path) -> None:
         secret_key="s" * 32,
         worker_thread=False,
     ).resolved()
-    client = create_app(settings, migrate=False).test_client()
+    client = create_app(settings).test_client()
 
     response = client.get("/setup")
 
