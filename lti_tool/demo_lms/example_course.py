@@ -1,9 +1,9 @@
 """The demo LMS's second course: a finished example program (synthetic data), so that a newcomer can issue
 certificates, download the results report and verify a certificate at once instead of clicking through three cycles.
 
-The program is built once, through the same use cases the pages call for observations and reflections
-(lti_tool/services/: with their learning records, and a grade's score for the gradebook) and the domain functions
-for the rest (models/programs.py, teams.py, cycles.py, forms.py) and with past dates computed from today's clock, so that it keeps the
+The program is built once, with past dates computed from today's clock: observations and reflections through the
+use cases the pages call (lti_tool/services/: with their learning records, and a grade's score for the gradebook),
+the rest through the domain functions (models/programs.py, teams.py, cycles.py, forms.py). The dates keep the
 Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
 five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
 xapi/events.py like any other.
