@@ -1,8 +1,9 @@
 """The demo LMS's second course: a finished example program (synthetic data), so that a newcomer can issue
 certificates, download the results report and verify a certificate at once instead of clicking through three cycles.
 
-The program is built once, through the same domain functions the pages use (models/programs.py, teams.py, cycles.py,
-observations.py, reflections.py, forms.py) and with past dates computed from today's clock, so that it keeps the
+The program is built once, with past dates computed from today's clock: observations and reflections through the
+use cases the pages call (lti_tool/services/: with their learning records, and a grade's score for the gradebook),
+the rest through the domain functions (models/programs.py, teams.py, cycles.py, forms.py). The dates keep the
 Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
 five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
 xapi/events.py like any other.
@@ -15,26 +16,30 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.services import observations, reflections
+from lti_tool.services.actor import Actor
+from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.calendar import THAI_TIME, program_day
 from models.cycles import CycleTarget, open_cycle, record_cycle_result, record_session, set_cycle_target
 from models.database import get_or_create
 from models.forms import save_form
-from models.observations import ObservationForm, submit_observation
+from models.observations import ObservationForm
 from models.people import Context, Membership, Person
 from models.plan import team_plan
 from models.platform import Deployment, Platform
 from models.programs import Program, ProgramDetails, approve, end, new_program, start, submit
-from models.reflections import grade_reflection, submit_reflection
-from models.roles import AppRole, app_role_for
+from models.roles import app_role_for
 from models.rotation import plan_rotation
 from models.rubrics import rubric
 from models.scope import CourseScope, scoped
+from models.sessions import AppSession
 from models.teams import add_team, add_team_member, apply_rotation
 from xapi import events
 
@@ -78,6 +83,21 @@ def _course_rows(db: Session, platform: Platform, deployment: Deployment, course
             lti_roles=list(demo_person.roles),
         )
     return members
+
+
+def _acting_as(member: Membership) -> Actor:
+    """The use cases' actor for a demo person: the example is built without a launch, so without a stored app session;
+    this one is never added to the database."""
+    return Actor(
+        AppSession(
+            person=member.person,
+            person_id=member.person_id,
+            context=member.context,
+            context_id=member.context_id,
+            membership=member,
+            membership_id=member.id,
+        )
+    )
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -125,6 +145,8 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
 
     away = members[AWAY].id
     chosen = rubric()
+    acting = {m.id: _acting_as(m) for m in members.values()}
+    no_files = EvidenceFiles(Path(settings.evidence_path or "."))  # the example's records carry no files
     for number in range(1, CYCLES + 1):
         opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
         model_id, buddy_ids = team_plan(team)[number]
@@ -165,9 +187,10 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 for buddy_id in buddy_ids:
                     if buddy_id == away and number in (2, 3):
                         continue  # away: no observation either
-                    before = events.observation_fingerprint(db, None)
-                    observation = submit_observation(db, team, number, buddy_id, _observation(number), _at(held_on, 15))
-                    events.observation_submitted(db, settings, team, observation, before)
+                    observations.submit_observation(
+                        db, settings, acting[buddy_id], number, _observation(number), [], no_files,
+                        now=_at(held_on, 15),
+                    )  # fmt: skip
             if element == 5:
                 save_form(db, team, number, "results-report", _results_form(number), trainer, held_on)
                 record_cycle_result(cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on)
@@ -175,22 +198,15 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
         for membership_id in ids:
             if membership_id == away and number == 3:
                 continue
-            reflection = submit_reflection(
-                db, team, number, membership_id, _reflection(number, membership_id == model_id), _at(reflected_on, 19)
-            )
-            events.reflection_submitted(db, settings, team, reflection)
-            graded = grade_reflection(
-                db,
-                reflection,
-                grader_id=trainer.id,
-                grader_role=AppRole.TRAINER,
-                rubric_id=chosen.id,
-                scores={c.id: 3 + (i + number + membership_id) % 2 for i, c in enumerate(chosen.criteria)},
-                max_score=chosen.max_score,
-                comment="ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
+            reflection = reflections.write_reflection(
+                db, settings, acting[membership_id], team, number, _reflection(number, membership_id == model_id),
+                now=_at(reflected_on, 19),
+            )  # fmt: skip
+            scores = {c.id: 3 + (i + number + membership_id) % 2 for i, c in enumerate(chosen.criteria)}
+            reflections.grade_reflection(
+                db, settings, acting[trainer.id], reflection.id, scores, "ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
                 now=_at(reflected_on + timedelta(days=3), 10),
-            )
-            events.reflection_graded(db, settings, team, graded)
+            )  # fmt: skip
     end(program, ended_on)
     db.flush()
 

@@ -8,12 +8,14 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from lti_tool.services.actor import Actor
 from lti_tool.settings import Settings
 from models import certificates as certs
 from models.base import utcnow
 from models.calendar import program_day
 from models.eligibility import Eligibility
 from models.programs import Program
+from models.scope import get_in_course
 from xapi import events
 
 
@@ -43,3 +45,22 @@ def issue_certificates(
     for item in issued:
         events.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
     return issued
+
+
+def request_certificates(db: Session, actor: Actor, program: Program) -> certs.CertificateJob:
+    """A trainer asks for the program's certificates: a bulk-issue job (the one already queued or running, if any)
+    that the caller starts once this transaction commits."""
+    certs.require_trainer(actor.membership, program)
+    return certs.request_bulk_issue(db, program, actor.membership_id)
+
+
+def revoke_certificate(
+    db: Session, settings: Settings, actor: Actor, certificate_id: int, reason: str
+) -> certs.Certificate:
+    """A trainer withdraws a certificate of their course, for a reason; its `earned` learning record is voided."""
+    certificate = get_in_course(db, actor.scope, certs.Certificate, certificate_id)
+    certs.require_trainer(actor.membership, certificate.program)
+    certs.revoke(certificate, revoked_by_id=actor.membership_id, reason=reason, now=utcnow())
+    events.certificate_revoked(db, settings, certificate)
+    return certificate
+

@@ -3,6 +3,7 @@ trainers and its (supporting) administrators choose any team of the course's pro
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import abort, request
@@ -51,3 +52,9 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
         abort(403, description=_("You may not see this team."))
     program_teams = [t for t in teams if t.program_id == team.program_id]
     return TeamView(team, program_teams, may_record_for_team(viewer, team))
+
+
+def require_role(app_session: AppSession, roles: Collection[AppRole], message: str) -> None:
+    """Refuse (403, with `message`) a person whose role in the course is not one of `roles`."""
+    if AppRole(app_session.membership.app_role) not in roles:
+        abort(403, description=message)

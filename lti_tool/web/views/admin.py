@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template
+from flask import Blueprint, redirect, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.services import admin as service
+from lti_tool.services.actor import Actor
+from lti_tool.web.access import require_role
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import scores
 from models.people import Person
 from models.roles import AppRole
@@ -23,8 +27,7 @@ RESEND_SCORES = "scores-resend"
 
 def _admin_session(db: Session) -> AppSession:
     app_session = require_session(db)
-    if app_session.membership.app_role != AppRole.ADMIN:
-        abort(403, description=_("Only the platform's administrators may see this page."))
+    require_role(app_session, {AppRole.ADMIN}, _("Only the platform's administrators may see this page."))
     return app_session
 
 
@@ -47,8 +50,8 @@ def outbox_page() -> str:
 def outbox_retry() -> Response:
     with database().transaction() as db:
         app_session = _admin_session(db)
-        require_form_token(app_session, RETRY)
-        outbox.retry_dead(db, platform_id=app_session.context.platform_id)
+        PlcForm.posted(app_session, RETRY)
+        service.retry_learning_records(db, Actor(app_session))
     return redirect(session_url("admin.outbox_page"), code=303)
 
 
@@ -76,6 +79,6 @@ def scores_page() -> str:
 def scores_resend() -> Response:
     with database().transaction() as db:
         app_session = _admin_session(db)
-        require_form_token(app_session, RESEND_SCORES)
-        scores.resend(db, platform_id=app_session.context.platform_id)
+        PlcForm.posted(app_session, RESEND_SCORES)
+        service.resend_scores(db, Actor(app_session))
     return redirect(session_url("admin.scores_page"), code=303)

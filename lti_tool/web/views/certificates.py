@@ -13,11 +13,16 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
+from lti_tool.services import certificates as service
+from lti_tool.services.actor import Actor
 from lti_tool.web import messages
+from lti_tool.web.access import require_role
 from lti_tool.web.csv_export import csv_response
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.forms.certificates import RevokePost
 from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from lti_tool.workers import certificates as certificate_jobs
 from models import certificates as certs
 from models.base import utcnow
@@ -32,7 +37,6 @@ from models.results_report import results_report
 from models.roles import AppRole
 from models.scope import CourseScope, get_in_course, scoped
 from models.sessions import AppSession
-from xapi import events
 
 bp = Blueprint("certificates", __name__)
 ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
@@ -57,10 +61,11 @@ def _is_trainer(app_session: AppSession) -> bool:
 
 
 def _require_trainer(app_session: AppSession) -> None:
-    if not _is_trainer(app_session):
-        abort(
-            403, description=_("Only the course's trainers issue or revoke certificates and read the results report.")
-        )
+    require_role(
+        app_session,
+        {AppRole.TRAINER},
+        _("Only the course's trainers issue or revoke certificates and read the results report."),
+    )
 
 
 def _logbook_member(db: Session, app_session: AppSession, program: Program, member_id: int) -> Membership:
@@ -218,9 +223,8 @@ def issue() -> Response | tuple[str, int]:
         with database().transaction() as db:
             app_session = require_session(db)
             _require_trainer(app_session)
-            require_form_token(app_session, ISSUE)
-            program = _program(db, app_session)
-            job_id = certs.request_bulk_issue(db, program, app_session.membership_id).id
+            PlcForm.posted(app_session, ISSUE)
+            job_id = service.request_certificates(db, Actor(app_session), _program(db, app_session)).id
     except ProgramError as refused:
         with database().transaction() as db:
             return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
@@ -279,15 +283,10 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
         with database().transaction() as db:
             app_session = require_session(db)
             _require_trainer(app_session)
-            require_form_token(app_session, REVOKE)
-            certificate = _certificate(db, app_session, certificate_id)
-            certs.revoke(
-                certificate,
-                revoked_by_id=app_session.membership_id,
-                reason=request.form.get("reason", ""),
-                now=utcnow(),
-            )
-            events.certificate_revoked(db, settings(), certificate)
+            posted = RevokePost.posted(app_session, REVOKE)
+            service.revoke_certificate(db, settings(), Actor(app_session), certificate_id, posted.reason.data)
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such certificate in this course."))
     except InvalidInput as invalid:
         problem = invalid.problems[0]
         message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
+from lti_tool.services import dashboard as service
 from lti_tool.web.csv_export import csv_response
+from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.security import limiter
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import dashboard as stats
-from models import dashboard_stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.sessions import AppSession
@@ -278,9 +279,8 @@ def export(table: str) -> Response:
 def refresh() -> Any:
     with database().transaction() as db:
         app_session, reach = _leader(db)
-        require_form_token(app_session, REFRESH)
-        for district in db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))):
-            dashboard_stats.refresh_district(db, district)
+        PlcForm.posted(app_session, REFRESH)
+        service.refresh_figures(db, reach)
     return redirect(session_url("dashboard.show"), code=303)
 
 

@@ -12,20 +12,17 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, redirect, request, send_file
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.services import evidence as service
+from lti_tool.services.actor import Actor
 from lti_tool.web import messages
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import evidence as ev
-from models.base import utcnow
-from models.calendar import program_day
 from models.errors import NotFoundInCourse, ProgramError
-from models.observations import Observation, may_read_observation
 from models.people import Membership
-from models.scope import CourseScope, get_in_course
 from models.states import ProgramState
-from models.teams import may_record_for_team
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
 
@@ -33,7 +30,6 @@ FIELD = "evidence"  # the name of every evidence file input
 # A form with files may carry the most files of the most size, and its text fields; a larger request is refused
 # as a whole (413) before it is read.
 UPLOAD_REQUEST_BYTES = ev.MAX_FILES_PER_UPLOAD * ev.MAX_EVIDENCE_BYTES + 2 * 1024 * 1024
-
 
 
 def allow_uploads() -> None:
@@ -89,15 +85,6 @@ def kept_on_commit() -> Iterator[list[ev.Evidence]]:
         raise
 
 
-def may_see(db: Session, viewer: Membership, evidence: ev.Evidence) -> bool:
-    """An observation's files: whoever may read the observation. A session's (or a cycle's) files: the team's
-    members and facilitator, and the course's trainers."""
-    if evidence.observation_id is not None:
-        observation = db.get(Observation, evidence.observation_id)
-        return observation is not None and may_read_observation(viewer, observation)
-    return may_record_for_team(viewer, evidence.cycle.team)
-
-
 def _ascii_name(evidence: ev.Evidence) -> str:
     """A plain-ASCII name for old clients that ignore filename*: the name's Latin letters, or evidence-<id>."""
     suffix = Path(evidence.original_name).suffix
@@ -111,12 +98,11 @@ def _ascii_name(evidence: ev.Evidence) -> str:
 def download(evidence_id: int) -> Response:
     with database().transaction() as db:
         app_session = require_session(db)
-        scope = CourseScope(app_session.context.platform_id, app_session.context_id)
         try:
-            evidence = get_in_course(db, scope, ev.Evidence, evidence_id)
+            evidence = service.open_evidence(db, Actor(app_session), evidence_id)
         except NotFoundInCourse:
             abort(404, description=_("There is no such file in this course."))
-        if not may_see(db, app_session.membership, evidence):
+        except service.NotYourFile:
             abort(403, description=_("This file belongs to a record you may not read."))
         path = ev.evidence_path(folder(), evidence)
     if not path.is_file():
@@ -172,14 +158,11 @@ def remove(evidence_id: int) -> Response:
     try:
         with database().transaction() as db:
             app_session = require_session(db)
-            require_form_token(app_session, REMOVE)
-            scope = CourseScope(app_session.context.platform_id, app_session.context_id)
-            try:
-                evidence = get_in_course(db, scope, ev.Evidence, evidence_id)
-            except NotFoundInCourse:
-                abort(404, description=_("There is no such file in this course."))
-            back = _back_to(evidence, app_session.membership)
-            stored = ev.remove_evidence(db, evidence, app_session.membership, program_day(utcnow()))
+            PlcForm.posted(app_session, REMOVE)
+            removed = service.remove_evidence(db, Actor(app_session), evidence_id)
+            back, stored = _back_to(removed, app_session.membership), removed.stored_name
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such file in this course."))
     except ev.NotYourEvidence:
         abort(403, description=_("Only the person who attached this file, or a trainer of the course, may remove it."))
     except ProgramError:

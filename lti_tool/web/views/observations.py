@@ -5,47 +5,42 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from lti_tool.services import observations as service
+from lti_tool.services.actor import Actor
+from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.web import messages
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.access import course_scope
+from lti_tool.web.forms.observations import observation_form
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
-from models.cycles import Cycle
-from models.errors import NotFoundInCourse, NotYourObservation, ProgramError
-from models.forms import MAX_ANSWER_CHARS, OBSERVATION_FORM, answer_problems, form_templates
-from models.observations import Observation, ObservationForm, observations_for, open_observation, submit_observation
+from models.errors import NotABuddy, NotFoundInCourse, NotYourObservation, ProgramError
+from models.forms import OBSERVATION_FORM, form_templates
+from models.observations import Observation, observations_for, open_observation
 from models.people import Membership, course_members
-from models.plan import PlcRole, role_in_cycle, team_plan
+from models.plan import team_plan
 from models.programs import check_recording_allowed
 from models.roles import AppRole
-from models.scope import CourseScope
 from models.sessions import AppSession
 from models.states import ProgramState
 from models.teams import Team, team_of
-from xapi import events
 
 bp = Blueprint("observations", __name__, url_prefix="/program")
 bp.before_request(files.allow_uploads)
 FORM = "buddy-observation"
 EMPTY_NOTE_ROWS = 5
-MAX_STUDENT_NOTES = 60
-MAX_STUDENT_NAME = 120
-
-
-def _scope(app_session: AppSession) -> CourseScope:
-    return CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
 def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[Team, Membership]:
     """The viewer's team and the Model Teacher they observe in cycle `number`; 403 unless they are its Buddy."""
-    team = team_of(db, _scope(app_session), app_session.membership_id)
-    if team is None or role_in_cycle(team, number, app_session.membership_id) != PlcRole.BUDDY:
+    try:
+        return service.observed_lesson(db, Actor(app_session), number)
+    except NotABuddy:
         abort(
             403,
             description=_(
@@ -53,50 +48,8 @@ def _buddy_of(db: Session, app_session: AppSession, number: int) -> tuple[Team, 
                 number=number,
             ),
         )
-    model_id = team_plan(team)[number][0]
-    model = db.get(Membership, model_id) if model_id is not None else None
-    if model is None:
+    except service.NoModelTeacher:
         abort(403, description=_("Cycle %(number)s has no Model Teacher in your team's plan.", number=number))
-    return team, model
-
-
-def _own_observation(db: Session, team: Team, number: int, buddy_id: int) -> Observation | None:
-    return db.scalars(
-        select(Observation)
-        .join(Cycle)
-        .where(Cycle.team_id == team.id, Cycle.number == number, Observation.buddy_id == buddy_id)
-    ).one_or_none()
-
-
-def _parse(form: MultiDict[str, str]) -> tuple[ObservationForm, dict[str, str]]:
-    """The form as the Buddy filled it, and what is wrong with it, field by field."""
-    template = form_templates()[OBSERVATION_FORM]
-    answers = {item.id: form.get(item.id, "").strip() for item in template.fields}
-    errors = {p.field: str(messages.OBSERVATION_PROBLEMS.get(p.code, p.code)) % p.params for p in answer_problems(template, answers)}
-    notes: list[dict[str, str]] = []
-    for student, note in zip(form.getlist("student"), form.getlist("note"), strict=False):
-        student, note = student.strip(), note.strip()
-        if not student and not note:
-            continue  # an unused row
-        row = len(notes)  # rows are shown again without the unused ones: errors name the row as shown
-        if not student or len(student) > MAX_STUDENT_NAME:
-            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["student_missing"])
-        elif not note:
-            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["note_missing"])
-        elif len(note) > MAX_ANSWER_CHARS:
-            errors[f"student-{row}"] = str(messages.OBSERVATION_PROBLEMS["too_long"]) % {"most": MAX_ANSWER_CHARS}
-        notes.append({"student": student, "note": note})
-    if len(notes) > MAX_STUDENT_NOTES:
-        errors["student_notes"] = str(messages.OBSERVATION_PROBLEMS["too_many_students"]) % {"most": MAX_STUDENT_NOTES}
-    parsed = ObservationForm(
-        lesson=answers["lesson"],
-        students_did=answers["students_did"],
-        students_learned=answers["students_learned"],
-        evidence=answers["evidence"],
-        student_notes=notes,
-        suggestions=answers["suggestions"],
-    )
-    return parsed, errors
 
 
 def _form_page(
@@ -108,7 +61,7 @@ def _form_page(
     status: int = 200,
 ) -> tuple[str, int]:
     team, model = _buddy_of(db, app_session, number)
-    observation = _own_observation(db, team, number, app_session.membership_id)
+    observation = service.own_observation(db, team, number, app_session.membership_id)
     if errors is not None:
         values = {key: request.form.get(key, "") for key in request.form}
         rows = list(zip(request.form.getlist("student"), request.form.getlist("note"), strict=False))
@@ -156,19 +109,18 @@ def submit(number: int) -> Response | tuple[str, int]:
     try:
         with files.kept_on_commit() as stored, database().transaction() as db:
             app_session = require_session(db)
-            team, _model = _buddy_of(db, app_session, number)
-            require_form_token(app_session, FORM)
-            parsed, errors = _parse(request.form)
+            _buddy_of(db, app_session, number)
+            posted = observation_form().posted(app_session, FORM)
+            errors = posted.problems()
             uploads = files.read_uploads()
             if problem := files.upload_problems(uploads):
                 errors[files.FIELD] = problem
             if errors:
                 return _form_page(db, app_session, number, errors=errors, status=422)
-            me = app_session.membership_id
-            before = events.observation_fingerprint(db, _own_observation(db, team, number, me))
-            observation = submit_observation(db, team, number, me, parsed, utcnow())
-            stored += ev.store_evidence(db, files.folder(), observation.cycle, uploads, me, observation=observation)
-            events.observation_submitted(db, settings(), team, observation, before)
+            observation = service.submit_observation(
+                db, settings(), Actor(app_session), number, posted.observation(), uploads,
+                EvidenceFiles(files.folder(), stored),
+            )  # fmt: skip
             observation_id = observation.id
     except ev.EvidenceRefused as refused:
         return _fresh_form_page(number, errors={files.FIELD: files.refusal(refused)}, status=422)
@@ -190,7 +142,7 @@ def show(observation_id: int) -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         try:
-            observation = open_observation(db, _scope(app_session), app_session.membership, observation_id)
+            observation = open_observation(db, course_scope(app_session), app_session.membership, observation_id)
         except NotFoundInCourse:
             abort(404, description=_("There is no such observation in this course."))
         except NotYourObservation:
@@ -223,13 +175,13 @@ def list_observations() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         me = app_session.membership
-        readable = observations_for(db, _scope(app_session), me)
+        readable = observations_for(db, course_scope(app_session), me)
         forms: list[tuple[int, int | None, Observation | None]] = []
-        team = team_of(db, _scope(app_session), me.id) if me.app_role == AppRole.TEACHER else None
+        team = team_of(db, course_scope(app_session), me.id) if me.app_role == AppRole.TEACHER else None
         if team is not None:
             for number, (model_id, buddy_ids) in sorted(team_plan(team).items()):
                 if me.id in buddy_ids:
-                    forms.append((number, model_id, _own_observation(db, team, number, me.id)))
+                    forms.append((number, model_id, service.own_observation(db, team, number, me.id)))
         return render_template(
             "observations/list.html",
             readable=readable,

@@ -3,7 +3,6 @@ with the rubric in config/rubrics, and regrading keeps the history."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
@@ -11,30 +10,28 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from lti_tool.lti import activities
-from lti_tool.services.scores import queue_grade
+from lti_tool.services import reflections as service
+from lti_tool.services.actor import Actor
 from lti_tool.web import messages
-from lti_tool.web.access import course_scope, team_view
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.access import course_scope, require_role, team_view
+from lti_tool.web.forms.reflections import ReflectionPost, grade_form
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models.base import utcnow
 from models.calendar import program_day
 from models.cycles import Cycle
-from models.errors import InvalidInput, NotFoundInCourse, Problem, ProgramError
+from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import role_in_cycle
 from models.programs import is_expired
-from models.reflections import Reflection, grade_reflection, submit_reflection
+from models.reflections import Reflection
 from models.roles import AppRole
-from models.rubrics import rubric, rubric_problems
+from models.rubrics import rubric
 from models.scope import get_in_course, scoped
 from models.sessions import AppSession
 from models.states import ProgramState
-from xapi import events
 
 bp = Blueprint("reflections", __name__, url_prefix="/program")
 WRITE, GRADE = "reflection-write", "reflection-grade"
-MAX_REFLECTION_CHARS = 20000
-MAX_COMMENT_CHARS = 4000
 
 
 # --- A teacher's own reflection ---------------------------------------------------------------------------------
@@ -87,22 +84,18 @@ def show(number: int) -> tuple[str, int]:
 
 @bp.post("/cycles/<int:number>/reflection")
 def submit(number: int) -> Response | tuple[str, int]:
-    text = request.form.get("text", "").strip()
     try:
         with database().transaction() as db:
             app_session = require_session(db)
-            require_form_token(app_session, WRITE)
+            posted = ReflectionPost.posted(app_session, WRITE)
             view = team_view(db, app_session)
-            if len(text) > MAX_REFLECTION_CHARS:
-                raise InvalidInput([Problem("text", "too_long", {"most": MAX_REFLECTION_CHARS})])
-            reflection = submit_reflection(db, view.team, number, app_session.membership_id, text, utcnow())
-            # The grade goes to this cycle's reflection activity in the LMS, whichever page the teacher came from.
-            link = activities.reflection_link(db, app_session.context_id, number)
-            reflection.resource_link_id = link.id if link is not None else None
-            events.reflection_submitted(db, settings(), view.team, reflection)
+            if not posted.validate():
+                return _own_page(db, app_session, number, error=posted.problems()["text"], status=422)
+            service.write_reflection(db, settings(), Actor(app_session), view.team, number, posted.text.data)
     except InvalidInput as invalid:
         problem = invalid.problems[0]
-        return _fresh_own(number, error=str(messages.REFLECTION_PROBLEMS.get(problem.code, problem.code)) % problem.params, status=422)
+        message = messages.REFLECTION_PROBLEMS.get(problem.code, problem.code)
+        return _fresh_own(number, error=str(message) % problem.params, status=422)
     except ProgramError as refused:
         return _fresh_own(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("reflections.show", number=number, saved=1), code=303)
@@ -181,53 +174,20 @@ def review(reflection_id: int) -> tuple[str, int]:
 
 @bp.post("/reflections/<int:reflection_id>/grade")
 def grade(reflection_id: int) -> Response | tuple[str, int]:
-    chosen = rubric()
-    scores: dict[str, Decimal] = {}
-    errors: dict[str, str] = {}
-    for criterion in chosen.criteria:
-        raw = request.form.get(f"score-{criterion.id}", "").strip()
-        if not raw:
-            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["required"])
-            continue
-        try:
-            scores[criterion.id] = Decimal(raw)
-        except InvalidOperation:
-            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["not_a_level"])
-            continue
-        if not scores[criterion.id].is_finite():  # NaN, sNaN, Infinity: never a level
-            del scores[criterion.id]
-            errors[criterion.id] = str(messages.REFLECTION_PROBLEMS["not_a_level"])
-    comment = request.form.get("comment", "").strip()
-    if len(comment) > MAX_COMMENT_CHARS:
-        errors["comment"] = str(messages.REFLECTION_PROBLEMS["too_long"]) % {"most": MAX_COMMENT_CHARS}
     try:
         with database().transaction() as db:
             app_session = require_session(db)
-            if app_session.membership.app_role != AppRole.TRAINER:
-                abort(403, description=_("Only the course's trainers grade reflections."))
-            require_form_token(app_session, GRADE)
-            try:
-                reflection = get_in_course(db, course_scope(app_session), Reflection, reflection_id)
-            except NotFoundInCourse:
-                abort(404, description=_("There is no such reflection in this course."))
-            problems = [p for p in rubric_problems(chosen, scores) if p.field not in errors]
-            errors.update({p.field: str(messages.REFLECTION_PROBLEMS.get(p.code, p.code)) % p.params for p in problems})
-            if errors:
-                raise InvalidInput([Problem(k, "shown", {}) for k in errors])
-            graded = grade_reflection(
-                db,
-                reflection,
-                grader_id=app_session.membership_id,
-                grader_role=AppRole(app_session.membership.app_role),
-                rubric_id=chosen.id,
-                scores=scores,
-                max_score=chosen.max_score,
-                comment=comment,
-                now=utcnow(),
+            require_role(app_session, {AppRole.TRAINER}, _("Only the course's trainers grade reflections."))
+            posted = grade_form().posted(app_session, GRADE)
+            if not posted.validate():
+                return _review_page(db, app_session, reflection_id, errors=posted.problems(), status=422)
+            service.grade_reflection(
+                db, settings(), Actor(app_session), reflection_id, posted.scores(), posted.comment.data
             )
-            events.reflection_graded(db, settings(), reflection.cycle.team, graded)
-            queue_grade(db, graded)  # the score for the LMS gradebook, in the outbox with the grade
-    except InvalidInput:
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such reflection in this course."))
+    except InvalidInput as invalid:
+        errors = {p.field: str(messages.REFLECTION_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
         return _fresh_review(reflection_id, errors=errors, status=422)
     except ProgramError as refused:
         return _fresh_review(reflection_id, notice=messages.refusal(refused), status=409)

@@ -1,0 +1,11 @@
+"""The certificate forms: revoking one takes a reason (whose rules are the certificate's, models/certificates.py)."""
+
+from __future__ import annotations
+
+from wtforms.fields import StringField
+
+from lti_tool.web.forms.base import PlcForm
+
+
+class RevokePost(PlcForm):
+    reason = StringField(filters=[lambda value: value or ""])
