@@ -1,8 +1,9 @@
-"""Which PLC team a page shows, and what its viewer may do there: a teacher sees their own team; the course's
-trainers and its (supporting) administrators choose any team of the course's program with `?team=`."""
+"""Who may do what on a page: the roles a page or form admits, and which PLC team a page shows (a teacher sees their
+own team; the course's trainers and its (supporting) administrators choose any team of the program with `?team=`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import abort, request
@@ -26,6 +27,12 @@ class TeamView:
 
 def course_scope(app_session: AppSession) -> CourseScope:
     return CourseScope(app_session.context.platform_id, app_session.context_id)
+
+
+def require_role(app_session: AppSession, roles: Collection[AppRole], message: str) -> None:
+    """Refuse (403, with `message`) a person whose role in the course is not one of `roles`, before any change."""
+    if AppRole(app_session.membership.app_role) not in roles:
+        abort(403, description=message)
 
 
 def team_view(db: Session, app_session: AppSession) -> TeamView:

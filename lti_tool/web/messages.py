@@ -3,11 +3,12 @@ Thai catalog translates. Views and error pages look codes up here; nothing else 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from models.errors import ProgramError
+from models.errors import Problem, ProgramError
 
 # Why a rule refused a change (models' ProgramError codes and the refusals of the pages), one message per code.
 REFUSALS: dict[str, Any] = {
@@ -159,3 +160,11 @@ def refusal(refused: ProgramError) -> str:
         return str(message) % params
     except (KeyError, TypeError):
         return str(message)
+
+
+def field_problems(problems: Iterable[Problem], catalog: dict[str, Any]) -> dict[str, str]:
+    """The message for each field's first problem, from the catalog of the form's problems (PROGRAM_PROBLEMS, ...)."""
+    found: dict[str, str] = {}
+    for problem in problems:
+        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % problem.params)
+    return found
