@@ -1,5 +1,5 @@
-"""Which PLC team a page shows, and what its viewer may do there: a teacher sees their own team; the course's
-trainers and its (supporting) administrators choose any team of the course's program with `?team=`."""
+"""Who may do what on a page: the roles a page or form admits, and which PLC team a page shows (a teacher sees their
+own team; the course's trainers and its (supporting) administrators choose any team of the program with `?team=`)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def course_scope(app_session: AppSession) -> CourseScope:
     return CourseScope(app_session.context.platform_id, app_session.context_id)
 
 
+def require_role(app_session: AppSession, roles: Collection[AppRole], message: str) -> None:
+    """Refuse (403, with `message`) a person whose role in the course is not one of `roles`, before any change."""
+    if AppRole(app_session.membership.app_role) not in roles:
+        abort(403, description=message)
+
+
 def team_view(db: Session, app_session: AppSession) -> TeamView:
     """The team this request is about, or a 403/404 page; never a team of another course."""
     scope, viewer = course_scope(app_session), app_session.membership
@@ -53,8 +59,3 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
     program_teams = [t for t in teams if t.program_id == team.program_id]
     return TeamView(team, program_teams, may_record_for_team(viewer, team))
 
-
-def require_role(app_session: AppSession, roles: Collection[AppRole], message: str) -> None:
-    """Refuse (403, with `message`) a person whose role in the course is not one of `roles`."""
-    if AppRole(app_session.membership.app_role) not in roles:
-        abort(403, description=message)

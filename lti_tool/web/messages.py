@@ -9,12 +9,13 @@ pages' messages name them as `%(name)s`, as their msgids in the Thai catalog alw
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from models.errors import ProgramError
+from models.errors import Problem, ProgramError
 
 
 class Message(NamedTuple):
@@ -369,6 +370,14 @@ def refusal(refused: ProgramError) -> str:
         return str(message) % params
     except (KeyError, TypeError):
         return str(message)
+
+
+def field_problems(problems: Iterable[Problem], catalog: dict[str, Any]) -> dict[str, str]:
+    """The message for each field's first problem, from the catalog of the form's problems (PROGRAM_PROBLEMS, ...)."""
+    found: dict[str, str] = {}
+    for problem in problems:
+        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % problem.params)
+    return found
 
 
 # --- Error pages: HTTP errors without a message of our own, and a database that refused or is away ----------------

@@ -10,7 +10,7 @@ from lti_tool.lti import deep_linking as dl
 from lti_tool.lti.activities import KINDS, NEEDS_CYCLE, Activity
 from lti_tool.web.activities import default_title
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import cut, stripped
+from lti_tool.web.forms.fields import Text
 from models.catalog import elements
 
 TITLE_CHARS = 255  # what an LMS keeps of an activity's name (Moodle: lti.name is 255 characters)
@@ -26,10 +26,10 @@ def _number(raw: str | None) -> int | None:
 class DeepLinkPost(PlcForm):
     """Set `planned_cycles` (the course program's) before validating."""
 
-    activity = StringField(filters=[stripped])
+    activity = Text()
     cycle = StringField()
     element = StringField()
-    title = StringField(filters=[cut(TITLE_CHARS)])
+    title = Text(cut_at=TITLE_CHARS)
     planned_cycles: int
 
     def validate_activity(self, field: Field) -> None:

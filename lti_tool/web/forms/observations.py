@@ -6,11 +6,9 @@ from __future__ import annotations
 from functools import cache
 from typing import ClassVar
 
-from wtforms.fields import StringField
-
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import StringList, stripped
+from lti_tool.web.forms.fields import StringList, Text
 from models.forms import MAX_ANSWER_CHARS, OBSERVATION_FORM, FormTemplate, answer_problems, form_templates
 from models.observations import ObservationForm
 
@@ -70,5 +68,5 @@ class ObservationPost(PlcForm):
 def observation_form() -> type[ObservationPost]:
     """The form class for the Buddy-observation template of config/forms."""
     template = form_templates()[OBSERVATION_FORM]
-    fields = {item.id: StringField(filters=[stripped]) for item in template.fields}
+    fields = {item.id: Text() for item in template.fields}
     return type("ObservationPost", (ObservationPost,), {"template": template, **fields})

@@ -8,12 +8,12 @@ from functools import cache
 from typing import ClassVar
 
 from wtforms import Form
-from wtforms.fields import Field, StringField
+from wtforms.fields import Field
 from wtforms.validators import StopValidation, ValidationError
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import AtMost, stripped
+from lti_tool.web.forms.fields import AtMost, Text
 from models.rubrics import Criterion, Rubric, rubric, rubric_problems
 
 MAX_REFLECTION_CHARS = 20000
@@ -24,8 +24,8 @@ SCORE = "score-"  # a criterion's field is named score-<criterion id>
 class ReflectionPost(PlcForm):
     """A teacher's reflection: whether it may be empty is the domain's rule (after the program's state)."""
 
-    text = StringField(
-        filters=[stripped], validators=[AtMost(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
+    text = Text(
+        validators=[AtMost(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
     )
 
 
@@ -54,8 +54,8 @@ class GradePost(PlcForm):
     """The posted grade; `grade_form()` adds a score field per criterion of the rubric."""
 
     rubric: ClassVar[Rubric]
-    comment = StringField(
-        filters=[stripped], validators=[AtMost(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
+    comment = Text(
+        validators=[AtMost(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
     )
 
     def scores(self) -> dict[str, Decimal]:
@@ -70,5 +70,5 @@ class GradePost(PlcForm):
 def grade_form() -> type[GradePost]:
     """The form class for the reflection rubric of config/rubrics."""
     chosen = rubric()
-    fields = {SCORE + c.id: StringField(filters=[stripped], validators=[_Level(chosen, c)]) for c in chosen.criteria}
+    fields = {SCORE + c.id: Text(validators=[_Level(chosen, c)]) for c in chosen.criteria}
     return type("GradePost", (GradePost,), {"rubric": chosen, **fields})

@@ -3,31 +3,26 @@ and the team's tracking forms (problem reflection, PLC operation tracking, resul
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.services import cycles
+from lti_tool.services.actor import Actor
 from lti_tool.web import messages
 from lti_tool.web.access import TeamView, team_view
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.forms.cycles import TargetForm, TrackingForm
+from lti_tool.web.session import csrf_token, database, require_session, session_url
 from models.base import utcnow
 from models.calendar import program_day
 from models.catalog import elements
-from models.cycles import (
-    ELEMENT_NUMBERS,
-    Cycle,
-    CycleTarget,
-    ElementSession,
-    open_cycle,
-    record_cycle_result,
-    set_cycle_target,
-)
-from models.errors import InvalidInput, Problem, ProgramError
-from models.forms import TEAM_FORMS, form_entries, form_templates, save_form
+from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession
+from models.errors import InvalidInput, ProgramError
+from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle, team_plan
 from models.programs import is_expired
@@ -37,9 +32,7 @@ from models.teams import Team
 
 bp = Blueprint("cycles", __name__, url_prefix="/program/cycles")
 TARGET, FORM = "cycle-target", "cycle-form"
-TEXT_LIMIT = 4000
-TARGET_TEXT = ("problem", "learning_area", "grade_level", "target_students", "baseline")
-FIELD_LIMITS = {"learning_area": 255, "grade_level": 64}  # their column sizes (models/cycles.py Cycle)
+F = TypeVar("F", bound=PlcForm)
 
 
 def _cycle_or_none(team: Team, number: int) -> Cycle | None:
@@ -99,52 +92,32 @@ def _fresh_page(number: int, **kwargs: Any) -> tuple[str, int]:
         return _page(db, app_session, team_view(db, app_session), number, **kwargs)
 
 
-def _writer(db: Session, purpose: str) -> tuple[AppSession, TeamView]:
+def _writer(db: Session, form: type[F], purpose: str) -> tuple[AppSession, TeamView, F]:
+    """A member, the facilitator or a trainer posting `form` for their team with its token; 403 or 400 otherwise."""
     app_session = require_session(db)
     view = team_view(db, app_session)
     if not view.may_write:
         abort(403, description=_("Only the team's members and the course's trainers change its cycle records."))
-    require_form_token(app_session, purpose)
-    return app_session, view
-
-
-def _decimal(raw: str) -> Decimal | None:
-    raw = raw.strip().replace(",", "")
-    if not raw:
-        return None
-    value = Decimal(raw)
-    if not value.is_finite() or abs(value) >= Decimal("1e9"):
-        raise InvalidOperation(raw)
-    return value.quantize(Decimal("0.001"))
+    return app_session, view, form.posted(app_session, purpose)
 
 
 @bp.post("/<int:number>/target")
 def save_target(number: int) -> Response | tuple[str, int]:
-    form = request.form
-    errors: dict[str, str] = {}
-    texts = {name: form.get(name, "").strip() for name in (*TARGET_TEXT, "result")}
-    for name, value in texts.items():
-        most = FIELD_LIMITS.get(name, TEXT_LIMIT)
-        if len(value) > most:
-            errors[name] = str(messages.FORM_PROBLEMS["too_long"]) % {"most": most}
-    values: dict[str, Decimal | None] = {}
-    for name in ("baseline_value", "result_value"):
-        try:
-            values[name] = _decimal(form.get(name, ""))
-        except InvalidOperation:
-            errors[name] = str(messages.FORM_PROBLEMS["not_a_number"])
     try:
         with database().transaction() as db:
-            _app_session, view = _writer(db, TARGET)
-            if errors:
-                raise InvalidInput([Problem(k, "shown", {}) for k in errors])
-            today = program_day(utcnow())
-            cycle = open_cycle(db, view.team, number, today)
-            target = CycleTarget(**{k: texts[k] for k in TARGET_TEXT}, baseline_value=values["baseline_value"])
-            set_cycle_target(cycle, target, today)
-            record_cycle_result(cycle, texts["result"], values["result_value"], today)
-    except InvalidInput:
-        return _fresh_page(number, errors={"target": errors}, status=422)
+            app_session, view, form = _writer(db, TargetForm, TARGET)
+            if not form.validate():
+                return _page(db, app_session, view, number, errors={"target": form.problems()}, status=422)
+            cycles.save_cycle_target(
+                db,
+                Actor(app_session),
+                view.team,
+                number,
+                form.target(),
+                form.result.data,
+                form.result_value.data,
+                today=program_day(utcnow()),
+            )
     except ProgramError as refused:
         return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved="target") + "#target", 303)
@@ -156,11 +129,12 @@ def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
         abort(404, description=str(messages.FORM_PROBLEMS["unknown"]))
     try:
         with database().transaction() as db:
-            app_session, view = _writer(db, FORM)
-            answers = {key: value for key, value in request.form.items() if key not in ("csrf", "s")}
-            save_form(db, view.team, number, slug, answers, app_session.membership, program_day(utcnow()))
+            app_session, view, form = _writer(db, TrackingForm, FORM)
+            cycles.save_tracking_form(
+                db, Actor(app_session), view.team, number, slug, form.answers, today=program_day(utcnow())
+            )
     except InvalidInput as invalid:
-        problems = {p.field: str(messages.FORM_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.problems}
+        problems = messages.field_problems(invalid.problems, messages.FORM_PROBLEMS)
         return _fresh_page(number, errors={slug: problems}, status=422)
     except ProgramError as refused:
         return _fresh_page(number, notice=messages.refusal(refused), status=409)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from lti_tool.services.programs import course_program
+from lti_tool.web.access import course_scope
 from lti_tool.web.session import database, require_session, session_url
 from models.catalog import elements
 from models.eligibility import current_cycle, eligibility, next_steps, program_facts, team_facts
 from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle
-from models.programs import Program
 from models.roles import AppRole
-from models.scope import CourseScope, scoped
 from models.teams import team_of
 
 bp = Blueprint("home", __name__)
@@ -24,9 +24,9 @@ def landing() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
-        scope = CourseScope(app_session.context.platform_id, app_session.context_id)
+        scope = course_scope(app_session)
         team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
-        program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+        program = course_program(db, scope)
         progress = steps = cycle = None
         if team is not None:
             progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))

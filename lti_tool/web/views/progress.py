@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from lti_tool.services.programs import course_program
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.session import database, require_session, session_url
@@ -16,9 +17,7 @@ from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
 from models.people import course_members
 from models.plan import PlcRole
-from models.programs import Program
 from models.roles import AppRole
-from models.scope import scoped
 from models.sessions import AppSession
 from models.teams import Team
 
@@ -54,12 +53,10 @@ def _member_page(db: Session, app_session: AppSession, team: Team, member_id: in
 def show() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
-        role = app_session.membership.app_role
-        if role == AppRole.TEACHER:
+        if AppRole(app_session.membership.app_role) is AppRole.TEACHER:
             view = team_view(db, app_session)
             return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
-        scope = course_scope(app_session)
-        program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+        program = course_program(db, course_scope(app_session))
         if program is None:
             abort(404, description=_("The course has no PLC program yet."))
         member_id = request.args.get("member", type=int)

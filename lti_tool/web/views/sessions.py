@@ -2,65 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.services import sessions
+from lti_tool.services.actor import Actor
 from lti_tool.web import messages
-from lti_tool.web.access import team_view
-from lti_tool.web.session import csrf_token, database, require_form_token, require_session, session_url, settings
+from lti_tool.web.access import TeamView, team_view
+from lti_tool.web.forms.sessions import SessionForm
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
 from models.catalog import elements
-from models.cycles import Cycle, ElementSession, record_session
+from models.cycles import Cycle, ElementSession
 from models.errors import InvalidInput, ProgramError
 from models.people import course_members
 from models.sessions import AppSession
-from models.teams import Team
-from xapi import events
 
 bp = Blueprint("sessions", __name__, url_prefix="/program/sessions")
 bp.before_request(files.allow_uploads)
 RECORD = "session-record"
 
 
-def _team_for(db: Session, app_session: AppSession) -> Team:
+def _recorder_view(db: Session, app_session: AppSession) -> TeamView:
     """The team whose sessions are shown: a teacher's own; a trainer's choice (`?team=`)."""
     view = team_view(db, app_session)
     if not view.may_write:
         abort(403, description=_("Only the members of a PLC team record its sessions."))
-    g.plc_team_view = view
-    return view.team
+    return view
 
 
-def _page(db: Session, app_session: AppSession, team: Team, errors: dict[str, str] | None = None,
+def _page(db: Session, app_session: AppSession, view: TeamView, errors: dict[str, str] | None = None,
           notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
+    team = view.team
     members = {m.id: m for m in course_members(db, app_session.context_id)}
-    sessions = db.scalars(
+    recorded = db.scalars(
         select(ElementSession).join(Cycle).where(Cycle.team_id == team.id)
         .order_by(Cycle.number, ElementSession.element, ElementSession.held_on)
     ).all()  # fmt: skip
     attached: dict[int | None, list[ev.Evidence]] = {}
     for item in db.scalars(
-        select(ev.Evidence).where(ev.Evidence.session_id.in_([s.id for s in sessions])).order_by(ev.Evidence.id)
+        select(ev.Evidence).where(ev.Evidence.session_id.in_([s.id for s in recorded])).order_by(ev.Evidence.id)
     ):
         attached.setdefault(item.session_id, []).append(item)
     page = render_template(
         "program_sessions.html",
         team=team,
-        view=g.plc_team_view,
+        view=view,
         program=team.program,
         members=members,
         team_members=[members[mid] for mid in team.member_ids if mid in members],
-        sessions=sessions,
+        sessions=recorded,
         attached=attached,
         most_files=ev.MAX_FILES_PER_UPLOAD,
         most_mb=ev.MAX_EVIDENCE_BYTES // (1024 * 1024),
@@ -81,7 +78,7 @@ def _page(db: Session, app_session: AppSession, team: Team, errors: dict[str, st
 def list_sessions() -> tuple[str, int]:
     with database().transaction() as db:
         app_session = require_session(db)
-        return _page(db, app_session, _team_for(db, app_session))
+        return _page(db, app_session, _recorder_view(db, app_session))
 
 
 @bp.post("")
@@ -92,25 +89,25 @@ def record() -> Response | tuple[str, int]:
     try:
         with files.kept_on_commit() as stored, database().transaction() as db:
             app_session = require_session(db)
-            team = _team_for(db, app_session)
-            require_form_token(app_session, RECORD)
-            parsed, errors = _parse(request.form)
+            view = _recorder_view(db, app_session)
+            form = SessionForm.posted(app_session, RECORD)
+            form.validate()
+            errors = form.problems()
             uploads = files.read_uploads()
             if problem := files.upload_problems(uploads):
                 errors[files.FIELD] = problem
             if errors:
-                return _page(db, app_session, team, errors=errors, status=422)
-            me = app_session.membership_id
-            recorded = record_session(db, team, recorded_by_id=me, today=program_day(utcnow()), **parsed)
-            session = recorded.session
-            stored += ev.store_evidence(db, files.folder(), session.cycle, uploads, me, session=session)
-            events.session_recorded(db, settings(), team, recorded)
+                return _page(db, app_session, view, errors=errors, status=422)
+            recorded = sessions.record_session(
+                db, settings(), Actor(app_session), view.team, form.entry(), uploads, files.folder(),
+                today=program_day(utcnow()),
+            )  # fmt: skip
+            stored += recorded.evidence
             notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
         return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
     except InvalidInput as invalid:  # the transaction rolled back: no session, no learning record
-        problems = {p.field: str(messages.SESSION_PROBLEMS.get(p.code, p.code)) % p.params for p in invalid.params["problems"]}
-        return _fresh_page(errors=problems, status=422)
+        return _fresh_page(errors=messages.field_problems(invalid.problems, messages.SESSION_PROBLEMS), status=422)
     except ProgramError as refused:
         return _fresh_page(notice=messages.refusal(refused), status=409)
     if notice:
@@ -118,30 +115,7 @@ def record() -> Response | tuple[str, int]:
     return redirect(session_url("sessions.list_sessions", team=request.args.get("team", type=int)), code=303)
 
 
-def _parse(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    errors: dict[str, str] = {}
-    parsed: dict[str, Any] = {"notes": form.get("notes", "").strip()[:4000]}
-    for field in ("cycle", "element"):
-        try:
-            parsed["cycle_number" if field == "cycle" else "element"] = int(form.get(field, ""))
-        except ValueError:
-            errors[field] = str(messages.SESSION_PROBLEMS["not_a_number"])
-    try:
-        parsed["hours"] = Decimal(form.get("hours", "").strip())
-    except InvalidOperation:
-        errors["hours"] = str(messages.SESSION_PROBLEMS["not_a_number"])
-    try:
-        parsed["held_on"] = date.fromisoformat(form.get("held_on", ""))
-    except ValueError:
-        errors["held_on"] = str(messages.SESSION_PROBLEMS["not_a_date"])
-    try:
-        parsed["attendee_ids"] = [int(v) for v in form.getlist("attendee")]
-    except ValueError:
-        errors["attendee_ids"] = str(messages.SESSION_PROBLEMS["not_in_team"])
-    return parsed, errors
-
-
 def _fresh_page(errors: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:
     with database().transaction() as db:
         app_session = require_session(db)
-        return _page(db, app_session, _team_for(db, app_session), errors=errors, notice=notice, status=status)
+        return _page(db, app_session, _recorder_view(db, app_session), errors=errors, notice=notice, status=status)

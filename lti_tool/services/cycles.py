@@ -1,0 +1,50 @@
+"""Use cases of a team's cycle: the student learning problem it targets with its baseline and result, and the team's
+tracking forms (config/forms). The team's members and facilitator and the course's trainers write them while the
+program runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from lti_tool.services.actor import Actor
+from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
+from models.errors import NotATeamMember
+from models.forms import FormEntry, save_form
+from models.teams import Team, may_record_for_team
+
+
+def require_team_recorder(actor: Actor, team: Team) -> None:
+    """Refuse anyone who may not write the team's records (models.teams.may_record_for_team)."""
+    if not may_record_for_team(actor.membership, team):
+        raise NotATeamMember(actor.membership_id, team.name)
+
+
+def save_cycle_target(
+    db: Session,
+    actor: Actor,
+    team: Team,
+    number: int,
+    target: CycleTarget,
+    result: str,
+    result_value: Decimal | None,
+    *,
+    today: date,
+) -> Cycle:
+    """Keep what cycle `number` aims at and what came of it, opening the cycle on first use."""
+    require_team_recorder(actor, team)
+    cycle = open_cycle(db, team, number, today)
+    set_cycle_target(cycle, target, today)
+    record_cycle_result(cycle, result, result_value, today)
+    return cycle
+
+
+def save_tracking_form(
+    db: Session, actor: Actor, team: Team, number: int, slug: str, answers: Mapping[str, str], *, today: date
+) -> FormEntry:
+    """Keep the team's answers to tracking form `slug` in cycle `number`, checked against its template."""
+    require_team_recorder(actor, team)
+    return save_form(db, team, number, slug, dict(answers), actor.membership, today)

@@ -1,0 +1,105 @@
+"""Use cases of a course's PLC program: setting it up, taking it through the Council's states, and reading its plan
+by team for the application package. Each works in the caller's transaction; only the course's trainers change it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from lti_tool.services.actor import Actor
+from models import programs
+from models.errors import NotATrainer
+from models.people import course_members
+from models.plan import role_in_cycle
+from models.programs import Program, ProgramDetails
+from models.roles import AppRole
+from models.scope import CourseScope, scoped
+
+PROGRAM_EDITORS = frozenset({AppRole.TRAINER})  # set up the program, change its state, its teams and its plan
+PLAN_READERS = frozenset({AppRole.TRAINER, AppRole.ADMIN})  # download the application package and the plan
+
+
+def require_program_editor(actor: Actor) -> None:
+    """Refuse anyone but the course's trainers a change to the program or its plan."""
+    if actor.role not in PROGRAM_EDITORS:
+        raise NotATrainer(actor.role)
+
+
+def course_program(db: Session, scope: CourseScope) -> Program | None:
+    """The course's newest PLC program, if it has one."""
+    return db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+
+
+def save_program(db: Session, actor: Actor, details: ProgramDetails) -> Program:
+    """Set up the course's program as a draft, or change the details of the program while its plan is open."""
+    require_program_editor(actor)
+    program = course_program(db, actor.scope)
+    if program is None:
+        return programs.new_program(db, actor.scope, details)
+    programs.edit_program(program, details)
+    return program
+
+
+def submit_program(actor: Actor, program: Program) -> None:
+    """Send the application package to the Council (draft → submitted)."""
+    require_program_editor(actor)
+    programs.submit(program)
+
+
+def approve_program(actor: Actor, program: Program, approved_on: date) -> None:
+    """Record the Council's approval and its date, which starts the program's year (submitted → approved)."""
+    require_program_editor(actor)
+    programs.approve(program, approved_on)
+
+
+def start_program(actor: Actor, program: Program, *, today: date) -> None:
+    """Start the program, which freezes its plan (approved → running)."""
+    require_program_editor(actor)
+    programs.start(program, today)
+
+
+def end_program(actor: Actor, program: Program, *, today: date) -> None:
+    """End the program, which opens the 30 days for certificates (running → ended)."""
+    require_program_editor(actor)
+    programs.end(program, today)
+
+
+def request_certificates(actor: Actor, program: Program, *, today: date) -> None:
+    """Request the participants' certificates from the Council (ended → certificates requested)."""
+    require_program_editor(actor)
+    programs.request_certificates(program, today)
+
+
+def cancel_program(actor: Actor, program: Program) -> None:
+    """Cancel the program before it ends."""
+    require_program_editor(actor)
+    programs.cancel(program)
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    """A team as the application package lists it: its name, its facilitator's name, and per member their name and
+    their role per planned cycle ("model", "buddy" or "" when none is planned)."""
+
+    name: str
+    facilitator: str
+    rows: list[tuple[str, list[str]]]
+
+
+def plan_by_team(db: Session, program: Program) -> list[TeamPlan]:
+    """The program's teams with the planned role of every member in every cycle; readable even while it is frozen."""
+    names = {m.id: m.person.name or m.person.sub for m in course_members(db, program.context_id)}
+    teams = []
+    for team in program.teams:
+        rows = [
+            (names.get(member_id, str(member_id)), [
+                (role.value if (role := role_in_cycle(team, n, member_id)) else "")
+                for n in range(1, program.planned_cycles + 1)
+            ])
+            for member_id in team.member_ids
+        ]  # fmt: skip
+        facilitator = names.get(team.facilitator_id, "") if team.facilitator_id else ""
+        teams.append(TeamPlan(team.name, facilitator, rows))
+    return teams

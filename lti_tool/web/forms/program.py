@@ -1,0 +1,65 @@
+"""The forms of the program's pages: its set-up, a step through the Council's states, and a new team."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from wtforms.fields import StringField
+from wtforms.validators import DataRequired
+
+from lti_tool.web import messages
+from lti_tool.web.forms.base import PlcForm, column_length
+from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers
+from models.programs import MIN_CYCLES, Program, ProgramDetails
+from models.teams import Team
+
+NOT_A_NUMBER = messages.PROGRAM_PROBLEMS["not_a_number"]
+
+
+class ProgramForm(PlcForm):
+    """The program's details as the Council's application form asks for them."""
+
+    name = Text(cut_at=column_length(Program.name))
+    agency = Text(cut_at=column_length(Program.agency))
+    school_or_network = Text(cut_at=column_length(Program.school_or_network))
+    planned_cycles = WholeNumber(message=NOT_A_NUMBER, if_empty=MIN_CYCLES)
+    min_hours = DecimalNumber(message=NOT_A_NUMBER, if_empty=Decimal(0))
+    learning_area = Text(cut_at=column_length(Program.learning_area))
+    grade_level = Text(cut_at=column_length(Program.grade_level))
+
+    def details(self) -> ProgramDetails:
+        """The details entered; a number that could not be read counts as its default."""
+        cycles, hours = self.planned_cycles.data, self.min_hours.data
+        return ProgramDetails(
+            name=self.name.data,
+            agency=self.agency.data,
+            school_or_network=self.school_or_network.data,
+            planned_cycles=MIN_CYCLES if cycles is None else cycles,
+            min_hours=Decimal(0) if hours is None else hours,
+            learning_area=self.learning_area.data,
+            grade_level=self.grade_level.data,
+        )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then the program's own rules on the details (models.programs.ProgramDetails.problems), so
+        that every field shows its first problem at once."""
+        super().validate(extra_validators)
+        for field, message in messages.field_problems(self.details().problems(), messages.PROGRAM_PROBLEMS).items():
+            if not self[field].errors:
+                self[field].errors.append(message)
+        return not self.problems()
+
+
+class ProgramStepForm(PlcForm):
+    """A step of the program through the Council's states; the approval comes with its date."""
+
+    action = StringField()  # taken as it comes: a step is named exactly
+    approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])
+
+
+class TeamForm(PlcForm):
+    """A new team: its name and the teachers chosen for it."""
+
+    name = Text(cut_at=column_length(Team.name), validators=[DataRequired(messages.PROGRAM_PROBLEMS["required"])])
+    member = WholeNumbers(message=messages.REFUSALS["not_in_course"])

@@ -1,0 +1,31 @@
+"""The form of an element session: which cycle and element, when, how long, who came, notes (the files are read by
+web/views/evidence.py)."""
+
+from __future__ import annotations
+
+from lti_tool.services.sessions import SessionEntry
+from lti_tool.web import messages
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers
+
+NOTES_LIMIT = 4000  # the most characters of notes kept (a Text column has no length of its own)
+NOT_A_NUMBER = messages.SESSION_PROBLEMS["not_a_number"]
+
+
+class SessionForm(PlcForm):
+    cycle = WholeNumber(message=NOT_A_NUMBER)
+    element = WholeNumber(message=NOT_A_NUMBER)
+    held_on = Day(message=messages.SESSION_PROBLEMS["not_a_date"])
+    hours = DecimalNumber(message=NOT_A_NUMBER)
+    attendee = WholeNumbers(message=messages.SESSION_PROBLEMS["not_in_team"])
+    notes = Text(cut_at=NOTES_LIMIT)
+
+    def entry(self) -> SessionEntry:
+        return SessionEntry(
+            cycle_number=self.cycle.data,
+            element=self.element.data,
+            held_on=self.held_on.data,
+            hours=self.hours.data,
+            attendee_ids=self.attendee.data,
+            notes=self.notes.data,
+        )
