@@ -243,6 +243,17 @@ REFUSALS: dict[str, Any] = {
     "certificates_not_yet": _l("Certificates are issued once the program has ended."),
     "already_revoked": _l("This certificate is already revoked."),
     "not_a_trainer": _l("Only the course's trainers issue or revoke certificates."),
+    "cycle_beyond_plan": _l("The program plans %(planned)s cycles."),
+    "not_a_buddy": _l("Only a Buddy Teacher of cycle %(cycle)s fills in its observation form."),
+    "no_model_teacher": _l("Cycle %(number)s has no Model Teacher in your team's plan."),
+    "not_your_observation": _l(
+        "Only the Buddy who wrote an observation, the Model Teacher observed and the course's trainers may read it."
+    ),
+    "not_your_evidence": _l("Only the person who attached this file, or a trainer of the course, may remove it."),
+    "not_your_file": _l("This file belongs to a record you may not read."),
+    "not_found": _l("There is nothing at this address. Open the activity again from your course in the LMS."),
+    "not_an_administrator": _l("Only the platform's administrators may see this page."),
+    "not_an_instructor": _l("Only the course's trainers and administrators may add PLC Bridge activities."),
 }
 
 # Why an evidence file was refused (models/evidence.py reasons).
