@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import select
 
 from lti_tool.settings import load_settings
-from lti_tool.web.views.evidence import UPLOAD_REQUEST_BYTES, kept_on_commit
+from lti_tool.web.uploads import UPLOAD_REQUEST_BYTES, kept_on_commit
 from models.cycles import ElementSession
 from models.evidence import MAX_EVIDENCE_BYTES, MAX_FILES_PER_UPLOAD, Evidence, Upload, store_evidence
 from models.observations import Observation

@@ -1,89 +1,28 @@
-"""Evidence files over HTTP: reading uploads from a form, saying why one is refused, keeping files only when their
-transaction commits, and serving a file, as a download, only to the people who may see what it is attached to."""
+"""Evidence files over HTTP: serving a file, as a download, only to the people who may see what it is attached to,
+and taking a wrongly attached file off again."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, g, redirect, request, send_file
+from flask import Blueprint, abort, g, redirect, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from lti_tool.services import evidence as service
 from lti_tool.services.actor import Actor
-from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from lti_tool.web.session import csrf_token, database, require_session, session_url
+from lti_tool.web.uploads import folder
 from models import evidence as ev
 from models.errors import NotFoundInCourse, ProgramError
 from models.people import Membership
 from models.states import ProgramState
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
-
-FIELD = "evidence"  # the name of every evidence file input
-# A form with files may carry the most files of the most size, and its text fields; a larger request is refused
-# as a whole (413) before it is read.
-UPLOAD_REQUEST_BYTES = ev.MAX_FILES_PER_UPLOAD * ev.MAX_EVIDENCE_BYTES + 2 * 1024 * 1024
-
-
-def allow_uploads() -> None:
-    """For blueprints whose forms carry files: lift this request's size limit before anything reads the body."""
-    request.max_content_length = UPLOAD_REQUEST_BYTES
-
-
-def folder() -> Path:
-    path = settings().evidence_path
-    assert path is not None  # Settings.resolved() fills it
-    return path
-
-
-def read_uploads() -> list[ev.Upload]:
-    """The files chosen in the form's evidence field. A file input left empty sends a part with no name: skipped.
-    Each file is read to one byte past the limit, enough to know it is too large."""
-    uploads = []
-    for storage in request.files.getlist(FIELD):
-        if not storage.filename:
-            continue
-        uploads.append(ev.Upload(storage.filename, storage.stream.read(ev.MAX_EVIDENCE_BYTES + 1)))
-    return uploads
-
-
-def refusal(refused: ev.EvidenceRefused) -> str:
-    return str(messages.EVIDENCE_REFUSALS.get(refused.reason, refused.reason)) % refused.params
-
-
-def upload_problems(uploads: list[ev.Upload]) -> str:
-    """Why the uploads cannot be kept, naming each refused file; empty when all of them may be stored."""
-    if len(uploads) > ev.MAX_FILES_PER_UPLOAD:
-        return refusal(ev.EvidenceRefused("too_many_files", "", most=ev.MAX_FILES_PER_UPLOAD))
-    found = []
-    for upload in uploads:
-        try:
-            ev.check_upload(upload)
-        except ev.EvidenceRefused as refused:
-            found.append(refusal(refused))
-    if found:
-        found.append(_("Nothing was saved: choose the files again without these."))
-    return " ".join(found)
-
-
-@contextmanager
-def kept_on_commit() -> Iterator[list[ev.Evidence]]:
-    """Evidence stored inside the enclosed transaction: its files are taken off the disk again unless the
-    transaction commits (enter this before the transaction, so that a failed commit is seen here too)."""
-    stored: list[ev.Evidence] = []
-    try:
-        yield stored
-    except BaseException:
-        ev.remove_files(folder(), stored)
-        raise
-
 
 def _ascii_name(evidence: ev.Evidence) -> str:
     """A plain-ASCII name for old clients that ignore filename*: the name's Latin letters, or evidence-<id>."""

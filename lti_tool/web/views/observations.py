@@ -12,10 +12,10 @@ from lti_tool.services import observations as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.web import messages
+from lti_tool.web import uploads as files
 from lti_tool.web.access import course_scope
 from lti_tool.web.forms.observations import observation_form
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
-from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 from lti_tool.services import sessions
 from lti_tool.services.actor import Actor
 from lti_tool.web import messages
+from lti_tool.web import uploads as files
 from lti_tool.web.access import TeamView, team_view
 from lti_tool.web.forms.sessions import SessionForm
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
-from lti_tool.web.views import evidence as files
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
