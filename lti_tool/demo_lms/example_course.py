@@ -1,9 +1,10 @@
 """The demo LMS's second course: a finished example program (synthetic data), so that a newcomer can issue
 certificates, download the results report and verify a certificate at once instead of clicking through three cycles.
 
-The program is built once, with past dates computed from today's clock: observations and reflections through the
-use cases the pages call (lti_tool/services/: with their learning records, and a grade's score for the gradebook),
-the rest through the domain functions (models/programs.py, teams.py, cycles.py, forms.py). The dates keep the
+The program is built once, with past dates computed from today's clock, through the use cases the pages call
+(lti_tool/services/: the program's steps, its team, sessions, tracking forms, observations and reflections with their
+learning records, and a grade's score for the gradebook); only what no page changes on its own (the team's
+facilitator, the cycle's target and result) goes to the domain functions directly. The dates keep the
 Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
 five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
 xapi/events.py like any other.
@@ -21,27 +22,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.services import observations, reflections
+from lti_tool.services import cycles, observations, programs, reflections, sessions, teams
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.calendar import THAI_TIME, program_day
-from models.cycles import CycleTarget, open_cycle, record_cycle_result, record_session, set_cycle_target
+from models.cycles import CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.database import get_or_create
-from models.forms import save_form
 from models.observations import ObservationForm
 from models.people import Context, Membership, Person
 from models.plan import team_plan
 from models.platform import Deployment, Platform
-from models.programs import Program, ProgramDetails, approve, end, new_program, start, submit
+from models.programs import Program, ProgramDetails
 from models.roles import app_role_for
-from models.rotation import plan_rotation
 from models.rubrics import rubric
 from models.scope import CourseScope, scoped
 from models.sessions import AppSession
-from models.teams import add_team, add_team_member, apply_rotation
-from xapi import events
+from models.teams import set_facilitator
 
 TEAM = ("demo-teacher-1", "demo-teacher-2", "demo-teacher-3", "demo-teacher-4")
 AWAY = "demo-teacher-4"  # away for the third element of cycles 2 and 3: the one teacher not eligible
@@ -120,9 +118,12 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
     approved_on = today - timedelta(days=300)
     started_on = approved_on + timedelta(days=7)
     ended_on = today - timedelta(days=5)
-    program = new_program(
+    trainer = members[TRAINER]
+    acting = {m.id: _acting_as(m) for m in members.values()}
+    organiser = acting[trainer.id]
+    program = programs.save_program(
         db,
-        scope,
+        organiser,
         ProgramDetails(
             name="PLC คณิตศาสตร์ ม.1 ปีการศึกษา 2569 (ข้อมูลสมมติ · synthetic example)",
             agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง (ข้อมูลสมมติ)",
@@ -134,18 +135,16 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
         ),
     )
     ids = [members[sub].id for sub in TEAM]
-    trainer = members[TRAINER]
-    team = add_team(db, program, "กลุ่มคณิตศาสตร์ ม.1 (ตัวอย่าง)", facilitator_id=trainer.id)
-    for membership_id in ids:
-        add_team_member(db, team, membership_id)
-    apply_rotation(team, plan_rotation(ids, CYCLES))
-    submit(program)
-    approve(program, approved_on)
-    start(program, started_on)
+    formed = teams.form_team(db, organiser, program, "กลุ่มคณิตศาสตร์ ม.1 (ตัวอย่าง)", ids)
+    assert formed.unplanned is None  # four teachers, four cycles: everyone plays both roles
+    team = formed.team
+    set_facilitator(db, team, trainer.id)
+    programs.submit_program(organiser, program)
+    programs.approve_program(organiser, program, approved_on)
+    programs.start_program(organiser, program, today=started_on)
 
     away = members[AWAY].id
     chosen = rubric()
-    acting = {m.id: _acting_as(m) for m in members.values()}
     no_files = EvidenceFiles(Path(settings.evidence_path or "."))  # the example's records carry no files
     for number in range(1, CYCLES + 1):
         opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
@@ -167,23 +166,14 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
             held_on = opens + timedelta(days=offset)
             missing = number in (2, 3) and element == 3
             present = [m for m in ids if not (missing and m == away)]
-            recorded = record_session(
-                db,
-                team,
-                cycle_number=number,
-                element=element,
-                held_on=held_on,
-                hours=hours,
-                attendee_ids=present,
-                recorded_by_id=trainer.id,
-                today=held_on,
-                notes="บันทึกตัวอย่าง (ข้อมูลสมมติ)",
-            )
-            events.session_recorded(db, settings, team, recorded)
+            entry = sessions.SessionEntry(number, element, held_on, hours, present, "บันทึกตัวอย่าง (ข้อมูลสมมติ)")
+            sessions.record_session(db, settings, organiser, team, entry, [], no_files, today=held_on)
             if element == 2:
-                save_form(db, team, number, "problem-reflection", _problem_form(number, held_on), trainer, held_on)
+                answers = _problem_form(number, held_on)
+                cycles.save_tracking_form(db, organiser, team, number, "problem-reflection", answers, today=held_on)
             if element == 4:
-                save_form(db, team, number, "operation-tracking", _tracking_form(held_on), trainer, held_on)
+                answers = _tracking_form(held_on)
+                cycles.save_tracking_form(db, organiser, team, number, "operation-tracking", answers, today=held_on)
                 for buddy_id in buddy_ids:
                     if buddy_id == away and number in (2, 3):
                         continue  # away: no observation either
@@ -192,7 +182,8 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                         now=_at(held_on, 15),
                     )  # fmt: skip
             if element == 5:
-                save_form(db, team, number, "results-report", _results_form(number), trainer, held_on)
+                answers = _results_form(number)
+                cycles.save_tracking_form(db, organiser, team, number, "results-report", answers, today=held_on)
                 record_cycle_result(cycle, "นักเรียนผ่านเกณฑ์มากขึ้นหลังบทเรียนที่ออกแบบร่วมกัน", Decimal(60 + 5 * number), held_on)
         reflected_on = opens + timedelta(days=30)
         for membership_id in ids:
@@ -207,7 +198,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 db, settings, acting[trainer.id], reflection.id, scores, "ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
                 now=_at(reflected_on + timedelta(days=3), 10),
             )  # fmt: skip
-    end(program, ended_on)
+    programs.end_program(organiser, program, today=ended_on)
     db.flush()
 
 

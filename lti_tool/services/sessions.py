@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.cycles import require_team_recorder
+from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.settings import Settings
 from models import cycles
 from models.errors import Notice
-from models.evidence import Evidence, Upload, remove_files, store_evidence
+from models.evidence import Upload
 from models.teams import Team
 from xapi import events
 
@@ -36,7 +36,6 @@ class SessionEntry:
 class SessionRecorded:
     session: cycles.ElementSession
     notices: list[Notice]  # allowed but worth saying, such as an element recorded out of the Council's order
-    evidence: list[Evidence]  # its files, on disk already: the caller removes them if its transaction does not commit
 
 
 def record_session(
@@ -46,12 +45,13 @@ def record_session(
     team: Team,
     entry: SessionEntry,
     uploads: list[Upload],
-    folder: Path,
+    files: EvidenceFiles,
     *,
     today: date,
 ) -> SessionRecorded:
-    """Record a session with its evidence files (stored in `folder`) and the attendees' learning records. A refused
-    field (InvalidInput) or file (EvidenceRefused) raises, and the caller's transaction must then roll back."""
+    """Record a session with its evidence files (kept in `files`, which the edge takes off the disk again unless its
+    transaction commits) and the attendees' learning records. A refused field (InvalidInput) or file
+    (EvidenceRefused) raises, and the caller's transaction must then roll back."""
     require_team_recorder(actor, team)
     recorded = cycles.record_session(
         db,
@@ -66,10 +66,6 @@ def record_session(
         notes=entry.notes,
     )
     session = recorded.session
-    stored = store_evidence(db, folder, session.cycle, uploads, actor.membership_id, session=session)
-    try:
-        events.session_recorded(db, settings, team, recorded)
-    except BaseException:
-        remove_files(folder, stored)  # the caller never learns of these files: take them off here
-        raise
-    return SessionRecorded(session, recorded.notices, stored)
+    files.attach(db, session.cycle, uploads, actor.membership_id, session=session)
+    events.session_recorded(db, settings, team, recorded)
+    return SessionRecorded(session, recorded.notices)

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.services import sessions
 from lti_tool.services.actor import Actor
+from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.web import messages
 from lti_tool.web import uploads as files
 from lti_tool.web.access import TeamView, team_view
@@ -99,10 +100,9 @@ def record() -> Response | tuple[str, int]:
             if errors:
                 return _page(db, app_session, view, errors=errors, status=422)
             recorded = sessions.record_session(
-                db, settings(), Actor(app_session), view.team, form.entry(), uploads, files.folder(),
-                today=program_day(utcnow()),
+                db, settings(), Actor(app_session), view.team, form.entry(), uploads,
+                EvidenceFiles(files.folder(), stored), today=program_day(utcnow()),
             )  # fmt: skip
-            stored += recorded.evidence
             notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
         return _fresh_page(errors={files.FIELD: files.refusal(refused)}, status=422)
