@@ -6,29 +6,26 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
 from lti_tool.workers.in_process import Workers, start_in_process
-from models import Base
+from models import Base  # the package imports every model, so Base.metadata knows every table
 from models.database import Database
-from models.district import District, Leader
+from models.keys import ToolKey
 from models.launch import LoginRequest
-from models.migrate import prepare
-from models.outbox import Delivery, OutboxStatement
-from models.people import Context, Membership, Person, ResourceLink
+from models.migrate import prepare, upgrade
 from models.platform import Deployment, Platform
-from models.programs import Program
-from models.service_tokens import ServiceToken
-from models.sessions import AppSession
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
 from tests.support.pg import PG_ADMIN_URL, postgres_available, throwaway_database
@@ -55,22 +52,76 @@ TRAINER = LaunchUser(
 )
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for the session; on CI its absence is a failure, not a skip."""
+BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def require_postgres() -> None:
+    """Skip when PostgreSQL is away; on CI its absence is a failure, not a skip."""
     if not postgres_available():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}, and CI=true requires the PostgreSQL tests")
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session."""
+    require_postgres()
     with throwaway_database() as url:
         yield url
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session", params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'plc.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+def _sqlite_savepoints(engine: Engine) -> None:
+    """pysqlite begins transactions late and on its own, which breaks SAVEPOINT; let SQLAlchemy emit BEGIN instead
+    (the recipe in SQLAlchemy's pysqlite dialect documentation, "Serializable isolation / Savepoints")."""
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture(scope="session", params=BOTH_DATABASES)
+def rules_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A database of its own for the rules' tests, migrated to head once per session as `plc-bridge db upgrade` does;
+    apart from the tool's database, so that neither sees the other's rows."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('rules') / 'plc.sqlite3'}"
+        else:
+            require_postgres()
+            url = stack.enter_context(throwaway_database("plc_rules"))
+        database = Database(url)
+        stack.callback(database.dispose)
+        upgrade(database.engine)
+        if request.param == "sqlite":
+            database.dispose()  # the connections made from now on let SQLAlchemy begin their transactions
+            _sqlite_savepoints(database.engine)
+        yield database
+
+
+@pytest.fixture
+def db(rules_database: Database) -> Iterator[Session]:
+    """A session whose every write is rolled back after the test, on SQLite and on PostgreSQL. It joins an outer
+    transaction on one connection through savepoints, so the code under test may commit, roll back and nest."""
+    with rules_database.engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()
 
 
 class _LateApp:
@@ -168,29 +219,27 @@ def platform(tool: ToolServer) -> Iterator[TestPlatform]:
     test_platform.stop()
 
 
+KEPT_TABLES = frozenset(model.__table__.name for model in (Platform, Deployment, ToolKey))
+"""Platform registrations and the tool's keys last the whole session; every other table is test data."""
+
+
+def delete_test_data(database: Database) -> None:
+    """Empty every table but the registrations and keys, children before parents (Base.metadata's order, reversed)."""
+    with database.transaction() as db:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in KEPT_TABLES:
+                db.execute(table.delete())
+
+
 @pytest.fixture(autouse=True)
 def _clean_launch_data(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts with no people, courses, logins, sessions or learning records; registrations and keys stay."""
+    """Each test starts with no people, courses, logins, sessions, programs or learning records; registrations and
+    keys stay."""
     yield
     if "tool" not in request.fixturenames:
         return
     tool_server: ToolServer = request.getfixturevalue("tool")
-    with tool_server.database.transaction() as db:
-        for model in (
-            Delivery,
-            OutboxStatement,
-            Program,
-            Leader,
-            District,
-            AppSession,
-            Membership,
-            ResourceLink,
-            Context,
-            Person,
-            LoginRequest,
-            ServiceToken,
-        ):
-            db.execute(delete(model))
+    delete_test_data(tool_server.database)
     if "platform" in request.fixturenames:
         test_platform: TestPlatform = request.getfixturevalue("platform")
         test_platform.token_hook = None

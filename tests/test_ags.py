@@ -24,6 +24,7 @@ from models.teams import TeamMember
 from tests.conftest import LIS, TEACHER, TRAINER, ToolServer, launch, register
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
 from tests.support.lti_platform import LaunchUser, TestPlatform
+from tests.support.waiting import wait_until
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_reflections_page import ALL_THREES, reflection_id, write
 from tests.test_reflections_page import grade as grade_on_page
@@ -301,8 +302,7 @@ def test_two_workers_at_once_make_one_line_item_and_send_each_score_once(
 
     def drain(w: ScoreDelivery) -> None:
         barrier.wait()
-        while w.run_once().handled:
-            pass
+        wait_until(lambda: not w.run_once().handled, timeout=60, interval=0, message="the worker never drained")
 
     threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
     for thread in threads:

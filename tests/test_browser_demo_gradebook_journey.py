@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ToolServer, start_tool
+from tests.support.waiting import wait_until
 from tests.test_browser_demo_cycle import set_up_a_running_program
 from tests.test_browser_plc import shot
 
@@ -73,12 +74,16 @@ def test_register_add_a_reflection_grade_it_and_see_the_grade_in_the_demo_gradeb
     trainer.locator("p.notice[role=status]").wait_for()
 
     lms.goto(demo_tool.url("/demo/gradebook?lang=th"))
-    for _ in range(60):  # the worker thread posts the score within a few seconds
+
+    def scored() -> bool:  # the worker thread posts the score within a few seconds
         row = lms.locator("tr[data-sub='demo-teacher-1']")
         if row.count() and "15" in row.first.inner_text():
-            break
+            return True
         lms.wait_for_timeout(500)
         lms.reload()
+        return False
+
+    wait_until(scored, timeout=60, interval=0, message="the gradebook never showed the score")
     row_text = lms.locator("tr[data-sub='demo-teacher-1']").first.inner_text()
     assert "15 / 20" in row_text and "เชื่อมโยงกับเป้าหมายของวงรอบได้ดี" in row_text
     shot(lms, "demo-gradebook-after-grading-th.png")

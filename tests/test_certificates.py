@@ -9,7 +9,6 @@ import io
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -43,6 +42,7 @@ from models.rotation import plan_rotation
 from models.teams import Team, add_team, add_team_member, apply_rotation
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch, start_tool
 from tests.support.lti_platform import LaunchUser, TestPlatform
+from tests.support.waiting import wait_until
 from tests.test_program_pages import Visit, create, trainer_visit
 from tests.test_program_teams import COLLEAGUES, members_by_name, step, teachers_launch
 from xapi.profile import check_statement
@@ -144,12 +144,17 @@ def issue(visit: Visit) -> requests.Response:
 
 def wait_for_job(visit: Visit, page: requests.Response) -> requests.Response:
     """Follow the progress page as a browser does (it reloads itself) until the job is done."""
-    for _ in range(100):
-        if 'data-state="done"' in page.text or 'data-state="failed"' in page.text:
-            return page
-        time.sleep(0.1)
-        page = visit.browser.get(page.url)
-    raise AssertionError("the certificate job did not finish")
+
+    def finished(response: requests.Response) -> bool:
+        return 'data-state="done"' in response.text or 'data-state="failed"' in response.text
+
+    def reloaded() -> requests.Response | None:
+        again = visit.browser.get(page.url)
+        return again if finished(again) else None
+
+    if finished(page):
+        return page
+    return wait_until(reloaded, timeout=20, interval=0.1, message="the certificate job did not finish")
 
 
 def issued(tool: ToolServer) -> list[certs.Certificate]:

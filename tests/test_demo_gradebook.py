@@ -3,7 +3,6 @@ and worker path, and the teams page reads the six demo people from the demo's NR
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +15,7 @@ from models.scores import ScorePost, ScoreState
 from tests.conftest import ToolServer, start_tool
 from tests.support.grading import course_of, grade, reflections
 from tests.support.lti_platform import submit_auto_form
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +52,13 @@ def test_a_graded_reflection_appears_in_the_demo_gradebook(demo_tool: ToolServer
     with demo_tool.database.transaction() as db:
         post_id = grade(db, reflection_id, course.trainer_id, total=6, comment="สะท้อนคิดได้ลึกซึ้ง").id
 
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def sent() -> ScorePost | None:
         with demo_tool.database.transaction() as db:
             post = db.get(ScorePost, post_id)
             assert post is not None
-            if post.state != ScoreState.PENDING:
-                break
-        time.sleep(0.2)
+            return post if post.state != ScoreState.PENDING else None
+
+    post = wait_until(sent, timeout=20, interval=0.2, message="the worker thread never sent the score")
     assert (post.state, post.last_error) == (ScoreState.DELIVERED, None)
     page = requests.get(demo_tool.url("/demo/gradebook"), timeout=10).text
     row = page.split('data-sub="demo-teacher-1"', 1)[1].split("</tr>", 1)[0]

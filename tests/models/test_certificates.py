@@ -1,6 +1,6 @@
-# ruff: noqa: F811  (the fixtures db, course and database come from tests.models.test_program)
 """Certificate rules: codes, issue only to eligible teachers and only once, revocation with a reason, the bulk job;
-the hours logbook and the results report read what the team recorded. Synthetic data, SQLite migrated to head."""
+the hours logbook and the results report read what the team recorded. Synthetic data (tests/factories.py) on
+SQLite and PostgreSQL, both migrated to head; every test is rolled back."""
 
 from __future__ import annotations
 
@@ -19,24 +19,11 @@ from models.logbook import logbook
 from models.observations import submit_observation
 from models.people import Membership
 from models.plan import PlcRole, team_plan
-from models.programs import Program
+from models.programs import Program, end, request_certificates
 from models.reflections import submit_reflection
 from models.results_report import results_report
 from models.states import ProgramState
-from tests.models.test_program import (  # noqa: F401  (fixtures)
-    FORM,
-    NOW,
-    Course,
-    course,
-    database,
-    db,
-    end,
-    program_in,
-    record,
-    request_certificates,
-)
-
-ENDED_ON = date(2027, 3, 31)
+from tests.factories import ENDED_ON, FORM, NOW, Course, program_in, record
 
 
 def completed(db: Session, course: Course, members: int = 3, skip: int | None = None) -> Program:

@@ -11,15 +11,6 @@ from models.keys import NoSigningKey, current_key, ensure_key, jwks, published_k
 from models.migrate import current_revision, head_revision, upgrade
 
 
-@pytest.fixture
-def db(tmp_path) -> Session:
-    database = Database(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
-    upgrade(database.engine)
-    with database.sessions() as session, session.begin():
-        yield session
-    database.dispose()
-
-
 def test_migrations_bring_an_empty_database_to_head(tmp_path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     upgrade(database.engine)

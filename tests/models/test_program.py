@@ -1,10 +1,10 @@
 """PLC program rules: the Council's states, the one-year limit, the certificate window, the frozen plan, element
-sessions, Buddy observations, reflections and grades. Synthetic data in an SQLite file migrated to head."""
+sessions, Buddy observations, reflections and grades. Synthetic data (tests/factories.py) on SQLite and PostgreSQL,
+both migrated to head; every test is rolled back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +22,8 @@ from models.cycles import (
     ELEMENT_NUMBERS,
     CycleTarget,
     ElementSession,
-    RecordedSession,
     open_cycle,
     record_cycle_result,
-    record_session,
     session_problems,
     set_cycle_target,
 )
@@ -58,9 +56,8 @@ from models.observations import (
     open_observation,
     submit_observation,
 )
-from models.people import Context, Membership, Person
+from models.people import Membership
 from models.plan import PlcRole, role_in_cycle, team_plan
-from models.platform import Deployment, Platform
 from models.programs import (
     Program,
     ProgramDetails,
@@ -91,134 +88,23 @@ from models.teams import (
     remove_team_member,
     set_facilitator,
 )
+from tests.factories import (
+    APPROVED_ON,
+    ENDED_ON,
+    FORM,
+    LAST_DAY,
+    NOW,
+    STARTED_ON,
+    TODAY,
+    Course,
+    buddy_and_model,
+    planned_program,
+    program_in,
+    record,
+    running,
+)
 
 S = ProgramState
-APPROVED_ON = date(2026, 6, 1)
-STARTED_ON = date(2026, 6, 15)
-TODAY = date(2026, 7, 1)
-NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 10:00 in Bangkok
-LAST_DAY = date(2027, 6, 1)
-ENDED_ON = date(2027, 3, 31)
-
-
-# --- Fixtures and factories (synthetic data) --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path_factory.mktemp('program') / 'plc.sqlite3'}")
-    upgrade(database.engine)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def db(database: Database) -> Iterator[Session]:
-    """One transaction per test, rolled back at the end: the rules flush but never commit."""
-    with database.sessions() as session:
-        session.begin()
-        yield session
-        session.rollback()
-
-
-@dataclass
-class Course:
-    scope: CourseScope
-    trainer: Membership
-    admin: Membership
-    teachers: list[Membership]
-
-
-def make_course(db: Session, name: str, teachers: int = 8) -> Course:
-    platform = Platform(
-        issuer=f"https://lms.example.org/{name}",
-        client_id="plc-bridge",
-        auth_login_url="https://lms.example.org/auth",
-        auth_token_url="https://lms.example.org/token",
-        key_set_url="https://lms.example.org/certs",
-    )
-    context = Context(platform=platform, deployment=Deployment(platform=platform, deployment_id="1"), context_id=name)
-
-    def member(sub: str, role: AppRole) -> Membership:
-        return Membership(context=context, person=Person(platform=platform, sub=sub, name=sub), app_role=role.value)
-
-    course = Course(
-        CourseScope(0, 0),
-        trainer=member("trainer", AppRole.TRAINER),
-        admin=member("admin", AppRole.ADMIN),
-        teachers=[member(f"teacher-{n}", AppRole.TEACHER) for n in range(1, teachers + 1)],
-    )
-    db.add_all([course.trainer, course.admin, *course.teachers])
-    db.flush()
-    course.scope = CourseScope(platform.id, context.id)
-    return course
-
-
-@pytest.fixture
-def course(db: Session) -> Course:
-    return make_course(db, "math-p4")
-
-
-@pytest.fixture
-def other_course(db: Session) -> Course:
-    return make_course(db, "science-m1")
-
-
-def planned_program(db: Session, course: Course, members: int = 3, cycles: int = 3) -> Program:
-    """A draft with one team whose plan comes from the rotation planner."""
-    details = ProgramDetails(
-        name="PLC คณิตศาสตร์ ป.4 (synthetic)",
-        agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง",
-        planned_cycles=cycles,
-        min_hours=Decimal("20"),
-    )
-    program = new_program(db, course.scope, details)
-    team = add_team(db, program, "ทีมคณิต", facilitator_id=course.trainer.id)
-    for teacher in course.teachers[:members]:
-        add_team_member(db, team, teacher.id)
-    apply_rotation(team, plan_rotation(team.member_ids, cycles))
-    return program
-
-
-NEXT: dict[ProgramState, Callable[[Program], None]] = {
-    S.DRAFT: submit,
-    S.SUBMITTED: lambda p: approve(p, APPROVED_ON),
-    S.APPROVED: lambda p: start(p, STARTED_ON),
-    S.RUNNING: lambda p: end(p, ENDED_ON),
-    S.ENDED: lambda p: request_certificates(p, ENDED_ON),
-}
-
-
-def program_in(db: Session, course: Course, state: ProgramState, members: int = 3, cycles: int = 3) -> Program:
-    program = planned_program(db, course, members, cycles)
-    if state is S.CANCELLED:
-        cancel(program)
-    while program.state is not state:
-        NEXT[program.state](program)
-    return program
-
-
-def running(db: Session, course: Course, members: int = 3, cycles: int = 3) -> tuple[Program, Team]:
-    program = program_in(db, course, S.RUNNING, members, cycles)
-    return program, program.teams[0]
-
-
-def ids(memberships: list[Membership]) -> list[int]:
-    return [m.id for m in memberships]
-
-
-def record(db: Session, team: Team, element: int, cycle: int = 1, **changes: object) -> RecordedSession:
-    values: dict[str, object] = {
-        "cycle_number": cycle,
-        "element": element,
-        "held_on": TODAY,
-        "hours": Decimal("2"),
-        "attendee_ids": team.member_ids,
-        "recorded_by_id": team.member_ids[0],
-        "today": TODAY,
-    }
-    values.update(changes)
-    return record_session(db, team, **values)  # type: ignore[arg-type]
 
 
 def refused_problems(db: Session, team: Team, **changes: object) -> list[tuple[str, str]]:
@@ -226,22 +112,6 @@ def refused_problems(db: Session, team: Team, **changes: object) -> list[tuple[s
         record(db, team, **{"element": 1, **changes})  # type: ignore[arg-type]
     assert db.scalar(select(func.count()).select_from(ElementSession)) == 0
     return [(p.field, p.code) for p in refused.value.problems]
-
-
-FORM = ObservationForm(
-    lesson="เศษส่วน ป.4: แบ่งพิซซ่า (synthetic)",
-    students_did="จับคู่แบ่งกระดาษเป็นส่วนเท่า ๆ กัน",
-    students_learned="เปรียบเทียบ 1/2 กับ 1/4 ได้",
-    evidence="ใบงาน 12 แผ่น",
-    student_notes=[{"student": "นักเรียน ก", "note": "ยังสับสนตัวส่วน"}],
-    suggestions="ให้เวลาอภิปรายมากขึ้น",
-)
-
-
-def buddy_and_model(team: Team, cycle: int = 1) -> tuple[int, int, list[int]]:
-    model, buddies = team_plan(team)[cycle]
-    assert model is not None
-    return buddies[0], model, buddies
 
 
 # --- States -----------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.support.lti_platform import QuietHandler
+from tests.support.waiting import wait_until
 from xapi.lrs_client import LrsDestination
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,19 +84,19 @@ class RalphServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"Ralph exited: {self.process.stderr.read().decode()[-2000:] if self.process.stderr else ''}"
-                )
-            try:
-                if requests.get(self.base_url + "/__heartbeat__", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("Ralph did not start within 30 s")
+        wait_until(self._beats, timeout=30, message="Ralph did not start")
+        return self
+
+    def _beats(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"Ralph exited: {self.process.stderr.read().decode()[-2000:] if self.process.stderr else ''}"
+            )
+        try:
+            return requests.get(self.base_url + "/__heartbeat__", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
 
     def stop(self) -> None:
         if self.process is not None:

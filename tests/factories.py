@@ -1,0 +1,146 @@
+"""Factories for synthetic domain data: a course with its people, a planned program with one team, a program in any
+state, a recorded element session. Plain functions on a Session; they flush and never commit. The dates are the
+calendar that the program rules are tested against."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from models.cycles import RecordedSession, record_session
+from models.observations import ObservationForm
+from models.people import Context, Membership, Person
+from models.plan import team_plan
+from models.platform import Deployment, Platform
+from models.programs import (
+    Program,
+    ProgramDetails,
+    approve,
+    cancel,
+    end,
+    new_program,
+    request_certificates,
+    start,
+    submit,
+)
+from models.roles import AppRole
+from models.rotation import plan_rotation
+from models.scope import CourseScope
+from models.states import ProgramState
+from models.teams import Team, add_team, add_team_member, apply_rotation
+
+APPROVED_ON = date(2026, 6, 1)
+STARTED_ON = date(2026, 6, 15)
+TODAY = date(2026, 7, 1)
+NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 10:00 in Bangkok
+LAST_DAY = date(2027, 6, 1)
+ENDED_ON = date(2027, 3, 31)
+
+
+@dataclass
+class Course:
+    scope: CourseScope
+    trainer: Membership
+    admin: Membership
+    teachers: list[Membership]
+
+
+def make_course(db: Session, name: str, teachers: int = 8) -> Course:
+    """A course on a platform of its own (issuer named after the course) with a trainer, an admin and teachers."""
+    platform = Platform(
+        issuer=f"https://lms.example.org/{name}",
+        client_id="plc-bridge",
+        auth_login_url="https://lms.example.org/auth",
+        auth_token_url="https://lms.example.org/token",
+        key_set_url="https://lms.example.org/certs",
+    )
+    context = Context(platform=platform, deployment=Deployment(platform=platform, deployment_id="1"), context_id=name)
+
+    def member(sub: str, role: AppRole) -> Membership:
+        return Membership(context=context, person=Person(platform=platform, sub=sub, name=sub), app_role=role.value)
+
+    course = Course(
+        CourseScope(0, 0),
+        trainer=member("trainer", AppRole.TRAINER),
+        admin=member("admin", AppRole.ADMIN),
+        teachers=[member(f"teacher-{n}", AppRole.TEACHER) for n in range(1, teachers + 1)],
+    )
+    db.add_all([course.trainer, course.admin, *course.teachers])
+    db.flush()
+    course.scope = CourseScope(platform.id, context.id)
+    return course
+
+
+def planned_program(db: Session, course: Course, members: int = 3, cycles: int = 3) -> Program:
+    """A draft with one team whose plan comes from the rotation planner."""
+    details = ProgramDetails(
+        name="PLC คณิตศาสตร์ ป.4 (synthetic)",
+        agency="สำนักงานเขตพื้นที่การศึกษาตัวอย่าง",
+        planned_cycles=cycles,
+        min_hours=Decimal("20"),
+    )
+    program = new_program(db, course.scope, details)
+    team = add_team(db, program, "ทีมคณิต", facilitator_id=course.trainer.id)
+    for teacher in course.teachers[:members]:
+        add_team_member(db, team, teacher.id)
+    apply_rotation(team, plan_rotation(team.member_ids, cycles))
+    return program
+
+
+NEXT: dict[ProgramState, Callable[[Program], None]] = {
+    ProgramState.DRAFT: submit,
+    ProgramState.SUBMITTED: lambda p: approve(p, APPROVED_ON),
+    ProgramState.APPROVED: lambda p: start(p, STARTED_ON),
+    ProgramState.RUNNING: lambda p: end(p, ENDED_ON),
+    ProgramState.ENDED: lambda p: request_certificates(p, ENDED_ON),
+}
+
+
+def program_in(db: Session, course: Course, state: ProgramState, members: int = 3, cycles: int = 3) -> Program:
+    """A planned program taken through the Council's states (on the dates above) until it is in `state`."""
+    program = planned_program(db, course, members, cycles)
+    if state is ProgramState.CANCELLED:
+        cancel(program)
+    while program.state is not state:
+        NEXT[program.state](program)
+    return program
+
+
+def running(db: Session, course: Course, members: int = 3, cycles: int = 3) -> tuple[Program, Team]:
+    program = program_in(db, course, ProgramState.RUNNING, members, cycles)
+    return program, program.teams[0]
+
+
+def record(db: Session, team: Team, element: int, cycle: int = 1, **changes: object) -> RecordedSession:
+    """Element `element` of `cycle`, held today for two hours by the whole team; `changes` override any field."""
+    values: dict[str, object] = {
+        "cycle_number": cycle,
+        "element": element,
+        "held_on": TODAY,
+        "hours": Decimal("2"),
+        "attendee_ids": team.member_ids,
+        "recorded_by_id": team.member_ids[0],
+        "today": TODAY,
+    }
+    values.update(changes)
+    return record_session(db, team, **values)  # type: ignore[arg-type]
+
+
+FORM = ObservationForm(
+    lesson="เศษส่วน ป.4: แบ่งพิซซ่า (synthetic)",
+    students_did="จับคู่แบ่งกระดาษเป็นส่วนเท่า ๆ กัน",
+    students_learned="เปรียบเทียบ 1/2 กับ 1/4 ได้",
+    evidence="ใบงาน 12 แผ่น",
+    student_notes=[{"student": "นักเรียน ก", "note": "ยังสับสนตัวส่วน"}],
+    suggestions="ให้เวลาอภิปรายมากขึ้น",
+)
+
+
+def buddy_and_model(team: Team, cycle: int = 1) -> tuple[int, int, list[int]]:
+    model, buddies = team_plan(team)[cycle]
+    assert model is not None
+    return buddies[0], model, buddies
