@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine (Python 3.11 and pip): make .venv, install PLC Bridge with its
 # test extras at the locked versions, install Debian's Chromium for the browser tests when it is missing, then run pytest.
-# Extra arguments go to pytest, e.g. `scripts/test.sh -k launch`.
+# Ruff, mypy and import-linter run first. Extra arguments go to pytest, e.g. `scripts/test.sh -k launch`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +28,13 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=th 2>/dev/null | grep -q . \
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-thai-tlwg fonts-noto-core \
         libpango-1.0-0 libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null
 fi
+
+# The checks that need no running component, before the tests: lint, format, types, the dependency direction
+# (import-linter's contracts also run inside the suite, in tests/test_architecture.py).
+echo "ruff check, ruff format --check, mypy --strict, lint-imports..."
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy --strict --ignore-missing-imports --no-error-summary models xapi lti_tool/lti lti_tool/services lti_tool/workers
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 
 exec .venv/bin/python -m pytest "$@"

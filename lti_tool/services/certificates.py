@@ -63,4 +63,3 @@ def revoke_certificate(
     certs.revoke(certificate, revoked_by_id=actor.membership_id, reason=reason, now=utcnow())
     events.certificate_revoked(db, settings, certificate)
     return certificate
-

@@ -58,4 +58,3 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
         abort(403, description=_("You may not see this team."))
     program_teams = [t for t in teams if t.program_id == team.program_id]
     return TeamView(team, program_teams, may_record_for_team(viewer, team))
-

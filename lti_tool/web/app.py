@@ -58,9 +58,7 @@ BLUEPRINTS = (
 # In a wheel the templates ship inside the package; in a source checkout they are the top-level templates/.
 _PACKAGE = Path(__file__).resolve().parent.parent
 _PACKAGED_TEMPLATES = _PACKAGE / "templates"
-TEMPLATES = (
-    _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else _PACKAGE.parent / "templates"
-)
+TEMPLATES = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else _PACKAGE.parent / "templates"
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:

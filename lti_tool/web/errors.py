@@ -32,9 +32,7 @@ def _database_page(reason: str) -> str:
 
 def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
     observability.LAUNCHES_REJECTED.labels(reason=error.reason).inc()
-    log.warning(
-        "launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-")
-    )
+    log.warning("launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-"))
     message = i18n.both_languages(lambda: messages.message_for(error.reason, **error.detail))
     return render_template("error.html", **message, reason=error.reason), messages.status_for(error.reason)
 

@@ -34,9 +34,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_TIMEZONE"] = settings.timezone
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(
-        value, settings.timezone
-    )
+    app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(value, settings.timezone)
     app.jinja_env.filters["be_date"] = format_date_local
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
 

@@ -357,8 +357,7 @@ STATE_NAMES: dict[str, Any] = {
 }
 
 # A teacher's role in a cycle.
-ROLE_NAMES: dict[str, Any] = {
-}
+ROLE_NAMES: dict[str, Any] = {}
 
 # Why a teacher is not yet eligible for a certificate (models/eligibility.py).
 ELIGIBILITY_REASONS: dict[str, Any] = {

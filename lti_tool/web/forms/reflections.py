@@ -24,9 +24,7 @@ SCORE = "score-"  # a criterion's field is named score-<criterion id>
 class ReflectionPost(PlcForm):
     """A teacher's reflection: whether it may be empty is the domain's rule (after the program's state)."""
 
-    text = Text(
-        validators=[AtMost(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
-    )
+    text = Text(validators=[AtMost(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])])
 
 
 class _Level:
@@ -54,9 +52,7 @@ class GradePost(PlcForm):
     """The posted grade; `grade_form()` adds a score field per criterion of the rubric."""
 
     rubric: ClassVar[Rubric]
-    comment = Text(
-        validators=[AtMost(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])]
-    )
+    comment = Text(validators=[AtMost(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])])
 
     def scores(self) -> dict[str, Decimal]:
         return {c.id: Decimal(self._fields[SCORE + c.id].data) for c in self.rubric.criteria}

@@ -24,6 +24,7 @@ from models.states import ProgramState
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
 
+
 def _ascii_name(evidence: ev.Evidence) -> str:
     """A plain-ASCII name for old clients that ignore filename*: the name's Latin letters, or evidence-<id>."""
     suffix = Path(evidence.original_name).suffix
