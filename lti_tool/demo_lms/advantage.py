@@ -19,7 +19,9 @@ from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from lti_tool.demo_lms.lti_platform import LTI, PLATFORM_CONFIGURATION, TOOL_CONFIGURATION, verified_content_items
+from lti_tool.demo_lms.lti_platform import verified_content_items
+from lti_tool.lti.claims import LTI_CLAIM as LTI
+from lti_tool.lti.claims import PLATFORM_CONFIGURATION, TOOL_CONFIGURATION
 from lti_tool.lti.launch import launch_url
 from lti_tool.settings import Settings
 

@@ -18,14 +18,6 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from lti_tool.demo_lms import advantage as demo_advantage
 from lti_tool.demo_lms.lti_platform import (
-    LINEITEM_TYPE,
-    MEMBERSHIP_TYPE,
-    SCOPE_LINEITEM,
-    SCOPE_LINEITEM_READONLY,
-    SCOPE_NRPS,
-    SCOPE_RESULT,
-    SCOPE_SCORE,
-    SCORE_TYPE,
     bearer_refusal,
     check_client_assertion,
     matching_lineitems,
@@ -35,6 +27,10 @@ from lti_tool.demo_lms.lti_platform import (
     supersedes,
     token_answer,
 )
+from lti_tool.lti.claims import LINEITEM_TYPE, SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_SCORE, SCORE_TYPE
+from lti_tool.lti.claims import MEMBERSHIP_CONTAINER_TYPE as MEMBERSHIP_TYPE
+from lti_tool.lti.claims import SCOPE_MEMBERSHIPS as SCOPE_NRPS
+from lti_tool.lti.claims import SCOPE_RESULT_READONLY as SCOPE_RESULT
 from lti_tool.settings import Settings
 
 STATE_FILE = "demo-gradebook.json"

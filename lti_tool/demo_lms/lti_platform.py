@@ -29,21 +29,17 @@ from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
-SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT, SCOPE_SCORE)  # what Moodle 4.x grants
-SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
-LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
-MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+from lti_tool.lti.claims import (
+    AGS_ENDPOINT,
+    NAMES_ROLES_SERVICE,
+    SCOPE_LINEITEM,
+    SCOPE_LINEITEM_READONLY,
+    SCOPE_RESULT_READONLY,
+    SCOPE_SCORE,
+)
+
+# The platform speaks the tool's vocabulary (every claim, scope and media type is in lti_tool/lti/claims.py).
+AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)  # what Moodle 4.x grants
 
 
 # --- The platform's key and registration ---------------------------------------------------------------------
@@ -178,7 +174,7 @@ def service_claims(
     if lineitem is not None:
         ags["lineitem"] = lineitem
     nrps = {"context_memberships_url": memberships_url, "service_versions": ["2.0"]}
-    return {AGS_CLAIM: ags, NRPS_CLAIM: nrps}
+    return {AGS_ENDPOINT: ags, NAMES_ROLES_SERVICE: nrps}
 
 
 def oauth_error(status: int, error: str, description: str = "") -> Response:

@@ -34,15 +34,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.demo_lms.auto_form import auto_form
-from lti_tool.demo_lms.lti_platform import (
-    LTI,
-    FlaskRequest,
-    PlatformKey,
-    check_client_assertion,
-    registration,
-    token_answer,
-)
+from lti_tool.demo_lms.lti_platform import FlaskRequest, PlatformKey, check_client_assertion, registration, token_answer
 from lti_tool.demo_lms.moodle_like_services import AdvantageServices
+from lti_tool.lti.claims import LTI_CLAIM as LTI
 
 __all__ = ["LaunchMessage", "LaunchUser", "MoodleLikePlatform", "Placement", "PlatformConf", "QuietHandler"]
 

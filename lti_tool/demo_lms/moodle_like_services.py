@@ -23,17 +23,7 @@ import jwt
 from flask import Flask, Response, jsonify, request
 
 from lti_tool.demo_lms.lti_platform import (
-    AGS_CLAIM,
     AGS_SCOPES,
-    LINEITEM_TYPE,
-    MEMBERSHIP_TYPE,
-    NRPS_CLAIM,
-    SCOPE_LINEITEM,
-    SCOPE_LINEITEM_READONLY,
-    SCOPE_NRPS,
-    SCOPE_RESULT,
-    SCOPE_SCORE,
-    SCORE_TYPE,
     bearer_refusal,
     matching_lineitems,
     member,
@@ -41,6 +31,12 @@ from lti_tool.demo_lms.lti_platform import (
     service_claims,
     supersedes,
 )
+from lti_tool.lti.claims import AGS_ENDPOINT as AGS_CLAIM
+from lti_tool.lti.claims import LINEITEM_TYPE, SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_SCORE, SCORE_TYPE
+from lti_tool.lti.claims import MEMBERSHIP_CONTAINER_TYPE as MEMBERSHIP_TYPE
+from lti_tool.lti.claims import NAMES_ROLES_SERVICE as NRPS_CLAIM
+from lti_tool.lti.claims import SCOPE_MEMBERSHIPS as SCOPE_NRPS
+from lti_tool.lti.claims import SCOPE_RESULT_READONLY as SCOPE_RESULT
 
 if TYPE_CHECKING:
     from lti_tool.demo_lms.moodle_like import MoodleLikePlatform

@@ -19,19 +19,20 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
+from lti_tool.lti.claims import (
+    LINEITEM_CONTAINER_TYPE,
+    LINEITEM_TYPE,
+    SCOPE_LINEITEM,
+    SCOPE_LINEITEM_READONLY,
+    SCOPE_RESULT_READONLY,
+    SCOPE_SCORE,
+    SCORE_TYPE,
+)
 from lti_tool.lti.service_tokens import ServiceClient, ServiceError, TokenRefused
 
 log = logging.getLogger(__name__)
 
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
-SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)
-LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
-LINEITEM_CONTAINER_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
-SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 REFLECTION_TAG = "plc-reflection"
 
 # Answers worth trying again later; any other 4xx will not change by itself (AGS §3.4, RFC 9110).

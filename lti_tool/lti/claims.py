@@ -40,6 +40,9 @@ SCOPE_LINEITEM: Final = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_LINEITEM_READONLY: Final = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
 SCOPE_RESULT_READONLY: Final = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 SCOPE_SCORE: Final = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_TYPE: Final = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEM_CONTAINER_TYPE: Final = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE_TYPE: Final = "application/vnd.ims.lis.v1.score+json"
 
 # Names and Role Provisioning Services 2.0 (NRPS §3.6)
 NAMES_ROLES_SERVICE: Final = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lti_tool.lti.ags import AGS_CLAIM
-from lti_tool.lti.claims import NAMES_ROLES_SERVICE
+from lti_tool.lti.claims import AGS_ENDPOINT, NAMES_ROLES_SERVICE
 from models.people import Context, ResourceLink
 
 
 def store_endpoint_claim(resource_link: ResourceLink, body: dict[str, Any]) -> None:
     """Keep the launch's AGS endpoint claim on its resource link (the newest launch's claim wins)."""
-    claim = body.get(AGS_CLAIM)
+    claim = body.get(AGS_ENDPOINT)
     if not isinstance(claim, dict):
         return
     lineitems, lineitem, scopes = claim.get("lineitems"), claim.get("lineitem"), claim.get("scope")

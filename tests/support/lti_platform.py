@@ -17,9 +17,10 @@ from flask import Response, jsonify
 from lti1p3platform.message_launch import LaunchData
 
 from lti_tool.demo_lms.auto_form import submit_auto_form
-from lti_tool.demo_lms.lti_platform import LTI, PlatformKey
+from lti_tool.demo_lms.lti_platform import PlatformKey
 from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform, QuietHandler
 from lti_tool.demo_lms.moodle_like_services import AdvantageServices
+from lti_tool.lti.claims import LTI_CLAIM as LTI
 from tests.support.platform_services import PlatformServices
 
 __all__ = ["LTI", "LaunchUser", "QuietHandler", "TestPlatform", "TokenHook", "submit_auto_form"]

@@ -31,14 +31,11 @@ import jwt
 from flask import Flask, Response, jsonify, request
 from lti1p3platform.message_launch import LaunchData
 
-from lti_tool.demo_lms.lti_platform import (
-    DL,
-    LTI,
-    PLATFORM_CONFIGURATION,
-    TOOL_CONFIGURATION,
-    verified_content_items,
-)
+from lti_tool.demo_lms.lti_platform import verified_content_items
 from lti_tool.demo_lms.moodle_like import LaunchMessage
+from lti_tool.lti.claims import DEEP_LINKING_CLAIM as DL
+from lti_tool.lti.claims import LTI_CLAIM as LTI
+from lti_tool.lti.claims import PLATFORM_CONFIGURATION, TOOL_CONFIGURATION
 from tests.support.lti_platform import TestPlatform
 
 __all__ = ["AdvantagePlatform", "DeepLinkReturn"]
