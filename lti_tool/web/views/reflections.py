@@ -111,8 +111,11 @@ def _fresh_own(number: int, **kwargs: Any) -> tuple[str, int]:
 
 def _reader(db: Session) -> AppSession:
     app_session = require_session(db)
-    if app_session.membership.app_role not in (AppRole.TRAINER, AppRole.ADMIN):
-        abort(403, description=_("Only the course's trainers read and grade the reflections of a team."))
+    require_role(
+        app_session,
+        {AppRole.TRAINER, AppRole.ADMIN},
+        _("Only the course's trainers read and grade the reflections of a team."),
+    )
     return app_session
 
 
