@@ -10,7 +10,8 @@ import pytest
 import requests
 from sqlalchemy import delete, select, update
 
-from lti_tool.lti.ags import REFLECTION_TAG, SCOPE_LINEITEM, SCOPE_SCORE, scores_url
+from lti_tool.lti.ags import REFLECTION_TAG, scores_url
+from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_SCORE
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.workers.scores import ScoreDelivery
 from models import scores as score_outbox

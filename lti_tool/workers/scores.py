@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti import ags
 from lti_tool.lti.ags import AgsResult, Outcome
+from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.service_tokens import ServiceClient
 from models.base import utcnow
 from models.database import Database
@@ -148,7 +149,7 @@ class ScoreDelivery:
         if link is None:
             return AgsResult(Outcome.PARKED, "the LMS activity of this score is gone")
         scopes = ags.granted_scopes(link.ags_scopes)
-        if ags.SCOPE_SCORE not in scopes:
+        if SCOPE_SCORE not in scopes:
             return AgsResult(Outcome.PARKED, ags.NO_SCORE_SCOPE)
         target = link.ags_lineitem or link.tool_lineitem
         if target is None:
