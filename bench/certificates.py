@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from lti_tool import documents  # noqa: E402
+from lti_tool.documents import pdf as documents  # noqa: E402
 from lti_tool.services import certificates as service  # noqa: E402
 from lti_tool.settings import Settings  # noqa: E402
 from lti_tool.workers import certificates as certificate_jobs  # noqa: E402

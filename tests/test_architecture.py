@@ -3,8 +3,10 @@ module: each kind of code stays in its layer, and no module grows past what a re
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+import pytest
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,3 +25,9 @@ def test_no_module_outside_migrations_and_tests_is_over_500_lines() -> None:
         if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > MOST_LINES
     }
     assert long == {}
+
+
+@pytest.mark.parametrize("bench", sorted(p.stem for p in (ROOT / "bench").glob("*.py")))
+def test_every_benchmark_module_imports(bench: str) -> None:
+    """A moved or renamed module breaks a bench only when someone runs it; importing each one here says so at once."""
+    importlib.import_module(f"bench.{bench}")
