@@ -14,6 +14,7 @@ from sqlalchemy import select
 from lti_tool.settings import Settings
 from lti_tool.web import session as web_session
 from lti_tool.web.app import create_app
+from lti_tool.web.drafts import fill_form
 from models.drafts import Draft
 from models.reflections import Reflection
 from tests.conftest import TEACHER, ToolServer, launch
@@ -188,3 +189,42 @@ def test_the_503_page_of_a_page_view_shows_no_form(tmp_path: Path) -> None:
     response = client.get(PAGE)  # type: ignore[attr-defined]
 
     assert response.status_code == 503 and "<textarea" not in response.get_data(as_text=True)
+
+
+SESSIONS_PAGE = """<main id="content">
+<form method="post" action="/program/state?s=tok"><input type="hidden" name="csrf" value="other"><button>End</button></form>
+<form method="post" enctype="multipart/form-data" action="/program/sessions?s=tok&amp;team=3" class="card form">
+  <input type="hidden" name="csrf" value="fresh">
+  <input id="hours" name="hours" type="text" inputmode="decimal" value="">
+  <input type="date" name="held_on" value="2026-11-20">
+  <select name="element"><option value="1" selected>1</option><option value="2">2</option></select>
+  <input type="checkbox" name="attendee" value="3" checked><input type="checkbox" name="attendee" value="5" checked>
+  <textarea name="notes" rows="4"></textarea>
+  <input type="file" name="evidence">
+</form>
+</main>"""
+
+
+def test_a_draft_fills_every_kind_of_field_of_its_own_form_only() -> None:
+    typed = {
+        "hours": ["2.5"],
+        "held_on": ["2026-11-21"],
+        "element": ["2"],
+        "attendee": ["5"],
+        "notes": ['ครูเล่า "แถบเศษส่วน" & <ตัวอย่าง>'],
+        "csrf": ["stale"],
+    }
+
+    page = fill_form(SESSIONS_PAGE, "/program/sessions", typed)
+
+    assert page is not None
+    assert 'value="2.5"' in page and 'value="2026-11-21"' in page
+    assert '<option value="1">1</option><option value="2" selected>' in page
+    assert 'value="3">' in page and 'value="5" checked>' in page  # the unticked box is unticked again
+    assert "ครูเล่า &quot;แถบเศษส่วน&quot; &amp; &lt;ตัวอย่าง&gt;" not in page  # text content, not an attribute
+    assert '<textarea name="notes" rows="4">ครูเล่า "แถบเศษส่วน" &amp; &lt;ตัวอย่าง&gt;</textarea>' in page
+    assert 'value="fresh"' in page and "stale" not in page and 'value="other"' in page  # tokens stay the page's own
+
+
+def test_a_page_without_the_drafts_form_is_left_alone() -> None:
+    assert fill_form(SESSIONS_PAGE, "/program/cycles/1/reflection", {"text": ["x"]}) is None

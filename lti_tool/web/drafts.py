@@ -71,8 +71,11 @@ def _forget_saved(response: Response) -> Response:
         return response
     if request.path.startswith(NOT_TYPING):
         return response
-    with database().transaction() as db:
-        discard_draft(db, owner[0], owner[1], request.path)
+    try:
+        with database().transaction() as db:
+            discard_draft(db, owner[0], owner[1], request.path)
+    except DBAPIError:  # the save went through; a draft left behind only fills the form once more
+        log.warning("draft not removed: the database is away path=%s", request.path)
     return response
 
 
@@ -86,8 +89,12 @@ def _restore(response: Response) -> Response:
     page = response.get_data(as_text=True)
     if 'method="post"' not in page:
         return response
-    with database().transaction() as db:
-        drafts = drafts_of(db, owner[0], owner[1], utcnow())
+    try:
+        with database().transaction() as db:
+            drafts = drafts_of(db, owner[0], owner[1], utcnow())
+    except DBAPIError:  # the page itself was read; show it without the restored text rather than not at all
+        log.warning("drafts not read: the database is away path=%s", request.path)
+        return response
     restored: list[Draft] = []
     for draft in drafts:
         filled = fill_form(page, draft.path, draft.fields)
