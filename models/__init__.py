@@ -7,6 +7,7 @@ from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
+from models.drafts import Draft
 from models.evidence import Evidence
 from models.forms import FormEntry
 from models.keys import ToolKey
@@ -42,6 +43,7 @@ __all__ = [
     "Context",
     "Cycle",
     "CycleAssignment",
+    "Draft",
     "Database",
     "Delivery",
     "DeliveryState",

@@ -11,7 +11,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.web import i18n, messages, observability
+from lti_tool.web import drafts, i18n, messages, observability
+from lti_tool.web.session import FormExpired, SessionEnded
+from models.drafts import draft_fields
 
 log = logging.getLogger(__name__)
 
@@ -19,15 +21,60 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     app.register_error_handler(LaunchRejected, launch_rejected)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(SessionEnded, session_ended)
+    app.register_error_handler(FormExpired, form_expired)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(IntegrityError, changed_meanwhile)
     app.register_error_handler(DataError, out_of_range)
     app.register_error_handler(DBAPIError, database_unavailable)
 
 
-def _database_page(reason: str) -> str:
+def _database_page(reason: str, **context: object) -> str:
     message = i18n.both_languages(lambda: str(messages.DATABASE_MESSAGES[reason]))
-    return render_template("error.html", **message, reason=reason)
+    return render_template("error.html", **message, reason=reason, **context)
+
+
+def _kept_note(kept: drafts.Kept | None, how_to_continue: str) -> str:
+    """The sentences that follow a refusal of a post whose text was kept as a draft."""
+    if kept is None:
+        return ""
+    note = " " + how_to_continue
+    if kept.files_dropped:
+        note += " " + _("Files you had attached were not kept; attach them again.")
+    return note
+
+
+def session_ended(error: SessionEnded) -> tuple[str, int]:
+    # The link token of a page left open too long has expired (or the browser dropped the cookie): what was typed
+    # is kept for the person the expired token still names, and the next launch into the page fills it in again.
+    kept = drafts.keep_posted()
+    message = i18n.both_languages(
+        lambda: (
+            _(
+                "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
+            )
+            + _kept_note(
+                kept,
+                _(
+                    "What you typed is kept for a week: open the activity again from your course in the LMS, go to the same page, and it will be filled in for you."
+                ),
+            )
+        )
+    )
+    return render_template("error.html", **message, reason="session_ended", draft_kept=kept is not None), 401
+
+
+def form_expired(error: FormExpired) -> tuple[str, int]:
+    kept = drafts.keep_posted()
+    message = i18n.both_languages(
+        lambda: (
+            _("This form has expired. Reload the page and try again.")
+            + _kept_note(
+                kept, _("What you typed is kept for a week: open the same page again and it will be filled in for you.")
+            )
+        )
+    )
+    return render_template("error.html", **message, reason="form_expired", draft_kept=kept is not None), 400
 
 
 def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
@@ -78,6 +125,10 @@ def out_of_range(error: DataError) -> tuple[str, int]:
 
 
 def database_unavailable(error: DBAPIError) -> tuple[str, int]:
-    # The database is restarting or unreachable: say so plainly; the pool reconnects on the next request.
+    # The database is restarting or unreachable: say so plainly; the pool reconnects on the next request. A post's
+    # typed fields are shown again (never its tokens or secrets), to copy or to send again once it is back.
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
-    return _database_page("database_unavailable"), 503
+    typed: dict[str, list[str]] = {}
+    if request.method == "POST" and not request.path.startswith(drafts.NOT_TYPING):
+        typed = {name: values for name, values in draft_fields(request.form.items(multi=True)).items() if any(values)}
+    return _database_page("database_unavailable", typed=typed, resend_to=request.path), 503

@@ -7,19 +7,31 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, abort, current_app, g, request, url_for
+from flask import Response, current_app, g, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, Unauthorized
 
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
+from models.base import utcnow
 from models.database import Database
+from models.drafts import DRAFT_LIFETIME
 from models.sessions import AppSession, find_session
 
 SESSION_COOKIE = "plc_session"
 LINK_PARAM = "s"
 LINK_TOKEN_MAX_AGE = 2 * 3600
+
+
+class SessionEnded(Unauthorized):
+    """No live session names this request (401); a post's typed text is then kept as a draft (web/drafts.py)."""
+
+
+class FormExpired(BadRequest):
+    """A post without this session's token for its form (400); its typed text is kept as a draft too."""
 
 
 def settings() -> Settings:
@@ -67,7 +79,41 @@ def current_session(db: Session) -> AppSession | None:
     if app_session is not None:
         g.plc_session = app_session
         g.plc_locale = app_session.locale
+        g.plc_owner = (app_session.person_id, app_session.context_id)
     return app_session
+
+
+def draft_owner(db: Session) -> tuple[int, int] | None:
+    """The person and course of the session that sent this request, even when it has ended, for keeping what they
+    typed (models/drafts.py); None when nothing trustworthy names one.
+
+    A link token whose signature is ours but whose age is past still names its session: only the age failed, and
+    the signature proves we issued it. A bad signature is never trusted. Sessions over a week old name no one.
+    """
+    now = utcnow()
+    tokens: list[str] = []
+    signed = request.values.get(LINK_PARAM)
+    if signed:
+        serializer = _serializer()
+        try:
+            token = serializer.loads(signed, max_age=LINK_TOKEN_MAX_AGE)
+        except SignatureExpired as expired:
+            recent = expired.date_signed is not None and now - expired.date_signed <= DRAFT_LIFETIME
+            token = serializer.load_payload(expired.payload) if recent and expired.payload is not None else None
+        except BadSignature:
+            token = None
+        if isinstance(token, str):
+            tokens.append(token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        tokens.append(cookie)
+    for token in tokens:
+        row = db.scalars(
+            select(AppSession).where(AppSession.token == token, AppSession.expires_at > now - DRAFT_LIFETIME)
+        ).first()
+        if row is not None:
+            return row.person_id, row.context_id
+    return None
 
 
 def session_url(endpoint: str, **values: Any) -> str:
@@ -106,11 +152,10 @@ def require_session(db: Session) -> AppSession:
     """The request's session, or a 401 page saying to open the activity again from the LMS."""
     app_session = current_session(db)
     if app_session is None:
-        abort(
-            401,
+        raise SessionEnded(
             description=_(
                 "Your PLC Bridge session has ended or was never opened. Open the activity again from your course in the LMS."
-            ),
+            )
         )
     return app_session
 
@@ -118,4 +163,4 @@ def require_session(db: Session) -> AppSession:
 def require_form_token(app_session: AppSession, purpose: str) -> None:
     """Refuse (400) a form post without this session's token for this form: no change without it."""
     if not csrf_valid(app_session, purpose, request.form.get("csrf")):
-        abort(400, description=_("This form has expired. Reload the page and try again."))
+        raise FormExpired(description=_("This form has expired. Reload the page and try again."))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import abort, request
+from flask import request
 from flask_babel import gettext as _
 from sqlalchemy.orm import InstrumentedAttribute
 from wtforms import Form
@@ -17,7 +17,7 @@ from wtforms.csrf.core import CSRF
 from wtforms.fields import Field
 from wtforms.validators import ValidationError
 
-from lti_tool.web.session import csrf_token, csrf_valid
+from lti_tool.web.session import FormExpired, csrf_token, csrf_valid
 from models.sessions import AppSession
 
 F = TypeVar("F", bound="PlcForm")
@@ -52,7 +52,7 @@ class PlcForm(Form):
         form = cls(request.form, meta={"csrf_context": (app_session, purpose)}, **kwargs)
         csrf_field = form._fields["csrf"]
         if not csrf_valid(app_session, purpose, csrf_field.data):
-            abort(400, description=_("This form has expired. Reload the page and try again."))
+            raise FormExpired(description=_("This form has expired. Reload the page and try again."))
         return form
 
     def problems(self) -> dict[str, str]:
