@@ -276,6 +276,9 @@ PROGRAM_PROBLEMS: dict[str, Any] = {
     "too_many_cycles": _l("At most %(most)s cycles fit in the program's one year."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "before_submission": _l("The Council cannot have approved the program before it was submitted (%(submitted)s)."),
+    "in_the_future": _l("The date is in the future."),
 }
 
 # A field of the element-session form.
@@ -292,6 +295,7 @@ SESSION_PROBLEMS: dict[str, Any] = {
     "not_in_team": _l("Only members of the team can be ticked."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
 }
 
 # A field of a team's tracking form or a cycle's target.
