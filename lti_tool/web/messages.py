@@ -10,11 +10,13 @@ pages' messages name them as `%(name)s`, as their msgids in the Thai catalog alw
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from lti_tool.web.i18n import format_date_local
 from models.errors import Problem, ProgramError
 
 
@@ -304,6 +306,7 @@ FORM_PROBLEMS: dict[str, Any] = {
     "too_long": _l("This is too long (at most %(most)s characters)."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "outside_program_year": _l("The date must fall inside the program's year, from %(first)s to %(last)s."),
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),
 }
@@ -390,7 +393,8 @@ def field_problems(problems: Iterable[Problem], catalog: dict[str, Any]) -> dict
     """The message for each field's first problem, from the catalog of the form's problems (PROGRAM_PROBLEMS, ...)."""
     found: dict[str, str] = {}
     for problem in problems:
-        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % problem.params)
+        params = {k: format_date_local(v) if isinstance(v, date) else v for k, v in problem.params.items()}
+        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % params)
     return found
 
 

@@ -26,7 +26,7 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
-from models.errors import NotFoundInCourse, ProgramError
+from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import team_plan
 from models.programs import Program
@@ -142,6 +142,10 @@ def change_state() -> Response | tuple[str, int]:
             if action == "approve" and form.approved_on.errors:
                 return _page(db, app_session, errors=form.problems(), status=422)
             _take_step(Actor(app_session), program, action, form)
+    except InvalidInput as invalid:  # the approval's date, refused beside its field; nothing changed
+        with database().transaction() as db:
+            errors = messages.field_problems(invalid.problems, messages.PROGRAM_PROBLEMS)
+            return _page(db, require_session(db), errors=errors, status=422)
     except ProgramError as refused:
         return _refused_page(refused)
     return redirect(session_url("program.show"), code=303)
@@ -153,7 +157,7 @@ def _take_step(actor: Actor, program: Program, action: str, form: ProgramStepFor
         case "submit":
             programs.submit_program(actor, program)
         case "approve":
-            programs.approve_program(actor, program, form.approved_on.data)
+            programs.approve_program(actor, program, form.approved_on.data, today=today)
         case "start":
             programs.start_program(actor, program, today=today)
         case "end":
