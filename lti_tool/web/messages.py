@@ -341,6 +341,29 @@ NOTICES: dict[str, Any] = {
     ),
 }
 
+# What a save saved, by the short code its redirect carries (`?saved=<code>`: no cookie, so it works in an LMS iframe).
+SAVED: dict[str, Any] = {
+    "program": _l("Saved the program's details."),
+    "team": _l("Formed the team “%(name)s” with its plan of roles."),
+    "team_removed": _l("Removed the team."),
+    "target": _l("Saved the problem and results of cycle %(number)s."),
+    "form": _l("Saved “%(form)s” of cycle %(number)s."),
+}
+
+
+class Saved(NamedTuple):
+    """A page's notice that something was saved, and where it is."""
+
+    text: str
+    link: str
+
+
+def saved(code: str, link: str, **params: object) -> Saved | None:
+    """The notice for a save's code (None for a code we did not send), its details filled in."""
+    message = SAVED.get(code)
+    return Saved(str(message) % params, link) if message is not None else None
+
+
 # Why the rotation planner cannot give everyone both roles (models/rotation.py).
 ROTATION: dict[str, Any] = {
     "team_too_small": _l(

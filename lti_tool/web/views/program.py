@@ -83,6 +83,7 @@ def _page(
         values=values,
         errors=errors or {},
         refusal=refusal,
+        saved=None if errors or refusal else messages.saved(request.args.get("saved", ""), session_url("program.show")),
         state_names=messages.STATE_NAMES,
         actions=[(name, ACTIONS[name]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
         editable=program is None or program.state in PLAN_EDITABLE,
@@ -120,7 +121,7 @@ def save() -> Response | tuple[str, int]:
             programs.save_program(db, Actor(app_session), form.details())
     except ProgramError as refused:
         return _refused_page(refused)
-    return redirect(session_url("program.show"), code=303)
+    return redirect(session_url("program.show", saved="program"), code=303)
 
 
 def _refused_page(refused: ProgramError) -> tuple[str, int]:
@@ -192,6 +193,7 @@ def _teams_page(
         editable=program is not None and program.state in PLAN_EDITABLE,
         errors=errors or {},
         notice=notice,
+        saved=None if errors or notice else _team_saved(program),
         csrf=csrf_token(app_session, TEAMS),
         from_roster=bool(context.nrps_memberships_url),
         roster_synced_at=context.roster_synced_at,
@@ -199,6 +201,17 @@ def _teams_page(
         session_url=session_url,
     )
     return page, status
+
+
+def _team_saved(program: Program | None) -> messages.Saved | None:
+    """The notice of a team formed (`?saved=team&formed=<id>`) or removed, with a link to it."""
+    code, link = request.args.get("saved", ""), session_url("program.teams")
+    if code == "team":
+        formed = (
+            next((t for t in program.teams if t.id == request.args.get("formed", type=int)), None) if program else None
+        )
+        return messages.saved(code, f"{link}#team-{formed.id}", name=formed.name) if formed else None
+    return messages.saved(code, link) if code == "team_removed" else None
 
 
 @bp.get("/teams")
@@ -238,12 +251,13 @@ def add_team() -> Response | tuple[str, int]:
             formed = team_services.form_team(db, Actor(app_session), program, form.name.data, form.member.data)
             if (impossible := formed.unplanned) is not None:
                 notice = str(messages.ROTATION.get(impossible.code, impossible.reason)) % impossible.params
+            formed_id = formed.team.id
     except ProgramError as refused:
         return _refused_teams_page(refused)
     if notice:
         with database().transaction() as db:
             return _teams_page(db, require_session(db), notice=notice)
-    return redirect(session_url("program.teams"), code=303)
+    return redirect(session_url("program.teams", saved="team", formed=formed_id), code=303)
 
 
 @bp.post("/teams/<int:team_id>/remove")
@@ -257,7 +271,7 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
         abort(404, description=_("There is no such team in this course."))
     except ProgramError as refused:
         return _refused_teams_page(refused)
-    return redirect(session_url("program.teams"), code=303)
+    return redirect(session_url("program.teams", saved="team_removed"), code=303)
 
 
 def _refused_teams_page(refused: ProgramError) -> tuple[str, int]:
