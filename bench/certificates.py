@@ -103,7 +103,7 @@ def ended_program(database: Database, course: str, teachers: int) -> int:
             apply_rotation(team, plan_rotation(team.member_ids, CYCLES))
             teams.append(team)
         submit(program)
-        approve(program, APPROVED_ON)
+        approve(program, APPROVED_ON, today=APPROVED_ON)
         start(program, APPROVED_ON)
         now = datetime.combine(today, datetime.min.time(), tzinfo=THAI_TIME)
         form = ObservationForm(lesson="บทเรียน", students_did="ทำกิจกรรม", students_learned="เข้าใจ")

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.calendar import last_day_of_program
 from models.catalog import CONFIG_DIR
 from models.cycles import Cycle, open_cycle
 from models.errors import InvalidInput, Problem
@@ -104,7 +105,10 @@ class FormEntry(Base):
 register_scope_path(FormEntry, (FormEntry.cycle, Cycle.team, Team.program))
 
 
-def answer_problems(template: FormTemplate, answers: dict[str, str]) -> list[Problem]:
+def answer_problems(
+    template: FormTemplate, answers: dict[str, str], year: tuple[date, date] | None = None
+) -> list[Problem]:
+    """What is wrong with each answer; with the program's `year` (first and last day), a date outside it too."""
     found: list[Problem] = []
     for item in template.fields:
         value = answers.get(item.id, "").strip()
@@ -119,9 +123,12 @@ def answer_problems(template: FormTemplate, answers: dict[str, str]) -> list[Pro
                 found.append(Problem(item.id, "not_a_number", {}))
         elif value and item.kind == "date":
             try:
-                date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 found.append(Problem(item.id, "not_a_date", {}))
+                continue
+            if year is not None and not year[0] <= day <= year[1]:
+                found.append(Problem(item.id, "outside_program_year", {"first": year[0], "last": year[1]}))
     return found
 
 
@@ -137,7 +144,9 @@ def save_form(
         raise InvalidInput([Problem("form", "not_in_team", {})])
     by_id = writer.id
     clean = {item.id: answers.get(item.id, "").strip() for item in template.fields}
-    if problems := answer_problems(template, clean):
+    program = team.program
+    year = (program.approved_on, last_day_of_program(program.approved_on)) if program.approved_on else None
+    if problems := answer_problems(template, clean, year):
         raise InvalidInput(problems)
     cycle = open_cycle(db, team, cycle_number, today)
     entry = db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id, FormEntry.form == slug)).one_or_none()

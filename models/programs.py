@@ -71,6 +71,7 @@ class Program(Base):
         ),
         default=ProgramState.DRAFT,
     )
+    submitted_on: Mapped[date | None] = mapped_column(default=None)  # None for a program submitted before 0011
     approved_on: Mapped[date | None] = mapped_column(default=None)
     started_on: Mapped[date | None] = mapped_column(default=None)
     ended_on: Mapped[date | None] = mapped_column(default=None)
@@ -146,17 +147,31 @@ def _apply_details(program: Program, details: ProgramDetails) -> None:
         setattr(program, item.name, getattr(details, item.name))
 
 
-def submit(program: Program) -> None:
-    """Draft → submitted: the application package goes to the Council (seed 004 §3.1)."""
+def submit(program: Program, on: date | None = None) -> None:
+    """Draft → submitted: the application package goes to the Council (seed 004 §3.1), on the day `on` when the
+    caller knows it (the approval cannot come before it)."""
     _require_state(program, {ProgramState.DRAFT}, ProgramState.SUBMITTED)
     program.state = ProgramState.SUBMITTED
+    program.submitted_on = on
 
 
-def approve(program: Program, on: date) -> None:
-    """Submitted → approved on the date of the Council's approval, which starts the one-year clock."""
+def approval_date_problems(program: Program, on: date, today: date) -> list[Problem]:
+    """Why `on` cannot be the day the Council approved the program: a day to come, or before its submission."""
+    if on > today:
+        return [Problem("approved_on", "in_the_future", {"today": today})]
+    if program.submitted_on is not None and on < program.submitted_on:
+        return [Problem("approved_on", "before_submission", {"submitted": program.submitted_on})]
+    return []
+
+
+def approve(program: Program, on: date, *, today: date) -> None:
+    """Submitted → approved on the date of the Council's approval, which starts the one-year clock. The date is a day
+    that has come, not before the submission (a future date would only make the start refused later)."""
     if on is None:
         raise ApprovalRequired(program.state, ProgramState.APPROVED, "the Council's approval date is required")
     _require_state(program, {ProgramState.SUBMITTED}, ProgramState.APPROVED)
+    if problems := approval_date_problems(program, on, today):
+        raise InvalidInput(problems)
     program.state = ProgramState.APPROVED
     program.approved_on = on
 

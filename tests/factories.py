@@ -93,7 +93,7 @@ def planned_program(db: Session, course: Course, members: int = 3, cycles: int =
 
 NEXT: dict[ProgramState, Callable[[Program], None]] = {
     ProgramState.DRAFT: submit,
-    ProgramState.SUBMITTED: lambda p: approve(p, APPROVED_ON),
+    ProgramState.SUBMITTED: lambda p: approve(p, APPROVED_ON, today=APPROVED_ON),
     ProgramState.APPROVED: lambda p: start(p, STARTED_ON),
     ProgramState.RUNNING: lambda p: end(p, ENDED_ON),
     ProgramState.ENDED: lambda p: request_certificates(p, ENDED_ON),

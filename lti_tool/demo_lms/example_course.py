@@ -140,7 +140,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
     team = formed.team
     set_facilitator(db, team, trainer.id)
     programs.submit_program(organiser, program)
-    programs.approve_program(organiser, program, approved_on)
+    programs.approve_program(organiser, program, approved_on, today=approved_on)
     programs.start_program(organiser, program, today=started_on)
 
     away = members[AWAY].id

@@ -48,10 +48,11 @@ def submit_program(actor: Actor, program: Program) -> None:
     programs.submit(program)
 
 
-def approve_program(actor: Actor, program: Program, approved_on: date) -> None:
-    """Record the Council's approval and its date, which starts the program's year (submitted → approved)."""
+def approve_program(actor: Actor, program: Program, approved_on: date, *, today: date) -> None:
+    """Record the Council's approval and its date, which starts the program's year (submitted → approved); a date
+    to come or before the submission is refused (InvalidInput on `approved_on`)."""
     require_program_editor(actor)
-    programs.approve(program, approved_on)
+    programs.approve(program, approved_on, today=today)
 
 
 def start_program(actor: Actor, program: Program, *, today: date) -> None:

@@ -10,6 +10,7 @@ from flask import Flask
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
 from lti_tool.web import drafts, errors, i18n, observability, security
+from lti_tool.web.forms import limits
 from lti_tool.web.views import (
     admin,
     certificates,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.extensions["plc_db"] = database
 
     i18n.init_app(app, settings)
+    limits.init_app(app)
     observability.init_app(app, database)
     security.init_app(app, database, settings.trusted_proxies, settings.rate_limit_storage)
 

@@ -10,11 +10,13 @@ pages' messages name them as `%(name)s`, as their msgids in the Thai catalog alw
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from lti_tool.web.i18n import format_date_local
 from models.errors import Problem, ProgramError
 
 
@@ -276,6 +278,9 @@ PROGRAM_PROBLEMS: dict[str, Any] = {
     "too_many_cycles": _l("At most %(most)s cycles fit in the program's one year."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "before_submission": _l("The Council cannot have approved the program before it was submitted (%(submitted)s)."),
+    "in_the_future": _l("The date is in the future."),
 }
 
 # A field of the element-session form.
@@ -292,6 +297,7 @@ SESSION_PROBLEMS: dict[str, Any] = {
     "not_in_team": _l("Only members of the team can be ticked."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
 }
 
 # A field of a team's tracking form or a cycle's target.
@@ -300,6 +306,7 @@ FORM_PROBLEMS: dict[str, Any] = {
     "too_long": _l("This is too long (at most %(most)s characters)."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "outside_program_year": _l("The date must fall inside the program's year, from %(first)s to %(last)s."),
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),
 }
@@ -333,6 +340,29 @@ NOTICES: dict[str, Any] = {
         "Recorded. Note: the elements before this one are not recorded yet in this cycle; the Council lists them in order but does not require it."
     ),
 }
+
+# What a save saved, by the short code its redirect carries (`?saved=<code>`: no cookie, so it works in an LMS iframe).
+SAVED: dict[str, Any] = {
+    "program": _l("Saved the program's details."),
+    "team": _l("Formed the team “%(name)s” with its plan of roles."),
+    "team_removed": _l("Removed the team."),
+    "target": _l("Saved the problem and results of cycle %(number)s."),
+    "form": _l("Saved “%(form)s” of cycle %(number)s."),
+}
+
+
+class Saved(NamedTuple):
+    """A page's notice that something was saved, and where it is."""
+
+    text: str
+    link: str
+
+
+def saved(code: str, link: str, **params: object) -> Saved | None:
+    """The notice for a save's code (None for a code we did not send), its details filled in."""
+    message = SAVED.get(code)
+    return Saved(str(message) % params, link) if message is not None else None
+
 
 # Why the rotation planner cannot give everyone both roles (models/rotation.py).
 ROTATION: dict[str, Any] = {
@@ -386,7 +416,8 @@ def field_problems(problems: Iterable[Problem], catalog: dict[str, Any]) -> dict
     """The message for each field's first problem, from the catalog of the form's problems (PROGRAM_PROBLEMS, ...)."""
     found: dict[str, str] = {}
     for problem in problems:
-        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % problem.params)
+        params = {k: format_date_local(v) if isinstance(v, date) else v for k, v in problem.params.items()}
+        found.setdefault(problem.field, str(catalog.get(problem.code, problem.code)) % params)
     return found
 
 

@@ -157,7 +157,7 @@ def test_a_draft_is_submitted(db: Session, course: Course) -> None:
 
 def test_approval_records_the_councils_date(db: Session, course: Course) -> None:
     program = program_in(db, course, S.SUBMITTED)
-    approve(program, APPROVED_ON)
+    approve(program, APPROVED_ON, today=APPROVED_ON)
     assert program.state is S.APPROVED
     assert program.approved_on == APPROVED_ON and program.last_day == LAST_DAY
 
@@ -165,7 +165,7 @@ def test_approval_records_the_councils_date(db: Session, course: Course) -> None
 def test_approval_without_a_date_is_refused(db: Session, course: Course) -> None:
     program = program_in(db, course, S.SUBMITTED)
     with pytest.raises(ApprovalRequired):
-        approve(program, None)  # type: ignore[arg-type]
+        approve(program, None, today=APPROVED_ON)  # type: ignore[arg-type]
     assert program.state is S.SUBMITTED and program.approved_on is None
 
 
@@ -294,7 +294,7 @@ def test_a_program_is_cancelled_from_any_state_before_it_ends(db: Session, cours
 
 TRANSITIONS: dict[str, tuple[Callable[[Program], None], set[ProgramState]]] = {
     "submit": (submit, {S.DRAFT}),
-    "approve": (lambda p: approve(p, APPROVED_ON), {S.SUBMITTED}),
+    "approve": (lambda p: approve(p, APPROVED_ON, today=APPROVED_ON), {S.SUBMITTED}),
     "start": (lambda p: start(p, STARTED_ON), {S.APPROVED}),
     "end": (lambda p: end(p, ENDED_ON), {S.RUNNING}),
     "request_certificates": (lambda p: request_certificates(p, ENDED_ON), {S.ENDED}),

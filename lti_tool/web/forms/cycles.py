@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm, column_length
-from lti_tool.web.forms.fields import AtMost, ParsedText, Text
+from lti_tool.web.forms.fields import ParsedText, Text, limited
 from lti_tool.web.session import LINK_PARAM
 from models.cycles import Cycle, CycleTarget
 
@@ -36,7 +36,7 @@ class Measure(ParsedText):
 
 
 def _text(most: int) -> Text:
-    return Text(validators=[AtMost(most, TOO_LONG)])
+    return limited(most, TOO_LONG)
 
 
 class TargetForm(PlcForm):

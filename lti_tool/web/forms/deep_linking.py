@@ -8,9 +8,10 @@ from wtforms.validators import ValidationError
 
 from lti_tool.lti import deep_linking as dl
 from lti_tool.lti.activities import KINDS, NEEDS_CYCLE, Activity
+from lti_tool.web import messages
 from lti_tool.web.activities import default_title
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import Text
+from lti_tool.web.forms.fields import Text, limited
 from models.catalog import elements
 
 TITLE_CHARS = 255  # what an LMS keeps of an activity's name (Moodle: lti.name is 255 characters)
@@ -29,7 +30,7 @@ class DeepLinkPost(PlcForm):
     activity = Text()
     cycle = StringField()
     element = StringField()
-    title = Text(cut_at=TITLE_CHARS)
+    title = limited(TITLE_CHARS, messages.FORM_PROBLEMS["too_long"])
     planned_cycles: int
 
     def validate_activity(self, field: Field) -> None:

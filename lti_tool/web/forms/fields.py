@@ -10,23 +10,17 @@ from typing import Any
 
 from wtforms import Form
 from wtforms.fields import Field, StringField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 
 class Text(StringField):
-    """Text without the spaces around it. With `cut_at`, longer text is cut to that many characters without a word
-    (the pages have always done so with an over-long name); `AtMost` refuses it instead."""
-
-    def __init__(
-        self, label: str | None = None, validators: Any = None, *, cut_at: int | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.cut_at = cut_at
+    """Text without the spaces around it, kept whole: a limit is an `AtMost` that refuses longer text beside the
+    field (the page shows it again as typed), never a cut."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        value = valuelist[0].strip() if valuelist else ""
-        self.data = value[: self.cut_at] if self.cut_at is not None else value
+        self.data = valuelist[0].strip() if valuelist else ""
 
 
 class AtMost:
@@ -37,7 +31,25 @@ class AtMost:
 
     def __call__(self, form: Form, field: Field) -> None:
         if len(field.data or "") > self.most:
-            raise ValidationError(str(self.message) % {"most": self.most})
+            raise ValidationError(str(self.message) % {"most": f"{self.most:,}"})
+
+
+def limited(most: int, message: Any, *validators: Any) -> Text:
+    """A text field that holds at most `most` characters and refuses more with `message` (which takes %(most)s)."""
+    return Text(validators=[*validators, AtMost(most, message)])
+
+
+def text_limits(form: type[Form]) -> dict[str, int]:
+    """The most characters each limited text field of a form class holds, by field name, for the page to show
+    (`maxlength` and the printed limit) from the same number the form checks."""
+    found: dict[str, int] = {}
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if isinstance(field, UnboundField):
+            for check in field.kwargs.get("validators") or ():
+                if isinstance(check, AtMost):
+                    found[name] = check.most
+    return found
 
 
 class ParsedText(Field):

@@ -10,23 +10,24 @@ from wtforms.validators import DataRequired
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm, column_length
-from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers
+from lti_tool.web.forms.fields import Day, DecimalNumber, WholeNumber, WholeNumbers, limited
 from models.programs import MIN_CYCLES, Program, ProgramDetails
 from models.teams import Team
 
 NOT_A_NUMBER = messages.PROGRAM_PROBLEMS["not_a_number"]
+TOO_LONG = messages.PROGRAM_PROBLEMS["too_long"]
 
 
 class ProgramForm(PlcForm):
     """The program's details as the Council's application form asks for them."""
 
-    name = Text(cut_at=column_length(Program.name))
-    agency = Text(cut_at=column_length(Program.agency))
-    school_or_network = Text(cut_at=column_length(Program.school_or_network))
+    name = limited(column_length(Program.name), TOO_LONG)
+    agency = limited(column_length(Program.agency), TOO_LONG)
+    school_or_network = limited(column_length(Program.school_or_network), TOO_LONG)
     planned_cycles = WholeNumber(message=NOT_A_NUMBER, if_empty=MIN_CYCLES)
     min_hours = DecimalNumber(message=NOT_A_NUMBER, if_empty=Decimal(0))
-    learning_area = Text(cut_at=column_length(Program.learning_area))
-    grade_level = Text(cut_at=column_length(Program.grade_level))
+    learning_area = limited(column_length(Program.learning_area), TOO_LONG)
+    grade_level = limited(column_length(Program.grade_level), TOO_LONG)
 
     def details(self) -> ProgramDetails:
         """The details entered; a number that could not be read counts as its default."""
@@ -61,5 +62,5 @@ class ProgramStepForm(PlcForm):
 class TeamForm(PlcForm):
     """A new team: its name and the teachers chosen for it."""
 
-    name = Text(cut_at=column_length(Team.name), validators=[DataRequired(messages.PROGRAM_PROBLEMS["required"])])
+    name = limited(column_length(Team.name), TOO_LONG, DataRequired(messages.PROGRAM_PROBLEMS["required"]))
     member = WholeNumbers(message=messages.REFUSALS["not_in_course"])

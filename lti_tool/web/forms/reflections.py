@@ -13,7 +13,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import AtMost, Text
+from lti_tool.web.forms.fields import Text, limited
 from models.rubrics import Criterion, Rubric, rubric, rubric_problems
 
 MAX_REFLECTION_CHARS = 20000
@@ -24,7 +24,7 @@ SCORE = "score-"  # a criterion's field is named score-<criterion id>
 class ReflectionPost(PlcForm):
     """A teacher's reflection: whether it may be empty is the domain's rule (after the program's state)."""
 
-    text = Text(validators=[AtMost(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])])
+    text = limited(MAX_REFLECTION_CHARS, messages.REFLECTION_PROBLEMS["too_long"])
 
 
 class _Level:
@@ -52,7 +52,7 @@ class GradePost(PlcForm):
     """The posted grade; `grade_form()` adds a score field per criterion of the rubric."""
 
     rubric: ClassVar[Rubric]
-    comment = Text(validators=[AtMost(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])])
+    comment = limited(MAX_COMMENT_CHARS, messages.REFLECTION_PROBLEMS["too_long"])
 
     def scores(self) -> dict[str, Decimal]:
         return {c.id: Decimal(self._fields[SCORE + c.id].data) for c in self.rubric.criteria}

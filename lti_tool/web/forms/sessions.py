@@ -6,9 +6,9 @@ from __future__ import annotations
 from lti_tool.services.sessions import SessionEntry
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers
+from lti_tool.web.forms.fields import Day, DecimalNumber, WholeNumber, WholeNumbers, limited
 
-NOTES_LIMIT = 4000  # the most characters of notes kept (a Text column has no length of its own)
+NOTES_LIMIT = 4000  # the most characters of notes (a Text column has no length of its own); more is refused
 NOT_A_NUMBER = messages.SESSION_PROBLEMS["not_a_number"]
 
 
@@ -18,7 +18,7 @@ class SessionForm(PlcForm):
     held_on = Day(message=messages.SESSION_PROBLEMS["not_a_date"])
     hours = DecimalNumber(message=NOT_A_NUMBER)
     attendee = WholeNumbers(message=messages.SESSION_PROBLEMS["not_in_team"])
-    notes = Text(cut_at=NOTES_LIMIT)
+    notes = limited(NOTES_LIMIT, messages.SESSION_PROBLEMS["too_long"])
 
     def entry(self) -> SessionEntry:
         return SessionEntry(

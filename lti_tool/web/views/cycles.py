@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -71,12 +72,25 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         errors=errors or {},
         values=request.form if errors else {},
         notice=notice,
+        saved=None if errors else _saved(team, number),
         csrf_target=csrf_token(app_session, TARGET),
         csrf_form=csrf_token(app_session, FORM),
         endpoints=current_app.view_functions,
         session_url=session_url,
     )
     return page, status
+
+
+def _saved(team: Team, number: int) -> messages.Saved | None:
+    """What the save that led here saved (`?saved=target` or a tracking form's slug), with a link to it."""
+    code = request.args.get("saved", "")
+    link = session_url("cycles.show", number=number, team=team.id) + f"#{code}"
+    if code == "target":
+        return messages.saved("target", link, number=number)
+    if code in TEAM_FORMS and code in form_templates():
+        lang = "th" if str(get_locale() or "th").startswith("th") else "en"
+        return messages.saved("form", link, form=form_templates()[code].title[lang], number=number)
+    return None
 
 
 @bp.get("/<int:number>")

@@ -14,15 +14,17 @@ from sqlalchemy.orm import Session
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from lti_tool.services import dashboard as service
 from lti_tool.web.csv_export import csv_response
-from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.district import District, Network, Reach, School, leads_anything, reach_of
+from models.programs import Program
 from models.sessions import AppSession
 
 bp = Blueprint("dashboard", __name__)
+AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
 TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results")
@@ -111,8 +113,9 @@ def _filters(reach: Reach) -> stats.Filters:
         year=year,
         network_id=network_id,
         school_id=school_id,
-        learning_area=args.get("area", "").strip()[:255] or None,
-        grade_level=args.get("grade", "").strip()[:64] or None,
+        # A filter is not a save: text longer than the column can match nothing, so it is cut to the column's length.
+        learning_area=args.get("area", "").strip()[:AREA_CHARS] or None,
+        grade_level=args.get("grade", "").strip()[:GRADE_CHARS] or None,
     )
 
 

@@ -26,7 +26,7 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
-from models.errors import NotFoundInCourse, ProgramError
+from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import team_plan
 from models.programs import Program
@@ -83,6 +83,7 @@ def _page(
         values=values,
         errors=errors or {},
         refusal=refusal,
+        saved=None if errors or refusal else messages.saved(request.args.get("saved", ""), session_url("program.show")),
         state_names=messages.STATE_NAMES,
         actions=[(name, ACTIONS[name]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
         editable=program is None or program.state in PLAN_EDITABLE,
@@ -120,7 +121,7 @@ def save() -> Response | tuple[str, int]:
             programs.save_program(db, Actor(app_session), form.details())
     except ProgramError as refused:
         return _refused_page(refused)
-    return redirect(session_url("program.show"), code=303)
+    return redirect(session_url("program.show", saved="program"), code=303)
 
 
 def _refused_page(refused: ProgramError) -> tuple[str, int]:
@@ -142,6 +143,10 @@ def change_state() -> Response | tuple[str, int]:
             if action == "approve" and form.approved_on.errors:
                 return _page(db, app_session, errors=form.problems(), status=422)
             _take_step(Actor(app_session), program, action, form)
+    except InvalidInput as invalid:  # the approval's date, refused beside its field; nothing changed
+        with database().transaction() as db:
+            errors = messages.field_problems(invalid.problems, messages.PROGRAM_PROBLEMS)
+            return _page(db, require_session(db), errors=errors, status=422)
     except ProgramError as refused:
         return _refused_page(refused)
     return redirect(session_url("program.show"), code=303)
@@ -153,7 +158,7 @@ def _take_step(actor: Actor, program: Program, action: str, form: ProgramStepFor
         case "submit":
             programs.submit_program(actor, program)
         case "approve":
-            programs.approve_program(actor, program, form.approved_on.data)
+            programs.approve_program(actor, program, form.approved_on.data, today=today)
         case "start":
             programs.start_program(actor, program, today=today)
         case "end":
@@ -188,6 +193,7 @@ def _teams_page(
         editable=program is not None and program.state in PLAN_EDITABLE,
         errors=errors or {},
         notice=notice,
+        saved=None if errors or notice else _team_saved(program),
         csrf=csrf_token(app_session, TEAMS),
         from_roster=bool(context.nrps_memberships_url),
         roster_synced_at=context.roster_synced_at,
@@ -195,6 +201,17 @@ def _teams_page(
         session_url=session_url,
     )
     return page, status
+
+
+def _team_saved(program: Program | None) -> messages.Saved | None:
+    """The notice of a team formed (`?saved=team&formed=<id>`) or removed, with a link to it."""
+    code, link = request.args.get("saved", ""), session_url("program.teams")
+    if code == "team":
+        formed = (
+            next((t for t in program.teams if t.id == request.args.get("formed", type=int)), None) if program else None
+        )
+        return messages.saved(code, f"{link}#team-{formed.id}", name=formed.name) if formed else None
+    return messages.saved(code, link) if code == "team_removed" else None
 
 
 @bp.get("/teams")
@@ -234,12 +251,13 @@ def add_team() -> Response | tuple[str, int]:
             formed = team_services.form_team(db, Actor(app_session), program, form.name.data, form.member.data)
             if (impossible := formed.unplanned) is not None:
                 notice = str(messages.ROTATION.get(impossible.code, impossible.reason)) % impossible.params
+            formed_id = formed.team.id
     except ProgramError as refused:
         return _refused_teams_page(refused)
     if notice:
         with database().transaction() as db:
             return _teams_page(db, require_session(db), notice=notice)
-    return redirect(session_url("program.teams"), code=303)
+    return redirect(session_url("program.teams", saved="team", formed=formed_id), code=303)
 
 
 @bp.post("/teams/<int:team_id>/remove")
@@ -253,7 +271,7 @@ def remove_team(team_id: int) -> Response | tuple[str, int]:
         abort(404, description=_("There is no such team in this course."))
     except ProgramError as refused:
         return _refused_teams_page(refused)
-    return redirect(session_url("program.teams"), code=303)
+    return redirect(session_url("program.teams", saved="team_removed"), code=303)
 
 
 def _refused_teams_page(refused: ProgramError) -> tuple[str, int]:
