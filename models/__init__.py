@@ -3,6 +3,7 @@
 from models.base import Base
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
+from models.corrections import RecordChange
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
@@ -61,6 +62,7 @@ __all__ = [
     "PlcRole",
     "Program",
     "ProgramState",
+    "RecordChange",
     "Reflection",
     "ResourceLink",
     "ScorePost",

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,6 +28,8 @@ class Completion(Base):
     cycle_number: Mapped[int]
     element: Mapped[int]
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The `completed` statement's id, so that a correction after which it no longer holds voids exactly that one.
+    statement_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,41 @@ def record_completions(db: Session, team: Team, member_ids: Collection[int], now
         if db.execute(statement).scalar_one_or_none() is not None:  # a concurrent request may have kept it first
             new.append(event)
     return new
+
+
+def keep_statement_id(db: Session, team: Team, event: CompletionEvent, statement_id: str) -> None:
+    """Remember which statement recorded the completion."""
+    db.execute(
+        update(Completion)
+        .where(
+            Completion.program_id == team.program_id,
+            Completion.membership_id == event.membership_id,
+            Completion.cycle_number == event.cycle_number,
+            Completion.element == event.element,
+        )
+        .values(statement_id=statement_id)
+    )
+
+
+def withdraw_completions(
+    db: Session, team: Team, member_ids: Collection[int]
+) -> list[tuple[CompletionEvent, str | None]]:
+    """Forget the completions that no longer hold after a correction, and return them with their statement ids (to
+    be voided). A completion that holds again later is then recorded again, once."""
+    if not member_ids:
+        return []
+    db.flush()
+    reached = _reached(db, team, member_ids)
+    rows = db.execute(
+        select(Completion.id, Completion.membership_id, Completion.cycle_number, Completion.element,
+               Completion.statement_id)
+        .where(Completion.program_id == team.program_id, Completion.membership_id.in_(member_ids))
+        .order_by(Completion.id)
+    ).all()  # fmt: skip
+    gone = [
+        (row.id, CompletionEvent(row.membership_id, row.cycle_number, row.element), row.statement_id) for row in rows
+    ]
+    gone = [item for item in gone if item[1] not in reached]
+    if gone:
+        db.execute(delete(Completion).where(Completion.id.in_([row_id for row_id, _, _ in gone])))
+    return [(event, statement_id) for _, event, statement_id in gone]

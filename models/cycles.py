@@ -7,12 +7,12 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, decimal_places, utcnow
 from models.calendar import last_day_of_program
-from models.errors import InvalidInput, Notice, Problem
+from models.errors import InvalidInput, Notice, Problem, ProgramError
 from models.programs import Program, check_cycle_in_plan, check_recording_allowed, course_membership
 from models.scope import register_scope_path
 from models.teams import Team
@@ -45,8 +45,12 @@ class Cycle(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     team: Mapped[Team] = relationship(back_populates="cycles")
+    # The cycle's live sessions: a withdrawn one stays in the table (and in its history) but counts nowhere.
     sessions: Mapped[list[ElementSession]] = relationship(
-        back_populates="cycle", cascade="all, delete-orphan", order_by="(ElementSession.held_on, ElementSession.id)"
+        back_populates="cycle",
+        cascade="all, delete-orphan",
+        primaryjoin="and_(Cycle.id == ElementSession.cycle_id, ElementSession.withdrawn_at.is_(None))",
+        order_by="(ElementSession.held_on, ElementSession.id)",
     )
 
 
@@ -67,6 +71,7 @@ class ElementSession(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
     cycle: Mapped[Cycle] = relationship(back_populates="sessions")
     attendance: Mapped[list[SessionAttendance]] = relationship(back_populates="session", cascade="all, delete-orphan")
@@ -81,8 +86,28 @@ class SessionAttendance(Base):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("plc_element_sessions.id", ondelete="CASCADE"), primary_key=True)
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+    # The id of this attendee's `attended` statement, so that a correction or withdrawal voids exactly that one.
+    statement_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
     session: Mapped[ElementSession] = relationship(back_populates="attendance")
+
+
+# Every reader of sessions filters by this (or reads `Cycle.sessions`, which does): a withdrawn session counts nowhere.
+SESSION_IS_LIVE = ElementSession.withdrawn_at.is_(None)
+
+
+class PossibleDuplicate(ProgramError):
+    """A live session of the same team, cycle, element and date is already recorded: the team opens it, or records
+    this one anyway on purpose."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, existing: list[ElementSession]) -> None:
+        super().__init__(
+            f"sessions {[s.id for s in existing]} are already recorded for this cycle, element and date",
+            session_ids=[s.id for s in existing],
+        )
+        self.existing = existing
 
 
 register_scope_path(Cycle, (Cycle.team, Team.program))
@@ -189,9 +214,12 @@ def record_session(
     recorded_by_id: int,
     today: date,
     notes: str = "",
+    check_duplicates: bool = False,
 ) -> RecordedSession:
     """Record one element's session. An element recorded before the ones listed ahead of it is kept, with a
-    warning: the Council lists the five elements without mandating an order."""
+    warning: the Council lists the five elements without mandating an order. A session like one already recorded
+    (same team, cycle, element and date) is refused with PossibleDuplicate when `check_duplicates` (the team's form
+    asks first; its "record anyway" posts again without the check)."""
     program = team.program
     check_recording_allowed(program, today)
     course_membership(db, program, recorded_by_id)
@@ -207,6 +235,10 @@ def record_session(
     )
     if problems:
         raise InvalidInput(problems)
+    if check_duplicates:
+        existing = duplicates_of(db, team, cycle_number=cycle_number, element=element, held_on=held_on)
+        if existing:
+            raise PossibleDuplicate(existing)
     cycle = open_cycle(db, team, cycle_number, today)
     recorded = {s.element for s in cycle.sessions}
     missing = [n for n in ELEMENT_NUMBERS if n < element and n not in recorded]
@@ -216,3 +248,24 @@ def record_session(
     db.flush()
     notices = [Notice("element_out_of_order", {"element": element, "missing": missing})] if missing else []
     return RecordedSession(session, notices)
+
+
+def duplicates_of(
+    db: Session, team: Team, *, cycle_number: int, element: int, held_on: date, other_than: int | None = None
+) -> list[ElementSession]:
+    """The team's live sessions of that cycle, element and date."""
+    query = (
+        select(ElementSession)
+        .join(Cycle)
+        .where(
+            Cycle.team_id == team.id,
+            Cycle.number == cycle_number,
+            ElementSession.element == element,
+            ElementSession.held_on == held_on,
+            SESSION_IS_LIVE,
+        )
+        .order_by(ElementSession.id)
+    )
+    if other_than is not None:
+        query = query.where(ElementSession.id != other_than)
+    return list(db.scalars(query))

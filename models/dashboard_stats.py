@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
-from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession, SessionAttendance
+from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
 from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility
 from models.observations import Observation
@@ -167,7 +167,7 @@ def refresh_district(db: Session, district: District) -> int:
     for session_id, membership_id in db.execute(
         select(SessionAttendance.session_id, SessionAttendance.membership_id)
         .join(ElementSession, ElementSession.id == SessionAttendance.session_id)
-        .where(ElementSession.cycle_id.in_(cycles_in))
+        .where(ElementSession.cycle_id.in_(cycles_in), SESSION_IS_LIVE)
     ):
         attendees[session_id].add(membership_id)
     sessions: dict[int, list[SessionFact]] = defaultdict(list)
@@ -179,7 +179,7 @@ def refresh_district(db: Session, district: District) -> int:
             ElementSession.element,
             ElementSession.held_on,
             ElementSession.hours,
-        ).where(ElementSession.cycle_id.in_(cycles_in))
+        ).where(ElementSession.cycle_id.in_(cycles_in), SESSION_IS_LIVE)
     ):
         cycle = cycles[cycle_id]
         sessions[cycle.team_id].append(

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.calendar import last_day_of_program, program_day
-from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession
+from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession
 from models.observations import Observation
 from models.plan import PlcRole, team_plan
 from models.programs import MIN_CYCLES, Program
@@ -165,7 +165,7 @@ def team_facts(db: Session, team: Team) -> TeamFacts:
     cycles = {c.id: c.number for c in db.scalars(select(Cycle).where(Cycle.team_id == team.id))}
     sessions = db.scalars(
         select(ElementSession)
-        .where(ElementSession.cycle_id.in_(cycles))
+        .where(ElementSession.cycle_id.in_(cycles), SESSION_IS_LIVE)
         .options(selectinload(ElementSession.attendance))
     )
     reflections = db.scalars(select(Reflection).where(Reflection.cycle_id.in_(cycles)))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession, SessionAttendance
+from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.people import Membership
 from models.plan import PlcRole, role_in_cycle
 from models.programs import Program
@@ -65,7 +65,7 @@ def logbook(db: Session, program: Program, member: Membership) -> Logbook:
         .join(Cycle, ElementSession.cycle_id == Cycle.id)
         .join(Team, Cycle.team_id == Team.id)
         .join(SessionAttendance, SessionAttendance.session_id == ElementSession.id)
-        .where(Team.program_id == program.id, SessionAttendance.membership_id == member.id)
+        .where(Team.program_id == program.id, SessionAttendance.membership_id == member.id, SESSION_IS_LIVE)
         .options(selectinload(ElementSession.cycle).selectinload(Cycle.team))
         .order_by(ElementSession.held_on, Cycle.number, ElementSession.element, ElementSession.id)
     )

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.catalog import element as element_info
 from models.certificates import Certificate
-from models.completions import record_completions
-from models.cycles import RecordedSession
+from models.completions import keep_statement_id, record_completions, withdraw_completions
+from models.corrections import SessionChanged
+from models.cycles import ElementSession, RecordedSession
 from models.evidence import evidence_of_observation
 from models.forms import OBSERVATION_FORM, form_templates
 from models.observations import Observation, ObservationForm
@@ -128,7 +129,12 @@ def _plc_context(
 
 def session_recorded(db: Session, settings: EventContext, team: Team, recorded: RecordedSession) -> None:
     """Every teacher present at an element's session attended it, for its hours (result.duration)."""
-    session = recorded.session
+    _attended(db, settings, team, recorded.session)
+    progress_changed(db, settings, team, recorded.session.attendee_ids)
+
+
+def _attended(db: Session, settings: EventContext, team: Team, session: ElementSession) -> None:
+    """The `attended` statement of each attendee, its id kept on the attendance row so a correction can void it."""
     cycle = session.cycle
     context = db.get(Context, team.program.context_id)
     assert context is not None  # a program belongs to a course
@@ -147,7 +153,39 @@ def session_recorded(db: Session, settings: EventContext, team: Team, recorded: 
         ctx = _plc_context(settings, context, team, cycle.number, session.element, member)
         statement = statements.attended_session(str(uuid.uuid4()), actor, activity, ctx, session.hours, when)
         outbox.record(db, statement, platform.id, settings.lrs_names)
-    progress_changed(db, settings, team, session.attendee_ids)
+        attendance.statement_id = statement["id"]
+
+
+def _void(db: Session, settings: EventContext, platform: Platform, by: Person, statement_ids: Collection[str]) -> None:
+    """Void earlier statements (xAPI 1.0.3 §2.3.2), the person who made the change being the actor."""
+    now = utcnow()
+    for statement_id in statement_ids:
+        statement = statements.voided(str(uuid.uuid4()), _actor(platform, by), statement_id, now)
+        outbox.record(db, statement, platform.id, settings.lrs_names)
+
+
+def session_changed(db: Session, settings: EventContext, team: Team, changed: SessionChanged, by: Membership) -> None:
+    """A session was corrected or withdrawn: its earlier `attended` statements are voided and, unless withdrawn, the
+    corrected ones recorded; completions that no longer hold are voided and ones that newly hold recorded once."""
+    if changed.change is None:
+        return
+    context = db.get(Context, team.program.context_id)
+    assert context is not None
+    _void(db, settings, context.platform, by.person, changed.voided_statement_ids)
+    if changed.session.withdrawn_at is None:
+        _attended(db, settings, team, changed.session)
+    progress_corrected(db, settings, team, changed.affected_member_ids, by)
+
+
+def progress_corrected(
+    db: Session, settings: EventContext, team: Team, member_ids: Collection[int], by: Membership
+) -> None:
+    """After a correction: void what no longer holds, then record what newly holds (each once)."""
+    context = db.get(Context, team.program.context_id)
+    assert context is not None
+    gone = withdraw_completions(db, team, member_ids)
+    _void(db, settings, context.platform, by.person, [statement_id for _, statement_id in gone if statement_id])
+    progress_changed(db, settings, team, member_ids)
 
 
 def _reflection_activity(settings: EventContext, platform: Platform, reflection: Reflection) -> statements.Activity:
@@ -239,6 +277,7 @@ def progress_changed(db: Session, settings: EventContext, team: Team, member_ids
             ctx = _plc_context(settings, context, team, cycle.number, event.element or None, member)
         statement = statements.completed(str(uuid.uuid4()), _actor(platform, member.person), what, ctx, now)
         outbox.record(db, statement, platform.id, settings.lrs_names)
+        keep_statement_id(db, team, event, statement["id"])
 
 
 def observation_fingerprint(db: Session, observation: Observation | None) -> str | None:

@@ -256,6 +256,15 @@ REFUSALS: dict[str, Any] = {
     "not_found": _l("There is nothing at this address. Open the activity again from your course in the LMS."),
     "not_an_administrator": _l("Only the platform's administrators may see this page."),
     "not_an_instructor": _l("Only the course's trainers and administrators may add PLC Bridge activities."),
+    "not_your_record": _l("Only the person who recorded this, or a trainer of the course, may correct or withdraw it."),
+    "correction_closed": _l(
+        "The program is %(state)s: its records stand as they are. Records can be corrected while the program runs, and by a trainer after it ends until certificates are requested."
+    ),
+    "trainer_only_after_end": _l("The program has ended: only a trainer of the course may correct its records now."),
+    "record_locked": _l(
+        "This record is locked: the issued certificates of %(holders)s count it. A certificate states the hours and cycles it certified, so revoke the certificate first, then correct the record and issue it again."
+    ),
+    "possible_duplicate": _l("A session like this one is already recorded."),
 }
 
 # Why an evidence file was refused (models/evidence.py reasons).
@@ -297,7 +306,15 @@ SESSION_PROBLEMS: dict[str, Any] = {
     "not_in_team": _l("Only members of the team can be ticked."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "reason_required": _l("Please give the reason for this change."),
     "too_long": _l("This is too long (at most %(most)s characters)."),
+}
+
+# What a save of an element session says, with a link to the item.
+SESSION_SAVED: dict[str, Any] = {
+    "recorded": _l("Recorded the meeting of element %(element)s, cycle %(cycle)s."),
+    "corrected": _l("Corrected the meeting of element %(element)s, cycle %(cycle)s."),
+    "withdrawn": _l("Withdrew the meeting of element %(element)s, cycle %(cycle)s: it no longer counts."),
 }
 
 # A field of a team's tracking form or a cycle's target.

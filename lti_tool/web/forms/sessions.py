@@ -6,7 +6,8 @@ from __future__ import annotations
 from lti_tool.services.sessions import SessionEntry
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import Day, DecimalNumber, WholeNumber, WholeNumbers, limited
+from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers, limited
+from models.corrections import MAX_REASON_CHARS
 
 NOTES_LIMIT = 4000  # the most characters of notes (a Text column has no length of its own); more is refused
 NOT_A_NUMBER = messages.SESSION_PROBLEMS["not_a_number"]
@@ -19,6 +20,8 @@ class SessionForm(PlcForm):
     hours = DecimalNumber(message=NOT_A_NUMBER)
     attendee = WholeNumbers(message=messages.SESSION_PROBLEMS["not_in_team"])
     notes = limited(NOTES_LIMIT, messages.SESSION_PROBLEMS["too_long"])
+    # Posted by "record anyway" on the page that showed a session like this one: record it without asking again.
+    confirm_duplicate = Text()
 
     def entry(self) -> SessionEntry:
         return SessionEntry(
@@ -28,4 +31,15 @@ class SessionForm(PlcForm):
             hours=self.hours.data,
             attendee_ids=self.attendee.data,
             notes=self.notes.data,
+            check_duplicates=self.confirm_duplicate.data != "1",
         )
+
+
+class CorrectionForm(SessionForm):
+    """Every field of a recorded session again, and the reason for the change (the rules say when it is needed)."""
+
+    reason = limited(MAX_REASON_CHARS, messages.SESSION_PROBLEMS["too_long"])
+
+
+class WithdrawForm(PlcForm):
+    reason = limited(MAX_REASON_CHARS, messages.SESSION_PROBLEMS["too_long"])

@@ -1,7 +1,7 @@
 """the day a program was submitted to the Council, before which it cannot have been approved
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-05
 """
 

@@ -1,0 +1,301 @@
+"""Corrections with history: who may correct or withdraw a team's record, when, with what reason, and the kept
+history of every change (who, when, the values before and after, the reason).
+
+While the program runs, whoever recorded an item and the course's trainers may correct or withdraw it. After the
+program ends, only a trainer may, with a reason, until certificates are requested. A reason is needed as well when a
+trainer changes someone else's record. A record that an issued certificate rests on is locked: the certificate says
+what it certified, so the certificate is revoked first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+from models.certificates import Certificate
+from models.cycles import Cycle, ElementSession, SessionAttendance, session_problems
+from models.errors import InvalidInput, Problem, ProgramError
+from models.people import Membership
+from models.programs import Program
+from models.roles import AppRole
+from models.states import ProgramState
+
+MAX_REASON_CHARS = 1000
+CORRECTABLE = frozenset({ProgramState.RUNNING, ProgramState.ENDED})
+
+
+class NotYourRecord(ProgramError):
+    """Only the person who recorded an item, and the course's trainers, may correct or withdraw it."""
+
+    code = "not_your_record"
+
+    def __init__(self, membership_id: int) -> None:
+        super().__init__(f"membership {membership_id} neither recorded this item nor trains the course")
+
+
+class CorrectionClosed(ProgramError):
+    """Records are corrected while the program runs, and by a trainer after it ends until certificates are
+    requested; after that (or for a cancelled program) they stand as they are."""
+
+    code = "correction_closed"
+
+    def __init__(self, state: ProgramState) -> None:
+        super().__init__(f"a {state} program's records can no longer be corrected", state=state)
+
+
+class TrainerOnlyAfterEnd(ProgramError):
+    """Once the program has ended, only a trainer corrects its records."""
+
+    code = "trainer_only_after_end"
+
+    def __init__(self) -> None:
+        super().__init__("after the program ends only a trainer may correct its records")
+
+
+class RecordLocked(ProgramError):
+    """An issued certificate rests on this record: the certificate is revoked first, then the record corrected."""
+
+    code = "record_locked"
+
+    def __init__(self, holders: list[str]) -> None:
+        super().__init__(
+            f"issued certificates rest on this record ({', '.join(holders)}); revoke them first",
+            holders=", ".join(holders),
+        )
+
+
+class RecordChange(Base):
+    """One correction or withdrawal of a team's record; `before`/`after` are the values as JSON (after is None for a
+    withdrawal)."""
+
+    __tablename__ = "plc_record_changes"
+    __table_args__ = (Index("ix_plc_record_changes_kind_record_id", "kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "session", later "form"
+    record_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(16))  # "corrected" or "withdrawn"
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    def changed_fields(self) -> list[str]:
+        """The names of the values that differ (all of them for a withdrawal)."""
+        after = self.after or {}
+        return [name for name in self.before if self.before.get(name) != after.get(name)]
+
+
+def reason_problems(program: Program, recorded_by_id: int, changer: Membership, reason: str) -> list[Problem]:
+    """A reason is required for a trainer changing someone else's record and for anything after the end."""
+    text = reason.strip()
+    needed = program.state is not ProgramState.RUNNING or changer.id != recorded_by_id
+    if needed and not text:
+        return [Problem("reason", "reason_required", {})]
+    if len(text) > MAX_REASON_CHARS:
+        return [Problem("reason", "too_long", {"most": MAX_REASON_CHARS})]
+    return []
+
+
+def check_may_change(
+    db: Session, program: Program, recorded_by_id: int, changer: Membership, resting_on: Collection[int]
+) -> None:
+    """Refuse a correction or withdrawal that the rules do not allow; `resting_on` are the memberships whose
+    certificates the record counts toward (for a session: who attended, before and after the change)."""
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    if program.state not in CORRECTABLE:
+        raise CorrectionClosed(program.state)
+    if not is_trainer and changer.id != recorded_by_id:
+        raise NotYourRecord(changer.id)
+    if program.state is ProgramState.ENDED and not is_trainer:
+        raise TrainerOnlyAfterEnd()
+    issued = db.scalars(
+        select(Certificate).where(
+            Certificate.program_id == program.id,
+            Certificate.membership_id.in_(resting_on),
+            Certificate.revoked_at.is_(None),
+        )
+    ).all()
+    if issued:
+        raise RecordLocked(sorted(c.holder_name for c in issued))
+
+
+def may_change(program: Program, recorded_by_id: int, viewer: Membership) -> bool:
+    """Whether the viewer is offered the correction form at all (the lock is checked when they act)."""
+    if program.state not in CORRECTABLE:
+        return False
+    is_trainer = viewer.app_role == AppRole.TRAINER and viewer.context_id == program.context_id
+    if program.state is ProgramState.ENDED:
+        return is_trainer
+    return is_trainer or viewer.id == recorded_by_id
+
+
+def keep_change(
+    db: Session,
+    program: Program,
+    kind: str,
+    record_id: int,
+    *,
+    action: str,
+    changed_by_id: int,
+    before: dict[str, Any],
+    after: dict[str, Any] | None,
+    reason: str,
+    now: datetime,
+) -> RecordChange:
+    change = RecordChange(
+        program_id=program.id,
+        kind=kind,
+        record_id=record_id,
+        action=action,
+        changed_by_id=changed_by_id,
+        changed_at=now,
+        before=before,
+        after=after,
+        reason=reason.strip(),
+    )
+    db.add(change)
+    db.flush()
+    return change
+
+
+def history(db: Session, kind: str, record_ids: Iterable[int]) -> dict[int, list[RecordChange]]:
+    """The changes of each record, oldest first."""
+    found: dict[int, list[RecordChange]] = {}
+    ids = list(record_ids)
+    if not ids:
+        return found
+    for change in db.scalars(
+        select(RecordChange)
+        .where(RecordChange.kind == kind, RecordChange.record_id.in_(ids))
+        .order_by(RecordChange.changed_at, RecordChange.id)
+    ):
+        found.setdefault(change.record_id, []).append(change)
+    return found
+
+
+# --- element sessions ---------------------------------------------------------------------------------------------
+
+SESSION = "session"
+
+
+@dataclass(frozen=True)
+class SessionValues:
+    """Every field of a session that a correction may change, attendance included."""
+
+    cycle_number: int
+    element: int
+    held_on: date
+    hours: Decimal
+    attendee_ids: frozenset[int]
+    notes: str = ""
+
+    @classmethod
+    def of(cls, session: ElementSession) -> SessionValues:
+        return cls(
+            session.cycle.number, session.element, session.held_on, session.hours, session.attendee_ids, session.notes
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle_number,
+            "element": self.element,
+            "held_on": self.held_on.isoformat(),
+            "hours": str(self.hours.quantize(Decimal("0.01"))),
+            "attendee_ids": sorted(self.attendee_ids),
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class SessionChanged:
+    """What a correction or withdrawal did: the change kept (None when nothing differed), the attendees' statement
+    ids from before (to void), and everyone whose progress may have moved."""
+
+    session: ElementSession
+    change: RecordChange | None
+    voided_statement_ids: list[str]
+    affected_member_ids: frozenset[int]
+
+
+def correct_session(
+    db: Session,
+    session: ElementSession,
+    values: SessionValues,
+    *,
+    changer: Membership,
+    reason: str,
+    today: date,
+    now: datetime,
+) -> SessionChanged:
+    """Correct every field of a recorded session, keeping the values before and after in its history."""
+    cycle = session.cycle
+    team = cycle.team
+    program = team.program
+    before = SessionValues.of(session)
+    check_may_change(db, program, session.created_by_id, changer, before.attendee_ids | values.attendee_ids)
+    problems = session_problems(
+        program,
+        cycle_number=values.cycle_number,
+        element=values.element,
+        held_on=values.held_on,
+        hours=values.hours,
+        attendee_ids=values.attendee_ids,
+        team_member_ids=team.member_ids,
+        today=today,
+    )
+    problems += reason_problems(program, session.created_by_id, changer, reason)
+    if problems:
+        raise InvalidInput(problems)
+    if values == before:
+        return SessionChanged(session, None, [], frozenset())
+    voided = [a.statement_id for a in session.attendance if a.statement_id]
+    if values.cycle_number != cycle.number:
+        target = next((c for c in team.cycles if c.number == values.cycle_number), None)
+        if target is None:
+            target = Cycle(number=values.cycle_number)
+            team.cycles.append(target)
+        session.cycle = target
+    session.element = values.element
+    session.held_on = values.held_on
+    session.hours = values.hours
+    session.notes = values.notes
+    session.attendance = [SessionAttendance(membership_id=m) for m in sorted(values.attendee_ids)]
+    db.flush()
+    change = keep_change(
+        db, program, SESSION, session.id, action="corrected", changed_by_id=changer.id, before=before.as_json(),
+        after=values.as_json(), reason=reason, now=now,
+    )  # fmt: skip
+    db.expire(cycle, ["sessions"])
+    return SessionChanged(session, change, voided, before.attendee_ids | values.attendee_ids)
+
+
+def withdraw_session(
+    db: Session, session: ElementSession, *, changer: Membership, reason: str, now: datetime
+) -> SessionChanged:
+    """Withdraw a session: it stays in the table and its history, and counts nowhere any more."""
+    cycle = session.cycle
+    program = cycle.team.program
+    before = SessionValues.of(session)
+    check_may_change(db, program, session.created_by_id, changer, before.attendee_ids)
+    problems = reason_problems(program, session.created_by_id, changer, reason)
+    if problems:
+        raise InvalidInput(problems)
+    voided = [a.statement_id for a in session.attendance if a.statement_id]
+    session.withdrawn_at = now
+    db.flush()
+    change = keep_change(
+        db, program, SESSION, session.id, action="withdrawn", changed_by_id=changer.id, before=before.as_json(),
+        after=None, reason=reason, now=now,
+    )  # fmt: skip
+    db.expire(cycle, ["sessions"])
+    return SessionChanged(session, change, voided, before.attendee_ids)
