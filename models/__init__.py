@@ -17,6 +17,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.platform import Deployment, Platform
 from models.programs import Program
+from models.program_history import ProgramChange, ProgramChangeKind
 from models.reflections import Grade, Reflection
 from models.roles import AppRole, app_role_for
 from models.scores import ScorePost, ScoreState
@@ -58,6 +59,8 @@ __all__ = [
     "Platform",
     "PlcRole",
     "Program",
+    "ProgramChange",
+    "ProgramChangeKind",
     "ProgramState",
     "Reflection",
     "ResourceLink",
