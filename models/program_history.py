@@ -16,6 +16,8 @@ from models.cycles import Cycle, ElementSession
 from models.errors import InvalidInput, Problem
 from models.people import Membership
 from models.programs import Program
+from models.scope import CourseScope, scoped
+from models.states import ProgramState
 from models.teams import Team
 
 REASON_LENGTH = 1000
@@ -132,3 +134,19 @@ def correct_approval_date(
         on.isoformat(),
         why,
     )
+
+
+# --- The course's programs: the current one and the earlier ones ----------------------------------------------
+
+
+def course_programs(db: Session, scope: CourseScope) -> list[Program]:
+    """Every program the course has held, newest first (cancelled ones included, read-only)."""
+    return list(db.scalars(scoped(Program, scope).order_by(Program.id.desc())))
+
+
+def current_program(db: Session, scope: CourseScope) -> Program | None:
+    """The course's current program: its newest one that was not cancelled. A cancelled program stays in the course's
+    history, and the course may then set up a new one."""
+    return db.scalars(
+        scoped(Program, scope).where(Program.state != ProgramState.CANCELLED).order_by(Program.id.desc())
+    ).first()

@@ -63,3 +63,11 @@ class TeamForm(PlcForm):
 
     name = Text(cut_at=column_length(Team.name), validators=[DataRequired(messages.PROGRAM_PROBLEMS["required"])])
     member = WholeNumbers(message=messages.REFUSALS["not_in_course"])
+
+
+class ConfirmStepForm(PlcForm):
+    """The confirmation of a weighty step on the program: its reason, kept whole (never cut), and for a corrected
+    approval the new date."""
+
+    reason = Text()
+    approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])
