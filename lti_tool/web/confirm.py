@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from lti_tool.web import messages
@@ -55,13 +54,7 @@ def not_eligible(db: Session, program: Program) -> list[str]:
         return [_("The program has no teachers in teams.")]
     short = [e for e in results.values() if not e.eligible]
     if not short:
-        return [
-            ngettext(
-                "The %(num)s teacher meets the Council's requirements for a certificate.",
-                "All %(num)s teachers meet the Council's requirements for a certificate.",
-                len(results),
-            )
-        ]
+        return [_("All %(num)s teachers meet the Council's requirements for a certificate.", num=len(results))]
     lines = [
         _(
             "%(short)s of %(all)s teachers would not be eligible for a certificate:",

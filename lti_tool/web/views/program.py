@@ -206,7 +206,7 @@ def change_state() -> Response | tuple[str, int]:
             if program is None or action not in ACTIONS:
                 abort(404, description=_("There is no such step for this course's program."))
             if action in CONFIRMED:  # harmless: a weighty step is taken only by its confirmation page's own POST
-                return redirect(session_url("program.confirm", step=action), code=303)
+                return redirect(session_url("program.confirm_step", step=action), code=303)
             form.validate()
             if action == "approve" and form.approved_on.errors:
                 return _page(db, app_session, errors=form.problems(), status=422)
