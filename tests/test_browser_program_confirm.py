@@ -4,6 +4,7 @@ readable and the course sets up a new one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,15 @@ REASON = "บันทึกการประชุมองค์ประก�
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def thai_trainer(platform: TestPlatform) -> Iterator[None]:
+    """The same trainer, whose LMS is in Thai for this test; the platform is shared, so English again afterwards."""
+    platform.add_user(replace(TRAINER, locale="th"))
+    yield
+    platform.add_user(TRAINER)
+
+
 def program_page(browser: Any, platform: TestPlatform) -> Any:
-    platform.add_user(replace(TRAINER, locale="th"))  # the same trainer, whose LMS is now in Thai
     page = open_as(browser, platform, TRAINER)
     page.goto(page.url.replace("/home?", "/program?"))
     page.get_by_role("heading", name="โครงการ PLC").wait_for()
@@ -33,7 +41,7 @@ def program_page(browser: Any, platform: TestPlatform) -> Any:
 
 
 def test_a_trainer_ends_after_a_confirmation_and_reopens_with_a_reason_until_a_certificate_is_issued(
-    tool: ToolServer, platform: TestPlatform, browser: Any
+    tool: ToolServer, platform: TestPlatform, browser: Any, thai_trainer: None
 ) -> None:
     done = finished_program(tool, platform, end=False)
     page = program_page(browser, platform)
@@ -80,7 +88,7 @@ def test_a_trainer_ends_after_a_confirmation_and_reopens_with_a_reason_until_a_c
 
 
 def test_a_cancelled_program_stays_readable_and_a_new_program_is_set_up_in_the_same_course(
-    tool: ToolServer, platform: TestPlatform, browser: Any
+    tool: ToolServer, platform: TestPlatform, browser: Any, thai_trainer: None
 ) -> None:
     create(trainer_visit(tool, platform), name="โครงการปีที่แล้ว (ข้อมูลสังเคราะห์)")
     page = program_page(browser, platform)
