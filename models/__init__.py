@@ -18,6 +18,7 @@ from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.platform import Deployment, Platform
+from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.roles import AppRole, app_role_for
@@ -61,6 +62,8 @@ __all__ = [
     "Platform",
     "PlcRole",
     "Program",
+    "ProgramChange",
+    "ProgramChangeKind",
     "ProgramState",
     "RecordChange",
     "Reflection",

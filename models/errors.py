@@ -77,6 +77,35 @@ class CertificateWindowClosed(ProgramError):
         )
 
 
+class CertificatesStand(ProgramError):
+    """An ended program whose certificates are issued is not reopened: the certificates rest on it."""
+
+    code = "certificates_stand"
+
+    def __init__(self, issued: int) -> None:
+        super().__init__(f"{issued} certificates of the program stand; revoke them before reopening it", issued=issued)
+
+
+class ApprovalDateAfterRecords(ProgramError):
+    """The approval date cannot move past what already happened under it: the start or a recorded session."""
+
+    code = "approval_after_records"
+
+    def __init__(self, on: date, earliest: date) -> None:
+        super().__init__(
+            f"something was recorded on {earliest}, before the corrected approval date {on}", on=on, earliest=earliest
+        )
+
+
+class ApprovalDateInFuture(ProgramError):
+    """The Council approved on a day that has come."""
+
+    code = "approval_in_future"
+
+    def __init__(self, on: date, today: date) -> None:
+        super().__init__(f"the approval date {on} is after today {today}", on=on, today=today)
+
+
 class PlanFrozen(ProgramError):
     """The plan is not changed once the program runs (seed 004 §2.6)."""
 

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.base import Base, decimal_places, enum_values, utcnow
 from models.calendar import last_day_for_certificates, last_day_of_program
 from models.errors import (
+    ApprovalDateAfterRecords,
+    ApprovalDateInFuture,
     ApprovalRequired,
+    CertificatesStand,
     CertificateWindowClosed,
     CycleBeyondPlan,
     InvalidInput,
@@ -29,7 +32,7 @@ from models.errors import (
 )
 from models.people import Context, Membership
 from models.plan import plan_gaps
-from models.states import CANCELLABLE, NOT_YET_APPROVED, PLAN_EDITABLE, ProgramState
+from models.states import APPROVAL_CORRECTABLE, CANCELLABLE, NOT_YET_APPROVED, PLAN_EDITABLE, ProgramState
 
 if TYPE_CHECKING:
     from models.scope import CourseScope
@@ -219,6 +222,29 @@ def cancel(program: Program) -> None:
     """Any state before ended → cancelled."""
     _require_state(program, CANCELLABLE, ProgramState.CANCELLED)
     program.state = ProgramState.CANCELLED
+
+
+def reopen(program: Program, today: date, certificates_standing: int) -> None:
+    """Ended → running again (a trainer undoing an end), while no certificate stands and the year has not run out."""
+    _require_state(program, {ProgramState.ENDED}, ProgramState.RUNNING)
+    if certificates_standing:
+        raise CertificatesStand(certificates_standing)
+    _check_not_expired(program, today)
+    program.state = ProgramState.RUNNING
+    program.ended_on = None
+
+
+def correct_approval_date(program: Program, on: date, today: date, earliest_session: date | None) -> None:
+    """Correct the Council's approval date after it was recorded: never in the future, and never after the program
+    started or after a session it holds (they would fall before the approval)."""
+    if program.state not in APPROVAL_CORRECTABLE or program.approved_on is None:
+        raise ProgramStateError(program.state, ProgramState.APPROVED, "only a recorded approval date is corrected")
+    if on > today:
+        raise ApprovalDateInFuture(on, today)
+    earliest = min((d for d in (program.started_on, earliest_session) if d is not None), default=None)
+    if earliest is not None and earliest < on:
+        raise ApprovalDateAfterRecords(on, earliest)
+    program.approved_on = on
 
 
 def _require_state(program: Program, allowed_from: Collection[ProgramState], wanted: ProgramState) -> None:

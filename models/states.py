@@ -19,3 +19,5 @@ class ProgramState(enum.StrEnum):
 PLAN_EDITABLE = frozenset({ProgramState.DRAFT, ProgramState.SUBMITTED, ProgramState.APPROVED})
 NOT_YET_APPROVED = frozenset({ProgramState.DRAFT, ProgramState.SUBMITTED})
 CANCELLABLE = PLAN_EDITABLE | {ProgramState.RUNNING}
+# The Council's approval date may be corrected once recorded, until certificates are requested.
+APPROVAL_CORRECTABLE = frozenset({ProgramState.APPROVED, ProgramState.RUNNING, ProgramState.ENDED})

@@ -12,7 +12,7 @@ from models.states import ProgramState
 from models.teams import CycleAssignment, Team
 from tests.conftest import LIS, TEACHER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
-from tests.test_program_pages import Visit, create, programs, trainer_visit
+from tests.test_program_pages import Visit, create, programs, take_step, trainer_visit
 
 COLLEAGUES = [
     LaunchUser(sub=f"u-teacher-{n}", name=name, given_name=name.split()[0], family_name=name.split()[1],
@@ -55,8 +55,7 @@ def form_team(
 
 
 def step(visit: Visit, action: str, **extra: str) -> requests.Response:
-    page = visit.get("/program")
-    return visit.post("/program/state", {"action": action, "csrf": visit.csrf(page, "/state"), **extra})
+    return take_step(visit, action, **extra)
 
 
 def test_a_team_of_three_gets_a_plan_where_everyone_plays_both_roles_and_the_program_starts(

@@ -29,8 +29,9 @@ from lti_tool.lti.launch import launch_url
 from lti_tool.lti.tool_config import registration_for
 from lti_tool.settings import Settings
 from models.keys import ToolKey, current_key
-from models.programs import MIN_CYCLES, Program
-from models.scope import CourseScope, scoped
+from models.program_history import current_program
+from models.programs import MIN_CYCLES
+from models.scope import CourseScope
 from models.sessions import AppSession
 
 REFLECTION_TAG = "plc-reflection"
@@ -55,7 +56,7 @@ def reflection_maximum() -> int:
 
 def planned_cycles(db: Session, scope: CourseScope) -> int:
     """The course program's planned cycles, or the Council's minimum when the course has no program yet."""
-    program = db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+    program = current_program(db, scope)
     return program.planned_cycles if program is not None else MIN_CYCLES
 
 

@@ -9,13 +9,14 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
-from models import programs
+from models import program_history, programs
 from models.errors import NotATrainer
 from models.people import course_members
 from models.plan import role_in_cycle
+from models.program_history import ProgramChange
 from models.programs import Program, ProgramDetails
 from models.roles import AppRole
-from models.scope import CourseScope, scoped
+from models.scope import CourseScope
 
 PROGRAM_EDITORS = frozenset({AppRole.TRAINER})  # set up the program, change its state, its teams and its plan
 PLAN_READERS = frozenset({AppRole.TRAINER, AppRole.ADMIN})  # download the application package and the plan
@@ -28,8 +29,19 @@ def require_program_editor(actor: Actor) -> None:
 
 
 def course_program(db: Session, scope: CourseScope) -> Program | None:
-    """The course's newest PLC program, if it has one."""
-    return db.scalars(scoped(Program, scope).order_by(Program.id.desc())).first()
+    """The course's current PLC program (its newest not cancelled), if it has one."""
+    return program_history.current_program(db, scope)
+
+
+def earlier_programs(db: Session, scope: CourseScope) -> list[Program]:
+    """The course's programs other than the current one, newest first: readable, never changed."""
+    current = course_program(db, scope)
+    return [p for p in program_history.course_programs(db, scope) if p is not current]
+
+
+def history(db: Session, actor: Actor, program: Program) -> list[ProgramChange]:
+    """The program's weighty steps, for the course's trainers (empty for anyone else)."""
+    return program_history.history(db, program) if actor.role in PROGRAM_EDITORS else []
 
 
 def save_program(db: Session, actor: Actor, details: ProgramDetails) -> Program:
@@ -73,10 +85,25 @@ def request_certificates(actor: Actor, program: Program, *, today: date) -> None
     programs.request_certificates(program, today)
 
 
-def cancel_program(actor: Actor, program: Program) -> None:
-    """Cancel the program before it ends."""
+def cancel_program(db: Session, actor: Actor, program: Program, reason: str) -> None:
+    """Cancel the program before it ends, with a reason; it stays in the course's history and the course may set up
+    a new one."""
     require_program_editor(actor)
-    programs.cancel(program)
+    program_history.cancel(db, program, actor.membership, reason)
+
+
+def reopen_program(db: Session, actor: Actor, program: Program, reason: str, *, today: date) -> None:
+    """Undo an end, with a reason, while no certificate stands and the program's year runs (ended → running)."""
+    require_program_editor(actor)
+    program_history.reopen(db, program, actor.membership, reason, today)
+
+
+def correct_approval_date(
+    db: Session, actor: Actor, program: Program, approved_on: date, reason: str, *, today: date
+) -> None:
+    """Correct the Council's approval date, with a reason kept in the program's history."""
+    require_program_editor(actor)
+    program_history.correct_approval_date(db, program, actor.membership, approved_on, reason, today)
 
 
 @dataclass(frozen=True)

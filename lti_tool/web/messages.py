@@ -265,6 +265,29 @@ REFUSALS: dict[str, Any] = {
         "This record is locked: the issued certificates of %(holders)s count it. A certificate states the hours and cycles it certified, so revoke the certificate first, then correct the record and issue it again."
     ),
     "possible_duplicate": _l("A session like this one is already recorded."),
+    "certificates_stand": _l(
+        "%(issued)s certificates of this program stand: revoke them first, then the program can be reopened."
+    ),
+    "approval_after_records": _l(
+        "The approval date cannot be later than the program's start or its first recorded session (%(earliest)s)."
+    ),
+    "approval_in_future": _l("The Council's approval date cannot be in the future."),
+}
+
+# A weighty step's reason (models/program_history.py).
+REASON_PROBLEMS: dict[str, Any] = {
+    "required": _l("Please give the reason: it is kept in the program's history."),
+    "too_long": _l("Please keep the reason under %(most)s characters (it has %(have)s)."),
+}
+
+# Why teachers would not be eligible, said of a group on a confirmation page (models/eligibility.py codes).
+ELIGIBILITY_SUMMARIES: dict[str, Any] = {
+    "program_cancelled": _l("the program was cancelled"),
+    "program_not_approved": _l("the Council has not approved the program"),
+    "not_a_member": _l("not in a team of the program"),
+    "too_few_cycles": _l("fewer than 3 complete cycles"),
+    "missing_role": _l("has not played both roles (Model Teacher and Buddy Teacher)"),
+    "too_few_hours": _l("fewer hours than the program's minimum"),
 }
 
 # Why an evidence file was refused (models/evidence.py reasons).
@@ -401,6 +424,13 @@ STATE_NAMES: dict[str, Any] = {
     "ended": _l("ended"),
     "certificates_requested": _l("certificates requested"),
     "cancelled": _l("cancelled"),
+}
+
+# A weighty step in a program's history (models/program_history.py).
+CHANGE_NAMES: dict[str, Any] = {
+    "cancelled": _l("Cancelled"),
+    "reopened": _l("Reopened"),
+    "approval_corrected": _l("Approval date corrected"),
 }
 
 # A teacher's role in a cycle.

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm, column_length
-from lti_tool.web.forms.fields import Day, DecimalNumber, WholeNumber, WholeNumbers, limited
+from lti_tool.web.forms.fields import Day, DecimalNumber, Text, WholeNumber, WholeNumbers, limited
 from models.programs import MIN_CYCLES, Program, ProgramDetails
 from models.teams import Team
 
@@ -64,3 +64,11 @@ class TeamForm(PlcForm):
 
     name = limited(column_length(Team.name), TOO_LONG, DataRequired(messages.PROGRAM_PROBLEMS["required"]))
     member = WholeNumbers(message=messages.REFUSALS["not_in_course"])
+
+
+class ConfirmStepForm(PlcForm):
+    """The confirmation of a weighty step on the program: its reason, kept whole (never cut), and for a corrected
+    approval the new date."""
+
+    reason = Text()
+    approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from lti_tool.documents import pdf as documents
 from lti_tool.services import certificates as service
 from lti_tool.services.actor import Actor
+from lti_tool.services.programs import course_program
 from lti_tool.web import messages
 from lti_tool.web.access import require_role
 from lti_tool.web.csv_export import csv_response
@@ -35,7 +36,7 @@ from models.people import Membership
 from models.programs import Program
 from models.results_report import results_report
 from models.roles import AppRole
-from models.scope import CourseScope, get_in_course, scoped
+from models.scope import CourseScope, get_in_course
 from models.sessions import AppSession
 
 bp = Blueprint("certificates", __name__)
@@ -50,7 +51,7 @@ def _scope(app_session: AppSession) -> CourseScope:
 
 
 def _program(db: Session, app_session: AppSession) -> Program:
-    program = db.scalars(scoped(Program, _scope(app_session)).order_by(Program.id.desc())).first()
+    program = course_program(db, _scope(app_session))
     if program is None:
         abort(404, description=_("This course has no PLC program yet."))
     return program

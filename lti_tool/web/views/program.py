@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -23,17 +24,22 @@ from lti_tool.web.access import course_scope, require_role
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
+from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
+from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
+from models import program_history
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
+from models.eligibility import current_cycle, program_eligibility
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import team_plan
+from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.roles import AppRole
 from models.scope import get_in_course
 from models.sessions import AppSession
-from models.states import PLAN_EDITABLE
+from models.states import APPROVAL_CORRECTABLE, PLAN_EDITABLE, ProgramState
 from models.teams import Team
 
 bp = Blueprint("program", __name__, url_prefix="/program")
@@ -54,7 +60,7 @@ NEXT_ACTIONS = {
     "submitted": ["approve", "cancel"],
     "approved": ["start", "cancel"],
     "running": ["end", "cancel"],
-    "ended": ["request_certificates"],
+    "ended": ["request_certificates", "reopen"],
 }
 
 F = TypeVar("F", bound=PlcForm)
@@ -68,10 +74,20 @@ def _trainer_form(db: Session, form: type[F], purpose: str) -> tuple[AppSession,
 
 
 def _page(
-    db: Session, app_session: AppSession, errors: dict[str, str] | None = None, refusal: str = "", status: int = 200
+    db: Session,
+    app_session: AppSession,
+    errors: dict[str, str] | None = None,
+    refusal: str = "",
+    status: int = 200,
+    shown: Program | None = None,
 ) -> tuple[str, int]:
-    program = course_program(db, course_scope(app_session))
+    """The course's current program (or `shown`, an earlier one, read-only), its steps and its history."""
+    scope = course_scope(app_session)
+    current = course_program(db, scope)
+    program = shown or current
+    readonly = shown is not None and shown is not current
     role = AppRole(app_session.membership.app_role)
+    actor = Actor(app_session)
     values = {f: str(getattr(program, f)) for f in FIELDS} if program else {"planned_cycles": "3", "min_hours": "0"}
     if errors is not None:
         values = {f: request.form.get(f, "") for f in FIELDS}
@@ -85,8 +101,20 @@ def _page(
         refusal=refusal,
         saved=None if errors or refusal else messages.saved(request.args.get("saved", ""), session_url("program.show")),
         state_names=messages.STATE_NAMES,
-        actions=[(name, ACTIONS[name]) for name in NEXT_ACTIONS.get(program.state, [])] if program else [],
-        editable=program is None or program.state in PLAN_EDITABLE,
+        actions=[]
+        if readonly or program is None
+        else [(name, ACTIONS.get(name) or CONFIRM_LABELS[name]) for name in NEXT_ACTIONS.get(program.state, [])],
+        confirmed=CONFIRMED,
+        correctable=not readonly and program is not None and program.state in APPROVAL_CORRECTABLE,
+        editable=not readonly and (program is None or program.state in PLAN_EDITABLE),
+        readonly=readonly,
+        next_cycle=_next_cycle(db, app_session, program) if program and not readonly else None,
+        changes=programs.history(db, actor, program) if program else [],
+        cancellation=_cancellation(db, program),
+        earlier=[p for p in programs.earlier_programs(db, scope) if p is not program],
+        current=current,
+        change_names=messages.CHANGE_NAMES,
+        day_of=lambda iso: be_date(date.fromisoformat(iso)),
         csrf_edit=csrf_token(app_session, EDIT),
         csrf_state=csrf_token(app_session, STATE),
         today=program_day(utcnow()).isoformat(),
@@ -94,6 +122,26 @@ def _page(
         **_certificate_window(program),
     )
     return page, status
+
+
+def _next_cycle(db: Session, app_session: AppSession, program: Program) -> int | None:
+    """The cycle that is the next piece of work of a running program: the teacher's own current cycle, or for the
+    course's staff the earliest cycle that any teacher has not completed."""
+    if program.state != ProgramState.RUNNING:
+        return None
+    results = program_eligibility(db, program)
+    if app_session.membership.app_role == AppRole.TEACHER:
+        results = {k: v for k, v in results.items() if k == app_session.membership_id}
+    waiting = [cycle.number for e in results.values() if (cycle := current_cycle(e)) is not None]
+    return min(waiting, default=None)
+
+
+def _cancellation(db: Session, program: Program | None) -> ProgramChange | None:
+    """Who cancelled the program, when and why: shown to everyone who reads a cancelled program."""
+    if program is None or program.state != ProgramState.CANCELLED:
+        return None
+    cancelled = [c for c in program_history.history(db, program) if c.kind is ProgramChangeKind.CANCELLED]
+    return cancelled[-1] if cancelled else None
 
 
 def _certificate_window(program: Program | None) -> dict[str, Any]:
@@ -109,6 +157,18 @@ def _certificate_window(program: Program | None) -> dict[str, Any]:
 def show() -> tuple[str, int]:
     with database().transaction() as db:
         return _page(db, require_session(db))
+
+
+@bp.get("/<int:program_id>")
+def earlier(program_id: int) -> tuple[str, int]:
+    """A program of the course, read-only when it is not the current one (a cancelled or an earlier year's)."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        try:
+            program = get_in_course(db, course_scope(app_session), Program, program_id)
+        except NotFoundInCourse:
+            abort(404, description=_("There is no such program in this course."))
+        return _page(db, app_session, shown=program)
 
 
 @bp.post("")
@@ -139,6 +199,8 @@ def change_state() -> Response | tuple[str, int]:
             action = form.action.data
             if program is None or action not in ACTIONS:
                 abort(404, description=_("There is no such step for this course's program."))
+            if action in CONFIRMED:  # harmless: a weighty step is taken only by its confirmation page's own POST
+                return redirect(session_url("program_steps.confirm_step", step=action), code=303)
             form.validate()
             if action == "approve" and form.approved_on.errors:
                 return _page(db, app_session, errors=form.problems(), status=422)
@@ -161,12 +223,8 @@ def _take_step(actor: Actor, program: Program, action: str, form: ProgramStepFor
             programs.approve_program(actor, program, form.approved_on.data, today=today)
         case "start":
             programs.start_program(actor, program, today=today)
-        case "end":
-            programs.end_program(actor, program, today=today)
         case "request_certificates":
             programs.request_certificates(actor, program, today=today)
-        case "cancel":
-            programs.cancel_program(actor, program)
 
 
 # --- Teams and the plan of roles ----------------------------------------------------------------------

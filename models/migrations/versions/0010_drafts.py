@@ -1,7 +1,7 @@
 """drafts: what a person typed into a form whose post could not be saved
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-10
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import models.base
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

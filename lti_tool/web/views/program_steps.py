@@ -1,0 +1,210 @@
+"""Weighty steps on the course's program ask first: End, Cancel, Reopen and a corrected approval date each have a
+confirmation page that says what follows in the Council's terms and what it means for the teachers; only that page's
+own POST (with its own token) takes the step, and going back changes nothing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.services import programs
+from lti_tool.services.actor import Actor
+from lti_tool.services.programs import PROGRAM_EDITORS, course_program
+from lti_tool.web import confirm, messages
+from lti_tool.web.access import course_scope, require_role
+from lti_tool.web.forms.program import ConfirmStepForm
+from lti_tool.web.i18n import format_date_local as be_date
+from lti_tool.web.session import csrf_token, database, require_session, session_url
+from models.base import utcnow
+from models.calendar import last_day_for_certificates, program_day
+from models.errors import InvalidInput, ProgramError
+from models.program_history import REASON_LENGTH
+from models.programs import Program
+from models.sessions import AppSession
+
+bp = Blueprint("program_steps", __name__, url_prefix="/program/confirm")
+
+# Weighty steps: their button leads to a confirmation page, whose own POST alone takes the step.
+CONFIRMED = ("end", "cancel", "reopen", "correct_approval")
+CONFIRM_LABELS = {
+    "end": _l("End the program"),
+    "cancel": _l("Cancel the program"),
+    "reopen": _l("Reopen the program"),
+    "correct_approval": _l("Correct the approval date"),
+}
+
+
+def _confirm_purpose(step: str) -> str:
+    return f"program-confirm-{step}"
+
+
+def _confirmation(
+    db: Session,
+    app_session: AppSession,
+    program: Program,
+    step: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str = "",
+) -> confirm.Confirmation:
+    """The confirmation page of `step`: what follows in the Council's terms and what it means for the teachers."""
+    values, errors = values or {}, errors or {}
+    today = program_day(utcnow())
+    reason = confirm.Input(
+        "reason",
+        _("Reason (kept in the program's history)"),
+        value=values.get("reason", ""),
+        error=errors.get("reason", ""),
+        maxlength=REASON_LENGTH,
+    )
+    teachers = sum(len(team.member_ids) for team in program.teams)
+    people: list[str] = []
+    inputs: list[confirm.Input] = []
+    match step:
+        case "end":
+            last_day = program.last_day
+            ends_on = min(today, last_day) if last_day else today
+            follows = [
+                _(
+                    "Ending starts the 30 days within which the agency must send the Council the results report and "
+                    "request the certificates: by %(due)s.",
+                    due=be_date(last_day_for_certificates(ends_on)),
+                ),
+                _("No session, observation or reflection can be recorded after it."),
+                _(
+                    "A trainer can reopen it, with a reason, while no certificate is issued and the program's year runs."
+                ),
+            ]
+            people = confirm.not_eligible(db, program)
+        case "cancel":
+            follows = [
+                _("A cancelled program takes no more records and gives no certificates: it cannot be resumed."),
+                _("It stays in the course's history, read-only, with who cancelled it, when and why."),
+                _("The course can then set up a new program, which goes to the Council for approval again."),
+            ]
+            people = [_("%(num)s teachers will get no certificate from this program.", num=teachers)]
+            inputs = [reason]
+        case "reopen":
+            follows = [
+                _(
+                    "The program runs again: sessions can be recorded until it is ended again, at the latest on the "
+                    "last day of its year, %(day)s.",
+                    day=be_date(program.last_day) if program.last_day else "",
+                ),
+                _("The 30 days for the certificates start again when it ends again."),
+                _("Your reason is kept in the program's history."),
+            ]
+            people = confirm.not_eligible(db, program)
+            inputs = [reason]
+        case _:  # correct_approval
+            follows = [
+                _(
+                    "The program's year is counted from the approval date: it will end one year after the corrected date."
+                ),
+                _(
+                    "The date cannot be in the future, nor later than the program's start or its first recorded session."
+                ),
+                _("The date before and after, and your reason, are kept in the program's history."),
+            ]
+            inputs = [
+                confirm.Input(
+                    "approved_on",
+                    _("Date of the Council's approval"),
+                    kind="date",
+                    value=values.get("approved_on", program.approved_on.isoformat() if program.approved_on else ""),
+                    error=errors.get("approved_on", ""),
+                    max=today.isoformat(),
+                ),
+                reason,
+            ]
+    return confirm.Confirmation(
+        title=str(CONFIRM_TITLES[step]),
+        follows=follows,
+        people=people,
+        inputs=inputs,
+        action=session_url("program_steps.confirmed", step=step),
+        csrf=csrf_token(app_session, _confirm_purpose(step)),
+        button=str(CONFIRM_LABELS[step]),
+        back=session_url("program.show"),
+        refusal=refusal,
+        weighty=step != "correct_approval",
+    )
+
+
+CONFIRM_TITLES = {
+    "end": _l("End the program?"),
+    "cancel": _l("Cancel the program?"),
+    "reopen": _l("Reopen the program?"),
+    "correct_approval": _l("Correct the Council's approval date?"),
+}
+
+
+def _confirmed_program(db: Session, app_session: AppSession, step: str) -> Program:
+    if step not in CONFIRMED:
+        abort(404, description=_("There is no such step for this course's program."))
+    program = course_program(db, course_scope(app_session))
+    if program is None:
+        abort(404, description=_("This course has no PLC program yet."))
+    return program
+
+
+@bp.get("/<step>")
+def confirm_step(step: str) -> tuple[str, int]:
+    """The confirmation page: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        require_role(app_session, PROGRAM_EDITORS, _("Only the course's trainers may change the PLC program."))
+        program = _confirmed_program(db, app_session, step)
+        return confirm.render(_confirmation(db, app_session, program, step))
+
+
+@bp.post("/<step>")
+def confirmed(step: str) -> Response | tuple[str, int]:
+    """The confirmation page's own POST: the one place the weighty step is taken."""
+    values = {name: request.form.get(name, "") for name in ("reason", "approved_on")}
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            require_role(app_session, PROGRAM_EDITORS, _("Only the course's trainers may change the PLC program."))
+            form = ConfirmStepForm.posted(app_session, _confirm_purpose(step))
+            program = _confirmed_program(db, app_session, step)
+            form.validate()
+            if step == "correct_approval" and (form.approved_on.errors or form.approved_on.data is None):
+                errors = {"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}
+                page = _confirmation(db, app_session, program, step, values=values, errors=errors)
+                return confirm.render(page, 422)
+            _take_confirmed_step(db, Actor(app_session), program, step, form)
+    except InvalidInput as invalid:
+        errors = messages.field_problems(invalid.problems, messages.REASON_PROBLEMS)
+        return _refused_confirmation(step, values, errors=errors, status=422)
+    except ProgramError as refused:
+        return _refused_confirmation(step, values, refusal=messages.refusal(refused), status=409)
+    return redirect(session_url("program.show"), code=303)
+
+
+def _take_confirmed_step(db: Session, actor: Actor, program: Program, step: str, form: ConfirmStepForm) -> None:
+    today = program_day(utcnow())
+    match step:
+        case "end":
+            programs.end_program(actor, program, today=today)
+        case "cancel":
+            programs.cancel_program(db, actor, program, form.reason.data)
+        case "reopen":
+            programs.reopen_program(db, actor, program, form.reason.data, today=today)
+        case "correct_approval":
+            programs.correct_approval_date(db, actor, program, form.approved_on.data, form.reason.data, today=today)
+
+
+def _refused_confirmation(
+    step: str, values: dict[str, str], *, errors: dict[str, str] | None = None, refusal: str = "", status: int
+) -> tuple[str, int]:
+    """The rule refused the step and the transaction rolled back: the confirmation again, with what was typed."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        program = _confirmed_program(db, app_session, step)
+        page = _confirmation(db, app_session, program, step, values=values, errors=errors, refusal=refusal)
+        return confirm.render(page, status)
