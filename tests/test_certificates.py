@@ -397,6 +397,16 @@ def test_a_trainer_reads_any_members_logbook(tool: ToolServer, platform: TestPla
     assert ">28</strong>" in page.text  # one 2-hour session missed
 
 
+def test_the_logbook_page_names_the_role_played_in_each_session(tool: ToolServer, platform: TestPlatform) -> None:
+    done = finished_program(tool, platform)
+
+    thai = done.trainer.get(f"/program/logbook/{done.ids[TEACHER.name]}", lang="th")
+    english = done.trainer.get(f"/program/logbook/{done.ids[TEACHER.name]}", lang="en")
+
+    assert "ครูผู้สอน" in thai.text and "ครูร่วมการเรียนรู้" in thai.text
+    assert "Model Teacher" in english.text and "Buddy Teacher" in english.text
+
+
 def test_a_teacher_cannot_download_the_results_report(tool: ToolServer, platform: TestPlatform) -> None:
     finished_program(tool, platform)
 

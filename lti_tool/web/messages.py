@@ -434,7 +434,7 @@ CHANGE_NAMES: dict[str, Any] = {
 }
 
 # A teacher's role in a cycle.
-ROLE_NAMES: dict[str, Any] = {}
+ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy Teacher")}
 
 # Why a teacher is not yet eligible for a certificate (models/eligibility.py).
 ELIGIBILITY_REASONS: dict[str, Any] = {
