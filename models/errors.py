@@ -106,6 +106,23 @@ class ApprovalDateInFuture(ProgramError):
         super().__init__(f"the approval date {on} is after today {today}", on=on, today=today)
 
 
+class NextProgramNotYet(ProgramError):
+    """The course sets up its next program (a new year) only once its current one is done with the Council: its
+    certificates requested, or it ended and the 30 days to request them passed (`until` is their last day)."""
+
+    code = "next_program_not_yet"
+
+    def __init__(self, current: ProgramState, until: date | None) -> None:
+        super().__init__(
+            f"the course's current program is {current}; a new program is set up once it requested its certificates"
+            + (f" or after {until}" if until else ""),
+            current=current,
+            until=until,
+        )
+        self.current = current
+        self.until = until
+
+
 class PlanFrozen(ProgramError):
     """The plan is not changed once the program runs (seed 004 §2.6)."""
 

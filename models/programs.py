@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, decimal_places, enum_values, utcnow
-from models.calendar import last_day_for_certificates, last_day_of_program
+from models.calendar import last_day_for_certificates, last_day_of_program, program_day
 from models.errors import (
     ApprovalDateAfterRecords,
     ApprovalDateInFuture,
@@ -22,6 +22,7 @@ from models.errors import (
     CertificateWindowClosed,
     CycleBeyondPlan,
     InvalidInput,
+    NextProgramNotYet,
     NotFoundInCourse,
     NotInCourse,
     PlanFrozen,
@@ -150,10 +151,29 @@ def _apply_details(program: Program, details: ProgramDetails) -> None:
         setattr(program, item.name, getattr(details, item.name))
 
 
-def submit(program: Program, on: date | None = None) -> None:
+def created_on(program: Program) -> date:
+    """The Thai day the program was set up in the course."""
+    created = program.created_at if program.created_at.tzinfo else program.created_at.replace(tzinfo=UTC)
+    return program_day(created)
+
+
+def submission_date_problems(program: Program, on: date, today: date | None = None) -> list[Problem]:
+    """Why `on` cannot be the day the agency sent the application to the Council: a day to come (when `today` is
+    known), or a day before the program was set up here."""
+    if today is not None and on > today:
+        return [Problem("submitted_on", "in_the_future", {"today": today})]
+    if program.created_at is not None and on < (created := created_on(program)):
+        return [Problem("submitted_on", "before_creation", {"created": created})]
+    return []
+
+
+def submit(program: Program, on: date | None = None, *, today: date | None = None) -> None:
     """Draft → submitted: the application package goes to the Council (seed 004 §3.1), on the day `on` when the
-    caller knows it (the approval cannot come before it)."""
+    caller knows it (the approval cannot come before it). The day is one that has come, not before the program was
+    set up; None when it is not known (an application sent on paper before the program was set up here)."""
     _require_state(program, {ProgramState.DRAFT}, ProgramState.SUBMITTED)
+    if on is not None and (problems := submission_date_problems(program, on, today)):
+        raise InvalidInput(problems)
     program.state = ProgramState.SUBMITTED
     program.submitted_on = on
 
@@ -222,6 +242,29 @@ def cancel(program: Program) -> None:
     """Any state before ended → cancelled."""
     _require_state(program, CANCELLABLE, ProgramState.CANCELLED)
     program.state = ProgramState.CANCELLED
+
+
+# The states of a course's current program that let the course set up its next one (a new program year): the agency
+# is done with the Council, because it requested the certificates, or because the program ended and the 30 days to
+# request them have passed. Before that the current program is still the course's work (a draft, submitted or
+# approved one is edited instead; a running one is ended first; a cancelled one is not current at all).
+NEXT_PROGRAM_AFTER = frozenset({ProgramState.CERTIFICATES_REQUESTED, ProgramState.ENDED})
+
+
+def next_program_problem(current: Program | None, today: date) -> NextProgramNotYet | None:
+    """Why the course cannot set up its next program today, or None when it can."""
+    if current is None or current.state is ProgramState.CERTIFICATES_REQUESTED:
+        return None
+    if current.state is ProgramState.ENDED and current.ended_on is not None:
+        last_day = last_day_for_certificates(current.ended_on)
+        return None if today > last_day else NextProgramNotYet(current.state, last_day)
+    return NextProgramNotYet(current.state, None)
+
+
+def check_next_program(current: Program | None, today: date) -> None:
+    """Refuse a new program while the course's current one is still its work (see NEXT_PROGRAM_AFTER)."""
+    if (refused := next_program_problem(current, today)) is not None:
+        raise refused
 
 
 def reopen(program: Program, today: date, certificates_standing: int) -> None:

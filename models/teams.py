@@ -7,8 +7,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, func, select, text
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
 from models.errors import AlreadyInTeam, InvalidInput, MemberInactive, NotATeamMember, Problem
@@ -18,6 +18,7 @@ from models.programs import Program, check_cycle_in_plan, check_plan_editable, c
 from models.roles import AppRole
 from models.rotation import Rotation
 from models.scope import CourseScope, register_scope_path, scoped
+from models.states import ProgramState
 
 if TYPE_CHECKING:
     from models.cycles import Cycle
@@ -179,12 +180,22 @@ def apply_rotation(team: Team, rotation: Rotation) -> None:
 
 
 def team_of(db: Session, scope: CourseScope, membership_id: int) -> Team | None:
-    """The member's team in the course's newest program, if any (a teacher is in one team per program)."""
+    """The member's team in the course's current program (its newest not cancelled), if any (a teacher is in one
+    team per program); never a team of a cancelled or an earlier program."""
+    newest = aliased(Program)
+    current = (
+        select(func.max(newest.id))
+        .where(
+            newest.platform_id == scope.platform_id,
+            newest.context_id == scope.context_id,
+            newest.state != ProgramState.CANCELLED,
+        )
+        .scalar_subquery()
+    )
     return db.scalars(
         scoped(Team, scope)
         .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.membership_id == membership_id)
-        .order_by(Team.program_id.desc())
+        .where(TeamMember.membership_id == membership_id, Team.program_id == current)
     ).first()
 
 

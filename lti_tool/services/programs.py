@@ -54,10 +54,25 @@ def save_program(db: Session, actor: Actor, details: ProgramDetails) -> Program:
     return program
 
 
-def submit_program(actor: Actor, program: Program) -> None:
-    """Send the application package to the Council (draft → submitted)."""
+def may_set_up_next_program(db: Session, scope: CourseScope, *, today: date) -> bool:
+    """Whether the course's current program is done with the Council, so that the next year's can be set up."""
+    current = course_program(db, scope)
+    return current is not None and programs.next_program_problem(current, today) is None
+
+
+def set_up_next_program(db: Session, actor: Actor, details: ProgramDetails, *, today: date) -> Program:
+    """Set up the course's next program (a new program year) as a draft, once the current one requested its
+    certificates or ended more than 30 days ago (NextProgramNotYet otherwise); the earlier one stays readable."""
     require_program_editor(actor)
-    programs.submit(program)
+    programs.check_next_program(course_program(db, actor.scope), today)
+    return programs.new_program(db, actor.scope, details)
+
+
+def submit_program(actor: Actor, program: Program, submitted_on: date | None = None, *, today: date) -> None:
+    """Send the application package to the Council (draft → submitted) on the day `submitted_on`: a day that has
+    come, not before the program was set up (InvalidInput on `submitted_on`); None when the day is not known."""
+    require_program_editor(actor)
+    programs.submit(program, submitted_on, today=today)
 
 
 def approve_program(actor: Actor, program: Program, approved_on: date, *, today: date) -> None:

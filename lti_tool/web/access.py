@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from flask import abort, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.errors import NotFoundInCourse
+from models.program_history import current_program
 from models.programs import Program
 from models.roles import AppRole
-from models.scope import CourseScope, get_in_course, scoped
+from models.scope import CourseScope, get_in_course
 from models.sessions import AppSession
 from models.teams import Team, may_read_team, may_record_for_team, team_of
 
@@ -38,23 +40,31 @@ def require_role(app_session: AppSession, roles: Collection[AppRole], message: s
 def team_view(db: Session, app_session: AppSession) -> TeamView:
     """The team this request is about, or a 403/404 page; never a team of another course."""
     scope, viewer = course_scope(app_session), app_session.membership
+    current = current_program(db, scope)
     if viewer.app_role == AppRole.TEACHER:
         team = team_of(db, scope, viewer.id)
         if team is None:
             abort(403, description=_("You are not in a PLC team yet. Your trainer forms the teams."))
         return TeamView(team, [team], may_record_for_team(viewer, team))
-    teams = list(db.scalars(scoped(Team, scope).order_by(Program.id.desc(), Team.name)))
-    if not teams:
-        abort(404, description=_("The course's PLC program has no teams yet."))
+    teams = current_teams(db, current)
     wanted = request.args.get("team", type=int)
     if wanted is None:
+        if not teams:  # never a cancelled or an earlier program's team in its place
+            abort(404, description=_("The current program has no teams yet."))
         team = teams[0]
-    else:
+    else:  # a team of an earlier program stays readable by its address
         try:
             team = get_in_course(db, scope, Team, wanted)
         except NotFoundInCourse:
             abort(404, description=_("There is no such team in this course."))
     if not may_read_team(viewer, team):
         abort(403, description=_("You may not see this team."))
-    program_teams = [t for t in teams if t.program_id == team.program_id]
-    return TeamView(team, program_teams, may_record_for_team(viewer, team))
+    program_teams = teams if current is not None and team.program_id == current.id else team.program.teams
+    return TeamView(team, list(program_teams), may_record_for_team(viewer, team))
+
+
+def current_teams(db: Session, current: Program | None) -> list[Team]:
+    """The teams of the course's current program (its newest not cancelled), by name; none without one."""
+    if current is None:
+        return []
+    return list(db.scalars(select(Team).where(Team.program_id == current.id).order_by(Team.name)))

@@ -272,6 +272,10 @@ REFUSALS: dict[str, Any] = {
         "The approval date cannot be later than the program's start or its first recorded session (%(earliest)s)."
     ),
     "approval_in_future": _l("The Council's approval date cannot be in the future."),
+    "next_program_not_yet": _l(
+        "The course's current program is “%(current)s”. A new program can be set up once the current one has "
+        "requested its certificates, or when 30 days have passed since it ended."
+    ),
 }
 
 # A weighty step's reason (models/program_history.py).
@@ -313,6 +317,7 @@ PROGRAM_PROBLEMS: dict[str, Any] = {
     "too_long": _l("This is too long (at most %(most)s characters)."),
     "before_submission": _l("The Council cannot have approved the program before it was submitted (%(submitted)s)."),
     "in_the_future": _l("The date is in the future."),
+    "before_creation": _l("The date is before the program was set up here (%(created)s)."),
 }
 
 # A field of the element-session form.
@@ -384,6 +389,7 @@ NOTICES: dict[str, Any] = {
 # What a save saved, by the short code its redirect carries (`?saved=<code>`: no cookie, so it works in an LMS iframe).
 SAVED: dict[str, Any] = {
     "program": _l("Saved the program's details."),
+    "next_program": _l("Set up the course's new program. The earlier one stays readable below."),
     "team": _l("Formed the team “%(name)s” with its plan of roles."),
     "team_removed": _l("Removed the team."),
     "target": _l("Saved the problem and results of cycle %(number)s."),

@@ -3,7 +3,7 @@ typed into a tracking form fall inside the program year (on SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.errors import InvalidInput
 from models.forms import save_form
 from models.people import Membership
-from models.programs import approve, submit
+from models.programs import Program, approve, submit
 from models.states import ProgramState as S
 from models.teams import Team
 from tests.factories import APPROVED_ON, LAST_DAY, TODAY, Course, planned_program, program_in, running
@@ -37,15 +37,26 @@ def test_an_approval_dated_tomorrow_is_refused_and_nothing_changes(db: Session, 
     assert program.state is S.SUBMITTED and program.approved_on is None
 
 
-def test_the_submission_day_is_kept_when_it_is_known(db: Session, course: Course) -> None:
+CREATED = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)  # the program was set up in the app before it was submitted
+
+
+def drafted(db: Session, course: Course) -> Program:
+    """A planned draft set up on CREATED (the factories' calendar is of mid-2026, not the machine's)."""
     program = planned_program(db, course)
+    program.created_at = CREATED
+    db.flush()
+    return program
+
+
+def test_the_submission_day_is_kept_when_it_is_known(db: Session, course: Course) -> None:
+    program = drafted(db, course)
     submit(program, on=date(2026, 5, 20))
     db.flush()
     assert program.submitted_on == date(2026, 5, 20)
 
 
 def test_an_approval_dated_before_the_submission_is_refused(db: Session, course: Course) -> None:
-    program = planned_program(db, course)
+    program = drafted(db, course)
     submit(program, on=APPROVED_ON)
     with pytest.raises(InvalidInput) as refused:
         approve(program, APPROVED_ON - timedelta(days=1), today=TODAY)
@@ -54,7 +65,7 @@ def test_an_approval_dated_before_the_submission_is_refused(db: Session, course:
 
 
 def test_an_approval_on_the_submission_day_is_accepted(db: Session, course: Course) -> None:
-    program = planned_program(db, course)
+    program = drafted(db, course)
     submit(program, on=APPROVED_ON)
     approve(program, APPROVED_ON, today=TODAY)
     assert program.state is S.APPROVED

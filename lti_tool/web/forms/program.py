@@ -52,10 +52,22 @@ class ProgramForm(PlcForm):
         return not self.problems()
 
 
+class DayIfKnown(Day):
+    """A day, or None when the field is left empty (or not sent): a day that is not known."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not (valuelist[0] if valuelist else "").strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 class ProgramStepForm(PlcForm):
-    """A step of the program through the Council's states; the approval comes with its date."""
+    """A step of the program through the Council's states; the submission and the approval come with their dates
+    (a submission without one is of a day not known)."""
 
     action = StringField()  # taken as it comes: a step is named exactly
+    submitted_on = DayIfKnown(message=messages.PROGRAM_PROBLEMS["not_a_date"])
     approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])
 
 

@@ -28,6 +28,7 @@ from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
 from models import program_history
+from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
 from models.eligibility import current_cycle, program_eligibility
@@ -44,7 +45,7 @@ from models.teams import Team
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 
-EDIT, STATE = "program-edit", "program-state"
+EDIT, STATE, NEXT = "program-edit", "program-state", "program-next"
 FIELDS = ("name", "agency", "school_or_network", "planned_cycles", "min_hours", "learning_area", "grade_level")
 
 ACTIONS = {
@@ -88,7 +89,11 @@ def _page(
     readonly = shown is not None and shown is not current
     role = AppRole(app_session.membership.app_role)
     actor = Actor(app_session)
+    today = program_day(utcnow())
+    next_offer = role == AppRole.TRAINER and not readonly and programs.may_set_up_next_program(db, scope, today=today)
     values = {f: str(getattr(program, f)) for f in FIELDS} if program else {"planned_cycles": "3", "min_hours": "0"}
+    if next_offer:  # the next year's program starts from the current one's details, under a name of its own
+        values["name"] = ""
     if errors is not None:
         values = {f: request.form.get(f, "") for f in FIELDS}
     page = render_template(
@@ -117,7 +122,10 @@ def _page(
         day_of=lambda iso: be_date(date.fromisoformat(iso)),
         csrf_edit=csrf_token(app_session, EDIT),
         csrf_state=csrf_token(app_session, STATE),
-        today=program_day(utcnow()).isoformat(),
+        csrf_next=csrf_token(app_session, NEXT),
+        next_offer=next_offer,
+        created_on=programs_rules.created_on(program).isoformat() if program else "",
+        today=today.isoformat(),
         session_url=session_url,
         **_certificate_window(program),
     )
@@ -184,6 +192,21 @@ def save() -> Response | tuple[str, int]:
     return redirect(session_url("program.show", saved="program"), code=303)
 
 
+@bp.post("/next")
+def set_up_next() -> Response | tuple[str, int]:
+    """The course's next program (a new year), once the current one is done with the Council."""
+    try:
+        with database().transaction() as db:
+            app_session, form = _trainer_form(db, ProgramForm, NEXT)
+            if not form.validate():
+                return _page(db, app_session, errors=form.problems(), status=422)
+            today = program_day(utcnow())
+            programs.set_up_next_program(db, Actor(app_session), form.details(), today=today)
+    except ProgramError as refused:
+        return _refused_page(refused)
+    return redirect(session_url("program.show", saved="next_program"), code=303)
+
+
 def _refused_page(refused: ProgramError) -> tuple[str, int]:
     """The rule refused the change and the transaction rolled back; show the page again with the reason."""
     with database().transaction() as db:
@@ -202,10 +225,10 @@ def change_state() -> Response | tuple[str, int]:
             if action in CONFIRMED:  # harmless: a weighty step is taken only by its confirmation page's own POST
                 return redirect(session_url("program_steps.confirm_step", step=action), code=303)
             form.validate()
-            if action == "approve" and form.approved_on.errors:
+            if (action == "approve" and form.approved_on.errors) or (action == "submit" and form.submitted_on.errors):
                 return _page(db, app_session, errors=form.problems(), status=422)
             _take_step(Actor(app_session), program, action, form)
-    except InvalidInput as invalid:  # the approval's date, refused beside its field; nothing changed
+    except InvalidInput as invalid:  # the submission's or approval's date, refused beside its field; nothing changed
         with database().transaction() as db:
             errors = messages.field_problems(invalid.problems, messages.PROGRAM_PROBLEMS)
             return _page(db, require_session(db), errors=errors, status=422)
@@ -218,7 +241,7 @@ def _take_step(actor: Actor, program: Program, action: str, form: ProgramStepFor
     today = program_day(utcnow())
     match action:
         case "submit":
-            programs.submit_program(actor, program)
+            programs.submit_program(actor, program, form.submitted_on.data, today=today)
         case "approve":
             programs.approve_program(actor, program, form.approved_on.data, today=today)
         case "start":
