@@ -57,7 +57,7 @@ def test_the_issue_confirmation_says_who_gets_one_who_does_not_and_why_and_chang
     assert "locks the records it rests on" in page.text
     assert tool.counts() == before and issued(tool) == []
     thai = done.trainer.get("/program/certificates/issue/confirm", lang="th")
-    assert "ครู 2 คนจะได้รับวุฒิบัตรในครั้งนี้" in thai.text and "ล็อกบันทึก" in thai.text
+    assert "ครู 2 คนจะได้รับเกียรติบัตรในครั้งนี้" in thai.text and "ล็อกบันทึก" in thai.text
 
 
 def test_the_old_direct_issue_post_only_leads_to_the_confirmation(tool: ToolServer, platform: TestPlatform) -> None:
