@@ -72,7 +72,10 @@ def test_a_trainer_finishes_the_example_program_and_a_teacher_downloads_a_certif
     trainer.wait_for_url("**/program/certificates?**")
     rows = trainer.locator("tbody tr")
     assert rows.count() == 4
-    trainer.locator("form[action*='/program/certificates/issue'] button").click()
+    trainer.locator(
+        "form[action='/program/certificates/issue/confirm'] button"
+    ).click()  # a weighty step: it asks first
+    trainer.locator("form[action*='/program/certificates/issue/confirm?'] button[type=submit]").click()
     trainer.wait_for_url(re.compile(r".*/program/certificates/jobs/\d+.*"))
     trainer.locator("[data-state=done]").wait_for(timeout=15_000)  # the page refreshes itself until the job ends
     trainer.locator("a.button[href*='/program/certificates?']").click()

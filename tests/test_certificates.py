@@ -138,8 +138,9 @@ def csrf_of(page: requests.Response, action: str) -> str:
 
 
 def issue(visit: Visit) -> requests.Response:
-    page = visit.get("/program/certificates")
-    return visit.post("/program/certificates/issue", {"csrf": csrf_of(page, "/program/certificates/issue")})
+    page = visit.get("/program/certificates/issue/confirm")  # a weighty step: its confirmation page takes it
+    action = "/program/certificates/issue/confirm"
+    return visit.post(action, {"csrf": csrf_of(page, action)})
 
 
 def wait_for_job(visit: Visit, page: requests.Response) -> requests.Response:
@@ -252,8 +253,8 @@ def test_a_teacher_cannot_revoke_a_certificate(tool: ToolServer, platform: TestP
 
 
 def revoke(visit: Visit, certificate_id: int, reason: str) -> requests.Response:
-    page = visit.get("/program/certificates")
-    action = f"/program/certificates/{certificate_id}/revoke"
+    action = f"/program/certificates/{certificate_id}/revoke/confirm"  # a weighty step: its confirmation page takes it
+    page = visit.get(action)
     return visit.post(action, {"reason": reason, "csrf": csrf_of(page, action)})
 
 
@@ -564,6 +565,12 @@ def test_a_trainer_issues_by_keyboard_alone_and_the_progress_page_updates_withou
     for _ in range(30):
         page.keyboard.press("Tab")
         if button.evaluate("el => el === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("button", name="Issue the certificates")  # a weighty step: its page asks first
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if confirm.evaluate("el => el === document.activeElement"):
             break
     page.keyboard.press("Enter")
 

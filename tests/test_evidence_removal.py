@@ -19,10 +19,12 @@ PLAN = "แผนการจัดการเรียนรู้ เศษ�
 
 
 def remove(visit: Visit, page: requests.Response, evidence_id: int) -> requests.Response:
-    form = page.text.split(f'action="/program/evidence/{evidence_id}/remove', 1)[1]
+    assert f'action="/program/evidence/{evidence_id}/remove/confirm' in page.text, "no remove button for this file"
+    confirmation = visit.get(f"/program/evidence/{evidence_id}/remove/confirm")  # a weighty step: it asks first
+    form = confirmation.text.split(f'action="/program/evidence/{evidence_id}/remove/confirm', 1)[1]
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', form)
     assert token, "no remove form for this file"
-    return visit.post(f"/program/evidence/{evidence_id}/remove", {"csrf": token.group(1)})
+    return visit.post(f"/program/evidence/{evidence_id}/remove/confirm", {"csrf": token.group(1)})
 
 
 def test_the_teacher_who_attached_a_file_removes_it_and_it_leaves_the_disk(
@@ -52,7 +54,7 @@ def test_a_colleague_cannot_remove_someone_elses_file_and_nothing_changes(
 
     # A valid remove token of the colleague's own session: the permission check is what refuses them.
     refused = colleague.post(
-        f"/program/evidence/{row.id}/remove", {"csrf": form_token(tool, colleague, "evidence-remove")}
+        f"/program/evidence/{row.id}/remove/confirm", {"csrf": form_token(tool, colleague, "evidence-remove")}
     )
 
     assert refused.status_code == 403

@@ -33,6 +33,9 @@ def statements(tool: ToolServer, verb: str) -> list[dict]:
 
 def post_item(visit: Visit, session_id: int, action: str, **fields: str) -> requests.Response:
     page = visit.get(f"/program/sessions/{session_id}")
+    if action == "withdraw":  # a weighty step: its confirmation page holds the form that takes it
+        page = visit.get(f"/program/sessions/{session_id}/withdraw/confirm")
+        action = "withdraw/confirm"
     form = page.text.split(f"/program/sessions/{session_id}/{action}", 1)[1]
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form)
     assert csrf, page.text[:300]
@@ -113,7 +116,7 @@ def test_another_member_of_the_team_may_not_correct_it(tool: ToolServer, platfor
     assert page.status_code == 200 and f"/program/sessions/{session_id}/correct" not in page.text
 
     refused = colleague.browser.post(
-        tool.url(f"/program/sessions/{session_id}/withdraw"), params={"s": colleague.token},
+        tool.url(f"/program/sessions/{session_id}/withdraw/confirm"), params={"s": colleague.token},
         data={"csrf": re.search(r'name="csrf" value="([0-9a-f]+)"', teacher.get("/program/sessions").text).group(1)},
     )  # fmt: skip
     assert refused.status_code == 400  # another person's form token

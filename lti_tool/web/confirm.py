@@ -26,6 +26,11 @@ class Input:
     error: str = ""
     maxlength: int | None = None
     max: str = ""
+    field_id: str = ""  # the element id, when it is not the name (e.g. one certificate's reason: reason-<id>)
+
+    @property
+    def id(self) -> str:
+        return self.field_id or self.name
 
 
 @dataclass(frozen=True)

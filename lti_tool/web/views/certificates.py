@@ -16,14 +16,14 @@ from lti_tool.documents import pdf as documents
 from lti_tool.services import certificates as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import course_program
-from lti_tool.web import messages
+from lti_tool.web import confirm, messages
 from lti_tool.web.access import require_role
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.forms.certificates import RevokePost
 from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
-from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from lti_tool.web.session import LINK_PARAM, csrf_token, database, link_token, require_session, session_url, settings
 from lti_tool.workers import certificates as certificate_jobs
 from models import certificates as certs
 from models.base import utcnow
@@ -172,9 +172,7 @@ def logbook_pdf(member_id: int) -> Response:
 # --- Certificates -----------------------------------------------------------------------------------------------
 
 
-def _certificates_page(
-    db: Session, app_session: AppSession, errors: dict[int, str] | None = None, refusal: str = "", status: int = 200
-) -> tuple[str, int]:
+def _certificates_page(db: Session, app_session: AppSession, refusal: str = "", status: int = 200) -> tuple[str, int]:
     program = _program(db, app_session)
     issued = certs.certificates_of(db, program)
     trainer = _is_trainer(app_session)
@@ -203,10 +201,8 @@ def _certificates_page(
         issuable=program.state in certs.ISSUABLE,
         waiting=sum(1 for r in rows if r.get("eligibility") and r["eligibility"].eligible and not r["certificate"]),
         job=certs.latest_job(db, program) if trainer else None,
-        errors=errors or {},
         refusal=refusal,
-        csrf_issue=csrf_token(app_session, ISSUE),
-        csrf_revoke=csrf_token(app_session, REVOKE),
+        link={LINK_PARAM: link_token(app_session)},
         session_url=session_url,
     )
     return page, status
@@ -218,8 +214,63 @@ def list_certificates() -> tuple[str, int]:
         return _certificates_page(db, require_session(db))
 
 
+def _issue_confirmation(db: Session, app_session: AppSession, refusal: str = "") -> confirm.Confirmation:
+    """What issuing means: who gets a certificate, who does not and why, and the records it locks."""
+    program = _program(db, app_session)
+    issued = certs.certificates_of(db, program)
+    results = program_eligibility(db, program)
+    people = {m.id: m for m in db.scalars(select(Membership).where(Membership.id.in_(list(results))))}
+    new = [m for m, e in results.items() if e.eligible and m not in issued]
+    lines = [_("%(num)s teachers will get a certificate now.", num=len(new))]
+    if already := sum(1 for m in results if m in issued):
+        lines.append(_("%(num)s teachers already have one: they do not get a second.", num=already))
+    for member_id, result in results.items():
+        if not result.eligible:
+            why = "; ".join(str(messages.ELIGIBILITY_SUMMARIES.get(r.code, r.code)) for r in result.reasons)
+            name = people[member_id].person.name if member_id in people else str(member_id)
+            lines.append(_("%(name)s will not get a certificate: %(why)s.", name=name, why=why))
+    return confirm.Confirmation(
+        title=_("Issue certificates to every eligible teacher?"),
+        follows=[
+            _(
+                "Each eligible teacher gets a certificate of the Council's PLC hours with its own code, which anyone "
+                "can check on the verification page."
+            ),
+            _(
+                "An issued certificate locks the records it rests on (sessions, tracking forms, observations): they "
+                "can be corrected only after the certificate is revoked, because the certificate states those hours."
+            ),
+            _("Issuing again never makes a second certificate for a teacher."),
+        ],
+        people=lines,
+        action=session_url("certificates.issue_confirmed"),
+        csrf=csrf_token(app_session, ISSUE),
+        button=_("Issue the certificates"),
+        back=session_url("certificates.list_certificates"),
+        refusal=refusal,
+    )
+
+
 @bp.post("/program/certificates/issue")
-def issue() -> Response | tuple[str, int]:
+def issue() -> Response:
+    """The old direct POST: it changes nothing and leads to the confirmation page."""
+    with database().transaction() as db:
+        require_session(db)
+        return redirect(session_url("certificates.issue_confirm"), code=303)
+
+
+@bp.get("/program/certificates/issue/confirm")
+def issue_confirm() -> tuple[str, int]:
+    """The confirmation page: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        _require_trainer(app_session)
+        return confirm.render(_issue_confirmation(db, app_session))
+
+
+@bp.post("/program/certificates/issue/confirm")
+def issue_confirmed() -> Response | tuple[str, int]:
+    """The confirmation page's own POST: the one place certificates are issued."""
     try:
         with database().transaction() as db:
             app_session = require_session(db)
@@ -228,7 +279,8 @@ def issue() -> Response | tuple[str, int]:
             job_id = service.request_certificates(db, Actor(app_session), _program(db, app_session)).id
     except ProgramError as refused:
         with database().transaction() as db:
-            return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
+            page = _issue_confirmation(db, require_session(db), refusal=messages.refusal(refused))
+            return confirm.render(page, 409)
     certificate_jobs.start_job(database(), settings(), job_id)  # a job another worker holds is left to it
     return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
 
@@ -278,8 +330,62 @@ def certificate_pdf(certificate_id: int) -> Response:
     return _pdf(body, name)
 
 
+def _revoke_confirmation(
+    app_session: AppSession, certificate: certs.Certificate, reason: str = "", error: str = "", refusal: str = ""
+) -> confirm.Confirmation:
+    """What revoking means: verify answers "revoked", the teacher's `earned` record is voided, the reason is kept."""
+    return confirm.Confirmation(
+        title=_("Revoke the certificate of %(name)s?", name=certificate.holder_name),
+        follows=[
+            _(
+                "Checking the code %(code)s on the verification page will answer “revoked”, with the date.",
+                code=certificate.code,
+            ),
+            _("The teacher's learning record that they earned the certificate is voided."),
+            _("Your reason is kept with the certificate; the records it rested on can then be corrected."),
+        ],
+        people=[_("%(name)s no longer holds this certificate.", name=certificate.holder_name)],
+        inputs=[
+            confirm.Input(
+                "reason",
+                _("Reason for revoking"),
+                value=reason,
+                error=error,
+                maxlength=certs.MAX_REASON_CHARS,
+                field_id=f"reason-{certificate.id}",
+            )
+        ],
+        action=session_url("certificates.revoke_confirmed", certificate_id=certificate.id),
+        csrf=csrf_token(app_session, REVOKE),
+        button=_("Revoke the certificate"),
+        back=session_url("certificates.list_certificates"),
+        refusal=refusal,
+    )
+
+
 @bp.post("/program/certificates/<int:certificate_id>/revoke")
-def revoke(certificate_id: int) -> Response | tuple[str, int]:
+def revoke(certificate_id: int) -> Response:
+    """The old direct POST: it changes nothing and leads to the confirmation page."""
+    with database().transaction() as db:
+        require_session(db)
+        return redirect(session_url("certificates.revoke_confirm", certificate_id=certificate_id), code=303)
+
+
+@bp.get("/program/certificates/<int:certificate_id>/revoke/confirm")
+def revoke_confirm(certificate_id: int) -> tuple[str, int]:
+    """The confirmation page, which asks the reason: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        _require_trainer(app_session)
+        certificate = _certificate(db, app_session, certificate_id)
+        refusal = _("This certificate is already revoked.") if certificate.revoked else ""
+        return confirm.render(_revoke_confirmation(app_session, certificate, refusal=refusal))
+
+
+@bp.post("/program/certificates/<int:certificate_id>/revoke/confirm")
+def revoke_confirmed(certificate_id: int) -> Response | tuple[str, int]:
+    """The confirmation page's own POST: the one place a certificate is revoked."""
+    reason = request.form.get("reason", "")
     try:
         with database().transaction() as db:
             app_session = require_session(db)
@@ -288,14 +394,19 @@ def revoke(certificate_id: int) -> Response | tuple[str, int]:
             service.revoke_certificate(db, settings(), Actor(app_session), certificate_id, posted.reason.data)
     except NotFoundInCourse:
         abort(404, description=_("There is no such certificate in this course."))
-    except InvalidInput as invalid:
+    except InvalidInput as invalid:  # the text typed stays in the field, beside what is wrong with it
         problem = invalid.problems[0]
         message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params
         with database().transaction() as db:
-            return _certificates_page(db, require_session(db), errors={certificate_id: message}, status=422)
+            app_session = require_session(db)
+            page = _revoke_confirmation(app_session, _certificate(db, app_session, certificate_id), reason, message)
+            return confirm.render(page, 422)
     except ProgramError as refused:
         with database().transaction() as db:
-            return _certificates_page(db, require_session(db), refusal=messages.refusal(refused), status=409)
+            app_session = require_session(db)
+            certificate = _certificate(db, app_session, certificate_id)
+            page = _revoke_confirmation(app_session, certificate, reason, refusal=messages.refusal(refused))
+            return confirm.render(page, 409)
     return redirect(session_url("certificates.list_certificates"), code=303)
 
 

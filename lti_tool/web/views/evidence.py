@@ -10,16 +10,22 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, redirect, send_file
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.services import evidence as service
 from lti_tool.services.actor import Actor
+from lti_tool.web import confirm
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.session import csrf_token, database, require_session, session_url
+from lti_tool.web.i18n import format_date_local as be_date
+from lti_tool.web.session import LINK_PARAM, csrf_token, database, link_token, require_session, session_url
 from lti_tool.web.uploads import folder
 from models import evidence as ev
+from models.cycles import ElementSession
 from models.errors import NotFoundInCourse, ProgramError
 from models.people import Membership
+from models.scope import get_in_course
+from models.sessions import AppSession
 from models.states import ProgramState
 
 bp = Blueprint("evidence", __name__, url_prefix="/program/evidence")
@@ -78,10 +84,11 @@ def _removal() -> dict[str, Any]:
             and item.cycle.team.program.state is ProgramState.RUNNING
         )
 
-    def evidence_remove_token() -> str:
-        return csrf_token(g.plc_session, REMOVE)
+    def evidence_remove_link() -> dict[str, str]:
+        """The hidden fields of a remove button's GET form (a GET form drops its action's query)."""
+        return {LINK_PARAM: link_token(g.plc_session)}
 
-    return {"may_remove_evidence": may_remove_evidence, "evidence_remove_token": evidence_remove_token}
+    return {"may_remove_evidence": may_remove_evidence, "evidence_remove_link": evidence_remove_link}
 
 
 def _back_to(evidence: ev.Evidence, viewer: Membership) -> str:
@@ -93,8 +100,71 @@ def _back_to(evidence: ev.Evidence, viewer: Membership) -> str:
     return session_url("sessions.list_sessions", team=evidence.cycle.team_id)
 
 
+def _attached_to(db: Session, evidence: ev.Evidence) -> str:
+    """What the file is attached to, in words: the element session or the observation of a cycle."""
+    team = evidence.cycle.team.name
+    session = db.get(ElementSession, evidence.session_id) if evidence.session_id is not None else None
+    if session is not None:
+        return _(
+            "the session of element %(element)s, cycle %(cycle)s of team %(team)s, held on %(day)s",
+            element=session.element,
+            cycle=evidence.cycle.number,
+            team=team,
+            day=be_date(session.held_on),
+        )
+    return _("the classroom observation of cycle %(cycle)s of team %(team)s", cycle=evidence.cycle.number, team=team)
+
+
+def _removal_confirmation(db: Session, app_session: AppSession, evidence: ev.Evidence) -> confirm.Confirmation:
+    return confirm.Confirmation(
+        title=_("Remove the file %(name)s?", name=evidence.original_name),
+        follows=[
+            _(
+                "The file %(name)s is taken off %(what)s.",
+                name=evidence.original_name,
+                what=_attached_to(db, evidence),
+            ),
+            _("It is deleted from the server and cannot be brought back: if it was the right file, attach it again."),
+            _("The record itself stays as it is; files can be removed only while the program runs."),
+        ],
+        action=session_url("evidence.remove_confirmed", evidence_id=evidence.id),
+        csrf=csrf_token(app_session, REMOVE),
+        button=_("Remove the file"),
+        back=_back_to(evidence, app_session.membership),
+    )
+
+
+def _removable(db: Session, app_session: AppSession, evidence_id: int) -> ev.Evidence:
+    """The file, if this person may take it off (404 outside the course, 403 for anyone but its uploader or a
+    trainer)."""
+    try:
+        evidence = get_in_course(db, Actor(app_session).scope, ev.Evidence, evidence_id)
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such file in this course."))
+    if not ev.may_remove(app_session.membership, evidence):
+        abort(403, description=_("Only the person who attached this file, or a trainer of the course, may remove it."))
+    return evidence
+
+
 @bp.post("/<int:evidence_id>/remove")
 def remove(evidence_id: int) -> Response:
+    """The old direct POST: it changes nothing and leads to the confirmation page."""
+    with database().transaction() as db:
+        require_session(db)
+        return redirect(session_url("evidence.remove_confirm", evidence_id=evidence_id), code=303)
+
+
+@bp.get("/<int:evidence_id>/remove/confirm")
+def remove_confirm(evidence_id: int) -> tuple[str, int]:
+    """The confirmation page: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return confirm.render(_removal_confirmation(db, app_session, _removable(db, app_session, evidence_id)))
+
+
+@bp.post("/<int:evidence_id>/remove/confirm")
+def remove_confirmed(evidence_id: int) -> Response:
+    """The confirmation page's own POST: the one place a file is removed."""
     try:
         with database().transaction() as db:
             app_session = require_session(db)

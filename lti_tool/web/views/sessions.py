@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from lti_tool.services import sessions
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
-from lti_tool.web import messages
+from lti_tool.web import confirm, messages
 from lti_tool.web import uploads as files
 from lti_tool.web.access import TeamView, team_view
 from lti_tool.web.forms.sessions import CorrectionForm, SessionForm, WithdrawForm
@@ -21,6 +21,7 @@ from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
 from models.catalog import elements
+from models.corrections import MAX_REASON_CHARS
 from models.cycles import SESSION_IS_LIVE, Cycle, ElementSession, PossibleDuplicate
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
@@ -191,7 +192,6 @@ def _item_page(db: Session, app_session: AppSession, view: TeamView, session_id:
         saved=saved,
         values=request.form if errors else {},
         csrf_correct=csrf_token(app_session, CORRECT),
-        csrf_withdraw=csrf_token(app_session, WITHDRAW),
         today=program_day(utcnow()).isoformat(),
         session_url=session_url,
     )
@@ -242,23 +242,90 @@ def correct(session_id: int) -> Response | tuple[str, int]:
     )
 
 
+def _withdrawal(db: Session, app_session: AppSession, view: TeamView, session_id: int,
+                reason: str = "", error: str = "", refusal: str = "") -> confirm.Confirmation:  # fmt: skip
+    """What withdrawing means: the session counts nowhere any more and its learning records are voided."""
+    try:
+        session = sessions.team_session(db, view.team, session_id)
+    except NotFoundInCourse:
+        abort(404)
+    if not corrections.may_change(view.team.program, session.created_by_id, app_session.membership):
+        abort(
+            403,
+            description=_("Only the person who recorded this session, or a trainer of the course, may withdraw it."),
+        )
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    names = ", ".join(members[m].person.name for m in session.attendee_ids if m in members)
+    team_id = request.args.get("team", type=int)
+    return confirm.Confirmation(
+        title=_("Withdraw the session of element %(element)s, cycle %(cycle)s?", element=session.element,
+                cycle=session.cycle.number),
+        follows=[
+            _("It will no longer count toward the teachers' hours, their eligibility for a certificate, their hours "
+              "logbooks or the results report sent to the Teachers' Council."),
+            _("Its learning records are voided in the learning record store; a completion that no longer holds is "
+              "voided too."),
+            _("Its history is kept, with who withdrew it, when and why."),
+        ],
+        people=[_("%(hours)s hours come off the logbook of: %(names)s.", hours=session.hours, names=names)]
+        if names else [],
+        inputs=[confirm.Input("reason", _("Reason for the change"), value=reason, error=error,
+                              maxlength=MAX_REASON_CHARS, field_id="withdraw-reason")],
+        action=session_url("sessions.withdraw_confirmed", session_id=session_id, team=team_id),
+        csrf=csrf_token(app_session, WITHDRAW),
+        button=_("Withdraw the session"),
+        back=session_url("sessions.show", session_id=session_id, team=team_id),
+        refusal=refusal,
+    )  # fmt: skip
+
+
 @bp.post("/<int:session_id>/withdraw")
-def withdraw(session_id: int) -> Response | tuple[str, int]:
+def withdraw(session_id: int) -> Response:
+    """The old direct POST: it changes nothing and leads to the confirmation page."""
+    team_id = request.args.get("team", type=int)
+    with database().transaction() as db:
+        require_session(db)
+        return redirect(session_url("sessions.withdraw_confirm", session_id=session_id, team=team_id), code=303)
+
+
+@bp.get("/<int:session_id>/withdraw/confirm")
+def withdraw_confirm(session_id: int) -> tuple[str, int]:
+    """The confirmation page, which asks the reason: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return confirm.render(_withdrawal(db, app_session, _recorder_view(db, app_session), session_id))
+
+
+@bp.post("/<int:session_id>/withdraw/confirm")
+def withdraw_confirmed(session_id: int) -> Response | tuple[str, int]:
     """Withdraw a session: it counts nowhere any more, its learning records are voided, its history is kept."""
+    reason = request.form.get("reason", "")
     try:
         with database().transaction() as db:
             app_session = require_session(db)
             view = _recorder_view(db, app_session)
             form = WithdrawForm.posted(app_session, WITHDRAW)
+            form.validate()
+            if errors := form.problems():
+                page = _withdrawal(db, app_session, view, session_id, reason, errors.get("reason", ""))
+                return confirm.render(page, 422)
             sessions.withdraw_session(
                 db, settings(), Actor(app_session), view.team, session_id, form.reason.data, now=utcnow()
             )
-    except InvalidInput as invalid:
+    except InvalidInput as invalid:  # the reason typed stays in the field, beside what is wrong with it
         errors = messages.field_problems(invalid.problems, messages.SESSION_PROBLEMS)
-        return _fresh_item(session_id, {f"withdraw_{k}": v for k, v in errors.items()}, status=422)
+        return _refused_withdrawal(session_id, reason, error=errors.get("reason", ""), status=422)
     except NotFoundInCourse:
         abort(404)
     except ProgramError as refused:
-        return _fresh_item(session_id, notice=messages.refusal(refused), status=409)
+        return _refused_withdrawal(session_id, reason, refusal=messages.refusal(refused), status=409)
     team_id = request.args.get("team", type=int)
     return redirect(session_url("sessions.list_sessions", team=team_id, saved=session_id, did="withdrawn"), code=303)
+
+
+def _refused_withdrawal(session_id: int, reason: str, *, error: str = "", refusal: str = "", status: int
+                        ) -> tuple[str, int]:  # fmt: skip
+    with database().transaction() as db:
+        app_session = require_session(db)
+        view = _recorder_view(db, app_session)
+        return confirm.render(_withdrawal(db, app_session, view, session_id, reason, error, refusal), status)
