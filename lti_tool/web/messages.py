@@ -358,6 +358,13 @@ OBSERVATION_PROBLEMS: dict[str, Any] = {
     "student_missing": _l("Name the student (a nickname or class number is enough)."),
     "note_missing": _l("Write what you saw of this student."),
     "too_many_students": _l("Notes on at most %(most)s students."),
+    "reason_required": _l("Please give the reason for this change."),
+}
+
+# What a correction or withdrawal of a Buddy observation says.
+OBSERVATION_CHANGED: dict[str, Any] = {
+    "corrected": _l("Corrected the observation of cycle %(cycle)s."),
+    "withdrawn": _l("Withdrew the observation of cycle %(cycle)s: it no longer counts."),
 }
 
 # A reflection, or a field of the rubric when grading it.
