@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
-from models import corrections
 from lti_tool.services.evidence import EvidenceFiles
+from models import corrections
 from models.base import utcnow
 from models.cycles import Cycle
 from models.errors import NotABuddy, NotFoundInCourse, ProgramError
