@@ -19,10 +19,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.calendar import last_day_of_program
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance, session_problems
 from models.errors import InvalidInput, Problem, ProgramError
-from models.forms import OBSERVATION_FORM, answer_problems, form_templates
+from models.forms import OBSERVATION_FORM, FormEntry, answer_problems, form_templates
 from models.observations import Observation, ObservationForm
 from models.people import Membership
 from models.programs import Program
@@ -82,7 +83,7 @@ class RecordChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # "session", "observation"
+    kind: Mapped[str] = mapped_column(String(32))  # "session", "observation", "form"
     record_id: Mapped[int]
     action: Mapped[str] = mapped_column(String(16))  # "corrected" or "withdrawn"
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
@@ -383,3 +384,58 @@ def withdraw_observation(
         after=None, reason=reason, now=now,
     )  # fmt: skip
     return ObservationChanged(observation, change, voided, frozenset({observation.buddy_id, observation.model_id}))
+
+
+# --- a team's tracking forms --------------------------------------------------------------------------------------
+
+FORM = "form"
+
+
+def form_reason_needed(program: Program, entry: FormEntry, changer: Membership) -> bool:
+    """A tracking form is the team's: while the program runs any member updates it without a reason, a trainer
+    changing what someone else saved gives one; after the end every change has one."""
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    return program.state is not ProgramState.RUNNING or (is_trainer and changer.id != entry.updated_by_id)
+
+
+def may_correct_forms(program: Program, viewer: Membership) -> bool:
+    """After the end, whether the viewer is offered the saved forms to correct (a trainer, until certificates are
+    requested); while the program runs the team's writers are (web/access.py)."""
+    is_trainer = viewer.app_role == AppRole.TRAINER and viewer.context_id == program.context_id
+    return program.state is ProgramState.ENDED and is_trainer
+
+
+def correct_form(
+    db: Session, entry: FormEntry, answers: dict[str, str], *, changer: Membership, reason: str, now: datetime
+) -> RecordChange | None:
+    """Correct a team's saved tracking form, keeping the answers before and after in its history (None when nothing
+    differed). No certificate rests on a tracking form (models/eligibility.py does not read them), so none locks it;
+    the team's membership is checked by the caller."""
+    program = entry.cycle.team.program
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    if program.state not in CORRECTABLE:
+        raise CorrectionClosed(program.state)
+    if program.state is ProgramState.ENDED and not is_trainer:
+        raise TrainerOnlyAfterEnd()
+    template = form_templates()[entry.form]
+    clean = {item.id: answers.get(item.id, "").strip() for item in template.fields}
+    year = (program.approved_on, last_day_of_program(program.approved_on)) if program.approved_on else None
+    problems = answer_problems(template, clean, year)
+    text = reason.strip()
+    if form_reason_needed(program, entry, changer) and not text:
+        problems.append(Problem("reason", "reason_required", {}))
+    elif len(text) > MAX_REASON_CHARS:
+        problems.append(Problem("reason", "too_long", {"most": MAX_REASON_CHARS}))
+    if problems:
+        raise InvalidInput(problems)
+    before = dict(entry.answers)
+    if clean == before:
+        return None
+    entry.answers = clean
+    entry.updated_by_id = changer.id
+    entry.updated_at = now
+    db.flush()
+    return keep_change(
+        db, program, FORM, entry.id, action="corrected", changed_by_id=changer.id, before=before, after=clean,
+        reason=reason, now=now,
+    )  # fmt: skip

@@ -349,6 +349,7 @@ FORM_PROBLEMS: dict[str, Any] = {
     "outside_program_year": _l("The date must fall inside the program's year, from %(first)s to %(last)s."),
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),
+    "reason_required": _l("Please give the reason for this change."),
 }
 
 # A field of the Buddy-observation form.
