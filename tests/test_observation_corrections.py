@@ -233,3 +233,5 @@ def test_a_changed_resubmission_voids_the_earlier_observed_statement(tool: ToolS
     assert voided_ids(tool) == [first]
     now = only_observation(tool).statement_id
     assert now != first and {s["id"] for s in statements(tool, Verb.OBSERVED)} == {first, now}
+    (change,) = changes(tool)  # a rewrite through the Buddy's form is kept in the history as well
+    assert change.changed_fields() == ["suggestions"] and change.reason == ""

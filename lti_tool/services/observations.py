@@ -72,7 +72,14 @@ def submit_observation(
     earlier = own_observation(db, team, cycle_number, me)
     live = earlier if earlier is not None and earlier.withdrawn_at is None else None
     before = events.observation_fingerprint(db, live)
+    earlier_values = corrections.observation_values(live) if live is not None else None
     observation = save_observation(db, team, cycle_number, me, form, now or utcnow())
+    if earlier_values is not None and earlier_values != form:  # the Buddy rewrote it: kept in its history too
+        corrections.keep_change(
+            db, team.program, corrections.OBSERVATION, observation.id, action="corrected", changed_by_id=me,
+            before=corrections.observation_json(earlier_values), after=corrections.observation_json(form), reason="",
+            now=observation.submitted_at,
+        )  # fmt: skip
     files.attach(db, observation.cycle, uploads, me, observation=observation)
     events.observation_submitted(db, settings, team, observation, before)
     return observation
