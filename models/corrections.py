@@ -10,7 +10,7 @@ what it certified, so the certificate is revoked first.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,9 +19,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.calendar import last_day_of_program
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance, session_problems
 from models.errors import InvalidInput, Problem, ProgramError
+from models.forms import OBSERVATION_FORM, FormEntry, answer_problems, form_templates
+from models.observations import Observation, ObservationForm
 from models.people import Membership
 from models.programs import Program
 from models.roles import AppRole
@@ -80,7 +83,7 @@ class RecordChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # "session", later "form"
+    kind: Mapped[str] = mapped_column(String(32))  # "session", "observation", "form"
     record_id: Mapped[int]
     action: Mapped[str] = mapped_column(String(16))  # "corrected" or "withdrawn"
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
@@ -299,3 +302,140 @@ def withdraw_session(
     )  # fmt: skip
     db.expire(cycle, ["sessions"])
     return SessionChanged(session, change, voided, before.attendee_ids)
+
+
+# --- Buddy observations -------------------------------------------------------------------------------------------
+
+OBSERVATION = "observation"
+
+
+def observation_values(observation: Observation) -> ObservationForm:
+    """Every field of an observation that a correction may change."""
+    return ObservationForm(**{f.name: getattr(observation, f.name) for f in fields(ObservationForm)})
+
+
+def observation_json(values: ObservationForm) -> dict[str, Any]:
+    return {f.name: getattr(values, f.name) for f in fields(ObservationForm)}
+
+
+@dataclass(frozen=True)
+class ObservationChanged:
+    """What a correction or withdrawal of an observation did: the change kept (None when nothing differed), the
+    `observed` statement to void, and whose progress may have moved (the Buddy's and the Model Teacher's)."""
+
+    observation: Observation
+    change: RecordChange | None
+    voided_statement_ids: list[str]
+    affected_member_ids: frozenset[int]
+
+
+def _check_observation(db: Session, observation: Observation, changer: Membership) -> Program:
+    """The rules of a change; only the Buddy's certificate rests on their observation (models/eligibility.py counts
+    it toward the Buddy's complete cycles, not the Model Teacher's)."""
+    program = observation.cycle.team.program
+    check_may_change(db, program, observation.buddy_id, changer, [observation.buddy_id])
+    return program
+
+
+def correct_observation(
+    db: Session, observation: Observation, values: ObservationForm, *, changer: Membership, reason: str, now: datetime
+) -> ObservationChanged:
+    """Correct every field of a Buddy's observation, keeping the values before and after in its history."""
+    if observation.withdrawn_at is not None:
+        raise CorrectionClosed(observation.cycle.team.program.state)
+    program = _check_observation(db, observation, changer)
+    template = form_templates()[OBSERVATION_FORM]
+    answers = {item.id: getattr(values, item.id) for item in template.fields}
+    problems = answer_problems(template, answers) + reason_problems(program, observation.buddy_id, changer, reason)
+    if problems:
+        raise InvalidInput(problems)
+    before = observation_values(observation)
+    if values == before:
+        return ObservationChanged(observation, None, [], frozenset())
+    voided = [observation.statement_id] if observation.statement_id else []
+    for item in fields(ObservationForm):
+        setattr(observation, item.name, getattr(values, item.name))
+    db.flush()
+    change = keep_change(
+        db, program, OBSERVATION, observation.id, action="corrected", changed_by_id=changer.id,
+        before=observation_json(before), after=observation_json(values), reason=reason, now=now,
+    )  # fmt: skip
+    return ObservationChanged(observation, change, voided, frozenset({observation.buddy_id, observation.model_id}))
+
+
+def withdraw_observation(
+    db: Session, observation: Observation, *, changer: Membership, reason: str, now: datetime
+) -> ObservationChanged:
+    """Withdraw an observation: it stays in the table and its history, and counts nowhere any more (the Buddy's
+    cycle waits for an observation again)."""
+    if observation.withdrawn_at is not None:
+        raise CorrectionClosed(observation.cycle.team.program.state)
+    program = _check_observation(db, observation, changer)
+    problems = reason_problems(program, observation.buddy_id, changer, reason)
+    if problems:
+        raise InvalidInput(problems)
+    voided = [observation.statement_id] if observation.statement_id else []
+    before = observation_json(observation_values(observation))
+    observation.withdrawn_at = now
+    observation.statement_id = None
+    db.flush()
+    change = keep_change(
+        db, program, OBSERVATION, observation.id, action="withdrawn", changed_by_id=changer.id, before=before,
+        after=None, reason=reason, now=now,
+    )  # fmt: skip
+    return ObservationChanged(observation, change, voided, frozenset({observation.buddy_id, observation.model_id}))
+
+
+# --- a team's tracking forms --------------------------------------------------------------------------------------
+
+FORM = "form"
+
+
+def form_reason_needed(program: Program, entry: FormEntry, changer: Membership) -> bool:
+    """A tracking form is the team's: while the program runs any member updates it without a reason, a trainer
+    changing what someone else saved gives one; after the end every change has one."""
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    return program.state is not ProgramState.RUNNING or (is_trainer and changer.id != entry.updated_by_id)
+
+
+def may_correct_forms(program: Program, viewer: Membership) -> bool:
+    """After the end, whether the viewer is offered the saved forms to correct (a trainer, until certificates are
+    requested); while the program runs the team's writers are (web/access.py)."""
+    is_trainer = viewer.app_role == AppRole.TRAINER and viewer.context_id == program.context_id
+    return program.state is ProgramState.ENDED and is_trainer
+
+
+def correct_form(
+    db: Session, entry: FormEntry, answers: dict[str, str], *, changer: Membership, reason: str, now: datetime
+) -> RecordChange | None:
+    """Correct a team's saved tracking form, keeping the answers before and after in its history (None when nothing
+    differed). No certificate rests on a tracking form (models/eligibility.py does not read them), so none locks it;
+    the team's membership is checked by the caller."""
+    program = entry.cycle.team.program
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    if program.state not in CORRECTABLE:
+        raise CorrectionClosed(program.state)
+    if program.state is ProgramState.ENDED and not is_trainer:
+        raise TrainerOnlyAfterEnd()
+    template = form_templates()[entry.form]
+    clean = {item.id: answers.get(item.id, "").strip() for item in template.fields}
+    year = (program.approved_on, last_day_of_program(program.approved_on)) if program.approved_on else None
+    problems = answer_problems(template, clean, year)
+    text = reason.strip()
+    if form_reason_needed(program, entry, changer) and not text:
+        problems.append(Problem("reason", "reason_required", {}))
+    elif len(text) > MAX_REASON_CHARS:
+        problems.append(Problem("reason", "too_long", {"most": MAX_REASON_CHARS}))
+    if problems:
+        raise InvalidInput(problems)
+    before = dict(entry.answers)
+    if clean == before:
+        return None
+    entry.answers = clean
+    entry.updated_by_id = changer.id
+    entry.updated_at = now
+    db.flush()
+    return keep_change(
+        db, program, FORM, entry.id, action="corrected", changed_by_id=changer.id, before=before, after=clean,
+        reason=reason, now=now,
+    )  # fmt: skip

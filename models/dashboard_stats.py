@@ -203,7 +203,9 @@ def refresh_district(db: Session, district: District) -> int:
         graded[team_program[cycles[cycle_id].team_id]] += 1
     observations: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for cycle_id, buddy_id in db.execute(
-        select(Observation.cycle_id, Observation.buddy_id).where(Observation.cycle_id.in_(cycles_in))
+        select(Observation.cycle_id, Observation.buddy_id).where(
+            Observation.cycle_id.in_(cycles_in), Observation.withdrawn_at.is_(None)
+        )
     ):
         cycle = cycles[cycle_id]
         observations[cycle.team_id].add((cycle.number, buddy_id))

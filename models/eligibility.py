@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.calendar import last_day_of_program, program_day
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession
-from models.observations import Observation
+from models.observations import OBSERVATION_IS_LIVE, Observation
 from models.plan import PlcRole, team_plan
 from models.programs import MIN_CYCLES, Program
 from models.reflections import Reflection
@@ -169,7 +169,7 @@ def team_facts(db: Session, team: Team) -> TeamFacts:
         .options(selectinload(ElementSession.attendance))
     )
     reflections = db.scalars(select(Reflection).where(Reflection.cycle_id.in_(cycles)))
-    observations = db.scalars(select(Observation).where(Observation.cycle_id.in_(cycles)))
+    observations = db.scalars(select(Observation).where(Observation.cycle_id.in_(cycles), OBSERVATION_IS_LIVE))
     roles: dict[tuple[int, int], PlcRole] = {}
     for number, (model_id, buddy_ids) in team_plan(team).items():
         roles.update({(number, buddy): PlcRole.BUDDY for buddy in buddy_ids})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -38,11 +38,17 @@ class Observation(Base):
     student_notes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     suggestions: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A withdrawn observation stays in the table and its history, and counts nowhere any more.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The current `observed` statement's id, so that a correction or withdrawal voids exactly that one.
+    statement_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
     cycle: Mapped[Cycle] = relationship()
 
 
 register_scope_path(Observation, (Observation.cycle, Cycle.team, Team.program))
+
+OBSERVATION_IS_LIVE = Observation.withdrawn_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ class ObservationForm:
 def submit_observation(
     db: Session, team: Team, cycle_number: int, buddy_id: int, form: ObservationForm, now: datetime
 ) -> Observation:
-    """A Buddy's observation of the cycle's Model Teacher; submitting again replaces the Buddy's earlier text."""
+    """A Buddy's observation of the cycle's Model Teacher; submitting again replaces the Buddy's earlier text (and
+    brings a withdrawn observation back)."""
     check_recording_allowed(team.program, program_day(now))
     plan = team_plan(team).get(cycle_number, (None, []))
     model_id, buddy_ids = plan
@@ -77,6 +84,7 @@ def submit_observation(
     for item in fields(form):
         setattr(observation, item.name, getattr(form, item.name))
     observation.submitted_at = now
+    observation.withdrawn_at = None
     db.flush()
     return observation
 
@@ -98,5 +106,7 @@ def open_observation(db: Session, scope: CourseScope, viewer: Membership, observ
 
 def observations_for(db: Session, scope: CourseScope, viewer: Membership) -> list[Observation]:
     """The course's observations that the viewer may read, by cycle."""
-    rows = db.scalars(scoped(Observation, scope).order_by(Cycle.team_id, Cycle.number, Observation.id))
+    rows = db.scalars(
+        scoped(Observation, scope).where(OBSERVATION_IS_LIVE).order_by(Cycle.team_id, Cycle.number, Observation.id)
+    )
     return [o for o in rows if may_read_observation(viewer, o)]

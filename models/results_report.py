@@ -118,7 +118,9 @@ def results_report(db: Session, program: Program) -> ResultsReport:
                 ):
                     reflections.append((_name(people, reflection.membership_id), reflection.text))
                 for observation in db.scalars(
-                    select(Observation).where(Observation.cycle_id == cycle.id).order_by(Observation.id)
+                    select(Observation)
+                    .where(Observation.cycle_id == cycle.id, Observation.withdrawn_at.is_(None))
+                    .order_by(Observation.id)
                 ):
                     observations.append(
                         ObservationSummary(

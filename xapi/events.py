@@ -20,7 +20,7 @@ from models.base import utcnow
 from models.catalog import element as element_info
 from models.certificates import Certificate
 from models.completions import keep_statement_id, record_completions, withdraw_completions
-from models.corrections import SessionChanged
+from models.corrections import ObservationChanged, SessionChanged
 from models.cycles import ElementSession, RecordedSession
 from models.evidence import evidence_of_observation
 from models.forms import OBSERVATION_FORM, form_templates
@@ -295,14 +295,41 @@ def observation_submitted(
 ) -> None:
     """A Buddy submitted their observation of the cycle's Model Teacher (`before`: its fingerprint beforehand).
 
-    A resubmission that leaves the text and files as they were records nothing; a changed one records a new
-    'observed' statement about the same observation activity (the newest is current). The first observation of a
+    A resubmission that leaves the text and files as they were records nothing; a changed one voids the earlier
+    'observed' statement and records a new one about the same observation activity. The first observation of a
     cycle also records that the Model Teacher taught the lesson: a Buddy's observation is the one record of the
     lesson having been taught, and it comes from someone other than the teacher. That statement's id is fixed by
     the lesson, so a second Buddy's observation, a resubmission or a resend never records it twice.
     """
     if observation_fingerprint(db, observation) == before:
         return
+    if observation.statement_id:  # a changed resubmission: the earlier statement no longer says what was observed
+        context = db.get(Context, team.program.context_id)
+        buddy = db.get(Membership, observation.buddy_id)
+        assert context is not None and buddy is not None
+        _void(db, settings, context.platform, buddy.person, [observation.statement_id])
+    _observed(db, settings, team, observation)
+    progress_changed(db, settings, team, [observation.buddy_id, observation.model_id])
+
+
+def observation_changed(
+    db: Session, settings: EventContext, team: Team, changed: ObservationChanged, by: Membership
+) -> None:
+    """An observation was corrected or withdrawn: its `observed` statement is voided and, unless withdrawn, the
+    corrected one recorded; completions that no longer hold are voided and ones that newly hold recorded once."""
+    if changed.change is None:
+        return
+    context = db.get(Context, team.program.context_id)
+    assert context is not None
+    _void(db, settings, context.platform, by.person, changed.voided_statement_ids)
+    if changed.observation.withdrawn_at is None:
+        _observed(db, settings, team, changed.observation)
+    progress_corrected(db, settings, team, changed.affected_member_ids, by)
+
+
+def _observed(db: Session, settings: EventContext, team: Team, observation: Observation) -> None:
+    """The Buddy's `observed` statement (its id kept on the observation, so a correction voids exactly that one) and,
+    once per lesson, the Model Teacher's `taught` statement."""
     context = db.get(Context, team.program.context_id)
     buddy, model = db.get(Membership, observation.buddy_id), db.get(Membership, observation.model_id)
     assert context is not None and buddy is not None and model is not None  # rows of the observation's course
@@ -320,6 +347,7 @@ def observation_submitted(
         observation.submitted_at,
     )  # fmt: skip
     outbox.record(db, statement, platform.id, settings.lrs_names)
+    observation.statement_id = statement["id"]
 
     taught = statements.Activity(
         statements.activity_iri(base, "lesson", platform.issuer, str(cycle.id)),
@@ -348,7 +376,6 @@ def observation_submitted(
             platform.id,
             settings.lrs_names,
         )
-    progress_changed(db, settings, team, [buddy.id, model.id])
 
 
 def certificate_earned(db: Session, settings: EventContext, team: Team, certificate: Certificate) -> None:

@@ -5,12 +5,15 @@ program runs."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
+from models import corrections
+from models.base import utcnow
 from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.errors import NotATeamMember
 from models.forms import FormEntry, save_form
@@ -43,8 +46,31 @@ def save_cycle_target(
 
 
 def save_tracking_form(
-    db: Session, actor: Actor, team: Team, number: int, slug: str, answers: Mapping[str, str], *, today: date
+    db: Session,
+    actor: Actor,
+    team: Team,
+    number: int,
+    slug: str,
+    answers: Mapping[str, str],
+    *,
+    today: date,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> FormEntry:
-    """Keep the team's answers to tracking form `slug` in cycle `number`, checked against its template."""
+    """Keep the team's answers to tracking form `slug` in cycle `number`, checked against its template. Saving a
+    form the team already saved corrects it under the rules of models/corrections.py (a trainer after the end, with
+    a reason; the answers before and after kept). Tracking forms have no learning record."""
     require_team_recorder(actor, team)
-    return save_form(db, team, number, slug, dict(answers), actor.membership, today)
+    entry = saved_form(db, team, number, slug)
+    if entry is None:
+        return save_form(db, team, number, slug, dict(answers), actor.membership, today)
+    corrections.correct_form(db, entry, dict(answers), changer=actor.membership, reason=reason, now=now or utcnow())
+    return entry
+
+
+def saved_form(db: Session, team: Team, number: int, slug: str) -> FormEntry | None:
+    """The team's saved answers to form `slug` in cycle `number`, if any."""
+    cycle = next((c for c in team.cycles if c.number == number), None)
+    if cycle is None:
+        return None
+    return db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id, FormEntry.form == slug)).one_or_none()

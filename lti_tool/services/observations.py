@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
+from models import corrections
 from models.base import utcnow
 from models.cycles import Cycle
-from models.errors import NotABuddy, ProgramError
+from models.errors import NotABuddy, NotFoundInCourse, ProgramError
 from models.evidence import Upload
-from models.observations import Observation, ObservationForm
+from models.observations import Observation, ObservationForm, open_observation
 from models.observations import submit_observation as save_observation
 from models.people import Membership
 from models.plan import PlcRole, role_in_cycle, team_plan
@@ -68,8 +69,48 @@ def submit_observation(
     (the clock's time unless given); a resubmission that changes nothing records nothing."""
     team, _model = observed_lesson(db, actor, cycle_number)
     me = actor.membership_id
-    before = events.observation_fingerprint(db, own_observation(db, team, cycle_number, me))
+    earlier = own_observation(db, team, cycle_number, me)
+    live = earlier if earlier is not None and earlier.withdrawn_at is None else None
+    before = events.observation_fingerprint(db, live)
+    earlier_values = corrections.observation_values(live) if live is not None else None
     observation = save_observation(db, team, cycle_number, me, form, now or utcnow())
+    if earlier_values is not None and earlier_values != form:  # the Buddy rewrote it: kept in its history too
+        corrections.keep_change(
+            db, team.program, corrections.OBSERVATION, observation.id, action="corrected", changed_by_id=me,
+            before=corrections.observation_json(earlier_values), after=corrections.observation_json(form), reason="",
+            now=observation.submitted_at,
+        )  # fmt: skip
     files.attach(db, observation.cycle, uploads, me, observation=observation)
     events.observation_submitted(db, settings, team, observation, before)
     return observation
+
+
+def changeable_observation(db: Session, actor: Actor, observation_id: int) -> Observation:
+    """A live observation of the course that the actor may read (NotFoundInCourse for a withdrawn one)."""
+    observation = open_observation(db, actor.scope, actor.membership, observation_id)
+    if observation.withdrawn_at is not None:
+        raise NotFoundInCourse("observation", observation_id)
+    return observation
+
+
+def correct_observation(
+    db: Session, settings: EventContext, actor: Actor, observation_id: int, form: ObservationForm, reason: str,
+    *, now: datetime,
+) -> corrections.ObservationChanged:  # fmt: skip
+    """The Buddy who wrote it or a course trainer corrects every field of an observation, keeping its history; the
+    earlier `observed` statement is voided and the corrected one recorded, with completions following."""
+    observation = changeable_observation(db, actor, observation_id)
+    changed = corrections.correct_observation(db, observation, form, changer=actor.membership, reason=reason, now=now)
+    events.observation_changed(db, settings, observation.cycle.team, changed, actor.membership)
+    return changed
+
+
+def withdraw_observation(
+    db: Session, settings: EventContext, actor: Actor, observation_id: int, reason: str, *, now: datetime
+) -> corrections.ObservationChanged:
+    """Withdraw an observation: it counts nowhere any more, its `observed` statement is voided, completions that no
+    longer hold are voided."""
+    observation = changeable_observation(db, actor, observation_id)
+    changed = corrections.withdraw_observation(db, observation, changer=actor.membership, reason=reason, now=now)
+    events.observation_changed(db, settings, observation.cycle.team, changed, actor.membership)
+    return changed

@@ -354,6 +354,7 @@ FORM_PROBLEMS: dict[str, Any] = {
     "outside_program_year": _l("The date must fall inside the program's year, from %(first)s to %(last)s."),
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),
+    "reason_required": _l("Please give the reason for this change."),
 }
 
 # A field of the Buddy-observation form.
@@ -363,6 +364,13 @@ OBSERVATION_PROBLEMS: dict[str, Any] = {
     "student_missing": _l("Name the student (a nickname or class number is enough)."),
     "note_missing": _l("Write what you saw of this student."),
     "too_many_students": _l("Notes on at most %(most)s students."),
+    "reason_required": _l("Please give the reason for this change."),
+}
+
+# What a correction or withdrawal of a Buddy observation says.
+OBSERVATION_CHANGED: dict[str, Any] = {
+    "corrected": _l("Corrected the observation of cycle %(cycle)s."),
+    "withdrawn": _l("Withdrew the observation of cycle %(cycle)s: it no longer counts."),
 }
 
 # A reflection, or a field of the rubric when grading it.

@@ -66,4 +66,5 @@ class TrackingForm(PlcForm):
 
     def __init__(self, formdata: MultiDict[str, str], **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
-        self.answers = {key: value for key, value in formdata.items() if key not in ("csrf", LINK_PARAM)}
+        self.answers = {key: value for key, value in formdata.items() if key not in ("csrf", LINK_PARAM, "reason")}
+        self.reason = formdata.get("reason", "")

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.fields import StringList, Text
+from lti_tool.web.forms.fields import StringList, Text, limited
+from models.corrections import MAX_REASON_CHARS
 from models.forms import MAX_ANSWER_CHARS, OBSERVATION_FORM, FormTemplate, answer_problems, form_templates
 from models.observations import ObservationForm
 
@@ -70,3 +71,14 @@ def observation_form() -> type[ObservationPost]:
     template = form_templates()[OBSERVATION_FORM]
     fields = {item.id: Text() for item in template.fields}
     return type("ObservationPost", (ObservationPost,), {"template": template, **fields})
+
+
+class WithdrawObservation(PlcForm):
+    reason = limited(MAX_REASON_CHARS, messages.OBSERVATION_PROBLEMS["too_long"])
+
+
+@cache
+def correction_form() -> type[ObservationPost]:
+    """Every field of the observation again, and the reason for the change (the rules say when it is needed)."""
+    reason = limited(MAX_REASON_CHARS, messages.OBSERVATION_PROBLEMS["too_long"])
+    return type("ObservationCorrection", (observation_form(),), {"reason": reason})

@@ -18,6 +18,7 @@ from lti_tool.web.access import TeamView, team_view
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.forms.cycles import TargetForm, TrackingForm
 from lti_tool.web.session import csrf_token, database, require_session, session_url
+from models import corrections
 from models.base import utcnow
 from models.calendar import program_day
 from models.catalog import elements
@@ -53,6 +54,7 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         sessions_by_element[session.element].append(session)
     today = program_day(utcnow())
     running = program.state is ProgramState.RUNNING and not is_expired(program, today)
+    entries = form_entries(db, cycle) if cycle else {}
     page = render_template(
         "cycle.html",
         view=view,
@@ -67,8 +69,13 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         sessions_by_element=sessions_by_element,
         elements=elements(),
         templates=[form_templates()[slug] for slug in TEAM_FORMS if slug in form_templates()],
-        entries=form_entries(db, cycle) if cycle else {},
+        entries=entries,
         editable=view.may_write and running,
+        correctable=view.may_write and (running or corrections.may_correct_forms(program, app_session.membership)),
+        form_changes=corrections.history(db, corrections.FORM, [e.id for e in entries.values()]),
+        reason_needed={
+            slug: corrections.form_reason_needed(program, e, app_session.membership) for slug, e in entries.items()
+        },
         errors=errors or {},
         values=request.form if errors else {},
         notice=notice,
@@ -144,9 +151,11 @@ def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
             app_session, view, form = _writer(db, TrackingForm, FORM)
+            now = utcnow()
             cycles.save_tracking_form(
-                db, Actor(app_session), view.team, number, slug, form.answers, today=program_day(utcnow())
-            )
+                db, Actor(app_session), view.team, number, slug, form.answers, today=program_day(now),
+                reason=form.reason, now=now,
+            )  # fmt: skip
     except InvalidInput as invalid:
         problems = messages.field_problems(invalid.problems, messages.FORM_PROBLEMS)
         return _fresh_page(number, errors={slug: problems}, status=422)

@@ -4,6 +4,7 @@ files; the Buddy, the Model Teacher observed and the course's trainers read it, 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -14,12 +15,13 @@ from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.web import messages
 from lti_tool.web import uploads as files
 from lti_tool.web.access import course_scope
-from lti_tool.web.forms.observations import observation_form
+from lti_tool.web.forms.observations import WithdrawObservation, correction_form, observation_form
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from models import corrections
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
-from models.errors import NotABuddy, NotFoundInCourse, NotYourObservation, ProgramError
+from models.errors import InvalidInput, NotABuddy, NotFoundInCourse, NotYourObservation, ProgramError
 from models.forms import OBSERVATION_FORM, form_templates
 from models.observations import Observation, observations_for, open_observation
 from models.people import Membership, course_members
@@ -33,6 +35,8 @@ from models.teams import Team, team_of
 bp = Blueprint("observations", __name__, url_prefix="/program")
 bp.before_request(files.allow_uploads)
 FORM = "buddy-observation"
+CORRECT = "correct-observation"
+WITHDRAW = "withdraw-observation"
 EMPTY_NOTE_ROWS = 5
 
 
@@ -137,35 +141,123 @@ def _fresh_form_page(
         return _form_page(db, require_session(db), number, errors=errors, notice=notice, status=status)
 
 
-@bp.get("/observations/<int:observation_id>")
-def show(observation_id: int) -> str:
-    with database().transaction() as db:
-        app_session = require_session(db)
-        try:
-            observation = open_observation(db, course_scope(app_session), app_session.membership, observation_id)
-        except NotFoundInCourse:
-            abort(404, description=_("There is no such observation in this course."))
-        except NotYourObservation:
-            abort(
-                403,
-                description=_(
-                    "Only the Buddy who wrote an observation, the Model Teacher observed and the course's trainers may read it."
-                ),
-            )
-        team = observation.cycle.team
-        return render_template(
-            "observations/show.html",
-            observation=observation,
-            template=form_templates()[OBSERVATION_FORM],
-            team=team,
-            buddy=db.get(Membership, observation.buddy_id),
-            model=db.get(Membership, observation.model_id),
-            attached=ev.evidence_of_observation(db, observation.id),
-            mine=observation.buddy_id == app_session.membership_id,
-            running=team.program.state == ProgramState.RUNNING,
-            saved=request.args.get("saved") == "1",
-            session_url=session_url,
+def _show_page(
+    db: Session, app_session: AppSession, observation_id: int, errors: dict[str, str] | None = None,
+    notice: str = "", status: int = 200,
+) -> tuple[str, int]:  # fmt: skip
+    try:
+        observation = open_observation(db, course_scope(app_session), app_session.membership, observation_id)
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such observation in this course."))
+    except NotYourObservation:
+        abort(
+            403,
+            description=_(
+                "Only the Buddy who wrote an observation, the Model Teacher observed and the course's trainers may read it."
+            ),
         )
+    team = observation.cycle.team
+    me = app_session.membership
+    did = request.args.get("did", "")
+    changed = ""
+    if did in messages.OBSERVATION_CHANGED:
+        changed = str(messages.OBSERVATION_CHANGED[did]) % {"cycle": observation.cycle.number}
+    if errors:
+        values = {key: request.form.get(key, "") for key in request.form}
+        rows = list(zip(request.form.getlist("student"), request.form.getlist("note"), strict=False))
+    else:
+        values = {f.id: getattr(observation, f.id) for f in form_templates()[OBSERVATION_FORM].fields}
+        rows = [(n.get("student", ""), n.get("note", "")) for n in observation.student_notes]
+    rows = [row for row in rows if row[0].strip() or row[1].strip()]
+    lang = "th" if str(get_locale()) == "th" else "en"
+    labels = {f.id: f.label[lang] for f in form_templates()[OBSERVATION_FORM].fields}
+    labels["student_notes"] = _("Notes on individual students")
+    page = render_template(
+        "observations/show.html",
+        labels=labels,
+        observation=observation,
+        template=form_templates()[OBSERVATION_FORM],
+        team=team,
+        buddy=db.get(Membership, observation.buddy_id),
+        model=db.get(Membership, observation.model_id),
+        members={m.id: m for m in course_members(db, app_session.context_id)},
+        attached=ev.evidence_of_observation(db, observation.id),
+        mine=observation.buddy_id == me.id,
+        running=team.program.state == ProgramState.RUNNING,
+        saved=request.args.get("saved") == "1",
+        changed=changed,
+        changes=corrections.history(db, corrections.OBSERVATION, [observation.id]).get(observation.id, []),
+        is_trainer=me.app_role == AppRole.TRAINER,
+        may_change=observation.withdrawn_at is None and corrections.may_change(team.program, observation.buddy_id, me),
+        values=values,
+        rows=rows + [("", "")] * 2,
+        errors=errors or {},
+        notice=notice,
+        csrf_correct=csrf_token(app_session, CORRECT),
+        csrf_withdraw=csrf_token(app_session, WITHDRAW),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/observations/<int:observation_id>")
+def show(observation_id: int) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _show_page(db, require_session(db), observation_id)
+
+
+def _fresh_show(observation_id: int, errors: dict[str, str] | None = None, notice: str = "", status: int = 200
+                ) -> tuple[str, int]:  # fmt: skip
+    with database().transaction() as db:
+        return _show_page(db, require_session(db), observation_id, errors=errors, notice=notice, status=status)
+
+
+@bp.post("/observations/<int:observation_id>/correct")
+def correct(observation_id: int) -> Response | tuple[str, int]:
+    """Correct every field of an observation; its history, its learning records and completions follow in one
+    transaction, or nothing changes."""
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            posted = correction_form().posted(app_session, CORRECT)
+            posted.validate()
+            errors = posted.problems()
+            if reason_problem := posted.reason.errors:
+                errors["reason"] = str(reason_problem[0])
+            if errors:
+                return _show_page(db, app_session, observation_id, errors=errors, status=422)
+            service.correct_observation(
+                db, settings(), Actor(app_session), observation_id, posted.observation(), posted.reason.data,
+                now=utcnow(),
+            )  # fmt: skip
+    except InvalidInput as invalid:
+        errors = messages.field_problems(invalid.problems, messages.OBSERVATION_PROBLEMS)
+        return _fresh_show(observation_id, errors, status=422)
+    except NotFoundInCourse:
+        abort(404)
+    except ProgramError as refused:
+        return _fresh_show(observation_id, notice=messages.refusal(refused), status=409)
+    return redirect(session_url("observations.show", observation_id=observation_id, did="corrected"), code=303)
+
+
+@bp.post("/observations/<int:observation_id>/withdraw")
+def withdraw(observation_id: int) -> Response | tuple[str, int]:
+    """Withdraw an observation: it counts nowhere any more, its learning record is voided, its history is kept."""
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            posted = WithdrawObservation.posted(app_session, WITHDRAW)
+            service.withdraw_observation(
+                db, settings(), Actor(app_session), observation_id, posted.reason.data, now=utcnow()
+            )
+    except InvalidInput as invalid:
+        errors = messages.field_problems(invalid.problems, messages.OBSERVATION_PROBLEMS)
+        return _fresh_show(observation_id, {f"withdraw_{k}": v for k, v in errors.items()}, status=422)
+    except NotFoundInCourse:
+        abort(404)
+    except ProgramError as refused:
+        return _fresh_show(observation_id, notice=messages.refusal(refused), status=409)
+    return redirect(session_url("observations.show", observation_id=observation_id, did="withdrawn"), code=303)
 
 
 @bp.get("/observations")
