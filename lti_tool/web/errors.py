@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.web import drafts, i18n, messages, observability
+from lti_tool.web import drafts, i18n, messages, observability, protocol_messages
 from lti_tool.web.session import FormExpired, SessionEnded
 from models.drafts import draft_fields
 
@@ -80,8 +80,8 @@ def form_expired(error: FormExpired) -> tuple[str, int]:
 def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
     observability.LAUNCHES_REJECTED.labels(reason=error.reason).inc()
     log.warning("launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-"))
-    message = i18n.both_languages(lambda: messages.message_for(error.reason, **error.detail))
-    return render_template("error.html", **message, reason=error.reason), messages.status_for(error.reason)
+    message = i18n.both_languages(lambda: protocol_messages.message_for(error.reason, **error.detail))
+    return render_template("error.html", **message, reason=error.reason), protocol_messages.status_for(error.reason)
 
 
 def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, make_response, render_template, request
 from lti_tool.lti.errors import RegistrationRefused
 from lti_tool.lti.origin import origin_of
 from lti_tool.lti.registration import register
-from lti_tool.web import i18n, messages
+from lti_tool.web import i18n, protocol_messages
 from lti_tool.web.security import limiter
 from lti_tool.web.session import database, settings
 from lti_tool.web.views.lti import _http, _lti_rate_limit
@@ -46,7 +46,7 @@ def start() -> Response:
             )
     except RegistrationRefused as refused:
         reason, detail = refused.reason, refused.detail
-        message = i18n.both_languages(lambda: messages.message_for(reason, **detail))
+        message = i18n.both_languages(lambda: protocol_messages.message_for(reason, **detail))
         page = render_template("error.html", **message, reason=reason)
-        return _with_policy(make_response(page, messages.status_for(reason)), configuration_url)
+        return _with_policy(make_response(page, protocol_messages.status_for(reason)), configuration_url)
     return _with_policy(make_response(page), configuration_url)
