@@ -13,7 +13,7 @@ from lti_tool.web.forms.fields import text_limits
 from lti_tool.web.forms.observations import MAX_STUDENT_NAME
 from lti_tool.web.forms.program import ProgramForm, TeamForm
 from lti_tool.web.forms.reflections import GradePost, ReflectionPost
-from lti_tool.web.forms.sessions import SessionForm
+from lti_tool.web.forms.sessions import CorrectionForm, SessionForm
 from models.certificates import MAX_REASON_CHARS
 from models.forms import MAX_ANSWER_CHARS
 
@@ -29,6 +29,7 @@ LIMITS: dict[str, dict[str, int]] = {
     "answer": {"any": MAX_ANSWER_CHARS},
     "observation_note": {"student": MAX_STUDENT_NAME, "note": MAX_ANSWER_CHARS},
     "revoke": {"reason": MAX_REASON_CHARS},  # the certificate's own rule checks it (models/certificates.py)
+    "correction": text_limits(CorrectionForm),  # a correction's reason (models/corrections.py MAX_REASON_CHARS)
 }
 
 
