@@ -41,6 +41,9 @@ def only_observation(tool: ToolServer) -> Observation:
 def post_item(visit: Visit, observation_id: int, action: str, **fields: str) -> requests.Response:
     """Post the item page's correction or withdrawal form as a browser does, the other fields as they stand."""
     page = visit.get(f"/program/observations/{observation_id}")
+    if action == "withdraw":  # a weighty step: its confirmation page holds the form that takes it
+        page = visit.get(f"/program/observations/{observation_id}/withdraw/confirm")
+        action = "withdraw/confirm"
     assert f"/program/observations/{observation_id}/{action}" in page.text, page.text[:400]
     form = page.text.split(f"/program/observations/{observation_id}/{action}", 1)[1].split("</form>", 1)[0]
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form)
@@ -166,7 +169,8 @@ def test_the_model_teacher_and_another_buddy_see_no_correction_form_and_are_refu
     page = model_visit.get(f"/program/observations/{observation.id}")
     assert page.status_code == 200 and "/correct" not in page.text and "/withdraw" not in page.text
     posted = model_visit.browser.post(
-        tool.url(f"/program/observations/{observation.id}/withdraw"), params={"s": model_visit.token, "lang": "en"},
+        tool.url(f"/program/observations/{observation.id}/withdraw/confirm"),
+        params={"s": model_visit.token, "lang": "en"},
         data={"csrf": token_for(model_visit, "withdraw-observation"), "reason": "x"},
     )  # fmt: skip
     assert posted.status_code == 409 and "Only the person who recorded this" in posted.text
@@ -198,7 +202,7 @@ def test_withdrawing_voids_the_record_and_the_observation_stops_counting(
 
 def post_item_refused(visit: Visit, observation_id: int) -> requests.Response:
     return visit.browser.post(
-        visit.tool.url(f"/program/observations/{observation_id}/withdraw"), params={"s": visit.token},
+        visit.tool.url(f"/program/observations/{observation_id}/withdraw/confirm"), params={"s": visit.token},
         data={"csrf": token_for(visit, "withdraw-observation"), "reason": "again"},
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from lti_tool.services import observations as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
-from lti_tool.web import messages
+from lti_tool.web import confirm, messages
 from lti_tool.web import uploads as files
 from lti_tool.web.access import course_scope
 from lti_tool.web.forms.observations import WithdrawObservation, correction_form, observation_form
@@ -21,6 +21,7 @@ from models import corrections
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
+from models.corrections import MAX_REASON_CHARS
 from models.errors import InvalidInput, NotABuddy, NotFoundInCourse, NotYourObservation, ProgramError
 from models.forms import OBSERVATION_FORM, form_templates
 from models.observations import Observation, observations_for, open_observation
@@ -194,7 +195,6 @@ def _show_page(
         errors=errors or {},
         notice=notice,
         csrf_correct=csrf_token(app_session, CORRECT),
-        csrf_withdraw=csrf_token(app_session, WITHDRAW),
         session_url=session_url,
     )
     return page, status
@@ -240,24 +240,111 @@ def correct(observation_id: int) -> Response | tuple[str, int]:
     return redirect(session_url("observations.show", observation_id=observation_id, did="corrected"), code=303)
 
 
+def _open(db: Session, app_session: AppSession, observation_id: int) -> Observation:
+    """The observation the viewer may read, or 404."""
+    try:
+        return open_observation(db, course_scope(app_session), app_session.membership, observation_id)
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such observation in this course."))
+    except NotYourObservation:
+        abort(
+            403,
+            description=_("Only the Buddy who wrote this observation, or a trainer of the course, may withdraw it."),
+        )
+
+
+def _withdrawal(db: Session, app_session: AppSession, observation_id: int, reason: str = "", error: str = "",
+                refusal: str = "") -> confirm.Confirmation:  # fmt: skip
+    """What withdrawing means: the observation no longer counts toward the Buddy's cycle, progress or certificate,
+    its learning record is voided and its history kept. Only those who may change it see the page."""
+    observation = _open(db, app_session, observation_id)
+    if observation.withdrawn_at is not None:
+        abort(404, description=_("This observation is already withdrawn."))
+    if not corrections.may_change(observation.cycle.team.program, observation.buddy_id, app_session.membership):
+        abort(
+            403,
+            description=_("Only the Buddy who wrote this observation, or a trainer of the course, may withdraw it."),
+        )
+    buddy = db.get(Membership, observation.buddy_id)
+    model = db.get(Membership, observation.model_id)
+    number = observation.cycle.number
+    return confirm.Confirmation(
+        title=_("Withdraw the observation of cycle %(cycle)s?", cycle=number),
+        follows=[
+            _("It will no longer count toward the Buddy's cycle, their progress or their certificate."),
+            _("Its learning record is voided in the learning record store; a completion that no longer holds is "
+              "voided too."),
+            _("Its history is kept, with who withdrew it, when and why."),
+        ],
+        people=[
+            _("%(buddy)s's observation of %(model)s's lesson in cycle %(cycle)s will be missing until it is filled "
+              "in again.", buddy=buddy.person.name if buddy else "", model=model.person.name if model else "",
+              cycle=number),
+        ],
+        inputs=[confirm.Input("reason", _("Reason for the change"), value=reason, error=error,
+                              maxlength=MAX_REASON_CHARS, field_id="withdraw-reason")],
+        action=session_url("observations.withdraw_confirmed", observation_id=observation_id),
+        csrf=csrf_token(app_session, WITHDRAW),
+        button=_("Withdraw the observation"),
+        back=session_url("observations.show", observation_id=observation_id),
+        refusal=refusal,
+    )  # fmt: skip
+
+
 @bp.post("/observations/<int:observation_id>/withdraw")
-def withdraw(observation_id: int) -> Response | tuple[str, int]:
+def withdraw(observation_id: int) -> Response:
+    """The old direct POST: it changes nothing and leads to the confirmation page."""
+    with database().transaction() as db:
+        require_session(db)
+        return redirect(session_url("observations.withdraw_confirm", observation_id=observation_id), code=303)
+
+
+@bp.get("/observations/<int:observation_id>/withdraw/confirm")
+def withdraw_confirm(observation_id: int) -> tuple[str, int]:
+    """The confirmation page, which asks the reason: reading it changes nothing."""
+    with database().transaction() as db:
+        return confirm.render(_withdrawal(db, require_session(db), observation_id))
+
+
+@bp.post("/observations/<int:observation_id>/withdraw/confirm")
+def withdraw_confirmed(observation_id: int) -> Response | tuple[str, int]:
     """Withdraw an observation: it counts nowhere any more, its learning record is voided, its history is kept."""
+    reason = request.form.get("reason", "")
     try:
         with database().transaction() as db:
             app_session = require_session(db)
             posted = WithdrawObservation.posted(app_session, WITHDRAW)
+            posted.validate()
+            if errors := posted.problems():
+                return confirm.render(
+                    _withdrawal(db, app_session, observation_id, reason, errors.get("reason", "")), 422
+                )
             service.withdraw_observation(
                 db, settings(), Actor(app_session), observation_id, posted.reason.data, now=utcnow()
             )
-    except InvalidInput as invalid:
+    except InvalidInput as invalid:  # the reason typed stays in the field, beside what is wrong with it
         errors = messages.field_problems(invalid.problems, messages.OBSERVATION_PROBLEMS)
-        return _fresh_show(observation_id, {f"withdraw_{k}": v for k, v in errors.items()}, status=422)
+        return _refused_withdrawal(observation_id, reason, error=errors.get("reason", ""), status=422)
     except NotFoundInCourse:
         abort(404)
     except ProgramError as refused:
-        return _fresh_show(observation_id, notice=messages.refusal(refused), status=409)
+        return _refused_withdrawal(observation_id, reason, refusal=messages.refusal(refused), status=409)
     return redirect(session_url("observations.show", observation_id=observation_id, did="withdrawn"), code=303)
+
+
+def _refused_withdrawal(observation_id: int, reason: str, *, error: str = "", refusal: str = "", status: int
+                        ) -> tuple[str, int]:  # fmt: skip
+    """The confirmation again with the reason typed and what was refused; for someone who may not change the
+    observation at all, its own page with the refusal."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        observation = _open(db, app_session, observation_id)
+        program = observation.cycle.team.program
+        if observation.withdrawn_at is not None or not corrections.may_change(
+            program, observation.buddy_id, app_session.membership
+        ):
+            return _show_page(db, app_session, observation_id, notice=refusal or error, status=status)
+        return confirm.render(_withdrawal(db, app_session, observation_id, reason, error, refusal), status)
 
 
 @bp.get("/observations")
