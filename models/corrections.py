@@ -439,3 +439,41 @@ def correct_form(
         db, program, FORM, entry.id, action="corrected", changed_by_id=changer.id, before=before, after=clean,
         reason=reason, now=now,
     )  # fmt: skip
+
+
+def withdraw_form(db: Session, entry: FormEntry, *, changer: Membership, reason: str, now: datetime) -> RecordChange:
+    """Withdraw a team's saved tracking form under the rules of a correction: the row goes (the form shows as not
+    filled in and may be filled in again) and its history keeps the cycle, the form and the answers before."""
+    program = entry.cycle.team.program
+    is_trainer = changer.app_role == AppRole.TRAINER and changer.context_id == program.context_id
+    if program.state not in CORRECTABLE:
+        raise CorrectionClosed(program.state)
+    if program.state is ProgramState.ENDED and not is_trainer:
+        raise TrainerOnlyAfterEnd()
+    text = reason.strip()
+    if form_reason_needed(program, entry, changer) and not text:
+        raise InvalidInput([Problem("reason", "reason_required", {})])
+    if len(text) > MAX_REASON_CHARS:
+        raise InvalidInput([Problem("reason", "too_long", {"most": MAX_REASON_CHARS})])
+    before = {"cycle_id": entry.cycle_id, "form": entry.form, "answers": dict(entry.answers)}
+    record_id = entry.id
+    db.delete(entry)
+    db.flush()
+    return keep_change(
+        db, program, FORM, record_id, action="withdrawn", changed_by_id=changer.id, before=before, after=None,
+        reason=reason, now=now,
+    )  # fmt: skip
+
+
+def form_withdrawals(db: Session, cycle_id: int) -> dict[str, list[RecordChange]]:
+    """The withdrawals of a cycle's tracking forms, by form slug, oldest first (the withdrawn row is gone, so its
+    history is found by the cycle and form it keeps)."""
+    found: dict[str, list[RecordChange]] = {}
+    for change in db.scalars(
+        select(RecordChange)
+        .where(RecordChange.kind == FORM, RecordChange.action == "withdrawn")
+        .order_by(RecordChange.changed_at, RecordChange.id)
+    ):
+        if change.before.get("cycle_id") == cycle_id:
+            found.setdefault(str(change.before.get("form", "")), []).append(change)
+    return found
