@@ -68,6 +68,18 @@ def save_tracking_form(
     return entry
 
 
+def withdraw_tracking_form(
+    db: Session, actor: Actor, team: Team, number: int, slug: str, *, reason: str, now: datetime
+) -> corrections.RecordChange | None:
+    """Withdraw the team's saved form `slug` of cycle `number` under the rules of a correction (None when there is
+    none to withdraw); it shows as not filled in and may be filled in again, its history keeps the answers."""
+    require_team_recorder(actor, team)
+    entry = saved_form(db, team, number, slug)
+    if entry is None:
+        return None
+    return corrections.withdraw_form(db, entry, changer=actor.membership, reason=reason, now=now)
+
+
 def saved_form(db: Session, team: Team, number: int, slug: str) -> FormEntry | None:
     """The team's saved answers to form `slug` in cycle `number`, if any."""
     cycle = next((c for c in team.cycles if c.number == number), None)

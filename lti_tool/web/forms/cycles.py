@@ -12,6 +12,7 @@ from lti_tool.web import messages
 from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.forms.fields import ParsedText, Text, limited
 from lti_tool.web.session import LINK_PARAM
+from models.corrections import MAX_REASON_CHARS
 from models.cycles import Cycle, CycleTarget
 
 TEXT_LIMIT = 4000  # the most characters of a target's free text (Text columns have no length of their own)
@@ -68,3 +69,9 @@ class TrackingForm(PlcForm):
         super().__init__(formdata, **kwargs)
         self.answers = {key: value for key, value in formdata.items() if key not in ("csrf", LINK_PARAM, "reason")}
         self.reason = formdata.get("reason", "")
+
+
+class WithdrawForm(PlcForm):
+    """The reason for withdrawing a team's tracking form (the rules say when it is needed)."""
+
+    reason = limited(MAX_REASON_CHARS, messages.FORM_PROBLEMS["too_long"])

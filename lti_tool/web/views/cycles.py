@@ -13,10 +13,10 @@ from werkzeug.wrappers import Response
 
 from lti_tool.services import cycles
 from lti_tool.services.actor import Actor
-from lti_tool.web import messages
+from lti_tool.web import confirm, messages
 from lti_tool.web.access import TeamView, team_view
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.cycles import TargetForm, TrackingForm
+from lti_tool.web.forms.cycles import TargetForm, TrackingForm, WithdrawForm
 from lti_tool.web.session import csrf_token, database, require_session, session_url
 from models import corrections
 from models.base import utcnow
@@ -33,7 +33,7 @@ from models.states import ProgramState
 from models.teams import Team
 
 bp = Blueprint("cycles", __name__, url_prefix="/program/cycles")
-TARGET, FORM = "cycle-target", "cycle-form"
+TARGET, FORM, WITHDRAW = "cycle-target", "cycle-form", "withdraw-form"
 F = TypeVar("F", bound=PlcForm)
 
 
@@ -73,6 +73,7 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         editable=view.may_write and running,
         correctable=view.may_write and (running or corrections.may_correct_forms(program, app_session.membership)),
         form_changes=corrections.history(db, corrections.FORM, [e.id for e in entries.values()]),
+        withdrawals=corrections.form_withdrawals(db, cycle.id) if cycle else {},
         reason_needed={
             slug: corrections.form_reason_needed(program, e, app_session.membership) for slug, e in entries.items()
         },
@@ -162,3 +163,77 @@ def save_team_form(number: int, slug: str) -> Response | tuple[str, int]:
     except ProgramError as refused:
         return _fresh_page(number, notice=messages.refusal(refused), status=409)
     return redirect(session_url("cycles.show", number=number, team=view.team.id, saved=slug) + f"#{slug}", 303)
+
+
+def _withdrawable(db: Session, app_session: AppSession, view: TeamView, number: int, slug: str) -> None:
+    """403 unless the viewer writes the team's records and may correct its forms now; 404 without a saved form."""
+    program = view.team.program
+    running = program.state is ProgramState.RUNNING and not is_expired(program, program_day(utcnow()))
+    if not view.may_write or not (running or corrections.may_correct_forms(program, app_session.membership)):
+        abort(403, description=_("Only the team's members and the course's trainers change its cycle records."))
+    if slug not in TEAM_FORMS or cycles.saved_form(db, view.team, number, slug) is None:
+        abort(404, description=_("This form is not filled in: there is nothing to withdraw."))
+
+
+def _withdrawal(app_session: AppSession, view: TeamView, number: int, slug: str, reason: str = "", error: str = "",
+                refusal: str = "") -> confirm.Confirmation:  # fmt: skip
+    lang = "th" if str(get_locale() or "th").startswith("th") else "en"
+    title = form_templates()[slug].title[lang]
+    return confirm.Confirmation(
+        title=_("Withdraw the form “%(form)s” of cycle %(cycle)s?", form=title, cycle=number),
+        follows=[
+            _("The form will show as not filled in, and the team can fill it in again."),
+            _("Its history is kept, with the answers before, who withdrew it, when and why."),
+        ],
+        inputs=[confirm.Input("reason", _("Reason for the change"), value=reason, error=error,
+                              maxlength=corrections.MAX_REASON_CHARS, field_id="withdraw-reason")],
+        action=session_url("cycles.withdraw_form_confirmed", number=number, slug=slug, team=view.team.id),
+        csrf=csrf_token(app_session, WITHDRAW),
+        button=_("Withdraw the form"),
+        back=session_url("cycles.show", number=number, team=view.team.id) + f"#{slug}",
+        refusal=refusal,
+    )  # fmt: skip
+
+
+@bp.get("/<int:number>/forms/<slug>/withdraw")
+def withdraw_form_confirm(number: int, slug: str) -> tuple[str, int]:
+    """The confirmation page, which asks the reason: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        view = team_view(db, app_session)
+        _withdrawable(db, app_session, view, number, slug)
+        return confirm.render(_withdrawal(app_session, view, number, slug))
+
+
+@bp.post("/<int:number>/forms/<slug>/withdraw")
+def withdraw_form_confirmed(number: int, slug: str) -> Response | tuple[str, int]:
+    """Withdraw the team's saved form: it shows as not filled in, its history keeps the answers before."""
+    reason = request.form.get("reason", "")
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            view = team_view(db, app_session)
+            _withdrawable(db, app_session, view, number, slug)
+            posted = WithdrawForm.posted(app_session, WITHDRAW)
+            posted.validate()
+            if errors := posted.problems():
+                return confirm.render(
+                    _withdrawal(app_session, view, number, slug, reason, errors.get("reason", "")), 422
+                )
+            cycles.withdraw_tracking_form(
+                db, Actor(app_session), view.team, number, slug, reason=posted.reason.data, now=utcnow()
+            )
+    except InvalidInput as invalid:  # the reason typed stays in the field, beside what is wrong with it
+        error = messages.field_problems(invalid.problems, messages.FORM_PROBLEMS).get("reason", "")
+        return _refused_withdrawal(number, slug, reason, error=error, status=422)
+    except ProgramError as refused:
+        return _refused_withdrawal(number, slug, reason, refusal=messages.refusal(refused), status=409)
+    return redirect(session_url("cycles.show", number=number, team=view.team.id) + f"#{slug}", 303)
+
+
+def _refused_withdrawal(number: int, slug: str, reason: str, *, error: str = "", refusal: str = "", status: int
+                        ) -> tuple[str, int]:  # fmt: skip
+    with database().transaction() as db:
+        app_session = require_session(db)
+        view = team_view(db, app_session)
+        return confirm.render(_withdrawal(app_session, view, number, slug, reason, error, refusal), status)
