@@ -3,10 +3,13 @@ storage (LTI Client Side postMessages) and the session travels in links: a real 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import TEACHER, ToolServer, register
 from tests.support.lti_platform import TestPlatform
@@ -27,15 +30,45 @@ def cross_site_platform(tool: ToolServer) -> Iterator[TestPlatform]:
     platform.stop()
 
 
-def test_launch_in_a_cross_site_iframe_without_cookies_uses_platform_storage(
-    tool: ToolServer, cross_site_platform: TestPlatform, browser: object
-) -> None:
-    context = browser.new_context(locale="th-TH")  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(cross_site_platform.course_page_url(sub=TEACHER.sub, context_id="course-42", storage_target="_parent"))
+def _what_the_frame_shows(page: Any) -> str:
+    """The tool frame's address and visible text, for a failure message (the heading did not come)."""
+    frame = page.frame(name="tool")
+    if frame is None:
+        return "no tool frame"
+    try:
+        text = frame.evaluate("document.body ? document.body.innerText : ''")
+    except Exception as error:  # a crashed or navigating frame
+        text = f"(unreadable: {error})"
+    return f"{frame.url}\n{text[:800]}\nplatform storage: {page.evaluate('window.platformStorageLog')}"
 
+
+def _launch_in_the_course_page(browser: Any, platform: TestPlatform) -> tuple[Any, Any, str | None]:
+    """Open the platform's course page with the tool in its cross-site iframe; the context, the page, and what the
+    frame showed instead of the teacher's welcome (None when the welcome came)."""
+    context = browser.new_context(locale="th-TH")
+    page = context.new_page()
+    page.goto(platform.course_page_url(sub=TEACHER.sub, context_id="course-42", storage_target="_parent"))
+    heading = page.frame_locator("iframe[name=tool]").get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี")
+    try:
+        heading.wait_for(timeout=20_000)
+    except PlaywrightTimeout:
+        return context, page, _what_the_frame_shows(page)
+    return context, page, None
+
+
+def test_launch_in_a_cross_site_iframe_without_cookies_uses_platform_storage(
+    tool: ToolServer, cross_site_platform: TestPlatform, browser: Any
+) -> None:
+    context, page, shown = _launch_in_the_course_page(browser, cross_site_platform)
+    if shown is not None:
+        # Once in several full CI runs the welcome did not come within 20 s although the tool had accepted the launch
+        # (never reproduced here, alone or after the whole suite). A second, fresh browser context tells a passing
+        # hiccup of the browser from a fault of ours, which fails both times; the first attempt is reported either way.
+        context.close()
+        warnings.warn(f"the first cross-site launch showed instead of the welcome: {shown}", stacklevel=1)
+        context, page, again = _launch_in_the_course_page(browser, cross_site_platform)
+        assert again is None, f"first attempt showed: {shown}\nsecond attempt showed: {again}"
     frame = page.frame_locator("iframe[name=tool]")
-    frame.get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี").wait_for(timeout=20_000)
 
     # The state went into the platform's storage at login and was read back at launch.
     log = page.evaluate("window.platformStorageLog")
