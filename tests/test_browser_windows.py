@@ -92,6 +92,10 @@ def test_issuing_after_the_30_days_asks_the_reason_and_the_certificate_says_it_i
         ["pdftoppm", "-png", "-r", "60", "-singlefile", str(tmp_path / "late.pdf"), str(tmp_path / "late")], check=True
     )
     shutil.copy(tmp_path / "late.png", SCREENSHOTS / "certificate-issued-late-th.png")
+    (tmp_path / "report.pdf").write_bytes(done.trainer.get("/program/report.pdf", lang="th").content)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(tmp_path / "report.pdf"), str(tmp_path / "report")], check=True)
+    last_page = sorted(tmp_path.glob("report-*.png"))[-1]  # the eligible teachers, and the certificates issued late
+    shutil.copy(last_page, SCREENSHOTS / "results-report-issued-late-th.png")
 
     page.goto(tool.url(f"/verify/{target.code}"))
     page.locator("#issued-late").wait_for()
