@@ -1,6 +1,7 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
 from models.base import Base
+from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.corrections import RecordChange
@@ -39,6 +40,8 @@ __all__ = [
     "AppRole",
     "AppSession",
     "Base",
+    "Cancellation",
+    "CancelledBy",
     "Certificate",
     "CertificateJob",
     "Completion",

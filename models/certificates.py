@@ -1,6 +1,10 @@
 """Certificates of a PLC program (seed 004 §3.3): issued once per eligible teacher, verified in public by a short
 code, revocable with a reason; and the bulk-issue job whose progress a trainer watches. Rules only; the caller owns
-the transaction."""
+the transaction.
+
+The Council's window: certificates are issued from the program's end until the 30th day after it (`models/windows.py`).
+Our reading: issuing later is not forbidden (a teacher should not lose a certificate they earned), but it needs the
+agency's reason, and the certificate says it was issued after the Council's 30 days, with the day they ended."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from models.programs import Program
 from models.roles import AppRole
 from models.scope import register_scope_path
 from models.states import ProgramState
+from models.windows import certificate_window
 
 # Certificates are issued once the program has ended: before the request to the Council and with it.
 ISSUABLE = frozenset({ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED})
@@ -79,6 +84,9 @@ class Certificate(Base):
     issued_on: Mapped[date]
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"), default=None)
+    # Issued after the Council's 30 days: their last day, and the agency's reason (None and "" when on time).
+    late_after: Mapped[date | None] = mapped_column(default=None)
+    late_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_reason: Mapped[str] = mapped_column(Text, default="")
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"), default=None)
@@ -89,6 +97,10 @@ class Certificate(Base):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def issued_late(self) -> bool:
+        return self.late_after is not None
 
 
 register_scope_path(Certificate, (Certificate.program,))
@@ -123,6 +135,7 @@ class CertificateJob(Base):
     total: Mapped[int] = mapped_column(default=0)  # eligible teachers without a certificate when the job began
     issued: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+    late_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # for issuing after the 30 days
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)  # a worker touched it last
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -166,9 +179,26 @@ def find_by_code(db: Session, typed: str) -> Certificate | None:
 # --- Issue and revoke -------------------------------------------------------------------------------------------
 
 
-def check_issuable(program: Program) -> None:
-    if program.state not in ISSUABLE:
+def check_issuable(program: Program, today: date | None = None) -> None:
+    """Certificates follow the program's end: its state, and (when `today` is given) its day."""
+    before_end = today is not None and program.ended_on is not None and today < program.ended_on
+    if program.state not in ISSUABLE or before_end:
         raise CertificatesNotYet(program.state)
+
+
+def late_issue(program: Program, today: date, reason: str) -> tuple[date | None, str]:
+    """Whether issuing on `today` comes after the Council's 30 days: (their last day, the reason) when it does, with
+    the reason required (InvalidInput on `reason`); (None, "") within them, where a reason is not asked for."""
+    check_issuable(program, today)
+    window = certificate_window(program, today)
+    if window is None or not window.passed:
+        return None, ""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([Problem("reason", "late_without_reason", {"last_day": window.last_day})])
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput([Problem("reason", "too_long", {"most": MAX_REASON_CHARS, "have": len(reason)})])
+    return window.last_day, reason
 
 
 def require_trainer(member: Membership, program: Program) -> None:
@@ -206,11 +236,13 @@ def issue_certificates(
     now: datetime | None = None,
     member_ids: Collection[int] | None = None,
     eligibility: dict[int, Eligibility] | None = None,
+    late_reason: str = "",
 ) -> list[Issued]:
     """Issue a certificate to every eligible teacher of the program who has none (or to those of `member_ids`
     who are eligible and have none). Issuing again issues nothing twice; an ineligible teacher gets nothing.
+    After the Council's 30 days it takes `late_reason`, kept with each certificate (see `late_issue`).
     `eligibility`, when given, is `program_eligibility(db, program)` as the caller just read it."""
-    check_issuable(program)
+    late_after, late_reason = late_issue(program, today, late_reason)
     eligibility = program_eligibility(db, program) if eligibility is None else eligibility
     waiting = waiting_for_certificate(db, program, eligibility)
     if member_ids is not None:
@@ -240,6 +272,8 @@ def issue_certificates(
             issued_on=today,
             issued_at=now or utcnow(),
             issued_by_id=issued_by_id,
+            late_after=late_after,
+            late_reason=late_reason,
         )
         db.add(certificate)
         issued.append(Issued(certificate, result))
@@ -275,17 +309,23 @@ def revoke(certificate: Certificate, *, revoked_by_id: int, reason: str, now: da
 # --- The bulk job -----------------------------------------------------------------------------------------------
 
 
-def request_bulk_issue(db: Session, program: Program, requested_by_id: int) -> CertificateJob:
-    """A job for the program's certificates; while one is queued or running, that one is returned instead."""
-    check_issuable(program)
+def request_bulk_issue(
+    db: Session, program: Program, requested_by_id: int | None, *, today: date, late_reason: str = ""
+) -> CertificateJob:
+    """A job for the program's certificates, which carries the reason for issuing after the Council's 30 days
+    (refused without one then, see `late_issue`); while one is queued or running, that one is returned instead."""
+    _late_after, late_reason = late_issue(program, today, late_reason)
     pending = db.scalars(
         select(CertificateJob)
         .where(CertificateJob.program_id == program.id, CertificateJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
         .order_by(CertificateJob.id)
     ).first()
     if pending is not None:
+        pending.late_reason = pending.late_reason or late_reason
         return pending
-    job = CertificateJob(program_id=program.id, requested_by_id=requested_by_id, state=JobState.QUEUED)
+    job = CertificateJob(
+        program_id=program.id, requested_by_id=requested_by_id, state=JobState.QUEUED, late_reason=late_reason
+    )
     db.add(job)
     db.flush()
     return job

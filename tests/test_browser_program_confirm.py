@@ -94,6 +94,7 @@ def test_a_cancelled_program_stays_readable_and_a_new_program_is_set_up_in_the_s
     page = program_page(browser, platform)
 
     page.get_by_role("link", name="ยกเลิกโครงการ").click()
+    page.get_by_label("หน่วยงานที่ดำเนินโครงการ").check()
     page.get_by_label("เหตุผล (เก็บไว้ในประวัติของโครงการ)").fill("คุรุสภาขอให้เสนอใหม่ในปีการศึกษาหน้า")
     page.get_by_role("button", name="ยกเลิกโครงการ").click()
     page.locator("#earlier-programs").wait_for()

@@ -546,7 +546,7 @@ def test_certificates_are_counted_once_per_teacher_in_the_database(tool: ToolSer
     wait_for_job(done.trainer, issue(done.trainer))
     with tool.database.transaction() as db:
         program = db.scalars(select(Program)).one()
-        assert certs.issue_certificates(db, program, issued_by_id=None, today=date.today()) == []
+        assert certs.issue_certificates(db, program, issued_by_id=None, today=program_day(utcnow())) == []
         counted = db.scalar(select(func.count()).select_from(certs.Certificate))
     assert counted == 2
 
@@ -588,7 +588,7 @@ def test_a_job_whose_worker_went_away_is_taken_up_when_its_page_is_opened(
     done = finished_program(tool, platform)
     with tool.database.transaction() as db:
         program = db.scalars(select(Program)).one()
-        job = certs.request_bulk_issue(db, program, members_by_name(tool)[TRAINER.name])
+        job = certs.request_bulk_issue(db, program, members_by_name(tool)[TRAINER.name], today=program_day(utcnow()))
         job.created_at = utcnow() - timedelta(minutes=5)  # queued, and no worker ever touched it
         job_id = job.id
 

@@ -170,7 +170,7 @@ def test_a_cancelled_program_stays_readable_and_the_course_sets_up_a_new_one(
     visit = trainer_visit(tool, platform)
     create(visit, name="โครงการที่ยกเลิก (synthetic)")
 
-    assert confirm(visit, "cancel", reason=REASON).status_code == 200
+    assert confirm(visit, "cancel", reason=REASON, cancelled_by="agency").status_code == 200
     page = visit.get("/program", lang="en")
     [cancelled] = programs(tool)
 
@@ -190,7 +190,7 @@ def test_cancelling_without_a_reason_is_refused(tool: ToolServer, platform: Test
     visit = trainer_visit(tool, platform)
     create(visit)
 
-    answer = confirm(visit, "cancel", reason="")
+    answer = confirm(visit, "cancel", reason="", cancelled_by="agency")
 
     assert answer.status_code == 422 and 'id="reason-error"' in answer.text
     assert programs(tool)[0].state == ProgramState.DRAFT
@@ -199,7 +199,7 @@ def test_cancelling_without_a_reason_is_refused(tool: ToolServer, platform: Test
 def test_a_teacher_reads_a_cancelled_program_but_not_its_history(tool: ToolServer, platform: TestPlatform) -> None:
     visit = trainer_visit(tool, platform)
     create(visit)
-    confirm(visit, "cancel", reason=REASON)
+    confirm(visit, "cancel", reason=REASON, cancelled_by="agency")
     teacher = teacher_visit(tool, platform)
 
     page = teacher.get(f"/program/{programs(tool)[0].id}")

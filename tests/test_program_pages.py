@@ -53,7 +53,8 @@ def take_step(visit: Visit, action: str, **extra: str) -> requests.Response:
     """A step through the Council's states as the trainer takes it; a weighty one through its confirmation page."""
     if action in CONFIRMED:
         page = visit.get(f"/program/confirm/{action}")
-        fields = {"reason": "เหตุผลทดสอบ (synthetic)", **extra}
+        who = {"cancelled_by": "agency"} if action == "cancel" else {}  # the agency cancels its own program
+        fields = {"reason": "เหตุผลทดสอบ (synthetic)", **who, **extra}
         return visit.post(f"/program/confirm/{action}", {"csrf": visit.csrf(page, f"/confirm/{action}"), **fields})
     page = visit.get("/program")
     return visit.post("/program/state", {"action": action, "csrf": visit.csrf(page, "/state"), **extra})

@@ -28,9 +28,11 @@ def issue_certificates(
     today: date | None = None,
     member_ids: list[int] | None = None,
     eligibility: dict[int, Eligibility] | None = None,
+    late_reason: str = "",
 ) -> list[certs.Issued]:
     """Issue the program's certificates to eligible teachers who have none (or to those of `member_ids`), each
-    with its `earned` learning record in the caller's transaction. Idempotent: a second call issues nothing."""
+    with its `earned` learning record in the caller's transaction. Idempotent: a second call issues nothing.
+    After the Council's 30 days it needs `late_reason`, kept with every certificate it issues."""
     now = utcnow()
     issued = certs.issue_certificates(
         db,
@@ -40,6 +42,7 @@ def issue_certificates(
         now=now,
         member_ids=member_ids,
         eligibility=eligibility,
+        late_reason=late_reason,
     )
     team_of = {member_id: team for team in program.teams for member_id in team.member_ids}
     for item in issued:
@@ -47,11 +50,15 @@ def issue_certificates(
     return issued
 
 
-def request_certificates(db: Session, actor: Actor, program: Program) -> certs.CertificateJob:
+def request_certificates(
+    db: Session, actor: Actor, program: Program, late_reason: str = "", *, today: date | None = None
+) -> certs.CertificateJob:
     """A trainer asks for the program's certificates: a bulk-issue job (the one already queued or running, if any)
-    that the caller starts once this transaction commits."""
+    that the caller starts once this transaction commits. After the Council's 30 days it needs the reason, which
+    the job carries to every certificate (InvalidInput on `reason` without one)."""
     certs.require_trainer(actor.membership, program)
-    return certs.request_bulk_issue(db, program, actor.membership_id)
+    day = today or program_day(utcnow())
+    return certs.request_bulk_issue(db, program, actor.membership_id, today=day, late_reason=late_reason)
 
 
 def revoke_certificate(

@@ -9,7 +9,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
-from models import program_history, programs
+from models import cancellations, program_history, programs
+from models.cancellations import Cancellation, CancellationDetails
 from models.errors import NotATrainer
 from models.people import course_members
 from models.plan import role_in_cycle
@@ -100,11 +101,13 @@ def request_certificates(actor: Actor, program: Program, *, today: date) -> None
     programs.request_certificates(program, today)
 
 
-def cancel_program(db: Session, actor: Actor, program: Program, reason: str) -> None:
-    """Cancel the program before it ends, with a reason; it stays in the course's history and the course may set up
-    a new one."""
+def cancel_program(
+    db: Session, actor: Actor, program: Program, details: CancellationDetails, *, today: date
+) -> Cancellation:
+    """Record the program's cancellation before it ends: by the agency or by the Council (with its letter), with a
+    reason; it stays in the course's history and the course may set up a new one."""
     require_program_editor(actor)
-    program_history.cancel(db, program, actor.membership, reason)
+    return cancellations.cancel(db, program, actor.membership, details, today)
 
 
 def reopen_program(db: Session, actor: Actor, program: Program, reason: str, *, today: date) -> None:

@@ -21,12 +21,14 @@ class Input:
 
     name: str
     label: str
-    kind: str = "textarea"  # or "date"
+    kind: str = "textarea"  # or "date", "text", "radio"
     value: str = ""
     error: str = ""
     maxlength: int | None = None
     max: str = ""
     field_id: str = ""  # the element id, when it is not the name (e.g. one certificate's reason: reason-<id>)
+    options: tuple[tuple[str, str], ...] = ()  # a radio's (value, label) pairs
+    hint: str = ""  # when the field applies, say
 
     @property
     def id(self) -> str:

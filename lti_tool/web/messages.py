@@ -78,6 +78,28 @@ REASON_PROBLEMS: dict[str, Any] = {
     "too_long": _l("Please keep the reason under %(most)s characters (it has %(have)s)."),
 }
 
+# A field of a program's cancellation (models/cancellations.py); its reason as for every weighty step.
+CANCEL_PROBLEMS: dict[str, Any] = {
+    **REASON_PROBLEMS,
+    "who_cancels_required": _l("Please choose who cancels: the agency or the Council."),
+    "council_not_asked": _l(
+        "The program has not been submitted to the Council, so there is no co-operation for the Council to cancel: the agency cancels it."
+    ),
+    "letter_number_required": _l("Please enter the number of the Council's letter."),
+    "letter_number_too_long": _l("This is too long (at most %(most)s characters)."),
+    "letter_date_required": _l("Please enter the date of the Council's letter."),
+    "letter_date_in_future": _l("The date is in the future."),
+    "letter_before_submission": _l(
+        "The Council's letter cannot be dated before the program was submitted to it (%(submitted)s)."
+    ),
+}
+
+# Who cancelled a program (models/cancellations.py).
+CANCELLED_BY_NAMES: dict[str, Any] = {
+    "agency": _l("The agency that runs the program"),
+    "council": _l("The Teachers' Council (the Office of the Secretary-General of the Teachers' Council)"),
+}
+
 # Why teachers would not be eligible, said of a group on a confirmation page (models/eligibility.py codes).
 ELIGIBILITY_SUMMARIES: dict[str, Any] = {
     "program_cancelled": _l("the program was cancelled"),
@@ -179,6 +201,14 @@ REFLECTION_PROBLEMS: dict[str, Any] = {
 REVOKE_PROBLEMS: dict[str, Any] = {
     "required": _l("Please give the reason for revoking."),
     "too_long": _l("Please keep the reason under %(most)s characters."),
+}
+
+# The reason for issuing certificates after the Council's 30 days (models/certificates.py `late_issue`).
+ISSUE_PROBLEMS: dict[str, Any] = {
+    "late_without_reason": _l(
+        "The Council's 30 days after the program's end ended on %(last_day)s: give the reason for issuing the certificates now."
+    ),
+    "too_long": _l("Please keep the reason under %(most)s characters (it has %(have)s)."),
 }
 
 # Something allowed but worth saying after a save.

@@ -16,6 +16,7 @@ from models import certificates as certs
 from models.base import utcnow
 from models.database import Database
 from models.eligibility import Eligibility, program_eligibility
+from models.errors import InvalidInput, ProgramError
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,23 @@ class CertificateJobRun:
             if self._eligibility is None:
                 return self._claim()
             return self._issue_batch(self._eligibility)
+        except ProgramError as refused:  # a rule refused it, e.g. the Council's 30 days ended while it ran
+            log.info("certificate job %s refused: %s", self.job_id, refused.code)
+            problems = refused.problems if isinstance(refused, InvalidInput) else []
+            return self._fail(problems[0].code if problems else refused.code)
         except Exception as error:  # the job row says what went wrong; the trainer may start it again
-            self._over = True
             log.exception("certificate job %s failed", self.job_id)
-            with self.database.transaction() as db:
-                job = db.get(certs.CertificateJob, self.job_id)
-                if job is not None:
-                    job.state = certs.JobState.FAILED
-                    job.error = type(error).__name__
-                    job.finished_at = utcnow()
-            return CertificatePassReport()
+            return self._fail(type(error).__name__)
+
+    def _fail(self, error: str) -> CertificatePassReport:
+        self._over = True
+        with self.database.transaction() as db:
+            job = db.get(certs.CertificateJob, self.job_id)
+            if job is not None:
+                job.state = certs.JobState.FAILED
+                job.error = error
+                job.finished_at = utcnow()
+        return CertificatePassReport()
 
     def _claim(self) -> CertificatePassReport:
         with self.database.transaction() as db:
@@ -99,6 +107,7 @@ class CertificateJobRun:
                 issued_by_id=job.requested_by_id,
                 member_ids=waiting[: self.batch],
                 eligibility=eligibility,
+                late_reason=job.late_reason,
             )
             job.issued += len(issued)
             job.total = max(job.total, job.issued)

@@ -179,24 +179,24 @@ def test_an_unknown_code_finds_nothing(db: Session, course: Course) -> None:
 
 def test_a_second_request_while_a_job_is_pending_returns_that_job(db: Session, course: Course) -> None:
     program = completed(db, course)
-    first = certs.request_bulk_issue(db, program, course.trainer.id)
+    first = certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
 
-    assert certs.request_bulk_issue(db, program, course.trainer.id).id == first.id
+    assert certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON).id == first.id
 
 
 def test_a_finished_job_lets_a_new_one_start(db: Session, course: Course) -> None:
     program = completed(db, course)
-    first = certs.request_bulk_issue(db, program, course.trainer.id)
+    first = certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
     first.state = certs.JobState.DONE
 
-    assert certs.request_bulk_issue(db, program, course.trainer.id).id != first.id
+    assert certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON).id != first.id
 
 
 def test_no_job_before_the_program_ends(db: Session, course: Course) -> None:
     program = program_in(db, course, ProgramState.RUNNING)
 
     with pytest.raises(certs.CertificatesNotYet):
-        certs.request_bulk_issue(db, program, course.trainer.id)
+        certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
 
 
 # --- Logbook and results report -----------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def test_the_results_report_has_every_cycle_and_the_eligible_teachers(db: Sessio
 
 def test_a_job_is_taken_by_one_worker_only(db: Session, course: Course) -> None:
     program = completed(db, course)
-    job = certs.request_bulk_issue(db, program, course.trainer.id)
+    job = certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
 
     first = certs.claim_job(db, job.id, NOW, timedelta(seconds=30))
     second = certs.claim_job(db, job.id, NOW + timedelta(seconds=5), timedelta(seconds=30))
@@ -247,7 +247,7 @@ def test_a_job_is_taken_by_one_worker_only(db: Session, course: Course) -> None:
 
 def test_a_running_job_whose_worker_fell_silent_is_taken_over(db: Session, course: Course) -> None:
     program = completed(db, course)
-    job = certs.request_bulk_issue(db, program, course.trainer.id)
+    job = certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
     certs.claim_job(db, job.id, NOW, timedelta(seconds=30))
 
     assert certs.claim_job(db, job.id, NOW + timedelta(minutes=2), timedelta(seconds=30)) is not None
@@ -255,7 +255,7 @@ def test_a_running_job_whose_worker_fell_silent_is_taken_over(db: Session, cours
 
 def test_a_finished_job_is_not_taken_again(db: Session, course: Course) -> None:
     program = completed(db, course)
-    job = certs.request_bulk_issue(db, program, course.trainer.id)
+    job = certs.request_bulk_issue(db, program, course.trainer.id, today=ENDED_ON)
     job.state = certs.JobState.DONE
     db.flush()
 

@@ -1,4 +1,5 @@
-"""The certificate forms: revoking one takes a reason (whose rules are the certificate's, models/certificates.py)."""
+"""The certificate forms: revoking one takes a reason, and so does issuing after the Council's 30 days (whose rules
+are the certificate's, models/certificates.py)."""
 
 from __future__ import annotations
 
@@ -9,3 +10,7 @@ from lti_tool.web.forms.base import PlcForm
 
 class RevokePost(PlcForm):
     reason = StringField(filters=[lambda value: value or ""])
+
+
+class IssuePost(PlcForm):
+    reason = StringField(filters=[lambda value: value or ""])  # asked for only after the Council's 30 days

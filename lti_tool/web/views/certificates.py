@@ -19,11 +19,17 @@ from lti_tool.services.programs import course_program
 from lti_tool.web import confirm, messages
 from lti_tool.web.access import require_role
 from lti_tool.web.csv_export import csv_response
-from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.forms.certificates import RevokePost
+from lti_tool.web.forms.certificates import IssuePost, RevokePost
 from lti_tool.web.i18n import LOCALES
 from lti_tool.web.security import limiter
-from lti_tool.web.session import LINK_PARAM, csrf_token, database, link_token, require_session, session_url, settings
+from lti_tool.web.session import LINK_PARAM, database, link_token, require_session, session_url, settings
+from lti_tool.web.views.certificate_steps import (
+    ISSUE,
+    REVOKE,
+    issue_confirmation,
+    job_stopped,
+    revoke_confirmation,
+)
 from lti_tool.workers import certificates as certificate_jobs
 from models import certificates as certs
 from models.base import utcnow
@@ -38,9 +44,9 @@ from models.results_report import results_report
 from models.roles import AppRole
 from models.scope import CourseScope, get_in_course
 from models.sessions import AppSession
+from models.windows import certificate_window
 
 bp = Blueprint("certificates", __name__)
-ISSUE, REVOKE = "certificates-issue", "certificate-revoke"
 
 
 # --- Access -----------------------------------------------------------------------------------------------------
@@ -199,6 +205,7 @@ def _certificates_page(db: Session, app_session: AppSession, refusal: str = "", 
         trainer=trainer,
         rows=rows,
         issuable=program.state in certs.ISSUABLE,
+        window=certificate_window(program, program_day(utcnow())),
         waiting=sum(1 for r in rows if r.get("eligibility") and r["eligibility"].eligible and not r["certificate"]),
         job=certs.latest_job(db, program) if trainer else None,
         refusal=refusal,
@@ -212,43 +219,6 @@ def _certificates_page(db: Session, app_session: AppSession, refusal: str = "", 
 def list_certificates() -> tuple[str, int]:
     with database().transaction() as db:
         return _certificates_page(db, require_session(db))
-
-
-def _issue_confirmation(db: Session, app_session: AppSession, refusal: str = "") -> confirm.Confirmation:
-    """What issuing means: who gets a certificate, who does not and why, and the records it locks."""
-    program = _program(db, app_session)
-    issued = certs.certificates_of(db, program)
-    results = program_eligibility(db, program)
-    people = {m.id: m for m in db.scalars(select(Membership).where(Membership.id.in_(list(results))))}
-    new = [m for m, e in results.items() if e.eligible and m not in issued]
-    lines = [_("%(num)s teachers will get a certificate now.", num=len(new))]
-    if already := sum(1 for m in results if m in issued):
-        lines.append(_("%(num)s teachers already have one: they do not get a second.", num=already))
-    for member_id, result in results.items():
-        if not result.eligible:
-            why = "; ".join(str(messages.ELIGIBILITY_SUMMARIES.get(r.code, r.code)) for r in result.reasons)
-            name = people[member_id].person.name if member_id in people else str(member_id)
-            lines.append(_("%(name)s will not get a certificate: %(why)s.", name=name, why=why))
-    return confirm.Confirmation(
-        title=_("Issue certificates to every eligible teacher?"),
-        follows=[
-            _(
-                "Each eligible teacher gets a certificate of the Council's PLC hours with its own code, which anyone "
-                "can check on the verification page."
-            ),
-            _(
-                "An issued certificate locks the records it rests on (sessions, tracking forms, observations): they "
-                "can be corrected only after the certificate is revoked, because the certificate states those hours."
-            ),
-            _("Issuing again never makes a second certificate for a teacher."),
-        ],
-        people=lines,
-        action=session_url("certificates.issue_confirmed"),
-        csrf=csrf_token(app_session, ISSUE),
-        button=_("Issue the certificates"),
-        back=session_url("certificates.list_certificates"),
-        refusal=refusal,
-    )
 
 
 @bp.post("/program/certificates/issue")
@@ -265,21 +235,30 @@ def issue_confirm() -> tuple[str, int]:
     with database().transaction() as db:
         app_session = require_session(db)
         _require_trainer(app_session)
-        return confirm.render(_issue_confirmation(db, app_session))
+        return confirm.render(issue_confirmation(db, app_session, _program(db, app_session)))
 
 
 @bp.post("/program/certificates/issue/confirm")
 def issue_confirmed() -> Response | tuple[str, int]:
     """The confirmation page's own POST: the one place certificates are issued."""
+    reason = request.form.get("reason", "")
     try:
         with database().transaction() as db:
             app_session = require_session(db)
             _require_trainer(app_session)
-            PlcForm.posted(app_session, ISSUE)
-            job_id = service.request_certificates(db, Actor(app_session), _program(db, app_session)).id
+            posted = IssuePost.posted(app_session, ISSUE)
+            program = _program(db, app_session)
+            job_id = service.request_certificates(db, Actor(app_session), program, posted.reason.data).id
+    except InvalidInput as invalid:  # the reason for issuing late, refused beside its field with the text kept
+        error = messages.field_problems(invalid.problems, messages.ISSUE_PROBLEMS).get("reason", "")
+        with database().transaction() as db:
+            app_session = require_session(db)
+            page = issue_confirmation(db, app_session, _program(db, app_session), reason=reason, error=error)
+            return confirm.render(page, 422)
     except ProgramError as refused:
         with database().transaction() as db:
-            page = _issue_confirmation(db, require_session(db), refusal=messages.refusal(refused))
+            app_session = require_session(db)
+            page = issue_confirmation(db, app_session, _program(db, app_session), refusal=messages.refusal(refused))
             return confirm.render(page, 409)
     certificate_jobs.start_job(database(), settings(), job_id)  # a job another worker holds is left to it
     return redirect(session_url("certificates.job_progress", job_id=job_id), code=303)
@@ -295,7 +274,9 @@ def job_progress(job_id: int) -> Response:
         except NotFoundInCourse:
             abort(404, description=_("There is no such certificate issue in this course."))
         stale = certificate_jobs.is_stale(job)
-        page = render_template("certificate_job.html", job=job, program=job.program, session_url=session_url)
+        page = render_template(
+            "certificate_job.html", job=job, program=job.program, stopped=job_stopped(job), session_url=session_url
+        )
         finished = job.finished
     if stale:
         certificate_jobs.start_job(database(), settings(), job_id)
@@ -330,39 +311,6 @@ def certificate_pdf(certificate_id: int) -> Response:
     return _pdf(body, name)
 
 
-def _revoke_confirmation(
-    app_session: AppSession, certificate: certs.Certificate, reason: str = "", error: str = "", refusal: str = ""
-) -> confirm.Confirmation:
-    """What revoking means: verify answers "revoked", the teacher's `earned` record is voided, the reason is kept."""
-    return confirm.Confirmation(
-        title=_("Revoke the certificate of %(name)s?", name=certificate.holder_name),
-        follows=[
-            _(
-                "Checking the code %(code)s on the verification page will answer “revoked”, with the date.",
-                code=certificate.code,
-            ),
-            _("The teacher's learning record that they earned the certificate is voided."),
-            _("Your reason is kept with the certificate; the records it rested on can then be corrected."),
-        ],
-        people=[_("%(name)s no longer holds this certificate.", name=certificate.holder_name)],
-        inputs=[
-            confirm.Input(
-                "reason",
-                _("Reason for revoking"),
-                value=reason,
-                error=error,
-                maxlength=certs.MAX_REASON_CHARS,
-                field_id=f"reason-{certificate.id}",
-            )
-        ],
-        action=session_url("certificates.revoke_confirmed", certificate_id=certificate.id),
-        csrf=csrf_token(app_session, REVOKE),
-        button=_("Revoke the certificate"),
-        back=session_url("certificates.list_certificates"),
-        refusal=refusal,
-    )
-
-
 @bp.post("/program/certificates/<int:certificate_id>/revoke")
 def revoke(certificate_id: int) -> Response:
     """The old direct POST: it changes nothing and leads to the confirmation page."""
@@ -379,7 +327,7 @@ def revoke_confirm(certificate_id: int) -> tuple[str, int]:
         _require_trainer(app_session)
         certificate = _certificate(db, app_session, certificate_id)
         refusal = _("This certificate is already revoked.") if certificate.revoked else ""
-        return confirm.render(_revoke_confirmation(app_session, certificate, refusal=refusal))
+        return confirm.render(revoke_confirmation(app_session, certificate, refusal=refusal))
 
 
 @bp.post("/program/certificates/<int:certificate_id>/revoke/confirm")
@@ -399,13 +347,13 @@ def revoke_confirmed(certificate_id: int) -> Response | tuple[str, int]:
         message = str(messages.REVOKE_PROBLEMS.get(problem.code, problem.code)) % problem.params
         with database().transaction() as db:
             app_session = require_session(db)
-            page = _revoke_confirmation(app_session, _certificate(db, app_session, certificate_id), reason, message)
+            page = revoke_confirmation(app_session, _certificate(db, app_session, certificate_id), reason, message)
             return confirm.render(page, 422)
     except ProgramError as refused:
         with database().transaction() as db:
             app_session = require_session(db)
             certificate = _certificate(db, app_session, certificate_id)
-            page = _revoke_confirmation(app_session, certificate, reason, refusal=messages.refusal(refused))
+            page = revoke_confirmation(app_session, certificate, reason, refusal=messages.refusal(refused))
             return confirm.render(page, 409)
     return redirect(session_url("certificates.list_certificates"), code=303)
 
@@ -420,9 +368,17 @@ def report_pdf() -> Response:
         _require_trainer(app_session)
         program = _program(db, app_session)
         report = results_report(db, program)
-        codes = {m: c.code for m, c in certs.certificates_of(db, program).items() if not c.revoked}
+        standing = {m: c for m, c in certs.certificates_of(db, program).items() if not c.revoked}
+        codes = {m: c.code for m, c in standing.items()}
+        late = {m: c for m, c in standing.items() if c.issued_late}  # issued after the Council's 30 days
         body = documents.render_pdf(
-            settings(), "results-report.html", r=report, codes=codes, lang=_lang(), printed_on=program_day(utcnow())
+            settings(),
+            "results-report.html",
+            r=report,
+            codes=codes,
+            late=late,
+            lang=_lang(),
+            printed_on=program_day(utcnow()),
         )
     return _pdf(body, f"plc-results-report-{program.id}.pdf")
 

@@ -27,21 +27,21 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
-from models import program_history
+from models import cancellations
 from models import programs as programs_rules
 from models.base import utcnow
-from models.calendar import last_day_for_certificates, program_day
+from models.calendar import program_day
 from models.eligibility import current_cycle, program_eligibility
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import team_plan
-from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.roles import AppRole
 from models.scope import get_in_course
 from models.sessions import AppSession
 from models.states import APPROVAL_CORRECTABLE, PLAN_EDITABLE, ProgramState
 from models.teams import Team
+from models.windows import certificate_window, program_year
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 
@@ -96,6 +96,7 @@ def _page(
         values["name"] = ""
     if errors is not None:
         values = {f: request.form.get(f, "") for f in FIELDS}
+    earlier = [p for p in programs.earlier_programs(db, scope) if p is not program]
     page = render_template(
         "program.html",
         program=program,
@@ -116,7 +117,9 @@ def _page(
         next_cycle=_next_cycle(db, app_session, program) if program and not readonly else None,
         changes=programs.history(db, actor, program) if program else [],
         cancellation=_cancellation(db, program),
-        earlier=[p for p in programs.earlier_programs(db, scope) if p is not program],
+        cancelled_by_names=messages.CANCELLED_BY_NAMES,
+        earlier=earlier,
+        earlier_cancelled=cancellations.cancelled(db, earlier),
         current=current,
         change_names=messages.CHANGE_NAMES,
         day_of=lambda iso: be_date(date.fromisoformat(iso)),
@@ -144,21 +147,24 @@ def _next_cycle(db: Session, app_session: AppSession, program: Program) -> int |
     return min(waiting, default=None)
 
 
-def _cancellation(db: Session, program: Program | None) -> ProgramChange | None:
-    """Who cancelled the program, when and why: shown to everyone who reads a cancelled program."""
-    if program is None or program.state != ProgramState.CANCELLED:
-        return None
-    cancelled = [c for c in program_history.history(db, program) if c.kind is ProgramChangeKind.CANCELLED]
-    return cancelled[-1] if cancelled else None
+def _cancellation(db: Session, program: Program | None) -> cancellations.Cancelled | None:
+    """Who cancelled the program (the agency or the Council, with its letter), who recorded it, when and why: shown
+    to everyone who reads a cancelled program."""
+    return cancellations.cancellation_of(db, program)
 
 
 def _certificate_window(program: Program | None) -> dict[str, Any]:
-    """The day the results report and certificates are due at the Council (30 days after the end), and how many
-    days are left (negative once it has passed)."""
-    if program is None or program.ended_on is None:
-        return {"certificates_due": None, "days_left": None}
-    due = last_day_for_certificates(program.ended_on)
-    return {"certificates_due": due, "days_left": (due - program_day(utcnow())).days}
+    """The Council's two windows as the page counts them down: the program's year from the approval, and the 30 days
+    after the end within which the results report and certificates are due at the Council (`certificates_due`)."""
+    if program is None:
+        return {"certificates_due": None, "program_year": None, "certificate_window": None}
+    today = program_day(utcnow())
+    window = certificate_window(program, today)
+    return {
+        "certificates_due": window.last_day if window else None,
+        "program_year": program_year(program, today),
+        "certificate_window": window,
+    }
 
 
 @bp.get("")

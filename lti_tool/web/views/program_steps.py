@@ -4,6 +4,8 @@ own POST (with its own token) takes the step, and going back changes nothing."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,11 +17,13 @@ from lti_tool.services.actor import Actor
 from lti_tool.services.programs import PROGRAM_EDITORS, course_program
 from lti_tool.web import confirm, messages
 from lti_tool.web.access import course_scope, require_role
+from lti_tool.web.forms.cancellation import CancelForm
 from lti_tool.web.forms.program import ConfirmStepForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, session_url
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
+from models.cancellations import LETTER_NUMBER_LENGTH, CancelledBy
 from models.errors import InvalidInput, ProgramError
 from models.program_history import REASON_LENGTH
 from models.programs import Program
@@ -35,6 +39,9 @@ CONFIRM_LABELS = {
     "reopen": _l("Reopen the program"),
     "correct_approval": _l("Correct the approval date"),
 }
+
+
+CANCEL_FIELDS = ("cancelled_by", "letter_number", "letter_date")
 
 
 def _confirm_purpose(step: str) -> str:
@@ -84,10 +91,15 @@ def _confirmation(
             follows = [
                 _("A cancelled program takes no more records and gives no certificates: it cannot be resumed."),
                 _("It stays in the course's history, read-only, with who cancelled it, when and why."),
+                _(
+                    "The agency may cancel its own program; the Council (the Office of the Secretary-General of the "
+                    "Teachers' Council) may cancel the co-operation of an agency that does not follow its guideline, "
+                    "and says so by letter: record that letter's number and date."
+                ),
                 _("The course can then set up a new program, which goes to the Council for approval again."),
             ]
             people = [_("%(num)s teachers will get no certificate from this program.", num=teachers)]
-            inputs = [reason]
+            inputs = [*_cancel_inputs(values, errors, today), reason]
         case "reopen":
             follows = [
                 _(
@@ -135,6 +147,39 @@ def _confirmation(
     )
 
 
+def _cancel_inputs(values: dict[str, str], errors: dict[str, str], today: date) -> list[confirm.Input]:
+    """Who cancels, and the Council's letter when it is the Council."""
+    only_council = _("Only when the Council cancels.")
+    return [
+        confirm.Input(
+            "cancelled_by",
+            _("Who cancels the program"),
+            kind="radio",
+            value=values.get("cancelled_by", ""),
+            error=errors.get("cancelled_by", ""),
+            options=tuple((by.value, str(messages.CANCELLED_BY_NAMES[by.value])) for by in CancelledBy),
+        ),
+        confirm.Input(
+            "letter_number",
+            _("Number of the Council's letter"),
+            kind="text",
+            value=values.get("letter_number", ""),
+            error=errors.get("letter_number", ""),
+            maxlength=LETTER_NUMBER_LENGTH,
+            hint=only_council,
+        ),
+        confirm.Input(
+            "letter_date",
+            _("Date of the Council's letter"),
+            kind="date",
+            value=values.get("letter_date", ""),
+            error=errors.get("letter_date", ""),
+            max=today.isoformat(),
+            hint=only_council,
+        ),
+    ]
+
+
 CONFIRM_TITLES = {
     "end": _l("End the program?"),
     "cancel": _l("Cancel the program?"),
@@ -165,21 +210,28 @@ def confirm_step(step: str) -> tuple[str, int]:
 @bp.post("/<step>")
 def confirmed(step: str) -> Response | tuple[str, int]:
     """The confirmation page's own POST: the one place the weighty step is taken."""
-    values = {name: request.form.get(name, "") for name in ("reason", "approved_on")}
+    values = {name: request.form.get(name, "") for name in ("reason", "approved_on", *CANCEL_FIELDS)}
     try:
         with database().transaction() as db:
             app_session = require_session(db)
             require_role(app_session, PROGRAM_EDITORS, _("Only the course's trainers may change the PLC program."))
-            form = ConfirmStepForm.posted(app_session, _confirm_purpose(step))
+            form = (CancelForm if step == "cancel" else ConfirmStepForm).posted(app_session, _confirm_purpose(step))
             program = _confirmed_program(db, app_session, step)
             form.validate()
             if step == "correct_approval" and (form.approved_on.errors or form.approved_on.data is None):
                 errors = {"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}
                 page = _confirmation(db, app_session, program, step, values=values, errors=errors)
                 return confirm.render(page, 422)
+            if isinstance(form, CancelForm) and form.letter_date.errors:  # with the other fields' problems, at once
+                problems = form.details().problems(program, program_day(utcnow()))
+                errors = messages.field_problems(problems, messages.CANCEL_PROBLEMS)
+                errors["letter_date"] = str(messages.PROGRAM_PROBLEMS["not_a_date"])
+                page = _confirmation(db, app_session, program, step, values=values, errors=errors)
+                return confirm.render(page, 422)
             _take_confirmed_step(db, Actor(app_session), program, step, form)
     except InvalidInput as invalid:
-        errors = messages.field_problems(invalid.problems, messages.REASON_PROBLEMS)
+        catalog = messages.CANCEL_PROBLEMS if step == "cancel" else messages.REASON_PROBLEMS
+        errors = messages.field_problems(invalid.problems, catalog)
         return _refused_confirmation(step, values, errors=errors, status=422)
     except ProgramError as refused:
         return _refused_confirmation(step, values, refusal=messages.refusal(refused), status=409)
@@ -192,7 +244,8 @@ def _take_confirmed_step(db: Session, actor: Actor, program: Program, step: str,
         case "end":
             programs.end_program(actor, program, today=today)
         case "cancel":
-            programs.cancel_program(db, actor, program, form.reason.data)
+            assert isinstance(form, CancelForm)
+            programs.cancel_program(db, actor, program, form.details(), today=today)
         case "reopen":
             programs.reopen_program(db, actor, program, form.reason.data, today=today)
         case "correct_approval":
