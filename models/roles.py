@@ -67,6 +67,4 @@ _SITE_ADMINISTRATOR_ROLES = frozenset({"Administrator", "SysAdmin"})
 def administers_the_site(lis_roles: Iterable[str]) -> bool:
     """True for the LMS's site administrator (a system role), ผู้ดูแลระบบ; an Administrator of an institution or of
     a course is a school administrator, ผู้บริหารสถานศึกษา."""
-    return any(
-        scope == "system" and name in _SITE_ADMINISTRATOR_ROLES for scope, name in map(_short_name, lis_roles)
-    )
+    return any(scope == "system" and name in _SITE_ADMINISTRATOR_ROLES for scope, name in map(_short_name, lis_roles))
