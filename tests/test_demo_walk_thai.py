@@ -14,11 +14,15 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from lti_tool.demo_lms import platform as demo
 from lti_tool.demo_lms.auto_form import submit_auto_form
+from models.certificates import Certificate
 from tests.conftest import ToolServer, start_tool
+from tests.test_certificates import issue, wait_for_job
 from tests.test_council_vocabulary import DEVELOPER_REFERENCES, FORBIDDEN
+from tests.test_program_pages import Visit
 
 MOST_PAGES = 250  # per person: the example course has a few dozen pages; the bound stops a runaway walk
 THAI_MONTHS = (
@@ -124,7 +128,10 @@ PEOPLE = ("demo-trainer-1", "demo-teacher-1", "demo-teacher-4", "demo-admin-1")
 
 @pytest.fixture(scope="module")
 def walks(demo_tool: ToolServer) -> dict[str, dict[str, str]]:
-    """Each person's walk, once (both checks read the same pages)."""
+    """Each person's walk, once (both checks read the same pages), after the trainer has issued the certificates as
+    the demo invites them to (through the confirmation page), so that certificates and their /verify pages are read."""
+    trainer = Visit(demo_tool, launched(demo_tool, "demo-trainer-1")[1])
+    assert 'data-state="done"' in wait_for_job(trainer, issue(trainer)).text
     return {sub: walk(demo_tool, sub) for sub in PEOPLE}
 
 
@@ -146,6 +153,21 @@ def test_every_page_of_the_demo_uses_the_councils_words(walks: dict[str, dict[st
     wrong = {url: word_mistakes(t) for url, t in pages.items()}
 
     assert {url: found for url, found in wrong.items() if found} == {}
+
+
+def test_the_verify_page_of_every_issued_certificate_shows_thai_dates(
+    demo_tool: ToolServer, walks: dict[str, dict[str, str]]
+) -> None:
+    with demo_tool.database.transaction() as db:
+        codes = list(db.scalars(select(Certificate.code)))
+    texts = [
+        visible_text(requests.get(demo_tool.url(f"/verify/{code}"), headers={"Accept-Language": "th"}, timeout=10).text)
+        for code in codes
+    ]
+
+    assert len(codes) == 3 and "/program/certificates/jobs/1" in walks["demo-trainer-1"]
+    assert all(re.search(r"\d{1,2} (?:" + THAI_MONTHS + r") 25\d\d", text) for text in texts)
+    assert [date_mistakes(text) + word_mistakes(text) for text in texts] == [[], [], []]
 
 
 def test_the_demo_lms_page_itself_shows_thai_dates_and_the_councils_words(demo_tool: ToolServer) -> None:
