@@ -5,15 +5,19 @@ written as a date (the Buddhist Era in Thai), no word the Council does not use a
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from lti_tool.demo_lms import platform as demo
@@ -40,6 +44,7 @@ DATE_MISTAKES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 # Paths a walk must not GET: the demo LMS (its links launch again), the protocol's endpoints, files, leaving.
 NOT_WALKED = re.compile(r"^/(?:demo|lti|static|\.well-known|setup)(?:/|$)|logout|\.(?:pdf|csv|png|svg|json)$")
+DOCUMENT = re.compile(r"^/program/.*\.(?:pdf|csv)$")
 
 
 def visible_text(page: str) -> str:
@@ -85,15 +90,17 @@ def launched(tool: ToolServer, sub: str) -> tuple[requests.Session, requests.Res
     return session, landing
 
 
-def links(tool: ToolServer, page: requests.Response) -> Iterator[str]:
-    """Same-origin links of a page to walk, in Thai, without their fragment."""
+def links(tool: ToolServer, page: requests.Response, documents: bool = False) -> Iterator[str]:
+    """Same-origin links of a page to walk (or, with `documents`, its PDF and CSV downloads), in Thai, without their
+    fragment."""
     origin = urlsplit(tool.url("/")).netloc
     for href in re.findall(r'href="([^"]+)"', page.text):
         url = urlsplit(urljoin(page.url, html.unescape(href)))
         query = dict(parse_qsl(url.query))
-        if url.netloc != origin or NOT_WALKED.search(url.path) or query.get("lang", "th") != "th":
+        if url.netloc != origin or query.get("lang", "th") != "th":
             continue
-        yield urlunsplit(url._replace(query=urlencode(sorted(query.items())), fragment=""))
+        if (DOCUMENT.search(url.path) is not None) is documents and (documents or not NOT_WALKED.search(url.path)):
+            yield urlunsplit(url._replace(query=urlencode(sorted(query.items())), fragment=""))
 
 
 def page_key(url: str) -> str:
@@ -103,10 +110,18 @@ def page_key(url: str) -> str:
     return parts.path + ("?" + urlencode(query) if query else "")
 
 
-def walk(tool: ToolServer, sub: str) -> dict[str, str]:
-    """Every page reachable from the person's landing page: page → visible text (HTML pages that answered 200)."""
+@dataclass
+class Walk:
+    session: requests.Session
+    pages: dict[str, str]  # page → visible text (HTML pages that answered 200)
+    documents: dict[str, str] = field(default_factory=dict)  # a PDF or CSV the pages offer → its address
+
+
+def walk(tool: ToolServer, sub: str) -> Walk:
+    """Every page reachable from the person's landing page, and the documents those pages offer."""
     session, landing = launched(tool, sub)
     seen: dict[str, str] = {page_key(landing.url): visible_text(landing.text)}
+    documents = {page_key(link): link for link in links(tool, landing, documents=True)}
     queue = deque(links(tool, landing))
     visited = {page_key(landing.url)}
     while queue and len(visited) < MOST_PAGES:
@@ -119,15 +134,16 @@ def walk(tool: ToolServer, sub: str) -> dict[str, str]:
             continue
         seen[page_key(url)] = visible_text(page.text)
         queue.extend(link for link in links(tool, page) if page_key(link) not in visited)
+        documents.update((page_key(link), link) for link in links(tool, page, documents=True))
     assert len(visited) < MOST_PAGES, f"the walk did not end within {MOST_PAGES} pages"
-    return seen
+    return Walk(session, seen, documents)
 
 
 PEOPLE = ("demo-trainer-1", "demo-teacher-1", "demo-teacher-4", "demo-admin-1")
 
 
 @pytest.fixture(scope="module")
-def walks(demo_tool: ToolServer) -> dict[str, dict[str, str]]:
+def walks(demo_tool: ToolServer) -> dict[str, Walk]:
     """Each person's walk, once (both checks read the same pages), after the trainer has issued the certificates as
     the demo invites them to (through the confirmation page), so that certificates and their /verify pages are read."""
     trainer = Visit(demo_tool, launched(demo_tool, "demo-trainer-1")[1])
@@ -136,8 +152,8 @@ def walks(demo_tool: ToolServer) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("sub", PEOPLE)
-def test_every_page_of_the_demo_shows_dates_in_the_buddhist_era(walks: dict[str, dict[str, str]], sub: str) -> None:
-    pages = walks[sub]
+def test_every_page_of_the_demo_shows_dates_in_the_buddhist_era(walks: dict[str, Walk], sub: str) -> None:
+    pages = walks[sub].pages
 
     wrong = {url: date_mistakes(t) for url, t in pages.items()}
 
@@ -147,16 +163,55 @@ def test_every_page_of_the_demo_shows_dates_in_the_buddhist_era(walks: dict[str,
 
 
 @pytest.mark.parametrize("sub", PEOPLE)
-def test_every_page_of_the_demo_uses_the_councils_words(walks: dict[str, dict[str, str]], sub: str) -> None:
-    pages = walks[sub]
+def test_every_page_of_the_demo_uses_the_councils_words(walks: dict[str, Walk], sub: str) -> None:
+    pages = walks[sub].pages
 
     wrong = {url: word_mistakes(t) for url, t in pages.items()}
 
     assert {url: found for url, found in wrong.items() if found} == {}
 
 
+def pdf_text(body: bytes) -> str:
+    """A PDF's text; sara am read as sara aa (WeasyPrint's text layer: see tests/test_certificates.py pdf_text)."""
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages).replace("ำ", "า")
+
+
+def csv_columns_misnamed(body: bytes) -> list[str]:
+    """Columns holding dates whose heading does not say which: ISO dates under ISO/ค.ศ., Thai dates under พ.ศ."""
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    wrong = []
+    for n, heading in enumerate(header):
+        cells = [row[n] for row in rows if n < len(row) and row[n]]
+        if any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", c) for c in cells) and not re.search("ISO|ค\\.ศ\\.", heading):
+            wrong.append(f"{heading}: ISO dates")
+        if any(re.fullmatch(rf"\d{{1,2}} (?:{THAI_MONTHS}) 25\d\d", c) for c in cells) and "พ.ศ." not in heading:
+            wrong.append(f"{heading}: Buddhist-Era dates")
+        if "พ.ศ." in heading and any(re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", c) for c in cells):
+            wrong.append(f"{heading}: a Common-Era year under พ.ศ.")
+    return wrong
+
+
+@pytest.mark.parametrize("sub", ["demo-trainer-1", "demo-teacher-1"])
+def test_every_document_the_pages_offer_shows_thai_dates_and_names_its_columns(
+    walks: dict[str, Walk], sub: str
+) -> None:
+    done = walks[sub]
+    wrong: dict[str, list[str]] = {}
+    for key, url in done.documents.items():
+        answer = done.session.get(url, timeout=60)
+        assert answer.status_code == 200, key
+        if key.split("?")[0].endswith(".pdf"):
+            text = pdf_text(answer.content)
+            wrong[key] = date_mistakes(text) + word_mistakes(text)
+        else:
+            wrong[key] = csv_columns_misnamed(answer.content)
+
+    assert any(k.startswith("/program/logbook/") for k in done.documents), sorted(done.documents)
+    assert {key: found for key, found in wrong.items() if found} == {}
+
+
 def test_the_verify_page_of_every_issued_certificate_shows_thai_dates(
-    demo_tool: ToolServer, walks: dict[str, dict[str, str]]
+    demo_tool: ToolServer, walks: dict[str, Walk]
 ) -> None:
     with demo_tool.database.transaction() as db:
         codes = list(db.scalars(select(Certificate.code)))
@@ -165,7 +220,7 @@ def test_the_verify_page_of_every_issued_certificate_shows_thai_dates(
         for code in codes
     ]
 
-    assert len(codes) == 3 and "/program/certificates/jobs/1" in walks["demo-trainer-1"]
+    assert len(codes) == 3 and "/program/certificates/jobs/1" in walks["demo-trainer-1"].pages
     assert all(re.search(r"\d{1,2} (?:" + THAI_MONTHS + r") 25\d\d", text) for text in texts)
     assert [date_mistakes(text) + word_mistakes(text) for text in texts] == [[], [], []]
 
@@ -184,6 +239,12 @@ def test_the_checks_catch_what_they_must_and_let_thai_dates_through() -> None:
     assert visible_text('<input type="date" value="2026-03-22"><a href="/x?d=2026-03-22">ดู</a>').strip() == "ดู"
     assert word_mistakes("ครูผู้สอน (ครูต้นแบบ)") and word_mistakes("เอกสารต้นทาง 000 กระบวนการที่ 7")
     assert page_key("/program?s=abc&lang=th&member=2") == page_key("/program?member=2&s=xyz") == "/program?member=2"
+    named = "ที่,วันที่ (ค.ศ. ISO),วันที่ (พ.ศ.)\r\n1,2026-03-02,2 มีนาคม 2569\r\n".encode()
+    assert csv_columns_misnamed(named) == []
+    assert csv_columns_misnamed("ที่,วันที่,ปีพุทธศักราช (B.E.)\r\n1,2026-03-02,2 มีนาคม 2569\r\n".encode()) == [
+        "วันที่: ISO dates",
+        "ปีพุทธศักราช (B.E.): Buddhist-Era dates",
+    ]
 
 
 def test_the_example_course_is_the_one_walked() -> None:
