@@ -35,6 +35,16 @@ class FormField:
     help: dict[str, str]
     required: bool
 
+    def answer_date(self, answer: str | None) -> date | None:
+        """The day a date field's answer names (kept as ISO 8601, 2026-03-22), so that pages can write it as a Thai
+        reader does; None for another kind of field or an answer that is not a date."""
+        if self.kind != "date" or not answer:
+            return None
+        try:
+            return date.fromisoformat(answer.strip())
+        except ValueError:
+            return None
+
 
 @dataclass(frozen=True)
 class FormTemplate:

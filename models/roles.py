@@ -7,6 +7,11 @@ from collections.abc import Iterable
 
 
 class AppRole(enum.StrEnum):
+    """What a person may do in PLC Bridge. ADMIN is the LMS's Administrator role, held by two different people:
+    a school administrator (ผู้บริหารสถานศึกษา: an institution or course Administrator) who reads the course's teams,
+    and the LMS's site administrator (ผู้ดูแลระบบ: a system Administrator); `administers_the_site` tells them apart
+    so that pages name each for what they are."""
+
     TEACHER = "teacher"
     TRAINER = "trainer"
     ADMIN = "admin"
@@ -53,3 +58,13 @@ def app_role_for(lis_roles: Iterable[str]) -> AppRole | None:
         if lis_name in names:
             return app_role
     return None
+
+
+# LIS system roles (LIS v2 §A.2.1) of the LMS's own administrators; Moodle sends system#Administrator to a site admin.
+_SITE_ADMINISTRATOR_ROLES = frozenset({"Administrator", "SysAdmin"})
+
+
+def administers_the_site(lis_roles: Iterable[str]) -> bool:
+    """True for the LMS's site administrator (a system role), ผู้ดูแลระบบ; an Administrator of an institution or of
+    a course is a school administrator, ผู้บริหารสถานศึกษา."""
+    return any(scope == "system" and name in _SITE_ADMINISTRATOR_ROLES for scope, name in map(_short_name, lis_roles))

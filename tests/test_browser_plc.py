@@ -119,7 +119,7 @@ def test_progress_shows_eligibility_to_the_teacher_and_the_trainer(
 
     page = open_as(browser, platform, TEACHER)
     page.get_by_role("link", name="ความก้าวหน้าของคุณ").click()
-    page.get_by_text("ยังไม่มีสิทธิ์").wait_for()
+    page.get_by_text("ยังไม่ผ่านเกณฑ์").wait_for()
     page.get_by_text("ครบ 2 วงรอบ จาก 3 วงรอบที่คุรุสภากำหนด").wait_for()
     assert fits(page)
     shot(page, "teacher-progress-th.png")

@@ -99,7 +99,8 @@ def run_the_cycles(tool: ToolServer, absent_once: int | None, notes: str = "ต�
             record_cycle_result(open_cycle(db, team, cycle, today), "ผ่านเกณฑ์ 75%", Decimal(75), today)
         save_form(
             db, team, 1, "problem-reflection",
-            {"problem": "นักเรียนเทียบเศษส่วนไม่ได้", "approaches": "ใช้สื่อแถบกระดาษ", "plan": "สอนด้วยปัญหาแบ่งพิซซ่า"},
+            {"problem": "นักเรียนเทียบเศษส่วนไม่ได้", "approaches": "ใช้สื่อแถบกระดาษ", "plan": "สอนด้วยปัญหาแบ่งพิซซ่า",
+             "lesson_date": "2026-11-16"},
             db.get(Membership, members[0]), today,
         )  # fmt: skip
 
@@ -425,6 +426,7 @@ def test_the_logbook_csv_lists_every_session_with_totals(tool: ToolServer, platf
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 1 + 15 + 1
+    assert rows[0][1:3] == ["วันที่ ค.ศ. ปี-เดือน-วัน (Date, ISO 8601)", "วันที่ พ.ศ. (Date, Buddhist Era)"]
     assert rows[1][1:5] == ["2026-11-02", "2 พฤศจิกายน 2569", "1", "1"]
     assert rows[-1][7] == "30"
 
@@ -522,8 +524,10 @@ def test_the_results_report_holds_the_program_teams_cycles_and_eligible_teachers
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
     flat = pdf_text(response.content)
     for expected in ("รายงานผลการดำเนินงาน", "กลุ่มคณิตศาสตร์", TEACHER.name, ABSENT, "วงรอบ 3",
-                     "ผ่านเกณฑ์ 75%", "ใช้สื่อแถบกระดาษ", "สะท้อนผลวงรอบ 2", "เทียบ 1/2 กับ 1/4 ได้"):  # fmt: skip
+                     "ผ่านเกณฑ์ 75%", "ใช้สื่อแถบกระดาษ", "สะท้อนผลวงรอบ 2", "เทียบ 1/2 กับ 1/4 ได้",
+                     "16 พฤศจิกายน 2569"):  # fmt: skip
         assert comparable(expected) in flat, expected
+    assert "2026-11-16" not in flat  # the typed date answer, in the Buddhist Era
     assert all(c.code in flat for c in issued(tool))
 
 

@@ -141,4 +141,4 @@ def test_a_teacher_sees_their_team_and_their_role_in_each_cycle(tool: ToolServer
 
     assert "กลุ่มคณิตศาสตร์" in landing.text
     roles = re.findall(r'<th scope="row"><a [^>]+>(\d)</a></th>\s*<td>([^<]+)</td>', landing.text)
-    assert sorted(role for _, role in roles) == ["ครูผู้สอน (ครูต้นแบบ)", "ครูร่วมการเรียนรู้ (บัดดี้)", "ครูร่วมการเรียนรู้ (บัดดี้)"]
+    assert sorted(role for _, role in roles) == ["ครูผู้สอน", "ครูร่วมการเรียนรู้", "ครูร่วมการเรียนรู้"]

@@ -353,7 +353,7 @@ def _observed(db: Session, settings: EventContext, team: Team, observation: Obse
         statements.activity_iri(base, "lesson", platform.issuer, str(cycle.id)),
         ActivityType.LESSON,
         {
-            "th": f"บทเรียนของครูต้นแบบ วงรอบ {cycle.number}: {lesson}",
+            "th": f"บทเรียนของครูผู้สอน วงรอบ {cycle.number}: {lesson}",
             "en": f"Model lesson, cycle {cycle.number}: {lesson}",
         },
     )

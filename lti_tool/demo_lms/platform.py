@@ -67,7 +67,7 @@ class DemoCourse:
 
 TEACHER = _l("Teacher (Learner)")
 TRAINER = _l("Trainer (Instructor)")
-ADMIN = _l("School administrator (Administrator)")
+ADMIN = _l("School administrator (institution Administrator)")
 
 COURSE = DemoCourse(
     people=(

@@ -15,7 +15,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from lti_tool.settings import Settings
-from lti_tool.web.i18n import format_date_local
+from lti_tool.web.i18n import format_answer, format_date_local
 from models.catalog import CONFIG_DIR
 from models.catalog import element as element_info
 from models.plan import PlcRole
@@ -64,7 +64,7 @@ def environment(settings: Settings) -> SandboxedEnvironment:
         undefined=StrictUndefined,
     )
     env.filters.update(be_date=be_date, hours=hours_text, thai_digits=lambda v: str(v).translate(THAI_DIGITS))
-    env.globals.update(element_name=element_name, role_name=role_name, qr_image=qr_image)
+    env.globals.update(element_name=element_name, role_name=role_name, qr_image=qr_image, answer_text=format_answer)
     return env
 
 

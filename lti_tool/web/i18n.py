@@ -13,6 +13,7 @@ from flask_babel import Babel, force_locale, get_locale
 
 from lti_tool.settings import Settings
 from models.calendar import THAI_ZONE_NAME, buddhist_year
+from models.forms import FormField
 
 LOCALES = ("th", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -36,6 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(value, settings.timezone)
     app.jinja_env.filters["be_date"] = format_date_local
+    app.jinja_env.globals["answer_text"] = format_answer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
 
 
@@ -55,6 +57,13 @@ def format_date_local(value: date, locale: str | None = None) -> str:
     if locale.startswith("th"):
         return f"{format_date(value, 'd MMMM', locale='th')} {buddhist_year(value)}"
     return format_date(value, "d MMMM y", locale="en")
+
+
+def format_answer(field: FormField, answer: str | None, locale: str | None = None) -> str:
+    """A tracking form's answer as a reader sees it: a date field's ISO value as a date in the Buddhist Era in Thai
+    (22 มีนาคม 2569), a readable date in English; any other answer as typed."""
+    day = field.answer_date(answer)
+    return format_date_local(day, locale) if day is not None else (answer or "")
 
 
 def both_languages(message: Callable[[], str]) -> dict[str, str]:

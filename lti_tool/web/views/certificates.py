@@ -132,8 +132,8 @@ def logbook_csv(member_id: int) -> Response:
         book = logbook(db, program, _logbook_member(db, app_session, program, member_id))
         header = [
             "ที่ (No.)",
-            "วันที่ (Date)",
-            "ปีพุทธศักราช (B.E.)",
+            "วันที่ ค.ศ. ปี-เดือน-วัน (Date, ISO 8601)",
+            "วันที่ พ.ศ. (Date, Buddhist Era)",
             "วงรอบ (Cycle)",
             "องค์ประกอบ (Element)",
             "กิจกรรม (Activity)",

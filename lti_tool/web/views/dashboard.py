@@ -195,7 +195,7 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
     return (
         [
             _l("Learning area"),
-            _l("Grade"),
+            _l("Grade level"),
             _l("Cycles"),
             _l("Baseline (mean)"),
             _l("Result (mean)"),

@@ -13,7 +13,7 @@ from models.eligibility import current_cycle, eligibility, next_steps, program_f
 from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle
-from models.roles import AppRole
+from models.roles import AppRole, administers_the_site
 from models.teams import team_of
 
 bp = Blueprint("home", __name__)
@@ -44,6 +44,7 @@ def landing() -> str:
             platform=app_session.context.platform,
             role=role,
             AppRole=AppRole,
+            administers_the_site=administers_the_site,
             members=course_members(db, app_session.context_id) if role.sees_course_roster else [],
             program=program,
             team=team,
