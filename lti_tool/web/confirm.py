@@ -21,11 +21,12 @@ class Input:
 
     name: str
     label: str
-    kind: str = "textarea"  # or "date"
+    kind: str = "textarea"  # or "date", "text"
     value: str = ""
     error: str = ""
     maxlength: int | None = None
     max: str = ""
+    min: str = ""
     field_id: str = ""  # the element id, when it is not the name (e.g. one certificate's reason: reason-<id>)
 
     @property

@@ -1,5 +1,5 @@
-"""Weighty steps on the course's program ask first: End, Cancel, Reopen and a corrected approval date each have a
-confirmation page that says what follows in the Council's terms and what it means for the teachers; only that page's
+"""Weighty steps on the course's program ask first: recording the Council's approval (its letter), withdrawing a
+submission, End, Cancel, Reopen and a corrected approval date each have a confirmation page that says what follows in the Council's terms and what it means for the teachers; only that page's
 own POST (with its own token) takes the step, and going back changes nothing."""
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from lti_tool.web.access import course_scope, require_role
 from lti_tool.web.forms.program import ConfirmStepForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, session_url
+from models import plan_versions
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
 from models.errors import InvalidInput, ProgramError
+from models.plan_versions import LETTER_NUMBER_LENGTH
 from models.program_history import REASON_LENGTH
 from models.programs import Program
 from models.sessions import AppSession
@@ -28,8 +30,10 @@ from models.sessions import AppSession
 bp = Blueprint("program_steps", __name__, url_prefix="/program/confirm")
 
 # Weighty steps: their button leads to a confirmation page, whose own POST alone takes the step.
-CONFIRMED = ("end", "cancel", "reopen", "correct_approval")
+CONFIRMED = ("approve", "withdraw", "end", "cancel", "reopen", "correct_approval")
 CONFIRM_LABELS = {
+    "approve": _l("Record the Council's approval"),
+    "withdraw": _l("Withdraw the submission"),
     "end": _l("End the program"),
     "cancel": _l("Cancel the program"),
     "reopen": _l("Reopen the program"),
@@ -65,6 +69,67 @@ def _confirmation(
     people: list[str] = []
     inputs: list[confirm.Input] = []
     match step:
+        case "approve":
+            version = plan_versions.latest_version(db, program)
+            number = version.number if version else 1
+            follows = [
+                _(
+                    "The Council's letter approves version %(number)s of the plan: its number and date are kept with "
+                    "that version and printed on the application, the results report and every page that shows the plan.",
+                    number=number,
+                ),
+                _(
+                    "From then on the plan cannot change at all: the Council's guideline, clause 2.6: a program is not "
+                    "changed while it runs."
+                ),
+                _(
+                    "The letter's date is the approval's date: the program's year, at most one year, is counted from it, "
+                    "and nothing may start before it."
+                ),
+            ]
+            people = [
+                _(
+                    "%(num)s teachers in %(teams)s teams are in the plan the Council approves.",
+                    num=teachers,
+                    teams=len(program.teams),
+                )
+            ]
+            inputs = [
+                confirm.Input(
+                    "council_letter_number",
+                    _("Letter number (เลขที่หนังสือ) of the Council's approval"),
+                    kind="text",
+                    value=values.get("council_letter_number", ""),
+                    error=errors.get("council_letter_number", ""),
+                    maxlength=LETTER_NUMBER_LENGTH,
+                ),
+                confirm.Input(
+                    "approved_on",
+                    _("Dated (ลงวันที่): the day of the Council's approval"),
+                    kind="date",
+                    value=values.get("approved_on", ""),
+                    error=errors.get("approved_on", ""),
+                    max=today.isoformat(),
+                    min=program.submitted_on.isoformat() if program.submitted_on else "",
+                ),
+            ]
+        case "withdraw":
+            version = plan_versions.latest_version(db, program)
+            number = version.number if version else 1
+            follows = [
+                _(
+                    "Version %(number)s of the plan is withdrawn from the Council: it stays in the program's versions, "
+                    "with the day and your reason.",
+                    number=number,
+                ),
+                _(
+                    "The plan becomes a draft again: change it, then submit it to the Council as version %(next)s. The "
+                    "page shows what changed between the two.",
+                    next=number + 1,
+                ),
+            ]
+            people = [_("Nothing can be recorded before the Council approves a version of the plan.")]
+            inputs = [reason]
         case "end":
             last_day = program.last_day
             ends_on = min(today, last_day) if last_day else today
@@ -131,11 +196,13 @@ def _confirmation(
         button=str(CONFIRM_LABELS[step]),
         back=session_url("program.show"),
         refusal=refusal,
-        weighty=step != "correct_approval",
+        weighty=step not in ("correct_approval", "withdraw"),
     )
 
 
 CONFIRM_TITLES = {
+    "approve": _l("Record the Council's approval?"),
+    "withdraw": _l("Withdraw the submission to the Council?"),
     "end": _l("End the program?"),
     "cancel": _l("Cancel the program?"),
     "reopen": _l("Reopen the program?"),
@@ -165,7 +232,7 @@ def confirm_step(step: str) -> tuple[str, int]:
 @bp.post("/<step>")
 def confirmed(step: str) -> Response | tuple[str, int]:
     """The confirmation page's own POST: the one place the weighty step is taken."""
-    values = {name: request.form.get(name, "") for name in ("reason", "approved_on")}
+    values = {name: request.form.get(name, "") for name in ("reason", "approved_on", "council_letter_number")}
     try:
         with database().transaction() as db:
             app_session = require_session(db)
@@ -173,22 +240,33 @@ def confirmed(step: str) -> Response | tuple[str, int]:
             form = ConfirmStepForm.posted(app_session, _confirm_purpose(step))
             program = _confirmed_program(db, app_session, step)
             form.validate()
-            if step == "correct_approval" and (form.approved_on.errors or form.approved_on.data is None):
+            if step in ("approve", "correct_approval") and (form.approved_on.errors or form.approved_on.data is None):
                 errors = {"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}
+                if step == "approve":  # the letter number's problem too, so that both fields say theirs at once
+                    letter = plan_versions.letter_number_problems(form.council_letter_number.data)
+                    errors |= messages.field_problems(letter, messages.PROGRAM_PROBLEMS)
                 page = _confirmation(db, app_session, program, step, values=values, errors=errors)
                 return confirm.render(page, 422)
             _take_confirmed_step(db, Actor(app_session), program, step, form)
     except InvalidInput as invalid:
-        errors = messages.field_problems(invalid.problems, messages.REASON_PROBLEMS)
+        catalog = messages.PROGRAM_PROBLEMS if step == "approve" else messages.REASON_PROBLEMS
+        errors = messages.field_problems(invalid.problems, catalog)
         return _refused_confirmation(step, values, errors=errors, status=422)
     except ProgramError as refused:
         return _refused_confirmation(step, values, refusal=messages.refusal(refused), status=409)
-    return redirect(session_url("program.show"), code=303)
+    saved = {"approve": "approved", "withdraw": "withdrawn"}.get(step)
+    return redirect(session_url("program.show", **({"saved": saved} if saved else {})), code=303)
 
 
 def _take_confirmed_step(db: Session, actor: Actor, program: Program, step: str, form: ConfirmStepForm) -> None:
     today = program_day(utcnow())
     match step:
+        case "approve":
+            programs.approve_program(
+                db, actor, program, form.council_letter_number.data, form.approved_on.data, today=today
+            )
+        case "withdraw":
+            programs.withdraw_submission(db, actor, program, form.reason.data, today=today)
         case "end":
             programs.end_program(actor, program, today=today)
         case "cancel":
