@@ -4,8 +4,6 @@ letter number → every later change refused, citing the guideline's clause 2.6.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -16,6 +14,7 @@ from models.states import ProgramState
 from tests.conftest import TRAINER, ToolServer
 from tests.support.lti_platform import TestPlatform
 from tests.test_browser_plc import fits, open_as
+from tests.test_browser_program_confirm import thai_trainer  # noqa: F401 - the fixture
 from tests.test_plan_versions_pages import LETTER, REASON, SECTION_2_6_TH, versions
 from tests.test_program_confirm import state
 from tests.test_program_pages import create, trainer_visit
@@ -24,14 +23,6 @@ from tests.test_program_teams import form_team, teachers_launch
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def thai_trainer(platform: TestPlatform) -> Iterator[None]:
-    """The same trainer, whose LMS is in Thai for this test; the platform is shared, so English again afterwards."""
-    platform.add_user(replace(TRAINER, locale="th"))
-    yield
-    platform.add_user(TRAINER)
 
 
 def goto(page: Any, path: str, heading: str) -> None:
@@ -51,8 +42,9 @@ def stale_tab(browser: Any, page: Any) -> Any:
     return tab
 
 
+@pytest.mark.usefixtures("thai_trainer")
 def test_submit_edit_refused_withdraw_change_a_team_version_2_diff_approve_with_a_letter_then_frozen_citing_2_6(
-    tool: ToolServer, platform: TestPlatform, browser: Any, thai_trainer: None
+    tool: ToolServer, platform: TestPlatform, browser: Any
 ) -> None:
     names = teachers_launch(platform, 4)
     create(trainer_visit(tool, platform), name="PLC คณิตศาสตร์ ม.1 (ข้อมูลสังเคราะห์)")

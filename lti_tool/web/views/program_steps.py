@@ -68,10 +68,10 @@ def _confirmation(
     teachers = sum(len(team.member_ids) for team in program.teams)
     people: list[str] = []
     inputs: list[confirm.Input] = []
+    version = plan_versions.latest_version(db, program) if step in ("approve", "withdraw") else None
+    number = version.number if version else 1  # the version approved or withdrawn
     match step:
         case "approve":
-            version = plan_versions.latest_version(db, program)
-            number = version.number if version else 1
             follows = [
                 _(
                     "The Council's letter approves version %(number)s of the plan: its number and date are kept with "
@@ -114,8 +114,6 @@ def _confirmation(
                 ),
             ]
         case "withdraw":
-            version = plan_versions.latest_version(db, program)
-            number = version.number if version else 1
             follows = [
                 _(
                     "Version %(number)s of the plan is withdrawn from the Council: it stays in the program's versions, "
