@@ -4,8 +4,8 @@ submission date; a withdrawn version keeps when and why; the approved one keeps 
 date). The snapshot and the difference between two snapshots are pure functions; the caller owns the transaction.
 
 Programs submitted before versions were kept get their version 1 from their plan as it stands, the first time their
-versions are read (`versions`): the plan of a submitted or approved program could not have changed since without
-the trainer editing it, which these releases allowed, so it is the best record left."""
+versions are read (`versions`), with their submission and approval dates and no letter number: earlier releases let
+a submitted plan change, so the plan as it stands is the best record left of what was sent."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def _page(
         next_cycle=_next_cycle(db, app_session, program) if program and not readonly else None,
         changes=programs.history(db, actor, program) if program else [],
         plan=_plan_versions(db, program, role) if program else None,
-        plan_label=version_label(program, plan_versions.followed_version(db, program)) if program else "",
+        plan_label=version_label(plan_versions.followed_version(db, program)) if program else "",
         detail_labels=DETAIL_LABELS,
         frozen_notice=frozen_notice(program),
         cancellation=_cancellation(db, program),
@@ -149,12 +149,10 @@ DETAIL_LABELS = {
 }
 
 
-def version_label(program: Program, version: PlanVersion | None) -> str:
+def version_label(version: PlanVersion | None) -> str:
     """Which version of the plan a page or document follows: the approved one with the Council's letter, the one
     awaiting the Council with its submission date, or the draft."""
-    if version is None:
-        if program.state == ProgramState.CANCELLED:
-            return _("The plan was never submitted to the Council.")
+    if version is None:  # never sent, or the last version sent was withdrawn
         return _("Draft: not yet submitted to the Council")
     if version.approved and version.council_letter_date is not None:
         if not version.council_letter_number:  # approved before the letter's number was kept
@@ -341,7 +339,7 @@ def _teams_page(
         free_teachers=[m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team],
         plans=plans,
         editable=program is not None and program.state in PLAN_EDITABLE,
-        plan_label=version_label(program, plan_versions.followed_version(db, program)) if program else "",
+        plan_label=version_label(plan_versions.followed_version(db, program)) if program else "",
         frozen_notice=frozen_notice(program),
         errors=errors or {},
         notice=notice,
@@ -477,7 +475,7 @@ def plan_csv() -> Response:
         cycles = range(1, program.planned_cycles + 1)
         role_names = {"model": _("Model Teacher"), "buddy": _("Buddy Teacher"), "": ""}
         header = [_("Team"), _("Name"), *[_("Cycle %(number)s", number=n) for n in cycles]]
-        label = version_label(program, plan_versions.followed_version(db, program))
+        label = version_label(plan_versions.followed_version(db, program))
         header = [_("Plan version"), *header]
         rows = [[label, team.name, name, *[role_names[r] for r in roles]] for team in plan for name, roles in team.rows]
         return csv_response(f"{program.name} - plan.csv", header, rows)

@@ -1,6 +1,7 @@
 """Weighty steps on the course's program ask first: recording the Council's approval (its letter), withdrawing a
-submission, End, Cancel, Reopen and a corrected approval date each have a confirmation page that says what follows in the Council's terms and what it means for the teachers; only that page's
-own POST (with its own token) takes the step, and going back changes nothing."""
+submission, End, Cancel, Reopen and a corrected approval date each have a confirmation page that says what follows in
+the Council's terms and what it means for the teachers; only that page's own POST (with its own token) takes the
+step, and going back changes nothing."""
 
 from __future__ import annotations
 
