@@ -18,6 +18,7 @@ from models.observations import Observation
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
+from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
@@ -64,6 +65,7 @@ __all__ = [
     "Person",
     "Platform",
     "PlcRole",
+    "PlanVersion",
     "Program",
     "ProgramChange",
     "ProgramChangeKind",

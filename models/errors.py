@@ -124,12 +124,18 @@ class NextProgramNotYet(ProgramError):
 
 
 class PlanFrozen(ProgramError):
-    """The plan is not changed once the program runs (seed 004 §2.6)."""
+    """What the Council approved is what runs: the plan is not changed once approved (seed 004 §2.6)."""
 
     code = "plan_frozen"
 
     def __init__(self, state: ProgramState) -> None:
         super().__init__(f"the plan of a {state} program is frozen", state=state)
+
+
+class PlanSubmitted(PlanFrozen):
+    """The plan sent to the Council is kept as sent: a change means withdrawing the submission first."""
+
+    code = "plan_submitted"
 
 
 class PlanGap(NamedTuple):

@@ -1,4 +1,5 @@
-"""A program's history of weighty steps a trainer took on it (cancelled, reopened, approval date corrected): who,
+"""A program's history of weighty steps a trainer took on it (cancelled, reopened, approval date corrected, a
+submission withdrawn): who,
 when, the value before and after, and why. The rules that need the database to decide such a step live here too."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models import programs
+from models import plan_versions, programs
 from models.base import Base, enum_values, utcnow
 from models.certificates import certificates_of
 from models.cycles import Cycle, ElementSession
@@ -27,6 +28,7 @@ class ProgramChangeKind(enum.StrEnum):
     CANCELLED = "cancelled"
     REOPENED = "reopened"
     APPROVAL_CORRECTED = "approval_corrected"
+    WITHDRAWN = "withdrawn"  # the submission to the Council taken back to change the plan (before: the version)
 
 
 class ProgramChange(Base):
@@ -95,6 +97,14 @@ def cancel(db: Session, program: Program, by: Membership, reason: str) -> Progra
     return _record(db, program, by, ProgramChangeKind.CANCELLED, before, program.state.value, why)
 
 
+def withdraw(db: Session, program: Program, by: Membership, reason: str, today: date) -> ProgramChange:
+    """Take the submission back from the Council (submitted → draft) with a reason, to change the plan and submit
+    it again as the next version; the version withdrawn is kept with the day and the reason."""
+    why = _reason(reason)
+    version = plan_versions.withdraw(db, program, why, today=today)
+    return _record(db, program, by, ProgramChangeKind.WITHDRAWN, str(version.number), program.state.value, why)
+
+
 def issued_certificates(db: Session, program: Program) -> int:
     """How many of the program's certificates stand (revoked ones do not)."""
     return sum(1 for c in certificates_of(db, program).values() if not c.revoked)
@@ -125,6 +135,7 @@ def correct_approval_date(
     why = _reason(reason)
     before = program.approved_on
     programs.correct_approval_date(program, on, today, earliest_session(db, program))
+    plan_versions.approval_date_corrected(db, program)
     return _record(
         db,
         program,

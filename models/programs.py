@@ -27,6 +27,7 @@ from models.errors import (
     NotInCourse,
     PlanFrozen,
     PlanIncomplete,
+    PlanSubmitted,
     Problem,
     ProgramExpired,
     ProgramStateError,
@@ -178,6 +179,14 @@ def submit(program: Program, on: date | None = None, *, today: date | None = Non
     program.submitted_on = on
 
 
+def withdraw(program: Program) -> None:
+    """Submitted → draft: the agency takes its application back from the Council to change the plan (the version sent
+    is kept by models.plan_versions); the plan is submitted again as a new version."""
+    _require_state(program, {ProgramState.SUBMITTED}, ProgramState.DRAFT)
+    program.state = ProgramState.DRAFT
+    program.submitted_on = None
+
+
 def approval_date_problems(program: Program, on: date, today: date) -> list[Problem]:
     """Why `on` cannot be the day the Council approved the program: a day to come, or before its submission."""
     if on > today:
@@ -200,7 +209,7 @@ def approve(program: Program, on: date, *, today: date) -> None:
 
 
 def start(program: Program, today: date) -> None:
-    """Approved → running, which freezes the plan; refused when the plan would leave someone without a role."""
+    """Approved → running (the plan is frozen since its submission); refused when the plan would leave someone without a role."""
     if program.state in NOT_YET_APPROVED:
         raise ApprovalRequired(program.state, ProgramState.RUNNING, "nothing may start before the Council approves")
     _require_state(program, {ProgramState.APPROVED}, ProgramState.RUNNING)
@@ -327,7 +336,10 @@ def is_expired(program: Program, today: date) -> bool:
 
 
 def check_plan_editable(program: Program) -> None:
-    """Every change to the plan goes through here: once the program starts, the plan is frozen (seed 004 §2.6)."""
+    """Every change to the plan goes through here: only a draft changes. A submitted plan is kept as sent (withdraw
+    the submission to change it); once approved it never changes (seed 004 §2.6)."""
+    if program.state is ProgramState.SUBMITTED:
+        raise PlanSubmitted(program.state)
     if program.state not in PLAN_EDITABLE:
         raise PlanFrozen(program.state)
 

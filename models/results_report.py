@@ -18,6 +18,7 @@ from models.forms import FormEntry, FormTemplate, form_entries, form_templates
 from models.observations import Observation
 from models.people import Membership
 from models.plan import team_plan
+from models.plan_versions import PlanVersion, followed_version
 from models.programs import Program
 from models.reflections import Reflection
 from models.teams import Team
@@ -72,6 +73,7 @@ class ResultsReport:
     due_on: date | None
     teams: list[TeamReport]
     members: list[MemberLine]
+    plan_version: PlanVersion | None = None  # the version of the plan the program followed
 
     @property
     def eligible(self) -> list[MemberLine]:
@@ -149,4 +151,4 @@ def results_report(db: Session, program: Program) -> ResultsReport:
         )
         members.extend(MemberLine(_name(people, m), team.name, eligibility[m]) for m in team.member_ids)
     due_on = last_day_for_certificates(program.ended_on) if program.ended_on else None
-    return ResultsReport(program, due_on, teams, members)
+    return ResultsReport(program, due_on, teams, members, followed_version(db, program))

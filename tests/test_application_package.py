@@ -3,6 +3,7 @@ in Thai, and the plan as a CSV; readable and exportable even when the plan is fr
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
-from tests.test_program_pages import Visit, trainer_visit
+from tests.test_program_pages import LETTER, Visit, trainer_visit
 from tests.test_sessions_page import running_program_with_a_team
 
 
@@ -40,6 +41,7 @@ def test_the_trainer_downloads_the_application_package_of_a_running_program_in_t
     assert comparable("PLC คณิตศาสตร์ ม.1") in text and comparable("กลุ่มคณิตศาสตร์") in text
     assert all(comparable(name) in text for name in names)
     assert comparable("1 พฤศจิกายน 2569") in text  # the approval date in the Buddhist Era
+    assert comparable(f"ฉบับที่ 1 ที่คุรุสภาให้ความเห็นชอบ ตามหนังสือที่ {LETTER} ลงวันที่ 1 พฤศจิกายน 2569") in text
 
 
 def test_the_plan_exports_as_csv_with_every_member_and_role(tool: ToolServer, platform: TestPlatform) -> None:
@@ -48,10 +50,13 @@ def test_the_plan_exports_as_csv_with_every_member_and_role(tool: ToolServer, pl
 
     got = trainer.get("/program/plan.csv", lang="en")
 
-    lines = got.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Team,Name,Cycle 1,Cycle 2,Cycle 3"
-    assert sorted(line.split(",")[1] for line in lines[1:]) == sorted(names)
-    assert all(line.count("Model Teacher") == 1 and line.count("Buddy Teacher") == 2 for line in lines[1:])
+    header, *rows = csv.reader(io.StringIO(got.content.decode("utf-8-sig")))
+    assert header == ["Plan version", "Team", "Name", "Cycle 1", "Cycle 2", "Cycle 3"]
+    assert sorted(row[2] for row in rows) == sorted(names)
+    assert all(row[3:].count("Model Teacher") == 1 and row[3:].count("Buddy Teacher") == 2 for row in rows)
+    assert {row[0] for row in rows} == {
+        f"Version 1, approved by the Council by letter no. {LETTER} dated 1 November 2026"
+    }
 
 
 @pytest.mark.parametrize("path", ["/program/application.pdf", "/program/plan.csv"])

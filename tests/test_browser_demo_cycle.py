@@ -62,8 +62,10 @@ def set_up_a_running_program(browser: Any, demo_tool: ToolServer) -> Any:
     trainer.get_by_role("button", name="จัดกลุ่ม").click()
     trainer.locator("a[href*='/program?']").first.click()
     trainer.locator("form:has(input[value=submit]) button").click()
+    trainer.locator("a[data-step=approve]").click()  # the approval asks first, with the Council's letter
+    trainer.fill("#council_letter_number", "ศธ 0000/ตัวอย่าง (synthetic)")
     trainer.fill("#approved_on", today)
-    trainer.locator("form:has(input[value=approve]) button").click()
+    trainer.locator("form.form button[type=submit]").click()
     trainer.locator("form:has(input[value=start]) button").click()
     trainer.get_by_text("กำลังดำเนินการ").first.wait_for()
     return trainer

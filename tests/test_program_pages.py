@@ -46,15 +46,17 @@ class Visit:
         return match.group(1)
 
 
-CONFIRMED = ("end", "cancel", "reopen", "correct_approval")
+CONFIRMED = ("approve", "withdraw", "end", "cancel", "reopen", "correct_approval")
+LETTER = "ศธ 0000/ทดสอบ (synthetic)"
 
 
 def take_step(visit: Visit, action: str, **extra: str) -> requests.Response:
-    """A step through the Council's states as the trainer takes it; a weighty one through its confirmation page."""
+    """A step through the Council's states as the trainer takes it; a weighty one through its confirmation page (the
+    approval with a synthetic letter number unless the test gives one)."""
     if action in CONFIRMED:
         page = visit.get(f"/program/confirm/{action}")
         who = {"cancelled_by": "agency"} if action == "cancel" else {}  # the agency cancels its own program
-        fields = {"reason": "เหตุผลทดสอบ (synthetic)", **who, **extra}
+        fields = {"reason": "เหตุผลทดสอบ (synthetic)", "council_letter_number": LETTER, **who, **extra}
         return visit.post(f"/program/confirm/{action}", {"csrf": visit.csrf(page, f"/confirm/{action}"), **fields})
     page = visit.get("/program")
     return visit.post("/program/state", {"action": action, "csrf": visit.csrf(page, "/state"), **extra})

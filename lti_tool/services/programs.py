@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
-from models import cancellations, program_history, programs
+from models import cancellations, plan_versions, program_history, programs
 from models.cancellations import Cancellation, CancellationDetails
 from models.errors import NotATrainer
 from models.people import course_members
@@ -69,22 +69,35 @@ def set_up_next_program(db: Session, actor: Actor, details: ProgramDetails, *, t
     return programs.new_program(db, actor.scope, details)
 
 
-def submit_program(actor: Actor, program: Program, submitted_on: date | None = None, *, today: date) -> None:
-    """Send the application package to the Council (draft → submitted) on the day `submitted_on`: a day that has
-    come, not before the program was set up (InvalidInput on `submitted_on`); None when the day is not known."""
+def submit_program(
+    db: Session, actor: Actor, program: Program, submitted_on: date | None = None, *, today: date
+) -> None:
+    """Send the application package to the Council (draft → submitted) on the day `submitted_on`: the plan as it
+    stands is kept as the next numbered version. The day is one that has come, not before the program was set up nor
+    before the previous version was withdrawn (InvalidInput on `submitted_on`); None when the day is not known."""
     require_program_editor(actor)
-    programs.submit(program, submitted_on, today=today)
+    plan_versions.submit(db, program, submitted_on, today=today)
 
 
-def approve_program(actor: Actor, program: Program, approved_on: date, *, today: date) -> None:
-    """Record the Council's approval and its date, which starts the program's year (submitted → approved); a date
-    to come or before the submission is refused (InvalidInput on `approved_on`)."""
+def withdraw_submission(db: Session, actor: Actor, program: Program, reason: str, *, today: date) -> None:
+    """Take the submission back from the Council to change the plan (submitted → draft), with a reason kept in the
+    program's history; the version sent is kept, and the changed plan is submitted as the next version."""
     require_program_editor(actor)
-    programs.approve(program, approved_on, today=today)
+    program_history.withdraw(db, program, actor.membership, reason, today)
+
+
+def approve_program(
+    db: Session, actor: Actor, program: Program, letter_number: str, approved_on: date, *, today: date
+) -> None:
+    """Record the Council's approval by its letter (number, and date: the approval's date, which starts the program's
+    year) against the version it approved (submitted → approved); from then on the plan never changes. A missing
+    letter number, or a date to come or before the submission, is refused (InvalidInput on its field)."""
+    require_program_editor(actor)
+    plan_versions.approve(db, program, letter_number, approved_on, today=today)
 
 
 def start_program(actor: Actor, program: Program, *, today: date) -> None:
-    """Start the program, which freezes its plan (approved → running)."""
+    """Start the program (approved → running): its plan is the version the Council approved."""
     require_program_editor(actor)
     programs.start(program, today)
 

@@ -26,6 +26,7 @@ class Input:
     error: str = ""
     maxlength: int | None = None
     max: str = ""
+    min: str = ""
     field_id: str = ""  # the element id, when it is not the name (e.g. one certificate's reason: reason-<id>)
     options: tuple[tuple[str, str], ...] = ()  # a radio's (value, label) pairs
     hint: str = ""  # when the field applies, say

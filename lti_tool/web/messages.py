@@ -24,7 +24,14 @@ REFUSALS: dict[str, Any] = {
     ),
     "program_expired": _l("The program's year has run out (one year from the Council's approval)."),
     "certificate_window_closed": _l("Certificates had to be requested within 30 days after the program ended."),
-    "plan_frozen": _l("The plan is frozen while the program runs (the Council's rule): it can be read, not changed."),
+    "plan_frozen": _l(
+        "The Council's guideline, clause 2.6: a program is not changed while it runs. The plan the Council approved "
+        "is the plan that runs: it can be read, not changed."
+    ),
+    "plan_submitted": _l(
+        "The plan was submitted to the Council and is kept as it was sent. To change it, withdraw the submission "
+        "first (with a reason), change the plan, and submit it again as a new version."
+    ),
     "plan_incomplete": _l(
         "The program cannot start yet: form the teams and plan a Model Teacher and Buddies for every cycle, so that everyone plays both roles."
     ),
@@ -134,6 +141,7 @@ PROGRAM_PROBLEMS: dict[str, Any] = {
     "before_submission": _l("The Council cannot have approved the program before it was submitted (%(submitted)s)."),
     "in_the_future": _l("The date is in the future."),
     "before_creation": _l("The date is before the program was set up here (%(created)s)."),
+    "before_withdrawal": _l("The date is before the previous version was withdrawn (%(withdrawn)s)."),
 }
 
 # A field of the element-session form.
@@ -224,6 +232,8 @@ SAVED: dict[str, Any] = {
     "next_program": _l("Set up the course's new program. The earlier one stays readable below."),
     "team": _l("Formed the team “%(name)s” with its plan of roles."),
     "team_removed": _l("Removed the team."),
+    "approved": _l("Recorded the Council's approval and its letter: the plan is kept as approved."),
+    "withdrawn": _l("Withdrew the submission: the plan is a draft again. Change it, then submit it as a new version."),
     "target": _l("Saved the problem and results of cycle %(number)s."),
     "form": _l("Saved “%(form)s” of cycle %(number)s."),
 }
@@ -269,6 +279,7 @@ CHANGE_NAMES: dict[str, Any] = {
     "cancelled": _l("Cancelled"),
     "reopened": _l("Reopened"),
     "approval_corrected": _l("Approval date corrected"),
+    "withdrawn": _l("Submission withdrawn"),
 }
 
 # A teacher's role in a cycle.

@@ -43,6 +43,7 @@ from models.errors import (
     NotYourObservation,
     PlanFrozen,
     PlanIncomplete,
+    PlanSubmitted,
     ProgramExpired,
     ProgramStateError,
     ReflectionGraded,
@@ -210,9 +211,17 @@ def test_a_program_cannot_start_after_its_year(db: Session, course: Course) -> N
     assert program.state is S.APPROVED
 
 
+def approved_as_is(program: Program) -> Program:
+    """The draft, with whatever plan it has, submitted and approved (the plan cannot change after that)."""
+    submit(program)
+    approve(program, APPROVED_ON, today=APPROVED_ON)
+    return program
+
+
 def test_a_program_without_teams_cannot_start(db: Session, course: Course) -> None:
-    program = program_in(db, course, S.APPROVED)
+    program = planned_program(db, course)
     remove_team(db, program.teams[0])
+    approved_as_is(program)
     with pytest.raises(PlanIncomplete) as refused:
         start(program, STARTED_ON)
     assert [gap.code for gap in refused.value.gaps] == ["no_teams"]
@@ -220,21 +229,23 @@ def test_a_program_without_teams_cannot_start(db: Session, course: Course) -> No
 
 
 def test_a_team_of_one_cannot_start(db: Session, course: Course) -> None:
-    program = program_in(db, course, S.APPROVED)
+    program = planned_program(db, course)
     team = program.teams[0]
     for member_id in team.member_ids[1:]:
         remove_team_member(team, member_id)
+    approved_as_is(program)
     with pytest.raises(PlanIncomplete) as refused:
         start(program, STARTED_ON)
     assert "team_too_small" in [gap.code for gap in refused.value.gaps]
 
 
 def test_a_plan_in_which_someone_is_never_the_model_cannot_start(db: Session, course: Course) -> None:
-    program = program_in(db, course, S.APPROVED)
+    program = planned_program(db, course)
     team = program.teams[0]
     first, second, third = team.member_ids
     for cycle in (1, 2, 3):
         assign_cycle(team, cycle, first, [second, third])
+    approved_as_is(program)
     with pytest.raises(PlanIncomplete) as refused:
         start(program, STARTED_ON)
     assert {(g.code, g.params.get("member_id")) for g in refused.value.gaps} == {
@@ -374,9 +385,8 @@ def test_the_database_refuses_a_program_of_two_cycles(db: Session, course: Cours
 # --- The plan and its freeze ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [S.DRAFT, S.SUBMITTED, S.APPROVED])
-def test_the_plan_changes_before_the_program_starts(db: Session, course: Course, state: ProgramState) -> None:
-    program = program_in(db, course, state)
+def test_the_plan_changes_while_it_is_a_draft(db: Session, course: Course) -> None:
+    program = program_in(db, course, S.DRAFT)
     team = add_team(db, program, "ทีมสอง")
     add_team_member(db, team, course.teachers[5].id)
     assert [t.name for t in program.teams] == ["ทีมคณิต", "ทีมสอง"]
@@ -392,6 +402,26 @@ PLAN_EDITS: dict[str, Callable[[Session, Program, Course], object]] = {
     "assign_cycle": lambda db, p, c: assign_cycle(p.teams[0], 1, p.teams[0].member_ids[1], [p.teams[0].member_ids[0]]),
     "apply_rotation": lambda db, p, c: apply_rotation(p.teams[0], plan_rotation(p.teams[0].member_ids[::-1], 3)),
 }
+
+
+@pytest.mark.parametrize("edit", sorted(PLAN_EDITS))
+def test_a_submitted_plan_is_kept_as_sent_and_an_edit_says_to_withdraw_first(
+    db: Session, course: Course, edit: str
+) -> None:
+    program = program_in(db, course, S.SUBMITTED)
+    plan_before = team_plan(program.teams[0])
+    with pytest.raises(PlanSubmitted) as refused:
+        PLAN_EDITS[edit](db, program, course)
+    assert refused.value.code == "plan_submitted"
+    assert team_plan(program.teams[0]) == plan_before and len(program.teams) == 1 and program.name.startswith("PLC")
+
+
+@pytest.mark.parametrize("edit", sorted(PLAN_EDITS))
+def test_an_approved_plan_never_changes(db: Session, course: Course, edit: str) -> None:
+    program = program_in(db, course, S.APPROVED)
+    with pytest.raises(PlanFrozen) as refused:
+        PLAN_EDITS[edit](db, program, course)
+    assert refused.value.code == "plan_frozen" and len(program.teams) == 1
 
 
 @pytest.mark.parametrize("edit", sorted(PLAN_EDITS))

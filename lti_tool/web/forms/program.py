@@ -63,12 +63,11 @@ class DayIfKnown(Day):
 
 
 class ProgramStepForm(PlcForm):
-    """A step of the program through the Council's states; the submission and the approval come with their dates
-    (a submission without one is of a day not known)."""
+    """A step of the program through the Council's states; the submission comes with its date (a submission without
+    one is of a day not known). The approval is a weighty step with its own confirmation (ConfirmStepForm)."""
 
     action = StringField()  # taken as it comes: a step is named exactly
     submitted_on = DayIfKnown(message=messages.PROGRAM_PROBLEMS["not_a_date"])
-    approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])
 
 
 class TeamForm(PlcForm):
@@ -79,8 +78,9 @@ class TeamForm(PlcForm):
 
 
 class ConfirmStepForm(PlcForm):
-    """The confirmation of a weighty step on the program: its reason, kept whole (never cut), and for a corrected
-    approval the new date."""
+    """The confirmation of a weighty step on the program: its reason, kept whole (never cut); for the approval the
+    Council's letter number and date, for a corrected approval the new date."""
 
     reason = Text()
     approved_on = Day(message=messages.PROGRAM_PROBLEMS["not_a_date"])
+    council_letter_number = Text()  # its length is the rule's (models.plan_versions), refused beside the field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -27,7 +28,7 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
-from models import cancellations
+from models import cancellations, plan_versions
 from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import program_day
@@ -35,6 +36,7 @@ from models.eligibility import current_cycle, program_eligibility
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import team_plan
+from models.plan_versions import PlanDiff, PlanVersion, plan_diff
 from models.programs import Program
 from models.roles import AppRole
 from models.scope import get_in_course
@@ -58,7 +60,7 @@ ACTIONS = {
 }
 NEXT_ACTIONS = {
     "draft": ["submit", "cancel"],
-    "submitted": ["approve", "cancel"],
+    "submitted": ["approve", "withdraw", "cancel"],
     "approved": ["start", "cancel"],
     "running": ["end", "cancel"],
     "ended": ["request_certificates", "reopen"],
@@ -116,6 +118,10 @@ def _page(
         readonly=readonly,
         next_cycle=_next_cycle(db, app_session, program) if program and not readonly else None,
         changes=programs.history(db, actor, program) if program else [],
+        plan=_plan_versions(db, program, role) if program else None,
+        plan_label=version_label(plan_versions.followed_version(db, program)) if program else "",
+        detail_labels=DETAIL_LABELS,
+        frozen_notice=frozen_notice(program),
         cancellation=_cancellation(db, program),
         cancelled_by_names=messages.CANCELLED_BY_NAMES,
         earlier=earlier,
@@ -133,6 +139,69 @@ def _page(
         **_certificate_window(program),
     )
     return page, status
+
+
+DETAIL_LABELS = {
+    "name": _l("Program name"),
+    "agency": _l("Running agency"),
+    "school_or_network": _l("School or network"),
+    "planned_cycles": _l("Number of cycles"),
+    "min_hours": _l("Minimum hours per teacher"),
+    "learning_area": _l("Learning area"),
+    "grade_level": _l("Grade level"),
+}
+
+
+def version_label(version: PlanVersion | None) -> str:
+    """Which version of the plan a page or document follows: the approved one with the Council's letter, the one
+    awaiting the Council with its submission date, or the draft."""
+    if version is None:  # never sent, or the last version sent was withdrawn
+        return _("Draft: not yet submitted to the Council")
+    if version.approved and version.council_letter_date is not None:
+        if not version.council_letter_number:  # approved before the letter's number was kept
+            return _(
+                "Version %(number)s, approved by the Council on %(day)s (letter number not recorded)",
+                number=version.number,
+                day=be_date(version.council_letter_date),
+            )
+        return _(
+            "Version %(number)s, approved by the Council by letter no. %(letter)s dated %(day)s",
+            number=version.number,
+            letter=version.council_letter_number,
+            day=be_date(version.council_letter_date),
+        )
+    if version.submitted_on is None:
+        return _("Version %(number)s, submitted to the Council (day not recorded)", number=version.number)
+    return _("Version %(number)s, submitted on %(day)s", number=version.number, day=be_date(version.submitted_on))
+
+
+@dataclass(frozen=True)
+class PlanVersions:
+    """The program's versions as its page shows them: each with what changed from the one before, and while the plan
+    is a draft again, what changed since the last version sent."""
+
+    versions: list[tuple[PlanVersion, PlanDiff | None]]
+    since_last: PlanDiff | None
+
+
+def frozen_notice(program: Program | None) -> str:
+    """Why the plan cannot be changed now, said where its forms would be."""
+    code = "plan_submitted" if program is not None and program.state == ProgramState.SUBMITTED else "plan_frozen"
+    return str(messages.REFUSALS[code])
+
+
+def _plan_versions(db: Session, program: Program, role: AppRole) -> PlanVersions | None:
+    """For the course's trainers and administrators (who send the plan): None for anyone else or before a version."""
+    if role not in PLAN_READERS:
+        return None
+    found = plan_versions.versions(db, program)
+    if not found:
+        return None
+    pairs = [(v, plan_diff(found[i - 1].snapshot, v.snapshot) if i else None) for i, v in enumerate(found)]
+    since_last = None
+    if program.state == ProgramState.DRAFT:
+        since_last = plan_diff(found[-1].snapshot, plan_versions.snapshot_now(db, program))
+    return PlanVersions(pairs, since_last)
 
 
 def _next_cycle(db: Session, app_session: AppSession, program: Program) -> int | None:
@@ -231,10 +300,10 @@ def change_state() -> Response | tuple[str, int]:
             if action in CONFIRMED:  # harmless: a weighty step is taken only by its confirmation page's own POST
                 return redirect(session_url("program_steps.confirm_step", step=action), code=303)
             form.validate()
-            if (action == "approve" and form.approved_on.errors) or (action == "submit" and form.submitted_on.errors):
+            if action == "submit" and form.submitted_on.errors:
                 return _page(db, app_session, errors=form.problems(), status=422)
-            _take_step(Actor(app_session), program, action, form)
-    except InvalidInput as invalid:  # the submission's or approval's date, refused beside its field; nothing changed
+            _take_step(db, Actor(app_session), program, action, form)
+    except InvalidInput as invalid:  # the submission's date, refused beside its field; nothing changed
         with database().transaction() as db:
             errors = messages.field_problems(invalid.problems, messages.PROGRAM_PROBLEMS)
             return _page(db, require_session(db), errors=errors, status=422)
@@ -243,13 +312,11 @@ def change_state() -> Response | tuple[str, int]:
     return redirect(session_url("program.show"), code=303)
 
 
-def _take_step(actor: Actor, program: Program, action: str, form: ProgramStepForm) -> None:
+def _take_step(db: Session, actor: Actor, program: Program, action: str, form: ProgramStepForm) -> None:
     today = program_day(utcnow())
     match action:
         case "submit":
-            programs.submit_program(actor, program, form.submitted_on.data, today=today)
-        case "approve":
-            programs.approve_program(actor, program, form.approved_on.data, today=today)
+            programs.submit_program(db, actor, program, form.submitted_on.data, today=today)
         case "start":
             programs.start_program(actor, program, today=today)
         case "request_certificates":
@@ -278,6 +345,8 @@ def _teams_page(
         free_teachers=[m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team],
         plans=plans,
         editable=program is not None and program.state in PLAN_EDITABLE,
+        plan_label=version_label(plan_versions.followed_version(db, program)) if program else "",
+        frozen_notice=frozen_notice(program),
         errors=errors or {},
         notice=notice,
         saved=None if errors or notice else _team_saved(program),
@@ -393,6 +462,7 @@ def application_pdf() -> Response:
             program=program,
             teams=plan,
             participants=participants,
+            plan_version=plan_versions.followed_version(db, program),
             lang=lang,
             printed_on=program_day(utcnow()),
         )
@@ -411,5 +481,7 @@ def plan_csv() -> Response:
         cycles = range(1, program.planned_cycles + 1)
         role_names = {"model": _("Model Teacher"), "buddy": _("Buddy Teacher"), "": ""}
         header = [_("Team"), _("Name"), *[_("Cycle %(number)s", number=n) for n in cycles]]
-        rows = [[team.name, name, *[role_names[r] for r in roles]] for team in plan for name, roles in team.rows]
+        label = version_label(plan_versions.followed_version(db, program))
+        header = [_("Plan version"), *header]
+        rows = [[label, team.name, name, *[role_names[r] for r in roles]] for team in plan for name, roles in team.rows]
         return csv_response(f"{program.name} - plan.csv", header, rows)

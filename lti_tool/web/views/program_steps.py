@@ -1,6 +1,7 @@
-"""Weighty steps on the course's program ask first: End, Cancel, Reopen and a corrected approval date each have a
-confirmation page that says what follows in the Council's terms and what it means for the teachers; only that page's
-own POST (with its own token) takes the step, and going back changes nothing."""
+"""Weighty steps on the course's program ask first: recording the Council's approval (its letter), withdrawing a
+submission, End, Cancel, Reopen and a corrected approval date each have a confirmation page that says what follows in
+the Council's terms and what it means for the teachers; only that page's own POST (with its own token) takes the
+step, and going back changes nothing."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ from lti_tool.web.forms.cancellation import CancelForm
 from lti_tool.web.forms.program import ConfirmStepForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, session_url
+from models import plan_versions
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
-from models.cancellations import LETTER_NUMBER_LENGTH, CancelledBy
+from models.cancellations import LETTER_NUMBER_LENGTH as COUNCIL_CANCEL_LETTER_LENGTH
+from models.cancellations import CancelledBy
 from models.errors import InvalidInput, ProgramError
+from models.plan_versions import LETTER_NUMBER_LENGTH
 from models.program_history import REASON_LENGTH
 from models.programs import Program
 from models.sessions import AppSession
@@ -32,8 +36,10 @@ from models.sessions import AppSession
 bp = Blueprint("program_steps", __name__, url_prefix="/program/confirm")
 
 # Weighty steps: their button leads to a confirmation page, whose own POST alone takes the step.
-CONFIRMED = ("end", "cancel", "reopen", "correct_approval")
+CONFIRMED = ("approve", "withdraw", "end", "cancel", "reopen", "correct_approval")
 CONFIRM_LABELS = {
+    "approve": _l("Record the Council's approval"),
+    "withdraw": _l("Withdraw the submission"),
     "end": _l("End the program"),
     "cancel": _l("Cancel the program"),
     "reopen": _l("Reopen the program"),
@@ -71,7 +77,66 @@ def _confirmation(
     teachers = sum(len(team.member_ids) for team in program.teams)
     people: list[str] = []
     inputs: list[confirm.Input] = []
+    version = plan_versions.latest_version(db, program) if step in ("approve", "withdraw") else None
+    number = version.number if version else 1  # the version approved or withdrawn
     match step:
+        case "approve":
+            follows = [
+                _(
+                    "The Council's letter approves version %(number)s of the plan: its number and date are kept with "
+                    "that version and printed on the application, the results report and every page that shows the plan.",
+                    number=number,
+                ),
+                _(
+                    "From then on the plan cannot change at all: the Council's guideline, clause 2.6: a program is not "
+                    "changed while it runs."
+                ),
+                _(
+                    "The letter's date is the approval's date: the program's year, at most one year, is counted from it, "
+                    "and nothing may start before it."
+                ),
+            ]
+            people = [
+                _(
+                    "%(num)s teachers in %(teams)s teams are in the plan the Council approves.",
+                    num=teachers,
+                    teams=len(program.teams),
+                )
+            ]
+            inputs = [
+                confirm.Input(
+                    "council_letter_number",
+                    _("Letter number (เลขที่หนังสือ) of the Council's approval"),
+                    kind="text",
+                    value=values.get("council_letter_number", ""),
+                    error=errors.get("council_letter_number", ""),
+                    maxlength=LETTER_NUMBER_LENGTH,
+                ),
+                confirm.Input(
+                    "approved_on",
+                    _("Dated (ลงวันที่): the day of the Council's approval"),
+                    kind="date",
+                    value=values.get("approved_on", ""),
+                    error=errors.get("approved_on", ""),
+                    max=today.isoformat(),
+                    min=program.submitted_on.isoformat() if program.submitted_on else "",
+                ),
+            ]
+        case "withdraw":
+            follows = [
+                _(
+                    "Version %(number)s of the plan is withdrawn from the Council: it stays in the program's versions, "
+                    "with the day and your reason.",
+                    number=number,
+                ),
+                _(
+                    "The plan becomes a draft again: change it, then submit it to the Council as version %(next)s. The "
+                    "page shows what changed between the two.",
+                    next=number + 1,
+                ),
+            ]
+            people = [_("Nothing can be recorded before the Council approves a version of the plan.")]
+            inputs = [reason]
         case "end":
             last_day = program.last_day
             ends_on = min(today, last_day) if last_day else today
@@ -143,7 +208,7 @@ def _confirmation(
         button=str(CONFIRM_LABELS[step]),
         back=session_url("program.show"),
         refusal=refusal,
-        weighty=step != "correct_approval",
+        weighty=step not in ("correct_approval", "withdraw"),
     )
 
 
@@ -165,7 +230,7 @@ def _cancel_inputs(values: dict[str, str], errors: dict[str, str], today: date) 
             kind="text",
             value=values.get("letter_number", ""),
             error=errors.get("letter_number", ""),
-            maxlength=LETTER_NUMBER_LENGTH,
+            maxlength=COUNCIL_CANCEL_LETTER_LENGTH,
             hint=only_council,
         ),
         confirm.Input(
@@ -181,6 +246,8 @@ def _cancel_inputs(values: dict[str, str], errors: dict[str, str], today: date) 
 
 
 CONFIRM_TITLES = {
+    "approve": _l("Record the Council's approval?"),
+    "withdraw": _l("Withdraw the submission to the Council?"),
     "end": _l("End the program?"),
     "cancel": _l("Cancel the program?"),
     "reopen": _l("Reopen the program?"),
@@ -210,7 +277,9 @@ def confirm_step(step: str) -> tuple[str, int]:
 @bp.post("/<step>")
 def confirmed(step: str) -> Response | tuple[str, int]:
     """The confirmation page's own POST: the one place the weighty step is taken."""
-    values = {name: request.form.get(name, "") for name in ("reason", "approved_on", *CANCEL_FIELDS)}
+    values = {
+        name: request.form.get(name, "") for name in ("reason", "approved_on", "council_letter_number", *CANCEL_FIELDS)
+    }
     try:
         with database().transaction() as db:
             app_session = require_session(db)
@@ -218,8 +287,11 @@ def confirmed(step: str) -> Response | tuple[str, int]:
             form = (CancelForm if step == "cancel" else ConfirmStepForm).posted(app_session, _confirm_purpose(step))
             program = _confirmed_program(db, app_session, step)
             form.validate()
-            if step == "correct_approval" and (form.approved_on.errors or form.approved_on.data is None):
+            if step in ("approve", "correct_approval") and (form.approved_on.errors or form.approved_on.data is None):
                 errors = {"approved_on": str(messages.PROGRAM_PROBLEMS["not_a_date"])}
+                if step == "approve":  # the letter number's problem too, so that both fields say theirs at once
+                    letter = plan_versions.letter_number_problems(form.council_letter_number.data)
+                    errors |= messages.field_problems(letter, messages.PROGRAM_PROBLEMS)
                 page = _confirmation(db, app_session, program, step, values=values, errors=errors)
                 return confirm.render(page, 422)
             if isinstance(form, CancelForm) and form.letter_date.errors:  # with the other fields' problems, at once
@@ -230,17 +302,26 @@ def confirmed(step: str) -> Response | tuple[str, int]:
                 return confirm.render(page, 422)
             _take_confirmed_step(db, Actor(app_session), program, step, form)
     except InvalidInput as invalid:
-        catalog = messages.CANCEL_PROBLEMS if step == "cancel" else messages.REASON_PROBLEMS
+        catalog = {"cancel": messages.CANCEL_PROBLEMS, "approve": messages.PROGRAM_PROBLEMS}.get(
+            step, messages.REASON_PROBLEMS
+        )
         errors = messages.field_problems(invalid.problems, catalog)
         return _refused_confirmation(step, values, errors=errors, status=422)
     except ProgramError as refused:
         return _refused_confirmation(step, values, refusal=messages.refusal(refused), status=409)
-    return redirect(session_url("program.show"), code=303)
+    saved = {"approve": "approved", "withdraw": "withdrawn"}.get(step)
+    return redirect(session_url("program.show", **({"saved": saved} if saved else {})), code=303)
 
 
 def _take_confirmed_step(db: Session, actor: Actor, program: Program, step: str, form: ConfirmStepForm) -> None:
     today = program_day(utcnow())
     match step:
+        case "approve":
+            programs.approve_program(
+                db, actor, program, form.council_letter_number.data, form.approved_on.data, today=today
+            )
+        case "withdraw":
+            programs.withdraw_submission(db, actor, program, form.reason.data, today=today)
         case "end":
             programs.end_program(actor, program, today=today)
         case "cancel":
