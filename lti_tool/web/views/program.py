@@ -27,7 +27,7 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
-from models import program_history
+from models import agencies, program_history
 from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
@@ -385,6 +385,7 @@ def application_pdf() -> Response:
             settings(),
             "application.html",
             program=program,
+            agency=agencies.program_agency(db, program),
             teams=plan,
             participants=participants,
             lang=lang,
