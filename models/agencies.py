@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from sqlalchemy import Date, Enum, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -114,7 +114,9 @@ def _text_problems(values: dict[str, str], limits: dict[str, int], required: tup
 
 
 def _lengths(table: type[Base], names: tuple[str, ...]) -> dict[str, int]:
-    return {name: int(getattr(table.__table__.c[name].type, "length")) for name in names}  # noqa: B009
+    """The most characters each String column holds: the limit is the column's, written once."""
+    columns = table.__table__.c
+    return {name: int(cast(String, columns[name].type).length or 0) for name in names}
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,15 @@ def test_the_trainer_chooses_another_agency_of_the_course_while_the_plan_may_cha
 
     assert back.status_code == 200 and "is now run by" in back.text
     assert program_agency_id(tool) == first and len(agencies(tool)) == 2
+
+
+def test_a_program_set_up_with_an_agencys_name_offers_it_when_the_agency_is_set_up(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = trainer_visit(tool, platform)
+    create(trainer, agency="กองการศึกษา องค์การบริหารส่วนจังหวัดตัวอย่าง")
+
+    page = trainer.get("/program/agency").text
+
+    assert 'id="no-agency"' in page
+    assert 'value="กองการศึกษา องค์การบริหารส่วนจังหวัดตัวอย่าง"' in page.split('id="agency-form"', 1)[1]

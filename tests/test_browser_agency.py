@@ -34,6 +34,8 @@ def test_a_trainer_sets_up_the_agency_and_its_staff_in_thai(
 
     form = page.locator("#agency-form")
     form.get_by_label("ประเภทหน่วยงาน").select_option(AGENCY["kind"])
+    assert form.locator("[name=name]").input_value() != ""  # the name the program was set up with, offered
+    form.locator("[name=name]").fill("")
     for field, value in AGENCY.items():
         if field not in ("kind", "name"):
             form.locator(f"[name={field}]").fill(value)

@@ -68,6 +68,8 @@ def _page(
         or values.get("new")
         or ({name: str(getattr(shown, name)) for name in ("kind", *LIMITS["agency"])} if shown else {"kind": "other"})
     )
+    if shown is None and not new and "name" not in agency_values:
+        agency_values = {**agency_values, "name": program.agency}  # the name the program was set up with
     correcting = request.args.get("staff", type=int)
     staff_values = values.get("staff", {})
     if correcting and not staff_values and agency is not None:
