@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 import requests
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from models.agencies import Agency, AgencyKind, AgencyStaff
+from lti_tool.web.messages import AGENCY_KINDS
+from models.agencies import KIND_NAMES, Agency, AgencyKind, AgencyStaff
 from models.programs import Program
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
@@ -241,3 +243,10 @@ def test_a_program_set_up_with_an_agencys_name_offers_it_when_the_agency_is_set_
 
     assert 'id="no-agency"' in page
     assert 'value="กองการศึกษา องค์การบริหารส่วนจังหวัดตัวอย่าง"' in page.split('id="agency-form"', 1)[1]
+
+
+def test_the_pages_name_each_kind_as_the_documents_do_in_thai_and_in_english(tool: ToolServer) -> None:
+    with tool.app.test_request_context():
+        for lang in ("th", "en"):
+            with force_locale(lang):
+                assert {k: str(v) for k, v in AGENCY_KINDS.items()} == {k.value: n[lang] for k, n in KIND_NAMES.items()}

@@ -84,6 +84,7 @@ def test_the_request_for_certificates_waits_for_the_end_and_then_says_the_approv
     assert forged.status_code == 409 and "once the program has ended" in forged.text
 
     take_step(trainer, "end")
+    assert 'id="letter-certificates-no-reference"' in trainer.get("/program").text
     got = download(trainer, "certificates")
 
     assert got.status_code == 200
