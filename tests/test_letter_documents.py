@@ -173,3 +173,10 @@ def test_an_agency_replaces_a_letter_without_touching_code(tmp_path: Path) -> No
     assert (
         compact("เรื่องตามแบบของหน่วยงาน") in text and compact("ขอแสดงความนับถือ") in text
     )  # the shipped base still lays it out
+
+
+def test_the_thai_digits_setting_is_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(instance_path=tmp_path).thai_digits is True
+    monkeypatch.setenv("PLC_THAI_DIGITS", "false")
+
+    assert Settings(instance_path=tmp_path).thai_digits is False
