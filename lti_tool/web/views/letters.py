@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
 from lti_tool.services import letters
-from lti_tool.services.letters import LetterKind, LetterNotReady
+from lti_tool.services.letters import LETTER_NUMBER_LENGTH, LetterKind, LetterNotReady
 from lti_tool.services.programs import PLAN_READERS, course_program
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, require_role
@@ -40,7 +40,7 @@ def _letter_forms() -> dict[str, Any]:
         app_session = g.get("plc_session")
         return csrf_token(app_session, LETTERS) if app_session is not None else ""
 
-    return {"letter_csrf": letter_csrf, "letter_state": _letter_state}
+    return {"letter_csrf": letter_csrf, "letter_state": _letter_state, "letter_number_most": LETTER_NUMBER_LENGTH}
 
 
 def _letter_state(program: Program) -> dict[str, str]:
