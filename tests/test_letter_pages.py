@@ -84,13 +84,14 @@ def test_the_request_for_certificates_waits_for_the_end_and_then_says_the_approv
     assert forged.status_code == 409 and "once the program has ended" in forged.text
 
     take_step(trainer, "end")
-    assert 'id="letter-certificates-no-reference"' in trainer.get("/program").text
+    ended = trainer.get("/program").text
+    assert 'id="letter-certificates-no-reference"' in ended and 'id="letter-certificates-none-issued"' in ended
     got = download(trainer, "certificates")
 
     assert got.status_code == 200
     text = text_layer(got.content)
     assert compact("อ้างถึง ยังไม่ได้บันทึกเลขที่และวันที่ของหนังสือ") in text
-    assert compact("รายงานผลการจัดกิจกรรม จำนวน ๑ เล่ม") in text
+    assert compact("รายงานผลการจัดกิจกรรม จำนวน ๑ เล่ม") in text and compact("จำนวน ๐ ฉบับ") in text
 
 
 def test_a_letter_names_what_the_agency_still_lacks(tool: ToolServer, platform: TestPlatform) -> None:

@@ -102,6 +102,11 @@ class Letter:
         return {"letter": self, "agency": self.agency, "program": self.program, "reference": self.reference}
 
 
+def standing_certificates(db: Session, program: Program) -> int:
+    """The program's certificates issued and not revoked: what the request for certificates encloses."""
+    return sum(1 for certificate in certificates_of(db, program).values() if not certificate.revoked)
+
+
 def letter_problem(db: Session, program: Program, kind: LetterKind) -> ProgramError | None:
     """Why the letter cannot be printed now, or None."""
     if kind is LetterKind.CERTIFICATES and program.state not in CERTIFICATES_LETTER_FROM:
@@ -120,7 +125,6 @@ def letter(db: Session, program: Program, kind: LetterKind, head: LetterHead) ->
         raise refused
     agency = agencies.program_agency(db, program)
     assert agency is not None and head.dated is not None  # checked above
-    standing = sum(1 for c in certificates_of(db, program).values() if not c.revoked)
     return Letter(
         kind=kind,
         number=head.number.strip(),
@@ -129,6 +133,6 @@ def letter(db: Session, program: Program, kind: LetterKind, head: LetterHead) ->
         program=program,
         participants=sum(len(team.member_ids) for team in program.teams),
         teams=len(program.teams),
-        certificates=standing,
+        certificates=standing_certificates(db, program),
         reference=approval_reference(db, program) if kind is LetterKind.CERTIFICATES else None,
     )

@@ -45,11 +45,16 @@ def _letter_forms() -> dict[str, Any]:
 
 def _letter_state(program: Program) -> dict[str, str]:
     """Why each letter cannot be printed yet, by kind ("" when it can), and whether the Council's approval letter
-    that the request for certificates cites is missing ("no_reference"), for the program page and this one."""
+    that the request for certificates cites is missing ("no_reference") or it would enclose no certificate
+    ("no_certificates"), for the program page and this one."""
     db = object_session(program)  # the page's own transaction
     if db is None:
         return {}
     state = {kind.value: _why_not(letters.letter_problem(db, program, kind)) for kind in LetterKind}
+    if not state[LetterKind.CERTIFICATES] and letters.standing_certificates(db, program) == 0:
+        state["no_certificates"] = _(
+            "No certificate is issued yet: the letter would enclose none. Issue the certificates first."
+        )
     if letters.approval_reference(db, program) is None:
         state["no_reference"] = _(
             "The Council's approval letter (its number and date) is not recorded: the letter will say so where it "
