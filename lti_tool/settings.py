@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # A folder of the agency's own document templates (certificate.html, logbook.html, results-report.html,
     # documents.css, Jinja + HTML/CSS); a file missing there is taken from the shipped config/documents/.
     document_templates: Path | None = None
+    # The letters to the Council write numbers in Thai digits (๑๒๓), as official Thai letters do; false: 1 2 3.
+    thai_digits: bool = True
     # /readyz answers 503 when the oldest waiting learning record is older than this.
     readiness_max_outbox_lag_seconds: int = 900
     # LTI Dynamic Registration: platform issuers allowed to register the tool (exact issuer URLs; "*" = any).

@@ -1,5 +1,6 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
+from models.agencies import Agency, AgencyKind, AgencyStaff
 from models.base import Base
 from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
@@ -31,6 +32,9 @@ from models.states import ProgramState
 from models.teams import CycleAssignment, Team, TeamMember
 
 __all__ = [
+    "Agency",
+    "AgencyKind",
+    "AgencyStaff",
     "District",
     "Leader",
     "Network",

@@ -60,6 +60,10 @@ class Program(Base):
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     agency: Mapped[str] = mapped_column(String(255), default="")  # หน่วยงาน that runs it (seed 004 §1)
+    # The agency's row (models/agencies.py); `agency` above keeps its name as certificates and reports copy it.
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plc_agencies.id", ondelete="SET NULL"), default=None, index=True
+    )
     school_or_network: Mapped[str] = mapped_column(String(255), default="")
     planned_cycles: Mapped[int] = mapped_column(default=MIN_CYCLES)
     min_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(0))

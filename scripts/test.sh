@@ -18,15 +18,16 @@ if [ ! -x .venv-ralph/bin/ralph ]; then
     .venv-ralph/bin/python -m pip install --quiet 'ralph-malph[lrs,cli]>=5.0' requests
 fi
 
-# Chromium for the browser tests; Thai fonts (Noto Sans/Serif Thai, TLWG) so that screenshots and PDFs show Thai;
-# Pango for WeasyPrint's PDFs (libthai breaks Thai lines between words); poppler's pdftoppm to read a printed QR code.
+# Chromium for the browser tests; Thai fonts (Noto Sans/Serif Thai, TLWG) so that screenshots and PDFs show Thai,
+# Laksaman (fonts-tlwg-laksaman, the free twin of TH Sarabun) for the letters to the Council; Pango for WeasyPrint's
+# PDFs (libthai breaks Thai lines between words); poppler's pdftoppm and pdftotext to read printed QR codes and text.
 if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=th 2>/dev/null | grep -q . \
-    || ! dpkg -s fonts-noto-core libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null 2>&1; then
+    || ! dpkg -s fonts-noto-core fonts-tlwg-laksaman libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null 2>&1; then
     echo "Installing Debian's chromium, Thai fonts, Pango and poppler-utils for the tests..."
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-thai-tlwg fonts-noto-core \
-        libpango-1.0-0 libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-thai-tlwg fonts-tlwg-laksaman \
+        fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null
 fi
 
 # The checks that need no running component, before the tests: lint, format, types, the dependency direction

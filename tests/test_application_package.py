@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 import pytest
 import requests
@@ -17,10 +18,9 @@ from tests.test_sessions_page import running_program_with_a_team
 
 
 def comparable(text: str) -> str:
-    """Text without spaces and with ำ read as า: the Thai font's ToUnicode map gives every า as ำ when text is
-    copied out of the PDF, and extraction splits marks from their consonants; the pages themselves render right
-    (checked as PNG with pdftoppm)."""
-    return "".join(text.split()).replace("ำ", "า")
+    """Text without spaces (a line breaks between Thai words), with ำ read back from the two parts it is drawn with
+    (ํ and า), in Unicode's canonical order (NFC: a tone mark may be drawn before the vowel below it)."""
+    return unicodedata.normalize("NFC", "".join(text.split()).replace("\u0e4d\u0e32", "ำ"))
 
 
 def pdf_text(data: bytes) -> str:

@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -182,7 +183,9 @@ def pdf_text(body: bytes) -> str:
 
 
 def comparable(text: str) -> str:
-    return text.replace("ำ", "า")
+    """ำ is drawn as its two parts (ํ and า) and reads back as those; a tone mark may read before the vowel below it,
+    the same letters in Unicode's canonical order (NFC)."""
+    return unicodedata.normalize("NFC", text.replace("\u0e4d\u0e32", "ำ"))
 
 
 # --- Issue ------------------------------------------------------------------------------------------------------

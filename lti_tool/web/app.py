@@ -13,6 +13,7 @@ from lti_tool.web import drafts, errors, i18n, observability, security
 from lti_tool.web.forms import limits
 from lti_tool.web.views import (
     admin,
+    agencies,
     certificates,
     cycles,
     dashboard,
@@ -20,6 +21,7 @@ from lti_tool.web.views import (
     evidence,
     health,
     home,
+    letters,
     lti,
     observations,
     program,
@@ -55,6 +57,8 @@ BLUEPRINTS = (
     registration.bp,
     deep_linking.bp,
     certificates.bp,
+    agencies.bp,
+    letters.bp,
 )
 
 

@@ -77,6 +77,43 @@ REFUSALS: dict[str, Any] = {
         "The course's current program is “%(current)s”. A new program can be set up once the current one has "
         "requested its certificates, or when 30 days have passed since it ended."
     ),
+    "letter_not_ready": _l("The letter needs the agency's details first: %(missing)s."),
+    "certificates_letter_not_yet": _l(
+        "The letter requesting the certificates is written once the program has ended (it is “%(state)s”)."
+    ),
+}
+
+# --- The agency that runs the program (seed 004 §1, §2.1) and its letters to the Council ----------------------------
+
+AGENCY_PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in."),
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "not_a_date": _l("Please enter a date."),
+    "in_the_future": _l("The date is in the future."),
+    "unknown_kind": _l("Choose one of the kinds of agency in the Council's guideline."),
+    "unknown_agency": _l("Choose one of this course's agencies."),
+}
+
+# The kinds of agency in the guideline's §1 (their Thai is the guideline's own words).
+AGENCY_KINDS: dict[str, Any] = {
+    "supervisors": _l("Supervisors"),
+    "provincial_supervisors": _l("Provincial supervisors"),
+    "education_division": _l("Education division"),
+    "service_area_office": _l("Educational service area office"),
+    "local_government": _l("Local government organisation"),
+    "university": _l("Higher education institution"),
+    "other": _l("Other education body"),
+}
+
+# What a letter needs from the agency, by field (models.agencies.letter_gaps).
+AGENCY_FIELDS: dict[str, Any] = {
+    "agency": _l("the agency that runs the program"),
+    "name": _l("its name"),
+    "address": _l("its address"),
+    "signatory_name": _l("the name of who signs"),
+    "signatory_position": _l("the position of who signs"),
+    "contact_unit": _l("the unit to contact"),
+    "telephone": _l("the telephone number"),
 }
 
 # A weighty step's reason (models/program_history.py).
@@ -236,6 +273,11 @@ SAVED: dict[str, Any] = {
     "withdrawn": _l("Withdrew the submission: the plan is a draft again. Change it, then submit it as a new version."),
     "target": _l("Saved the problem and results of cycle %(number)s."),
     "form": _l("Saved “%(form)s” of cycle %(number)s."),
+    "agency": _l("Saved the agency “%(name)s”."),
+    "agency_chosen": _l("The program is now run by “%(name)s”."),
+    "staff_added": _l("Added %(name)s to the agency's staff."),
+    "staff_corrected": _l("Corrected the details of %(name)s."),
+    "staff_removed": _l("Removed %(name)s from the agency's staff."),
 }
 
 

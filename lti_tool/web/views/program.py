@@ -28,7 +28,7 @@ from lti_tool.web.forms.program import ProgramForm, ProgramStepForm, TeamForm
 from lti_tool.web.i18n import format_date_local as be_date
 from lti_tool.web.session import csrf_token, database, require_session, service_client, session_url, settings
 from lti_tool.web.views.program_steps import CONFIRM_LABELS, CONFIRMED
-from models import cancellations, plan_versions
+from models import agencies, cancellations, plan_versions
 from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import program_day
@@ -460,6 +460,7 @@ def application_pdf() -> Response:
             settings(),
             "application.html",
             program=program,
+            agency=agencies.program_agency(db, program),
             teams=plan,
             participants=participants,
             plan_version=plan_versions.followed_version(db, program),
