@@ -125,3 +125,15 @@ def test_nothing_is_carried_over_when_the_previous_report_names_no_improvement(
     send_report(visit, 1, goal_met="met")
 
     assert 'class="carried"' not in visit.get("/program/cycles/2").text
+
+
+def test_a_corrected_goal_shows_in_the_history_by_its_labels(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    visit = teacher(tool, platform)
+    send_report(visit, 1)
+
+    corrected = send_report(visit, 1, goal_met="met")
+
+    history = form_of(corrected, "results-report").split('<table class="history">', 1)[1].split("</table>", 1)[0]
+    assert "<del>ไม่บรรลุเป้าหมาย</del> → <ins>บรรลุเป้าหมาย</ins>" in history
+    assert [a["goal_met"] for _, _, a in entries(tool)] == ["met"]
