@@ -29,7 +29,7 @@ MAX_ANSWER_CHARS = 8000
 FIELD_KINDS = frozenset({"text", "textarea", "number", "date", "choice"})
 # The results report (seed 000, process 8): whether the cycle met its goal, and what the team will improve, which the
 # next cycle's problem reflection starts from.
-PROBLEM_FORM, RESULTS_FORM = "problem-reflection", "results-report"
+RESULTS_FORM = "results-report"
 GOAL_FIELD, IMPROVEMENTS_FIELD = "goal_met", "improvements"
 GOAL_MET, GOAL_NOT_MET = "met", "not_met"  # the two outcomes of seed 000's process 8, as the goal field stores them
 # Said in documents beside free text kept from before a field became a choice (pages say it through Babel).
