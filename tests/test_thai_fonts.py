@@ -24,6 +24,12 @@ from tests.test_sessions_page import running_program_with_a_team
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo.sh"
 
 
+@pytest.fixture(autouse=True)
+def fonts_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's logger as the tool has it: another test's logging set-up (the import linter's) may have disabled it."""
+    monkeypatch.setattr(logging.getLogger("lti_tool.documents.fonts"), "disabled", False)
+
+
 @pytest.fixture
 def no_thai_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """fontconfig as on a server where no font is installed: a configuration that names no font folder."""
