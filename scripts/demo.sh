@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 THAI_FONT_PACKAGES=(fonts-thai-tlwg fonts-noto-core fonts-tlwg-laksaman)
 
 thai_fonts_installed() {
-    command -v fc-list >/dev/null 2>&1 && fc-list :lang=th family 2>/dev/null | grep -q . \
-        && dpkg -s "${THAI_FONT_PACKAGES[@]}" >/dev/null 2>&1
+    command -v fc-list >/dev/null 2>&1 && fc-list :lang=th family 2>/dev/null | grep -q . || return 1
+    # On Debian, each package the documents rely on (Laksaman for letters too); elsewhere a Thai font is enough.
+    if command -v dpkg >/dev/null 2>&1; then
+        dpkg -s "${THAI_FONT_PACKAGES[@]}" >/dev/null 2>&1
+    fi
 }
 
 ensure_thai_fonts() {
@@ -38,10 +41,10 @@ ensure_thai_fonts() {
     DEBIAN_FRONTEND=noninteractive ${sudo:+$sudo} apt-get install -y -qq fontconfig "${THAI_FONT_PACKAGES[@]}" >/dev/null
 }
 
-if [ "${1:-}" = "--check-fonts" ]; then  # only the font check, e.g. for a provisioning script: 0 when installed
-    thai_fonts_installed
-    exit
-fi
+case "${1:-}" in  # the font steps alone, e.g. for a provisioning script: 0 when the fonts are there
+    --check-fonts) thai_fonts_installed; exit ;;
+    --install-fonts) ensure_thai_fonts; exit ;;
+esac
 ensure_thai_fonts || true
 
 if [ ! -x .venv/bin/python ]; then
