@@ -8,6 +8,7 @@ import logging
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -16,12 +17,13 @@ from lti_tool.documents.fonts import THAI_FONT_PACKAGES, thai_fonts, warn_if_mis
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
 from models.database import Database
-from tests.conftest import TEACHER, ToolServer, launch
+from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_sessions_page import running_program_with_a_team
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo.sh"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -188,3 +190,19 @@ def test_as_root_the_demo_command_installs_the_fonts_with_apt_get(tmp_path: Path
         "update -qq",
         "install -y -qq fontconfig " + " ".join(THAI_FONT_PACKAGES),
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_thai_font")
+def test_the_notice_fits_moodles_800_px_in_thai(tool: ToolServer, platform: TestPlatform, browser: Any) -> None:
+    running_program_with_a_team(tool, platform)
+    landing = launch(requests.Session(), platform, TRAINER, context_id="course-42")
+    page = browser.new_page(viewport={"width": 800, "height": 700}, locale="th-TH")
+    page.goto(tool.url("/program/certificates?lang=th&s=" + landing.url.split("s=", 1)[1]))
+
+    notice = page.locator("#thai-font-notice")
+    assert notice.is_visible() and "fonts-tlwg-laksaman" in notice.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "thai-font-missing-notice-th.png"))
+    page.close()
