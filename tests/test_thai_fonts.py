@@ -130,39 +130,33 @@ def test_the_demo_commands_font_check_passes_with_the_fonts_installed() -> None:
     assert checked.returncode == 0
 
 
-def empty_fontconfig(folder: Path) -> dict[str, str]:
-    config = folder / "fonts.conf"
+def demo_fonts(option: str, folder: Path, **stand_ins: str) -> subprocess.CompletedProcess[str]:
+    """Run `demo.sh option` where fontconfig finds no font, with shell stand-ins (name → body) first on the PATH."""
+    config, shims = folder / "fonts.conf", folder / "bin"
     config.write_text(f'<?xml version="1.0"?>\n<fontconfig><cachedir>{folder}/cache</cachedir></fontconfig>\n')
-    return {"FONTCONFIG_FILE": str(config)}
-
-
-def test_the_demo_commands_font_check_fails_when_fontconfig_finds_no_thai_font(tmp_path: Path) -> None:
-    checked = subprocess.run(
-        ["bash", str(DEMO), "--check-fonts"],
-        capture_output=True,
-        check=False,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", **empty_fontconfig(tmp_path)},
-    )
-    assert checked.returncode == 1
-
-
-def test_the_demo_command_says_what_to_install_when_it_may_not_install_fonts(tmp_path: Path) -> None:
-    """Not root and no sudo (stand-ins for `id` and `sudo` first on the PATH): nothing is installed, the message
-    names the packages, and the demo would start anyway."""
-    shims = tmp_path / "bin"
     shims.mkdir()
-    for name, body in (("id", "echo 1000"), ("sudo", "exit 1"), ("apt-get", "echo apt-get ran >&2; exit 9")):
-        (shims / name).write_text(f"#!/bin/sh\n{body}\n")
-        (shims / name).chmod(0o755)
-
-    tried = subprocess.run(
-        ["bash", str(DEMO), "--install-fonts"],
+    for name, body in stand_ins.items():
+        (shims / name.replace("_", "-")).write_text(f"#!/bin/sh\n{body}\n")
+        (shims / name.replace("_", "-")).chmod(0o755)
+    return subprocess.run(
+        ["bash", str(DEMO), option],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
-        env={"PATH": f"{shims}:/usr/bin:/bin", **empty_fontconfig(tmp_path)},
+        env={"PATH": f"{shims}:/usr/bin:/bin", "FONTCONFIG_FILE": str(config)},
+    )
+
+
+def test_the_demo_commands_font_check_fails_when_fontconfig_finds_no_thai_font(tmp_path: Path) -> None:
+    assert demo_fonts("--check-fonts", tmp_path).returncode == 1
+
+
+def test_the_demo_command_says_what_to_install_when_it_may_not_install_fonts(tmp_path: Path) -> None:
+    """Not root and no sudo (stand-ins for `id` and `sudo`): nothing is installed, the message names the packages,
+    and the demo would start anyway."""
+    tried = demo_fonts(
+        "--install-fonts", tmp_path, id="echo 1000", sudo="exit 1", apt_get="echo apt-get ran >&2; exit 9"
     )
 
     assert tried.returncode == 1 and "apt-get ran" not in tried.stderr
@@ -171,19 +165,9 @@ def test_the_demo_command_says_what_to_install_when_it_may_not_install_fonts(tmp
 
 def test_as_root_the_demo_command_installs_the_fonts_with_apt_get(tmp_path: Path) -> None:
     """Root (a stand-in `id`), no Thai font: apt-get (a stand-in that writes down its arguments) installs them."""
-    shims, called = tmp_path / "bin", tmp_path / "apt-get.calls"
-    shims.mkdir()
-    for name, body in (("id", "echo 0"), ("apt-get", f'echo "$*" >> {called}')):
-        (shims / name).write_text(f"#!/bin/sh\n{body}\n")
-        (shims / name).chmod(0o755)
+    called = tmp_path / "apt-get.calls"
 
-    done = subprocess.run(
-        ["bash", str(DEMO), "--install-fonts"],
-        capture_output=True,
-        check=False,
-        timeout=60,
-        env={"PATH": f"{shims}:/usr/bin:/bin", **empty_fontconfig(tmp_path)},
-    )
+    done = demo_fonts("--install-fonts", tmp_path, id="echo 0", apt_get=f'echo "$*" >> {called}')
 
     assert done.returncode == 0
     assert called.read_text().splitlines() == [
