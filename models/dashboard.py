@@ -85,10 +85,18 @@ class Figures:
     cycles_completed: int
     teachers_eligible: int
     teacher_hours: Decimal
+    # Cycles completed or reported, by the goal their results report chose (models/dashboard_stats.py).
+    goals_met: int = 0
+    goals_not_met: int = 0
+    goals_not_reported: int = 0
 
     @property
     def eligible_share(self) -> float:
         return self.teachers_eligible / self.teachers if self.teachers else 0.0
+
+    @property
+    def goals_counted(self) -> int:
+        return self.goals_met + self.goals_not_met + self.goals_not_reported
 
 
 _FIGURES = (
@@ -99,6 +107,9 @@ _FIGURES = (
     func.coalesce(func.sum(ProgramStats.cycles_completed), 0),
     func.coalesce(func.sum(ProgramStats.teachers_eligible), 0),
     func.coalesce(func.sum(ProgramStats.teacher_hours), 0),
+    func.coalesce(func.sum(ProgramStats.goals_met), 0),
+    func.coalesce(func.sum(ProgramStats.goals_not_met), 0),
+    func.coalesce(func.sum(ProgramStats.goals_not_reported), 0),
 )
 
 
@@ -124,7 +135,8 @@ def figures_by(db: Session, reach: Reach, filters: Filters, dimension: str) -> l
 def _figures(key: Any, row: Sequence[Any]) -> Figures:
     programs, running, teams, teachers, completed, eligible = (int(value) for value in row[:6])
     hours = Decimal(row[6]).quantize(Decimal("0.01"))
-    return Figures(key, programs, running, teams, teachers, completed, eligible, hours)
+    met, not_met, not_reported = (int(value) for value in row[7:10])
+    return Figures(key, programs, running, teams, teachers, completed, eligible, hours, met, not_met, not_reported)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ timer in production) and from the dashboard's "Refresh figures" button; the page
 Definitions: a team's cycle is *completed* when each of the five elements has a session in it; *teacher-hours*
 are session hours times the teachers present; a program's *year* is the year of its approval (of its creation
 before approval); a cycle's student result counts when both its baseline and its result values are recorded.
+A cycle's goal (the results report's choice, seed 000 process 8) is counted once the cycle is completed or its
+results report is saved: met, not met, or not reported (no results report, or a goal typed as free text before it was
+a choice that names neither outcome plainly).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from models.base import Base, utcnow
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
 from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility
+from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, RESULTS_FORM, FormEntry, goal_field
 from models.observations import Observation
 from models.plan import PlcRole
 from models.programs import Program
@@ -78,6 +82,9 @@ class ProgramStats(Base):
     observations: Mapped[int]
     reflections: Mapped[int]
     reflections_graded: Mapped[int]
+    goals_met: Mapped[int] = mapped_column(server_default="0")
+    goals_not_met: Mapped[int] = mapped_column(server_default="0")
+    goals_not_reported: Mapped[int] = mapped_column(server_default="0")
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -209,6 +216,15 @@ def refresh_district(db: Session, district: District) -> int:
     ):
         cycle = cycles[cycle_id]
         observations[cycle.team_id].add((cycle.number, buddy_id))
+    goals: dict[int, str] = {}  # cycle id → the goal its results report chose ("" for none)
+    field = goal_field()
+    for cycle_id, answers in db.execute(
+        select(FormEntry.cycle_id, FormEntry.answers).where(
+            FormEntry.cycle_id.in_(cycles_in), FormEntry.form == RESULTS_FORM
+        )
+    ):
+        chosen = field.option(str((answers or {}).get(GOAL_FIELD, "")).strip())
+        goals[cycle_id] = chosen.value if chosen else ""
 
     stats: dict[int, dict[str, Any]] = {}
     now = utcnow()
@@ -233,6 +249,9 @@ def refresh_district(db: Session, district: District) -> int:
             "observations": 0,
             "reflections": 0,
             "reflections_graded": graded.get(program_id, 0),
+            "goals_met": 0,
+            "goals_not_met": 0,
+            "goals_not_reported": 0,
             "refreshed_at": now,
         }
     for team_id, program_id in team_program.items():
@@ -266,6 +285,11 @@ def refresh_district(db: Session, district: District) -> int:
             row["cycles_completed"] += 1
             # A Model Teacher's lesson counts once the cycle it was planned for is completed.
             row["model_lessons"] += 1
+        if completed or cycle.id in goals:
+            goal = goals.get(cycle.id, "")
+            row[
+                "goals_met" if goal == GOAL_MET else "goals_not_met" if goal == GOAL_NOT_MET else "goals_not_reported"
+            ] += 1
         if cycle.baseline_value is None or cycle.result_value is None:
             continue
         area = cycle.learning_area.strip() or row["learning_area"]

@@ -5,6 +5,8 @@ answers a team keeps per cycle. The Buddy-observation form's template lives ther
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -24,7 +26,30 @@ from models.scope import register_scope_path
 from models.teams import Team, may_record_for_team
 
 MAX_ANSWER_CHARS = 8000
-FIELD_KINDS = frozenset({"text", "textarea", "number", "date"})
+FIELD_KINDS = frozenset({"text", "textarea", "number", "date", "choice"})
+# The results report (seed 000, process 8): whether the cycle met its goal, and what the team will improve, which the
+# next cycle's problem reflection starts from.
+RESULTS_FORM = "results-report"
+GOAL_FIELD, IMPROVEMENTS_FIELD = "goal_met", "improvements"
+GOAL_MET, GOAL_NOT_MET = "met", "not_met"  # the two outcomes of seed 000's process 8, as the goal field stores them
+# Said in documents beside free text kept from before a field became a choice (pages say it through Babel).
+NOT_A_CHOICE = {"th": "ไม่ได้บันทึกเป็นตัวเลือก", "en": "not recorded as a choice"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer a choice field offers: the value stored, its label, and the free text that plainly meant it
+    before the field was a choice (`earlier`, compared without case, spaces, punctuation or remarks in brackets)."""
+
+    value: str
+    label: dict[str, str]
+    earlier: tuple[str, ...] = ()
+
+
+def _plain(text: str) -> str:
+    """Free text reduced for comparison: no remark in brackets, no punctuation or spaces, lower case."""
+    text = re.sub(r"\([^)]*\)", "", text)
+    return "".join(ch for ch in text.casefold() if ch.isalnum() or unicodedata.category(ch).startswith("M"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +59,30 @@ class FormField:
     label: dict[str, str]
     help: dict[str, str]
     required: bool
+    options: tuple[Choice, ...] = ()
+
+    def option(self, answer: str) -> Choice | None:
+        """The option an answer stands for: its value, or free text from before the field was a choice that plainly
+        names one option; None for anything else (such text is kept and shown as "not recorded as a choice")."""
+        for choice in self.options:
+            if answer == choice.value:
+                return choice
+        plain = _plain(answer)
+        if not plain:
+            return None
+        for choice in self.options:
+            if plain in {_plain(word) for word in choice.earlier}:
+                return choice
+        return None
+
+    def answer_text(self, answer: str, lang: str) -> str:
+        """An answer as a reader sees it: a choice by its label (free text from before kept beside it), else as typed."""
+        if self.kind != "choice" or not answer:
+            return answer
+        choice = self.option(answer)
+        if choice is None:
+            return f"{answer} ({NOT_A_CHOICE[lang]})"
+        return choice.label[lang] if answer == choice.value else f"{choice.label[lang]} (“{answer}”)"
 
     def answer_date(self, answer: str | None) -> date | None:
         """The day a date field's answer names (kept as ISO 8601, 2026-03-22), so that pages can write it as a Thai
@@ -69,9 +118,19 @@ def _load(document: dict[str, Any]) -> FormTemplate:
     for raw in document["fields"]:
         if raw["kind"] not in FIELD_KINDS:
             raise ValueError(f"form {document['slug']}: field {raw['id']} has unknown kind {raw['kind']!r}")
+        options = tuple(
+            Choice(str(o["value"]), o["label"], tuple(o.get("earlier", ()))) for o in raw.get("options", ())
+        )
+        if (raw["kind"] == "choice") != bool(options):
+            raise ValueError(f"form {document['slug']}: field {raw['id']} needs options exactly when it is a choice")
         fields.append(
             FormField(
-                raw["id"], raw["kind"], raw["label"], raw.get("help", {"th": "", "en": ""}), raw.get("required", False)
+                raw["id"],
+                raw["kind"],
+                raw["label"],
+                raw.get("help", {"th": "", "en": ""}),
+                raw.get("required", False),
+                options,
             )
         )
     return FormTemplate(
@@ -126,6 +185,8 @@ def answer_problems(
             found.append(Problem(item.id, "required", {}))
         elif len(value) > MAX_ANSWER_CHARS:
             found.append(Problem(item.id, "too_long", {"most": MAX_ANSWER_CHARS}))
+        elif value and item.kind == "choice" and value not in {choice.value for choice in item.options}:
+            found.append(Problem(item.id, "not_a_choice", {}))
         elif value and item.kind == "number":
             try:
                 float(value)
@@ -171,3 +232,32 @@ def save_form(
 
 def form_entries(db: Session, cycle: Cycle) -> dict[str, FormEntry]:
     return {e.form: e for e in db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id))}
+
+
+@dataclass(frozen=True)
+class CarriedOver:
+    """What the results report of a team's previous cycle said it will improve: the next cycle starts from it."""
+
+    cycle: int
+    improvements: str
+    goal: Choice | None
+    goal_answer: str
+
+
+def carried_over(db: Session, team: Team, number: int) -> CarriedOver | None:
+    """The previous cycle's "what we will improve" (seed 000, process 8: improve and try again), for cycle `number`
+    of `team`; None for the first cycle, or when that results report is not saved or leaves it empty."""
+    previous = next((c for c in team.cycles if c.number == number - 1), None)
+    if previous is None:
+        return None
+    entry = form_entries(db, previous).get(RESULTS_FORM)
+    improvements = entry.answers.get(IMPROVEMENTS_FIELD, "").strip() if entry else ""
+    if entry is None or not improvements:
+        return None
+    goal_answer = entry.answers.get(GOAL_FIELD, "").strip()
+    return CarriedOver(previous.number, improvements, goal_field().option(goal_answer), goal_answer)
+
+
+def goal_field() -> FormField:
+    """The results report's "was the goal met" choice."""
+    return form_templates()[RESULTS_FORM].field(GOAL_FIELD)

@@ -24,6 +24,7 @@ from models.calendar import buddhist_era, last_day_of_program
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import refresh_district
 from models.district import District, Leader, Network, ProgramPlacement, School
+from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, IMPROVEMENTS_FIELD, RESULTS_FORM, FormEntry
 from models.observations import Observation
 from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
@@ -244,6 +245,7 @@ def seed_district(
         TeamMember,
         CycleAssignment,
         Cycle,
+        FormEntry,
         ElementSession,
         SessionAttendance,
         Observation,
@@ -410,6 +412,21 @@ def _seed_program(
             if not complete:
                 continue
             written = datetime.combine(start + timedelta(days=28), time(15), tzinfo=UTC)
+            if cycle_id % 9:  # most teams send their results report; the goal is met when scores rose 5 points or more
+                met = gain >= 5
+                add(
+                    FormEntry,
+                    cycle_id=cycle_id,
+                    form=RESULTS_FORM,
+                    answers={
+                        "summary": f"คะแนนเฉลี่ยเปลี่ยนไป {gain} จุดจากก่อนเรียน (ข้อมูลสังเคราะห์)",
+                        GOAL_FIELD: GOAL_MET if met else GOAL_NOT_MET,
+                        IMPROVEMENTS_FIELD: "" if met else "ปรับกิจกรรมให้นักเรียนได้ฝึกมากขึ้นในวงรอบถัดไป (ข้อมูลสังเคราะห์)",
+                    },
+                    updated_by_id=members[0],
+                    created_at=written,
+                    updated_at=written,
+                )
             for membership_id in members:
                 if membership_id != plan[number] and rng.random() < engagement + 0.1:
                     add(

@@ -75,7 +75,7 @@ def rewrite_reflection(tool: ToolServer, visit: Visit, rid: int) -> requests.Res
 
 
 def fill_form(tool: ToolServer, visit: Visit, rid: int) -> requests.Response:
-    data = {"csrf": form_token(tool, visit, "cycle-form"), "summary": "x", "goal_met": "x"}
+    data = {"csrf": form_token(tool, visit, "cycle-form"), "summary": "x", "goal_met": "met"}
     return visit.post("/program/cycles/1/forms/results-report", data)
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
-from lti_tool.web import drafts, errors, i18n, observability, security
+from lti_tool.web import drafts, errors, fonts, i18n, observability, security
 from lti_tool.web.forms import limits
 from lti_tool.web.views import (
     admin,
@@ -103,5 +103,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         demo.init_app(app, database, settings)
 
     drafts.init_app(app)
+    fonts.init_app(app)
     errors.register(app)
     return app

@@ -61,9 +61,13 @@ def format_date_local(value: date, locale: str | None = None) -> str:
 
 def format_answer(field: FormField, answer: str | None, locale: str | None = None) -> str:
     """A tracking form's answer as a reader sees it: a date field's ISO value as a date in the Buddhist Era in Thai
-    (22 มีนาคม 2569), a readable date in English; any other answer as typed."""
+    (22 มีนาคม 2569), a readable date in English; a choice by its label (free text from before kept beside it); any
+    other answer as typed."""
     day = field.answer_date(answer)
-    return format_date_local(day, locale) if day is not None else (answer or "")
+    if day is not None:
+        return format_date_local(day, locale)
+    lang = "th" if (locale or str(get_locale() or "th")).startswith("th") else "en"
+    return field.answer_text(answer or "", lang)
 
 
 def both_languages(message: Callable[[], str]) -> dict[str, str]:

@@ -212,6 +212,7 @@ FORM_PROBLEMS: dict[str, Any] = {
     "too_long": _l("This is too long (at most %(most)s characters)."),
     "not_a_number": _l("Please enter a number."),
     "not_a_date": _l("Please enter a date."),
+    "not_a_choice": _l("Please choose one of the answers offered."),
     "outside_program_year": _l("The date must fall inside the program's year, from %(first)s to %(last)s."),
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),

@@ -24,7 +24,7 @@ from models.calendar import program_day
 from models.catalog import elements
 from models.cycles import ELEMENT_NUMBERS, Cycle, ElementSession
 from models.errors import InvalidInput, ProgramError
-from models.forms import TEAM_FORMS, form_entries, form_templates
+from models.forms import TEAM_FORMS, carried_over, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle, team_plan
 from models.programs import is_expired
@@ -70,6 +70,7 @@ def _page(db: Session, app_session: AppSession, view: TeamView, number: int, *, 
         elements=elements(),
         templates=[form_templates()[slug] for slug in TEAM_FORMS if slug in form_templates()],
         entries=entries,
+        carried=carried_over(db, team, number),
         editable=view.may_write and running,
         correctable=view.may_write and (running or corrections.may_correct_forms(program, app_session.membership)),
         form_changes=corrections.history(db, corrections.FORM, [e.id for e in entries.values()]),

@@ -27,7 +27,7 @@ bp = Blueprint("dashboard", __name__)
 AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
-TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results")
+TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results", "goals")
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
@@ -43,6 +43,7 @@ TITLES: dict[str, Any] = {
     "years": _l("By year"),
     "competencies": _l("Competency coverage"),
     "results": _l("Student learning results the cycles targeted"),
+    "goals": _l("Did the cycles meet their goal?"),
 }
 FIGURE_HEADINGS: list[Any] = [
     _l("Programs"),
@@ -52,6 +53,12 @@ FIGURE_HEADINGS: list[Any] = [
     _l("Cycles completed"),
     _l("Teachers eligible"),
     _l("Teacher-hours"),
+]
+GOAL_HEADINGS: list[Any] = [
+    _l("Cycles completed or reported"),
+    _l("Goal met"),
+    _l("Goal not met"),
+    _l("Not reported"),
 ]
 
 # Beyond this many schools the page lists those with the smallest share of eligible teachers (the CSV has them all):
@@ -169,6 +176,15 @@ def _figure_cells(row: stats.Figures) -> list[Any]:
     ]
 
 
+def _goal_cells(row: stats.Figures) -> list[Any]:
+    return [row.goals_counted, row.goals_met, row.goals_not_met, row.goals_not_reported]
+
+
+def _unit(filters: stats.Filters) -> str:
+    """The unit of the charts and the goals table: schools when one network (or a school) is chosen, else networks."""
+    return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
+
+
 def _competency_name(coverage: stats.CompetencyCoverage) -> str:
     from flask_babel import get_locale
 
@@ -190,6 +206,14 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
                 _l("Lessons, observations, reflections"),
             ],
             [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
+        )
+    if table == "goals":
+        unit = _unit(filters)
+        labelled = _label(db, unit, stats.figures_by(db, reach, filters, DIMENSIONS[unit]))
+        total = stats.figures_by(db, reach, filters, "total")[0]
+        return (
+            [TITLES[unit], *GOAL_HEADINGS],
+            [[label, *_goal_cells(row)] for label, row in labelled] + [[str(_("Total")), *_goal_cells(total)]],
         )
     results = stats.student_results(db, reach, filters)
     return (
@@ -241,7 +265,7 @@ def show() -> str:
 
 def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str, Any]) -> dict[str, Any]:
     # The unit chart: schools when one network (or a school) is chosen, otherwise the networks.
-    unit = "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
+    unit = _unit(filters)
     units = [row for row in tables[unit][1] if row[4]]  # rows with teachers
     eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
     coverage = tables["competencies"][1]
@@ -252,7 +276,17 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
     results = dumbbell_chart(
         [(r.grade_level or r.learning_area, r.baseline, r.result, f"{r.baseline} → {r.result}") for r in grouped]
     )
-    return {"unit": unit, "eligible": eligible, "competencies": competencies, "results": results, "results_by": by[0]}
+    # Goals: per unit, the cycles completed or reported (light) and those that met their goal (dark); no total row.
+    counted = [row for row in tables["goals"][1][:-1] if row[1]]
+    goals = bar_chart([(row[0], row[1], row[2], f"{row[2]:,} / {row[1]:,}") for row in counted])
+    return {
+        "unit": unit,
+        "eligible": eligible,
+        "competencies": competencies,
+        "results": results,
+        "results_by": by[0],
+        "goals": goals,
+    }
 
 
 def _group_schools(schools: list[tuple[int, str, int]]) -> dict[int, list[tuple[int, str, int]]]:
