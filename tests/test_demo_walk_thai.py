@@ -139,7 +139,7 @@ def walk(tool: ToolServer, sub: str) -> Walk:
     return Walk(session, seen, documents)
 
 
-PEOPLE = ("demo-trainer-1", "demo-teacher-1", "demo-teacher-4", "demo-admin-1")
+PEOPLE = ("demo-trainer-1", "demo-teacher-1", "demo-teacher-4", "demo-admin-1", "demo-siteadmin-1")
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ CLIENT_ID = "plc-bridge-demo"
 DEPLOYMENT_ID = "demo-deployment-1"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 LIS_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+LIS_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -68,6 +69,7 @@ class DemoCourse:
 TEACHER = _l("Teacher (Learner)")
 TRAINER = _l("Trainer (Instructor)")
 ADMIN = _l("School administrator (institution Administrator)")
+SITE_ADMIN = _l("Site administrator (system Administrator)")
 
 COURSE = DemoCourse(
     people=(
@@ -87,6 +89,15 @@ COURSE = DemoCourse(
             "teerawat@demo.plc-bridge.invalid",
             (LIS_INSTITUTION + "Administrator", LIS + "Instructor"),
             ADMIN,
+        ),
+        # The LMS's site administrator, with the roles Moodle sends for one: sees the platform's queues (/admin).
+        DemoPerson(
+            "demo-siteadmin-1",
+            "อรุณี",
+            "ศรีวงศ์",
+            "arunee@demo.plc-bridge.invalid",
+            (LIS_SYSTEM + "Administrator", LIS_INSTITUTION + "Administrator", LIS + "Instructor"),
+            SITE_ADMIN,
         ),
     )
 )

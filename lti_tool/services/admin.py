@@ -1,5 +1,7 @@
 """A platform administrator's repairs: sending again what the learning-record outbox and the score outbox gave up
-on, for their own platform only."""
+on, for their own platform only. The platform's administrator is the LMS's site administrator (a system role,
+ผู้ดูแลระบบ); a school administrator (an institution or course Administrator, ผู้บริหารสถานศึกษา) reads the PLC
+pages of their course but not the platform's queues, which hold every course's records."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from sqlalchemy.orm import Session
 from lti_tool.services.actor import Actor
 from models import scores
 from models.errors import ProgramError
-from models.roles import AppRole
+from models.people import Membership
+from models.roles import AppRole, administers_the_site
 from xapi import outbox
 
 
@@ -21,9 +24,14 @@ class NotAnAdministrator(ProgramError):
         super().__init__(f"a {role} is not the platform's administrator", role=role)
 
 
+def administers_the_platform(membership: Membership) -> bool:
+    """Whether the launch came from the LMS's site administrator: the Administrator role at the system scope."""
+    return membership.app_role == AppRole.ADMIN and administers_the_site(membership.lti_roles or [])
+
+
 def _require_admin(actor: Actor) -> int:
     """The actor's platform, if they administer it."""
-    if actor.role is not AppRole.ADMIN:
+    if not administers_the_platform(actor.membership):
         raise NotAnAdministrator(actor.role)
     return actor.scope.platform_id
 

@@ -20,7 +20,12 @@ ADMIN = LaunchUser(
     given_name="ธีรวัฒน์",
     family_name="พงษ์ไทย",
     email="teerawat@example.org",
-    roles=["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", LIS + "Instructor"],
+    # The LMS's site administrator, with the roles Moodle sends for one.
+    roles=[
+        "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+        LIS + "Instructor",
+    ],
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, abort, redirect, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,10 @@ RESEND_SCORES = "scores-resend"
 
 def _admin_session(db: Session) -> AppSession:
     app_session = require_session(db)
-    require_role(app_session, {AppRole.ADMIN}, _("Only the platform's administrators may see this page."))
+    message = _("Only the platform's administrators may see this page.")
+    require_role(app_session, {AppRole.ADMIN}, message)
+    if not service.administers_the_platform(app_session.membership):  # a school administrator, not the site's
+        abort(403, description=message)
     return app_session
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from lti_tool.services.admin import administers_the_platform
 from lti_tool.services.programs import course_program
 from lti_tool.web.access import course_scope
 from lti_tool.web.session import database, require_session, session_url
@@ -43,6 +44,7 @@ def landing() -> str:
             resource_link=app_session.resource_link,
             platform=app_session.context.platform,
             role=role,
+            site_admin=administers_the_platform(app_session.membership),
             AppRole=AppRole,
             administers_the_site=administers_the_site,
             members=course_members(db, app_session.context_id) if role.sees_course_roster else [],
