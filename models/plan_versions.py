@@ -26,7 +26,10 @@ from models.plan import team_plan
 from models.programs import Program
 from models.states import ProgramState
 
-LETTER_NUMBER_LENGTH = 100
+# A letter number as the Council prints it ("ศธ 0206.3/1234") is short: the rule allows 64 characters, like the other
+# letter numbers the product keeps (and the program's history keeps a corrected one whole); the column holds 100.
+LETTER_NUMBER_LENGTH = 64
+LETTER_NUMBER_COLUMN = 100
 # The program's details a version keeps, in the order of the Council's application form.
 DETAILS = ("name", "agency", "school_or_network", "planned_cycles", "min_hours", "learning_area", "grade_level")
 
@@ -47,7 +50,7 @@ class PlanVersion(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_on: Mapped[date | None] = mapped_column(default=None)
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
-    council_letter_number: Mapped[str] = mapped_column(String(LETTER_NUMBER_LENGTH), default="")
+    council_letter_number: Mapped[str] = mapped_column(String(LETTER_NUMBER_COLUMN), default="")
     council_letter_date: Mapped[date | None] = mapped_column(default=None)  # the approval's date; None until approved
 
     @property
@@ -311,6 +314,22 @@ def approve(db: Session, program: Program, letter_number: str, on: date, *, toda
     version.council_letter_number = letter_number.strip()
     version.council_letter_date = on
     return version
+
+
+def correct_letter_number(db: Session, program: Program, letter_number: str) -> str | None:
+    """Correct the number of the Council's approval letter kept with the approved version, or record it for a program
+    approved before letters were kept; the number it had, or None when it is unchanged (InvalidInput on
+    `council_letter_number` for an empty or too long number)."""
+    version = approved_version(db, program)
+    if version is None:
+        raise ProgramStateError(program.state, ProgramState.APPROVED, "only an approved plan has the Council's letter")
+    if problems := letter_number_problems(letter_number):
+        raise InvalidInput(problems)
+    before, number = version.council_letter_number, letter_number.strip()
+    if number == before:
+        return None
+    version.council_letter_number = number
+    return before
 
 
 def approval_date_corrected(db: Session, program: Program) -> None:

@@ -29,6 +29,7 @@ class ProgramChangeKind(enum.StrEnum):
     REOPENED = "reopened"
     APPROVAL_CORRECTED = "approval_corrected"
     WITHDRAWN = "withdrawn"  # the submission to the Council taken back to change the plan (before: the version)
+    LETTER_CORRECTED = "approval_letter_corrected"  # before/after: the Council's approval letter number
 
 
 class ProgramChange(Base):
@@ -145,6 +146,18 @@ def correct_approval_date(
         on.isoformat(),
         why,
     )
+
+
+def correct_approval_letter(
+    db: Session, program: Program, by: Membership, letter_number: str, reason: str
+) -> ProgramChange | None:
+    """Correct the number of the Council's approval letter, or record it for a program approved before letters were
+    kept, with a reason kept in the history (before and after); None when the number is unchanged."""
+    why = _reason(reason)
+    before = plan_versions.correct_letter_number(db, program, letter_number)
+    if before is None:
+        return None
+    return _record(db, program, by, ProgramChangeKind.LETTER_CORRECTED, before, letter_number.strip(), why)
 
 
 # --- The course's programs: the current one and the earlier ones ----------------------------------------------

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from lti_tool.services.letters import approval_reference
 from models.base import utcnow
 from models.calendar import program_day
+from models.plan_versions import PlanVersion
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.states import ProgramState
@@ -265,3 +267,42 @@ def test_an_approval_date_after_a_recorded_session_is_refused(tool: ToolServer, 
     assert answer.status_code == 409
     with tool.database.transaction() as db:
         assert str(db.scalars(select(Program)).one().approved_on) == "2026-11-01"
+
+
+def test_a_program_approved_before_letters_were_kept_records_the_councils_letter_number_with_a_reason(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    done = finished_program(tool, platform, end=False)  # approved on 1 November 2026
+    with tool.database.transaction() as db:  # as a program approved before versions and letters were kept
+        db.execute(delete(PlanVersion))
+    program_page = done.trainer.get("/program", lang="en").text
+    assert "letter number not recorded" in program_page and 'data-step="record-letter"' in program_page
+    page = done.trainer.get("/program/confirm/correct_approval", lang="en")
+    assert 'name="council_letter_number"' in page.text and "the request for certificates cites it" in page.text
+
+    empty = confirm(
+        done.trainer, "correct_approval", council_letter_number=" ", approved_on="2026-11-01", reason=REASON
+    )
+    assert empty.status_code == 422 and 'id="council_letter_number-error"' in empty.text and REASON in empty.text
+    assert changes(tool) == []
+
+    answer = confirm(
+        done.trainer, "correct_approval", council_letter_number="ศธ 0206.4/77", approved_on="2026-11-01", reason=REASON
+    )
+
+    assert answer.status_code == 200
+    [change] = changes(tool)  # the date did not change: one step, the letter's
+    assert (change.kind, change.before, change.after, change.reason) == (
+        ProgramChangeKind.LETTER_CORRECTED,
+        "",
+        "ศธ 0206.4/77",
+        REASON,
+    )
+    shown = done.trainer.get("/program", lang="th").text
+    assert "ศธ 0206.4/77" in shown and "แก้ไขเลขที่หนังสือเห็นชอบ" in shown and 'data-step="record-letter"' not in shown
+    with tool.database.transaction() as db:
+        reference = approval_reference(db, db.scalars(select(Program)).one())
+    assert reference is not None and (reference.council_letter_number, str(reference.council_letter_date)) == (
+        "ศธ 0206.4/77",
+        "2026-11-01",
+    )

@@ -130,11 +130,24 @@ def reopen_program(db: Session, actor: Actor, program: Program, reason: str, *, 
 
 
 def correct_approval_date(
-    db: Session, actor: Actor, program: Program, approved_on: date, reason: str, *, today: date
+    db: Session,
+    actor: Actor,
+    program: Program,
+    approved_on: date,
+    reason: str,
+    *,
+    today: date,
+    letter_number: str | None = None,
 ) -> None:
-    """Correct the Council's approval date, with a reason kept in the program's history."""
+    """Correct the Council's approval date, and the number of its letter when given (or record it for a program
+    approved before letters were kept), with a reason kept in the program's history: one step for each value that
+    changes (the date's step also when nothing else changes)."""
     require_program_editor(actor)
-    program_history.correct_approval_date(db, program, actor.membership, approved_on, reason, today)
+    letter = None
+    if letter_number is not None:
+        letter = program_history.correct_approval_letter(db, program, actor.membership, letter_number, reason)
+    if letter is None or approved_on != program.approved_on:
+        program_history.correct_approval_date(db, program, actor.membership, approved_on, reason, today)
 
 
 @dataclass(frozen=True)

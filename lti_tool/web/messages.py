@@ -322,6 +322,7 @@ CHANGE_NAMES: dict[str, Any] = {
     "cancelled": _l("Cancelled"),
     "reopened": _l("Reopened"),
     "approval_corrected": _l("Approval date corrected"),
+    "approval_letter_corrected": _l("Number of the Council's approval letter corrected"),
     "withdrawn": _l("Submission withdrawn"),
 }
 

@@ -266,6 +266,55 @@ def test_a_program_approved_before_versions_gets_its_approval_date_and_no_letter
     assert version.council_letter_date == APPROVED_ON
 
 
+def test_the_letter_number_of_a_program_approved_before_letters_were_kept_is_recorded_with_its_history(
+    db: Session, course: Course
+) -> None:
+    program = program_in(db, course, ProgramState.RUNNING)  # approved before versions: no letter number
+
+    change = program_history.correct_approval_letter(db, program, course.trainer, f"  {LETTER} ", REASON)
+
+    version = approved_version(db, program)
+    assert version is not None and version.council_letter_number == LETTER
+    assert change is not None and change.kind is ProgramChangeKind.LETTER_CORRECTED
+    assert (change.before, change.after, change.reason, change.membership_id) == ("", LETTER, REASON, course.trainer.id)
+    assert program_history.correct_approval_letter(db, program, course.trainer, LETTER, REASON) is None  # unchanged
+    corrected = program_history.correct_approval_letter(db, program, course.trainer, "ศธ 0206.4/1235", REASON)
+    assert corrected is not None and (corrected.before, corrected.after) == (LETTER, "ศธ 0206.4/1235")
+    assert [c.kind for c in program_history.history(db, program)].count(ProgramChangeKind.LETTER_CORRECTED) == 2
+
+
+@pytest.mark.parametrize(
+    ("number", "reason", "field", "code"),
+    [
+        ("   ", REASON, "council_letter_number", "required"),
+        ("ศ" * 65, REASON, "council_letter_number", "too_long"),
+        (LETTER, "  ", "reason", "required"),
+    ],
+)
+def test_a_letter_number_empty_too_long_or_without_a_reason_changes_nothing(
+    db: Session, course: Course, number: str, reason: str, field: str, code: str
+) -> None:
+    program = submitted(db, course)
+    plan_versions.approve(db, program, LETTER, TODAY, today=TODAY)
+
+    with pytest.raises(InvalidInput) as refused:
+        program_history.correct_approval_letter(db, program, course.trainer, number, reason)
+
+    assert [(p.field, p.code) for p in refused.value.problems] == [(field, code)]
+    version = approved_version(db, program)
+    assert version is not None and version.council_letter_number == LETTER
+    assert program_history.history(db, program) == []
+
+
+def test_only_an_approved_plan_has_its_letter_number_corrected(db: Session, course: Course) -> None:
+    program = submitted(db, course)
+
+    with pytest.raises(ProgramStateError):
+        program_history.correct_approval_letter(db, program, course.trainer, LETTER, REASON)
+    version = latest_version(db, program)
+    assert version is not None and version.council_letter_number == ""
+
+
 def test_a_draft_or_a_draft_cancelled_has_no_version(db: Session, course: Course) -> None:
     draft = planned_program(db, course)
     assert latest_version(db, draft) is None

@@ -43,7 +43,7 @@ CONFIRM_LABELS = {
     "end": _l("End the program"),
     "cancel": _l("Cancel the program"),
     "reopen": _l("Reopen the program"),
-    "correct_approval": _l("Correct the approval date"),
+    "correct_approval": _l("Correct the approval date or letter number"),
 }
 
 
@@ -187,7 +187,24 @@ def _confirmation(
                 ),
                 _("The date before and after, and your reason, are kept in the program's history."),
             ]
+            approved = plan_versions.approved_version(db, program)
+            if approved is not None:
+                follows.append(
+                    _(
+                        "The letter number is kept with the plan version the Council approved, and the request for "
+                        "certificates cites it; a number before and after is kept in the history too."
+                    )
+                )
+            letter = confirm.Input(
+                "council_letter_number",
+                _("Letter number (เลขที่หนังสือ) of the Council's approval"),
+                kind="text",
+                value=values.get("council_letter_number", approved.council_letter_number if approved else ""),
+                error=errors.get("council_letter_number", ""),
+                maxlength=LETTER_NUMBER_LENGTH,
+            )
             inputs = [
+                *([letter] if approved else []),
                 confirm.Input(
                     "approved_on",
                     _("Date of the Council's approval"),
@@ -251,7 +268,7 @@ CONFIRM_TITLES = {
     "end": _l("End the program?"),
     "cancel": _l("Cancel the program?"),
     "reopen": _l("Reopen the program?"),
-    "correct_approval": _l("Correct the Council's approval date?"),
+    "correct_approval": _l("Correct the Council's approval date or letter number?"),
 }
 
 
@@ -305,7 +322,10 @@ def confirmed(step: str) -> Response | tuple[str, int]:
         catalog = {"cancel": messages.CANCEL_PROBLEMS, "approve": messages.PROGRAM_PROBLEMS}.get(
             step, messages.REASON_PROBLEMS
         )
-        errors = messages.field_problems(invalid.problems, catalog)
+        # The Council's letter number has the program form's messages wherever it is asked (approve, correct).
+        letter = [p for p in invalid.problems if p.field == "council_letter_number"]
+        others = [p for p in invalid.problems if p.field != "council_letter_number"]
+        errors = messages.field_problems(letter, messages.PROGRAM_PROBLEMS) | messages.field_problems(others, catalog)
         return _refused_confirmation(step, values, errors=errors, status=422)
     except ProgramError as refused:
         return _refused_confirmation(step, values, refusal=messages.refusal(refused), status=409)
@@ -330,7 +350,10 @@ def _take_confirmed_step(db: Session, actor: Actor, program: Program, step: str,
         case "reopen":
             programs.reopen_program(db, actor, program, form.reason.data, today=today)
         case "correct_approval":
-            programs.correct_approval_date(db, actor, program, form.approved_on.data, form.reason.data, today=today)
+            letter = form.council_letter_number.data if "council_letter_number" in request.form else None
+            programs.correct_approval_date(
+                db, actor, program, form.approved_on.data, form.reason.data, today=today, letter_number=letter
+            )
 
 
 def _refused_confirmation(
