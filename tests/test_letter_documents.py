@@ -146,6 +146,7 @@ def test_the_application_names_the_agency_with_its_kind_and_its_staff_with_their
         agency=AGENCY,
         teams=[],
         participants=0,
+        plan_version=None,
         lang="th",
         printed_on=date(2026, 12, 5),
     )
