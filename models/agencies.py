@@ -20,6 +20,7 @@ from models.base import Base, enum_values, utcnow
 from models.errors import InvalidInput, NotFoundInCourse, Problem
 from models.programs import Program, check_plan_editable
 from models.scope import CourseScope
+from models.states import PLAN_EDITABLE
 
 
 class AgencyKind(enum.StrEnum):
@@ -219,22 +220,29 @@ def new_agency(db: Session, scope: CourseScope, details: AgencyDetails) -> Agenc
 
 
 def edit_agency(db: Session, agency: Agency, details: AgencyDetails) -> None:
-    """Correct the agency's details; the programs it runs name it as it is now (their legacy text too)."""
+    """Correct the agency's details. Its name is part of the plan a program sends to the Council (seed 004 §2.6): the
+    programs it runs whose plan may still change name it as it is now; a program already submitted, approved or done
+    keeps the name it was sent with."""
     if problems := details.problems():
         raise InvalidInput(problems)
     _apply(agency, details)
     for program in db.scalars(select(Program).where(Program.agency_id == agency.id)):
-        program.agency = agency.name
+        if program.state in PLAN_EDITABLE:
+            program.agency = agency.name
 
 
 def run_by(program: Program, agency: Agency) -> None:
     """The program is run by `agency` (of the same course). Which agency runs it is part of the plan the Council
-    approves, so another one replaces it only while the plan may change (seed 004 §2.6); a program that had none
-    (set up before agencies were kept) may be given its agency at any time."""
-    if program.agency_id is not None and program.agency_id != agency.id:
-        check_plan_editable(program)
+    approves, so it is chosen or replaced only while the plan may change (seed 004 §2.6). A program past its draft
+    that had no agency kept (set up before agencies were) is linked only to an agency of the very name it was sent
+    with, and its name is not changed."""
     if (agency.platform_id, agency.context_id) != (program.platform_id, program.context_id):
         raise NotFoundInCourse("agency", agency.id)
+    if program.state not in PLAN_EDITABLE:
+        if program.agency_id is not None or agency.name.strip() != (program.agency or "").strip():
+            check_plan_editable(program)
+        program.agency_id = agency.id
+        return
     program.agency_id = agency.id
     program.agency = agency.name  # the name as certificates and reports copy it
 

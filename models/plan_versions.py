@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import programs
@@ -219,9 +220,15 @@ def versions(db: Session, program: Program) -> list[PlanVersion]:
             submitted_on=program.submitted_on,
             council_letter_date=program.approved_on,
         )
-        db.add(legacy)
-        db.flush()
-        found = [legacy]
+        try:
+            with db.begin_nested():  # two first reads at once: one makes it, the other reads it
+                db.add(legacy)
+                db.flush()
+            found = [legacy]
+        except IntegrityError:
+            found = list(
+                db.scalars(select(PlanVersion).where(PlanVersion.program_id == program.id).order_by(PlanVersion.number))
+            )
     return found
 
 
@@ -318,11 +325,15 @@ def approve(db: Session, program: Program, letter_number: str, on: date, *, toda
 
 def correct_letter_number(db: Session, program: Program, letter_number: str) -> str | None:
     """Correct the number of the Council's approval letter kept with the approved version, or record it for a program
-    approved before letters were kept; the number it had, or None when it is unchanged (InvalidInput on
-    `council_letter_number` for an empty or too long number)."""
+    approved before letters were kept, until certificates are requested; the number it had, or None when it is
+    unchanged or still not known (InvalidInput on `council_letter_number` for emptying a recorded number or a too
+    long one)."""
+    programs.check_approval_correctable(program)
     version = approved_version(db, program)
     if version is None:
         raise ProgramStateError(program.state, ProgramState.APPROVED, "only an approved plan has the Council's letter")
+    if not letter_number.strip() and not version.council_letter_number:
+        return None  # still not known: nothing to record (the request for certificates says it is missing)
     if problems := letter_number_problems(letter_number):
         raise InvalidInput(problems)
     before, number = version.council_letter_number, letter_number.strip()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from models.base import Base, decimal_places, enum_values, utcnow
 from models.calendar import last_day_for_certificates, last_day_of_program, program_day
@@ -290,17 +290,36 @@ def reopen(program: Program, today: date, certificates_standing: int) -> None:
     program.ended_on = None
 
 
+def check_approval_correctable(program: Program) -> None:
+    """The Council's approval (its date, its letter's number) is corrected once recorded, until certificates are
+    requested."""
+    if program.state not in APPROVAL_CORRECTABLE or program.approved_on is None:
+        raise ProgramStateError(program.state, ProgramState.APPROVED, "only a recorded approval date is corrected")
+
+
 def correct_approval_date(program: Program, on: date, today: date, earliest_session: date | None) -> None:
     """Correct the Council's approval date after it was recorded: never in the future, and never after the program
     started or after a session it holds (they would fall before the approval)."""
-    if program.state not in APPROVAL_CORRECTABLE or program.approved_on is None:
-        raise ProgramStateError(program.state, ProgramState.APPROVED, "only a recorded approval date is corrected")
+    check_approval_correctable(program)
     if on > today:
         raise ApprovalDateInFuture(on, today)
+    if program.submitted_on is not None and on < program.submitted_on:
+        raise InvalidInput([Problem("approved_on", "before_submission", {"submitted": program.submitted_on})])
     earliest = min((d for d in (program.started_on, earliest_session) if d is not None), default=None)
     if earliest is not None and earliest < on:
         raise ApprovalDateAfterRecords(on, earliest)
     program.approved_on = on
+
+
+def lock(program: Program) -> None:
+    """Read the program again under a row lock (FOR UPDATE on PostgreSQL; SQLite has one writer at a time) before a
+    change to its plan or its state, so that the check of its state and the change that follows are not raced by
+    another request: two trainers submitting, approving or editing at once (seed 004 §2.6: what the Council approved
+    is what runs)."""
+    session = object_session(program)
+    if session is not None and program.id is not None:
+        session.flush()  # a refresh reads the row again: what this transaction changed so far is written first
+        session.refresh(program, with_for_update=True)
 
 
 def _require_state(program: Program, allowed_from: Collection[ProgramState], wanted: ProgramState) -> None:

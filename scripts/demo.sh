@@ -38,7 +38,7 @@ ensure_thai_fonts() {
     fi
     echo "Installing the Thai fonts the documents need: ${THAI_FONT_PACKAGES[*]}..."
     ${sudo:+$sudo} apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive ${sudo:+$sudo} apt-get install -y -qq fontconfig "${THAI_FONT_PACKAGES[@]}" >/dev/null
+    ${sudo:+$sudo} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig "${THAI_FONT_PACKAGES[@]}" >/dev/null
 }
 
 case "${1:-}" in  # the font steps alone, e.g. for a provisioning script: 0 when the fonts are there

@@ -48,7 +48,16 @@ PROGRAM = SimpleNamespace(
     approved_on=date(2026, 1, 15),
     ended_on=date(2026, 11, 30),
 )
-LETTER = SimpleNamespace(number="ศธ 04073/1234", dated=date(2026, 12, 5), participants=12, teams=3, certificates=11)
+LETTER = SimpleNamespace(
+    number="ศธ 04073/1234",
+    dated=date(2026, 12, 5),
+    participants=12,
+    teams=3,
+    certificates=11,
+    sent_late=False,
+    last_day=date(2026, 12, 30),
+    late_certificates=0,
+)
 
 
 def settings(tmp_path: Path, thai_digits: bool = True) -> Settings:

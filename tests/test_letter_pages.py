@@ -6,9 +6,15 @@ teachers print nothing."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import requests
+from sqlalchemy import select
 
+from lti_tool.web.i18n import format_date_local
+from models.base import utcnow
+from models.calendar import program_day
+from models.programs import Program
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_agency_pages import AGENCY, STAFF, post
@@ -16,6 +22,9 @@ from tests.test_cycle_pages import SCHOOL_HEAD
 from tests.test_letter_documents import compact, text_layer
 from tests.test_program_pages import Visit, take_step, trainer_visit
 from tests.test_sessions_page import running_program_with_a_team
+
+TODAY = program_day(utcnow())
+THAI_TODAY = format_date_local(TODAY, "th").translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
 
 
 def letter_form(visit: Visit, kind: str) -> str:
@@ -28,16 +37,19 @@ def letter_form(visit: Visit, kind: str) -> str:
 
 
 def download(visit: Visit, kind: str, **fields: str) -> requests.Response:
-    data = {"number": "ศธ 04073/1234", "dated": "2026-12-05", **fields, "csrf": letter_form(visit, kind)}
+    data = {"number": "ศธ 04073/1234", "dated": TODAY.isoformat(), **fields, "csrf": letter_form(visit, kind)}
     return visit.post(f"/program/letters/{kind}.pdf", data)
 
 
-def program_with_agency(tool: ToolServer, platform: TestPlatform, start: bool = True) -> Visit:
-    running_program_with_a_team(tool, platform, start=start)
-    trainer = trainer_visit(tool, platform)
+def with_agency(trainer: Visit) -> None:
+    """The agency set up while the plan is a draft: which agency runs it is part of what the Council approves."""
     post(trainer, "", AGENCY)
     post(trainer, "/staff", STAFF)
-    return trainer
+
+
+def program_with_agency(tool: ToolServer, platform: TestPlatform, start: bool = True) -> Visit:
+    running_program_with_a_team(tool, platform, start=start, before_submit=with_agency)
+    return trainer_visit(tool, platform)
 
 
 def test_the_trainer_downloads_the_application_letter_with_the_number_and_date_typed(
@@ -50,7 +62,7 @@ def test_the_trainer_downloads_the_application_letter_with_the_number_and_date_t
     assert got.status_code == 200 and got.headers["Content-Type"] == "application/pdf"
     assert got.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
     text = text_layer(got.content)
-    for words in ("ที่ ศธ ๐๔๐๗๓/๑๒๓๔", "๕ ธันวาคม ๒๕๖๙", "เลขาธิการคุรุสภา", "(นายสมชาย ตัวอย่าง)",
+    for words in ("ที่ ศธ ๐๔๐๗๓/๑๒๓๔", THAI_TODAY, "เลขาธิการคุรุสภา", "(นายสมชาย ตัวอย่าง)",
                   "รายชื่อผู้เข้าร่วมโครงการ จำนวน ๓ คน", "ใน ๑ กลุ่ม PLC", AGENCY["contact_unit"]):  # fmt: skip
         assert compact(words) in text, words
 
@@ -97,10 +109,12 @@ def test_the_request_for_certificates_waits_for_the_end_and_cites_the_councils_a
 
 
 def test_a_letter_names_what_the_agency_still_lacks(tool: ToolServer, platform: TestPlatform) -> None:
-    running_program_with_a_team(tool, platform, start=False)
+    def without_signatory(trainer: Visit) -> None:
+        assert "the agency that runs the program" in trainer.get("/program").text  # no agency yet
+        post(trainer, "", {**AGENCY, "signatory_name": "", "telephone": ""})
+
+    running_program_with_a_team(tool, platform, start=False, before_submit=without_signatory)
     trainer = trainer_visit(tool, platform)
-    assert "the agency that runs the program" in trainer.get("/program").text  # no agency yet
-    post(trainer, "", {**AGENCY, "signatory_name": "", "telephone": ""})
 
     page = trainer.get("/program").text
 
@@ -118,3 +132,34 @@ def test_an_administrator_prints_the_letters_and_a_teacher_does_not(tool: ToolSe
     assert 'id="letters"' not in teacher.get("/program").text
     refused = teacher.post("/program/letters/application.pdf", {"number": "1", "dated": "2026-12-05", "csrf": "0" * 64})
     assert refused.status_code == 403
+
+
+def test_a_letter_dated_in_the_future_or_a_request_dated_before_the_end_is_refused_beside_the_date(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = program_with_agency(tool, platform)
+    future = download(trainer, "application", dated=(TODAY + timedelta(days=1)).isoformat())
+    assert future.status_code == 422 and 'id="application-dated-error"' in future.text
+    take_step(trainer, "end")
+
+    early = download(trainer, "certificates", dated=(TODAY - timedelta(days=1)).isoformat())
+
+    assert early.status_code == 422 and 'id="certificates-dated-error"' in early.text
+    assert "cannot be dated before the program" in early.text
+
+
+def test_a_request_for_certificates_after_the_30_days_says_it_is_late_instead_of_within_them(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = program_with_agency(tool, platform)
+    take_step(trainer, "end")
+    on_time = text_layer(download(trainer, "certificates").content)
+    assert compact("ภายใน ๓๐ วัน นับจากวันสิ้นสุดการดำเนินการ") in on_time and compact("พ้นกำหนด") not in on_time
+    with tool.database.transaction() as db:  # the program ended 31 days ago: the Council's 30 days are over
+        program = db.scalars(select(Program).where(Program.state == "ended")).one()
+        program.ended_on = TODAY - timedelta(days=31)
+
+    late = text_layer(download(trainer, "certificates").content)
+
+    assert compact("ซึ่งพ้นกำหนด ๓๐ วัน นับจากวันสิ้นสุดการดำเนินการ") in late
+    assert compact("ภายใน ๓๐ วัน") not in late

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import requests
 from sqlalchemy import select
@@ -17,11 +18,20 @@ from xapi.profile import check_statement
 from xapi.vocabulary import Extension, Verb
 
 
-def running_program_with_a_team(tool: ToolServer, platform: TestPlatform, start: bool = True) -> list[str]:
+def running_program_with_a_team(
+    tool: ToolServer,
+    platform: TestPlatform,
+    start: bool = True,
+    before_submit: Callable[[Visit], object] | None = None,
+) -> list[str]:
+    """A program with one team of three, submitted, approved and (unless `start` is False) running; `before_submit`
+    sets up more of the plan while it is a draft (its agency, say)."""
     names = teachers_launch(platform, 3)
     trainer = trainer_visit(tool, platform)
     create(trainer)
     form_team(trainer, tool, "กลุ่มคณิตศาสตร์", names)
+    if before_submit is not None:
+        before_submit(trainer)
     step(trainer, "submit")
     step(trainer, "approve", approved_on="2026-11-01")
     if start:

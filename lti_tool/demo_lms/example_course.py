@@ -140,7 +140,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
     team = formed.team
     set_facilitator(db, team, trainer.id)
     programs.submit_program(db, organiser, program, today=approved_on)  # sent before the example was set up
-    programs.approve_program(db, organiser, program, "ศธ 0000/ตัวอย่าง (synthetic)", approved_on, today=approved_on)
+    programs.approve_program(db, organiser, program, "ศธ 0000/ตัวอย่าง (ข้อมูลสมมติ)", approved_on, today=approved_on)
     programs.start_program(organiser, program, today=started_on)
 
     away = members[AWAY].id

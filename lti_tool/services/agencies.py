@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import require_program_editor
-from models import agencies
+from models import agencies, programs
 from models.agencies import Agency, AgencyDetails, AgencyStaff, StaffDetails
 from models.programs import Program
 
@@ -18,6 +18,7 @@ from models.programs import Program
 def save_agency(db: Session, actor: Actor, program: Program, details: AgencyDetails) -> Agency:
     """Correct the details of the agency that runs the program, or set up a new one that runs it from now on."""
     require_program_editor(actor)
+    programs.lock(program)
     current = agencies.program_agency(db, program)
     if current is not None:
         agencies.edit_agency(db, current, details)
@@ -30,6 +31,7 @@ def save_agency(db: Session, actor: Actor, program: Program, details: AgencyDeta
 def new_agency(db: Session, actor: Actor, program: Program, details: AgencyDetails) -> Agency:
     """Set up another agency in the course, which runs the program from now on (while its plan may change)."""
     require_program_editor(actor)
+    programs.lock(program)
     agency = agencies.new_agency(db, actor.scope, details)
     agencies.run_by(program, agency)
     return agency
@@ -38,6 +40,7 @@ def new_agency(db: Session, actor: Actor, program: Program, details: AgencyDetai
 def choose_agency(db: Session, actor: Actor, program: Program, agency_id: int) -> Agency:
     """The program is run by an agency the course already keeps (NotFoundInCourse for any other)."""
     require_program_editor(actor)
+    programs.lock(program)
     agency = agencies.agency_in_course(db, actor.scope, agency_id)
     agencies.run_by(program, agency)
     return agency

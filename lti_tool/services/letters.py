@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import agencies, plan_versions
 from models.agencies import Agency
+from models.calendar import last_day_for_certificates
 from models.certificates import certificates_of
 from models.errors import InvalidInput, Problem, ProgramError
 from models.programs import Program
@@ -76,7 +77,9 @@ class LetterHead:
     number: str
     dated: date | None
 
-    def problems(self) -> list[Problem]:
+    def problems(self, today: date | None = None, not_before: date | None = None) -> list[Problem]:
+        """The number is required and short; the date is a date, not to come (when `today` is known), and not before
+        `not_before` (the program's end, for the request for certificates)."""
         found: list[Problem] = []
         if not self.number.strip():
             found.append(Problem("number", "required", {}))
@@ -84,6 +87,10 @@ class LetterHead:
             found.append(Problem("number", "too_long", {"most": LETTER_NUMBER_LENGTH, "have": len(self.number)}))
         if self.dated is None:
             found.append(Problem("dated", "not_a_date", {}))
+        elif today is not None and self.dated > today:
+            found.append(Problem("dated", "in_the_future", {"today": today}))
+        elif not_before is not None and self.dated < not_before:
+            found.append(Problem("dated", "before_the_end", {"ended": not_before}))
         return found
 
 
@@ -100,6 +107,14 @@ class Letter:
     teams: int
     certificates: int  # certificates standing (issued, not revoked): the §3.3 enclosure
     reference: CouncilReference | None  # §3.3's อ้างถึง; None: the letter says it is missing
+    last_day: date | None = None  # §3.3: the last of the Council's 30 days after the end (None for the application)
+    late_certificates: int = 0  # of `certificates`, those issued after the 30 days
+
+    @property
+    def sent_late(self) -> bool:
+        """The request for certificates is dated after the Council's 30 days: the letter says so instead of claiming
+        to be within them."""
+        return self.last_day is not None and self.dated > self.last_day
 
     def context(self) -> dict[str, Any]:
         return {"letter": self, "agency": self.agency, "program": self.program, "reference": self.reference}
@@ -119,10 +134,12 @@ def letter_problem(db: Session, program: Program, kind: LetterKind) -> ProgramEr
     return None
 
 
-def letter(db: Session, program: Program, kind: LetterKind, head: LetterHead) -> Letter:
-    """The letter of `kind` for the program, under the number and date typed (InvalidInput beside those fields;
-    LetterNotReady or CertificatesLetterNotYet when the program or its agency cannot have it yet)."""
-    if problems := head.problems():
+def letter(db: Session, program: Program, kind: LetterKind, head: LetterHead, today: date | None = None) -> Letter:
+    """The letter of `kind` for the program, under the number and date typed: a date not to come, and for the
+    request for certificates not before the program's end (InvalidInput beside those fields; LetterNotReady or
+    CertificatesLetterNotYet when the program or its agency cannot have it yet)."""
+    ended_on = program.ended_on if kind is LetterKind.CERTIFICATES else None
+    if problems := head.problems(today, ended_on):
         raise InvalidInput(problems)
     if (refused := letter_problem(db, program, kind)) is not None:
         raise refused
@@ -138,4 +155,8 @@ def letter(db: Session, program: Program, kind: LetterKind, head: LetterHead) ->
         teams=len(program.teams),
         certificates=standing_certificates(db, program),
         reference=approval_reference(db, program) if kind is LetterKind.CERTIFICATES else None,
+        last_day=last_day_for_certificates(ended_on) if ended_on is not None else None,
+        late_certificates=sum(1 for c in certificates_of(db, program).values() if not c.revoked and c.issued_late)
+        if kind is LetterKind.CERTIFICATES
+        else 0,
     )

@@ -3,8 +3,9 @@ by team for the application package. Each works in the caller's transaction; onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from models import cancellations, plan_versions, program_history, programs
 from models.cancellations import Cancellation, CancellationDetails
 from models.errors import NotATrainer
 from models.people import course_members
-from models.plan import role_in_cycle
+from models.plan import PlcRole, role_in_cycle
 from models.program_history import ProgramChange
 from models.programs import Program, ProgramDetails
 from models.roles import AppRole
@@ -51,6 +52,9 @@ def save_program(db: Session, actor: Actor, details: ProgramDetails) -> Program:
     program = course_program(db, actor.scope)
     if program is None:
         return programs.new_program(db, actor.scope, details)
+    programs.lock(program)
+    if program.agency_id is not None:  # the agency's page names it; a posted text never drifts from its row
+        details = replace(details, agency=program.agency)
     programs.edit_program(program, details)
     return program
 
@@ -76,6 +80,7 @@ def submit_program(
     stands is kept as the next numbered version. The day is one that has come, not before the program was set up nor
     before the previous version was withdrawn (InvalidInput on `submitted_on`); None when the day is not known."""
     require_program_editor(actor)
+    programs.lock(program)
     plan_versions.submit(db, program, submitted_on, today=today)
 
 
@@ -83,6 +88,7 @@ def withdraw_submission(db: Session, actor: Actor, program: Program, reason: str
     """Take the submission back from the Council to change the plan (submitted → draft), with a reason kept in the
     program's history; the version sent is kept, and the changed plan is submitted as the next version."""
     require_program_editor(actor)
+    programs.lock(program)
     program_history.withdraw(db, program, actor.membership, reason, today)
 
 
@@ -93,24 +99,28 @@ def approve_program(
     year) against the version it approved (submitted → approved); from then on the plan never changes. A missing
     letter number, or a date to come or before the submission, is refused (InvalidInput on its field)."""
     require_program_editor(actor)
+    programs.lock(program)
     plan_versions.approve(db, program, letter_number, approved_on, today=today)
 
 
 def start_program(actor: Actor, program: Program, *, today: date) -> None:
     """Start the program (approved → running): its plan is the version the Council approved."""
     require_program_editor(actor)
+    programs.lock(program)
     programs.start(program, today)
 
 
 def end_program(actor: Actor, program: Program, *, today: date) -> None:
     """End the program, which opens the 30 days for certificates (running → ended)."""
     require_program_editor(actor)
+    programs.lock(program)
     programs.end(program, today)
 
 
 def request_certificates(actor: Actor, program: Program, *, today: date) -> None:
     """Request the participants' certificates from the Council (ended → certificates requested)."""
     require_program_editor(actor)
+    programs.lock(program)
     programs.request_certificates(program, today)
 
 
@@ -120,12 +130,14 @@ def cancel_program(
     """Record the program's cancellation before it ends: by the agency or by the Council (with its letter), with a
     reason; it stays in the course's history and the course may set up a new one."""
     require_program_editor(actor)
+    programs.lock(program)
     return cancellations.cancel(db, program, actor.membership, details, today)
 
 
 def reopen_program(db: Session, actor: Actor, program: Program, reason: str, *, today: date) -> None:
     """Undo an end, with a reason, while no certificate stands and the program's year runs (ended → running)."""
     require_program_editor(actor)
+    programs.lock(program)
     program_history.reopen(db, program, actor.membership, reason, today)
 
 
@@ -143,6 +155,7 @@ def correct_approval_date(
     approved before letters were kept), with a reason kept in the program's history: one step for each value that
     changes (the date's step also when nothing else changes)."""
     require_program_editor(actor)
+    programs.lock(program)
     letter = None
     if letter_number is not None:
         letter = program_history.correct_approval_letter(db, program, actor.membership, letter_number, reason)
@@ -161,7 +174,12 @@ class TeamPlan:
 
 
 def plan_by_team(db: Session, program: Program) -> list[TeamPlan]:
-    """The program's teams with the planned role of every member in every cycle; readable even while it is frozen."""
+    """The program's teams with the planned role of every member in every cycle. Once the plan was sent to the
+    Council it is the version followed (awaiting the Council, or approved), as it was sent: names and teams as the
+    Council read them, whatever changed in the LMS since; a draft's plan is the plan as it is now."""
+    version = plan_versions.followed_version(db, program)
+    if version is not None:
+        return _plan_from_snapshot(version.snapshot)
     names = {m.id: m.person.name or m.person.sub for m in course_members(db, program.context_id)}
     teams = []
     for team in program.teams:
@@ -175,3 +193,21 @@ def plan_by_team(db: Session, program: Program) -> list[TeamPlan]:
         facilitator = names.get(team.facilitator_id, "") if team.facilitator_id else ""
         teams.append(TeamPlan(team.name, facilitator, rows))
     return teams
+
+
+def _plan_from_snapshot(snapshot: dict[str, Any]) -> list[TeamPlan]:
+    """A plan version's teams as the application lists them (see models.plan_versions.plan_snapshot)."""
+    cycles = int(snapshot["details"]["planned_cycles"])
+    teams = []
+    for team in snapshot["teams"]:
+        by_cycle = {r["cycle"]: (r["model"], set(r["buddies"])) for r in team["roles"]}
+        rows = [
+            (m["name"], [_snapshot_role(by_cycle, m["id"], n) for n in range(1, cycles + 1)]) for m in team["members"]
+        ]
+        teams.append(TeamPlan(team["name"], team["facilitator"], rows))
+    return teams
+
+
+def _snapshot_role(by_cycle: dict[int, tuple[int | None, set[int]]], member_id: int, number: int) -> str:
+    model, buddies = by_cycle.get(number, (None, set()))
+    return PlcRole.MODEL.value if member_id == model else PlcRole.BUDDY.value if member_id in buddies else ""

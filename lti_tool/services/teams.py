@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import require_program_editor
-from models import teams
+from models import programs, teams
 from models.programs import Program
 from models.rotation import RotationImpossible, plan_rotation
 from models.teams import Team
@@ -26,6 +26,7 @@ class FormedTeam:
 def form_team(db: Session, actor: Actor, program: Program, name: str, member_ids: Sequence[int]) -> FormedTeam:
     """A new team of the chosen teachers, with everyone's role per cycle planned by the rotation planner when it can."""
     require_program_editor(actor)
+    programs.lock(program)
     team = teams.add_team(db, program, name)
     for membership_id in member_ids:
         teams.add_team_member(db, team, membership_id)
@@ -39,4 +40,5 @@ def form_team(db: Session, actor: Actor, program: Program, name: str, member_ids
 def remove_team(db: Session, actor: Actor, team: Team) -> None:
     """Take a team and its planned roles off the program's plan."""
     require_program_editor(actor)
+    programs.lock(team.program)
     teams.remove_team(db, team)

@@ -90,6 +90,7 @@ AGENCY_PROBLEMS: dict[str, Any] = {
     "too_long": _l("This is too long (at most %(most)s characters)."),
     "not_a_date": _l("Please enter a date."),
     "in_the_future": _l("The date is in the future."),
+    "before_the_end": _l("The request for certificates cannot be dated before the program's end (%(ended)s)."),
     "unknown_kind": _l("Choose one of the kinds of agency in the Council's guideline."),
     "unknown_agency": _l("Choose one of this course's agencies."),
 }

@@ -126,17 +126,38 @@ def test_correcting_the_agencys_name_renames_it_on_every_program_it_runs(db: Ses
     ]
 
 
-def test_once_the_plan_is_frozen_another_agency_is_refused_but_a_missing_one_may_be_given(
+def test_once_the_plan_is_frozen_another_agency_is_refused_and_a_missing_one_only_by_the_name_it_was_sent_with(
     db: Session, course: Course
 ) -> None:
     program = program_in(db, course, ProgramState.RUNNING)
+    program.agency = DETAILS.name  # set up before agencies were kept: sent to the Council with this name, no agency row
+    other_name = agencies.new_agency(db, course.scope, AgencyDetails(AgencyKind.UNIVERSITY, "มหาวิทยาลัย (synthetic)"))
+    with pytest.raises(PlanFrozen):
+        agencies.run_by(program, other_name)  # would change the approved plan's agency
+    assert program.agency_id is None and program.agency == DETAILS.name
+
     first = agencies.new_agency(db, course.scope, DETAILS)
-    agencies.run_by(program, first)  # set up before agencies were kept: it had none
-    second = agencies.new_agency(db, course.scope, AgencyDetails(AgencyKind.UNIVERSITY, "มหาวิทยาลัย (synthetic)"))
+    agencies.run_by(program, first)  # the very agency it was sent with: kept as a row, the name unchanged
+    assert program.agency_id == first.id and program.agency == DETAILS.name
 
     with pytest.raises(PlanFrozen):
-        agencies.run_by(program, second)
+        agencies.run_by(program, other_name)
     assert program.agency_id == first.id
+
+
+def test_renaming_an_agency_renames_it_in_draft_programs_only(db: Session, course: Course) -> None:
+    """Its name is part of the plan sent to the Council (seed 004 §2.6): a program past its draft keeps it."""
+    running = program_in(db, course, ProgramState.RUNNING)
+    agency = agencies.new_agency(db, course.scope, DETAILS)
+    running.agency = DETAILS.name
+    agencies.run_by(running, agency)
+    draft = program_in(db, course, ProgramState.DRAFT)
+    agencies.run_by(draft, agency)
+
+    agencies.edit_agency(db, agency, AgencyDetails(DETAILS.kind, "ชื่อใหม่ของหน่วยงาน (synthetic)"))
+
+    assert agency.name == "ชื่อใหม่ของหน่วยงาน (synthetic)" and draft.agency == agency.name
+    assert running.agency == DETAILS.name
 
 
 def test_a_letter_without_an_agency_lacks_the_agency() -> None:

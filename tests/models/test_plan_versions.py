@@ -368,3 +368,48 @@ def test_teams_added_and_removed_are_named_with_their_members() -> None:
 
     assert diff.teams_added == [("B", ["ชูชาติ"])] and diff.teams_removed == [("A", ["กานดา"])]
     assert diff.teams_changed == [] and not diff.empty
+
+
+def test_a_letter_number_still_unknown_may_stay_empty_and_nothing_is_recorded(db: Session, course: Course) -> None:
+    program = program_in(db, course, ProgramState.RUNNING)  # approved before letters were kept
+
+    assert program_history.correct_approval_letter(db, program, course.trainer, "  ", REASON) is None
+    assert program_history.history(db, program) == []
+
+
+def test_the_letter_number_is_not_changed_once_certificates_are_requested(db: Session, course: Course) -> None:
+    program = program_in(db, course, ProgramState.CERTIFICATES_REQUESTED)
+
+    with pytest.raises(ProgramStateError):
+        program_history.correct_approval_letter(db, program, course.trainer, LETTER, REASON)
+    version = approved_version(db, program)
+    assert version is not None and version.council_letter_number == ""
+
+
+def test_a_corrected_approval_date_cannot_fall_before_the_submission(db: Session, course: Course) -> None:
+    program = submitted(db, course)
+    plan_versions.approve(db, program, LETTER, TODAY, today=TODAY)
+
+    with pytest.raises(InvalidInput) as refused:
+        program_history.correct_approval_date(
+            db, program, course.trainer, SUBMITTED_ON - timedelta(days=1), REASON, TODAY
+        )
+
+    assert [(p.field, p.code) for p in refused.value.problems] == [("approved_on", "before_submission")]
+    assert program.approved_on == TODAY
+
+
+def test_the_plan_sent_to_the_council_is_listed_as_sent_whatever_changed_in_the_lms_since(
+    db: Session, course: Course
+) -> None:
+    from lti_tool.services.programs import plan_by_team
+
+    program = submitted(db, course)
+    sent = plan_by_team(db, program)
+    course.teachers[0].person.name = "ชื่อที่เปลี่ยนใน LMS ภายหลัง (synthetic)"
+    db.flush()
+
+    [team] = plan_by_team(db, program)
+
+    assert plan_by_team(db, program) == sent and team.rows[0][0] == "teacher-1"
+    assert [row[1] for row in team.rows] == [row[1] for row in sent[0].rows] and "model" in team.rows[0][1]

@@ -121,7 +121,7 @@ def letter_pdf(kind: str) -> Response | tuple[str, int]:
         if not form.validate():
             return _page(app_session, program, errors={kind: form.problems()}, status=422)
         try:
-            letter = letters.letter(db, program, LetterKind(kind), form.head())
+            letter = letters.letter(db, program, LetterKind(kind), form.head(), today=program_day(utcnow()))
         except InvalidInput as invalid:
             errors = messages.field_problems(invalid.problems, messages.AGENCY_PROBLEMS)
             return _page(app_session, program, errors={kind: errors}, status=422)

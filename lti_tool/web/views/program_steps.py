@@ -195,13 +195,16 @@ def _confirmation(
                         "certificates cites it; a number before and after is kept in the history too."
                     )
                 )
+            recorded = approved.council_letter_number if approved else ""
             letter = confirm.Input(
                 "council_letter_number",
                 _("Letter number (เลขที่หนังสือ) of the Council's approval"),
                 kind="text",
-                value=values.get("council_letter_number", approved.council_letter_number if approved else ""),
+                value=values.get("council_letter_number", recorded),
                 error=errors.get("council_letter_number", ""),
                 maxlength=LETTER_NUMBER_LENGTH,
+                # Not known for a program approved before letters were kept: it may stay empty until it is found.
+                hint="" if recorded else _("Leave it empty if you do not have the letter at hand."),
             )
             inputs = [
                 *([letter] if approved else []),
@@ -322,9 +325,10 @@ def confirmed(step: str) -> Response | tuple[str, int]:
         catalog = {"cancel": messages.CANCEL_PROBLEMS, "approve": messages.PROGRAM_PROBLEMS}.get(
             step, messages.REASON_PROBLEMS
         )
-        # The Council's letter number has the program form's messages wherever it is asked (approve, correct).
-        letter = [p for p in invalid.problems if p.field == "council_letter_number"]
-        others = [p for p in invalid.problems if p.field != "council_letter_number"]
+        # The Council's letter number and the approval date have the program form's messages wherever they are asked.
+        council = ("council_letter_number", "approved_on")
+        letter = [p for p in invalid.problems if p.field in council]
+        others = [p for p in invalid.problems if p.field not in council]
         errors = messages.field_problems(letter, messages.PROGRAM_PROBLEMS) | messages.field_problems(others, catalog)
         return _refused_confirmation(step, values, errors=errors, status=422)
     except ProgramError as refused:
