@@ -16,7 +16,7 @@ from models.programs import Program
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_cycle_pages import SCHOOL_HEAD
-from tests.test_program_pages import Visit, create, trainer_visit
+from tests.test_program_pages import GOOD, Visit, create, trainer_visit
 
 AGENCY = {
     "kind": "service_area_office",
@@ -250,3 +250,23 @@ def test_the_pages_name_each_kind_as_the_documents_do_in_thai_and_in_english(too
         for lang in ("th", "en"):
             with force_locale(lang):
                 assert {k: str(v) for k, v in AGENCY_KINDS.items()} == {k.value: n[lang] for k, n in KIND_NAMES.items()}
+
+
+def test_an_approved_programs_agency_keeps_the_name_it_was_sent_to_the_council_with(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    """Which agency runs the program is part of the plan the Council approved (seed 004 §2.6)."""
+    from tests.test_sessions_page import running_program_with_a_team
+
+    running_program_with_a_team(tool, platform, start=False)  # approved, set up before its agency was kept
+    trainer = trainer_visit(tool, platform)
+    before = tool.snapshot()
+
+    other = post(trainer, "", {**AGENCY, "name": "มหาวิทยาลัยตัวอย่าง (ข้อมูลสมมติ)"}, lang="en")
+
+    assert other.status_code == 409 and "2.6" in other.text
+    assert tool.snapshot() == before and program_agency_id(tool) is None
+    kept = post(trainer, "", {**AGENCY, "name": GOOD["agency"]})
+    assert kept.status_code == 200 and program_agency_id(tool) is not None
+    with tool.database.transaction() as db:
+        assert db.scalars(select(Program.agency)).one() == GOOD["agency"]

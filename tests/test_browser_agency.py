@@ -34,7 +34,9 @@ def test_a_trainer_sets_up_the_agency_and_its_staff_in_thai(
 
     form = page.locator("#agency-form")
     form.get_by_label("ประเภทหน่วยงาน").select_option(AGENCY["kind"])
-    assert form.locator("[name=name]").input_value() != ""  # the name the program was set up with, offered
+    # The name the program was sent to the Council with, offered: an approved plan's agency keeps that name (§2.6).
+    sent_with = form.locator("[name=name]").input_value()
+    assert sent_with != ""
     form.locator("[name=name]").fill("")
     for field, value in AGENCY.items():
         if field not in ("kind", "name"):
@@ -45,7 +47,7 @@ def test_a_trainer_sets_up_the_agency_and_its_staff_in_thai(
     assert page.locator("#agency-form [name=signatory_name]").input_value() == AGENCY["signatory_name"]
     assert agencies(tool) == []
 
-    page.locator("#agency-form [name=name]").fill(AGENCY["name"])
+    page.locator("#agency-form [name=name]").fill(sent_with)
     page.locator("#agency-form").get_by_role("button", name="บันทึกข้อมูลหน่วยงาน").click()
     page.get_by_role("status").wait_for()
     staff = page.locator("#staff-form")
@@ -67,4 +69,4 @@ def test_a_trainer_sets_up_the_agency_and_its_staff_in_thai(
     assert fits(page)
     page.locator("#letters").screenshot(path=str(SCREENSHOTS / "program-letters-th.png"))
     page.close()
-    assert [(name, staff_names) for name, _kind, staff_names in agencies(tool)] == [(AGENCY["name"], [STAFF["name"]])]
+    assert [(name, staff_names) for name, _kind, staff_names in agencies(tool)] == [(sent_with, [STAFF["name"]])]
