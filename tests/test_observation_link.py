@@ -10,6 +10,7 @@ import requests
 
 from tests.conftest import LIS, TRAINER, ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
+from tests.test_cycle_pages import SCHOOL_HEAD
 from tests.test_observations_page import TEAM_A, TEAM_B, USERS, observations, observe, running_program, visit_as
 from tests.test_program_pages import trainer_visit
 
@@ -96,6 +97,15 @@ def test_a_trainer_lands_on_the_courses_observations(tool: ToolServer, platform:
     running_program(tool, platform)
 
     page = open_link(platform, TRAINER)
+
+    assert page.status_code == 200 and the_path(page) == "/program/observations"
+
+
+def test_a_school_administrator_lands_on_the_courses_observations(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program(tool, platform)
+    platform.add_user(SCHOOL_HEAD)
+
+    page = open_link(platform, SCHOOL_HEAD)
 
     assert page.status_code == 200 and the_path(page) == "/program/observations"
 
