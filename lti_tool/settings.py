@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     # Evidence files (lesson plans, photos, student work), outside the web root; default <instance>/evidence.
     evidence_path: Path | None = None
     database_url: str = Field(default="", repr=False)  # may hold a password
+    # Where browsers and the LMS reach the tool; outside production, `plc-bridge serve` derives it from --host and
+    # --port unless it is set (`served_at`).
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = Field(default="", repr=False)
     production: bool = False
@@ -158,6 +161,20 @@ class Settings(BaseSettings):
     def is_https(self) -> bool:
         return self.public_base_url.startswith("https://")
 
+    @property
+    def public_base_url_is_set(self) -> bool:
+        """Was the public URL given (argument, environment or config file), rather than left at its default?"""
+        return "public_base_url" in self.model_fields_set
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """The settings of a server listening on `host`:`port`. Outside production a public URL that was not set
+        follows that address, so `serve --port 8080` alone gives Moodle URLs that work; one that was set (a
+        proxy's address, say) always wins, and production requires it. A server on every address (0.0.0.0, ::)
+        is named by its loopback address, which is all that can be known of it here."""
+        if self.production or self.public_base_url_is_set:
+            return self
+        return self.model_copy(update={"public_base_url": _http_url(host, port)})
+
     def resolved(self) -> Settings:
         """Fill embedded defaults: instance folder, SQLite file, generated secret (kept in the instance folder)."""
         instance = self.instance_path.resolve()
@@ -173,6 +190,19 @@ class Settings(BaseSettings):
                 secret_file.chmod(0o600)
             updates["secret_key"] = secret_file.read_text().strip()
         return self.model_copy(update=updates)
+
+
+EVERY_ADDRESS = frozenset({"", "0.0.0.0", "::"})
+
+
+def _http_url(host: str, port: int) -> str:
+    name = "127.0.0.1" if host in EVERY_ADDRESS else host
+    try:
+        if ipaddress.ip_address(name).version == 6:
+            name = f"[{name}]"
+    except ValueError:
+        pass  # a host name
+    return f"http://{name}" if port == 80 else f"http://{name}:{port}"
 
 
 def load_settings(**overrides: Any) -> Settings:

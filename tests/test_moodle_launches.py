@@ -24,7 +24,7 @@ ACTIVITY_PAGES = {
     "program": ("program.show", {}),
     "cycle": ("cycles.show", {"number": 2}),
     "session": ("sessions.list_sessions", {"cycle": 2, "element": 3}),
-    "observation": ("observations.form", {"number": 2}),
+    "observation": ("observations.for_cycle", {"number": 2}),
     "reflection": ("reflections.show", {"number": 2}),
 }
 

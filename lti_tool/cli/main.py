@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from lti_tool.cli import district as district_cli
 from lti_tool.cli.context import open_database, settings_or_exit
 from lti_tool.lti.service_tokens import ServiceClient
-from lti_tool.settings import Settings
+from lti_tool.settings import EVERY_ADDRESS, Settings
 from lti_tool.workers.in_process import delivery_jobs, start_in_process, start_loops
 from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
@@ -68,7 +68,12 @@ def demo(host: str, port: int) -> None:
 def serve(host: str, port: int, threads: int, production: bool, workers: int) -> None:
     settings = settings_or_exit()
     if not production:
-        _serve(settings, host, port, threads)
+        if host in EVERY_ADDRESS and not settings.public_base_url_is_set:
+            click.echo(
+                f"Listening on every address: set PLC_PUBLIC_BASE_URL to the address Moodle reaches "
+                f"(e.g. http://10.0.0.5:{port}); until then links name {settings.served_at(host, port).public_base_url}"
+            )
+        _serve(settings.served_at(host, port), host, port, threads)
         return
     if not settings.production:
         raise click.ClickException("--production needs PLC_PRODUCTION=true and its settings (see README, Deploy)")

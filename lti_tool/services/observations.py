@@ -3,6 +3,7 @@ learning records."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from models.base import utcnow
 from models.cycles import Cycle
 from models.errors import NotABuddy, NotFoundInCourse, ProgramError
 from models.evidence import Upload
-from models.observations import Observation, ObservationForm, open_observation
+from models.observations import Observation, ObservationForm, observations_for, open_observation
 from models.observations import submit_observation as save_observation
 from models.people import Membership
 from models.plan import PlcRole, role_in_cycle, team_plan
@@ -43,6 +44,43 @@ def observed_lesson(db: Session, actor: Actor, cycle_number: int) -> tuple[Team,
     if model is None:
         raise NoModelTeacher(cycle_number)
     return team, model
+
+
+@dataclass(frozen=True)
+class CyclePart:
+    """What a teacher has to do with the observations of cycle `number` of their team: as its Buddy, fill in the
+    form; as its Model Teacher, read what each Buddy wrote of their lesson (`lesson`: every Buddy of the plan with
+    their observation, or None while it is not written); otherwise nothing, and `roles` says in which cycles of
+    their team's plan they do have a part (empty without a team)."""
+
+    number: int
+    team: Team | None
+    role: PlcRole | None
+    lesson: list[tuple[Membership, Observation | None]] = field(default_factory=list)
+    roles: dict[int, PlcRole] = field(default_factory=dict)
+
+
+def part_in_cycle(db: Session, actor: Actor, number: int) -> CyclePart:
+    """The actor's part in cycle `number` of their team in the course's current program (reading changes nothing)."""
+    team = team_of(db, actor.scope, actor.membership_id)
+    if team is None:
+        return CyclePart(number, None, None)
+    me = actor.membership_id
+    roles = {a.cycle_number: a.role for a in team.assignments if a.membership_id == me}
+    role = roles.get(number)
+    lesson: list[tuple[Membership, Observation | None]] = []
+    if role is PlcRole.MODEL:
+        written = {
+            o.buddy_id: o
+            for o in observations_for(db, actor.scope, actor.membership)
+            if o.cycle.team_id == team.id and o.cycle.number == number and o.model_id == me
+        }
+        _model, buddy_ids = team_plan(team)[number]
+        for buddy_id in [*buddy_ids, *(b for b in written if b not in buddy_ids)]:
+            buddy = db.get(Membership, buddy_id)
+            if buddy is not None:
+                lesson.append((buddy, written.get(buddy_id)))
+    return CyclePart(number, team, role, lesson, dict(sorted(roles.items())))
 
 
 def own_observation(db: Session, team: Team, cycle_number: int, buddy_id: int) -> Observation | None:

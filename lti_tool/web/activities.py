@@ -11,13 +11,14 @@ from lti_tool.lti.activities import Activity
 from lti_tool.web.session import session_url
 from models.catalog import element
 
-# activity kind -> (endpoint, how the endpoint names the cycle)
+# activity kind -> (endpoint, how the endpoint names the cycle). Every learner of the course sees an observation
+# link: its page sends the cycle's Buddy to the form and its Model Teacher to what was written of their lesson.
 _ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "dashboard": ("home.landing", None),
     "program": ("program.show", None),
     "cycle": ("cycles.show", "number"),
     "session": ("sessions.list_sessions", "cycle"),
-    "observation": ("observations.form", "number"),
+    "observation": ("observations.for_cycle", "number"),
     "reflection": ("reflections.show", "number"),
 }
 # A trainer or administrator opening a teacher's form lands where they work on it: the observations and reflections

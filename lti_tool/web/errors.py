@@ -3,6 +3,9 @@ English with a reason code, and a log line with context (never a secret)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 
 from flask import Flask, render_template, request
@@ -16,6 +19,8 @@ from lti_tool.web.session import FormExpired, SessionEnded
 from models.drafts import draft_fields
 
 log = logging.getLogger(__name__)
+# A refused launch's id_token is read for its issuer only up to this size (the launch refuses larger ones anyway).
+_MOST_TOKEN_CHARS_READ = 64 * 1024
 
 
 def register(app: Flask) -> None:
@@ -77,9 +82,48 @@ def form_expired(error: FormExpired) -> tuple[str, int]:
     return render_template("error.html", **message, reason="form_expired", draft_kept=kept is not None), 400
 
 
+def _named_platform() -> tuple[str, str]:
+    """The issuer and client id a refused login or launch named, for the log line: the login's parameters, or the
+    launch's id_token read without checking it (it was refused; this only says which platform to look at). Escaped
+    to one line, so that nothing a request sends can forge a log line; "-" when it named none."""
+    issuer, client_id = request.values.get("iss"), request.values.get("client_id")
+    token = request.form.get("id_token", "")
+    if token and len(token) <= _MOST_TOKEN_CHARS_READ and (issuer is None or client_id is None):
+        claims = _unverified_claims(token)
+        azp, aud = claims.get("azp"), claims.get("aud")
+        audience = azp if isinstance(azp, str) else aud if isinstance(aud, str) else None
+        if audience is None and isinstance(aud, list) and aud and isinstance(aud[0], str):
+            audience = aud[0]
+        issuer = issuer if issuer is not None else _text(claims.get("iss"))
+        client_id = client_id if client_id is not None else audience
+    return _one_line(issuer), _one_line(client_id)
+
+
+def _unverified_claims(token: str) -> dict[str, object]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):  # not base64 or not JSON (UnicodeDecodeError is a ValueError)
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _one_line(value: str | None) -> str:
+    if not value:
+        return "-"
+    return value[:200].encode("unicode_escape").decode("ascii").replace(" ", "\\x20")
+
+
 def launch_rejected(error: LaunchRejected) -> tuple[str, int]:
     observability.LAUNCHES_REJECTED.labels(reason=error.reason).inc()
-    log.warning("launch rejected reason=%s path=%s iss=%s", error.reason, request.path, request.values.get("iss", "-"))
+    issuer, client_id = _named_platform()
+    log.warning("launch rejected reason=%s path=%s iss=%s client_id=%s", error.reason, request.path, issuer, client_id)
     message = i18n.both_languages(lambda: protocol_messages.message_for(error.reason, **error.detail))
     return render_template("error.html", **message, reason=error.reason), protocol_messages.status_for(error.reason)
 

@@ -26,7 +26,7 @@ from models.errors import InvalidInput, NotABuddy, NotFoundInCourse, NotYourObse
 from models.forms import OBSERVATION_FORM, form_templates
 from models.observations import Observation, observations_for, open_observation
 from models.people import Membership, course_members
-from models.plan import team_plan
+from models.plan import PlcRole, team_plan
 from models.programs import check_recording_allowed
 from models.roles import AppRole
 from models.sessions import AppSession
@@ -105,6 +105,21 @@ def _form_page(
 def form(number: int) -> tuple[str, int]:
     with database().transaction() as db:
         return _form_page(db, require_session(db), number)
+
+
+@bp.get("/cycles/<int:number>/observations")
+def for_cycle(number: int) -> Response | str:
+    """Where the course's observation link of cycle `number` leads, whoever opens it (every learner of the course
+    sees it): a Buddy of the cycle to the form, its Model Teacher to what their Buddies wrote of the lesson, a trainer
+    or administrator to the course's observations, and a teacher with no part in the cycle to a page saying why."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        if app_session.membership.app_role != AppRole.TEACHER:
+            return redirect(session_url("observations.list_observations"), code=303)
+        part = service.part_in_cycle(db, Actor(app_session), number)
+        if part.role is PlcRole.BUDDY:
+            return redirect(session_url("observations.form", number=number), code=303)
+        return render_template("observations/cycle.html", part=part, session_url=session_url)
 
 
 @bp.post("/cycles/<int:number>/observation")
