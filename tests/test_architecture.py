@@ -4,6 +4,7 @@ module: each kind of code stays in its layer, and no module grows past what a re
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,15 @@ MOST_LINES = 500
 
 
 def test_every_import_follows_the_dependency_direction() -> None:
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+    # import-linter configures logging with logging.config, which disables every logger made before it: the tests
+    # after this one that read the tool's logs would then find nothing. Give every logger back its state.
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    disabled = {logger.name: logger.disabled for logger in loggers}
+    try:
+        assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+    finally:
+        for logger in loggers:
+            logger.disabled = disabled[logger.name]
 
 
 def test_no_module_outside_migrations_and_tests_is_over_500_lines() -> None:
