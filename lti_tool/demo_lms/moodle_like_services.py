@@ -117,6 +117,28 @@ class AdvantageServices:
             }
         return item_id
 
+    def add_deep_linked_activity(
+        self, context_id: str, resource_link_id: str, content_item: dict[str, Any]
+    ) -> str | None:
+        """What Moodle does when a trainer saves a tool's Deep Linking `ltiResourceLink`: the activity (a resource link
+        its launches will name) and, when the item carries a `lineItem`, its gradebook column with the tool's
+        `resourceId` and `tag` kept (mod/lti/service/gradebookservices). Returns the line item's URL, if any; no
+        launch of the new activity is needed for the line items service to list it."""
+        declared = content_item.get("lineItem")
+        if not isinstance(declared, dict):
+            return None
+        item_id = self.add_lineitem(
+            context_id,
+            label=str(declared.get("label") or content_item.get("title") or ""),
+            scoreMaximum=declared.get("scoreMaximum", 100),
+            resourceId=str(declared.get("resourceId") or ""),
+            tag=str(declared.get("tag") or ""),
+            resourceLinkId=resource_link_id,
+        )
+        with self._lock:
+            self.link_lineitems[resource_link_id] = item_id
+        return item_id
+
     def revoke_tokens(self) -> None:
         """Every token issued so far answers 401 from now on (Moodle drops tokens when a tool is re-registered)."""
         with self._lock:
