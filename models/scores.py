@@ -12,7 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, exists, func
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.base import Base, utcnow
-from models.errors import ProgramError
+from models.errors import InvalidInput, Problem, ProgramError
 from models.people import Person, ResourceLink
 from models.reflections import Grade
 
@@ -171,12 +171,17 @@ def close_superseded(db: Session, platform_id: int | None = None) -> int:
     return len(ids)
 
 
-def dismiss(db: Session, post: ScorePost, person_id: int, reason: str) -> None:
-    """Close a failed score for good, keeping who closed it, when, and why."""
+def dismiss(post: ScorePost, person_id: int, reason: str, now: datetime | None = None) -> None:
+    """Close a failed score for good, keeping who closed it, when, and why (the reason is required, whole)."""
     if post.state != ScoreState.FAILED.value:
         raise ScoreNotFailed(post.state)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([Problem("reason", "required", {})])
+    if len(reason) > MAX_DISMISS_REASON:
+        raise InvalidInput([Problem("reason", "too_long", {"most": MAX_DISMISS_REASON})])
     post.state = ScoreState.DISMISSED.value
-    post.closed_at, post.closed_by_id, post.close_reason = utcnow(), person_id, reason[:MAX_DISMISS_REASON]
+    post.closed_at, post.closed_by_id, post.close_reason = now or utcnow(), person_id, reason
 
 
 def resend(db: Session, platform_id: int | None = None, post_id: int | None = None) -> int:
