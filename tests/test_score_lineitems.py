@@ -161,3 +161,50 @@ def test_a_course_with_a_reflection_activity_but_no_line_item_gets_one_made_once
     assert (item["resourceId"], item["tag"], item["resourceLinkId"]) == ("plc-reflection-cycle-1", REFLECTION_TAG,
                                                                          "rl-refl-1")  # fmt: skip
     assert platform.services.lineitem_creations == 1
+
+
+# --- What the trainer who grades sees ----------------------------------------------------------------------------
+
+
+def test_the_trainer_sees_that_the_grade_waits_for_the_cycles_activity_then_that_it_reached_the_lms(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    write(Visit(tool, launch(requests.Session(), platform, TEACHER)), 1)  # from a plain link: no column yet
+    trainer = trainer_visit(tool, platform)
+
+    saved = grade_on_page(trainer, reflection_id(tool), ALL_THREES)
+
+    assert saved.status_code == 200 and 'data-delivery="pending"' in saved.text
+    assert "The grade waits to go to the LMS gradebook" in saved.text  # not only "the grade is saved"
+    worker(tool).run_once()
+    in_thai = trainer.get(f"/program/reflections/{reflection_id(tool)}", lang="th")
+    assert "คะแนนกำลังรอส่งไปยังสมุดคะแนนของ LMS" in in_thai.text
+    assert "ยังไม่มีกิจกรรมการสะท้อนผลของวงรอบที่ 1" in in_thai.text and "Deep Linking" in in_thai.text
+    listing = trainer.get("/program/reflections", lang="en")
+    assert 'data-delivery="pending"' in listing.text and "no reflection activity for cycle 1 yet" in listing.text
+
+    deep_link_reflection(tool, platform, 1, "rl-refl-1")
+    worker(tool).run_once()
+
+    listing = trainer.get("/program/reflections", lang="en")
+    assert 'data-delivery="delivered"' in listing.text and "in the LMS gradebook" in listing.text
+    review = trainer.get(f"/program/reflections/{reflection_id(tool)}", lang="th")
+    assert 'data-delivery="delivered"' in review.text and "คะแนนถึงสมุดคะแนนของ LMS แล้ว เมื่อ" in review.text
+    assert "พ.ศ. 25" in review.text  # the day it arrived, in the Buddhist Era
+
+
+def test_the_trainer_sees_a_grade_the_lms_refused_and_why(tool: ToolServer, platform: TestPlatform) -> None:
+    running_program_with_a_team(tool, platform)
+    write(
+        Visit(tool, launch(requests.Session(), platform, TEACHER, resource_link_id="rl-r1", custom=REFLECTION_ONE)), 1
+    )
+    trainer = trainer_visit(tool, platform)
+    grade_on_page(trainer, reflection_id(tool), ALL_THREES)
+    platform.services.ags_mode = "forbidden"
+    worker(tool).run_once()
+
+    review = trainer.get(f"/program/reflections/{reflection_id(tool)}", lang="en")
+
+    assert 'data-delivery="failed"' in review.text and "The LMS refused the score." in review.text
+    assert "site administrator can send it again" in review.text

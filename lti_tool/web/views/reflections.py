@@ -28,8 +28,8 @@ from models.programs import is_expired
 from models.reflections import Reflection
 from models.roles import AppRole
 from models.rubrics import rubric
-from models.scores import latest_for_grades
 from models.scope import get_in_course, scoped
+from models.scores import latest_for_grades
 from models.sessions import AppSession
 from models.states import ProgramState
 
