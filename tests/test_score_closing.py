@@ -189,8 +189,10 @@ def test_a_school_administrator_and_a_trainer_cannot_dismiss_a_score(tool: ToolS
 
 
 def test_when_moodle_cannot_fetch_the_keyset_the_admin_page_and_the_log_say_so_and_name_what_to_set(
-    tool: ToolServer, platform: TestPlatform, caplog: pytest.LogCaptureFixture
+    tool: ToolServer, platform: TestPlatform, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # import-linter (tests/test_architecture.py) configures logging with disable_existing_loggers in this process.
+    monkeypatch.setattr(logging.getLogger("lti_tool.workers.scores"), "disabled", False)
     course, [rid] = course_with_reflections(tool, platform)
     platform.services.moodle_default_http_security()  # the tool is on 127.0.0.1 and an odd port
     post_id = graded(tool, course, rid)
