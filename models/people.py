@@ -46,6 +46,10 @@ class Context(Base):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(512), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
+    # LTI AGS: the course's line-items container and the AGS scopes, from the newest launch in the course that carried
+    # the endpoint claim (any link, or a Deep Linking request): where a grade finds its cycle's line item.
+    ags_lineitems: Mapped[str | None] = mapped_column(String(1024), default=None)
+    ags_scopes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     # LTI NRPS: the roster URL from the launch's namesroleservice claim, and how the last roster read went.
     nrps_memberships_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     roster_synced_at: Mapped[datetime | None] = mapped_column(default=None)

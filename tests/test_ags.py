@@ -120,7 +120,11 @@ def test_a_graded_reflection_arrives_as_one_score_on_a_line_item_made_by_resourc
 
     assert (report.delivered, report.lineitems_created) == (1, 1)
     [item] = platform.services.lineitems.values()
-    assert (item["resourceId"], item["tag"], item["resourceLinkId"]) == ("reflection:rl-7", REFLECTION_TAG, "rl-7")
+    assert (item["resourceId"], item["tag"], item["resourceLinkId"]) == (
+        "plc-reflection-cycle-1",
+        REFLECTION_TAG,
+        "rl-7",
+    )
     [received] = platform.services.received_scores
     score = received.score
     assert received.lineitem_id == item["id"] and received.applied
@@ -372,7 +376,7 @@ def test_a_slow_platform_delays_the_score_and_does_not_lose_it(
     assert worker(tool).run_once().delivered == 1
 
 
-def test_a_reflection_from_no_lms_activity_is_parked_with_the_reason(
+def test_a_reflection_from_no_lms_activity_waits_for_its_cycles_activity_with_the_reason(
     tool: ToolServer, platform: TestPlatform, course: Course
 ) -> None:
     reflection_id = teacher_reflection(tool, course)
@@ -380,10 +384,12 @@ def test_a_reflection_from_no_lms_activity_is_parked_with_the_reason(
         db.get(Reflection, reflection_id).resource_link_id = None  # type: ignore[union-attr]
     post_id = graded(tool, course, reflection_id)
 
-    assert worker(tool).run_once().failed == 1
+    report = worker(tool).run_once()
 
-    assert "no LMS activity" in (post_of(tool, post_id).last_error or "")
-    assert platform.services.token_requests == 0 and platform.services.received_scores == []
+    assert (report.retried, report.failed) == (1, 0)
+    waiting = post_of(tool, post_id)
+    assert waiting.state == ScoreState.PENDING and "no reflection activity for cycle 1" in (waiting.last_error or "")
+    assert platform.services.lineitem_creations == 0 and platform.services.received_scores == []
 
 
 def test_an_activity_whose_platform_grants_no_score_scope_is_parked_without_calling_it(

@@ -313,19 +313,26 @@ def scores_status() -> None:
         oldest = f"{status.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC" if status.oldest_pending_at else "-"
         click.echo(
             f"pending={status.pending}\tdelivered={status.delivered}\tfailed={status.failed}\toldest_pending={oldest}"
+            f"\tsuperseded={status.superseded}\tdismissed={status.dismissed}"
         )
         for post in score_outbox.waiting(db, limit=1000):
             click.echo(f"{post.state}\t{post.id}\t{post.user_id}\tattempts={post.attempts}\t{post.last_error or '-'}")
 
 
-@scores.command("resend", help="Queue failed scores again (after the platform or its registration was fixed).")
+@scores.command(
+    "resend",
+    help="Queue failed scores again (after the platform or its registration was fixed); those a newer delivered grade"
+    " of the same reflection superseded are closed instead.",
+)
 @click.option("--id", "post_id", type=int, default=None, help="Only this score (see `scores status`)")
 def scores_resend(post_id: int | None) -> None:
     from models import scores as score_outbox
 
     with open_database(settings_or_exit()).transaction() as db:
+        superseded = score_outbox.close_superseded(db)
         count = score_outbox.resend(db, post_id=post_id)
     click.echo(f"{count} failed scores queued again")
+    click.echo(f"{superseded} superseded by a newer grade of the same reflection: closed, not sent again")
 
 
 @main.group(help="The learning-record outbox.")

@@ -12,12 +12,13 @@ checks the bearer token's signature, expiry and scope the way Moodle's services 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import jwt
 from flask import Flask, Response, jsonify, request
@@ -40,6 +41,52 @@ from lti_tool.lti.claims import SCOPE_RESULT_READONLY as SCOPE_RESULT
 
 if TYPE_CHECKING:
     from lti_tool.demo_lms.moodle_like import MoodleLikePlatform
+
+# Moodle's defaults for outgoing HTTP (Site administration > General > Security > HTTP security): lib/setuplib.php and
+# admin/settings/security.php of Moodle 4.5.
+MOODLE_BLOCKED_HOSTS = (
+    "127.0.0.0/8",
+    "192.168.0.0/16",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "0.0.0.0",
+    "localhost",
+    "169.254.169.254",
+    "0000::1",
+)
+MOODLE_ALLOWED_PORTS = (443, 80)
+# What Moodle 4.5's token.php answers when it cannot fetch the tool's keyset: the TypeError escapes its catch
+# (Exception only), and Moodle's exception handler answers its error page as HTTP 404 (seen with Moodle 4.5.6).
+KEYSET_EXCEPTION_PAGE = """<!DOCTYPE html>
+<html dir="ltr" lang="en" xml:lang="en">
+<head><title>Error | District LMS</title></head>
+<body id="page-mod-lti-token">
+<div role="main"><div class="box errorbox alert alert-danger">
+<p class="errormessage">Exception - mod_lti\\local\\ltiopenid\\jwks_helper::fix_jwks_alg(): Argument #1 ($jwks) must be
+of type array, null given, called in [dirroot]/mod/lti/locallib.php</p>
+</div></div>
+</body>
+</html>
+"""
+
+
+def curl_blocks(url: str, blocked_hosts: tuple[str, ...], allowed_ports: tuple[int, ...]) -> bool:
+    """Whether Moodle's curl security (core\\files\\curl_security_helper) refuses an outgoing call to `url`: its
+    host is in the blocked list (a name, an address or a CIDR range), or its port is not allowed (empty: any)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if allowed_ports and port not in allowed_ports:
+        return True
+    for entry in blocked_hosts:
+        if host == entry.lower():
+            return True
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 @dataclass
@@ -70,6 +117,10 @@ class AdvantageServices:
     link_lineitems: dict[str, str] = field(default_factory=dict)  # resource link id → a line item Moodle made
     rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # context id → NRPS members
     service_requests: int = 0
+    # Moodle's HTTP security for the calls it makes (fetching the tool's keyset): empty, as the tests' Moodle is set up
+    # (../shared/moodle/README.md); `moodle_default_http_security()` puts back Moodle's defaults.
+    curl_blocked_hosts: tuple[str, ...] = ()
+    curl_allowed_ports: tuple[int, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _next_id: int = 1
 
@@ -83,6 +134,12 @@ class AdvantageServices:
             self.issued_tokens, self.revoked = [], set()
             self.lineitems, self.received_scores, self.results = {}, [], {}
             self.link_lineitems, self.rosters = {}, {}
+            self.curl_blocked_hosts, self.curl_allowed_ports = (), ()
+
+    def moodle_default_http_security(self) -> None:
+        """Moodle's default curlsecurityblockedhosts and curlsecurityallowedport: a tool on 127.0.0.1 or on a port
+        other than 80/443 cannot have its keyset fetched, so the token endpoint answers its exception page."""
+        self.curl_blocked_hosts, self.curl_allowed_ports = MOODLE_BLOCKED_HOSTS, MOODLE_ALLOWED_PORTS
 
     # --- what launches carry -------------------------------------------------------------------------------
 
@@ -115,6 +172,28 @@ class AdvantageServices:
                 **fields,
                 "_context": context_id,
             }
+        return item_id
+
+    def add_deep_linked_activity(
+        self, context_id: str, resource_link_id: str, content_item: dict[str, Any]
+    ) -> str | None:
+        """What Moodle does when a trainer saves a tool's Deep Linking `ltiResourceLink`: the activity (a resource link
+        its launches will name) and, when the item carries a `lineItem`, its gradebook column with the tool's
+        `resourceId` and `tag` kept (mod/lti/service/gradebookservices). Returns the line item's URL, if any; no
+        launch of the new activity is needed for the line items service to list it."""
+        declared = content_item.get("lineItem")
+        if not isinstance(declared, dict):
+            return None
+        item_id = self.add_lineitem(
+            context_id,
+            label=str(declared.get("label") or content_item.get("title") or ""),
+            scoreMaximum=declared.get("scoreMaximum", 100),
+            resourceId=str(declared.get("resourceId") or ""),
+            tag=str(declared.get("tag") or ""),
+            resourceLinkId=resource_link_id,
+        )
+        with self._lock:
+            self.link_lineitems[resource_link_id] = item_id
         return item_id
 
     def revoke_tokens(self) -> None:
@@ -157,6 +236,8 @@ class AdvantageServices:
             failed = services._fault("token", "before", "token")
             if failed is not None:
                 return failed
+            if curl_blocks(services.platform.tool_jwks_url, services.curl_blocked_hosts, services.curl_allowed_ports):
+                return Response(KEYSET_EXCEPTION_PAGE, status=404, mimetype="text/html")
             granted, status = services.platform._token(request.form.to_dict())
             if status != 200:
                 return jsonify(granted), status

@@ -28,7 +28,8 @@ from lti_tool.lti.claims import (
     SCOPE_SCORE,
     SCORE_TYPE,
 )
-from lti_tool.lti.service_tokens import ServiceClient, ServiceError, TokenRefused
+from lti_tool.lti.service_tokens import ServiceClient, ServiceError, TokenRefused, one_line
+from models.scores import ScoreProblem
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,15 @@ class AgsResult:
     outcome: Outcome
     reason: str = ""
     lineitem: str | None = None  # the line item found, made or scored (None: none found)
+    problem: ScoreProblem | None = None  # why it waits or is parked, for the pages to translate
 
 
-def _later(reason: str) -> AgsResult:
-    return AgsResult(Outcome.LATER, reason)
+def _later(reason: str, problem: ScoreProblem = ScoreProblem.PLATFORM_DOWN) -> AgsResult:
+    return AgsResult(Outcome.LATER, reason, problem=problem)
 
 
-def _parked(reason: str) -> AgsResult:
-    return AgsResult(Outcome.PARKED, reason)
+def _parked(reason: str, problem: ScoreProblem = ScoreProblem.PLATFORM_REFUSED) -> AgsResult:
+    return AgsResult(Outcome.PARKED, reason, problem=problem)
 
 
 # --- The score document --------------------------------------------------------------------------------------
@@ -96,9 +98,28 @@ def scores_url(lineitem_url: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
 
 
-def reflection_resource_id(resource_link_id: str) -> str:
-    """The `resourceId` of the line item this tool makes for a reflection activity."""
+def reflection_resource_id(cycle: int) -> str:
+    """The `resourceId` of cycle `cycle`'s reflection line item: the one the tool puts in the Deep Linking content
+    item (lti_tool/lti/deep_linking.py), which Moodle keeps on the line item it makes, and the one the tool gives a
+    line item it makes itself. A score finds its column by it, and by the tag, in the course's line items."""
+    return f"plc-reflection-cycle-{cycle}"
+
+
+def earlier_resource_id(resource_link_id: str) -> str:
+    """The `resourceId` the tool gave the line items it made before 0018 (one per LMS activity): still found."""
     return f"reflection:{resource_link_id}"
+
+
+KEYSET_SETTINGS = (
+    "Moodle answers so when it cannot fetch the tool's keyset at {keyset_url}: in Site administration > General >"
+    " Security > HTTP security, take the tool's address out of 'cURL blocked hosts list' (curlsecurityblockedhosts)"
+    " and add the tool's port to 'cURL allowed ports list' (curlsecurityallowedport)."
+)
+
+
+def keyset_advice(reason: str, keyset_url: str) -> str:
+    """The token endpoint's 404 error page explained: the platform could not verify the tool's signature."""
+    return f"{reason}. " + KEYSET_SETTINGS.format(keyset_url=keyset_url)
 
 
 def granted_scopes(claimed: Sequence[str] | None) -> list[str]:
@@ -164,7 +185,9 @@ def find_lineitem(
     """The line item this tool made before for `resource_id`, if any (AGS §3.2.4 filters); DELIVERED with no
     `lineitem` when there is none yet."""
     if SCOPE_LINEITEM not in scopes and SCOPE_LINEITEM_READONLY not in scopes:
-        return _parked("the platform lets the tool neither read nor create line items for this activity")
+        return _parked(
+            "the platform lets the tool neither read nor create line items for this activity", ScoreProblem.NO_GRADEBOOK
+        )
     answer = _call(
         client,
         platform_id,
@@ -194,18 +217,21 @@ def create_lineitem(
     score_maximum: object,
     label: str,
     resource_id: str,
-    resource_link_id: str,
+    resource_link_id: str | None,
 ) -> AgsResult:
-    """A new line item in the container for a tool resource (AGS §3.2.5)."""
+    """A new line item in the container for a tool resource (AGS §3.2.5), bound to the LMS activity when known."""
     if SCOPE_LINEITEM not in scopes:
-        return _parked("the platform does not let the tool create a line item for this activity")
-    document = {
+        return _parked(
+            "the platform does not let the tool create a line item for this activity", ScoreProblem.NO_GRADEBOOK
+        )
+    document: dict[str, object] = {
         "scoreMaximum": score_maximum,
         "label": label[:255],
         "resourceId": resource_id,
         "tag": REFLECTION_TAG,
-        "resourceLinkId": resource_link_id,
     }
+    if resource_link_id is not None:
+        document["resourceLinkId"] = resource_link_id
     answer = _call(
         client,
         platform_id,
@@ -232,7 +258,7 @@ def post_score(
 ) -> AgsResult:
     """POST the score to the line item's scores endpoint (AGS §3.4)."""
     if SCOPE_SCORE not in scopes:
-        return _parked(NO_SCORE_SCOPE)
+        return _parked(NO_SCORE_SCOPE, ScoreProblem.NO_GRADEBOOK)
     answer = _call(
         client,
         platform_id,
@@ -277,13 +303,13 @@ def _call(
     except TokenRefused as refused:
         # A refused assertion stays pending: once the platform's admin fixes the registration, the scores go
         # through by themselves; the reason shows on the admin page meanwhile.
-        return _later(refused.reason)
+        return _later(refused.reason, ScoreProblem(refused.problem))
     except ServiceError as error:
         return _later(error.reason) if error.transient else _parked(error.reason)
     status = int(response.status_code)
     if 200 <= status < 300:
         return response
-    detail = response.text[:200].strip() if response.text else ""
+    detail = one_line(response.text) if response.text else ""
     reason = f"{what}: the platform answered HTTP {status}" + (f" ({detail})" if detail else "")
     if status >= 500 or status in _TRANSIENT_STATUSES:
         return _later(reason)

@@ -18,6 +18,7 @@ from pylti1p3.lineitem import LineItem
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.activities import Activity
+from lti_tool.lti.ags import REFLECTION_TAG, reflection_resource_id
 from lti_tool.lti.claims import (
     DEEP_LINKING_DATA,
     DEEP_LINKING_REQUEST,
@@ -34,7 +35,6 @@ from models.programs import MIN_CYCLES
 from models.scope import CourseScope
 from models.sessions import AppSession
 
-REFLECTION_TAG = "plc-reflection"
 DEFAULT_REFLECTION_MAXIMUM = 20
 
 
@@ -91,7 +91,7 @@ def content_item(choice: Choice, settings: Settings) -> DeepLinkResource:
             LineItem()
             .set_score_maximum(reflection_maximum())
             .set_label(choice.title)
-            .set_resource_id(f"plc-reflection-cycle-{activity.cycle}")
+            .set_resource_id(reflection_resource_id(activity.cycle or 1))  # how a grade finds this line item
             .set_tag(REFLECTION_TAG)
         )
     return resource

@@ -1,5 +1,5 @@
-"""What a launch says about the platform's services: the AGS endpoint claim, kept on its resource link for the score
-worker (LTI AGS §3.1), and the NRPS memberships URL, kept on its course for the teams page (LTI NRPS §3.6.1.1)."""
+"""What a launch says about the platform's services: the AGS endpoint claim, kept on its resource link and its course
+for the score worker (LTI AGS §3.1), and the NRPS memberships URL, kept on its course for the teams page (LTI NRPS §3.6.1.1)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ def store_endpoint_claim(resource_link: ResourceLink, body: dict[str, Any]) -> N
     resource_link.ags_lineitems = lineitems[:1024] if isinstance(lineitems, str) and lineitems else None
     resource_link.ags_lineitem = lineitem[:1024] if isinstance(lineitem, str) and lineitem else None
     resource_link.ags_scopes = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
+
+
+def store_course_lineitems(context: Context, body: dict[str, Any]) -> None:
+    """Keep the launch's AGS line-items container and scopes on its course: any launch in the course carries them
+    (a Deep Linking request too), and a grade finds its cycle's line item there by resourceId and tag (AGS §3.2.4)."""
+    claim = body.get(AGS_ENDPOINT)
+    if not isinstance(claim, dict):
+        return
+    lineitems, scopes = claim.get("lineitems"), claim.get("scope")
+    if isinstance(lineitems, str) and lineitems:
+        context.ags_lineitems = lineitems[:1024]
+        context.ags_scopes = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
 
 
 def store_service_claim(context: Context, body: dict[str, Any]) -> None:

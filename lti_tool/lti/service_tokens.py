@@ -7,8 +7,10 @@ lives, and replaced when a service answers 401.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -51,6 +53,20 @@ class TokenError(BaseModel):
     error_description: Annotated[str, BeforeValidator(str)] = ""
 
 
+ONE_LINE_LIMIT = 200
+
+
+def one_line(answer: str, limit: int = ONE_LINE_LIMIT) -> str:
+    """A platform's raw answer as one short line for the admin page and the log: an HTML page's markup, scripts and
+    styles left out, every run of whitespace one space, cut at `limit` characters."""
+    text = answer
+    if "<" in text and ">" in text:
+        text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", text)
+        text = html.unescape(re.sub(r"(?s)<[^>]*>", " ", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class ServiceError(Exception):
     """A platform service could not be used; `reason` is for the admin page and the log."""
 
@@ -61,7 +77,12 @@ class ServiceError(Exception):
 
 
 class TokenRefused(ServiceError):
-    """The token endpoint refused the assertion, could not be reached, or answered something that is no token."""
+    """The token endpoint refused the assertion, could not be reached, or answered something that is no token;
+    `problem` says which for the pages ("keyset_unreachable": the platform could not verify our signature)."""
+
+    def __init__(self, reason: str, *, transient: bool = True, problem: str = "token_refused") -> None:
+        super().__init__(reason, transient=transient)
+        self.problem = problem
 
 
 def client_assertion(platform: Platform, private_pem: str, kid: str) -> str:
@@ -124,15 +145,27 @@ class ServiceClient:
         try:
             response = self.http.post(url, data=data, timeout=self.timeout, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
-            raise TokenRefused(f"the token endpoint {url} cannot be reached ({type(exc).__name__})") from exc
+            raise TokenRefused(
+                f"the token endpoint {url} cannot be reached ({type(exc).__name__})", problem="platform_down"
+            ) from exc
         body = _json_answer(response)
+        if response.status_code == 404 and body is None:
+            # Moodle's token.php answers its exception page with 404 when it cannot fetch the tool's keyset to check
+            # the assertion (its HTTP security blocks the tool's address or port): not a wrong URL.
+            raise TokenRefused(
+                f"the platform could not verify the tool's signature: its token endpoint {url} answered HTTP 404 with"
+                f" an error page ({one_line(response.text, 120)})",
+                problem="keyset_unreachable",
+            )
         if response.status_code != 200:
             problem = _parsed(TokenError, body) if body else None
             detail = (": " + f"{problem.error} {problem.error_description}".strip()) if problem is not None else ""
             # 5xx may pass; 400/401 mean the platform does not accept our assertion (wrong key, client_id, aud).
+            transient = response.status_code >= 500 or response.status_code == 429
             raise TokenRefused(
-                f"the token endpoint {url} answered HTTP {response.status_code}{detail[:300]}",
-                transient=response.status_code >= 500 or response.status_code == 429,
+                f"the token endpoint {url} answered HTTP {response.status_code}{one_line(detail, 300)}",
+                transient=transient,
+                problem="platform_down" if transient else "token_refused",
             )
         try:
             answer = TokenAnswer.model_validate(body)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from models import scores
-from models.errors import ProgramError
+from models.errors import NotFoundInCourse, ProgramError
 from models.people import Membership
 from models.roles import AppRole, administers_the_site
 from xapi import outbox
@@ -42,5 +42,20 @@ def retry_learning_records(db: Session, actor: Actor) -> int:
 
 
 def resend_scores(db: Session, actor: Actor) -> int:
-    """Queue the platform's failed gradebook scores again, due now."""
+    """Queue the platform's failed gradebook scores again, due now (the superseded ones are closed instead)."""
     return scores.resend(db, platform_id=_require_admin(actor))
+
+
+def score_of_the_platform(db: Session, actor: Actor, post_id: int) -> scores.ScorePost:
+    """One score of the administrator's platform; NotFoundInCourse for another platform's or none."""
+    post = db.get(scores.ScorePost, post_id)
+    if post is None or post.platform_id != _require_admin(actor):
+        raise NotFoundInCourse("ScorePost", post_id)
+    return post
+
+
+def dismiss_score(db: Session, actor: Actor, post_id: int, reason: str) -> scores.ScorePost:
+    """Close a failed score of the platform for good, with the administrator's reason (kept, with who and when)."""
+    post = score_of_the_platform(db, actor, post_id)
+    scores.dismiss(post, actor.membership.person_id, reason)
+    return post

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTATION, RESOURCE_LINK, ROLES
 from lti_tool.lti.launch import ToolMessageLaunch
-from lti_tool.lti.service_claims import store_endpoint_claim, store_service_claim
+from lti_tool.lti.service_claims import store_course_lineitems, store_endpoint_claim, store_service_claim
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import get_or_create
@@ -59,6 +59,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     context.title = str(context_claim.get("title") or "")[:512]
     context.label = str(context_claim.get("label") or "")[:255]
     store_service_claim(context, body)
+    store_course_lineitems(context, body)
 
     roles = [str(role) for role in body[ROLES]]
     app_role = app_role_for(roles)

@@ -56,6 +56,7 @@ REFUSALS: dict[str, Any] = {
     "not_your_file": _l("This file belongs to a record you may not read."),
     "not_found": _l("There is nothing at this address. Open the activity again from your course in the LMS."),
     "not_an_administrator": _l("Only the platform's administrators may see this page."),
+    "score_not_failed": _l("Only a failed score can be dismissed: this one is %(state)s."),
     "not_an_instructor": _l("Only the course's trainers and administrators may add PLC Bridge activities."),
     "not_your_record": _l("Only the person who recorded this, or a trainer of the course, may correct or withdraw it."),
     "correction_closed": _l(
@@ -380,4 +381,42 @@ DATABASE_MESSAGES: dict[str, Any] = {
         "This could not be saved: a value is larger or longer than the tool can keep. Nothing was changed. Go back, correct it and try again."
     ),
     "database_unavailable": _l("The database is unavailable for a moment. Please try again shortly."),
+}
+
+
+# Where a grade is on its way to the LMS gradebook (models/scores.py), for the trainer who grades and the site
+# administrator: the state, and why a score waits or failed (its ScoreProblem code).
+SCORE_STATES: dict[str, Any] = {
+    "delivered": _l("The grade reached the LMS gradebook on %(when)s."),
+    "pending": _l("The grade waits to go to the LMS gradebook; it is tried again by itself."),
+    "failed": _l("The grade did not reach the LMS gradebook. The LMS's site administrator can send it again."),
+    "superseded": _l("A newer grade of this reflection replaced this one in the LMS gradebook."),
+    "dismissed": _l("The LMS's site administrator closed this grade's delivery: %(reason)s"),
+}
+SCORE_STATE_SHORT: dict[str, Any] = {
+    "delivered": _l("in the LMS gradebook"),
+    "pending": _l("waiting for the LMS"),
+    "failed": _l("not in the LMS gradebook"),
+    "superseded": _l("replaced by a newer grade"),
+    "dismissed": _l("closed by the site administrator"),
+}
+SCORE_PROBLEMS: dict[str, Any] = {
+    "no_activity": _l(
+        "The course has no reflection activity for cycle %(cycle)s yet. Add it to the course with Select content (Deep Linking): the grade goes to its gradebook column by itself."
+    ),
+    "no_gradebook": _l(
+        "The LMS offers no gradebook for this course to PLC Bridge (no launch carried its grade service, or it does not accept scores)."
+    ),
+    "keyset_unreachable": _l(
+        "The LMS could not verify PLC Bridge's signature because it cannot fetch the tool's public keyset. The LMS's site administrator must allow the tool's address and port in Moodle's HTTP security settings."
+    ),
+    "token_refused": _l(
+        "The LMS does not accept PLC Bridge's signed request for its services: check the tool's registration in the LMS."
+    ),
+    "platform_down": _l("The LMS is not answering as expected just now."),
+    "platform_refused": _l("The LMS refused the score."),
+}
+DISMISS_PROBLEMS: dict[str, Any] = {
+    "required": _l("Please give the reason for dismissing the score: it is kept with the score."),
+    "too_long": _l("Please keep the reason under %(most)s characters."),
 }

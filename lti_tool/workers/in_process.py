@@ -23,7 +23,14 @@ def delivery_jobs(database: Database, settings: Settings, services: ServiceClien
         jobs.append(
             OutboxDelivery(database, settings.lrs, settings.outbox_batch_size, settings.outbox_max_backoff_seconds)
         )
-    jobs.append(ScoreDelivery(database, services, max_backoff_seconds=settings.outbox_max_backoff_seconds))
+    jobs.append(
+        ScoreDelivery(
+            database,
+            services,
+            max_backoff_seconds=settings.outbox_max_backoff_seconds,
+            keyset_url=settings.public_base_url + "/lti/jwks",
+        )
+    )
     return jobs
 
 

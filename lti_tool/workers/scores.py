@@ -1,9 +1,13 @@
-"""Delivering the score outbox: a reflection's grade becomes a score on the activity's line item.
+"""Delivering the score outbox: a reflection's grade becomes a score on its cycle's line item.
 
-Each score goes to the line item of the resource link (the AGS claim's `lineitem`), or to the line item found or
-made by `resourceId`/`tag` in the claim's `lineitems` container (AGS §3.2), with a cached service token
-(lti_tool/lti/service_tokens.py). A platform that is down or slow delays a score, backing off with jitter; a score
-the platform refuses for good is parked as failed, with the reason, for an admin to resend.
+Each score goes to the line item of the cycle's reflection activity (the AGS claim's `lineitem` of its resource link),
+or to the line item found in the course's line-items container (kept from any launch in the course) by the
+`resourceId` and `tag` the tool put in the Deep Linking content item (AGS §3.2.4; Moodle keeps them on the line item it
+makes, so no launch of the new activity is needed); one is made only for an activity the tool knows that has none. A
+grade whose cycle has no reflection activity yet waits for it. A platform that is down or slow delays a score, backing
+off with jitter; a score the platform refuses for good is parked as failed, with the reason, for an admin to resend or
+dismiss; once a newer grade of the same reflection is delivered, the older waiting or failed ones are closed as
+superseded.
 
 Several workers may run at once on PostgreSQL: score rows are claimed with FOR UPDATE SKIP LOCKED, and the resource
 link row is locked while its line item is looked for or made, so one resourceId never gets two line items. A resent
@@ -22,17 +26,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import ags
+from lti_tool.lti.activities import reflection_link
 from lti_tool.lti.ags import AgsResult, Outcome
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.service_tokens import ServiceClient
 from models.base import utcnow
 from models.database import Database
-from models.people import ResourceLink
+from models.people import Context, Membership, ResourceLink
 from models.platform import Platform
-from models.scores import ScorePost, ScoreState
+from models.reflections import Grade
+from models.scores import ScorePost, ScoreProblem, ScoreState, close_superseded
 from xapi.backoff import backoff_seconds
 
 log = logging.getLogger(__name__)
+
+Link = ResourceLink | None
 
 
 @dataclass
@@ -41,6 +49,7 @@ class ScorePassReport:
     failed: int = 0
     retried: int = 0
     lineitems_created: int = 0
+    superseded: int = 0  # older waiting or failed scores closed because a newer grade arrived
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +66,8 @@ class _Attempt:
     state: ScoreState | None  # None: stays pending, tried again later
     error: str | None = None
     lineitem: str | None = None
+    problem: ScoreProblem | None = None
+    link_id: int | None = None  # the reflection's LMS activity, when the tool knows it
 
 
 @dataclass
@@ -64,9 +75,10 @@ class _Pass:
     """What one pass has learnt so far, shared by its scores."""
 
     report: ScorePassReport
-    lineitems: dict[int, str] = field(default_factory=dict)  # resource link id → line item resolved in this pass
-    new_lineitems: dict[int, str] = field(default_factory=dict)  # resource link id → line item made in this pass
-    down: dict[int, str] = field(default_factory=dict)  # platform id → why its calls are put off for this pass
+    lineitems: dict[tuple[int, int], str] = field(default_factory=dict)  # (course, cycle) → line item of this pass
+    new_lineitems: dict[int, str] = field(default_factory=dict)  # resource link id → line item noted in this pass
+    # platform id → why its calls are put off for this pass
+    down: dict[int, tuple[str, ScoreProblem | None]] = field(default_factory=dict)
 
 
 class ScoreDelivery:
@@ -79,9 +91,11 @@ class ScoreDelivery:
         batch_size: int = 50,
         max_backoff_seconds: float = 600.0,
         base_backoff_seconds: float = 2.0,
+        keyset_url: str = "the tool's /lti/jwks",
     ) -> None:
         self.database = database
         self.client = client
+        self.keyset_url = keyset_url  # named when a platform cannot fetch it (Moodle's HTTP security)
         self.batch_size = batch_size
         self.max_backoff = max_backoff_seconds
         self.base_backoff = base_backoff_seconds
@@ -112,12 +126,12 @@ class ScoreDelivery:
 
     def _attempt(self, db: Session, post: ScorePost, this_pass: _Pass) -> _Attempt:
         if post.platform_id in this_pass.down:
-            return _Attempt(post.id, None, this_pass.down[post.platform_id])
+            reason, problem = this_pass.down[post.platform_id]
+            return _Attempt(post.id, None, reason, problem=problem)
         try:
-            result = self._lineitem_for(db, post, this_pass)
+            result, scopes, link = self._lineitem_for(db, post, this_pass)
             if result.outcome is Outcome.DELIVERED:
-                assert result.lineitem is not None and post.resource_link is not None
-                scopes = ags.granted_scopes(post.resource_link.ags_scopes)
+                assert result.lineitem is not None
                 result = ags.post_score(self.client, post.platform_id, scopes, result.lineitem, post.score)
         except SQLAlchemyError:
             raise  # the pass cannot record anything: roll it back whole, as a database outage
@@ -128,69 +142,101 @@ class ScoreDelivery:
             issuer = db.scalar(select(Platform.issuer).where(Platform.id == post.platform_id))
             log.exception("score %s for iss=%s failed unexpectedly", post.id, issuer)
             return _Attempt(
-                post.id, None, f"an unexpected error while sending ({type(exc).__name__}); tried again later"
+                post.id,
+                None,
+                f"an unexpected error while sending ({type(exc).__name__}); tried again later",
+                problem=ScoreProblem.PLATFORM_DOWN,
             )
+        link_id = link.id if link is not None else None
         if result.outcome is Outcome.DELIVERED:
-            return _Attempt(post.id, ScoreState.DELIVERED, lineitem=result.lineitem)
+            return _Attempt(post.id, ScoreState.DELIVERED, lineitem=result.lineitem, link_id=link_id)
+        reason = result.reason
+        if result.problem is ScoreProblem.KEYSET_UNREACHABLE:
+            reason = ags.keyset_advice(reason, self.keyset_url)
         if result.outcome is Outcome.PARKED:
-            return _Attempt(post.id, ScoreState.FAILED, result.reason)
-        this_pass.down[post.platform_id] = result.reason  # its other scores wait too, without calling it again
-        return _Attempt(post.id, None, result.reason)
+            return _Attempt(post.id, ScoreState.FAILED, reason, problem=result.problem, link_id=link_id)
+        if result.problem is not ScoreProblem.NO_ACTIVITY:  # the platform itself: its other scores wait too
+            this_pass.down[post.platform_id] = (reason, result.problem)
+        return _Attempt(post.id, None, reason, problem=result.problem, link_id=link_id)
 
-    def _lineitem_for(self, db: Session, post: ScorePost, this_pass: _Pass) -> AgsResult:
-        """The line item to post the score to, found or made once per link and pass."""
-        if post.resource_link_id is None:
-            return AgsResult(
-                Outcome.PARKED, "the reflection names no LMS activity, so there is no gradebook column for it"
-            )
-        if post.resource_link_id in this_pass.lineitems:
-            return AgsResult(Outcome.DELIVERED, lineitem=this_pass.lineitems[post.resource_link_id])
-        link = db.get(ResourceLink, post.resource_link_id)
-        if link is None:
-            return AgsResult(Outcome.PARKED, "the LMS activity of this score is gone")
-        scopes = ags.granted_scopes(link.ags_scopes)
+    def _lineitem_for(self, db: Session, post: ScorePost, this_pass: _Pass) -> tuple[AgsResult, list[str], Link]:
+        """The line item to post the score to, with the scopes to ask for and the reflection's LMS activity (if the
+        tool knows it): the activity's own line item (the AGS claim's `lineitem`), else the one found in the course's
+        line items by the cycle's resourceId and tag (AGS §3.2.4; Moodle keeps them from the Deep Linking content
+        item, so no launch of the new activity is needed), else one made for the activity. Once per pass and cycle."""
+        grade = db.get(Grade, post.grade_id)
+        assert grade is not None  # a score post's grade is a foreign key
+        reflection = grade.reflection
+        cycle = reflection.cycle.number
+        context = db.scalars(
+            select(Context).join(Membership, Membership.context_id == Context.id)
+            .where(Membership.id == reflection.membership_id)
+        ).one()  # fmt: skip
+        link = db.get(ResourceLink, post.resource_link_id) if post.resource_link_id is not None else None
+        if link is None:  # the cycle's reflection activity may have been launched since the grade
+            link = reflection_link(db, context.id, cycle)
+        scopes = ags.granted_scopes(link.ags_scopes if link is not None and link.ags_scopes else context.ags_scopes)
         if SCOPE_SCORE not in scopes:
-            return AgsResult(Outcome.PARKED, ags.NO_SCORE_SCOPE)
-        target = link.ags_lineitem or link.tool_lineitem
-        if target is None:
+            return AgsResult(Outcome.PARKED, ags.NO_SCORE_SCOPE, problem=ScoreProblem.NO_GRADEBOOK), scopes, link
+        key = (context.id, cycle)
+        if key in this_pass.lineitems:
+            return AgsResult(Outcome.DELIVERED, lineitem=this_pass.lineitems[key]), scopes, link
+        target = (link.ags_lineitem or link.tool_lineitem) if link is not None else None
+        if target is None and link is not None:
             # Locked until this pass commits, once in a link's life: a second worker waits here, then finds the line
             # item made by the first instead of making another.
             link = db.scalars(
                 select(ResourceLink)
-                .where(ResourceLink.id == post.resource_link_id)
+                .where(ResourceLink.id == link.id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).one()
             target = link.ags_lineitem or link.tool_lineitem
         if target is None:
-            if not link.ags_lineitems:
-                return AgsResult(
-                    Outcome.PARKED, "the activity's launch carried no AGS line item nor line items container"
-                )
-            resource_id = ags.reflection_resource_id(link.resource_link_id)
-            found = ags.find_lineitem(self.client, post.platform_id, scopes, link.ags_lineitems, resource_id)
+            container = (link.ags_lineitems if link is not None else None) or context.ags_lineitems
+            if not container:
+                reason = "no launch in this course carried the LMS's line items service (AGS), so there is no gradebook"
+                return AgsResult(Outcome.PARKED, reason, problem=ScoreProblem.NO_GRADEBOOK), scopes, link
+            found = self._find(post.platform_id, scopes, container, cycle, link)
             if found.outcome is not Outcome.DELIVERED:
-                return found
+                return found, scopes, link
             target = found.lineitem
+            if target is None and link is None:
+                reason = (
+                    f"the course has no reflection activity for cycle {cycle} yet: add it with Select content (Deep"
+                    " Linking); the grade goes to its gradebook column as soon as it is there"
+                )
+                return AgsResult(Outcome.LATER, reason, problem=ScoreProblem.NO_ACTIVITY), scopes, link
             if target is None:
+                assert link is not None
                 made = ags.create_lineitem(
                     self.client,
                     post.platform_id,
                     scopes,
-                    link.ags_lineitems,
+                    container,
                     score_maximum=post.score["scoreMaximum"],
-                    label=link.title or "PLC reflection",
-                    resource_id=resource_id,
+                    label=link.title or f"PLC reflection, cycle {cycle}",
+                    resource_id=ags.reflection_resource_id(cycle),
                     resource_link_id=link.resource_link_id,
                 )
                 if made.outcome is not Outcome.DELIVERED or made.lineitem is None:
-                    return made
+                    return made, scopes, link
                 target = made.lineitem
                 this_pass.report.lineitems_created += 1
-            this_pass.new_lineitems[link.id] = target
-        this_pass.lineitems[link.id] = target
-        post.resource_link = link
-        return AgsResult(Outcome.DELIVERED, lineitem=target)
+            if link is not None:
+                this_pass.new_lineitems[link.id] = target
+        this_pass.lineitems[key] = target
+        return AgsResult(Outcome.DELIVERED, lineitem=target), scopes, link
+
+    def _find(self, platform_id: int, scopes: list[str], container: str, cycle: int, link: Link) -> AgsResult:
+        """The cycle's line item in the course's container, or (for an activity the tool knows) one it made before
+        under the earlier resourceId; DELIVERED without a line item when there is none."""
+        found = ags.find_lineitem(self.client, platform_id, scopes, container, ags.reflection_resource_id(cycle))
+        if found.outcome is Outcome.DELIVERED and found.lineitem is None and link is not None:
+            found = ags.find_lineitem(
+                self.client, platform_id, scopes, container, ags.earlier_resource_id(link.resource_link_id)
+            )
+        return found
 
     def _record(self, db: Session, posts: list[ScorePost], attempts: list[_Attempt], this_pass: _Pass) -> None:
         now = utcnow()
@@ -204,6 +250,9 @@ class ScoreDelivery:
             post = by_id[attempt.post_id]
             post.attempts += 1
             post.last_error = attempt.error
+            post.reason_code = attempt.problem.value if attempt.problem is not None else None
+            if attempt.link_id is not None and post.resource_link_id is None:
+                post.resource_link_id = attempt.link_id
             if attempt.state is ScoreState.DELIVERED:
                 post.state, post.delivered_at, post.lineitem_url = ScoreState.DELIVERED.value, now, attempt.lineitem
                 report.delivered += 1
@@ -218,3 +267,5 @@ class ScoreDelivery:
                 report.retried += 1
                 report.errors.append(attempt.error or "")
                 log.warning("score %s waits: %s", post.id, attempt.error)
+        if report.delivered:
+            report.superseded += close_superseded(db)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template
+from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
+from wtforms import StringField
 
 from lti_tool.services import admin as service
 from lti_tool.services.actor import Actor
+from lti_tool.web import confirm, messages
 from lti_tool.web.access import require_role
 from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.grade_delivery import delivery
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import scores
+from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import Person
 from models.roles import AppRole
 from models.sessions import AppSession
@@ -23,6 +27,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 RETRY = "outbox-retry"
 RESEND_SCORES = "scores-resend"
+DISMISS_SCORE = "score-dismiss"
+
+
+class DismissPost(PlcForm):
+    reason = StringField(filters=[lambda value: value or ""])
 
 
 def _admin_session(db: Session) -> AppSession:
@@ -60,19 +69,25 @@ def outbox_retry() -> Response:
 
 @bp.get("/scores")
 def scores_page() -> str:
-    """Scores on their way to the LMS gradebook (LTI AGS): what waits, what failed and why."""
+    """Scores on their way to the LMS gradebook (LTI AGS): what waits, what failed and why, what was closed."""
     with database().transaction() as db:
         app_session = _admin_session(db)
         platform_id = app_session.context.platform_id
         posts = scores.waiting(db, platform_id)
-        subs = {post.user_id for post in posts}
+        closed = scores.closed(db, platform_id)
+        subs = {post.user_id for post in [*posts, *closed]}
         query = select(Person.sub, Person.name).where(Person.platform_id == platform_id, Person.sub.in_(subs))
         names = {sub: name for sub, name in db.execute(query)}
+        zone = settings().timezone
         return render_template(
             "admin/scores.html",
             status=scores.status(db, platform_id),
             posts=posts,
+            closed=closed,
             names=names,
+            deliveries={post.id: delivery(post, post.grade.reflection.cycle.number, zone) for post in posts},
+            resent=request.args.get("resent", type=int),
+            dismissed=request.args.get("dismissed") == "1",
             csrf=csrf_token(app_session, RESEND_SCORES),
             session_url=session_url,
         )
@@ -83,5 +98,79 @@ def scores_resend() -> Response:
     with database().transaction() as db:
         app_session = _admin_session(db)
         PlcForm.posted(app_session, RESEND_SCORES)
-        service.resend_scores(db, Actor(app_session))
-    return redirect(session_url("admin.scores_page"), code=303)
+        count = service.resend_scores(db, Actor(app_session))
+    return redirect(session_url("admin.scores_page", resent=count), code=303)
+
+
+def _dismissal(app_session: AppSession, post: scores.ScorePost, name: str, reason: str = "", error: str = "",
+               refusal: str = "") -> confirm.Confirmation:  # fmt: skip
+    """What dismissing a failed score means: it is never sent again, and the reason is kept with it."""
+    return confirm.Confirmation(
+        title=_("Dismiss the failed score of %(name)s?", name=name),
+        follows=[
+            _("PLC Bridge stops sending this score to the LMS gradebook. This cannot be undone."),
+            _("Your reason, your name and the date are kept with the score on this page."),
+            _("The grade itself stays in PLC Bridge; a new grade of the reflection is sent as usual."),
+        ],
+        people=[_("The teacher's grade does not reach the LMS gradebook from this score.")],
+        inputs=[
+            confirm.Input(
+                "reason",
+                _("Reason for dismissing"),
+                value=reason,
+                error=error,
+                maxlength=scores.MAX_DISMISS_REASON,
+                field_id=f"reason-{post.id}",
+            )
+        ],
+        action=session_url("admin.dismiss_score", post_id=post.id),
+        csrf=csrf_token(app_session, DISMISS_SCORE),
+        button=_("Dismiss the score"),
+        back=session_url("admin.scores_page"),
+        refusal=refusal,
+    )
+
+
+def _post_and_name(db: Session, app_session: AppSession, post_id: int) -> tuple[scores.ScorePost, str]:
+    try:
+        post = service.score_of_the_platform(db, Actor(app_session), post_id)
+    except NotFoundInCourse:
+        abort(404, description=_("There is no such score on your platform."))
+    name = db.scalar(select(Person.name).where(Person.platform_id == post.platform_id, Person.sub == post.user_id))
+    return post, name or post.user_id
+
+
+@bp.get("/scores/<int:post_id>/dismiss")
+def dismiss_confirm(post_id: int) -> tuple[str, int]:
+    """The confirmation page, which asks the reason: reading it changes nothing."""
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        post, name = _post_and_name(db, app_session, post_id)
+        if post.state != scores.ScoreState.FAILED.value:
+            refusal = messages.refusal(scores.ScoreNotFailed(post.state))
+            return confirm.render(_dismissal(app_session, post, name, refusal=refusal), 409)
+        return confirm.render(_dismissal(app_session, post, name))
+
+
+@bp.post("/scores/<int:post_id>/dismiss")
+def dismiss_score(post_id: int) -> Response | tuple[str, int]:
+    """The confirmation page's own POST: the one place a failed score is dismissed."""
+    reason = request.form.get("reason", "")
+    try:
+        with database().transaction() as db:
+            app_session = _admin_session(db)
+            posted = DismissPost.posted(app_session, DISMISS_SCORE)
+            service.dismiss_score(db, Actor(app_session), post_id, posted.reason.data)
+    except InvalidInput as invalid:  # the text typed stays in the field, beside what is wrong with it
+        problem = invalid.problems[0]
+        error = str(messages.DISMISS_PROBLEMS.get(problem.code, problem.code)) % problem.params
+        with database().transaction() as db:
+            app_session = _admin_session(db)
+            post, name = _post_and_name(db, app_session, post_id)
+            return confirm.render(_dismissal(app_session, post, name, reason, error), 422)
+    except ProgramError as refused:
+        with database().transaction() as db:
+            app_session = _admin_session(db)
+            post, name = _post_and_name(db, app_session, post_id)
+            return confirm.render(_dismissal(app_session, post, name, refusal=messages.refusal(refused)), 409)
+    return redirect(session_url("admin.scores_page", dismissed=1), code=303)

@@ -3,6 +3,7 @@ with the rubric in config/rubrics, and regrading keeps the history."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
@@ -15,6 +16,7 @@ from lti_tool.services.actor import Actor
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, require_role, team_view
 from lti_tool.web.forms.reflections import ReflectionPost, grade_form
+from lti_tool.web.grade_delivery import Delivery, delivery
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models.base import utcnow
 from models.calendar import program_day
@@ -27,6 +29,7 @@ from models.reflections import Reflection
 from models.roles import AppRole
 from models.rubrics import rubric
 from models.scope import get_in_course, scoped
+from models.scores import latest_for_grades
 from models.sessions import AppSession
 from models.states import ProgramState
 
@@ -138,8 +141,23 @@ def list_for_grading() -> str:
             program=view.team.program,
             reflections=rows,
             members=members,
+            deliveries=_deliveries(db, rows),
             session_url=session_url,
         )
+
+
+def _deliveries(db: Session, rows: Sequence[Reflection]) -> dict[int, Delivery]:
+    """Where each reflection's current grade is on its way to the LMS gradebook, by reflection id."""
+    current = {r.id: r.current_grade for r in rows if r.current_grade is not None}
+    posts = latest_for_grades(db, [grade.id for grade in current.values()])
+    zone = settings().timezone
+    by_reflection = {}
+    for r in rows:
+        grade = current.get(r.id)
+        post = posts.get(grade.id) if grade is not None else None
+        if post is not None:
+            by_reflection[r.id] = delivery(post, r.cycle.number, zone)
+    return by_reflection
 
 
 def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, errors: dict[str, str] | None = None,
@@ -160,6 +178,7 @@ def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, er
         members=members,
         rubric=rubric(),
         may_grade=app_session.membership.app_role == AppRole.TRAINER,
+        delivery=_deliveries(db, [reflection]).get(reflection.id),
         errors=errors or {},
         values=request.form if errors else {},
         notice=notice,
