@@ -47,6 +47,19 @@ def a_team_of_three(tool: ToolServer, platform: TestPlatform) -> Visit:
     return trainer
 
 
+def three_eligible_teachers(tool: ToolServer, platform: TestPlatform) -> Visit:
+    """A running program whose team of three has done three complete cycles (52.5 hours each); the trainer's visit."""
+    running_program_with_a_team(tool, platform)
+    teachers = [Visit(tool, launch(requests.Session(), platform, user)) for user in (TEACHER, *COLLEAGUES[:2])]
+    observe_every_cycle(tool)
+    for number in (1, 2, 3):
+        for element in (1, 2, 3, 4, 5):
+            assert record(teachers[0], cycle=str(number), element=str(element), held_on="2026-11-20", hours="3.5").ok
+        for teacher in teachers:
+            assert write(teacher, number).status_code == 200
+    return trainer_visit(tool, platform)
+
+
 def test_a_member_moodle_suspends_is_marked_as_having_left_at_the_next_read(
     tool: ToolServer, platform: TestPlatform
 ) -> None:
@@ -135,15 +148,7 @@ def test_the_teams_sentence_says_where_the_list_of_teachers_came_from(tool: Tool
 def test_a_teacher_who_left_keeps_what_they_did_and_is_out_of_the_eligible_count(
     tool: ToolServer, platform: TestPlatform
 ) -> None:
-    running_program_with_a_team(tool, platform)
-    teachers = [Visit(tool, launch(requests.Session(), platform, user)) for user in (TEACHER, *COLLEAGUES[:2])]
-    observe_every_cycle(tool)
-    for number in (1, 2, 3):
-        for element in (1, 2, 3, 4, 5):
-            assert record(teachers[0], cycle=str(number), element=str(element), held_on="2026-11-20", hours="3.5").ok
-        for teacher in teachers:
-            assert write(teacher, number).status_code == 200
-    trainer = trainer_visit(tool, platform)
+    trainer = three_eligible_teachers(tool, platform)
     assert "3 of 3 teachers are eligible" in trainer.get("/program/progress", lang="en").text
     platform.services.suspend(COURSE, COLLEAGUES[1].sub)
 
@@ -154,6 +159,9 @@ def test_a_teacher_who_left_keeps_what_they_did_and_is_out_of_the_eligible_count
     assert "Teachers who left the course, not counted: 1." in program_view
     row = program_view.split(COLLEAGUES[1].name, 1)[1].split("</tr>", 1)[0]
     assert "3 / 3" in row and "52.5" in row and f"Left the course on {TODAY_EN}" in row
+    certificates = trainer.get("/program/certificates", lang="en").text
+    listed = certificates.split(COLLEAGUES[1].name, 1)[1].split("</tr>", 1)[0]
+    assert f"left the course on {TODAY_EN}" in listed
     with tool.database.transaction() as db:
         left_id = db.scalars(
             select(Membership.id).join(Person, Person.id == Membership.person_id).where(Person.sub == COLLEAGUES[1].sub)
