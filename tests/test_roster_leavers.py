@@ -8,6 +8,7 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from lti_tool.demo_lms.lti_platform import member
 from models.base import utcnow
 from models.calendar import program_day
 from models.people import Context, Membership, Person
@@ -130,6 +131,10 @@ def test_a_roster_that_lists_no_one_is_not_believed(tool: ToolServer, platform: 
 
 
 def test_the_teams_sentence_says_where_the_list_of_teachers_came_from(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.rosters[COURSE] = [  # the course of these three teachers alone
+        member(user.sub, user.name, user.given_name, user.family_name, user.email, user.roles)
+        for user in (TRAINER, TEACHER, *COLLEAGUES[:2])
+    ]
     trainer = a_team_of_three(tool, platform)
 
     page = trainer.get("/program/teams", lang="en").text
