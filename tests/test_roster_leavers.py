@@ -5,6 +5,8 @@ A read that fails or stops half-way changes nothing. Real launches from the Mood
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import requests
 from sqlalchemy import select
 
@@ -173,3 +175,19 @@ def test_a_teacher_who_left_keeps_what_they_did_and_is_out_of_the_eligible_count
         ).one()
     own = trainer.get("/program/progress", lang="en", member=str(left_id)).text
     assert "Not eligible yet" in own and f"Left the course on {TODAY_EN}" in own and "52.5" in own
+
+
+def test_the_progress_page_reads_a_roster_older_than_a_few_minutes_before_it_counts(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    trainer = a_team_of_three(tool, platform)
+    platform.services.unenrol(COURSE, COLLEAGUES[0].sub)
+    assert "0 of 3 teachers" in trainer.get("/program/progress", lang="en").text  # read a moment ago: not again
+    with tool.database.transaction() as db:
+        context = db.scalars(select(Context).where(Context.context_id == COURSE)).one()
+        context.roster_synced_at = utcnow() - timedelta(minutes=10)
+
+    page = trainer.get("/program/progress", lang="en").text
+
+    assert "0 of 2 teachers" in page and "Teachers who left the course, not counted: 1." in page
+    assert status_of(tool, COLLEAGUES[0].sub) == ("Inactive", True)

@@ -10,11 +10,12 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from lti_tool.lti import nrps as roster
 from lti_tool.services.programs import course_program
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.i18n import format_date_local
-from lti_tool.web.session import database, require_session, session_url
+from lti_tool.web.session import database, require_session, service_client, session_url
 from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
 from models.people import course_members
@@ -58,6 +59,11 @@ def _member_page(db: Session, app_session: AppSession, team: Team, member_id: in
 
 @bp.get("")
 def show() -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        context_id, role = app_session.context_id, AppRole(app_session.membership.app_role)
+    if role.sees_course_roster:  # who has left the course, as the LMS lists it now (read at most every few minutes)
+        roster.refresh(database(), service_client(), context_id)
     with database().transaction() as db:
         app_session = require_session(db)
         if AppRole(app_session.membership.app_role) is AppRole.TEACHER:
