@@ -10,8 +10,8 @@ timer in production) and from the dashboard's "Refresh figures" button; the page
 Definitions: a team's cycle is *completed* when each of the five elements has a session in it; *teacher-hours*
 are session hours times the teachers present; a program's *year* is the year of its approval (of its creation
 before approval); a teacher who left the course before the program's last day is not counted among its teachers
-(models/eligibility.py), though their hours are; a cycle's student result counts when both its baseline and its result values are recorded.
-A cycle's goal (the results report's choice, seed 000 process 8) is counted once the cycle is completed or its
+(models/eligibility.py), though their hours are; a cycle's student result counts when both its baseline and its
+result values are recorded. A cycle's goal (the results report's choice, seed 000 process 8) is counted once the cycle is completed or its
 results report is saved: met, not met, or not reported (no results report, or a goal typed as free text before it was
 a choice that names neither outcome plainly).
 """

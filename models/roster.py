@@ -154,15 +154,14 @@ def sync_roster(
                 }
             )
             continue
-        membership_id, old_role, old_status, old_roles, since = existing[person_id]
+        membership_id, old_role, old_status, old_roles, old_since = existing[person_id]
+        since = old_since
         if status != old_status:
             since = now if status == INACTIVE else None
             left, returned = (left + 1, returned) if status == INACTIVE else (left, returned + 1)
         elif status == INACTIVE and since is None:
-            since = now
-        if (old_role, old_status, old_roles) != (app_role, status, list(member.roles)) or since != existing[person_id][
-            4
-        ]:
+            since = now  # inactive since before the time was kept
+        if (old_role, old_status, old_roles, old_since) != (app_role, status, list(member.roles), since):
             changed.append(
                 {
                     "id": membership_id,
