@@ -55,7 +55,7 @@ def _reached(db: Session, team: Team, member_ids: Collection[int]) -> set[Comple
             reached.update(CompletionEvent(member_id, cycle.number, element) for element in cycle.elements_attended)
             if cycle.complete:
                 reached.add(CompletionEvent(member_id, cycle.number, PROGRAM_LEVEL))
-        if progress.eligible:
+        if progress.requirements_met:  # what they did: a teacher who left the course keeps it
             reached.add(CompletionEvent(member_id, PROGRAM_LEVEL, PROGRAM_LEVEL))
     return reached
 

@@ -9,8 +9,9 @@ timer in production) and from the dashboard's "Refresh figures" button; the page
 
 Definitions: a team's cycle is *completed* when each of the five elements has a session in it; *teacher-hours*
 are session hours times the teachers present; a program's *year* is the year of its approval (of its creation
-before approval); a cycle's student result counts when both its baseline and its result values are recorded.
-A cycle's goal (the results report's choice, seed 000 process 8) is counted once the cycle is completed or its
+before approval); a teacher who left the course before the program's last day is not counted among its teachers
+(models/eligibility.py), though their hours are; a cycle's student result counts when both its baseline and its
+result values are recorded. A cycle's goal (the results report's choice, seed 000 process 8) is counted once the cycle is completed or its
 results report is saved: met, not met, or not reported (no results report, or a goal typed as free text before it was
 a choice that names neither outcome plainly).
 """
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, utcnow
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
-from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility
+from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility, left_before_the_end, left_members
 from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, RESULTS_FORM, FormEntry, goal_field
 from models.observations import Observation
 from models.plan import PlcRole
@@ -128,6 +129,7 @@ def refresh_district(db: Session, district: District) -> int:
                 ProgramPlacement.school_id,
                 Program.state,
                 Program.approved_on,
+                Program.ended_on,
                 Program.created_at,
                 Program.planned_cycles,
                 Program.min_hours,
@@ -148,6 +150,7 @@ def refresh_district(db: Session, district: District) -> int:
         select(TeamMember.team_id, TeamMember.membership_id).where(TeamMember.team_id.in_(teams_in))
     ):
         members[team_id].add(membership_id)
+    left = left_members(db, {m for team_members in members.values() for m in team_members})
     roles: dict[int, dict[tuple[int, int], PlcRole]] = defaultdict(dict)
     for team_id, number, membership_id, role in db.execute(
         select(
@@ -262,10 +265,14 @@ def refresh_district(db: Session, district: District) -> int:
             roles=roles[team_id],
             reflections=reflections[team_id],
             observations=frozenset(observations[team_id]),
+            left={m: left[m] for m in members[team_id] if m in left},
         )
-        program_facts = ProgramFacts(ProgramState(p.state), p.approved_on, p.planned_cycles, Decimal(p.min_hours))
+        program_facts = ProgramFacts(
+            ProgramState(p.state), p.approved_on, p.planned_cycles, Decimal(p.min_hours), p.ended_on
+        )
         row["teams"] += 1
-        row["teachers"] += len(facts.member_ids)
+        # A teacher who left the course before the program's last day counts neither as its teacher nor as eligible.
+        row["teachers"] += sum(1 for m in facts.member_ids if left_before_the_end(m, program_facts, facts) is None)
         row["teachers_eligible"] += sum(
             1 for member in facts.member_ids if eligibility(member, program_facts, facts).eligible
         )

@@ -12,11 +12,15 @@ Our reading of the Council's rule (seed 004 §2.2–2.5), where the seed leaves 
 - Hours are those of every session within the year that the teacher attended, complete cycle or not.
 - Eligible: at least 3 complete cycles (seed 004 §2.3; the Council's minimum, whatever the program planned),
   both roles played, and at least the program's minimum hours, in an approved program that was not cancelled.
+- A teacher who left the course (the LMS no longer lists them, models/roster.py) before the program's last day (its
+  end, or the last day of its year) is not eligible from the day they left, and is counted neither among the
+  program's teachers nor its eligible ones; what they did is kept and shown. Leaving after that day changes nothing:
+  the work was done (a course is often closed once its program has ended). Listed again, they count again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.calendar import last_day_of_program, program_day
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession
 from models.observations import OBSERVATION_IS_LIVE, Observation
+from models.people import INACTIVE, Membership
 from models.plan import PlcRole, team_plan
 from models.programs import MIN_CYCLES, Program
 from models.reflections import Reflection
@@ -48,6 +53,7 @@ class ProgramFacts:
     approved_on: date | None
     planned_cycles: int
     min_hours: Decimal
+    ended_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class TeamFacts:
     roles: Mapping[tuple[int, int], PlcRole] = field(default_factory=dict)
     reflections: Mapping[tuple[int, int], datetime] = field(default_factory=dict)  # → submitted at
     observations: frozenset[tuple[int, int]] = frozenset()  # (cycle, Buddy) with a submitted observation
+    left: Mapping[int, date] = field(default_factory=dict)  # membership id → the day they left the course
 
 
 @dataclass(frozen=True)
@@ -98,13 +105,35 @@ class Eligibility:
     total_hours: Decimal
     reasons: tuple[Reason, ...]
 
+    # The day the teacher left the course, when it counts against them (before the program's last day).
+    left_on: date | None = None
+
     @property
     def eligible(self) -> bool:
         return not self.reasons
 
     @property
+    def requirements_met(self) -> bool:
+        """The work the Council requires is done, whether or not the teacher is still in the course."""
+        return all(reason.code == LEFT_COURSE for reason in self.reasons)
+
+    @property
     def complete_cycles(self) -> tuple[int, ...]:
         return tuple(c.number for c in self.cycles if c.complete)
+
+
+LEFT_COURSE = "left_course"
+
+
+def left_before_the_end(member_id: int, program: ProgramFacts, team: TeamFacts) -> date | None:
+    """The day the member left the course, if they left before the program's last day (its end or its year's)."""
+    left_on = team.left.get(member_id)
+    if left_on is None:
+        return None
+    last_days = [
+        day for day in (program.ended_on, program.approved_on and last_day_of_program(program.approved_on)) if day
+    ]
+    return left_on if not last_days or left_on < min(last_days) else None
 
 
 def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligibility:
@@ -138,6 +167,9 @@ def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligi
     }
 
     reasons: list[Reason] = []
+    left_on = left_before_the_end(member_id, program, team)
+    if left_on is not None:
+        reasons.append(Reason(LEFT_COURSE, {"on": left_on}))
     if program.state is ProgramState.CANCELLED:
         reasons.append(Reason("program_cancelled", {}))
     elif program.approved_on is None:
@@ -150,14 +182,29 @@ def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligi
     reasons.extend(Reason("missing_role", {"role": role}) for role, played in roles_played.items() if not played)
     if total_hours < program.min_hours:
         reasons.append(Reason("too_few_hours", {"have": total_hours, "need": program.min_hours}))
-    return Eligibility(member_id, tuple(cycles), roles_played, hours_by_element, total_hours, tuple(reasons))
+    return Eligibility(member_id, tuple(cycles), roles_played, hours_by_element, total_hours, tuple(reasons), left_on)
 
 
 # --- Facts from the tables --------------------------------------------------------------------------------------
 
 
 def program_facts(program: Program) -> ProgramFacts:
-    return ProgramFacts(program.state, program.approved_on, program.planned_cycles, program.min_hours)
+    return ProgramFacts(program.state, program.approved_on, program.planned_cycles, program.min_hours, program.ended_on)
+
+
+def left_members(db: Session, member_ids: Collection[int]) -> dict[int, date]:
+    """Membership id → the day they left the course, for those of `member_ids` who have."""
+    left: dict[int, date] = {}
+    ids = list(member_ids)
+    for start in range(0, len(ids), 500):
+        for membership_id, since in db.execute(
+            select(Membership.id, Membership.inactive_since).where(
+                Membership.id.in_(ids[start : start + 500]), Membership.status == INACTIVE
+            )
+        ):
+            if since is not None:
+                left[membership_id] = program_day(since)
+    return left
 
 
 def team_facts(db: Session, team: Team) -> TeamFacts:
@@ -183,6 +230,7 @@ def team_facts(db: Session, team: Team) -> TeamFacts:
         roles=roles,
         reflections={(cycles[r.cycle_id], r.membership_id): r.submitted_at for r in reflections},
         observations=frozenset((cycles[o.cycle_id], o.buddy_id) for o in observations),
+        left=left_members(db, team.member_ids),
     )
 
 

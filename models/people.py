@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.calendar import program_day
 from models.platform import Deployment, Platform
 
 ACTIVE, INACTIVE = "Active", "Inactive"
@@ -73,14 +74,24 @@ class Membership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     app_role: Mapped[str] = mapped_column(String(16))
-    # The platform's membership status (LTI NRPS): "Active", or "Inactive" for someone the course has suspended.
+    # The platform's membership status (LTI NRPS): "Active", or "Inactive" for someone who has left the course: listed
+    # as Inactive, or missing from a complete roster read (Moodle leaves suspended and unenrolled members out).
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE, server_default=ACTIVE)
+    # When the member became inactive (None while active): from that day they are out of new teams and eligibility.
+    inactive_since: Mapped[datetime | None] = mapped_column(default=None)
     # When the person last launched the tool here; for someone known only from the roster, when it was read.
     last_launch_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def is_active(self) -> bool:
         return self.status != INACTIVE
+
+    @property
+    def left_on(self) -> date | None:
+        """The day (in Thailand) the member left the course, while they are inactive."""
+        if self.is_active:
+            return None
+        return program_day(self.inactive_since) if self.inactive_since is not None else None
 
     context: Mapped[Context] = relationship()
     person: Mapped[Person] = relationship()

@@ -2,6 +2,11 @@
 
 Members who never launched the tool get their Person and Membership rows here, so a trainer can put them in a team
 before they first open PLC Bridge. The rows are read and written in batches: a course of thousands stays quick.
+
+A roster read whole is the course as it is: a member it leaves out has left the course (Moodle's NRPS lists active
+enrolments only, so a suspended or unenrolled member is missing rather than listed as Inactive). They are marked
+inactive with the time, like a member listed as Inactive, and kept with everything they did; listed again, they are
+active again. Only a complete read may say so: the caller applies a roster only when every page was read.
 """
 
 from __future__ import annotations
@@ -44,14 +49,21 @@ class RosterChange:
     # Members whose user_id is longer than a `sub` may be (OIDC Core §2): no launch can ever be theirs, and cutting
     # the id short could make two people one, so they are left out (and logged by the caller).
     skipped_ids: int = 0
+    left: int = 0  # members who became inactive: listed as Inactive, or missing from the roster
+    returned: int = 0  # inactive members listed as Active again
 
 
 def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
     return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
-def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], now: datetime) -> RosterChange:
-    """Upsert people and memberships of `context` from a whole roster; statuses and roles follow the platform."""
+def sync_roster(
+    db: Session, context: Context, members: Sequence[RosterMember], now: datetime, read_from: datetime | None = None
+) -> RosterChange:
+    """Upsert people and memberships of `context` from a whole roster; statuses and roles follow the platform, and a
+    member the roster leaves out is inactive from `now`. `read_from` is when the read began: someone whose first
+    launch came after it may be missing from what was read, and is left as they are."""
+    read_from = now if read_from is None else read_from
     wanted: dict[str, tuple[RosterMember, str]] = {}
     skipped = skipped_ids = 0
     for member in members:
@@ -109,17 +121,23 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
                 ).all()
             )
 
-    existing: dict[int, tuple[int, str, str, list[str]]] = {}
+    existing: dict[int, tuple[int, str, str, list[str], datetime | None]] = {}
     for chunk in _chunks([people[sub] for sub in subs]):
         for row in db.execute(
             select(
-                Membership.person_id, Membership.id, Membership.app_role, Membership.status, Membership.lti_roles
+                Membership.person_id,
+                Membership.id,
+                Membership.app_role,
+                Membership.status,
+                Membership.lti_roles,
+                Membership.inactive_since,
             ).where(Membership.context_id == context.id, Membership.person_id.in_(chunk))
         ):
-            existing[row.person_id] = (row.id, row.app_role, row.status, list(row.lti_roles or []))
+            existing[row.person_id] = (row.id, row.app_role, row.status, list(row.lti_roles or []), row.inactive_since)
 
     new_memberships: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    left = returned = 0
     for sub, (member, app_role) in wanted.items():
         status = INACTIVE if member.status != ACTIVE else ACTIVE
         person_id = people[sub]
@@ -131,14 +149,27 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
                     "lti_roles": list(member.roles),
                     "app_role": app_role,
                     "status": status,
+                    "inactive_since": now if status == INACTIVE else None,
                     "last_launch_at": now,
                 }
             )
             continue
-        membership_id, old_role, old_status, old_roles = existing[person_id]
-        if (old_role, old_status, old_roles) != (app_role, status, list(member.roles)):
+        membership_id, old_role, old_status, old_roles, old_since = existing[person_id]
+        since = old_since
+        if status != old_status:
+            since = now if status == INACTIVE else None
+            left, returned = (left + 1, returned) if status == INACTIVE else (left, returned + 1)
+        elif status == INACTIVE and since is None:
+            since = now  # inactive since before the time was kept
+        if (old_role, old_status, old_roles, old_since) != (app_role, status, list(member.roles), since):
             changed.append(
-                {"id": membership_id, "app_role": app_role, "status": status, "lti_roles": list(member.roles)}
+                {
+                    "id": membership_id,
+                    "app_role": app_role,
+                    "status": status,
+                    "lti_roles": list(member.roles),
+                    "inactive_since": since,
+                }
             )
     memberships_added = 0
     for chunk in _chunks(new_memberships):
@@ -153,4 +184,34 @@ def sync_roster(db: Session, context: Context, members: Sequence[RosterMember], 
         )
     for chunk in _chunks(changed):
         db.execute(update(Membership), list(chunk))
-    return RosterChange(people_added, memberships_added, len(changed), skipped, skipped_ids)
+    missing = _missing(db, context, {member.user_id for member in members}, read_from)
+    for chunk in _chunks(missing):
+        db.execute(update(Membership), [{"id": mid, "status": INACTIVE, "inactive_since": now} for mid in chunk])
+    return RosterChange(
+        people_added,
+        memberships_added,
+        len(changed) + len(missing),
+        skipped,
+        skipped_ids,
+        left + len(missing),
+        returned,
+    )
+
+
+def _missing(db: Session, context: Context, listed: set[str], read_from: datetime) -> list[int]:
+    """Active memberships of the course whose person the roster does not list (whatever their role: a member the
+    roster lists under a role we do not map is still in the course), leaving out those who launched since the read
+    began."""
+    return [
+        membership_id
+        for membership_id, sub in db.execute(
+            select(Membership.id, Person.sub)
+            .join(Person, Person.id == Membership.person_id)
+            .where(
+                Membership.context_id == context.id,
+                Membership.status != INACTIVE,
+                Membership.last_launch_at < read_from,
+            )
+        )
+        if sub not in listed
+    ]

@@ -1,5 +1,6 @@
-"""The course roster from the LMS (LTI NRPS) on the teams page: paging, roles, Inactive members, a looping or
-broken roster that changes nothing, and a course of 2,000."""
+"""The course roster from the LMS (LTI NRPS) on the teams page: paging, roles, Inactive members (from a platform that
+lists them; Moodle leaves them out, tests/test_roster_leavers.py), a looping or broken roster that changes nothing,
+and a course of 2,000."""
 
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ def test_asking_for_the_roster_needs_the_forms_token_and_a_trainer(tool: ToolSer
 
 
 def test_an_inactive_member_is_marked_and_cannot_be_put_in_a_new_team(tool: ToolServer, platform: TestPlatform) -> None:
+    platform.services.lists_suspended = True  # a platform that lists them as Inactive (NRPS §2.3), unlike Moodle
     platform.services.rosters["course-42"] = roster_of(
         member("u-away", "สมชาย ลาพัก", status="Inactive"), member("u-here", "สมหญิง อยู่ดี")
     )
@@ -155,7 +157,7 @@ def test_an_inactive_member_is_marked_and_cannot_be_put_in_a_new_team(tool: Tool
 
     assert people(tool)["u-away"] == ("teacher", "Inactive")
     away = page.split("สมชาย ลาพัก", 1)[0].rsplit("<input", 1)[1]
-    assert "disabled" in away and "inactive in the LMS course" in page
+    assert "disabled" in away and "left the course on" in page
     refused = form_team(trainer, tool, "ทีมลาพัก", ["สมชาย ลาพัก", "สมหญิง อยู่ดี"], teams_csrf(trainer))
     assert refused.status_code == 409 and "inactive" in refused.text
     with tool.database.transaction() as db:
@@ -165,6 +167,7 @@ def test_an_inactive_member_is_marked_and_cannot_be_put_in_a_new_team(tool: Tool
 def test_a_member_made_inactive_later_is_marked_inactive_at_the_next_read(
     tool: ToolServer, platform: TestPlatform
 ) -> None:
+    platform.services.lists_suspended = True
     platform.services.rosters["course-42"] = roster_of()
     trainer = trainer_visit(tool, platform)
     create(trainer)
@@ -244,6 +247,7 @@ def test_a_roster_of_2000_members_is_read_and_stored_quickly_and_the_page_shows_
     tool: ToolServer, platform: TestPlatform
 ) -> None:
     platform.services.page_size = 100
+    platform.services.lists_suspended = True
     platform.services.rosters["course-42"] = roster_of(
         *[member(f"u-big-{n:04d}", f"ครู ลำดับ{n:04d}", status="Inactive" if n % 50 == 0 else "Active")
           for n in range(2000)]
@@ -276,6 +280,7 @@ def test_a_roster_of_2000_members_is_read_and_stored_quickly_and_the_page_shows_
 def test_a_team_member_who_becomes_inactive_is_marked_in_the_teams_plan(
     tool: ToolServer, platform: TestPlatform
 ) -> None:
+    platform.services.lists_suspended = True
     platform.services.rosters["course-42"] = roster_of(member("u-b", "ครูบี"), member("u-c", "ครูซี"))
     trainer = trainer_visit(tool, platform)
     create(trainer)

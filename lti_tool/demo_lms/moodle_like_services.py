@@ -8,6 +8,7 @@ checks the bearer token's signature, expiry and scope the way Moodle's services 
 
     platform.services.received_scores          # every score POST the platform accepted
     platform.services.rosters["course-1"] = [lti_platform.member(...), ...]
+    platform.services.suspend("course-1", "u-2")   # Moodle's NRPS then leaves u-2 out (active enrolments only)
 """
 
 from __future__ import annotations
@@ -116,6 +117,12 @@ class AdvantageServices:
     results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (line item, user) → score
     link_lineitems: dict[str, str] = field(default_factory=dict)  # resource link id → a line item Moodle made
     rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # context id → NRPS members
+    # context id → user ids whose enrolment is suspended, or who were unenrolled (Moodle: enrolment removed).
+    suspended: dict[str, set[str]] = field(default_factory=dict)
+    unenrolled: dict[str, set[str]] = field(default_factory=dict)
+    # Moodle's NRPS lists active enrolments only: a suspended member (or a roster entry with status Inactive) is
+    # left out, never sent as Inactive. True: listed with status Inactive, as NRPS §2.3 allows other platforms to.
+    lists_suspended: bool = False
     service_requests: int = 0
     # Moodle's HTTP security for the calls it makes (fetching the tool's keyset): empty, as the tests' Moodle is set up
     # (../shared/moodle/README.md); `moodle_default_http_security()` puts back Moodle's defaults.
@@ -135,6 +142,7 @@ class AdvantageServices:
             self.lineitems, self.received_scores, self.results = {}, [], {}
             self.link_lineitems, self.rosters = {}, {}
             self.curl_blocked_hosts, self.curl_allowed_ports = (), ()
+            self.suspended, self.unenrolled, self.lists_suspended = {}, {}, False
 
     def moodle_default_http_security(self) -> None:
         """Moodle's default curlsecurityblockedhosts and curlsecurityallowedport: a tool on 127.0.0.1 or on a port
@@ -204,14 +212,39 @@ class AdvantageServices:
     def scores_for(self, user_id: str) -> list[ReceivedScore]:
         return [s for s in self.received_scores if s.score.get("userId") == user_id]
 
+    def suspend(self, context_id: str, user_id: str) -> None:
+        """Suspend the member's enrolment in the course (Moodle: Participants → Edit enrolment → Suspended)."""
+        with self._lock:
+            self.suspended.setdefault(context_id, set()).add(user_id)
+
+    def unenrol(self, context_id: str, user_id: str) -> None:
+        with self._lock:
+            self.unenrolled.setdefault(context_id, set()).add(user_id)
+
+    def reenrol(self, context_id: str, user_id: str) -> None:
+        """Active again: the suspension lifted, the enrolment made again."""
+        with self._lock:
+            self.suspended.get(context_id, set()).discard(user_id)
+            self.unenrolled.get(context_id, set()).discard(user_id)
+
     def roster(self, context_id: str) -> list[dict[str, Any]]:
-        """The context's NRPS members: the ones set for it, else every platform user, all Active."""
+        """The context's NRPS members: the ones set for it, else every platform user; without the unenrolled, and
+        without the suspended as Moodle does (mod/lti/services/memberships asks for active enrolments only)."""
         if context_id in self.rosters:
-            return self.rosters[context_id]
-        return [
-            member(user.sub, user.name, user.given_name, user.family_name, user.email, user.roles)
-            for user in self.platform.users.values()
-        ]
+            everyone = self.rosters[context_id]
+        else:
+            everyone = [
+                member(user.sub, user.name, user.given_name, user.family_name, user.email, user.roles)
+                for user in self.platform.users.values()
+            ]
+        gone, suspended = self.unenrolled.get(context_id, set()), self.suspended.get(context_id, set())
+        listed = []
+        for entry in everyone:
+            inactive = entry.get("status", "Active") != "Active" or entry["user_id"] in suspended
+            if entry["user_id"] in gone or (inactive and not self.lists_suspended):
+                continue
+            listed.append({**entry, "status": "Inactive"} if inactive else entry)
+        return listed
 
     # --- where the tests' subclass fails on demand -----------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 The memberships URL comes with each launch (the namesroleservice claim). A roster is read whole, following the
 `Link: <…>; rel="next"` pages (NRPS §2.4.2), and applied only when every page has been read: a page that fails, or
-paging that loops back to a page already read, leaves the previous roster as it was and records why.
+paging that loops back to a page already read, leaves the previous roster as it was and records why. A complete read
+is the course as it is: a member it leaves out has left the course (models/roster.py). A roster that lists no one is
+not believed (the trainer who asked for it is in the course): it changes nothing either.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def read_roster(client: ServiceClient, platform_id: int, url: str) -> list[Roste
         members.extend(page.roster_members())
         link = response.links.get("next", {}).get("url")
         next_url = urljoin(next_url, link) if link else None
+    if not members:
+        raise RosterUnavailable("the roster lists no one, not even the trainer who asked for it")
     return members
 
 
@@ -135,6 +139,7 @@ def refresh(database: Database, client: ServiceClient, context_id: int, *, force
         if not force and context.roster_synced_at is not None and utcnow() - context.roster_synced_at < MAX_AGE:
             return RefreshResult(read=False)
         platform_id, url = context.platform_id, context.nrps_memberships_url
+    read_from = utcnow()
     try:
         members = read_roster(client, platform_id, url)
     except (RosterUnavailable, ServiceError) as problem:
@@ -150,7 +155,7 @@ def refresh(database: Database, client: ServiceClient, context_id: int, *, force
         context = db.get(Context, context_id)
         if context is None:
             return RefreshResult(read=False)
-        change = sync_roster(db, context, members, now)
+        change = sync_roster(db, context, members, now, read_from)
         context.roster_synced_at, context.roster_error, context.roster_error_at = now, None, None
     if change.skipped_ids:
         log.warning(

@@ -148,6 +148,7 @@ CANCELLED_BY_NAMES: dict[str, Any] = {
 
 # Why teachers would not be eligible, said of a group on a confirmation page (models/eligibility.py codes).
 ELIGIBILITY_SUMMARIES: dict[str, Any] = {
+    "left_course": _l("left the course before the program ended"),
     "program_cancelled": _l("the program was cancelled"),
     "program_not_approved": _l("the Council has not approved the program"),
     "not_a_member": _l("not in a team of the program"),
@@ -333,6 +334,7 @@ ROLE_NAMES: dict[str, Any] = {"model": _l("Model Teacher"), "buddy": _l("Buddy T
 
 # Why a teacher is not yet eligible for a certificate (models/eligibility.py).
 ELIGIBILITY_REASONS: dict[str, Any] = {
+    "left_course": _l("Left the course on %(on)s: the LMS no longer lists them in it."),
     "program_cancelled": _l("The program was cancelled."),
     "program_not_approved": _l("The Council has not approved the program yet."),
     "not_a_member": _l("Not a member of a team of this program."),

@@ -217,3 +217,36 @@ def test_progress_shows_each_cycles_role_and_what_is_missing() -> None:
         (3, PlcRole.BUDDY, False),
     ]
     assert progress[1].elements_missing == ELEMENT_NUMBERS and not progress[1].reflection_submitted
+
+
+# --- A teacher who left the course (the LMS no longer lists them) ----------------------------------------------
+
+
+def test_a_teacher_who_left_before_the_end_is_not_eligible_and_keeps_what_they_did() -> None:
+    team = replace(facts(), left={B: date(2027, 1, 10)})
+    result = eligibility(B, PROGRAM, team)
+    assert not result.eligible and result.reasons == (Reason("left_course", {"on": date(2027, 1, 10)}),)
+    assert result.left_on == date(2027, 1, 10) and result.requirements_met
+    assert result.complete_cycles == (1, 2, 3) and result.total_hours == Decimal("22.5")
+    assert eligibility(A, PROGRAM, team).eligible  # the others are not touched
+
+
+def test_leaving_before_the_end_comes_first_among_the_reasons_and_the_work_still_counts_for_what_it_is() -> None:
+    team = replace(facts(cycles=(1, 2)), left={C: date(2026, 10, 1)})
+    result = eligibility(C, PROGRAM, team)
+    assert [r.code for r in result.reasons][:2] == ["left_course", "too_few_cycles"]
+    assert not result.requirements_met
+
+
+def test_a_teacher_who_left_after_the_program_ended_stays_eligible() -> None:
+    ended = replace(PROGRAM, state=ProgramState.ENDED, ended_on=date(2027, 3, 31))
+    assert eligibility(A, ended, replace(facts(), left={A: date(2027, 4, 2)})).eligible
+    on_the_day = eligibility(A, ended, replace(facts(), left={A: date(2027, 3, 31)}))
+    assert on_the_day.eligible and on_the_day.left_on is None
+    before = eligibility(A, ended, replace(facts(), left={A: date(2027, 3, 30)}))
+    assert [r.code for r in before.reasons] == ["left_course"]
+
+
+def test_a_teacher_who_left_after_the_program_year_stays_eligible() -> None:
+    assert eligibility(A, PROGRAM, replace(facts(), left={A: LAST_DAY + timedelta(days=1)})).eligible
+    assert not eligibility(A, PROGRAM, replace(facts(), left={A: LAST_DAY - timedelta(days=1)})).eligible

@@ -342,7 +342,11 @@ def _teams_page(
         role=AppRole(app_session.membership.app_role),
         AppRole=AppRole,
         members=members,
-        free_teachers=[m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team],
+        # Those who left the course last, shown but not offered (models/teams.add_team_member refuses them).
+        free_teachers=sorted(
+            (m for m in members.values() if m.app_role == AppRole.TEACHER and m.id not in in_team),
+            key=lambda m: not m.is_active,
+        ),
         plans=plans,
         editable=program is not None and program.state in PLAN_EDITABLE,
         plan_label=version_label(plan_versions.followed_version(db, program)) if program else "",

@@ -3,16 +3,19 @@ reason they are not yet eligible (rule in models/eligibility.py); for trainers t
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from lti_tool.lti import nrps as roster
 from lti_tool.services.programs import course_program
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
-from lti_tool.web.session import database, require_session, session_url
+from lti_tool.web.i18n import format_date_local
+from lti_tool.web.session import database, require_session, service_client, session_url
 from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
 from models.people import course_members
@@ -25,12 +28,17 @@ bp = Blueprint("progress", __name__, url_prefix="/program/progress")
 
 
 def explain(reason: Reason) -> str:
-    params = {
-        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(messages.ROLE_NAMES.get(str(v), v))
-        for k, v in reason.params.items()
-    }
+    params = {k: _param(v) for k, v in reason.params.items()}
     message = messages.ELIGIBILITY_REASONS.get(reason.code)
     return str(message) % params if message is not None else reason.code
+
+
+def _param(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, date):
+        return format_date_local(value)  # in the Buddhist Era in Thai
+    return str(messages.ROLE_NAMES.get(str(value), value))
 
 
 def _member_page(db: Session, app_session: AppSession, team: Team, member_id: int, back: bool) -> str:
@@ -51,6 +59,11 @@ def _member_page(db: Session, app_session: AppSession, team: Team, member_id: in
 
 @bp.get("")
 def show() -> str:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        context_id, role = app_session.context_id, AppRole(app_session.membership.app_role)
+    if role.sees_course_roster:  # who has left the course, as the LMS lists it now (read at most every few minutes)
+        roster.refresh(database(), service_client(), context_id)
     with database().transaction() as db:
         app_session = require_session(db)
         if AppRole(app_session.membership.app_role) is AppRole.TEACHER:
@@ -76,5 +89,7 @@ def show() -> str:
             explain=explain,
             PlcRole=PlcRole,
             eligible_count=sum(1 for e in everyone.values() if e.eligible),
+            # Teachers who left the course before the program's last day are counted neither way (models/eligibility).
+            left_count=sum(1 for e in everyone.values() if e.left_on is not None),
             session_url=session_url,
         )
