@@ -31,7 +31,7 @@ def test_members_marked_inactive_before_get_the_time_of_the_roster_read_or_their
             course.teachers[0].status = INACTIVE
             course.teachers[0].last_launch_at = LAUNCHED_AT
         ids = [read.teachers[0].id, read.teachers[1].id, unread.teachers[0].id]
-    downgrade_to(database, "0017")
+    downgrade_to(database, "0018")  # the revision before 0019
 
     upgrade(database.engine)
 
