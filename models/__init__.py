@@ -16,7 +16,7 @@ from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
 from models.observations import Observation
-from models.outbox import Delivery, DeliveryState, OutboxStatement
+from models.outbox import Delivery, DeliveryState, Destination, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.plan_versions import PlanVersion
@@ -57,6 +57,7 @@ __all__ = [
     "Database",
     "Delivery",
     "DeliveryState",
+    "Destination",
     "Deployment",
     "ElementSession",
     "Evidence",

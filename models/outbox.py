@@ -1,5 +1,5 @@
-"""The transactional outbox: xAPI statements written in the same transaction as the domain change, and their
-delivery state per LRS destination."""
+"""The transactional outbox: xAPI statements written in the same transaction as the domain change, their delivery
+state per LRS destination, and how far the workers have queued the outbox for each destination."""
 
 from __future__ import annotations
 
@@ -54,3 +54,20 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     statement: Mapped[OutboxStatement] = relationship(back_populates="deliveries")
+
+
+class Destination(Base):
+    """An LRS the workers deliver to, and the mark up to which every statement has a delivery row for it.
+
+    A statement gets its delivery rows when it is written, for the LRSs the writing process knows. One written
+    before an LRS was configured (or by a process that does not know it yet) has none for it: the worker finds
+    those after the mark (statements ordered by `created_at`, then id), gives each a pending row, and moves the
+    mark on. A destination seen for the first time has no mark, so it gets every statement ever written.
+    """
+
+    __tablename__ = "xapi_destinations"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_through_at: Mapped[datetime | None] = mapped_column(default=None)
+    queued_through_id: Mapped[str | None] = mapped_column(String(36), default=None)

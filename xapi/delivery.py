@@ -1,10 +1,13 @@
-"""Delivering the outbox: claim pending deliveries, post them in batches, record what each LRS answered.
+"""Delivering the outbox: queue what an LRS has not been given yet, claim pending deliveries, post them in batches,
+record what each LRS answered.
 
-`OutboxDelivery.run_once` is one pass; the loop that repeats it (a thread of the web process, or `plc-bridge
-worker`) lives in lti_tool/workers/. Several workers may run at once on PostgreSQL: rows are claimed with FOR UPDATE
-SKIP LOCKED and stay locked while their batch is posted, so no two workers send the same statement. A worker killed
-mid-batch never commits: its rows stay pending and the next worker resends them, which the LRS takes as "already
-stored". On SQLite run one worker (the embedded thread).
+`OutboxDelivery.run_once` is one pass: per LRS, first the statements that have no delivery row for it (written
+before it was configured, or by a process that does not know it yet) get one, a batch at a time from the
+destination's mark (`xapi.outbox.queue_missing`), then one batch is delivered. The loop that repeats it (a thread of
+the web process, or `plc-bridge worker`) lives in lti_tool/workers/. Several workers may run at once on PostgreSQL:
+rows are claimed with FOR UPDATE SKIP LOCKED and stay locked while their batch is posted, so no two workers send the
+same statement. A worker killed mid-batch never commits: its rows stay pending and the next worker resends them,
+which the LRS takes as "already stored". On SQLite run one worker (the embedded thread).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from models.database import Database
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from xapi.backoff import backoff_seconds
 from xapi.lrs_client import LrsDestination, Outcome, post_statements
+from xapi.outbox import Position, queue_missing
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +37,17 @@ class PassReport:
     dead: int = 0
     retried: int = 0
     posts: int = 0
+    queued: int = 0  # statements written before their LRS was configured, queued for it in this pass
+    passed: int = 0  # statements the destinations' marks moved past (a backlog being gone through)
     errors: list[str] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
-        return self.delivered + self.dead + self.retried
+        return self.delivered + self.dead + self.retried + self.queued + self.passed
 
     def summary(self) -> str:
-        return f"delivered {self.delivered}, refused {self.dead}, to retry {self.retried}"
+        queued = f"queued {self.queued} written before their LRS, " if self.queued else ""
+        return f"{queued}delivered {self.delivered}, refused {self.dead}, to retry {self.retried}"
 
 
 @dataclass
@@ -62,10 +69,13 @@ class OutboxDelivery:
         max_backoff_seconds: float = 600.0,
         base_backoff_seconds: float = 2.0,
         http: requests.Session | None = None,
+        queue_batch_size: int = 1000,
     ) -> None:
         self.database = database
         self.destinations = list(destinations)
         self.batch_size = batch_size
+        self.queue_batch_size = queue_batch_size
+        self._resume_after: dict[str, Position | None] = {}  # where each destination's queueing reads on
         self.max_backoff = max_backoff_seconds
         self.base_backoff = base_backoff_seconds
         self.http = http or requests.Session()
@@ -75,9 +85,17 @@ class OutboxDelivery:
         return "xapi-outbox"
 
     def run_once(self) -> PassReport:
-        """One batch per destination."""
+        """Per destination: queue one batch of what it has not been given yet, then deliver one batch."""
         report = PassReport()
         for destination in self.destinations:
+            # Its own short transaction: the queued rows are visible to every worker before any HTTP is done.
+            with self.database.transaction() as db:
+                queued = queue_missing(
+                    db, destination.name, self.queue_batch_size, resume_after=self._resume_after.get(destination.name)
+                )
+            self._resume_after[destination.name] = queued.resume_after
+            report.queued += queued.queued
+            report.passed += queued.passed
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report

@@ -345,13 +345,19 @@ def outbox_status() -> None:
     settings = settings_or_exit()
     with open_database(settings).transaction() as db:
         rows = outbox_service.status(db, settings.lrs_names)
-        if not rows:
+        waiting = outbox_service.unaddressed(db) if not settings.lrs else None
+        if waiting is not None and waiting.count:
+            age = f"{(datetime.now(UTC) - waiting.oldest_at).total_seconds():.0f}s" if waiting.oldest_at else "-"
+            click.echo(f"no LRS\twaiting={waiting.count}\toldest={age}\t(set PLC_LRS: they are all sent once it is)")
+        elif not rows:
             click.echo("the outbox is empty and no LRS is configured")
         for row in rows:
             age = row.oldest_pending_age_seconds()
             oldest = f"{age:.0f}s" if age is not None else "-"
             click.echo(
-                f"{row.destination}\tpending={row.pending}\tdelivered={row.delivered}\tdead={row.dead}\toldest_pending={oldest}"
+                f"{row.destination}\tpending={row.waiting}\tdelivered={row.delivered}\tdead={row.dead}\toldest_pending={oldest}"
+                + (f"\tnot_yet_queued={row.not_queued}" if row.not_queued else "")
+                + ("" if row.configured else "\tno longer configured")
             )
         for delivery in outbox_service.dead_letters(db):
             click.echo(f"dead\t{delivery.destination}\t{delivery.statement_id}\t{delivery.last_error}")
@@ -365,7 +371,10 @@ def outbox_retry(destination: str | None) -> None:
     click.echo(f"{count} refused records queued again")
 
 
-@outbox.command("resend", help="Queue every record again for one LRS (a new LRS, or one that lost data).")
+@outbox.command(
+    "resend",
+    help="Queue every record again for one LRS that lost data (a new LRS needs none: the worker sends it all).",
+)
 @click.option("--destination", required=True)
 @click.option("--since", type=click.DateTime(), default=None, help="Only records written since (UTC)")
 def outbox_resend(destination: str, since: datetime | None) -> None:

@@ -42,7 +42,8 @@ def test_a_launch_writes_one_launched_statement_in_its_transaction(tool: ToolSer
         }
         assert statement["context"]["language"] == "th"
         assert statement["context"]["contextActivities"]["category"][0]["id"].startswith(PROFILE)
-        # No LRS is configured for this tool: the statement waits with no delivery rows, for a later resend.
+        # No LRS is configured for this tool: the statement waits with no delivery rows, until a worker with an LRS
+        # configured queues it (tests/xapi/test_destinations_added_later.py).
         assert db.scalars(select(Delivery)).all() == []
     with tool.database.transaction() as db:
         for row in db.scalars(select(OutboxStatement)):

@@ -48,11 +48,14 @@ def outbox_page() -> str:
     with database().transaction() as db:
         app_session = _admin_session(db)
         platform_id = app_session.context.platform_id
+        configured = bool(settings().lrs)
         return render_template(
             "admin/outbox.html",
             rows=outbox.status(db, settings().lrs_names, platform_id),
+            # Once an LRS is configured, what was written for none counts as waiting for it (its worker queues it).
+            unaddressed=None if configured else outbox.unaddressed(db, platform_id),
             dead=outbox.dead_letters(db, platform_id),
-            configured=bool(settings().lrs),
+            configured=configured,
             csrf=csrf_token(app_session, RETRY),
             session_url=session_url,
         )
