@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -23,11 +25,37 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Config]:
+    """A connection in one transaction for Alembic. On SQLite a batch migration copies a table into a new one and
+    drops the old: with foreign keys on, that drop would cascade and delete every row that refers to it (the people
+    of a course when its table changes), so they are off while migrating and on again after, outside the transaction
+    (SQLite ignores the pragma inside one)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                yield config
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with _migrating(engine) as config:
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Back to `revision` (tests of a migration's data step; an operator undoing a release)."""
+    with _migrating(engine) as config:
+        command.downgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

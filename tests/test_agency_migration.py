@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.agencies import Agency, AgencyKind
 from models.database import Database
-from models.migrate import alembic_config, upgrade
+from models.migrate import downgrade, upgrade
 from models.programs import Program, ProgramDetails, new_program
 from tests.factories import make_course
 from tests.support.pg import throwaway_database
@@ -32,10 +31,7 @@ def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
 
 
 def downgrade_to(database: Database, revision: str) -> None:
-    with database.engine.begin() as connection:
-        config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    downgrade(database.engine, revision)
 
 
 def test_free_text_agencies_become_agencies_of_kind_other_of_their_course(database: Database) -> None:
