@@ -40,7 +40,9 @@ def test_the_dashboards_charts_draw_and_the_page_fits_800_px(dashboard_url: str,
     assert fill not in ("", "rgb(0, 0, 0)", "none")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
-    assert page.get_by_label("ปี (พ.ศ.)", exact=True).count() == 1 and page.get_by_label("เครือข่าย", exact=True).count() == 1
+    assert (
+        page.get_by_label("ปี (พ.ศ.)", exact=True).count() == 1 and page.get_by_label("เครือข่าย", exact=True).count() == 1
+    )
     page.close()
 
 

@@ -1,0 +1,63 @@
+"""Moodle 4.5 offers no platform storage, and Chromium keeps no ordinary third-party cookie: inside a cross-site
+iframe over HTTPS the tool's partitioned cookies (CHIPS) are what bind the launch and the session to the browser.
+A real Chromium, the tool at https://127.0.0.1 framed by the platform's course page at https://localhost."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from models.sessions import AppSession
+from tests.conftest import TEACHER, ToolServer
+from tests.support.https_tool import https_tool_and_platform
+from tests.support.lti_platform import TestPlatform
+
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ToolServer, TestPlatform]]:
+    with https_tool_and_platform(tmp_path_factory.mktemp("chips"), "sqlite") as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def chromium(browser: Any) -> Iterator[Any]:
+    """Debian's Chromium again, trusting the test's self-signed certificates."""
+    trusting = browser.browser_type.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--no-sandbox", "--disable-gpu", "--ignore-certificate-errors", "--disable-component-update"],
+    )
+    yield trusting
+    trusting.close()
+
+
+def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cross_site_iframe(
+    sites: tuple[ToolServer, TestPlatform], chromium: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    tool, platform = sites
+    caplog.set_level(logging.INFO, logger="lti_tool.web.views.lti")
+    context = chromium.new_context(locale="th-TH")
+    page = context.new_page()
+
+    # As Moodle 4.5: no lti_storage_target, the tool in an iframe of the course page on another site.
+    page.goto(platform.course_page_url(sub=TEACHER.sub, context_id="course-42"))
+    frame = page.frame_locator("iframe[name=tool]")
+    frame.get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี").wait_for(timeout=20_000)
+
+    launches = [r.getMessage() for r in caplog.records if r.getMessage().startswith("lti launch ")]
+    assert launches and launches[-1].endswith("cookie=True"), launches
+    assert page.evaluate("window.platformStorageLog") == []  # no platform storage was offered or used
+    cookies = [c for c in context.cookies() if c["domain"] == "127.0.0.1"]
+    assert [c["name"] for c in cookies] == ["plc_session"]
+    assert cookies[0]["secure"] and cookies[0]["sameSite"] == "None"
+    # The browser kept the cookie: the session is bound to it, and the next page goes through with it.
+    with tool.database.transaction() as db:
+        assert db.scalars(select(AppSession.browser_bound_at)).one() is not None
+    frame.get_by_role("link", name="English").click()
+    frame.get_by_role("heading", name="Welcome, สมศรี ใจดี").wait_for(timeout=10_000)
+    context.close()
