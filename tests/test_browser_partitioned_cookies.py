@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from models.sessions import AppSession
 from tests.conftest import TEACHER, ToolServer
 from tests.support.https_tool import https_tool_and_platform
 from tests.support.lti_platform import TestPlatform
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
 
@@ -60,4 +63,17 @@ def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cros
         assert db.scalars(select(AppSession.browser_bound_at)).one() is not None
     frame.get_by_role("link", name="English").click()
     frame.get_by_role("heading", name="Welcome, สมศรี ใจดี").wait_for(timeout=10_000)
+    frame.get_by_role("link", name="ไทย").click()
+    frame.get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี").wait_for(timeout=10_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tool_frame = page.locator("iframe[name=tool]")
+    tool_frame.screenshot(path=str(SCREENSHOTS / "sign-out-in-the-header-th.png"))
+
+    # Sign out, in the same iframe: the session ends on the server and the partitioned cookie goes.
+    frame.get_by_role("button", name="ออกจากระบบ").click()
+    frame.get_by_role("heading", name="คุณออกจากระบบ PLC Bridge แล้ว").wait_for(timeout=10_000)
+    tool_frame.screenshot(path=str(SCREENSHOTS / "signed-out-th.png"))
+    assert not [c for c in context.cookies() if c["domain"] == "127.0.0.1"]
+    with tool.database.transaction() as db:
+        assert db.scalars(select(AppSession.ended_at)).one() is not None
     context.close()
