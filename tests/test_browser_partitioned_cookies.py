@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from models.sessions import AppSession
 from tests.conftest import TEACHER, ToolServer
-from tests.support.https_tool import https_tool_and_platform
+from tests.support.https_tool import https_browser, https_tool_and_platform
 from tests.support.lti_platform import TestPlatform
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -76,4 +77,28 @@ def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cros
     assert not [c for c in context.cookies() if c["domain"] == "127.0.0.1"]
     with tool.database.transaction() as db:
         assert db.scalars(select(AppSession.ended_at)).one() is not None
+    context.close()
+
+
+def test_a_launch_started_in_another_browser_is_refused_with_a_page_in_thai_and_english(
+    sites: tuple[ToolServer, TestPlatform], chromium: Any
+) -> None:
+    """Login CSRF without cookies: a login started by another browser, its launch form posted by this Chromium."""
+    tool, platform = sites
+    elsewhere = https_browser()
+    elsewhere.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    elsewhere.headers["User-Agent"] = "Firefox of the person who started the login"
+    their_launch_form = elsewhere.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42"))
+    before = tool.snapshot()
+    context = chromium.new_context(locale="th-TH", viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    page.goto(platform.issuer + "/mod/lti/return.php")  # any page of the platform's site
+
+    page.set_content(their_launch_form.text)  # its script posts the form to the tool at once
+
+    page.get_by_role("heading", name="ไม่สามารถดำเนินการต่อได้").wait_for(timeout=10_000)
+    assert "browser_mismatch" in page.content() and "Cannot continue" in page.content()
+    assert tool.snapshot() == before
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "launch-refused-another-browser-th.png"), full_page=True)
     context.close()
