@@ -40,11 +40,35 @@ def chromium(browser: Any) -> Iterator[Any]:
     trusting.close()
 
 
+class _Lines(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def launch_log() -> Iterator[list[str]]:
+    """The launch view's log lines, read on its own logger: the app factory replaces the root's handlers, and an
+    Alembic run of another test (its logging fileConfig) may have disabled the loggers that existed then."""
+    logger = logging.getLogger("lti_tool.web.views.lti")
+    lines: list[str] = []
+    handler, level, disabled = _Lines(lines), logger.level, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+    logger.disabled = disabled
+
+
 def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cross_site_iframe(
-    sites: tuple[ToolServer, TestPlatform], chromium: Any, caplog: pytest.LogCaptureFixture
+    sites: tuple[ToolServer, TestPlatform], chromium: Any, launch_log: list[str]
 ) -> None:
     tool, platform = sites
-    caplog.set_level(logging.INFO, logger="lti_tool.web.views.lti")
     context = chromium.new_context(locale="th-TH")
     page = context.new_page()
 
@@ -53,7 +77,7 @@ def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cros
     frame = page.frame_locator("iframe[name=tool]")
     frame.get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี").wait_for(timeout=20_000)
 
-    launches = [r.getMessage() for r in caplog.records if r.getMessage().startswith("lti launch ")]
+    launches = [line for line in launch_log if line.startswith("lti launch ")]
     assert launches and launches[-1].endswith("cookie=True"), launches
     assert page.evaluate("window.platformStorageLog") == []  # no platform storage was offered or used
     cookies = [c for c in context.cookies() if c["domain"] == "127.0.0.1"]
