@@ -221,6 +221,7 @@ def test_every_page_of_a_session_offers_sign_out_in_its_header(tool: ToolServer,
         header = page.text.split("</header>", 1)[0]
         assert 'form="sign-out"' in header and "ออกจากระบบ" in header, path
         sign_out_form(page)
+        assert page.headers["Cache-Control"] == "no-store"  # Back after sign out asks the server again
 
 
 def test_signing_out_ends_the_session_on_the_server(tool: ToolServer, platform: TestPlatform) -> None:

@@ -42,6 +42,15 @@ def _sign_out_form() -> dict[str, Any]:
     return {"sign_out_form": sign_out_form}
 
 
+@bp.after_app_request
+def _not_kept(response: Response) -> Response:
+    """A session's pages are not kept in the browser's cache: after sign out, Back or the history asks the server,
+    which opens nothing any more."""
+    if g.get("plc_session") is not None and response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.post("/sign-out")
 def sign_out() -> Response:
     with database().transaction() as db:
