@@ -40,8 +40,17 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = 60
     # How long a login's state and nonce stay usable.
     login_request_ttl_seconds: int = 600
-    # How long an app session lasts; the cookie-less session token in links lives as long.
+    # How long an app session lasts at most (sign out ends it sooner); a link's session token lives 20 minutes and
+    # every page renews it (lti_tool/web/session.py).
     session_ttl_seconds: int = 8 * 3600
+    # A launch whose state cookie did not come back and whose platform offered no storage (Moodle 4.5 in a
+    # cross-site iframe of a browser without partitioned cookies): refuse it (true), or let the login's browser
+    # fingerprint bind it (false).
+    require_browser_binding: bool = False
+    # What of the browser the login's state is bound to when no cookie comes back: its address and user agent,
+    # the user agent alone (a network whose requests leave by several addresses), or nothing but the login's
+    # one-time nonce ("off").
+    launch_fingerprint: Literal["address_and_agent", "agent", "off"] = "address_and_agent"
     # How long a retired tool key stays in the JWKS after `keys rotate`.
     key_grace_days: int = 7
     # How long a fetched platform JWKS is trusted before it is fetched again.

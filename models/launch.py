@@ -23,13 +23,21 @@ class LoginRequest(Base):
     target_link_uri: Mapped[str] = mapped_column(String(2048))
     # Set when the platform offered LTI platform storage (postMessage) at login.
     storage_target: Mapped[str | None] = mapped_column(String(255), default=None)
+    # A keyed hash of what the browser sent at login (lti_tool/lti/launch.py `browser_fingerprint`), checked at a
+    # launch that no cookie or platform storage binds to the browser; None when the tool is set not to keep one.
+    browser_binding: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 def new_login_request(
-    db: Session, platform_id: int, target_link_uri: str, ttl: timedelta, storage_target: str | None = None
+    db: Session,
+    platform_id: int,
+    target_link_uri: str,
+    ttl: timedelta,
+    storage_target: str | None = None,
+    browser_binding: str | None = None,
 ) -> LoginRequest:
     now = utcnow()
     login = LoginRequest(
@@ -38,6 +46,7 @@ def new_login_request(
         platform_id=platform_id,
         target_link_uri=target_link_uri,
         storage_target=storage_target,
+        browser_binding=browser_binding,
         created_at=now,
         expires_at=now + ttl,
     )

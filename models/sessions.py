@@ -1,12 +1,19 @@
-"""App sessions opened by a launch. Kept in the database so any web process can serve the next request."""
+"""App sessions opened by a launch. Kept in the database so any web process can serve the next request.
+
+A session may be tied to the browser that opened it: the browser's cookie holds a random browser key, the session
+keeps its hash. Once the browser has shown that it keeps the cookie (`browser_bound_at`), a link naming the session
+opens it only together with that cookie (lti_tool/web/session.py). Signing out ends the session (`ended_at`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -25,13 +32,33 @@ class AppSession(Base):
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
     # The validated launch claims, for the LTI services (AGS, NRPS) used later in the session.
     claims: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash of the browser key its cookie carries (never the key itself), and when the browser was seen keeping it.
+    browser_key_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    browser_bound_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)  # signed out
 
     person: Mapped[Person] = relationship()
     context: Mapped[Context] = relationship()
     membership: Mapped[Membership] = relationship()
     resource_link: Mapped[ResourceLink | None] = relationship()
+
+    def opens_with(self, browser_key: str | None) -> bool:
+        """May a request holding this browser key (or none) use the session? Always, until the browser has shown it
+        keeps the session's cookie; from then on only with that cookie."""
+        if self.browser_bound_at is None:
+            return True
+        return browser_key is not None and hash_browser_key(browser_key) == self.browser_key_hash
+
+
+def new_browser_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_browser_key(browser_key: str) -> str:
+    """The key is 256 random bits: a plain SHA-256 keeps a database reader from using it as a cookie."""
+    return hashlib.sha256(browser_key.encode()).hexdigest()
 
 
 def open_session(
@@ -58,5 +85,62 @@ def open_session(
     return app_session
 
 
+def _live(now: datetime) -> Any:
+    return (AppSession.expires_at > now) & AppSession.ended_at.is_(None)
+
+
 def find_session(db: Session, token: str) -> AppSession | None:
-    return db.scalars(select(AppSession).where(AppSession.token == token, AppSession.expires_at > utcnow())).first()
+    return db.scalars(select(AppSession).where(AppSession.token == token, _live(utcnow()))).first()
+
+
+def browser_sessions(db: Session, browser_key: str) -> Sequence[AppSession]:
+    """The live sessions of the browser holding this key, the latest first."""
+    return db.scalars(
+        select(AppSession)
+        .where(AppSession.browser_key_hash == hash_browser_key(browser_key), _live(utcnow()))
+        .order_by(AppSession.created_at.desc(), AppSession.id.desc())
+    ).all()
+
+
+def browser_key_for(db: Session, app_session: AppSession, cookie_key: str | None) -> str:
+    """The browser key a new session is tied to: the browser's own, while every live session tied to it is this
+    person's (one person, two courses, two tabs); a new one when another person launches in that browser (a shared
+    computer), so the links in the history of the one before stop opening their sessions there."""
+    if cookie_key:
+        others = [s for s in browser_sessions(db, cookie_key) if s.id != app_session.id]
+        if all(s.person_id == app_session.person_id for s in others):
+            return cookie_key
+    return new_browser_key()
+
+
+def tie_to_browser(app_session: AppSession, browser_key: str, kept: bool) -> None:
+    """Tie the session to the browser key its cookie carries; `kept`: the browser is known to keep the cookie."""
+    app_session.browser_key_hash = hash_browser_key(browser_key)
+    if kept:
+        app_session.browser_bound_at = utcnow()
+
+
+def note_cookie_kept(app_session: AppSession, browser_key: str | None) -> None:
+    """A request of the session came with its browser's cookie: from now on its links need that cookie."""
+    if (
+        app_session.browser_bound_at is None
+        and browser_key is not None
+        and app_session.browser_key_hash == hash_browser_key(browser_key)
+    ):
+        app_session.browser_bound_at = utcnow()
+
+
+def end_sessions(db: Session, app_session: AppSession, browser_key: str | None) -> int:
+    """Sign out: end this session and every live one of the same browser (its other tabs); how many ended."""
+    now = utcnow()
+    ids = {app_session.id}
+    if browser_key is not None and app_session.browser_key_hash == hash_browser_key(browser_key):
+        ids |= {s.id for s in browser_sessions(db, browser_key)}
+    result = db.execute(
+        update(AppSession)
+        .where(AppSession.id.in_(ids), AppSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    app_session.ended_at = now
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
@@ -161,10 +162,14 @@ class ToolServer:
         return {"counts": self.counts(), "logins": logins, "jwks": jwks}
 
 
-def start_tool(tmp_path: Path, database_url: str, **settings_overrides: Any) -> ToolServer:
+def start_tool(
+    tmp_path: Path, database_url: str, ssl_context: ssl.SSLContext | None = None, **settings_overrides: Any
+) -> ToolServer:
+    """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py)."""
     holder = _LateApp()
-    server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler)
-    base_url = f"http://127.0.0.1:{server.server_port}"
+    server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler, ssl_context=ssl_context)
+    scheme = "https" if ssl_context is not None else "http"
+    base_url = f"{scheme}://127.0.0.1:{server.server_port}"
     settings = Settings(
         instance_path=tmp_path,
         database_url=database_url,

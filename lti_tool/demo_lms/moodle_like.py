@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -199,9 +200,12 @@ class MoodleLikePlatform:
         deployment_id: str = "dep-1",
         name: str = "Test Moodle",
         host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         # `host` names the platform in its URLs (it always listens on 127.0.0.1): "localhost" makes it another
         # site than a tool on 127.0.0.1, so a browser treats the tool in its iframe as third-party.
+        # `ssl_context` serves it over HTTPS, as a district's Moodle is.
+        self.ssl_context = ssl_context
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.name = name
@@ -224,7 +228,9 @@ class MoodleLikePlatform:
     # --- lifecycle --------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._server = make_server("127.0.0.1", 0, self._app(), threaded=True, request_handler=QuietHandler)
+        self._server = make_server(
+            "127.0.0.1", 0, self._app(), threaded=True, request_handler=QuietHandler, ssl_context=self.ssl_context
+        )
         self._port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="lti-test-platform", daemon=True
@@ -252,7 +258,8 @@ class MoodleLikePlatform:
     def issuer(self) -> str:
         if not self._port:
             raise RuntimeError("start() the platform first: the issuer holds the port")
-        return f"http://{self.host}:{self._port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self._port}"
 
     @property
     def auth_login_url(self) -> str:

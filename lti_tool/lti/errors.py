@@ -26,6 +26,8 @@ LaunchReason = Literal[
     "state_missing",
     "unknown_state",
     "state_mismatch",
+    "browser_mismatch",
+    "browser_binding_required",
     "unknown_issuer",
     "wrong_issuer",
     "unknown_client",

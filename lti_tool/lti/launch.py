@@ -28,6 +28,7 @@ from pylti1p3.session import SessionService
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.lti.browser_binding import LaunchBinding, browser_fingerprint, same_browser
 from lti_tool.lti.claims import (
     CONTEXT,
     DEEP_LINKING_REQUEST,
@@ -44,6 +45,7 @@ from lti_tool.lti.claims import (
 )
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.origin import origin_of
+from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
 from lti_tool.settings import Settings
 from models.base import utcnow
@@ -57,7 +59,6 @@ log = logging.getLogger(__name__)
 
 ACCEPTED_MESSAGE_TYPES = {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST}
 STATE_COOKIE_PREFIX = "plc-state-"
-JWKS_MAX_BYTES = 256 * 1024
 
 
 def launch_url(settings: Settings) -> str:
@@ -78,6 +79,8 @@ class LtiRequest:
     args: Mapping[str, str] = field(default_factory=dict)
     cookies: Mapping[str, str] = field(default_factory=dict)
     is_secure: bool = False
+    client_address: str = ""  # as the web layer trusts it (behind the configured proxies)
+    user_agent: str = ""
 
     def params(self) -> dict[str, str]:
         """The query and form parameters together; a query parameter wins over a form field of the same name."""
@@ -120,6 +123,7 @@ def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRe
         target_link_uri=target,
         ttl=timedelta(seconds=settings.login_request_ttl_seconds),
         storage_target=storage_target,
+        browser_binding=browser_fingerprint(settings, request.client_address, request.user_agent),
     )
     auth_params = {
         "scope": "openid",
@@ -158,59 +162,6 @@ class PlatformStorageCheckNeeded(Exception):
         self.state = state
         self.storage_target = storage_target
         self.platform_origin = platform_origin
-
-
-class PlatformKeys:
-    """The platform's JWKS, cached on the platform row and fetched again once when a `kid` is missing."""
-
-    def __init__(self, platform: Platform, settings: Settings, http: requests.Session) -> None:
-        self.platform = platform
-        self.settings = settings
-        self.http = http
-        self.fetched_now = False
-
-    def _fresh(self) -> bool:
-        fetched = self.platform.key_set_fetched_at
-        max_age = timedelta(seconds=self.settings.platform_jwks_cache_seconds)
-        return bool(self.platform.key_set_cache) and fetched is not None and utcnow() - fetched < max_age
-
-    def _fetch(self) -> dict[str, Any]:
-        url = self.platform.key_set_url
-        try:
-            response = self.http.get(url, timeout=5, headers={"Accept": "application/json"})
-        except requests.RequestException as exc:
-            raise LaunchRejected("platform_keys_unavailable", url=url, detail=type(exc).__name__) from exc
-        if response.status_code != 200:
-            raise LaunchRejected("platform_keys_unavailable", url=url, detail=f"HTTP {response.status_code}")
-        if len(response.content) > JWKS_MAX_BYTES:
-            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the key set is too large")
-        try:
-            key_set = response.json()
-        except ValueError as exc:
-            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the answer is not JSON") from exc
-        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
-            raise LaunchRejected("platform_keys_unavailable", url=url, detail="the answer has no 'keys' list")
-        self.platform.key_set_cache = key_set
-        self.platform.key_set_fetched_at = utcnow()
-        self.fetched_now = True
-        return key_set
-
-    def key_for(self, kid: str) -> dict[str, Any]:
-        key_set = self.platform.key_set_cache if self._fresh() else self._fetch()
-        found = _find_jwk(key_set, kid)
-        if found is None and not self.fetched_now:
-            # An unknown kid may mean the platform rotated its keys: fetch once more, never more (Security §6.3).
-            found = _find_jwk(self._fetch(), kid)
-        if found is None:
-            raise LaunchRejected("unknown_kid", url=self.platform.key_set_url, kid=kid)
-        return found
-
-
-def _find_jwk(key_set: Mapping[str, Any] | None, kid: str) -> dict[str, Any] | None:
-    for key in (key_set or {}).get("keys", []):
-        if isinstance(key, dict) and key.get("kid") == kid and key.get("kty") == "RSA":
-            return key
-    return None
 
 
 class _PyltiRequest(Request):
@@ -272,12 +223,14 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.set_auto_validation(enable=False)
         self.db = db
         self.settings = settings
+        self.request = request
         self.form = request.form
         self.cookies = request.cookies
         self.http = http
         self.login: LoginRequest | None = None
         self.platform: Platform | None = None
         self.cookie_verified = False
+        self.binding: LaunchBinding | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)  # type: ignore[no-any-return]
@@ -306,6 +259,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         return self
 
     def validate_state(self) -> ToolMessageLaunch:
+        """Security §5.1.1.2 and §7.3.1: the state must be one we issued, to the browser that now posts it."""
         state = self.form.get("state")
         if not state:
             raise LaunchRejected("state_missing")
@@ -315,15 +269,29 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.login = login
         if self.cookies.get(state_cookie_name(state)) == state:
             self.cookie_verified = True
-        elif any(name.startswith(STATE_COOKIE_PREFIX) for name in self.cookies):
+            self.binding = "cookie"
+            return self
+        if any(name.startswith(STATE_COOKIE_PREFIX) for name in self.cookies):
             # This browser started other logins but not this one: someone else's launch (login CSRF).
             raise LaunchRejected("state_mismatch")
-        elif login.storage_target and self.form.get("lti_storage_verified") != "1":
-            platform = self.db.get(Platform, login.platform_id)
-            assert platform is not None  # the login row cascades away with its platform
-            platform_origin = origin_of(platform.auth_login_url) or ""
-            raise PlatformStorageCheckNeeded(state, login.storage_target, platform_origin)
-        # Without a cookie the state is still bound to this login's nonce, checked in validate_nonce.
+        # No state cookie came back (a cross-site iframe of a browser that keeps none).
+        if self.settings.require_browser_binding and not login.storage_target:
+            raise LaunchRejected("browser_binding_required")
+        # The fingerprint is checked before the platform-storage round trip: that check runs in the browser, and a
+        # page that posts the launch can claim it passed; it cannot send another browser's address and user agent.
+        request = self.request
+        if not same_browser(self.settings, login.browser_binding, request.client_address, request.user_agent):
+            raise LaunchRejected("browser_mismatch")
+        if login.storage_target:
+            if self.form.get("lti_storage_verified") != "1":
+                platform = self.db.get(Platform, login.platform_id)
+                assert platform is not None  # the login row cascades away with its platform
+                platform_origin = origin_of(platform.auth_login_url) or ""
+                raise PlatformStorageCheckNeeded(state, login.storage_target, platform_origin)
+            self.binding = "platform_storage"
+        else:
+            self.binding = "browser" if login.browser_binding is not None else "nonce"
+        # Whatever bound it, the state is also bound to this login's nonce, checked in validate_nonce.
         return self
 
     def validate_jwt_format(self) -> ToolMessageLaunch:

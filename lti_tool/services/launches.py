@@ -19,7 +19,7 @@ from models.database import get_or_create
 from models.people import Context, Membership, Person, ResourceLink
 from models.platform import Deployment
 from models.roles import app_role_for
-from models.sessions import AppSession, open_session
+from models.sessions import AppSession, end_sessions, open_session
 from xapi import events
 
 
@@ -94,3 +94,9 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         events.launched(db, settings, platform, person, context, resource_link, app_role)
     db.flush()
     return app_session
+
+
+def sign_out(db: Session, app_session: AppSession, browser_key: str | None) -> int:
+    """The person signs out: their session ends on the server, with the other live sessions of the same browser
+    (`browser_key`, from its cookie); how many ended. Launching again opens a new one."""
+    return end_sessions(db, app_session, browser_key)

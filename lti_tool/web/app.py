@@ -31,6 +31,7 @@ from lti_tool.web.views import (
     registration,
     sessions,
     setup,
+    sign_out,
     xapi_profile,
 )
 from models.database import Database
@@ -59,6 +60,7 @@ BLUEPRINTS = (
     certificates.bp,
     agencies.bp,
     letters.bp,
+    sign_out.bp,
 )
 
 

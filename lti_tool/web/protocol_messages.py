@@ -70,6 +70,18 @@ LAUNCH: dict[str, Message] = {
         401,
         _l("The launch's state does not match this browser's login. Launch the activity again from the course page."),
     ),
+    "browser_mismatch": Message(
+        401,
+        _l(
+            "This launch did not come from the browser that started the login (its address or browser changed in between). Launch the activity again from the course page. If this happens every time, ask the tool's administrator: your network may send requests out through several addresses."
+        ),
+    ),
+    "browser_binding_required": Message(
+        401,
+        _l(
+            "This browser keeps no cookie of the tool's inside the course page, and the platform offers no other way to confirm the login, so this tool refuses the launch. Open the activity in a new window, or use a browser that keeps the tool's cookies inside the course page."
+        ),
+    ),
     "unknown_issuer": Message(
         403,
         _l(

@@ -1,5 +1,12 @@
 """The app session after a launch: a cookie where the browser keeps one, a signed short-lived token in links and
-forms where it does not (Safari and some Chrome settings drop third-party cookies inside Moodle's iframe)."""
+forms where it does not (Safari and some Chrome settings drop third-party cookies inside Moodle's iframe).
+
+The cookie carries a browser key (models/sessions.py), partitioned over HTTPS (CHIPS) so that Chromium keeps it in
+Moodle's cross-site iframe. A link's token lives LINK_TOKEN_MAX_AGE and every page's links carry a fresh one; once
+the browser has shown that it keeps the cookie (over HTTPS), a link opens its session only together with it, so a
+link left in a shared computer's history opens nothing in another browser, after the browser was closed, or after
+another person launched there. Sign out ends the session on the server.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +26,18 @@ from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import Database
 from models.drafts import DRAFT_LIFETIME
-from models.sessions import AppSession, find_session
+from models.sessions import (
+    AppSession,
+    browser_key_for,
+    browser_sessions,
+    find_session,
+    note_cookie_kept,
+    tie_to_browser,
+)
 
-SESSION_COOKIE = "plc_session"
+SESSION_COOKIE = "plc_session"  # holds the browser key, never a session's token
 LINK_PARAM = "s"
-LINK_TOKEN_MAX_AGE = 2 * 3600
+LINK_TOKEN_MAX_AGE = 20 * 60  # a link from the history dies soon; working on renews it
 
 
 class SessionEnded(Unauthorized):
@@ -59,12 +73,19 @@ def link_token(app_session: AppSession) -> str:
     return _serializer().dumps(app_session.token)
 
 
-def current_session(db: Session) -> AppSession | None:
-    """The session named by the signed token in the link or form, else by the cookie.
+def browser_key() -> str | None:
+    """The browser key this request's cookie carries, if any."""
+    return request.cookies.get(SESSION_COOKIE) or None
 
-    The link wins: with two courses open in two tabs the cookie holds only the latest launch, while each tab's
-    links name their own session. The cookie serves requests that carry no token (a typed or bookmarked URL).
+
+def current_session(db: Session) -> AppSession | None:
+    """The session named by the signed token in the link or form, else the latest one of the browser's cookie.
+
+    The link wins: with two courses open in two tabs, each tab's links name their own session. A link's session is
+    refused when the browser was seen keeping its cookie and this request does not carry it. The cookie serves
+    requests that carry no token (a typed or bookmarked URL).
     """
+    key = browser_key()
     app_session = None
     signed = request.values.get(LINK_PARAM)
     if signed:
@@ -72,11 +93,14 @@ def current_session(db: Session) -> AppSession | None:
             token = _serializer().loads(signed, max_age=LINK_TOKEN_MAX_AGE)
         except (SignatureExpired, BadSignature):
             token = None
-        app_session = find_session(db, token) if isinstance(token, str) else None
-    if app_session is None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        app_session = find_session(db, cookie) if cookie else None
+        named = find_session(db, token) if isinstance(token, str) else None
+        app_session = named if named is not None and named.opens_with(key) else None
+    if app_session is None and key:
+        app_session = next(iter(browser_sessions(db, key)), None)
     if app_session is not None:
+        if settings().is_https:
+            # Over plain HTTP (the demo on one machine; production refuses it) links are not tied to the cookie.
+            note_cookie_kept(app_session, key)
         g.plc_session = app_session
         g.plc_locale = app_session.locale
         g.plc_owner = (app_session.person_id, app_session.context_id)
@@ -84,14 +108,16 @@ def current_session(db: Session) -> AppSession | None:
 
 
 def draft_owner(db: Session) -> tuple[int, int] | None:
-    """The person and course of the session that sent this request, even when it has ended, for keeping what they
+    """The person and course of the session that sent this request, even when it has expired, for keeping what they
     typed (models/drafts.py); None when nothing trustworthy names one.
 
     A link token whose signature is ours but whose age is past still names its session: only the age failed, and
-    the signature proves we issued it. A bad signature is never trusted. Sessions over a week old name no one.
+    the signature proves we issued it. A bad signature is never trusted, nor a session signed out, nor a link
+    without the cookie of a browser that keeps it. Sessions over a week old name no one.
     """
     now = utcnow()
-    tokens: list[str] = []
+    key = browser_key()
+    candidates: list[AppSession] = []
     signed = request.values.get(LINK_PARAM)
     if signed:
         serializer = _serializer()
@@ -103,17 +129,29 @@ def draft_owner(db: Session) -> tuple[int, int] | None:
         except BadSignature:
             token = None
         if isinstance(token, str):
-            tokens.append(token)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        tokens.append(cookie)
-    for token in tokens:
-        row = db.scalars(
-            select(AppSession).where(AppSession.token == token, AppSession.expires_at > now - DRAFT_LIFETIME)
-        ).first()
-        if row is not None:
+            candidates.extend(
+                db.scalars(
+                    select(AppSession).where(
+                        AppSession.token == token,
+                        AppSession.expires_at > now - DRAFT_LIFETIME,
+                        AppSession.ended_at.is_(None),
+                    )
+                )
+            )
+    if key:
+        candidates.extend(browser_sessions(db, key))
+    for row in candidates:
+        if row.opens_with(key):
             return row.person_id, row.context_id
     return None
+
+
+def tie_launch_to_browser(db: Session, app_session: AppSession, state_cookie_came_back: bool) -> str:
+    """Tie a launch's new session to this browser; the browser key for its cookie. A browser whose state cookie came
+    back over HTTPS keeps the tool's cookies here, so the session's links need the cookie from the start."""
+    key = browser_key_for(db, app_session, browser_key())
+    tie_to_browser(app_session, key, kept=state_cookie_came_back and settings().is_https)
+    return key
 
 
 def session_url(endpoint: str, **values: Any) -> str:
@@ -124,17 +162,32 @@ def session_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
-def set_tool_cookie(response: Response, name: str, value: str, max_age: int, path: str = "/") -> None:
-    """Every cookie the tool sets: HttpOnly; behind HTTPS Secure and SameSite=None, as Moodle's iframe needs;
-    on plain HTTP (the demo on a laptop) Lax, because browsers refuse SameSite=None without Secure."""
+def set_tool_cookie(response: Response, name: str, value: str, max_age: int | None, path: str = "/") -> None:
+    """Every cookie the tool sets: HttpOnly; behind HTTPS Secure, SameSite=None and Partitioned (CHIPS), so that a
+    browser that blocks third-party cookies still keeps it in Moodle's cross-site iframe, in a jar of that site
+    only; on plain HTTP (the demo on a laptop) Lax, because browsers refuse SameSite=None without Secure.
+    `max_age` None: the cookie ends with the browser."""
     secure = settings().is_https
     response.set_cookie(
-        name, value, max_age=max_age, secure=secure, httponly=True, samesite="None" if secure else "Lax", path=path
+        name,
+        value,
+        max_age=max_age,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+        path=path,
+        partitioned=secure,
     )
 
 
-def set_session_cookie(response: Response, app_session: AppSession) -> None:
-    set_tool_cookie(response, SESSION_COOKIE, app_session.token, settings().session_ttl_seconds)
+def delete_tool_cookie(response: Response, name: str, path: str = "/") -> None:
+    """Remove a cookie set by `set_tool_cookie`: a partitioned cookie is removed only by a partitioned answer."""
+    set_tool_cookie(response, name, "", max_age=0, path=path)
+
+
+def set_browser_cookie(response: Response, key: str) -> None:
+    """The browser key, for as long as the browser runs: closing it closes the sessions its links open."""
+    set_tool_cookie(response, SESSION_COOKIE, key, max_age=None)
 
 
 def csrf_token(app_session: AppSession, purpose: str) -> str:

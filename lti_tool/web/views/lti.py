@@ -21,7 +21,15 @@ from lti_tool.services.launches import record_launch
 from lti_tool.web.activities import activity_url
 from lti_tool.web.observability import LAUNCHES
 from lti_tool.web.security import limiter
-from lti_tool.web.session import database, session_url, set_session_cookie, set_tool_cookie, settings
+from lti_tool.web.session import (
+    database,
+    delete_tool_cookie,
+    session_url,
+    set_browser_cookie,
+    set_tool_cookie,
+    settings,
+    tie_launch_to_browser,
+)
 from models.keys import jwks
 from models.roles import AppRole
 
@@ -51,6 +59,8 @@ def _lti_request() -> LtiRequest:
         args=request.args.to_dict(),
         cookies=request.cookies.to_dict(),
         is_secure=request.is_secure,
+        client_address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
     )
 
 
@@ -88,6 +98,7 @@ def launch() -> Response:
         with database().transaction() as db:
             message = ToolMessageLaunch(db, settings(), _lti_request(), _http()).validate()
             app_session = record_launch(db, message, settings())
+            browser = tie_launch_to_browser(db, app_session, message.cookie_verified)
             g.plc_session = app_session
             # A Deep Linking request opens the picker; a link that names an activity opens that activity's page.
             if message.is_deep_linking:
@@ -109,8 +120,8 @@ def launch() -> Response:
     )
     LAUNCHES.labels(role=app_session.membership.app_role).inc()
     response = redirect(destination, code=303)
-    set_session_cookie(response, app_session)
-    response.delete_cookie(state_cookie_name(message.login.state), path="/lti/")
+    set_browser_cookie(response, browser)
+    delete_tool_cookie(response, state_cookie_name(message.login.state), path="/lti/")
     return response
 
 
