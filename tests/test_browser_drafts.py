@@ -45,6 +45,7 @@ def test_a_reflection_typed_before_the_link_expired_is_restored_by_the_next_laun
     # Two hours pass in Moodle's iframe, where the browser keeps no cookie of ours: only the link names the session.
     page.context.clear_cookies()
     monkeypatch.setattr(web_session, "LINK_TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(web_session, "FORM_POST_MAX_AGE", -1)
 
     page.get_by_role("button", name="ส่งการสะท้อนผล").click()
 

@@ -37,6 +37,7 @@ def post_after_expiry(teacher: Visit, monkeypatch: pytest.MonkeyPatch, text: str
     """The teacher opens the page, the link token's two hours pass, then they press Submit."""
     csrf = form_csrf(teacher.get(PAGE))
     monkeypatch.setattr(web_session, "LINK_TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(web_session, "FORM_POST_MAX_AGE", -1)
     try:
         return teacher.post(PAGE, {"csrf": csrf, "text": text})
     finally:
@@ -228,3 +229,28 @@ def test_a_draft_fills_every_kind_of_field_of_its_own_form_only() -> None:
 
 def test_a_page_without_the_drafts_form_is_left_alone() -> None:
     assert fill_form(SESSIONS_PAGE, "/program/cycles/1/reflection", {"text": ["x"]}) is None
+
+
+def test_a_form_posted_after_its_link_expired_for_pages_is_still_saved_with_its_form_token(
+    tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link opens pages for 20 minutes; a reflection takes longer to write. The form's own token proves the post
+    comes from a page of this session, so it is taken for two hours; the same link opens no page any more."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    csrf = form_csrf(teacher.get(PAGE))
+    monkeypatch.setattr(web_session, "LINK_TOKEN_MAX_AGE", -1)  # past the links' 20 minutes, within the forms' 2 hours
+
+    def post(fields: dict[str, str]) -> requests.Response:
+        return teacher.browser.post(tool.url(PAGE), params={"s": teacher.token}, data=fields, allow_redirects=False)
+
+    saved = post({"csrf": csrf, "text": TEXT})
+    kept_as_draft = drafts(tool)
+    page = teacher.get(PAGE)
+    forged = post({"csrf": "0" * 64, "text": "ไม่ควรถูกบันทึก"})
+
+    assert saved.status_code == 303 and kept_as_draft == []  # saved, not kept as a draft
+    assert page.status_code == 401  # a link from the history opens nothing
+    assert forged.status_code in (400, 401)
+    with tool.database.transaction() as db:
+        assert [r.text for r in db.scalars(select(Reflection))] == [TEXT]  # the forged post saved nothing

@@ -38,6 +38,10 @@ from models.sessions import (
 SESSION_COOKIE = "plc_session"  # holds the browser key, never a session's token
 LINK_PARAM = "s"
 LINK_TOKEN_MAX_AGE = 20 * 60  # a link from the history dies soon; working on renews it
+# A form posted with its form token (the `csrf` field, an HMAC of this session's token and the form's purpose, which only
+# a page of this session carries) may come later than a link: writing a reflection takes longer than 20 minutes, and a
+# history holds addresses, never a form's fields. The form token is still checked by the form.
+FORM_POST_MAX_AGE = 2 * 3600
 
 
 class SessionEnded(Unauthorized):
@@ -78,6 +82,13 @@ def browser_key() -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+def _link_max_age() -> int:
+    """How old a link's session token may be for this request: a form's post with its form token gets longer."""
+    if request.method == "POST" and request.form.get("csrf"):
+        return max(FORM_POST_MAX_AGE, LINK_TOKEN_MAX_AGE)
+    return LINK_TOKEN_MAX_AGE
+
+
 def current_session(db: Session) -> AppSession | None:
     """The session named by the signed token in the link or form, else the latest one of the browser's cookie.
 
@@ -90,7 +101,7 @@ def current_session(db: Session) -> AppSession | None:
     signed = request.values.get(LINK_PARAM)
     if signed:
         try:
-            token = _serializer().loads(signed, max_age=LINK_TOKEN_MAX_AGE)
+            token = _serializer().loads(signed, max_age=_link_max_age())
         except (SignatureExpired, BadSignature):
             token = None
         named = find_session(db, token) if isinstance(token, str) else None
