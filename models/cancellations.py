@@ -17,11 +17,10 @@ from models import program_history
 from models.base import Base, enum_values
 from models.errors import InvalidInput, Problem, ProgramStateError
 from models.people import Membership
+from models.plan_versions import LETTER_NUMBER_LENGTH  # the Council's letter numbers, one rule for every letter
 from models.program_history import REASON_LENGTH, ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.states import CANCELLABLE, ProgramState
-
-LETTER_NUMBER_LENGTH = 64
 
 
 class CancelledBy(enum.StrEnum):

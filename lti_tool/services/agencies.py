@@ -20,18 +20,20 @@ def save_agency(db: Session, actor: Actor, program: Program, details: AgencyDeta
     require_program_editor(actor)
     programs.lock(program)
     current = agencies.program_agency(db, program)
-    if current is not None:
-        agencies.edit_agency(db, current, details)
-        return current
-    agency = agencies.new_agency(db, actor.scope, details)
-    agencies.run_by(program, agency)
-    return agency
+    if current is None:
+        return _run_by_a_new_agency(db, actor, program, details)
+    agencies.edit_agency(db, current, details)
+    return current
 
 
 def new_agency(db: Session, actor: Actor, program: Program, details: AgencyDetails) -> Agency:
     """Set up another agency in the course, which runs the program from now on (while its plan may change)."""
     require_program_editor(actor)
     programs.lock(program)
+    return _run_by_a_new_agency(db, actor, program, details)
+
+
+def _run_by_a_new_agency(db: Session, actor: Actor, program: Program, details: AgencyDetails) -> Agency:
     agency = agencies.new_agency(db, actor.scope, details)
     agencies.run_by(program, agency)
     return agency

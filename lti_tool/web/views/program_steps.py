@@ -25,7 +25,6 @@ from lti_tool.web.session import csrf_token, database, require_session, session_
 from models import plan_versions
 from models.base import utcnow
 from models.calendar import last_day_for_certificates, program_day
-from models.cancellations import LETTER_NUMBER_LENGTH as COUNCIL_CANCEL_LETTER_LENGTH
 from models.cancellations import CancelledBy
 from models.errors import InvalidInput, ProgramError
 from models.plan_versions import LETTER_NUMBER_LENGTH
@@ -104,14 +103,7 @@ def _confirmation(
                 )
             ]
             inputs = [
-                confirm.Input(
-                    "council_letter_number",
-                    _("Letter number (เลขที่หนังสือ) of the Council's approval"),
-                    kind="text",
-                    value=values.get("council_letter_number", ""),
-                    error=errors.get("council_letter_number", ""),
-                    maxlength=LETTER_NUMBER_LENGTH,
-                ),
+                _approval_letter_input(values, errors),
                 confirm.Input(
                     "approved_on",
                     _("Dated (ลงวันที่): the day of the Council's approval"),
@@ -196,16 +188,9 @@ def _confirmation(
                     )
                 )
             recorded = approved.council_letter_number if approved else ""
-            letter = confirm.Input(
-                "council_letter_number",
-                _("Letter number (เลขที่หนังสือ) of the Council's approval"),
-                kind="text",
-                value=values.get("council_letter_number", recorded),
-                error=errors.get("council_letter_number", ""),
-                maxlength=LETTER_NUMBER_LENGTH,
-                # Not known for a program approved before letters were kept: it may stay empty until it is found.
-                hint="" if recorded else _("Leave it empty if you do not have the letter at hand."),
-            )
+            # Not known for a program approved before letters were kept: it may stay empty until it is found.
+            hint = "" if recorded else _("Leave it empty if you do not have the letter at hand.")
+            letter = _approval_letter_input(values, errors, recorded=recorded, hint=hint)
             inputs = [
                 *([letter] if approved else []),
                 confirm.Input(
@@ -232,6 +217,21 @@ def _confirmation(
     )
 
 
+def _approval_letter_input(
+    values: dict[str, str], errors: dict[str, str], *, recorded: str = "", hint: str = ""
+) -> confirm.Input:
+    """The number of the Council's approval letter, asked when the approval is recorded and when it is corrected."""
+    return confirm.Input(
+        "council_letter_number",
+        _("Letter number (เลขที่หนังสือ) of the Council's approval"),
+        kind="text",
+        value=values.get("council_letter_number", recorded),
+        error=errors.get("council_letter_number", ""),
+        maxlength=LETTER_NUMBER_LENGTH,
+        hint=hint,
+    )
+
+
 def _cancel_inputs(values: dict[str, str], errors: dict[str, str], today: date) -> list[confirm.Input]:
     """Who cancels, and the Council's letter when it is the Council."""
     only_council = _("Only when the Council cancels.")
@@ -250,7 +250,7 @@ def _cancel_inputs(values: dict[str, str], errors: dict[str, str], today: date) 
             kind="text",
             value=values.get("letter_number", ""),
             error=errors.get("letter_number", ""),
-            maxlength=COUNCIL_CANCEL_LETTER_LENGTH,
+            maxlength=LETTER_NUMBER_LENGTH,
             hint=only_council,
         ),
         confirm.Input(
