@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine (Python 3.11 and pip): make .venv, install PLC Bridge with its
-# test extras at the locked versions, install Debian's Chromium for the browser tests when it is missing, then run pytest.
+# test extras at the locked versions, install Debian's Chromium for the browser tests and PHP for the Moodle tests when
+# they are missing, then run pytest.
 # Ruff, mypy and import-linter run first. Extra arguments go to pytest, e.g. `scripts/test.sh -k launch`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,15 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=th 2>/dev/null | grep -q . \
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-thai-tlwg fonts-tlwg-laksaman \
         fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libthai0 poppler-utils >/dev/null
+fi
+
+# PHP 8.2 for the real Moodle of the Moodle tests (../shared/moodle/, see tests/support/moodle.py), when it is there.
+PHP_PACKAGES="php8.2-cli php8.2-pgsql php8.2-intl php8.2-xml php8.2-mbstring php8.2-curl php8.2-zip php8.2-gd php8.2-soap php8.2-opcache"
+if ls ../shared/moodle/moodle-* >/dev/null 2>&1 && ! dpkg -s $PHP_PACKAGES >/dev/null 2>&1; then
+    echo "Installing Debian's PHP 8.2 for the Moodle tests..."
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PHP_PACKAGES >/dev/null
 fi
 
 # The checks that need no running component, before the tests: lint, format, types, the dependency direction

@@ -29,6 +29,7 @@ from models.migrate import prepare, upgrade
 from models.platform import Deployment, Platform
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
+from tests.support.moodle import MoodleSite, chosen_source, php, start_site
 from tests.support.pg import PG_ADMIN_URL, postgres_available, throwaway_database
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -306,3 +307,27 @@ def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphServer]:
     server = RalphServer(tmp_path_factory.mktemp("ralph"), python).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moodle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MoodleSite]:
+    """A real Moodle (../shared/moodle/, newest version unless PLC_MOODLE_VERSION) on PostgreSQL, served by PHP's
+    built-in server; on CI its absence is a failure, not a skip (scripts/test.sh installs PHP)."""
+    source = chosen_source()
+    missing = (
+        "no Moodle in ../shared/moodle/"
+        if source is None
+        else "PHP is not installed"
+        if php() is None
+        else "PostgreSQL is not reachable on 127.0.0.1:5432"
+        if not postgres_available()
+        else ""
+    )
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"The Moodle tests must run on CI: {missing}")
+        pytest.skip(f"The Moodle tests need a Moodle: {missing}")
+    assert source is not None
+    site = start_site(source, tmp_path_factory.mktemp("moodle"))
+    yield site
+    site.stop()
