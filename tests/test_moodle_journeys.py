@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from models.people import Membership, Person
+from models.platform import Platform
 from tests.conftest import ToolServer, start_tool
 from tests.support.moodle import MoodleSite
 from tests.support.moodle_pages import (
@@ -31,9 +34,14 @@ from tests.test_program_teams import form_team, members_by_name, step
 
 pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres]
 
+MoodleUser = tuple[str, str, str]  # Moodle username, first name, last name
 COURSE = {"fullname": "PLC วิทยาศาสตร์ ม.2", "shortname": "plc-sci-2"}
-TRAINER = ("trainer1", "กาญจนา", "ทองคำ")
-TEACHERS = [("teacher1", "สมศรี", "ใจดี"), ("teacher2", "วิไล", "แสงทอง"), ("teacher3", "ประยุทธ", "มั่นคง")]
+TRAINER: MoodleUser = ("trainer1", "กาญจนา", "ทองคำ")
+TEACHERS: list[MoodleUser] = [
+    ("teacher1", "สมศรี", "ใจดี"),
+    ("teacher2", "วิไล", "แสงทอง"),
+    ("teacher3", "ประยุทธ", "มั่นคง"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +57,21 @@ def moodle_tool(moodle: MoodleSite, tmp_path_factory: pytest.TempPathFactory) ->
         server.database.dispose()
 
 
-@pytest.fixture(scope="module")
-def course(moodle: MoodleSite) -> dict[str, Any]:
-    """A course with its trainer (Moodle's "Teacher") and three teachers (Moodle's "Student"), all in Thai."""
-    [made] = moodle.run({"action": "course", **COURSE})
-    for username, first, last in [TRAINER, *TEACHERS]:
+def make_course(moodle: MoodleSite, course: dict[str, str], trainer: MoodleUser, teachers: list[MoodleUser]) -> int:
+    """A course with its trainer (Moodle's "Teacher") and teachers (Moodle's "Student"), all in Thai: its id."""
+    [made] = moodle.run({"action": "course", **course})
+    for username, first, last in [trainer, *teachers]:
         moodle.add_user(username, first, last, lang="th")
     moodle.run(
-        {"action": "enrol", "course": COURSE["shortname"], "username": TRAINER[0], "role": "editingteacher"},
-        *({"action": "enrol", "course": COURSE["shortname"], "username": t[0], "role": "student"} for t in TEACHERS),
+        {"action": "enrol", "course": course["shortname"], "username": trainer[0], "role": "editingteacher"},
+        *({"action": "enrol", "course": course["shortname"], "username": t[0], "role": "student"} for t in teachers),
     )
-    return {"id": made["id"]}
+    return int(made["id"])
+
+
+@pytest.fixture(scope="module")
+def course(moodle: MoodleSite) -> dict[str, Any]:
+    return {"id": make_course(moodle, COURSE, TRAINER, TEACHERS)}
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +197,54 @@ def test_a_teacher_writes_the_reflection_in_moodles_iframe_and_the_grade_reaches
     row = trainer.locator("tr", has_text=names[0])
     row.get_by_text("15.00").first.wait_for()  # the column, and the course total
     screenshot(trainer, "moodle-grader-report.png")
+
+
+def test_registering_the_tool_again_updates_moodles_tool_and_the_tools_platform(
+    moodle: MoodleSite, moodle_tool: ToolServer, registered: int, browser: Any
+) -> None:
+    """Pasting the registration URL again: Moodle offers to update the tool it has for that address; both sides keep
+    one registration (the same client ID), with its addresses updated."""
+    [before] = [t for t in moodle.run({"action": "tool_types"})[0] if t["id"] == registered]
+    page = log_in(browser, moodle, "admin")
+    page.goto(moodle.url("/mod/lti/toolconfigure.php"))
+    page.fill("#tool-url", moodle_tool.url("/lti/register"))
+    page.click("#tool-create-button")
+    choice = page.frame_locator("#external-registration-template-container iframe")
+    choice.get_by_role("button", name="Update").click()
+    page.locator("#external-registration-template-container iframe").wait_for(state="detached")
+    after = [t for t in moodle.run({"action": "tool_types"})[0] if t["baseurl"] == before["baseurl"]]
+    assert [(t["id"], t["clientid"], t["state"]) for t in after] == [(registered, before["clientid"], 1)]
+    with moodle_tool.database.transaction() as db:
+        platforms = [(p.issuer, p.client_id) for p in db.scalars(select(Platform))]
+    assert platforms == [(moodle.wwwroot, before["clientid"])]
+
+
+def test_a_teacher_suspended_in_moodle_is_shown_as_left_once_the_roster_is_read_again(
+    moodle: MoodleSite, moodle_tool: ToolServer, registered: int, browser: Any
+) -> None:
+    """Moodle's roster (NRPS) leaves suspended people out instead of marking them inactive: the tool takes a teacher
+    missing from a complete roster as having left the course, out of new teams."""
+    course = {"fullname": "PLC คณิตศาสตร์ ม.1", "shortname": "plc-math-1"}
+    teachers: list[MoodleUser] = [("math1", "มานพ", "ศรีสุข"), ("math2", "ดวงใจ", "พรหมมา"), ("math3", "สมชาย", "รักเรียน")]
+    course_id = make_course(moodle, course, ("mathtrainer", "อรุณี", "วงศ์ใหญ่"), teachers)
+    trainer = log_in(browser, moodle, "mathtrainer")
+    show_in_activity_chooser(trainer, moodle, course_id, registered)
+    program = add_activity(trainer, moodle, course_id, registered, choose("program"))
+    open_activity(trainer, moodle, program)
+    create(FrameVisit(moodle_tool, trainer))
+    teams = in_frame(trainer, moodle_tool, "/program/teams")
+    leaving = f"{teachers[2][1]} {teachers[2][2]}"
+    teams.get_by_label(leaving).wait_for()
+    assert teams.get_by_label(leaving).is_enabled()
+
+    moodle.run({"action": "suspend", "course": course["shortname"], "username": teachers[2][0]})
+    teams.get_by_role("button", name="อ่านรายชื่ออีกครั้ง").click()
+    teams.get_by_text("ออกจากรายวิชาแล้ว").first.wait_for()
+    assert teams.get_by_label(leaving).is_disabled()
+    with moodle_tool.database.transaction() as db:
+        left = db.execute(
+            select(Person.name, Membership.inactive_since)
+            .join(Membership)
+            .where(Membership.inactive_since.is_not(None))
+        ).all()
+    assert [name for name, _ in left] == [leaving]
