@@ -32,7 +32,8 @@ from tests.support.waiting import wait_until
 from tests.test_program_pages import Visit, create
 from tests.test_program_teams import form_team, members_by_name, step
 
-pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres]
+# The first test of a session may install Moodle (about a minute on two cores) before it starts.
+pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 MoodleUser = tuple[str, str, str]  # Moodle username, first name, last name
 COURSE = {"fullname": "PLC วิทยาศาสตร์ ม.2", "shortname": "plc-sci-2"}
