@@ -71,8 +71,9 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
-def sources(folder: Path = SHARED_MOODLE) -> list[MoodleSource]:
-    """Every Moodle version in the folder, oldest first."""
+def sources(folder: Path | None = None) -> list[MoodleSource]:
+    """Every Moodle version in the folder (`../shared/moodle/` unless given), oldest first."""
+    folder = SHARED_MOODLE if folder is None else folder
     found = []
     for path in folder.glob("moodle-*") if folder.is_dir() else []:
         match = re.fullmatch(r"moodle-(\d+(?:\.\d+)*)(\.tar\.xz|\.tar\.gz|\.tgz)?", path.name)
