@@ -11,6 +11,7 @@ from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
 from models.drafts import Draft
+from models.erasure import PersonErasure
 from models.evidence import Evidence
 from models.forms import FormEntry
 from models.keys import ToolKey
@@ -54,6 +55,7 @@ __all__ = [
     "Cycle",
     "CycleAssignment",
     "Draft",
+    "PersonErasure",
     "Database",
     "Delivery",
     "DeliveryState",

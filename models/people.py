@@ -29,6 +29,9 @@ class Person(Base):
     family_name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
+    # Erased at their request (models/erasure.py): the name is the district's pseudonym, and a later launch or roster
+    # read does not bring back what the LMS says of them.
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -20,6 +20,8 @@ CONTEXT: Final = LTI_CLAIM + "context"
 CUSTOM: Final = LTI_CLAIM + "custom"
 LAUNCH_PRESENTATION: Final = LTI_CLAIM + "launch_presentation"
 TOOL_PLATFORM: Final = LTI_CLAIM + "tool_platform"
+LIS: Final = LTI_CLAIM + "lis"  # the person's and course's SIS ids (LTI 1.3 §5.4.6)
+LTI_EXT: Final = LTI_CLAIM + "ext"  # a platform's own extras; Moodle's holds the user name (user_username)
 
 LTI_VERSION: Final = "1.3.0"
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTATION, RESOURCE_LINK, ROLES
+from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTATION, LIS, LTI_EXT, RESOURCE_LINK, ROLES
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.service_claims import store_course_lineitems, store_endpoint_claim, store_service_claim
 from lti_tool.settings import Settings
@@ -21,6 +21,11 @@ from models.platform import Deployment
 from models.roles import app_role_for
 from models.sessions import AppSession, end_sessions, open_session
 from xapi import events
+
+# OpenID Connect standard claims (Core §5.1) and the LTI claims that name the person: not stored for an erased person.
+PERSONAL_CLAIMS = frozenset(
+    {"name", "given_name", "family_name", "middle_name", "nickname", "email", "picture", LIS, LTI_EXT}
+)
 
 
 def _locale_of(body: Mapping[str, Any]) -> str | None:
@@ -42,12 +47,15 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     ).one()
 
     person: Person = get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
-    person.name = str(body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")])))[
-        :255
-    ]
-    person.given_name = str(body.get("given_name") or "")[:255]
-    person.family_name = str(body.get("family_name") or "")[:255]
-    person.email = str(body["email"])[:320] if body.get("email") else person.email
+    if person.erased_at is None:
+        person.name = str(
+            body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")]))
+        )[:255]
+        person.given_name = str(body.get("given_name") or "")[:255]
+        person.family_name = str(body.get("family_name") or "")[:255]
+        person.email = str(body["email"])[:320] if body.get("email") else person.email
+    else:  # erased at their request: they stay under the district's pseudonym, and what the LMS says of them is not kept
+        body = {key: value for key, value in body.items() if key not in PERSONAL_CLAIMS}
     person.locale = _locale_of(body) or person.locale
 
     context_claim = body[CONTEXT]

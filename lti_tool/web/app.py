@@ -18,6 +18,7 @@ from lti_tool.web.views import (
     cycles,
     dashboard,
     deep_linking,
+    erasure,
     evidence,
     health,
     home,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     agencies.bp,
     letters.bp,
     sign_out.bp,
+    erasure.bp,
 )
 
 

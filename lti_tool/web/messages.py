@@ -57,6 +57,8 @@ REFUSALS: dict[str, Any] = {
     "not_found": _l("There is nothing at this address. Open the activity again from your course in the LMS."),
     "not_an_administrator": _l("Only the platform's administrators may see this page."),
     "score_not_failed": _l("Only a failed score can be dismissed: this one is %(state)s."),
+    "already_erased": _l("This person is already erased: PLC Bridge shows them under their pseudonym."),
+    "cannot_erase_yourself": _l("You cannot erase yourself: another site administrator of the platform does it."),
     "not_an_instructor": _l("Only the course's trainers and administrators may add PLC Bridge activities."),
     "not_your_record": _l("Only the person who recorded this, or a trainer of the course, may correct or withdraw it."),
     "correction_closed": _l(
@@ -421,4 +423,10 @@ SCORE_PROBLEMS: dict[str, Any] = {
 DISMISS_PROBLEMS: dict[str, Any] = {
     "required": _l("Please give the reason for dismissing the score: it is kept with the score."),
     "too_long": _l("Please keep the reason under %(most)s characters."),
+}
+
+ERASURE_PROBLEMS: dict[str, Any] = {
+    "required": _l("Please fill this in: it is kept with the erasure."),
+    "too_long": _l("Please keep this under %(most)s characters."),
+    "taken": _l("Someone on this platform already has this name or pseudonym: choose another."),
 }
