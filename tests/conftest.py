@@ -164,13 +164,18 @@ class ToolServer:
 
 
 def start_tool(
-    tmp_path: Path, database_url: str, ssl_context: ssl.SSLContext | None = None, **settings_overrides: Any
+    tmp_path: Path,
+    database_url: str,
+    ssl_context: ssl.SSLContext | None = None,
+    host: str = "127.0.0.1",
+    **settings_overrides: Any,
 ) -> ToolServer:
-    """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py)."""
+    """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py). `host` names it in its
+    public address only (e.g. "localhost": another site than a platform on 127.0.0.1); it listens on 127.0.0.1."""
     holder = _LateApp()
     server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler, ssl_context=ssl_context)
     scheme = "https" if ssl_context is not None else "http"
-    base_url = f"{scheme}://127.0.0.1:{server.server_port}"
+    base_url = f"{scheme}://{host}:{server.server_port}"
     settings = Settings(
         instance_path=tmp_path,
         database_url=database_url,

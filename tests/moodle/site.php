@@ -68,6 +68,12 @@ function plc_run(array $command) {
                 'coursevisible' => (int) $type->coursevisible, 'clientid' => $type->clientid,
                 'baseurl' => $type->baseurl,
             ], $DB->get_records('lti_types', null, 'id')));
+        case 'launch_container':
+            // An activity's own "Launch container" (LTI_LAUNCH_CONTAINER_*): Moodle 4.3 and later keep it but no longer
+            // show it in the activity's form (new activities take the tool's default), as activities from older sites do.
+            $instance = $DB->get_field('course_modules', 'instance', ['id' => $command['cmid']], MUST_EXIST);
+            $DB->set_field('lti', 'launchcontainer', (int) $command['container'], ['id' => $instance]);
+            return ['ok' => true];
         default:
             throw new coding_exception('unknown action ' . $command['action']);
     }

@@ -224,7 +224,8 @@ class MoodleSite:
         return _environment(self.tree, self.database, self.wwwroot, self.dataroot)
 
     def run(self, *commands: dict[str, Any]) -> list[Any]:
-        """Commands of tests/moodle/site.php (user, course, enrol, suspend, tool_types), in one PHP process."""
+        """Commands of tests/moodle/site.php (user, course, enrol, suspend, tool_types, launch_container), in one
+        PHP process."""
         done = subprocess.run(
             ["php", *PHP_SETTINGS, str(OUR_FILES / "site.php")],
             input=json.dumps(list(commands)).encode(),
