@@ -186,7 +186,7 @@ def test_a_teacher_writes_the_reflection_in_moodles_iframe_and_the_grade_reaches
     reflections.get_by_role("button", name="บันทึกคะแนน").click()
     reflections.get_by_text("บันทึกคะแนนแล้ว").wait_for()
     graded = wait_until(
-        lambda: grade_in_moodle(moodle, course["id"], TEACHERS[0][0]), timeout=30, message="no grade in Moodle"
+        lambda: grade_in_moodle(moodle, course["id"], TEACHERS[0][0]), timeout=120, message="no grade in Moodle"
     )
     assert [(name, float(mx), float(got), feedback) for name, mx, got, feedback in graded] == [
         ("การสะท้อนผล วงรอบที่ 1", 20.0, 15.0, "อธิบายหลักฐานได้ชัดเจน")

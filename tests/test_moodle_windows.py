@@ -35,7 +35,8 @@ from tests.test_moodle_journeys import FrameVisit, choose, grade_in_moodle, in_f
 from tests.test_program_pages import create
 from tests.test_program_teams import form_team, members_by_name, step
 
-pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres]
+# The first test of a session may install Moodle (about a minute on two cores) before it starts.
+pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 LTI_LAUNCH_CONTAINER_WINDOW = 4  # mod/lti/locallib.php
 
@@ -124,7 +125,7 @@ def grade_reflection(trainer: Any, tool: ToolServer, teacher: str, comment: str)
 
 
 def graded_in_moodle(moodle: MoodleSite, course_id: int, username: str) -> list[tuple[str, float, float, str]]:
-    graded = wait_until(lambda: grade_in_moodle(moodle, course_id, username), timeout=30, message="no grade in Moodle")
+    graded = wait_until(lambda: grade_in_moodle(moodle, course_id, username), timeout=120, message="no grade in Moodle")
     return [(name, float(mx), float(got), feedback) for name, mx, got, feedback in graded]
 
 

@@ -14,7 +14,7 @@ from tests.support.waiting import wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TOOL_FRAME = "#contentframe"  # mod/lti/view.php's iframe of the launch
-WAIT = 30_000
+WAIT = 60_000  # Moodle renders each page in PHP; on a loaded 2-core machine some take many seconds
 
 
 def log_in(browser: Any, site: MoodleSite, username: str, width: int = 1000, **context: Any) -> Any:
