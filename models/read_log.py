@@ -141,7 +141,7 @@ def all_reads(db: Session, platform_id: int, search: ReadSearch) -> list[ReadRow
 
 
 def _row(row: Row[ReadLogEntry, str, str, str]) -> ReadRow:
-    entry, reader, subject, course = row.tuple()
+    entry, reader, subject, course = row
     return ReadRow(entry, reader or "", subject or "", course or "")
 
 
