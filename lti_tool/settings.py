@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from models.calendar import THAI_ZONE_NAME
+from models.calendar import CERTIFICATE_WINDOW, THAI_ZONE_NAME
 from xapi.lrs_client import LrsDestination
 
 
@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     registration_allowed_issuers: list[str] = Field(default_factory=list)
     # How long the tool waits for the platform's OpenID configuration and registration endpoints.
     registration_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Personal data (PDPA): how many days after an ended program's last day its free text (reflections, comments,
+    # observations, forms' text answers, session notes) and evidence files are kept before the retention run removes
+    # them. The Council needs the texts in the results report within 30 days of the end (seed 004 §3.3); a year in
+    # all leaves late certificates, the Council's questions and next year's plan the texts to read.
+    retention_days_after_end: int = Field(default=365, ge=CERTIFICATE_WINDOW.days + 1)
+    # How many days an entry of the read log (who read another person's record) is kept.
+    read_log_days: int = Field(default=365 * 2, ge=1)
     log_format: Literal["text", "json"] = "text"
     default_locale: str = "th"
     timezone: str = THAI_ZONE_NAME  # the zone pages show times in; program days are Thai days whatever it says

@@ -24,7 +24,9 @@ from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
+from models.read_log import ReadLogEntry
 from models.reflections import Grade, Reflection
+from models.retention import RetentionRun
 from models.roles import AppRole, app_role_for
 from models.scores import ScorePost, ScoreState
 from models.service_tokens import ServiceToken
@@ -78,7 +80,9 @@ __all__ = [
     "ProgramChangeKind",
     "ProgramState",
     "RecordChange",
+    "ReadLogEntry",
     "Reflection",
+    "RetentionRun",
     "ResourceLink",
     "ScorePost",
     "ScoreState",

@@ -17,6 +17,7 @@ from lti_tool.cli.context import open_database, settings_or_exit
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import EVERY_ADDRESS, Settings
 from lti_tool.workers.in_process import delivery_jobs, start_in_process, start_loops
+from lti_tool.workers.retention import retention_pass
 from models.database import Database
 from models.keys import ensure_key, published_keys, rotate_keys
 from models.migrate import current_revision, head_revision, prepare, upgrade
@@ -386,6 +387,23 @@ def outbox_resend(destination: str, since: datetime | None) -> None:
     with open_database(settings).transaction() as db:
         count = outbox_service.resend(db, destination, since.replace(tzinfo=UTC) if since else None)
     click.echo(f"{count} records queued for {destination}")
+
+
+@main.group(help="Personal data kept no longer than the settings say (PDPA).")
+def retention() -> None:
+    pass
+
+
+@retention.command(
+    "run",
+    help="Remove the free text and evidence files of programs ended more than PLC_RETENTION_DAYS_AFTER_END days ago,"
+    " and read-log entries older than PLC_READ_LOG_DAYS (certificates, hours, roles and grades stay).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed; change nothing")
+def retention_run(dry_run: bool) -> None:
+    settings = settings_or_exit()
+    report = retention_pass(open_database(settings), settings, trigger="command", dry_run=dry_run)
+    click.echo(report.summary())
 
 
 for _command in district_cli.COMMANDS:

@@ -430,3 +430,19 @@ ERASURE_PROBLEMS: dict[str, Any] = {
     "too_long": _l("Please keep this under %(most)s characters."),
     "taken": _l("Someone on this platform already has this name or pseudonym: choose another."),
 }
+
+READ_LOG_PROBLEMS: dict[str, Any] = {
+    "too_long": _l("This is too long (at most %(most)s characters)."),
+    "not_a_date": _l("Please enter a date."),
+    "backwards": _l("The last day comes before the first day."),
+}
+# What was read, as the read log names it (models/read_log.ReadKind).
+READ_KINDS: dict[str, Any] = {
+    "reflection": _l("Reflection"),
+    "observation": _l("Buddy observation"),
+    "logbook": _l("Hours logbook"),
+    "certificate": _l("Certificate"),
+    "progress": _l("Progress towards the certificate"),
+    "evidence": _l("Evidence file"),
+    "results_report": _l("Results report"),
+}

@@ -1,4 +1,5 @@
-"""The standing work of a worker process: learning records to each configured LRS and grades to the LMS gradebooks.
+"""The standing work of a worker process: learning records to each configured LRS, grades to the LMS gradebooks, and
+once a day the retention run (personal data kept no longer than the settings say).
 
 `plc-bridge worker` runs these jobs in its own process (any number at once on PostgreSQL); in the embedded default
 (`PLC_WORKER_THREAD=true`) the entry points that serve the app start them as threads beside it.
@@ -11,13 +12,15 @@ from dataclasses import dataclass, field
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
 from lti_tool.workers.loop import Job, Loop, Running
+from lti_tool.workers.retention import RetentionJob
 from lti_tool.workers.scores import ScoreDelivery
 from models.database import Database
 from xapi.delivery import OutboxDelivery
 
 
 def delivery_jobs(database: Database, settings: Settings, services: ServiceClient) -> list[Job]:
-    """One job per kind of delivery; no learning-record job while no LRS is configured (the records wait)."""
+    """One job per kind of delivery, and the daily retention run; no learning-record job while no LRS is configured
+    (the records wait)."""
     jobs: list[Job] = []
     if settings.lrs:
         jobs.append(
@@ -31,6 +34,7 @@ def delivery_jobs(database: Database, settings: Settings, services: ServiceClien
             keyset_url=settings.public_base_url + "/lti/jwks",
         )
     )
+    jobs.append(RetentionJob(database, settings))
     return jobs
 
 

@@ -1,4 +1,5 @@
-"""Administration pages for a platform's LTI administrators: the learning-record outbox and the score outbox."""
+"""Administration pages for a platform's LTI administrators: the learning-record outbox, the score outbox and the read
+log (who read another person's record, PDPA)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 
 from lti_tool.services import admin as service
+from lti_tool.services import read_log
 from lti_tool.services.actor import Actor
 from lti_tool.web import confirm, messages
 from lti_tool.web.access import require_role
+from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.forms.read_log import ReadLogSearch
 from lti_tool.web.grade_delivery import delivery
+from lti_tool.web.i18n import format_datetime_local
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import scores
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
@@ -177,3 +182,69 @@ def dismiss_score(post_id: int) -> Response | tuple[str, int]:
             post, name = _post_and_name(db, app_session, post_id)
             return confirm.render(_dismissal(app_session, post, name, refusal=messages.refusal(refused)), 409)
     return redirect(session_url("admin.scores_page", dismissed=1), code=303)
+
+
+# --- Who read what (PDPA) ---------------------------------------------------------------------------------------
+
+
+def _search_args(form: ReadLogSearch) -> dict[str, str]:
+    """The search as query parameters, for the page links and the CSV link (empty ones left out)."""
+    wanted = form.search()
+    args = {"reader": wanted.reader, "subject": wanted.subject}
+    args["since"] = wanted.since.isoformat() if wanted.since else ""
+    args["until"] = wanted.until.isoformat() if wanted.until else ""
+    return {key: value for key, value in args.items() if value}
+
+
+@bp.get("/read-log")
+def read_log_page() -> tuple[str, int]:
+    """The platform's read log, searched by reader, person read and days; 50 entries a page, newest first."""
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        form = ReadLogSearch(request.args)
+        valid = form.validate()
+        found = read_log.search(db, Actor(app_session), form.search(), request.args.get("page", 1, type=int))
+        page = render_template(
+            "admin/read_log.html",
+            form=form,
+            errors=form.problems(),
+            found=found,
+            kinds=messages.READ_KINDS,
+            args=_search_args(form),
+            read_log_days=settings().read_log_days,
+            session_url=session_url,
+        )
+        return page, 200 if valid else 422
+
+
+@bp.get("/read-log.csv")
+def read_log_csv() -> Response:
+    """The same search, every matching entry, as CSV (UTF-8 with a byte-order mark, so Excel shows Thai)."""
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        form = ReadLogSearch(request.args)
+        form.validate()
+        rows = read_log.export(db, Actor(app_session), form.search())
+        zone = settings().timezone
+        header = [
+            "เวลา (Time, ISO 8601 UTC)",
+            "เวลา พ.ศ. (Time, Buddhist Era)",
+            "ผู้อ่าน (Reader)",
+            "ผู้เป็นเจ้าของข้อมูล (Person read)",
+            "ข้อมูล (What)",
+            "รหัส (Record id)",
+            "รายวิชา (Course)",
+        ]
+        lines = [
+            [
+                row.entry.read_at.isoformat(timespec="seconds"),
+                format_datetime_local(row.entry.read_at, zone, "th"),
+                row.reader,
+                row.subject,
+                f"{messages.READ_KINDS.get(row.entry.kind, row.entry.kind)} ({row.entry.kind})",
+                row.entry.record_id,
+                row.course,
+            ]
+            for row in rows
+        ]
+    return csv_response("plc-read-log.csv", header, lines)

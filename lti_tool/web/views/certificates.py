@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.documents import pdf as documents
 from lti_tool.services import certificates as service
+from lti_tool.services import read_log
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import course_program
 from lti_tool.web import confirm, messages
@@ -40,6 +41,7 @@ from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.logbook import logbook, team_in_program
 from models.people import Membership
 from models.programs import Program
+from models.read_log import ReadKind
 from models.results_report import results_report
 from models.roles import AppRole
 from models.scope import CourseScope, get_in_course
@@ -82,6 +84,7 @@ def _logbook_member(db: Session, app_session: AppSession, program: Program, memb
     member = db.get(Membership, member_id)
     if member is None or member.context_id != program.context_id or team_in_program(db, program, member_id) is None:
         abort(404, description=_("This teacher is not in a team of the course's program."))
+    read_log.log_read(db, Actor(app_session), member, ReadKind.LOGBOOK, member.id)  # the page, its CSV and its PDF
     return member
 
 
@@ -303,7 +306,9 @@ def verify_url(code: str) -> str:
 @bp.get("/program/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(certificate_id: int) -> Response:
     with database().transaction() as db:
-        certificate = _certificate(db, require_session(db), certificate_id)
+        app_session = require_session(db)
+        certificate = _certificate(db, app_session, certificate_id)
+        read_log.log_read(db, Actor(app_session), certificate.membership_id, ReadKind.CERTIFICATE, certificate.id)
         body = documents.render_pdf(
             settings(), "certificate.html", c=certificate, verify_url=verify_url(certificate.code), lang=_lang()
         )
@@ -368,6 +373,8 @@ def report_pdf() -> Response:
         _require_trainer(app_session)
         program = _program(db, app_session)
         report = results_report(db, program)
+        for member_id in sorted({m for team in program.teams for m in team.member_ids}):  # everyone's texts in it
+            read_log.log_read(db, Actor(app_session), member_id, ReadKind.RESULTS_REPORT, program.id)
         standing = {m: c for m, c in certs.certificates_of(db, program).items() if not c.revoked}
         codes = {m: c.code for m, c in standing.items()}
         late = {m: c for m, c in standing.items() if c.issued_late}  # issued after the Council's 30 days

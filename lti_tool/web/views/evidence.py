@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.services import evidence as service
+from lti_tool.services import read_log
 from lti_tool.services.actor import Actor
 from lti_tool.web import confirm
 from lti_tool.web.forms.base import PlcForm
@@ -24,6 +25,7 @@ from models import evidence as ev
 from models.cycles import ElementSession
 from models.errors import NotFoundInCourse, ProgramError
 from models.people import Membership
+from models.read_log import ReadKind
 from models.scope import get_in_course
 from models.sessions import AppSession
 from models.states import ProgramState
@@ -50,6 +52,7 @@ def download(evidence_id: int) -> Response:
             abort(404, description=_("There is no such file in this course."))
         except service.NotYourFile:
             abort(403, description=_("This file belongs to a record you may not read."))
+        read_log.log_read(db, Actor(app_session), evidence.uploaded_by_id, ReadKind.EVIDENCE, evidence.id)
         path = ev.evidence_path(folder(), evidence)
     if not path.is_file():
         abort(

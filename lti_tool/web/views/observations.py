@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.services import observations as service
+from lti_tool.services import read_log
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.web import confirm, messages
@@ -28,6 +29,7 @@ from models.observations import Observation, observations_for, open_observation
 from models.people import Membership, course_members
 from models.plan import PlcRole, team_plan
 from models.programs import check_recording_allowed
+from models.read_log import ReadKind
 from models.roles import AppRole
 from models.sessions import AppSession
 from models.states import ProgramState
@@ -174,6 +176,7 @@ def _show_page(
         )
     team = observation.cycle.team
     me = app_session.membership
+    read_log.log_read(db, Actor(app_session), observation.buddy_id, ReadKind.OBSERVATION, observation.id)
     did = request.args.get("did", "")
     changed = ""
     if did in messages.OBSERVATION_CHANGED:

@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import nrps as roster
+from lti_tool.services import read_log
+from lti_tool.services.actor import Actor
 from lti_tool.services.programs import course_program
 from lti_tool.web import messages
 from lti_tool.web.access import course_scope, team_view
@@ -20,6 +22,7 @@ from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
 from models.people import course_members
 from models.plan import PlcRole
+from models.read_log import ReadKind
 from models.roles import AppRole
 from models.sessions import AppSession
 from models.teams import Team
@@ -77,6 +80,7 @@ def show() -> str:
             team = next((t for t in program.teams if member_id in t.member_ids), None)
             if team is None:
                 abort(404, description=_("This person is not in a team of the program."))
+            read_log.log_read(db, Actor(app_session), member_id, ReadKind.PROGRESS, member_id)
             return _member_page(db, app_session, team, member_id, back=True)
         members = {m.id: m for m in course_members(db, app_session.context_id)}
         everyone = program_eligibility(db, program)

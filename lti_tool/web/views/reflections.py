@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
+from lti_tool.services import read_log
 from lti_tool.services import reflections as service
 from lti_tool.services.actor import Actor
 from lti_tool.web import messages
@@ -25,6 +26,7 @@ from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.plan import role_in_cycle
 from models.programs import is_expired
+from models.read_log import ReadKind
 from models.reflections import Reflection
 from models.roles import AppRole
 from models.rubrics import rubric
@@ -168,6 +170,7 @@ def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, er
         abort(404, description=_("There is no such reflection in this course."))
     team = reflection.cycle.team
     members = {m.id: m for m in course_members(db, app_session.context_id)}
+    read_log.log_read(db, Actor(app_session), reflection.membership_id, ReadKind.REFLECTION, reflection.id)
     page = render_template(
         "reflection_review.html",
         reflection=reflection,
