@@ -21,6 +21,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
+from models.privacy_notice import NoticeAcknowledgement
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.reflections import Grade, Reflection
@@ -65,6 +66,7 @@ __all__ = [
     "Grade",
     "LoginRequest",
     "Membership",
+    "NoticeAcknowledgement",
     "Observation",
     "OutboxStatement",
     "Person",

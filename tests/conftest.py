@@ -176,7 +176,7 @@ def start_tool(
         database_url=database_url,
         public_base_url=base_url,
         secret_key="test-secret-" + uuid.uuid4().hex,
-        **{"worker_thread": False, **settings_overrides},
+        **{"worker_thread": False, "privacy_notice": False, **settings_overrides},
     ).resolved()
     database = Database(settings.database_url)
     prepare(database)

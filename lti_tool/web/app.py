@@ -24,6 +24,7 @@ from lti_tool.web.views import (
     letters,
     lti,
     observations,
+    privacy,
     program,
     program_steps,
     progress,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     agencies.bp,
     letters.bp,
     sign_out.bp,
+    privacy.bp,
 )
 
 
