@@ -166,7 +166,9 @@ class ToolServer:
 def start_tool(
     tmp_path: Path, database_url: str, ssl_context: ssl.SSLContext | None = None, **settings_overrides: Any
 ) -> ToolServer:
-    """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py)."""
+    """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py). The personal-data notice is
+    off unless a test turns it on (tests/test_privacy_notice.py): a launch then lands where the test expects, as it
+    does for a person who has read the notice, and no test has to acknowledge it first."""
     holder = _LateApp()
     server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler, ssl_context=ssl_context)
     scheme = "https" if ssl_context is not None else "http"
