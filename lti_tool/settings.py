@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from models.calendar import CERTIFICATE_WINDOW, THAI_ZONE_NAME
+from models.privacy_notice import NoticeProblem, load_notice
 from xapi.lrs_client import LrsDestination
 
 
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     retention_days_after_end: int = Field(default=365, ge=CERTIFICATE_WINDOW.days + 1)
     # How many days an entry of the read log (who read another person's record) is kept.
     read_log_days: int = Field(default=365 * 2, ge=1)
+    # The personal-data notice (PDPA B.E. 2562): shown after a person's launch until they have read its current version
+    # (on by default, production and the demo included; the test suite's own tool turns it off).
+    privacy_notice: bool = True
+    # The district's own notice (TOML with a `version`, like the shipped config/privacy_notice/notice.toml).
+    privacy_notice_file: Path | None = None
     log_format: Literal["text", "json"] = "text"
     default_locale: str = "th"
     timezone: str = THAI_ZONE_NAME  # the zone pages show times in; program days are Thai days whatever it says
@@ -118,6 +124,16 @@ class Settings(BaseSettings):
     def _templates_folder_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError(f"PLC_DOCUMENT_TEMPLATES names {value}, which is not a folder of document templates")
+        return value
+
+    @field_validator("privacy_notice_file")
+    @classmethod
+    def _notice_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_notice(value)
+            except NoticeProblem as problem:
+                raise ValueError(str(problem)) from problem
         return value
 
     @field_validator("demo_enabled")

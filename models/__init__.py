@@ -22,6 +22,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
+from models.privacy_notice import NoticeAcknowledgement
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
 from models.read_log import ReadLogEntry
@@ -69,6 +70,7 @@ __all__ = [
     "Grade",
     "LoginRequest",
     "Membership",
+    "NoticeAcknowledgement",
     "Observation",
     "OutboxStatement",
     "Person",

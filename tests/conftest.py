@@ -171,7 +171,9 @@ def start_tool(
     **settings_overrides: Any,
 ) -> ToolServer:
     """The tool on 127.0.0.1, over HTTPS when given a TLS context (tests/support/https.py). `host` names it in its
-    public address only (e.g. "localhost": another site than a platform on 127.0.0.1); it listens on 127.0.0.1."""
+    public address only (e.g. "localhost": another site than a platform on 127.0.0.1); it listens on 127.0.0.1. The
+    personal-data notice is off unless a test turns it on (tests/test_privacy_notice.py): a launch then lands where the
+    test expects, as it does for a person who has read the notice, and no test has to acknowledge it first."""
     holder = _LateApp()
     server = make_server("127.0.0.1", 0, holder, threaded=True, request_handler=QuietHandler, ssl_context=ssl_context)
     scheme = "https" if ssl_context is not None else "http"
@@ -181,7 +183,7 @@ def start_tool(
         database_url=database_url,
         public_base_url=base_url,
         secret_key="test-secret-" + uuid.uuid4().hex,
-        **{"worker_thread": False, **settings_overrides},
+        **{"worker_thread": False, "privacy_notice": False, **settings_overrides},
     ).resolved()
     database = Database(settings.database_url)
     prepare(database)

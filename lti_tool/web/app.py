@@ -25,6 +25,7 @@ from lti_tool.web.views import (
     letters,
     lti,
     observations,
+    privacy,
     program,
     program_steps,
     progress,
@@ -63,6 +64,7 @@ BLUEPRINTS = (
     letters.bp,
     sign_out.bp,
     erasure.bp,
+    privacy.bp,
 )
 
 

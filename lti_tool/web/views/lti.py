@@ -30,6 +30,7 @@ from lti_tool.web.session import (
     settings,
     tie_launch_to_browser,
 )
+from lti_tool.web.views.privacy import notice_first
 from models.keys import jwks
 from models.roles import AppRole
 
@@ -106,6 +107,7 @@ def launch() -> Response:
             else:
                 staff = app_session.membership.app_role != AppRole.TEACHER
                 destination = activity_url(from_custom(message.body().get(CUSTOM)), staff=staff)
+            destination = notice_first(db, app_session, destination)
     except PlatformStorageCheckNeeded as check:
         # Nothing was written; the page asks the platform's storage for this login's state and posts again.
         page = render_template("lti/storage_launch.html", check=check, form=request.form.to_dict())

@@ -1,0 +1,456 @@
+"""What the tool holds about one person (PDPA B.E. 2562, the right of access): `held_about` collects it, table by
+table, for the person's own download; whatever erases a person can walk the same list (`HELD_TABLES`).
+
+A person is one platform's (issuer + LTI `sub`), so everything is reached from their own memberships, in courses of
+their own platform. Other people's names and texts are left out: of an observation of their lesson the person gets
+the observation, not the name of the Buddy who wrote it; of a grade, the grade and the comment, not the grader's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.certificates import Certificate
+from models.cycles import Cycle, ElementSession, SessionAttendance
+from models.drafts import Draft
+from models.erasure import PersonErasure
+from models.evidence import Evidence
+from models.forms import FormEntry, form_templates
+from models.observations import Observation
+from models.outbox import OutboxStatement
+from models.people import Context, Membership, Person
+from models.privacy_notice import NoticeAcknowledgement, acknowledgements_of
+from models.reflections import Reflection
+from models.sessions import AppSession
+from models.teams import CycleAssignment, TeamMember
+
+# Every table that holds rows about a person, through their person id or one of their memberships.
+HELD_TABLES = (
+    Person,
+    Membership,
+    AppSession,
+    TeamMember,
+    CycleAssignment,
+    SessionAttendance,
+    ElementSession,
+    FormEntry,
+    Observation,
+    Reflection,
+    Certificate,
+    Evidence,
+    Draft,
+    NoticeAcknowledgement,
+    PersonErasure,
+    OutboxStatement,
+)
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    pseudonym: str
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    platform: str  # the LMS's issuer
+    lms_user_id: str  # the LTI `sub`
+    name: str
+    given_name: str
+    family_name: str
+    email: str | None
+    locale: str | None
+    first_seen_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    course: str
+    course_id: str
+    app_role: str
+    lti_roles: list[str]
+    status: str
+    last_launch_at: datetime
+    left_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Where:
+    """A program, team and cycle a record belongs to."""
+
+    course: str
+    program: str
+    team: str
+    cycle: int | None = None
+
+
+@dataclass(frozen=True)
+class TeamRecord:
+    where: Where
+    roles: list[tuple[int, str]]  # (cycle, "model" | "buddy")
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    where: Where
+    element: int
+    held_on: date
+    hours: Decimal
+    recorded_by_me: bool
+    notes: str  # only of a session they recorded: the notes are the writer's
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class FormRecord:
+    where: Where
+    form: str
+    title: dict[str, str]
+    answers: dict[str, str]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    where: Where
+    mine_as: str  # "buddy": I wrote it; "model": it is of my lesson
+    lesson: str
+    students_did: str
+    students_learned: str
+    evidence: str
+    student_notes: list[dict[str, str]]
+    suggestions: str
+    submitted_at: datetime
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class GradeRecord:
+    rubric: str
+    scores: dict[str, int | float]
+    total: Decimal
+    max_score: Decimal
+    comment: str
+    graded_at: datetime
+
+
+@dataclass(frozen=True)
+class ReflectionRecord:
+    where: Where
+    text: str
+    submitted_at: datetime
+    grades: list[GradeRecord]
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    code: str
+    holder_name: str
+    program: str
+    agency: str
+    cycles: int
+    hours: Decimal
+    issued_on: date
+    revoked: bool
+    revoked_reason: str
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    where: Where
+    file_name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    course: str
+    page: str
+    fields: dict[str, list[str]]
+    saved_at: datetime
+
+
+@dataclass(frozen=True)
+class SignInRecord:
+    course: str
+    opened_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    version: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Everything held about one person, in the order the download shows it."""
+
+    person: PersonRecord
+    courses: list[CourseRecord] = field(default_factory=list)
+    teams: list[TeamRecord] = field(default_factory=list)
+    sessions_attended: list[SessionRecord] = field(default_factory=list)
+    forms_written: list[FormRecord] = field(default_factory=list)
+    observations: list[ObservationRecord] = field(default_factory=list)
+    reflections: list[ReflectionRecord] = field(default_factory=list)
+    certificates: list[CertificateRecord] = field(default_factory=list)
+    evidence: list[EvidenceRecord] = field(default_factory=list)
+    drafts: list[DraftRecord] = field(default_factory=list)
+    sign_ins: list[SignInRecord] = field(default_factory=list)
+    notice_acknowledgements: list[AcknowledgementRecord] = field(default_factory=list)
+    erasures: list[ErasureRecord] = field(default_factory=list)  # the person's own erasure: when, and the pseudonym
+    learning_record_ids: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values: dates and times in ISO 8601 (UTC), decimals as strings."""
+        converted: dict[str, Any] = _plain(dataclasses.asdict(self))
+        return converted
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _where(cycle: Cycle, courses: dict[int, str]) -> Where:
+    team = cycle.team
+    return Where(courses.get(team.program.context_id, ""), team.program.name, team.name, cycle.number)
+
+
+def held_about(db: Session, person_id: int) -> PersonalData:
+    """Everything the tool holds about this person, and nothing about anyone else."""
+    person = db.get(Person, person_id)
+    if person is None:
+        raise LookupError(f"no person {person_id}")
+    memberships = list(
+        db.scalars(
+            select(Membership)
+            .join(Context, Membership.context_id == Context.id)
+            .where(Membership.person_id == person.id, Context.platform_id == person.platform_id)
+            .order_by(Membership.id)
+        )
+    )
+    mine = [m.id for m in memberships]
+    courses = {m.context_id: m.context.title for m in memberships}
+    return PersonalData(
+        person=PersonRecord(
+            platform=person.platform.issuer,
+            lms_user_id=person.sub,
+            name=person.name,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            email=person.email,
+            locale=person.locale,
+            first_seen_at=person.created_at,
+            updated_at=person.updated_at,
+        ),
+        courses=[
+            CourseRecord(
+                course=m.context.title,
+                course_id=m.context.context_id,
+                app_role=m.app_role,
+                lti_roles=list(m.lti_roles),
+                status=m.status,
+                last_launch_at=m.last_launch_at,
+                left_at=m.inactive_since,
+            )
+            for m in memberships
+        ],
+        teams=_teams(db, mine, courses),
+        sessions_attended=_sessions(db, mine, courses),
+        forms_written=_forms(db, mine, courses),
+        observations=_observations(db, mine, courses),
+        reflections=_reflections(db, mine, courses),
+        certificates=_certificates(db, mine),
+        evidence=_evidence(db, mine, courses),
+        drafts=[
+            DraftRecord(courses.get(d.context_id, ""), d.path, dict(d.fields), d.saved_at)
+            for d in db.scalars(
+                select(Draft)
+                .where(Draft.person_id == person.id, Draft.context_id.in_(list(courses)))
+                .order_by(Draft.saved_at, Draft.id)
+            )
+        ],
+        sign_ins=[
+            SignInRecord(courses.get(s.context_id, ""), s.created_at, s.ended_at)
+            for s in db.scalars(
+                select(AppSession)
+                .where(AppSession.person_id == person.id, AppSession.membership_id.in_(mine))
+                .order_by(AppSession.created_at, AppSession.id)
+            )
+        ],
+        notice_acknowledgements=[
+            AcknowledgementRecord(a.version, a.acknowledged_at) for a in acknowledgements_of(db, person.id)
+        ],
+        erasures=[
+            ErasureRecord(e.pseudonym, e.erased_at)
+            for e in db.scalars(
+                select(PersonErasure).where(PersonErasure.person_id == person.id).order_by(PersonErasure.id)
+            )
+        ],
+        learning_record_ids=learning_records_about(db, person),
+    )
+
+
+def _teams(db: Session, mine: list[int], courses: dict[int, str]) -> list[TeamRecord]:
+    found: list[TeamRecord] = []
+    rows = db.scalars(select(TeamMember).where(TeamMember.membership_id.in_(mine)).order_by(TeamMember.id))
+    for row in rows:
+        team = row.team
+        roles = [(a.cycle_number, str(a.role)) for a in team.assignments if a.membership_id == row.membership_id]
+        program = team.program
+        found.append(TeamRecord(Where(courses.get(program.context_id, ""), program.name, team.name), roles))
+    return found
+
+
+def _sessions(db: Session, mine: list[int], courses: dict[int, str]) -> list[SessionRecord]:
+    rows = db.scalars(
+        select(ElementSession)
+        .join(SessionAttendance, SessionAttendance.session_id == ElementSession.id)
+        .where(SessionAttendance.membership_id.in_(mine))
+        .order_by(ElementSession.held_on, ElementSession.id)
+        .distinct()
+    )
+    return [
+        SessionRecord(
+            where=_where(s.cycle, courses),
+            element=s.element,
+            held_on=s.held_on,
+            hours=s.hours,
+            recorded_by_me=s.created_by_id in mine,
+            notes=s.notes if s.created_by_id in mine else "",
+            withdrawn=s.withdrawn_at is not None,
+        )
+        for s in rows
+    ]
+
+
+def _forms(db: Session, mine: list[int], courses: dict[int, str]) -> list[FormRecord]:
+    templates = form_templates()
+    rows = db.scalars(
+        select(FormEntry).where(FormEntry.updated_by_id.in_(mine)).order_by(FormEntry.updated_at, FormEntry.id)
+    )
+    return [
+        FormRecord(
+            where=_where(e.cycle, courses),
+            form=e.form,
+            title=dict(templates[e.form].title) if e.form in templates else {},
+            answers=dict(e.answers),
+            updated_at=e.updated_at,
+        )
+        for e in rows
+    ]
+
+
+def _observations(db: Session, mine: list[int], courses: dict[int, str]) -> list[ObservationRecord]:
+    rows = db.scalars(
+        select(Observation)
+        .where(Observation.buddy_id.in_(mine) | Observation.model_id.in_(mine))
+        .order_by(Observation.submitted_at, Observation.id)
+    )
+    return [
+        ObservationRecord(
+            where=_where(o.cycle, courses),
+            mine_as="buddy" if o.buddy_id in mine else "model",
+            lesson=o.lesson,
+            students_did=o.students_did,
+            students_learned=o.students_learned,
+            evidence=o.evidence,
+            student_notes=[dict(n) for n in o.student_notes],
+            suggestions=o.suggestions,
+            submitted_at=o.submitted_at,
+            withdrawn=o.withdrawn_at is not None,
+        )
+        for o in rows
+    ]
+
+
+def _reflections(db: Session, mine: list[int], courses: dict[int, str]) -> list[ReflectionRecord]:
+    rows = db.scalars(
+        select(Reflection).where(Reflection.membership_id.in_(mine)).order_by(Reflection.submitted_at, Reflection.id)
+    )
+    return [
+        ReflectionRecord(
+            where=_where(r.cycle, courses),
+            text=r.text,
+            submitted_at=r.submitted_at,
+            grades=[
+                GradeRecord(g.rubric_id, dict(g.scores), g.total, g.max_score, g.comment, g.graded_at) for g in r.grades
+            ],
+        )
+        for r in rows
+    ]
+
+
+def _certificates(db: Session, mine: list[int]) -> list[CertificateRecord]:
+    rows = db.scalars(
+        select(Certificate).where(Certificate.membership_id.in_(mine)).order_by(Certificate.issued_at, Certificate.id)
+    )
+    return [
+        CertificateRecord(
+            c.code, c.holder_name, c.program_name, c.agency, c.cycles, c.hours, c.issued_on, c.revoked, c.revoked_reason
+        )
+        for c in rows
+    ]
+
+
+def _evidence(db: Session, mine: list[int], courses: dict[int, str]) -> list[EvidenceRecord]:
+    rows = db.scalars(
+        select(Evidence).where(Evidence.uploaded_by_id.in_(mine)).order_by(Evidence.uploaded_at, Evidence.id)
+    )
+    return [
+        EvidenceRecord(_where(e.cycle, courses), e.original_name, e.content_type, e.size, e.uploaded_at) for e in rows
+    ]
+
+
+# --- learning records ----------------------------------------------------------------------------------------
+
+
+def _agents(node: Any) -> Iterator[dict[str, Any]]:
+    """Every xAPI Agent in a statement: the actor, a grade's instructor, an observation's Model Teacher…"""
+    if isinstance(node, dict):
+        if "account" in node or "mbox" in node:
+            yield node
+        for value in node.values():
+            yield from _agents(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _agents(item)
+
+
+def names(agent: dict[str, Any], person: Person) -> bool:
+    """Does this Agent stand for the person: their LMS account, or the e-mail their platform shared?"""
+    account = agent.get("account")
+    if isinstance(account, dict) and account.get("homePage") == person.platform.issuer:
+        return bool(account.get("name") == person.sub)
+    return bool(person.email) and agent.get("mbox") == f"mailto:{person.email}"
+
+
+def learning_records_about(db: Session, person: Person) -> list[str]:
+    """The ids of the outbox statements (learning records for the LRS) in which the person appears, of their own
+    platform only: as the actor, or named in the context (the instructor of a grade, the Model Teacher observed)."""
+    statement = select(OutboxStatement).where(OutboxStatement.platform_id == person.platform_id)
+    return [
+        row.id
+        for row in db.scalars(statement.order_by(OutboxStatement.created_at, OutboxStatement.id)).yield_per(500)
+        if any(names(agent, person) for agent in _agents(row.payload))
+    ]
