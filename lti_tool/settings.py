@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     instance_path: Path = Field(default=Path("instance"))
     # Evidence files (lesson plans, photos, student work), outside the web root; default <instance>/evidence.
     evidence_path: Path | None = None
+    # Where new evidence bytes go: "database" (chunks in PostgreSQL, which every host reads and pg_dump backs up),
+    # "folder" (evidence_path, the embedded default); "auto" is the database on PostgreSQL, else the folder.
+    evidence_store: Literal["auto", "database", "folder"] = "auto"
     database_url: str = Field(default="", repr=False)  # may hold a password
     # Where browsers and the LMS reach the tool; outside production, `plc-bridge serve` derives it from --host and
     # --port unless it is set (`served_at`).
@@ -215,6 +218,9 @@ class Settings(BaseSettings):
         updates["evidence_path"] = (self.evidence_path or instance / "evidence").resolve()
         if not self.database_url:
             updates["database_url"] = f"sqlite:///{instance / 'plc-bridge.sqlite3'}"
+        if self.evidence_store == "auto":
+            on_postgres = updates.get("database_url", self.database_url).startswith("postgresql")
+            updates["evidence_store"] = "database" if on_postgres else "folder"
         if not self.secret_key:
             secret_file = instance / "secret_key"
             if not secret_file.exists():

@@ -13,6 +13,7 @@ from models.district import District, Leader, Network, ProgramPlacement, School
 from models.drafts import Draft
 from models.erasure import PersonErasure
 from models.evidence import Evidence
+from models.evidence_chunks import EvidenceChunk
 from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
@@ -66,6 +67,7 @@ __all__ = [
     "Deployment",
     "ElementSession",
     "Evidence",
+    "EvidenceChunk",
     "FormEntry",
     "Grade",
     "LoginRequest",

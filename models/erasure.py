@@ -36,7 +36,7 @@ from models.corrections import FORM, OBSERVATION, SESSION, RecordChange
 from models.cycles import ElementSession, SessionAttendance
 from models.drafts import Draft
 from models.errors import InvalidInput, Problem, ProgramError
-from models.evidence import Evidence
+from models.evidence import FOLDER, Evidence
 from models.forms import FormEntry
 from models.observations import Observation
 from models.people import Membership, Person
@@ -315,7 +315,8 @@ def erase(
     now: datetime,
 ) -> tuple[PersonErasure, list[str]]:
     """Erase what `held` says goes, put the pseudonym in the person's name (and on their certificates), and keep the
-    erasure. Returns it and the evidence files' stored names, which the caller deletes once the transaction commits.
+    erasure. Returns it and the stored names of the evidence files in the evidence folder, which the caller deletes
+    once the transaction commits (bytes in the database go with their rows, in this transaction).
     InvalidInput for a bad pseudonym or reason, AlreadyErased for a second erasure."""
     person = held.person
     if person.erased_at is not None:
@@ -340,7 +341,7 @@ def erase(
         grade.comment = ""
     for post in held.score_comments:
         post.score = {key: value for key, value in post.score.items() if key != "comment"}
-    stored = [item.stored_name for item in held.evidence]
+    stored = [item.stored_name for item in held.evidence if item.storage == FOLDER]
     for item in held.evidence:
         db.delete(item)
     for certificate in held.certificates:

@@ -1,16 +1,21 @@
 """Evidence files (lesson plans, photos, student work) attached to a cycle's session or to a Buddy's observation.
 
-Files live outside the web root under random names; the table keeps who uploaded what, its checked type, size and
-digest. The type is read from the file's own bytes (puremagic), never trusted from its name or the browser.
+The bytes live in a store (`EvidenceStore`): a folder outside the web root under random names (`FolderStore`, the
+embedded default), or the database itself (`models/evidence_chunks.py`, for web processes on several hosts); the
+table keeps who uploaded what, its checked type, size, digest and which store holds it. The type is read from the
+file's own bytes (puremagic), never trusted from its name or the browser. Uploads are streamed into the store in
+chunks: never whole in memory, the size cap and the SHA-256 digest counted on the way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 import puremagic
 from sqlalchemy import ForeignKey, String, select
@@ -39,6 +44,10 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
 _OOXML = {".docx", ".pptx", ".xlsx"}
+CHUNK_BYTES = 256 * 1024  # what an upload is copied, stored (in the database) and served in
+SNIFF_BYTES = 65536
+FOLDER = "folder"  # Evidence.storage: the bytes are a file in the evidence folder
+DATABASE = "database"  # ... or chunks in plc_evidence_chunks
 
 
 class EvidenceRefused(ProgramError):
@@ -68,6 +77,8 @@ class Evidence(Base):
     content_type: Mapped[str] = mapped_column(String(128))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    # Where the bytes are: FOLDER (a file named stored_name in the evidence folder) or DATABASE (chunks).
+    storage: Mapped[str] = mapped_column(String(16), default=FOLDER, server_default=FOLDER)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cycle: Mapped[Cycle] = relationship()
@@ -78,14 +89,117 @@ register_scope_path(Evidence, (Evidence.cycle, Cycle.team, Team.program))
 
 @dataclass(frozen=True)
 class Upload:
+    """A file to keep: its bytes (`data`), or a seekable file holding them (`stream`, the request's spooled part),
+    which is read in chunks and never whole."""
+
     filename: str
-    data: bytes
+    data: bytes = b""
+    stream: BinaryIO | None = None
+
+    def size(self) -> int:
+        if self.stream is None:
+            return len(self.data)
+        end = self.stream.seek(0, 2)
+        self.stream.seek(0)
+        return end
+
+    def head(self) -> bytes:
+        """The first bytes, enough to tell the type."""
+        if self.stream is None:
+            return self.data[:SNIFF_BYTES]
+        self.stream.seek(0)
+        head = self.stream.read(SNIFF_BYTES)
+        self.stream.seek(0)
+        return head
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.stream is None:
+            yield from (self.data[at : at + CHUNK_BYTES] for at in range(0, len(self.data), CHUNK_BYTES))
+            return
+        self.stream.seek(0)
+        while block := self.stream.read(CHUNK_BYTES):
+            yield block
+
+
+class Counted:
+    """Bytes on their way into a store: counted against the size cap and digested as they pass."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def through(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.size += len(chunk)
+            if self.size > MAX_EVIDENCE_BYTES:  # the file grew after its check: refused while it streams
+                raise EvidenceRefused("too_large", self.filename, most_mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
+            self._digest.update(chunk)
+            yield chunk
+
+
+class EvidenceStore(Protocol):
+    """Where new evidence bytes go. `write` streams an upload in and sets the row's size and digest; `abandon` takes
+    back, inside the transaction, what a failed `store_evidence` wrote; `discard` takes the bytes of rows that are
+    gone, or never committed, off the store once the transaction's fate is known (the database's chunks leave with
+    their rows, so it has nothing to do there)."""
+
+    kind: str
+
+    def write(self, db: Session, evidence: Evidence, upload: Upload) -> None: ...
+
+    def abandon(self, db: Session, evidence: list[Evidence]) -> None: ...
+
+    def discard(self, evidence: Iterable[Evidence]) -> None: ...
+
+
+class FolderStore:
+    """The evidence folder: one file per evidence, named by its random stored name (the embedded default)."""
+
+    kind = FOLDER
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def write(self, db: Session, evidence: Evidence, upload: Upload) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        counted = Counted(evidence.original_name)
+        # "x": never overwrite; a random name that already exists is a bug worth an error.
+        with (self.folder / evidence.stored_name).open("xb") as file:
+            try:
+                for chunk in counted.through(upload.chunks()):
+                    file.write(chunk)
+            except BaseException:
+                (self.folder / evidence.stored_name).unlink(missing_ok=True)
+                raise
+        evidence.size, evidence.sha256 = counted.size, counted.sha256
+
+    def abandon(self, db: Session, evidence: list[Evidence]) -> None:
+        self.discard(evidence)
+
+    def discard(self, evidence: Iterable[Evidence]) -> None:
+        remove_stored_files(self.folder, [item.stored_name for item in evidence if item.storage == FOLDER])
+
+
+def remove_stored_files(folder: Path, names: Iterable[str]) -> int:
+    """Delete files of the evidence folder by their stored names (missing ones are fine); how many were there."""
+    gone = 0
+    for name in names:
+        path = folder / name
+        if path.is_file():
+            gone += 1
+        path.unlink(missing_ok=True)
+    return gone
 
 
 def sniff_type(data: bytes, filename: str) -> str | None:
     """The allowed MIME type that the bytes show, or None. Office files are ZIPs: their inner names decide."""
     try:
-        matches = puremagic.magic_string(data[:65536] if len(data) > 65536 else data, filename)
+        matches = puremagic.magic_string(data[:SNIFF_BYTES] if len(data) > SNIFF_BYTES else data, filename)
     except (puremagic.PureError, ValueError):
         return None
     for match in matches:
@@ -111,11 +225,12 @@ def _clean_name(filename: str) -> str:
 def check_upload(upload: Upload) -> str:
     """The upload's checked MIME type, or EvidenceRefused with the reason."""
     name = _clean_name(upload.filename)
-    if not upload.data:
+    size = upload.size()
+    if not size:
         raise EvidenceRefused("empty", name)
-    if len(upload.data) > MAX_EVIDENCE_BYTES:
+    if size > MAX_EVIDENCE_BYTES:
         raise EvidenceRefused("too_large", name, most_mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
-    mime = sniff_type(upload.data, name)
+    mime = sniff_type(upload.head(), name)
     if mime is None:
         raise EvidenceRefused("type_not_allowed", name)
     return mime
@@ -123,7 +238,7 @@ def check_upload(upload: Upload) -> str:
 
 def store_evidence(
     db: Session,
-    folder: Path,
+    store: EvidenceStore | Path,
     cycle: Cycle,
     uploads: list[Upload],
     by_id: int,
@@ -131,21 +246,21 @@ def store_evidence(
     session: ElementSession | None = None,
     observation: Observation | None = None,
 ) -> list[Evidence]:
-    """Check every upload first, then write them: one refused file stores none of them."""
+    """Check every upload first, then stream them into the store (a folder given as a Path is a FolderStore): one
+    refused file stores none of them."""
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         raise EvidenceRefused("too_many_files", "", most=MAX_FILES_PER_UPLOAD)
+    target = FolderStore(store) if isinstance(store, Path) else store
     checked = [(upload, check_upload(upload)) for upload in uploads]
-    folder.mkdir(parents=True, exist_ok=True)
     stored: list[Evidence] = []
     try:
         for upload, mime in checked:
             evidence = _row(cycle, upload, mime, secrets.token_hex(16), by_id, session, observation)
-            # "x": never overwrite; a random name that already exists is a bug worth an error.
-            with evidence_path(folder, evidence).open("xb") as file:
-                stored.append(evidence)
-                file.write(upload.data)
+            evidence.storage = target.kind
+            stored.append(evidence)
+            target.write(db, evidence, upload)
     except BaseException:
-        remove_files(folder, stored)  # one file failed to write: none of them stays
+        target.abandon(db, stored)  # one file failed to write: none of them stays
         raise
     db.add_all(stored)
     db.flush()
@@ -169,15 +284,14 @@ def _row(
         original_name=_clean_name(upload.filename),
         stored_name=stored_name,
         content_type=mime,
-        size=len(upload.data),
-        sha256=hashlib.sha256(upload.data).hexdigest(),
+        size=0,  # the store counts and digests the bytes as they stream in
+        sha256="",
     )
 
 
 def remove_files(folder: Path, evidence: list[Evidence]) -> None:
     """Take stored files off the disk again, for a transaction that did not commit."""
-    for item in evidence:
-        evidence_path(folder, item).unlink(missing_ok=True)
+    FolderStore(folder).discard(evidence)
 
 
 def evidence_path(folder: Path, evidence: Evidence) -> Path:

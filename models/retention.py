@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, utcnow
 from models.corrections import FORM, OBSERVATION, SESSION, RecordChange
 from models.cycles import Cycle, ElementSession
-from models.evidence import Evidence
+from models.evidence import FOLDER, Evidence
 from models.forms import FormEntry, form_templates
 from models.observations import Observation
 from models.programs import Program
@@ -157,7 +157,8 @@ def remove_free_text(db: Session, program: Program, removed: Removed, *, dry_run
                 change.before, change.after = before or {}, after
     for evidence in db.scalars(select(Evidence).where(Evidence.cycle_id.in_(cycles)).order_by(Evidence.id)):
         removed.evidence += 1
-        removed.files.append(evidence.stored_name)
+        if evidence.storage == FOLDER:  # bytes in the database leave with the row
+            removed.files.append(evidence.stored_name)
         if not dry_run:
             db.delete(evidence)
     db.flush()

@@ -16,6 +16,7 @@ from lti_tool.settings import load_settings
 from lti_tool.web.uploads import UPLOAD_REQUEST_BYTES, kept_on_commit
 from models.cycles import ElementSession
 from models.evidence import MAX_EVIDENCE_BYTES, MAX_FILES_PER_UPLOAD, Evidence, Upload, store_evidence
+from models.evidence_chunks import EvidenceChunk, chunk_count
 from models.observations import Observation
 from models.outbox import OutboxStatement
 from tests.conftest import TEACHER, ToolServer, launch
@@ -44,9 +45,20 @@ EXE = (
 
 
 def stored_files(tool: ToolServer) -> set[str]:
+    """The stored names of the evidence the tool holds bytes of: files in the evidence folder, and evidence whose
+    chunks are in the database (PLC_EVIDENCE_STORE's default on PostgreSQL)."""
     folder = tool.settings.evidence_path
     assert folder is not None
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+    on_disk = {p.name for p in folder.iterdir()} if folder.exists() else set()
+    with tool.database.transaction() as db:
+        chunked = select(Evidence.stored_name).join(EvidenceChunk, EvidenceChunk.evidence_id == Evidence.id)
+        in_database = set(db.scalars(chunked.where(EvidenceChunk.seq == 0)))
+    return on_disk | in_database
+
+
+def chunks_held(tool: ToolServer) -> int:
+    with tool.database.transaction() as db:
+        return chunk_count(db)
 
 
 def evidence_rows(tool: ToolServer) -> list[Evidence]:

@@ -10,7 +10,7 @@ import requests
 from tests.conftest import ToolServer
 from tests.support.lti_platform import TestPlatform
 from tests.test_access_matrix import form_token
-from tests.test_evidence import evidence_rows, record_with_files, stored_files
+from tests.test_evidence import chunks_held, evidence_rows, record_with_files, stored_files
 from tests.test_observations_page import PDF, TEAM_A, observe, png, running_program, visit_as
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_program_teams import step
@@ -34,11 +34,14 @@ def test_the_teacher_who_attached_a_file_removes_it_and_it_leaves_the_disk(
     teacher = visit_as(tool, platform, model)
     record_with_files(teacher, [(PLAN, PDF)])
     [row] = evidence_rows(tool)
+    assert row.storage == tool.settings.evidence_store  # PostgreSQL: the database; SQLite: the folder
+    assert (chunks_held(tool) > 0) == (row.storage == "database")
 
     page = remove(teacher, teacher.get("/program/sessions"), row.id)
 
     assert page.status_code == 200 and PLAN not in page.text
     assert evidence_rows(tool) == [] and row.stored_name not in stored_files(tool)
+    assert chunks_held(tool) == 0  # bytes kept in the database went in the removal's own transaction
 
 
 def test_a_colleague_cannot_remove_someone_elses_file_and_nothing_changes(
@@ -84,3 +87,4 @@ def test_after_the_program_ends_its_files_stay(tool: ToolServer, platform: TestP
 
     assert refused.status_code == 409 and [r.id for r in evidence_rows(tool)] == [row.id]
     assert row.stored_name in stored_files(tool)
+    assert (chunks_held(tool) > 0) == (row.storage == "database")

@@ -30,6 +30,7 @@ from models.base import utcnow
 from models.calendar import THAI_TIME, program_day
 from models.cycles import CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.database import get_or_create
+from models.evidence import FolderStore
 from models.observations import ObservationForm
 from models.people import Context, Membership, Person
 from models.plan import team_plan
@@ -145,7 +146,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
 
     away = members[AWAY].id
     chosen = rubric()
-    no_files = EvidenceFiles(Path(settings.evidence_path or "."))  # the example's records carry no files
+    no_files = EvidenceFiles(FolderStore(Path(settings.evidence_path or ".")))  # the example's records carry no files
     for number in range(1, CYCLES + 1):
         opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
         model_id, buddy_ids = team_plan(team)[number]

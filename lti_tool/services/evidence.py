@@ -1,6 +1,7 @@
-"""Evidence files as use cases see them: storing a record's uploads with it, who may read a file, and taking a
-wrongly attached one off again. The files themselves leave the disk at the edge, once the transaction's fate is known
-(`web/views/evidence.py`)."""
+"""Evidence files as use cases see them: the store new uploads go into (`evidence_store`), storing a record's uploads
+with it, who may read a file, and taking a wrongly attached one off again. Files in the evidence folder leave the disk
+at the edge, once the transaction's fate is known (`web/views/evidence.py`); bytes in the database go with their
+rows."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
+from lti_tool.settings import Settings
 from models import evidence as ev
 from models.base import utcnow
 from models.calendar import program_day
 from models.cycles import Cycle, ElementSession
 from models.errors import ProgramError
+from models.evidence_chunks import DatabaseStore
 from models.observations import Observation, may_read_observation
 from models.people import Membership
 from models.scope import get_in_course
@@ -34,12 +37,31 @@ class NotYourFile(ProgramError):
         )
 
 
+def evidence_folder(settings: Settings) -> Path:
+    return Path(settings.evidence_path or settings.instance_path / "evidence")
+
+
+def evidence_store(settings: Settings) -> ev.EvidenceStore:
+    """Where new uploads go (`PLC_EVIDENCE_STORE`): the database, or the evidence folder."""
+    if settings.evidence_store == "database" or (
+        settings.evidence_store == "auto" and settings.database_url.startswith("postgresql")
+    ):
+        return DatabaseStore()
+    return ev.FolderStore(evidence_folder(settings))
+
+
+def discard_files(settings: Settings, names: list[str]) -> int:
+    """After a commit: delete the evidence folder's files of rows that are gone (bytes in the database went with
+    their rows); how many were there."""
+    return ev.remove_stored_files(evidence_folder(settings), names)
+
+
 @dataclass
 class EvidenceFiles:
-    """The evidence folder, and the files this unit of work wrote into it: the edge takes them off the disk again
-    unless the transaction commits."""
+    """The store new uploads go into, and the evidence this unit of work stored: the edge takes folder files off
+    the disk again unless the transaction commits."""
 
-    folder: Path
+    store: ev.EvidenceStore
     stored: list[ev.Evidence] = field(default_factory=list)
 
     def attach(
@@ -53,7 +75,7 @@ class EvidenceFiles:
         observation: Observation | None = None,
     ) -> list[ev.Evidence]:
         """Store the uploads on a session or an observation (EvidenceRefused: none of them is kept)."""
-        stored = ev.store_evidence(db, self.folder, cycle, uploads, by_id, session=session, observation=observation)
+        stored = ev.store_evidence(db, self.store, cycle, uploads, by_id, session=session, observation=observation)
         self.stored += stored
         return stored
 

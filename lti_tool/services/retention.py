@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from lti_tool.services.evidence import evidence_folder
 from lti_tool.settings import Settings
 from models.calendar import program_day
 from models.read_log import purge_read_log
@@ -38,8 +38,9 @@ def run_retention(db: Session, settings: Settings, now: datetime, *, trigger: st
 
 
 def remove_files(settings: Settings, removed: Removed) -> int:
-    """Delete the removed evidence's files, after the transaction that deleted their rows has committed."""
-    folder = Path(settings.evidence_path or settings.instance_path / "evidence")
+    """Delete the removed evidence's files in the evidence folder, after the transaction that deleted their rows has
+    committed (bytes kept in the database went in that transaction)."""
+    folder = evidence_folder(settings)
     gone = 0
     for name in removed.files:
         path = folder / name

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import request
 from flask_babel import gettext as _
 
+from lti_tool.services.evidence import evidence_store
 from lti_tool.web import messages
 from lti_tool.web.session import settings
 from models import evidence as ev
@@ -31,14 +32,20 @@ def folder() -> Path:
     return path
 
 
+def store() -> ev.EvidenceStore:
+    """Where this process puts new evidence (`PLC_EVIDENCE_STORE`)."""
+    return evidence_store(settings())
+
+
 def read_uploads() -> list[ev.Upload]:
     """The files chosen in the form's evidence field. A file input left empty sends a part with no name: skipped.
-    Each file is read to one byte past the limit, enough to know it is too large."""
+    Each file stays in the request's spooled part (Werkzeug keeps a large one in a temporary file) and is streamed
+    from there into the store, never read whole into memory."""
     uploads = []
     for storage in request.files.getlist(FIELD):
         if not storage.filename:
             continue
-        uploads.append(ev.Upload(storage.filename, storage.stream.read(ev.MAX_EVIDENCE_BYTES + 1)))
+        uploads.append(ev.Upload(storage.filename, stream=storage.stream))
     return uploads
 
 
@@ -63,11 +70,12 @@ def upload_problems(uploads: list[ev.Upload]) -> str:
 
 @contextmanager
 def kept_on_commit() -> Iterator[list[ev.Evidence]]:
-    """Evidence stored inside the enclosed transaction: its files are taken off the disk again unless the
-    transaction commits (enter this before the transaction, so that a failed commit is seen here too)."""
+    """Evidence stored inside the enclosed transaction: its folder files are taken off the disk again unless the
+    transaction commits (enter this before the transaction, so that a failed commit is seen here too); chunks in
+    the database roll back with their rows."""
     stored: list[ev.Evidence] = []
     try:
         yield stored
     except BaseException:
-        ev.remove_files(folder(), stored)
+        ev.FolderStore(folder()).discard(stored)
         raise

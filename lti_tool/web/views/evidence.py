@@ -1,5 +1,6 @@
-"""Evidence files over HTTP: serving a file, as a download, only to the people who may see what it is attached to,
-and taking a wrongly attached file off again."""
+"""Evidence files over HTTP: serving a file, as a download, only to the people who may see what it is attached to
+(from the evidence folder, or streamed chunk by chunk from the database), and taking a wrongly attached file off
+again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, g, redirect, send_file
+from flask import Blueprint, abort, g, redirect, request, send_file
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -24,6 +25,7 @@ from lti_tool.web.uploads import folder
 from models import evidence as ev
 from models.cycles import ElementSession
 from models.errors import NotFoundInCourse, ProgramError
+from models.evidence_chunks import read_chunks
 from models.people import Membership
 from models.read_log import ReadKind
 from models.scope import get_in_course
@@ -54,12 +56,21 @@ def download(evidence_id: int) -> Response:
             abort(403, description=_("This file belongs to a record you may not read."))
         read_log.log_read(db, Actor(app_session), evidence.uploaded_by_id, ReadKind.EVIDENCE, evidence.id)
         path = ev.evidence_path(folder(), evidence)
-    if not path.is_file():
+    if evidence.storage == ev.DATABASE:
+        # A generator over short transactions, one chunk each: the file never sits whole in memory.
+        response = Response(
+            read_chunks(database(), evidence.id), mimetype=evidence.content_type, direct_passthrough=True
+        )
+        response.content_length = evidence.size
+        response.set_etag(evidence.sha256)
+        response.make_conditional(request)
+    elif path.is_file():
+        response = send_file(path, mimetype=evidence.content_type, conditional=True, etag=evidence.sha256, max_age=0)
+    else:
         abort(
             404,
             description=_("The file is no longer on the server. Ask the person who attached it to attach it again."),
         )
-    response = send_file(path, mimetype=evidence.content_type, conditional=True, etag=evidence.sha256, max_age=0)
     # RFC 6266 / RFC 8187: the UTF-8 name (Thai) for today's browsers, a plain one for the rest.
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{_ascii_name(evidence)}\"; filename*=UTF-8''{quote(evidence.original_name, safe='')}"
@@ -174,6 +185,7 @@ def remove_confirmed(evidence_id: int) -> Response:
             PlcForm.posted(app_session, REMOVE)
             removed = service.remove_evidence(db, Actor(app_session), evidence_id)
             back, stored = _back_to(removed, app_session.membership), removed.stored_name
+            in_folder = removed.storage == ev.FOLDER  # the database's bytes went with the row
     except NotFoundInCourse:
         abort(404, description=_("There is no such file in this course."))
     except ev.NotYourEvidence:
@@ -182,5 +194,6 @@ def remove_confirmed(evidence_id: int) -> Response:
         abort(
             409, description=_("Files are removed only while the program runs: its records are then kept as they are.")
         )
-    (folder() / stored).unlink(missing_ok=True)  # after the commit: a rolled-back removal keeps its file
+    if in_folder:
+        (folder() / stored).unlink(missing_ok=True)  # after the commit: a rolled-back removal keeps its file
     return redirect(back, code=303)

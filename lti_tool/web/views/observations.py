@@ -141,7 +141,7 @@ def submit(number: int) -> Response | tuple[str, int]:
                 return _form_page(db, app_session, number, errors=errors, status=422)
             observation = service.submit_observation(
                 db, settings(), Actor(app_session), number, posted.observation(), uploads,
-                EvidenceFiles(files.folder(), stored),
+                EvidenceFiles(files.store(), stored),
             )  # fmt: skip
             observation_id = observation.id
     except ev.EvidenceRefused as refused:

@@ -124,7 +124,7 @@ def record() -> Response | tuple[str, int]:
                 return _page(db, app_session, view, errors=errors, status=422)
             recorded = sessions.record_session(
                 db, settings(), Actor(app_session), view.team, form.entry(), uploads,
-                EvidenceFiles(files.folder(), stored), today=program_day(utcnow()),
+                EvidenceFiles(files.store(), stored), today=program_day(utcnow()),
             )  # fmt: skip
             notice = " ".join(str(messages.NOTICES.get(n.code, n.code)) for n in recorded.notices)
     except ev.EvidenceRefused as refused:
