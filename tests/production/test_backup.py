@@ -1,4 +1,5 @@
-"""The documented backup and restore: a dump restored into a new database, and the outbox resumes where it was."""
+"""The documented backup and restore: a dump restored into a new database, the outbox resumes where it was, and the
+evidence files (kept in the database on PostgreSQL) come back byte for byte."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from models.database import Database
+from models.evidence import DATABASE, Evidence, Upload, store_evidence
+from models.evidence_chunks import DatabaseStore, chunks_in
 from models.migrate import current_revision, head_revision, upgrade
 from models.outbox import Delivery, DeliveryState
+from tests.factories import make_course, record, running
 from tests.support.lrs import RalphServer
 from tests.support.pg import throwaway_database
+from tests.test_evidence_store import photo
 from tests.xapi.test_delivery import a_statement
 from xapi import outbox
 from xapi.delivery import OutboxDelivery
@@ -41,6 +46,14 @@ def test_a_restored_dump_resumes_the_outbox_where_it_was(
     with source.transaction() as db:
         for statement in waiting:
             outbox.record(db, statement, None, ["ralph"])
+    files = {"แผนการจัดการเรียนรู้.png": photo(1_500_000), "ภาพกิจกรรม.png": photo(300)}
+    with source.transaction() as db:  # evidence as PostgreSQL keeps it by default: in the database
+        course = make_course(db, "backup")
+        _, team = running(db, course)
+        record(db, team, 1)
+        uploads = [Upload(name, data) for name, data in files.items()]
+        stored = store_evidence(db, DatabaseStore(), team.cycles[0], uploads, course.teachers[0].id)
+        assert {row.storage for row in stored} == {DATABASE}
     source.dispose()
 
     # The README's commands: pg_dump in custom format, pg_restore into a new, empty database.
@@ -62,4 +75,8 @@ def test_a_restored_dump_resumes_the_outbox_where_it_was(
     with restored.transaction() as db:
         states = dict(db.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
     assert states == {DeliveryState.DELIVERED.value: 50}
+    with restored.transaction() as db:  # the evidence came back with its rows, byte for byte
+        rows = list(db.scalars(select(Evidence).order_by(Evidence.id)))
+        assert {row.original_name: b"".join(chunks_in(db, row.id)) for row in rows} == files
+        assert all(row.storage == DATABASE for row in rows)
     restored.dispose()
