@@ -50,12 +50,6 @@ def evidence_store(settings: Settings) -> ev.EvidenceStore:
     return ev.FolderStore(evidence_folder(settings))
 
 
-def discard_files(settings: Settings, names: list[str]) -> int:
-    """After a commit: delete the evidence folder's files of rows that are gone (bytes in the database went with
-    their rows); how many were there."""
-    return ev.remove_stored_files(evidence_folder(settings), names)
-
-
 @dataclass
 class EvidenceFiles:
     """The store new uploads go into, and the evidence this unit of work stored: the edge takes folder files off
