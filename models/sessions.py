@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.people import Context, Membership, Person, ResourceLink
@@ -72,6 +72,11 @@ def open_session(
     now = utcnow()
     app_session = AppSession(
         token=secrets.token_urlsafe(32),
+        # The ids too, so that they can be read before the row is flushed.
+        person_id=membership.person_id,
+        context_id=membership.context_id,
+        membership_id=membership.id,
+        resource_link_id=resource_link.id if resource_link is not None else None,
         person=membership.person,
         context=membership.context,
         membership=membership,
@@ -90,7 +95,18 @@ def _live(now: datetime) -> Any:
 
 
 def find_session(db: Session, token: str) -> AppSession | None:
-    return db.scalars(select(AppSession).where(AppSession.token == token, _live(utcnow()))).first()
+    """The live session with this token, read with its person, membership, course (and the course's platform) and
+    resource link, which every page of the session shows: one statement instead of one per row."""
+    return db.scalars(
+        select(AppSession)
+        .where(AppSession.token == token, _live(utcnow()))
+        .options(
+            joinedload(AppSession.person),
+            joinedload(AppSession.membership),
+            joinedload(AppSession.context).joinedload(Context.platform),
+            joinedload(AppSession.resource_link),
+        )
+    ).first()
 
 
 def browser_sessions(db: Session, browser_key: str) -> Sequence[AppSession]:
@@ -107,7 +123,8 @@ def browser_key_for(db: Session, app_session: AppSession, cookie_key: str | None
     person's (one person, two courses, two tabs); a new one when another person launches in that browser (a shared
     computer), so the links in the history of the one before stop opening their sessions there."""
     if cookie_key:
-        others = [s for s in browser_sessions(db, cookie_key) if s.id != app_session.id]
+        with db.no_autoflush:  # a new session not yet flushed is not among them, and is flushed with its browser
+            others = [s for s in browser_sessions(db, cookie_key) if s is not app_session]
         if all(s.person_id == app_session.person_id for s in others):
             return cookie_key
     return new_browser_key()

@@ -113,6 +113,7 @@ def current_session(db: Session) -> AppSession | None:
             # Over plain HTTP (the demo on one machine; production refuses it) links are not tied to the cookie.
             note_cookie_kept(app_session, key)
         g.plc_session = app_session
+        g.plc_db = db  # the page's transaction, which what its template asks of the database may use while it is open
         g.plc_locale = app_session.locale
         g.plc_owner = (app_session.person_id, app_session.context_id)
     return app_session
