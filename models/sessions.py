@@ -11,9 +11,10 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select, update
+from sqlalchemy import JSON, ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -90,23 +91,29 @@ def open_session(
     return app_session
 
 
-def _live(now: datetime) -> Any:
+def _live(now: Any) -> Any:
     return (AppSession.expires_at > now) & AppSession.ended_at.is_(None)
 
 
 def find_session(db: Session, token: str) -> AppSession | None:
     """The live session with this token, read with its person, membership, course (and the course's platform) and
     resource link, which every page of the session shows: one statement instead of one per row."""
-    return db.scalars(
+    return db.scalars(_session_with_course(), {"token": token, "now": utcnow()}).first()
+
+
+@cache
+def _session_with_course() -> Any:
+    """find_session's statement, built once (building it costs more than running it)."""
+    return (
         select(AppSession)
-        .where(AppSession.token == token, _live(utcnow()))
+        .where(AppSession.token == bindparam("token"), _live(bindparam("now")))
         .options(
             joinedload(AppSession.person),
             joinedload(AppSession.membership),
             joinedload(AppSession.context).joinedload(Context.platform),
             joinedload(AppSession.resource_link),
         )
-    ).first()
+    )
 
 
 def browser_sessions(db: Session, browser_key: str) -> Sequence[AppSession]:

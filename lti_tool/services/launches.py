@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, null, select
+from sqlalchemy import and_, bindparam, null, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -43,27 +44,38 @@ def _known_rows(
 ) -> tuple[Person, Context, Membership | None, ResourceLink | None] | None:
     """The person and course of a launch, with their membership and the resource link when they exist, read by one
     statement (a person launching again finds them all); None when the person or the course is new."""
-    link_entity: Any = ResourceLink if link_id is not None else null()
+    params = {"platform_id": platform.id, "deployment_id": deployment.id, "sub": sub, "context_id": context_id}
+    if link_id is None:
+        row = db.execute(_known_rows_query(with_link=False), params).first()
+    else:
+        row = db.execute(_known_rows_query(with_link=True), {**params, "link_id": link_id}).first()
+    return (row[0], row[1], row[2], row[3] if link_id is not None else None) if row is not None else None
+
+
+@cache
+def _known_rows_query(with_link: bool) -> Any:
+    """_known_rows's statement, built once per kind (building it costs more than running it)."""
+    platform_id: Any = bindparam("platform_id")
     query = (
-        select(Person, Context, Membership, link_entity)
+        select(Person, Context, Membership, ResourceLink if with_link else null())
         .select_from(Person)
         .join(
             Context,
             and_(
-                Context.platform_id == platform.id,
-                Context.deployment_id == deployment.id,
-                Context.context_id == context_id,
+                Context.platform_id == platform_id,
+                Context.deployment_id == bindparam("deployment_id"),
+                Context.context_id == bindparam("context_id"),
             ),
         )
         .outerjoin(Membership, and_(Membership.context_id == Context.id, Membership.person_id == Person.id))
-        .where(Person.platform_id == platform.id, Person.sub == sub)
+        .where(Person.platform_id == platform_id, Person.sub == bindparam("sub"))
     )
-    if link_id is not None:
+    if with_link:
         query = query.outerjoin(
-            ResourceLink, and_(ResourceLink.context_id == Context.id, ResourceLink.resource_link_id == link_id)
+            ResourceLink,
+            and_(ResourceLink.context_id == Context.id, ResourceLink.resource_link_id == bindparam("link_id")),
         )
-    row = db.execute(query).first()
-    return (row[0], row[1], row[2], row[3]) if row is not None else None
+    return query
 
 
 def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) -> AppSession:
