@@ -219,7 +219,7 @@ def main() -> None:
         f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}"
     )
     print(
-        f"  PLC Bridge ({database}, 1 process):{' ' * (10 - len(database))}median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
+        f"  {'PLC Bridge (' + database + ', 1 process):':35s}median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
     )
     print(
         f"  bare pylti1p3 Flask (no storage):  median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}"
