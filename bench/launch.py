@@ -157,7 +157,7 @@ def print_queries(
     statements: dict[str, float], commits: dict[str, float], sql: dict[str, list[str]], show: bool
 ) -> None:
     per_step = "  ".join(f"{step} {statements[step]:.1f} (+{commits[step]:.0f} commit)" for step in STEPS)
-    print(f"  SQL statements per launch:         {sum(statements.values()):5.1f}  {per_step}")
+    print(f"  SQL statements per launch:          {sum(statements.values()):5.1f}  {per_step}")
     if show:
         for step in STEPS:
             print(f"    {step}:")
@@ -219,13 +219,13 @@ def main() -> None:
         f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}"
     )
     print(
-        f"  {'PLC Bridge (' + database + ', 1 process):':35s}median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
+        f"  {'PLC Bridge (' + database + ', 1 process):':36s}median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
     )
     print(
-        f"  bare pylti1p3 Flask (no storage):  median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}"
+        f"  bare pylti1p3 Flask (no storage):   median {statistics.median(bare_rates):7.1f} launches/s  rounds {[round(r, 1) for r in bare_rates]}"
     )
     print(
-        f"  ratio PLC Bridge / bare:           median {statistics.median(ratios):7.2f}  (target >= 0.8)  rounds {[round(r, 2) for r in ratios]}"
+        f"  ratio PLC Bridge / bare:            median {statistics.median(ratios):7.2f}  (target >= 0.8)  rounds {[round(r, 2) for r in ratios]}"
     )
     print_queries(*queries, show=args.show_sql)
 
