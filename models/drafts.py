@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
@@ -93,15 +93,19 @@ def keep_draft(
 
 
 def drafts_of(db: Session, person_id: int, context_id: int, now: datetime) -> list[Draft]:
-    """This person's drafts in this course that are younger than a week; older ones are removed on the way."""
-    purge_expired(db, now)
-    return list(
-        db.scalars(
-            select(Draft)
-            .where(Draft.person_id == person_id, Draft.context_id == context_id, Draft.expires_at > now)
-            .order_by(Draft.path)
-        )
-    )
+    """This person's drafts in this course that are younger than a week; older ones are removed on the way.
+
+    One read on every page with a form: this person's drafts, and one expired draft of anybody's if there is any;
+    only then are the expired ones deleted (a page's read takes no write lock on SQLite)."""
+    any_expired = select(Draft.id).where(Draft.expires_at <= now).limit(1).scalar_subquery()
+    rows = db.scalars(
+        select(Draft)
+        .where(or_(and_(Draft.person_id == person_id, Draft.context_id == context_id), Draft.id == any_expired))
+        .order_by(Draft.path)
+    ).all()
+    if any(row.expires_at <= now for row in rows):
+        purge_expired(db, now)
+    return [row for row in rows if row.expires_at > now and row.person_id == person_id and row.context_id == context_id]
 
 
 def discard_draft(db: Session, person_id: int, context_id: int, path: str) -> bool:

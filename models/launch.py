@@ -6,9 +6,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, delete, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.platform import Platform
 
 
 class LoginRequest(Base):
@@ -29,6 +30,8 @@ class LoginRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    platform: Mapped[Platform] = relationship()
 
 
 def new_login_request(
@@ -54,8 +57,13 @@ def new_login_request(
     return login
 
 
-def find_login_request(db: Session, state: str) -> LoginRequest | None:
-    return db.scalars(select(LoginRequest).where(LoginRequest.state == state)).first()
+def find_login_request(db: Session, state: str, with_platform: bool = False) -> LoginRequest | None:
+    """The login with this state; `with_platform`: its platform is read by the same statement (`login.platform`, and
+    `db.get(Platform, login.platform_id)` then finds it without another)."""
+    query = select(LoginRequest).where(LoginRequest.state == state)
+    if with_platform:
+        query = query.options(joinedload(LoginRequest.platform))
+    return db.scalars(query).first()
 
 
 def use_nonce(db: Session, login: LoginRequest) -> bool:

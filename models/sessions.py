@@ -11,10 +11,11 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, bindparam, select, update
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.people import Context, Membership, Person, ResourceLink
@@ -72,6 +73,11 @@ def open_session(
     now = utcnow()
     app_session = AppSession(
         token=secrets.token_urlsafe(32),
+        # The ids too, so that they can be read before the row is flushed.
+        person_id=membership.person_id,
+        context_id=membership.context_id,
+        membership_id=membership.id,
+        resource_link_id=resource_link.id if resource_link is not None else None,
         person=membership.person,
         context=membership.context,
         membership=membership,
@@ -85,12 +91,29 @@ def open_session(
     return app_session
 
 
-def _live(now: datetime) -> Any:
+def _live(now: Any) -> Any:
     return (AppSession.expires_at > now) & AppSession.ended_at.is_(None)
 
 
 def find_session(db: Session, token: str) -> AppSession | None:
-    return db.scalars(select(AppSession).where(AppSession.token == token, _live(utcnow()))).first()
+    """The live session with this token, read with its person, membership, course (and the course's platform) and
+    resource link, which every page of the session shows: one statement instead of one per row."""
+    return db.scalars(_session_with_course(), {"token": token, "now": utcnow()}).first()
+
+
+@cache
+def _session_with_course() -> Any:
+    """find_session's statement, built once (building it costs more than running it)."""
+    return (
+        select(AppSession)
+        .where(AppSession.token == bindparam("token"), _live(bindparam("now")))
+        .options(
+            joinedload(AppSession.person),
+            joinedload(AppSession.membership),
+            joinedload(AppSession.context).joinedload(Context.platform),
+            joinedload(AppSession.resource_link),
+        )
+    )
 
 
 def browser_sessions(db: Session, browser_key: str) -> Sequence[AppSession]:
@@ -107,7 +130,8 @@ def browser_key_for(db: Session, app_session: AppSession, cookie_key: str | None
     person's (one person, two courses, two tabs); a new one when another person launches in that browser (a shared
     computer), so the links in the history of the one before stop opening their sessions there."""
     if cookie_key:
-        others = [s for s in browser_sessions(db, cookie_key) if s.id != app_session.id]
+        with db.no_autoflush:  # a new session not yet flushed is not among them, and is flushed with its browser
+            others = [s for s in browser_sessions(db, cookie_key) if s is not app_session]
         if all(s.person_id == app_session.person_id for s in others):
             return cookie_key
     return new_browser_key()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
@@ -179,10 +180,17 @@ def apply_rotation(team: Team, rotation: Rotation) -> None:
         assign_cycle(team, cycle_number, model_id, buddy_ids)
 
 
+@cache
+def _newest_program() -> Any:
+    """The alias of the newest-program subquery, made once (after the mappers are configured): a new alias per call
+    costs more than the query, its columns adapted anew each time."""
+    return aliased(Program, name="newest_program")
+
+
 def team_of(db: Session, scope: CourseScope, membership_id: int) -> Team | None:
     """The member's team in the course's current program (its newest not cancelled), if any (a teacher is in one
     team per program); never a team of a cancelled or an earlier program."""
-    newest = aliased(Program)
+    newest = _newest_program()
     current = (
         select(func.max(newest.id))
         .where(

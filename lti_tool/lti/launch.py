@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -46,13 +47,13 @@ from lti_tool.lti.claims import (
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.origin import origin_of
 from lti_tool.lti.platform_keys import PlatformKeys
-from lti_tool.lti.tool_config import DatabaseToolConf, find_platform, registration_for
+from lti_tool.lti.tool_config import DatabaseToolConf, find_deployment, find_platform, registration_for
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import ephemeral_commit
 from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
-from models.platform import Platform
+from models.platform import Deployment, Platform
 from models.roles import AppRole, app_role_for
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.platform: Platform | None = None
         self.cookie_verified = False
         self.binding: LaunchBinding | None = None
+        self.deployment: Deployment | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)  # type: ignore[no-any-return]
@@ -263,7 +265,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         state = self.form.get("state")
         if not state:
             raise LaunchRejected("state_missing")
-        login = find_login_request(self.db, state)
+        login = find_login_request(self.db, state, with_platform=True)
         if login is None or login.expires_at < utcnow():
             raise LaunchRejected("unknown_state")
         self.login = login
@@ -314,11 +316,14 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         issuer = body.get("iss")
         if not issuer or not isinstance(issuer, str):
             raise LaunchRejected("missing_claim", claim="iss")
-        platform = self.db.get(Platform, self.login.platform_id)
-        if platform is None or not _issuer_known(self.db, issuer):
+        platform = self.db.get(Platform, self.login.platform_id)  # loaded with the login: no statement
+        if platform is None:
             raise LaunchRejected("unknown_issuer", issuer=issuer)
         if issuer != platform.issuer:
-            raise LaunchRejected("wrong_issuer")
+            # Another registration's issuer, or none we know: the database tells which refusal it is.
+            if _issuer_known(self.db, issuer):
+                raise LaunchRejected("wrong_issuer")
+            raise LaunchRejected("unknown_issuer", issuer=issuer)
         audiences = body.get("aud")
         audiences = [audiences] if isinstance(audiences, str) else audiences
         if not audiences or not isinstance(audiences, list):
@@ -330,7 +335,8 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         if (len(audiences) > 1 and azp is None) or (azp is not None and azp != platform.client_id):
             raise LaunchRejected("bad_azp")
         self.platform = platform
-        self._registration = registration_for(platform, current_key(self.db))
+        # pylti1p3's registration; the tool's own key is read only if pylti1p3 asks for it (a launch never does).
+        self._registration = registration_for(platform, lambda: current_key(self.db))
         return self
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
@@ -345,7 +351,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
             raise LaunchRejected("kid_missing")
         jwk = PlatformKeys(self.platform, self.settings, self.http).key_for(kid)
         try:
-            public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+            public_key = _rsa_public_key(json.dumps(jwk, sort_keys=True))
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
             raise LaunchRejected(
                 "platform_keys_unavailable", url=self.platform.key_set_url, detail="a key is not a valid RSA JWK"
@@ -353,7 +359,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         try:
             jwt.decode(
                 self.form["id_token"],
-                public_key,  # type: ignore[arg-type]
+                public_key,
                 algorithms=["RS256"],
                 audience=self.platform.client_id,
                 issuer=self.platform.issuer,
@@ -383,8 +389,8 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         deployment_id = self.body().get(DEPLOYMENT_ID)
         if not deployment_id or not isinstance(deployment_id, str):
             raise LaunchRejected("missing_claim", claim=DEPLOYMENT_ID)
-        tool_config: DatabaseToolConf = self._tool_config
-        if tool_config.find_deployment_by_params(self.platform.issuer, deployment_id, self.platform.client_id) is None:
+        self.deployment = find_deployment(self.db, self.platform, deployment_id)
+        if self.deployment is None:
             raise LaunchRejected(
                 "unknown_deployment",
                 issuer=self.platform.issuer,
@@ -445,6 +451,13 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         if self.login.used_at is not None or not use_nonce(self.db, self.login):
             raise LaunchRejected("nonce_used")
         return self
+
+
+@lru_cache(maxsize=64)
+def _rsa_public_key(jwk_json: str) -> Any:
+    """A platform's RSA key parsed from its JWK, once per process for the same JWK (the text is the cache key, so a
+    rotated or changed key is parsed anew)."""
+    return RSAAlgorithm.from_jwk(jwk_json)
 
 
 def _validate_deep_linking_settings(body: Mapping[str, Any]) -> None:

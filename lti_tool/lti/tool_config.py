@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -23,17 +24,44 @@ def find_platform(db: Session, issuer: str, client_id: str | None) -> Platform |
     return candidates[0] if len(candidates) == 1 else None
 
 
-def registration_for(platform: Platform, key: ToolKey) -> Registration:
+def find_deployment(db: Session, platform: Platform, deployment_id: str) -> Deployment | None:
+    return db.scalars(
+        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
+    ).first()
+
+
+class _KeyOnDemand(Registration):
+    """A registration whose tool key is read from the database the first time pylti1p3 asks for it."""
+
+    def __init__(self, key: Callable[[], ToolKey]) -> None:
+        super().__init__()
+        self._key_source = key
+        self._key: ToolKey | None = None
+
+    def _tool_key(self) -> ToolKey:
+        if self._key is None:
+            self._key = self._key_source()
+        return self._key
+
+    def get_tool_private_key(self) -> str:
+        return self._tool_key().private_pem
+
+    def get_tool_public_key(self) -> str:
+        return self._tool_key().public_pem
+
+
+def registration_for(platform: Platform, key: ToolKey | Callable[[], ToolKey]) -> Registration:
+    """pylti1p3's registration for a platform, with the tool's key (or a function that reads it when needed)."""
+    base = Registration() if isinstance(key, ToolKey) else _KeyOnDemand(key)
     registration = (
-        Registration()
-        .set_issuer(platform.issuer)
+        base.set_issuer(platform.issuer)
         .set_client_id(platform.client_id)
         .set_auth_login_url(platform.auth_login_url)
         .set_auth_token_url(platform.auth_token_url)
         .set_key_set_url(platform.key_set_url)
-        .set_tool_private_key(key.private_pem)
-        .set_tool_public_key(key.public_pem)
     )
+    if isinstance(key, ToolKey):
+        registration.set_tool_private_key(key.private_pem).set_tool_public_key(key.public_pem)
     if platform.auth_audience:
         registration.set_auth_audience(platform.auth_audience)
     if platform.key_set_cache:
@@ -79,7 +107,5 @@ class DatabaseToolConf(ToolConfAbstract):  # type: ignore[type-arg]
         platform = find_platform(self.db, iss, client_id)
         if platform is None:
             return None
-        row = self.db.scalars(
-            select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
-        ).first()
+        row = find_deployment(self.db, platform, deployment_id)
         return LtiDeployment().set_deployment_id(row.deployment_id) if row else None

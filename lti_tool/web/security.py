@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, g
@@ -21,36 +22,47 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 class FrameAncestors:
     """The origins allowed to frame the tool: every registered platform's, read when a page is served.
 
-    One small query per HTML response (not per image or script): a platform registered a moment ago, by any
-    process, can frame the tool at once. If the database is away, the last list read stays in force.
+    One small query per HTML page (not per image or script, nor per redirect): a platform registered a moment ago,
+    by any process, can frame the tool at once. If the database is away, the last list read stays in force.
     """
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._last = "'self'"
+        self._last: str | None = None
+
+    def last(self) -> str:
+        """The list as last read (read now if never): for a redirect, which no browser shows in a frame."""
+        return self._last if self._last is not None else self.value()
 
     def value(self) -> str:
         try:
             with self.database.transaction() as db:
                 urls = db.execute(select(Platform.issuer, Platform.auth_login_url)).all()
         except Exception:
-            return self._last
+            return self._last or "'self'"
         origins = sorted({origin for pair in urls for origin in map(origin_of, pair) if origin})
         self._last = " ".join(["'self'", *origins])
         return self._last
 
 
-def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
+@lru_cache(maxsize=256)
+def _platform_framing(issuer: str, auth_login_url: str) -> str:
+    """frame-ancestors for one platform's pages, computed once per process for its URLs."""
+    origins = sorted({o for o in (origin_of(issuer), origin_of(auth_login_url)) if o})
+    return " ".join(["'self'", *origins])
+
+
+def _framing_for(app_session: Any, ancestors: FrameAncestors, redirect: bool = False) -> str:
     """A page of a launched session may be framed by that session's platform only; other HTML pages
     (set-up, refusals shown inside an LMS frame) by any registered platform."""
+    everyone = ancestors.last if redirect else ancestors.value
     if app_session is None:
-        return ancestors.value()
+        return everyone()
     try:
         platform = app_session.context.platform
     except DetachedInstanceError:  # the view did not load the platform before its transaction closed
-        return ancestors.value()
-    origins = sorted({o for o in (origin_of(platform.issuer), origin_of(platform.auth_login_url)) if o})
-    return " ".join(["'self'", *origins])
+        return everyone()
+    return _platform_framing(platform.issuer, platform.auth_login_url)
 
 
 def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: str) -> None:
@@ -65,7 +77,11 @@ def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: 
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        framing = _framing_for(g.get("plc_session"), ancestors) if response.mimetype == "text/html" else "'self'"
+        framing = (
+            _framing_for(g.get("plc_session"), ancestors, redirect=300 <= response.status_code < 400)
+            if response.mimetype == "text/html"
+            else "'self'"
+        )
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "

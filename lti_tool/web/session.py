@@ -70,11 +70,21 @@ def service_client() -> ServiceClient:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings().secret_key, salt="plc-session-link")
+    serializer: URLSafeTimedSerializer | None = current_app.extensions.get("plc_link_serializer")
+    if serializer is None:
+        serializer = URLSafeTimedSerializer(settings().secret_key, salt="plc-session-link")
+        current_app.extensions["plc_link_serializer"] = serializer
+    return serializer
 
 
 def link_token(app_session: AppSession) -> str:
-    return _serializer().dumps(app_session.token)
+    """The signed token of the session for this request's links: signed once per request and session (a page's
+    links all carry the same one)."""
+    signed: tuple[str, str] | None = g.get("plc_link_token")
+    if signed is None or signed[0] != app_session.token:
+        signed = (app_session.token, _serializer().dumps(app_session.token))
+        g.plc_link_token = signed
+    return signed[1]
 
 
 def browser_key() -> str | None:
@@ -113,6 +123,7 @@ def current_session(db: Session) -> AppSession | None:
             # Over plain HTTP (the demo on one machine; production refuses it) links are not tied to the cookie.
             note_cookie_kept(app_session, key)
         g.plc_session = app_session
+        g.plc_db = db  # the page's transaction, which what its template asks of the database may use while it is open
         g.plc_locale = app_session.locale
         g.plc_owner = (app_session.person_id, app_session.context_id)
     return app_session

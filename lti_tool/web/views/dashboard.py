@@ -74,6 +74,9 @@ def _dashboard_link() -> dict[str, Any]:
         app_session: AppSession | None = g.get("plc_session")
         if app_session is None:
             return False
+        page_db: Session | None = g.get("plc_db")
+        if page_db is not None and page_db.in_transaction():  # the page's own transaction, still open while it renders
+            return leads_anything(page_db, app_session.person_id)
         with database().transaction() as db:
             return leads_anything(db, app_session.person_id)
 

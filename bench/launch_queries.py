@@ -1,0 +1,98 @@
+"""The SQL statements one launch round trip sends, step by step (login, launch, the page after it), for bench/launch.py.
+
+PLC Bridge runs in this process for this count (werkzeug's threaded server on 127.0.0.1, the same settings and
+database as the timed server), with SQLAlchemy's `before_cursor_execute` and `commit` events counting what each
+request sends. A request is named by its path: /lti/login, /lti/launch, and everything else is the first page.
+The first launch of a person inserts their rows; the figures are the steady state, a person launching again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import event
+from werkzeug.serving import make_server
+
+STEPS = ("login", "launch", "first page")
+
+
+def _step_of(path: str) -> str:
+    if path.startswith("/lti/login"):
+        return "login"
+    if path.startswith("/lti/launch"):
+        return "launch"
+    return "first page"
+
+
+class QueryCounter:
+    """Statements and commits per step, over the requests of the launches counted (`counting` on)."""
+
+    def __init__(self) -> None:
+        self.statements: Counter[str] = Counter()
+        self.commits: Counter[str] = Counter()
+        self.sql: dict[str, list[str]] = {step: [] for step in STEPS}
+        self.counting = False
+        self._local = threading.local()
+
+    def wrap(self, wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            self._local.step = _step_of(environ.get("PATH_INFO", ""))
+            return wsgi_app(environ, start_response)
+
+        return counted
+
+    def listen(self, engine: Any) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            step = getattr(self._local, "step", None)
+            if self.counting and step is not None:
+                self.statements[step] += 1
+                self.sql[step].append(" ".join(statement.split())[:160])
+
+        @event.listens_for(engine, "commit")
+        def _commit(_conn: Any) -> None:
+            step = getattr(self._local, "step", None)
+            if self.counting and step is not None:
+                self.commits[step] += 1
+
+
+def count_launch_queries(
+    platform: Any, settings_overrides: dict[str, Any], launch: Callable[[], None], port: int, launches: int = 5
+) -> tuple[dict[str, float], dict[str, float], dict[str, list[str]]]:
+    """Statements and commits per launch, per step, averaged over `launches` launches after a first one; and the SQL
+    of one launch's steps (for --show-sql)."""
+    from lti_tool.settings import load_settings
+    from lti_tool.web.app import create_app
+
+    base = f"http://127.0.0.1:{port}"
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
+    settings = load_settings(**settings_overrides, public_base_url=base)
+    app = create_app(settings)
+    counter = QueryCounter()
+    counter.listen(app.extensions["plc_db"].engine)
+    app.wsgi_app = counter.wrap(app.wsgi_app)  # type: ignore[method-assign]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform.configure_tool(
+            login_url=base + "/lti/login", launch_url=base + "/lti/launch", jwks_url=base + "/lti/jwks"
+        )
+        launch()  # the platform's keys fetched once, the person's rows already there
+        counter.counting = True
+        launch()
+        one = {step: list(counter.sql[step]) for step in STEPS}
+        for _ in range(launches - 1):
+            launch()
+        counter.counting = False
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["plc_db"].dispose()
+    statements = {step: counter.statements[step] / launches for step in STEPS}
+    commits = {step: counter.commits[step] / launches for step in STEPS}
+    return statements, commits, one
