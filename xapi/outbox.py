@@ -3,16 +3,35 @@ they were written, and looking at the outbox's state."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Executable,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from models.outbox import Delivery, DeliveryState, Destination, OutboxStatement
 
 SETTLE = timedelta(minutes=5)
@@ -22,22 +41,68 @@ statement that appears late behind the mark is still found."""
 
 
 def record(
-    db: Session, statement: dict[str, Any], platform_id: int | None, destinations: Sequence[str]
-) -> OutboxStatement:
-    """Add a statement and one pending delivery per destination to the caller's unit of work.
+    db: Session,
+    statement: dict[str, Any],
+    platform_id: int | None,
+    destinations: Sequence[str],
+    created_at: datetime | None = None,
+) -> str:
+    """Write a statement and one pending delivery per destination in the caller's transaction; returns its id.
 
     The caller commits it with the domain change it describes, or rolls both back: never one without the other.
+    The statement's JSON is made here, once, and stored as it is (the worker sends that text). On PostgreSQL the
+    statement and its deliveries go in one INSERT (the statement's in a WITH clause): one round trip. The rows are
+    written at once, not at the session's next flush: the statement's platform must already be in the database.
     """
-    row = OutboxStatement(
-        id=statement["id"],
-        platform_id=platform_id,
-        verb=statement["verb"]["id"],
-        payload=statement,
-        created_at=utcnow(),
+    at = created_at or utcnow()
+    params: dict[str, Any] = {
+        "statement_id": statement["id"],
+        "statement_platform_id": platform_id,
+        "statement_verb": statement["verb"]["id"],
+        "statement_payload": json.dumps(statement),  # what SQLAlchemy's JSON type would store: json.dumps' defaults
+        "statement_created_at": at,
+    }
+    params.update({f"destination_{n}": name for n, name in enumerate(destinations)})
+    for write in _writes(db.get_bind().dialect.name, len(destinations)):
+        db.execute(write, params)
+    return str(statement["id"])
+
+
+@functools.cache
+def _writes(dialect: str, destinations: int) -> tuple[Executable, ...]:
+    """The INSERTs `record` runs, built once per database kind and number of destinations (their SQL is cached)."""
+    tables = OutboxStatement.metadata.tables  # the tables, not the classes: no ORM work on the way
+    statements, deliveries = tables[OutboxStatement.__tablename__], tables[Delivery.__tablename__]
+    payload = bindparam("statement_payload", type_=Text)
+    at = bindparam("statement_created_at", type_=UTCDateTime())
+    row = insert(statements).values(
+        id=bindparam("statement_id", type_=String),
+        platform_id=bindparam("statement_platform_id", type_=Integer),
+        verb=bindparam("statement_verb", type_=String),
+        payload=cast(payload, JSON) if dialect == "postgresql" else payload,
+        created_at=at,
     )
-    row.deliveries = [Delivery(destination=name, state=DeliveryState.PENDING.value) for name in destinations]
-    db.add(row)
-    return row
+    if not destinations:
+        return (row,)
+    # One row per destination, as a SELECT of the parameters: an INSERT with several VALUES rows is compiled anew
+    # on every call (SQLAlchemy does not cache it), this one once.
+    rows = [
+        select(
+            bindparam("statement_id", type_=String),
+            bindparam(f"destination_{n}", type_=String),
+            bindparam("pending", DeliveryState.PENDING.value, type_=String),
+            bindparam("no_attempts", 0, type_=Integer),
+            at,
+            at,
+        )
+        for n in range(destinations)
+    ]
+    columns = ["statement_id", "destination", "state", "attempts", "next_attempt_at", "created_at"]
+    pending = insert(deliveries).from_select(columns, rows[0] if destinations == 1 else union_all(*rows))
+    if dialect == "postgresql":
+        # PostgreSQL checks the deliveries' foreign key at the end of the statement, after the WITH clause's insert.
+        return (pending.add_cte(row.cte("statement")),)
+    return row, pending
 
 
 Position = tuple[datetime, str]
