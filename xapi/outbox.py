@@ -5,29 +5,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    Executable,
-    Integer,
-    String,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import ColumnElement, Dialect, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +23,37 @@ SETTLE = timedelta(minutes=5)
 statement that appears late behind the mark is still found."""
 
 
+_POSTGRESQL = """
+WITH statement AS (
+    INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at)
+    VALUES (%(id)s, %(platform_id)s, %(verb)s, CAST(%(payload)s AS JSON), %(at)s)
+)
+INSERT INTO xapi_deliveries (statement_id, destination, state, attempts, next_attempt_at, created_at)
+SELECT %(id)s, destination, %(pending)s, 0, %(at)s, %(at)s
+FROM unnest(CAST(%(destinations)s AS VARCHAR[])) AS destination
+"""
+"""The statement and its deliveries in one INSERT (the statement's in a WITH clause; the deliveries' foreign key is
+checked at the end of the statement, after it): one round trip, one SQL text for any number of destinations."""
+
+_SQLITE_STATEMENT = """
+INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at) VALUES (:id, :platform_id, :verb, :payload, :at)
+"""
+_SQLITE_DELIVERY = """
+INSERT INTO xapi_deliveries (statement_id, destination, state, attempts, next_attempt_at, created_at)
+VALUES (:id, :destination, :pending, 0, :at, :at)
+"""
+"""SQLite, in the process: no round trip to save, two INSERTs (the deliveries' as one executemany)."""
+
+_MOMENT = UTCDateTime()
+
+
+@functools.cache
+def _moment(dialect: Dialect) -> Callable[[datetime], Any]:
+    """How the database stores a moment, as the models' columns store it (SQLite: text in SQLAlchemy's format)."""
+    process = _MOMENT.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
+
+
 def record(
     db: Session,
     statement: dict[str, Any],
@@ -50,59 +64,31 @@ def record(
     """Write a statement and one pending delivery per destination in the caller's transaction; returns its id.
 
     The caller commits it with the domain change it describes, or rolls both back: never one without the other.
-    The statement's JSON is made here, once, and stored as it is (the worker sends that text). On PostgreSQL the
-    statement and its deliveries go in one INSERT (the statement's in a WITH clause): one round trip. The rows are
-    written at once, not at the session's next flush: the statement's platform must already be in the database.
+    This is on the path of every launch and PLC event, so it is the SQL itself, run once on the session's connection
+    (no unit of work, no SQL compiled per call), and the statement's JSON is made here once, with json.dumps's
+    defaults as SQLAlchemy's JSON type would, and stored as it is: the worker sends that text. The rows are written
+    at once, not at the session's next flush: the statement's platform must already be in the database.
     """
-    at = created_at or utcnow()
-    params: dict[str, Any] = {
-        "statement_id": statement["id"],
-        "statement_platform_id": platform_id,
-        "statement_verb": statement["verb"]["id"],
-        "statement_payload": json.dumps(statement),  # what SQLAlchemy's JSON type would store: json.dumps' defaults
-        "statement_created_at": at,
+    connection = db.connection()
+    dialect = connection.dialect
+    at = _moment(dialect)(created_at or utcnow())
+    params = {
+        "id": statement["id"],
+        "platform_id": platform_id,
+        "verb": statement["verb"]["id"],
+        "payload": json.dumps(statement),
+        "at": at,
+        "pending": DeliveryState.PENDING.value,
     }
-    params.update({f"destination_{n}": name for n, name in enumerate(destinations)})
-    for write in _writes(db.get_bind().dialect.name, len(destinations)):
-        db.execute(write, params)
+    if dialect.name == "postgresql":
+        connection.exec_driver_sql(_POSTGRESQL, {**params, "destinations": list(destinations)})
+    elif dialect.name == "sqlite":
+        connection.exec_driver_sql(_SQLITE_STATEMENT, params)
+        if destinations:
+            connection.exec_driver_sql(_SQLITE_DELIVERY, [{**params, "destination": name} for name in destinations])
+    else:
+        raise NotImplementedError(f"the outbox is written on SQLite or PostgreSQL, not {dialect.name}")
     return str(statement["id"])
-
-
-@functools.cache
-def _writes(dialect: str, destinations: int) -> tuple[Executable, ...]:
-    """The INSERTs `record` runs, built once per database kind and number of destinations (their SQL is cached)."""
-    tables = OutboxStatement.metadata.tables  # the tables, not the classes: no ORM work on the way
-    statements, deliveries = tables[OutboxStatement.__tablename__], tables[Delivery.__tablename__]
-    payload = bindparam("statement_payload", type_=Text)
-    at = bindparam("statement_created_at", type_=UTCDateTime())
-    row = insert(statements).values(
-        id=bindparam("statement_id", type_=String),
-        platform_id=bindparam("statement_platform_id", type_=Integer),
-        verb=bindparam("statement_verb", type_=String),
-        payload=cast(payload, JSON) if dialect == "postgresql" else payload,
-        created_at=at,
-    )
-    if not destinations:
-        return (row,)
-    # One row per destination, as a SELECT of the parameters: an INSERT with several VALUES rows is compiled anew
-    # on every call (SQLAlchemy does not cache it), this one once.
-    rows = [
-        select(
-            bindparam("statement_id", type_=String),
-            bindparam(f"destination_{n}", type_=String),
-            bindparam("pending", DeliveryState.PENDING.value, type_=String),
-            bindparam("no_attempts", 0, type_=Integer),
-            at,
-            at,
-        )
-        for n in range(destinations)
-    ]
-    columns = ["statement_id", "destination", "state", "attempts", "next_attempt_at", "created_at"]
-    pending = insert(deliveries).from_select(columns, rows[0] if destinations == 1 else union_all(*rows))
-    if dialect == "postgresql":
-        # PostgreSQL checks the deliveries' foreign key at the end of the statement, after the WITH clause's insert.
-        return (pending.add_cte(row.cte("statement")),)
-    return row, pending
 
 
 Position = tuple[datetime, str]
