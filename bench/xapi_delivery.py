@@ -185,7 +185,7 @@ def print_cost(name: str, cost: dict[str, float], target: float) -> None:
     print(
         f"  {name:<11} {cost['plain']:6.0f} µs alone; added: before (ORM) +{before:4.0f} µs, "
         f"now (outbox.record) +{after:4.0f} µs  ({after / before:.2f} of before; target < {target:.0f}: "
-        f"{'met' if after < target else 'NOT met'}); a bare SELECT 1 adds +{cost['select 1'] - cost['plain']:.0f} µs"
+        f"{'met' if round(after) < target else 'NOT met'}); a bare SELECT 1 adds +{cost['select 1'] - cost['plain']:.0f} µs"
     )
 
 
