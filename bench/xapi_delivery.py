@@ -4,14 +4,18 @@ In one run, each against a fresh Ralph (file-system backend, its own process on 
   (a) outbox → worker → Ralph: N statements written to the outbox (SQLite), then drained by one worker;
   (b) naive client: one POST per statement (on a sample, since it is the slow one; the rate is per statement);
   (c) ceiling: the same statements POSTed straight to Ralph in batches of the worker's size.
-Then the cost of writing an outbox row inside a domain transaction, on SQLite and on PostgreSQL (if reachable).
+Then what writing one learning record adds to a domain transaction, on SQLite and on PostgreSQL (if reachable): the
+way it was written before issue #19 (ORM objects, flushed at commit) against `outbox.record` now, in the same process,
+and a bare SELECT 1 for what one round trip costs on the machine at that moment (it is shared: mind the load).
 
     python bench/xapi_delivery.py [--statements 20000] [--batch 500] [--naive-sample 1000]
+                                  [--rounds 400] [--destinations 1] [--write-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -25,8 +29,12 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import delete, func, select, text  # noqa: E402
+
+from models.base import utcnow  # noqa: E402
 from models.database import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from models.outbox import Delivery, DeliveryState, OutboxStatement  # noqa: E402
 from models.platform import Platform  # noqa: E402
 from tests.support.lrs import PASSWORD, USER, RalphServer, ralph_python  # noqa: E402
 from tests.support.pg import postgres_available, throwaway_database  # noqa: E402
@@ -112,13 +120,29 @@ def run_ceiling(workdir: Path, items: list[dict], batch: int) -> float:
     return len(items) / elapsed
 
 
-def outbox_write_cost(url: str, rounds: int = 400) -> tuple[float, float]:
-    """Median µs of a small domain transaction without and with one outbox row (statement + delivery)."""
+def orm_record(db, statement: dict, platform_id: int | None, destinations: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The outbox write before issue #19, kept as the baseline: ORM objects for the statement and its deliveries,
+    flushed by the unit of work at commit (one INSERT per table, the deliveries' with RETURNING)."""
+    row = OutboxStatement(
+        id=statement["id"],
+        platform_id=platform_id,
+        verb=statement["verb"]["id"],
+        payload=statement,
+        created_at=utcnow(),
+    )
+    row.deliveries = [Delivery(destination=name, state=DeliveryState.PENDING.value) for name in destinations]
+    db.add(row)
+
+
+def outbox_write_cost(url: str, rounds: int, destinations: list[str]) -> dict[str, float]:
+    """Median µs of a small domain transaction: alone, with a bare SELECT 1 (what one round trip costs now), with one
+    statement written the old way (ORM), with one written by `outbox.record`. They alternate round by round, so a load
+    change on the machine hits them alike."""
     database = Database(url)
     upgrade(database.engine)
-    items = make_statements(rounds)
+    items = make_statements(2 * rounds)
 
-    def domain_change(db, n: int) -> None:  # type: ignore[no-untyped-def]
+    def domain_change(db) -> None:  # type: ignore[no-untyped-def]
         db.add(
             Platform(
                 issuer=f"https://bench-{uuid.uuid4().hex}",
@@ -129,19 +153,40 @@ def outbox_write_cost(url: str, rounds: int = 400) -> tuple[float, float]:
             )
         )
 
-    plain, with_outbox = [], []
-    for n in range(rounds):
-        started = time.perf_counter()
-        with database.transaction() as db:
-            domain_change(db, n)
-        plain.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        with database.transaction() as db:
-            domain_change(db, n)
-            outbox.record(db, items[n], None, ["ralph"])
-        with_outbox.append(time.perf_counter() - started)
+    ways = {
+        "plain": lambda db, n: None,
+        "select 1": lambda db, n: db.execute(text("SELECT 1")),
+        "orm": lambda db, n: orm_record(db, items[2 * n], None, destinations),
+        "record": lambda db, n: outbox.record(db, items[2 * n + 1], None, destinations),
+    }
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for n in range(-20, rounds):  # 20 rounds of warm-up (connections, compiled SQL)
+        for name, write in ways.items():
+            started = time.perf_counter()
+            with database.transaction() as db:
+                domain_change(db)
+                write(db, n if n >= 0 else n + 20)
+            if n >= 0:
+                times[name].append(time.perf_counter() - started)
+        if n == -1:  # the warm-up's statements out again: the measured ones reuse their ids
+            with database.transaction() as db:
+                db.execute(delete(OutboxStatement))
+    with database.transaction() as db:
+        written = db.scalar(select(func.count()).select_from(OutboxStatement))
+        rows = db.scalar(select(func.count()).select_from(Delivery))
     database.dispose()
-    return statistics.median(plain) * 1e6, statistics.median(with_outbox) * 1e6
+    if written != 2 * rounds or rows != 2 * rounds * len(destinations):
+        raise SystemExit(f"{url}: {written} statements and {rows} deliveries after {rounds} rounds")
+    return {name: statistics.median(values) * 1e6 for name, values in times.items()}
+
+
+def print_cost(name: str, cost: dict[str, float], target: float) -> None:
+    before, after = cost["orm"] - cost["plain"], cost["record"] - cost["plain"]
+    print(
+        f"  {name:<11} {cost['plain']:6.0f} µs alone; added: before (ORM) +{before:4.0f} µs, "
+        f"now (outbox.record) +{after:4.0f} µs  ({after / before:.2f} of before; target < {target:.0f}: "
+        f"{'met' if round(after) < target else 'NOT met'}); a bare SELECT 1 adds +{cost['select 1'] - cost['plain']:.0f} µs"
+    )
 
 
 def main() -> None:
@@ -149,31 +194,38 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--naive-sample", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=400, help="domain transactions per way of writing")
+    parser.add_argument("--destinations", type=int, default=1, help="LRSs each statement is written for")
+    parser.add_argument("--write-only", action="store_true", help="only the outbox write's cost (no Ralph)")
     args = parser.parse_args()
 
-    items = make_statements(args.statements)
+    destinations = ["ralph", *(f"lrs-{n}" for n in range(1, args.destinations))]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        a = run_outbox(workdir, items, args.batch)
-        b = run_naive(workdir, items[: args.naive_sample])
-        c = run_ceiling(workdir, items, args.batch)
-        sqlite_plain, sqlite_outbox = outbox_write_cost(f"sqlite:///{workdir / 'cost.sqlite3'}")
+        if not args.write_only:
+            items = make_statements(args.statements)
+            a = run_outbox(workdir, items, args.batch)
+            b = run_naive(workdir, items[: args.naive_sample])
+            c = run_ceiling(workdir, items, args.batch)
+        sqlite = outbox_write_cost(f"sqlite:///{workdir / 'cost.sqlite3'}", args.rounds, destinations)
     pg = None
     if postgres_available():
         with throwaway_database("plc_bench") as pg_url:
-            pg = outbox_write_cost(pg_url)
+            pg = outbox_write_cost(pg_url, args.rounds, destinations)
 
-    print(f"xAPI delivery to Ralph (fs backend), {args.statements} statements, batch {args.batch}")
-    print(f"  (a) outbox -> worker -> Ralph:        {a:8.0f} statements/s")
-    print(f"  (b) naive, one POST per statement:    {b:8.0f} statements/s   (sample of {args.naive_sample})")
-    print(f"  (c) straight to Ralph in batches:     {c:8.0f} statements/s   (ceiling)")
-    print(f"  a/b = {a / b:6.1f}  (target >= 10)      a/c = {a / c:5.2f}  (target >= 0.85)")
-    print("outbox row inside a domain transaction (median of 400):")
+    if not args.write_only:
+        print(f"xAPI delivery to Ralph (fs backend), {args.statements} statements, batch {args.batch}")
+        print(f"  (a) outbox -> worker -> Ralph:        {a:8.0f} statements/s")
+        print(f"  (b) naive, one POST per statement:    {b:8.0f} statements/s   (sample of {args.naive_sample})")
+        print(f"  (c) straight to Ralph in batches:     {c:8.0f} statements/s   (ceiling)")
+        print(f"  a/b = {a / b:6.1f}  (target >= 10)      a/c = {a / c:5.2f}  (target >= 0.85)")
     print(
-        f"  SQLite:      {sqlite_plain:7.0f} µs without, {sqlite_outbox:7.0f} µs with  (+{sqlite_outbox - sqlite_plain:.0f} µs)"
+        f"a learning record inside a domain transaction, {len(destinations)} LRS, median of {args.rounds} "
+        f"(load average {os.getloadavg()[0]:.1f}):"
     )
+    print_cost("SQLite:", sqlite, 200)
     if pg:
-        print(f"  PostgreSQL:  {pg[0]:7.0f} µs without, {pg[1]:7.0f} µs with  (+{pg[1] - pg[0]:.0f} µs)")
+        print_cost("PostgreSQL:", pg, 400)
     else:
         print("  PostgreSQL:  not reachable on 127.0.0.1:5432, skipped")
 

@@ -3,16 +3,18 @@ they were written, and looking at the outbox's state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Dialect, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from models.outbox import Delivery, DeliveryState, Destination, OutboxStatement
 
 SETTLE = timedelta(minutes=5)
@@ -21,23 +23,72 @@ SETTLE = timedelta(minutes=5)
 statement that appears late behind the mark is still found."""
 
 
+_POSTGRESQL = """
+WITH statement AS (
+    INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at)
+    VALUES (%(id)s, %(platform_id)s, %(verb)s, CAST(%(payload)s AS JSON), %(at)s)
+)
+INSERT INTO xapi_deliveries (statement_id, destination, state, attempts, next_attempt_at, created_at)
+SELECT %(id)s, destination, %(pending)s, 0, %(at)s, %(at)s
+FROM unnest(CAST(%(destinations)s AS VARCHAR[])) AS destination
+"""
+"""The statement and its deliveries in one INSERT (the statement's in a WITH clause; the deliveries' foreign key is
+checked at the end of the statement, after it): one round trip, one SQL text for any number of destinations."""
+
+_SQLITE_STATEMENT = """
+INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at) VALUES (:id, :platform_id, :verb, :payload, :at)
+"""
+_SQLITE_DELIVERY = """
+INSERT INTO xapi_deliveries (statement_id, destination, state, attempts, next_attempt_at, created_at)
+VALUES (:id, :destination, :pending, 0, :at, :at)
+"""
+"""SQLite, in the process: no round trip to save, two INSERTs (the deliveries' as one executemany)."""
+
+_MOMENT = UTCDateTime()
+
+
+@functools.cache
+def _moment(dialect: Dialect) -> Callable[[datetime], Any]:
+    """How the database stores a moment, as the models' columns store it (SQLite: text in SQLAlchemy's format)."""
+    process = _MOMENT.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
+
+
 def record(
-    db: Session, statement: dict[str, Any], platform_id: int | None, destinations: Sequence[str]
-) -> OutboxStatement:
-    """Add a statement and one pending delivery per destination to the caller's unit of work.
+    db: Session,
+    statement: dict[str, Any],
+    platform_id: int | None,
+    destinations: Sequence[str],
+    created_at: datetime | None = None,
+) -> str:
+    """Write a statement and one pending delivery per destination in the caller's transaction; returns its id.
 
     The caller commits it with the domain change it describes, or rolls both back: never one without the other.
+    This is on the path of every launch and PLC event, so it is the SQL itself, run once on the session's connection
+    (no unit of work, no SQL compiled per call), and the statement's JSON is made here once, with json.dumps's
+    defaults as SQLAlchemy's JSON type would, and stored as it is: the worker sends that text. The rows are written
+    at once, not at the session's next flush: the statement's platform must already be in the database.
     """
-    row = OutboxStatement(
-        id=statement["id"],
-        platform_id=platform_id,
-        verb=statement["verb"]["id"],
-        payload=statement,
-        created_at=utcnow(),
-    )
-    row.deliveries = [Delivery(destination=name, state=DeliveryState.PENDING.value) for name in destinations]
-    db.add(row)
-    return row
+    connection = db.connection()
+    dialect = connection.dialect
+    at = _moment(dialect)(created_at or utcnow())
+    params = {
+        "id": statement["id"],
+        "platform_id": platform_id,
+        "verb": statement["verb"]["id"],
+        "payload": json.dumps(statement),
+        "at": at,
+        "pending": DeliveryState.PENDING.value,
+    }
+    if dialect.name == "postgresql":
+        connection.exec_driver_sql(_POSTGRESQL, {**params, "destinations": list(destinations)})
+    elif dialect.name == "sqlite":
+        connection.exec_driver_sql(_SQLITE_STATEMENT, params)
+        if destinations:
+            connection.exec_driver_sql(_SQLITE_DELIVERY, [{**params, "destination": name} for name in destinations])
+    else:
+        raise NotImplementedError(f"the outbox is written on SQLite or PostgreSQL, not {dialect.name}")
+    return str(statement["id"])
 
 
 Position = tuple[datetime, str]

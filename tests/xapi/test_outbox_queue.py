@@ -28,10 +28,8 @@ def written(
     """Statements written `age` ago, in order, with delivery rows for the LRSs the writer knew."""
     ids = []
     for n in range(count):
-        row = outbox.record(db, a_statement(n), platform_id, destinations)
-        row.created_at = utcnow() - age + timedelta(milliseconds=n)
-        ids.append(row.id)
-    db.flush()
+        at = utcnow() - age + timedelta(milliseconds=n)
+        ids.append(outbox.record(db, a_statement(n), platform_id, destinations, created_at=at))
     return ids
 
 

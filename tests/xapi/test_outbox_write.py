@@ -1,0 +1,94 @@
+"""Writing a learning record into the outbox, on SQLite and on PostgreSQL: the statement and a pending delivery per
+LRS in one round trip (PostgreSQL) or two in-process INSERTs (SQLite), its JSON stored as made, its moments stored
+as the models store them, and nothing left when the domain change rolls back."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Text, cast, event, func, select
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.outbox import Delivery, DeliveryState, OutboxStatement
+from models.platform import Platform
+from tests.xapi.test_delivery import a_statement
+from xapi import outbox
+
+
+def _round_trips(db: Session) -> list[str]:
+    """The SQL the session's connection sends from now on (an executemany counts once)."""
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.connection(), "before_cursor_execute", count)
+    return sent
+
+
+def test_a_statement_and_its_deliveries_go_in_one_round_trip_and_its_json_is_stored_as_made(db: Session) -> None:
+    platform = Platform(
+        issuer="https://write.example", client_id="c", auth_login_url="x", auth_token_url="x", key_set_url="x"
+    )
+    db.add(platform)
+    db.flush()
+    statement = a_statement(1)
+    at = utcnow() - timedelta(minutes=3)
+    sent = _round_trips(db)
+
+    assert outbox.record(db, statement, platform.id, ["ralph", "district"], created_at=at) == statement["id"]
+
+    dialect = db.get_bind().dialect.name
+    assert len(sent) == (1 if dialect == "postgresql" else 2), sent
+    stored = db.scalar(select(cast(OutboxStatement.payload, Text)).where(OutboxStatement.id == statement["id"]))
+    assert stored == json.dumps(statement)  # the text the worker posts, made once
+    row = db.get(OutboxStatement, statement["id"])
+    assert row is not None
+    assert (row.platform_id, row.verb, row.payload, row.created_at) == (
+        platform.id,
+        statement["verb"]["id"],
+        statement,
+        at,
+    )
+    deliveries = sorted(row.deliveries, key=lambda d: d.destination)
+    assert [(d.destination, d.state, d.attempts, d.next_attempt_at, d.created_at) for d in deliveries] == [
+        ("district", DeliveryState.PENDING.value, 0, at, at),
+        ("ralph", DeliveryState.PENDING.value, 0, at, at),
+    ]
+    assert all(d.last_error is None and d.delivered_at is None for d in deliveries)
+
+
+def test_its_moments_compare_with_the_ones_the_models_write(db: Session) -> None:
+    """SQLite keeps moments as text: a moment written by `record` must sort and match like one the ORM wrote."""
+    at = utcnow()
+    before = OutboxStatement(id=a_statement(2)["id"], verb="v", payload={}, created_at=at - timedelta(microseconds=1))
+    db.add(before)
+    db.flush()
+    written = outbox.record(db, a_statement(3), None, ["ralph"], created_at=at)
+    later = a_statement(4)
+    db.add(OutboxStatement(id=later["id"], verb="v", payload={}, created_at=at + timedelta(microseconds=1)))
+    db.flush()
+
+    ids = [before.id, written, later["id"]]
+    in_order = select(OutboxStatement.id).where(OutboxStatement.id.in_(ids)).order_by(OutboxStatement.created_at)
+    assert list(db.scalars(in_order)) == ids
+    assert list(db.scalars(select(OutboxStatement.id).where(OutboxStatement.created_at == at))) == [written]
+    due = select(Delivery.statement_id).where(Delivery.next_attempt_at <= at, Delivery.statement_id == written)
+    assert list(db.scalars(due)) == [written]
+
+
+def test_without_an_lrs_only_the_statement_is_written_and_a_rollback_takes_it_back(db: Session) -> None:
+    kept, undone = a_statement(5), a_statement(6)
+    outbox.record(db, kept, None, [])
+    assert db.scalar(select(func.count()).select_from(Delivery).where(Delivery.statement_id == kept["id"])) == 0
+
+    with db.begin_nested() as change:
+        outbox.record(db, undone, None, ["ralph"])
+        change.rollback()  # the domain change failed: its learning record goes with it
+
+    assert db.get(OutboxStatement, kept["id"]) is not None
+    assert db.scalar(select(func.count()).where(OutboxStatement.id == undone["id"])) == 0
+    assert db.scalar(select(func.count()).select_from(Delivery).where(Delivery.statement_id == undone["id"])) == 0
