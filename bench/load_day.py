@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.day_report import count_losses, load_average, print_rss, print_steps
+from bench.day_report import count_losses, load_average, print_cpu, print_rss, print_steps
 from bench.plc_day import Day, Plan
 from tests.support.pg import throwaway_database
 
@@ -44,6 +44,7 @@ def plc_day(args: argparse.Namespace) -> None:
             day.stop()
     print_steps(samples, day.elapsed)
     print_rss(day)
+    print_cpu(day)
     print(f"  worker: {backlog[0]} learning records and {backlog[1]} scores waiting when the load stopped, "
           f"drained in {drained:.0f} s")  # fmt: skip
     print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))

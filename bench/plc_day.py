@@ -33,6 +33,7 @@ import requests
 from sqlalchemy import func, select
 
 from bench.harness import CLI, register_platform, start_gunicorn
+from bench.procs import backends, children, cpu_seconds, machine_ticks, rss_mb
 from lti_tool.demo_lms.auto_form import submit_auto_form
 from models.database import Database
 from models.outbox import Delivery
@@ -124,7 +125,7 @@ class Browser:
         started = time.perf_counter()
         self.session.max_redirects = 0
         try:
-            response: requests.Response | None = submit_auto_form(self.session, auth_page)
+            response: requests.Response | None = submit_auto_form(self.session, auth_page, timeout=60)
         except requests.TooManyRedirects as exc:
             response = exc.response
         except requests.RequestException:
@@ -297,27 +298,6 @@ def client(index: int, kind: str, teachers: int, plan: Plan, base: str, pipe: An
     platform.stop()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB, from /proc (psutil is not in the venv)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
 @dataclass
 class Day:
     """The tool's processes, Ralph, the worker and the clients for one run; see the module's docstring."""
@@ -327,6 +307,7 @@ class Day:
     workdir: Path
     env_extra: dict[str, str] = field(default_factory=dict)
     rss: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # group → CPU seconds at the start and at the end
     web_pids: set[int] = field(default_factory=set)
 
     def start(self) -> None:
@@ -375,6 +356,7 @@ class Day:
         for pipe in self.pipes:
             pipe.send(teams[pipe])
         self.started = time.monotonic()
+        self.cpu_mark()
         self._sampling = threading.Event()
         threading.Thread(target=self._sample_rss, daemon=True).start()
 
@@ -425,11 +407,26 @@ class Day:
             for pid in pids:
                 self.rss.setdefault(f"{name} {pid}", []).append(rss_mb(pid))
 
+    def cpu_mark(self) -> None:
+        """CPU seconds used so far by each group of processes, and by the whole machine (busy, total jiffies)."""
+        database = self.database_url.rsplit("/", 1)[1]
+        groups = {
+            "gunicorn (master and workers)": [self.web.pid, *children(self.web.pid)],
+            "plc-bridge worker": [self.worker.pid],
+            "PostgreSQL backends of this database (alive now)": backends(database),
+            "Ralph": [self.ralph.process.pid] if self.ralph.process is not None else [],
+            "load clients and test platforms": [process.pid for process in self.clients if process.pid],
+        }
+        for name, pids in groups.items():
+            self.cpu.setdefault(name, []).append(sum(cpu_seconds(pid) for pid in pids))
+        self.ticks = [*getattr(self, "ticks", []), machine_ticks()]
+
     def samples(self) -> list[Sample]:
         found: list[Sample] = []
         for pipe in self.pipes:
             found.extend(pipe.recv())
         self.elapsed = time.monotonic() - self.started
+        self.cpu_mark()
         self._sampling.set()
         return found
 
