@@ -70,19 +70,25 @@ def print_rss(day: Day) -> None:
     print(f"  gunicorn worker processes seen: {len(day.web_pids)} (replaced by gunicorn: {max(restarted, 0)})")
 
 
-def print_cpu(day: Day) -> None:
-    """Where the machine's cycles went during the load: ours by group, and the whole machine (other work included)."""
+def print_cpu(day: Day, requests: int) -> None:
+    """Where the machine's cycles went during the load: ours by group, and the whole machine (other work included);
+    the server side's CPU per tool request, and the rate these cores would serve at that cost were they ours alone."""
     (busy0, total0), (busy1, total1) = day.ticks[0], day.ticks[-1]
     cores = os.cpu_count() or 1
     print(f"  CPU during the load ({day.elapsed:.0f} s x {cores} cores = {day.elapsed * cores:.0f} core-seconds):")
-    ours = 0.0
+    ours = server = 0.0
     for name, marks in day.cpu.items():
         used = marks[-1] - marks[0] if len(marks) > 1 else 0.0
         ours += max(used, 0.0)
+        server += max(used, 0.0) if not name.startswith("load clients") else 0.0
         print(f"    {name:50s} {used:7.1f} s  ({used / day.elapsed * 100:5.1f}% of one core)")
     busy = (busy1 - busy0) / max(total1 - total0, 1) * 100
     print(f"    the whole machine was busy {busy:.0f}% of the time; this bench's processes used "
           f"{ours / (day.elapsed * cores) * 100:.0f}% of it (other helpers' work is the rest)")  # fmt: skip
+    if requests:
+        per = server / requests
+        print(f"    server side (gunicorn, PostgreSQL, worker, Ralph): {per * 1000:.1f} ms CPU per tool request, so "
+              f"at most ~{cores / per:.0f} requests/s on {cores} cores of our own")  # fmt: skip
 
 
 def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> dict[str, Any]:
