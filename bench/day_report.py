@@ -38,7 +38,7 @@ def is_error(step: str, status: int) -> bool:
     return status not in expected and status not in (409, 422)
 
 
-def print_steps(samples: list[Sample], seconds: float) -> int:
+def print_steps(samples: list[Sample], seconds: float, no_answer: list[str] | None = None) -> int:
     """The table per step; returns the number of errors."""
     errors = [s for s in samples if is_error(s[1], s[3])]
     print(f"  tool requests: {len(samples)} in {seconds:.0f} s = {len(samples) / seconds:.1f}/s")
@@ -57,6 +57,8 @@ def print_steps(samples: list[Sample], seconds: float) -> int:
     print(f"  errors: {len(errors)}" + (f" (status: count {dict(statuses)}; 0 = no answer)" if errors else ""))
     if refused:
         print(f"  refused forms (the tool's own answers, not errors): {dict(refused)}")
+    for why, count in Counter(no_answer or []).most_common(8):
+        print(f"    no answer: {why} x{count}")
     return len(errors)
 
 
@@ -81,6 +83,9 @@ def print_cpu(day: Day, requests: int) -> None:
         used = marks[-1] - marks[0] if len(marks) > 1 else 0.0
         ours += max(used, 0.0)
         server += max(used, 0.0) if not name.startswith("load clients") else 0.0
+        if name in ("Ralph", "PostgreSQL backends of this database (alive now)") and day.restarts:
+            print(f"    {name:50s}     n/a  (restarted during the run: its processes changed)")
+            continue
         print(f"    {name:50s} {used:7.1f} s  ({used / day.elapsed * 100:5.1f}% of one core)")
     busy = (busy1 - busy0) / max(total1 - total0, 1) * 100
     print(f"    the whole machine was busy {busy:.0f}% of the time; this bench's processes used "

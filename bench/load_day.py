@@ -42,7 +42,7 @@ def plc_day(args: argparse.Namespace) -> None:
             counts = count_losses(day, received)
         finally:
             day.stop()
-    print_steps(samples, day.elapsed)
+    print_steps(samples, day.elapsed, day.no_answer)
     print_rss(day)
     print_cpu(day, len(samples))
     print(f"  worker: {backlog[0]} learning records and {backlog[1]} scores waiting when the load stopped, "

@@ -51,6 +51,7 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 COURSE, BURST_COURSE, CYCLES, TEAM_SIZE = "course-day", "course-burst", 3, 5
 TEXT = "นักเรียนใช้แถบเศษส่วนแล้วอธิบายได้ ครั้งหน้าจะให้นักเรียนสร้างโจทย์เอง"
 Sample = tuple[float, str, float, int]  # (monotonic time, step, seconds, HTTP status; 0 = no answer)
+NO_ANSWER: list[str] = []  # in a client process: why each request without an answer had none
 OK = {"login": (302,), "launch": (303,), "reflection post": (303,), "grade post": (303,)}
 
 
@@ -67,6 +68,11 @@ def form_token(page: str, action: str) -> str | None:
     after = page.split(f'action="{action}', 1)
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', after[1]) if len(after) == 2 else None
     return found.group(1) if found else None
+
+
+def waited(started: float) -> str:
+    seconds = time.perf_counter() - started
+    return "at once" if seconds < 1 else "within 10 s" if seconds < 10 else "within 59 s" if seconds < 59 else "at 60 s"
 
 
 class Browser:
@@ -89,8 +95,9 @@ class Browser:
         try:
             response: requests.Response | None = self.session.request(method, url, timeout=60, **kwargs)
             status = response.status_code if response is not None else 0
-        except requests.RequestException:
+        except requests.RequestException as exc:
             response, status = None, 0
+            NO_ANSWER.append(f"{self.prefix}{step}: {type(exc).__name__} {waited(started)}")
         self.samples.append((time.monotonic(), self.prefix + step, time.perf_counter() - started, status))
         return response
 
@@ -128,8 +135,9 @@ class Browser:
             response: requests.Response | None = submit_auto_form(self.session, auth_page, timeout=60)
         except requests.TooManyRedirects as exc:
             response = exc.response
-        except requests.RequestException:
+        except requests.RequestException as exc:
             response = None
+            NO_ANSWER.append(f"{self.prefix}launch: {type(exc).__name__} {waited(started)}")
         finally:
             self.session.max_redirects = 30
         status = response.status_code if response is not None else 0
@@ -291,7 +299,7 @@ def client(index: int, kind: str, teachers: int, plan: Plan, base: str, pipe: An
         people[0].start()
     for thread in people:
         thread.join()
-    pipe.send([(t - started, step, seconds, status) for t, step, seconds, status in samples])
+    pipe.send(([(t - started, step, seconds, status) for t, step, seconds, status in samples], NO_ANSWER))
     pipe.recv()  # the parent has drained the outboxes
     pipe.send([(s.lineitem_id, s.score.get("userId"), s.score.get("timestamp"), s.applied)
                for s in platform.services.received_scores])  # fmt: skip
@@ -309,6 +317,7 @@ class Day:
     rss: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)  # group → CPU seconds at the start and at the end
     web_pids: set[int] = field(default_factory=set)
+    restarts: int = 0  # the soak's faults: Ralph's and PostgreSQL's processes changed
 
     def start(self) -> None:
         python = ralph_python()
@@ -401,11 +410,11 @@ class Day:
         web = children(self.web.pid)
         self.web_pids.update(web)
         named = {"gunicorn master": [self.web.pid], "gunicorn workers": web, "plc-bridge worker": [self.worker.pid]}
-        if self.ralph.process is not None:
-            named["Ralph"] = [self.ralph.process.pid]
         for name, pids in named.items():
             for pid in pids:
                 self.rss.setdefault(f"{name} {pid}", []).append(rss_mb(pid))
+        if self.ralph.process is not None:  # one line whichever process it is (the soak restarts it)
+            self.rss.setdefault("Ralph", []).append(rss_mb(self.ralph.process.pid))
 
     def cpu_mark(self) -> None:
         """CPU seconds used so far by each group of processes, and by the whole machine (busy, total jiffies)."""
@@ -423,8 +432,11 @@ class Day:
 
     def samples(self) -> list[Sample]:
         found: list[Sample] = []
+        self.no_answer: list[str] = []
         for pipe in self.pipes:
-            found.extend(pipe.recv())
+            samples, no_answer = pipe.recv()
+            found.extend(samples)
+            self.no_answer.extend(no_answer)
         self.elapsed = time.monotonic() - self.started
         self.cpu_mark()
         self._sampling.set()

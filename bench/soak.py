@@ -110,6 +110,7 @@ def soak(workdir: Path, minutes: float, users: int, private_postgres: type) -> N
         samples = day.samples()
         print(f"  at the end of the load: {load_average()}")
         faults.finish()
+        day.restarts = len(faults.windows)
         day.rss_now()
         drained = day.drain(900)
         received = day.received_scores()
@@ -129,7 +130,7 @@ def soak(workdir: Path, minutes: float, users: int, private_postgres: type) -> N
         print(f"    ! {problem}")
     outside = [s for s in samples if not in_window(s, faults.windows)]
     print("  all requests:")
-    print_steps(samples, day.elapsed)
+    print_steps(samples, day.elapsed, day.no_answer)
     print("  requests outside PostgreSQL's absences (+5 s):")
     print_steps(outside, day.elapsed)
     print_rss(day)
