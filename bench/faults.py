@@ -4,8 +4,11 @@ pg-restart  PostgreSQL restarted during load: requests fail cleanly with 503, th
             of the web processes (a private PostgreSQL cluster, so the machine's own server is not touched)
 lrs-down    the LRS is down for the whole load; every statement arrives once after it returns
 four-workers  four `plc-bridge worker` processes on 100,000 outbox rows: each statement posted exactly once
+soak        a PLC day's mixed load while the LRS, the platforms' AGS and PostgreSQL each go away and come back at
+            random moments; learning records and scores lost and duplicated at the end (bench/soak.py)
 
   python bench/faults.py [pg-restart] [lrs-down] [four-workers] [--rows 100000]
+  python bench/faults.py soak [--minutes 20] [--users 40]
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class PrivatePostgres:
     def _as_postgres(self, command: list[str]) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True)
 
-    def _ctl(self, action: str) -> None:
+    def _ctl(self, action: str, mode: str = "fast") -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
         self._as_postgres(
             [
@@ -71,7 +74,7 @@ class PrivatePostgres:
                 str(self.dir / "log"),
                 "-w",
                 "-m",
-                "fast",
+                mode,
                 action,
             ]
         )
@@ -84,6 +87,10 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         self._ctl("stop")
+
+    def crash(self) -> None:
+        """Stop at once, as a power cut or the OOM killer would: no checkpoint, the next start replays the WAL."""
+        self._ctl("stop", mode="immediate")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -333,6 +340,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="*", default=["pg-restart", "lrs-down", "four-workers"])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--minutes", type=float, default=20.0, help="soak: how long the load and the faults last")
+    parser.add_argument("--users", type=int, default=40, help="soak: people in the load")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="plc-faults-"))
     shutil.chown(workdir, "postgres", "postgres")
@@ -343,6 +352,10 @@ def main() -> None:
         lrs_down(workdir)
     if "four-workers" in args.runs:
         four_workers(workdir, args.rows)
+    if "soak" in args.runs:
+        from bench.soak import soak
+
+        soak(workdir, args.minutes, args.users, PrivatePostgres)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,13 @@ client processes, each with its own test platform (registered with the tool), so
 the bottleneck. Printed: requests per second to the tool, p50/p95/p99 latency of tool requests, and errors.
 
     python bench/load.py [--users 50] [--seconds 60] [--processes 5] [--think 1.0]
+
+--plc-day: a PLC day (bench/plc_day.py): 200 teachers and trainers with ~1 s think time for 5 minutes, launching,
+reading their reflection and progress, saving reflections and grading them, plus a burst of 500 launches in 60 s,
+through gunicorn on PostgreSQL with `plc-bridge worker` delivering to a real Ralph LRS and the platforms' AGS at the
+same time. Printed: requests/s and p50/p95/p99 per step, errors, RSS per process, what the worker delivered.
+
+    python bench/load.py --plc-day [--users 200] [--seconds 300] [--burst 500] [--burst-seconds 60] [--burst-at 60]
 """
 
 from __future__ import annotations
@@ -119,13 +126,24 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--users", type=int, default=None, help="50; a PLC day: 200")
+    parser.add_argument("--seconds", type=float, default=None, help="60; a PLC day: 300")
+    parser.add_argument("--processes", type=int, default=None, help="client processes: 5; a PLC day: 4 and the burst's")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's actions")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--plc-day", action="store_true", help="a PLC day's load (see above)")
+    parser.add_argument("--burst", type=int, default=500, help="a PLC day: launches in the burst (0: none)")
+    parser.add_argument("--burst-seconds", type=float, default=60)
+    parser.add_argument("--burst-at", type=float, default=None, help="a PLC day: seconds into the run (default: 1/5)")
     args = parser.parse_args()
 
+    if args.plc_day:
+        from bench.load_day import plc_day
+
+        plc_day(args)
+        return
+    args.users, args.seconds = args.users or 50, args.seconds or 60
+    args.processes = args.processes or 5
     with throwaway_database("plc_load") as database_url:
         run(args, database_url)
 

@@ -1,0 +1,123 @@
+"""What `bench/load.py --plc-day` and `bench/faults.py soak` print: requests per second, p50/p95/p99 per step, errors,
+RSS per process, the machine's load; and for the soak, learning records and scores lost or duplicated."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.plc_day import OK, Day, Sample
+from models.database import Database
+from models.outbox import Delivery, OutboxStatement
+from models.scores import ScorePost, ScoreState
+
+PAGE_TARGET_MS, LAUNCH_TARGET_MS, RSS_TARGET_MB = 250.0, 400.0, 200.0
+LAUNCH_STEPS = ("login", "launch", "burst login", "burst launch")
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def is_error(step: str, status: int) -> bool:
+    """No answer, a server error, or a refusal a person would see as a failure (any 4xx but 409/422, which are the
+    tool's answers to a conflicting or invalid form: a reflection graded while its author was editing it)."""
+    expected = OK.get(step.removeprefix("burst "), (200,))
+    return status not in expected and status not in (409, 422)
+
+
+def print_steps(samples: list[Sample], seconds: float, no_answer: list[str] | None = None) -> int:
+    """The table per step; returns the number of errors."""
+    errors = [s for s in samples if is_error(s[1], s[3])]
+    print(f"  tool requests: {len(samples)} in {seconds:.0f} s = {len(samples) / seconds:.1f}/s")
+    print(f"    {'step':20s} {'n':>6s} {'per s':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s}  target p95  errors")
+    for step in sorted({s[1] for s in samples}, key=lambda name: (name.startswith("burst"), name)):
+        mine = [s for s in samples if s[1] == step]
+        ms = [s[2] * 1000 for s in mine]
+        target = LAUNCH_TARGET_MS if step in LAUNCH_STEPS else PAGE_TARGET_MS
+        p95 = percentile(ms, 95)
+        flag = "ok" if p95 < target else "OVER"
+        bad = sum(1 for s in mine if is_error(s[1], s[3]))
+        print(f"    {step:20s} {len(mine):6d} {len(mine) / seconds:6.1f} {percentile(ms, 50):7.1f} {p95:7.1f} "
+              f"{percentile(ms, 99):7.1f}  <{target:.0f} {flag:4s} {bad:5d}")  # fmt: skip
+    refused = Counter(s[3] for s in samples if s[3] in (409, 422))
+    statuses = Counter(s[3] for s in errors)
+    print(f"  errors: {len(errors)}" + (f" (status: count {dict(statuses)}; 0 = no answer)" if errors else ""))
+    if refused:
+        print(f"  refused forms (the tool's own answers, not errors): {dict(refused)}")
+    for why, count in Counter(no_answer or []).most_common(8):
+        print(f"    no answer: {why} x{count}")
+    return len(errors)
+
+
+def print_rss(day: Day) -> None:
+    print(f"  RSS per process, MB (max over the run, last), target < {RSS_TARGET_MB:.0f} MB per web process:")
+    for name, values in sorted(day.rss.items()):
+        seen = [v for v in values if v > 0]
+        if seen:
+            print(f"    {name:32s} max {max(seen):6.1f}  last {seen[-1]:6.1f}")
+    restarted = len(day.web_pids) - day.plan.web_workers
+    print(f"  gunicorn worker processes seen: {len(day.web_pids)} (replaced by gunicorn: {max(restarted, 0)})")
+
+
+def print_cpu(day: Day, requests: int) -> None:
+    """Where the machine's cycles went during the load: ours by group, and the whole machine (other work included);
+    the server side's CPU per tool request, and the rate these cores would serve at that cost were they ours alone."""
+    (busy0, total0), (busy1, total1) = day.ticks[0], day.ticks[-1]
+    cores = os.cpu_count() or 1
+    print(f"  CPU during the load ({day.elapsed:.0f} s x {cores} cores = {day.elapsed * cores:.0f} core-seconds):")
+    ours = server = 0.0
+    for name, marks in day.cpu.items():
+        used = marks[-1] - marks[0] if len(marks) > 1 else 0.0
+        ours += max(used, 0.0)
+        server += max(used, 0.0) if not name.startswith("load clients") else 0.0
+        if name in ("Ralph", "PostgreSQL backends of this database (alive now)") and day.restarts:
+            print(f"    {name:50s}     n/a  (restarted during the run: its processes changed)")
+            continue
+        print(f"    {name:50s} {used:7.1f} s  ({used / day.elapsed * 100:5.1f}% of one core)")
+    busy = (busy1 - busy0) / max(total1 - total0, 1) * 100
+    print(f"    the whole machine was busy {busy:.0f}% of the time; this bench's processes used "
+          f"{ours / (day.elapsed * cores) * 100:.0f}% of it (other helpers' work is the rest)")  # fmt: skip
+    if requests:
+        per = server / requests
+        print(f"    server side (gunicorn, PostgreSQL, worker, Ralph): {per * 1000:.1f} ms CPU per tool request, so "
+              f"at most ~{cores / per:.0f} requests/s on {cores} cores of our own")  # fmt: skip
+
+
+def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> dict[str, Any]:
+    """Learning records: the outbox against what Ralph holds; scores: the score outbox against what the platforms'
+    AGS received. Lost: in the outbox, never arrived; duplicated: arrived more than once."""
+    database = Database(day.env["PLC_DATABASE_URL"])
+    with database.transaction() as db:
+        outbox = set(db.scalars(select(OutboxStatement.id)))
+        delivery_states = Counter(db.scalars(select(Delivery.state)))
+        posts = [(p.state, p.score.get("userId"), p.score.get("timestamp")) for p in db.scalars(select(ScorePost))]
+    database.dispose()
+    stored = day.ralph.stored_ids()
+    arrived = Counter((user, timestamp) for _, user, timestamp, _ in received)
+    sent = [(state, arrived[(user, ts)]) for state, user, ts in posts]
+    return {
+        "records": len(outbox),
+        "delivery states": dict(delivery_states),
+        "records in Ralph": len(stored),
+        "records lost": len(outbox - set(stored)),
+        "records duplicated": sum(1 for n in stored.values() if n > 1),
+        "records in Ralph not in the outbox": len(set(stored) - outbox),
+        "scores": len(posts),
+        "score states": dict(Counter(state for state, _ in sent)),
+        "scores received": sum(arrived.values()),
+        "scores lost": sum(1 for state, n in sent if n == 0 and state != ScoreState.SUPERSEDED.value),
+        "scores duplicated": sum(1 for _, n in sent if n > 1),
+    }
