@@ -21,6 +21,7 @@ The erasure itself is kept: who erased, when, why and the pseudonym, never the e
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,9 +38,11 @@ from models.cycles import ElementSession, SessionAttendance
 from models.drafts import Draft
 from models.errors import InvalidInput, Problem, ProgramError
 from models.evidence import FOLDER, Evidence
-from models.forms import FormEntry
+from models.forms import FormEntry, free_text_fields
 from models.observations import Observation
 from models.people import Membership, Person
+from models.plan_versions import PlanVersion
+from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.scores import ScorePost
 from models.sessions import AppSession
@@ -295,14 +298,38 @@ def _blank(values: Any) -> Any:
     return "" if isinstance(values, str) else values
 
 
-def _scrub_change(change: RecordChange, text_goes: bool, reason_goes: bool) -> None:
-    if text_goes:
+def _scrub_change(
+    change: RecordChange, text_goes: bool, reason_goes: bool, form_texts: frozenset[str] | None = None
+) -> None:
+    if text_goes and form_texts is not None:  # a form's history: its free text goes, its choices and numbers stay
+        change.before = {k: _blank(v) if k in form_texts else v for k, v in change.before.items()}
+        if change.after is not None:
+            change.after = {k: _blank(v) if k in form_texts else v for k, v in change.after.items()}
+    elif text_goes:
         keep = {"cycle", "element", "held_on", "hours", "attendee_ids", "cycle_id", "form"}
         change.before = {k: v if k in keep else _blank(v) for k, v in change.before.items()}
         if change.after is not None:
             change.after = {k: v if k in keep else _blank(v) for k, v in change.after.items()}
     if reason_goes:
         change.reason = ""
+
+
+def _rename_in_plans(db: Session, held: Holdings, name: str, pseudonym: str) -> None:
+    """The plans sent to the Council name every member and the facilitator: the pseudonym replaces the person's name
+    there too (the plan's history and its differences show it)."""
+    mine = set(_ids(held.memberships))
+    contexts = {m.context_id for m in held.memberships}
+    versions = select(PlanVersion).join(Program, PlanVersion.program_id == Program.id)
+    for version in db.scalars(versions.where(Program.context_id.in_(contexts))):
+        snapshot = copy.deepcopy(version.snapshot)
+        for team in snapshot.get("teams", []):
+            for member in team.get("members", []):
+                if member.get("id") in mine:
+                    member["name"] = pseudonym
+            if name and team.get("facilitator") == name:
+                team["facilitator"] = pseudonym
+        if snapshot != version.snapshot:
+            version.snapshot = snapshot  # a new value: SQLAlchemy's JSON does not see changes made in place
 
 
 def erase(
@@ -331,12 +358,14 @@ def erase(
         for name in _OBSERVATION_TEXT:
             setattr(observation, name, "")
         observation.student_notes = []
-    for entry in held.forms_alone:
-        entry.answers = {key: "" for key in entry.answers}
+    form_texts = {entry.id: free_text_fields(entry.form) for entry in held.forms_alone}
+    for entry in held.forms_alone:  # the words go; choices, dates and numbers stay for the Council's figures
+        entry.answers = {key: "" if key in form_texts[entry.id] else value for key, value in entry.answers.items()}
     for session in held.notes_alone:
         session.notes = ""
     for change in held.changes:
-        _scrub_change(change, (change.kind, change.record_id) in held.text_records, change.changed_by_id in mine)
+        texts = form_texts.get(change.record_id) if change.kind == FORM else None
+        _scrub_change(change, (change.kind, change.record_id) in held.text_records, change.changed_by_id in mine, texts)
     for grade in held.grade_comments:
         grade.comment = ""
     for post in held.score_comments:
@@ -348,6 +377,7 @@ def erase(
         certificate.holder_name = pseudonym
     db.execute(delete(Draft).where(Draft.person_id == person.id))
     db.execute(delete(AppSession).where(AppSession.person_id == person.id))
+    _rename_in_plans(db, held, person.name, pseudonym)
     person.name, person.given_name, person.family_name, person.email = pseudonym, "", "", None
     person.erased_at = now
     erasure = PersonErasure(

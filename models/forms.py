@@ -261,3 +261,16 @@ def carried_over(db: Session, team: Team, number: int) -> CarriedOver | None:
 def goal_field() -> FormField:
     """The results report's "was the goal met" choice."""
     return form_templates()[RESULTS_FORM].field(GOAL_FIELD)
+
+
+FREE_TEXT_KINDS = frozenset({"text", "textarea"})
+
+
+def free_text_fields(slug: str) -> frozenset[str]:
+    """The fields of a form where people write their own words: what an erasure and the retention run remove (the
+    choices, dates and numbers stay, for the dashboard and the Council's figures). Empty for a form no longer
+    configured: nothing of it is known to be free text."""
+    template = form_templates().get(slug)
+    if template is None:
+        return frozenset()
+    return frozenset(f.id for f in template.fields if f.kind in FREE_TEXT_KINDS)

@@ -23,14 +23,13 @@ from models.base import Base, utcnow
 from models.corrections import FORM, OBSERVATION, SESSION, RecordChange
 from models.cycles import Cycle, ElementSession
 from models.evidence import FOLDER, Evidence
-from models.forms import FormEntry, form_templates
+from models.forms import FormEntry, free_text_fields
 from models.observations import Observation
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.states import ProgramState
 from models.teams import Team
 
-FREE_TEXT_KINDS = frozenset({"text", "textarea"})
 OBSERVATION_TEXTS = ("lesson", "students_did", "students_learned", "evidence", "suggestions")
 # An ended program's state, and the one after it; a cancelled program never ended.
 ENDED_STATES = (ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED)
@@ -96,13 +95,6 @@ def _cycle_ids(db: Session, program: Program) -> list[int]:
     return list(db.scalars(select(Cycle.id).join(Team).where(Team.program_id == program.id)))
 
 
-def _text_fields(slug: str) -> frozenset[str]:
-    template = form_templates().get(slug)
-    if template is None:  # a form no longer configured: nothing of it is known not to be free text
-        return frozenset()
-    return frozenset(f.id for f in template.fields if f.kind in FREE_TEXT_KINDS)
-
-
 def _blank(values: dict[str, Any] | None, keys: frozenset[str] | tuple[str, ...]) -> tuple[dict[str, Any] | None, bool]:
     if not values:
         return values, False
@@ -135,7 +127,7 @@ def remove_free_text(db: Session, program: Program, removed: Removed, *, dry_run
                 observation.student_notes = []
     form_fields: dict[int, frozenset[str]] = {}
     for entry in db.scalars(select(FormEntry).where(FormEntry.cycle_id.in_(cycles))):
-        form_fields[entry.id] = _text_fields(entry.form)
+        form_fields[entry.id] = free_text_fields(entry.form)
         answers, changed = _blank(entry.answers, form_fields[entry.id])
         if changed:
             removed.form_entries += 1

@@ -30,6 +30,7 @@ from models.observations import Observation, submit_observation
 from models.outbox import OutboxStatement
 from models.people import Membership, Person
 from models.plan import team_plan
+from models.plan_versions import PlanVersion, plan_snapshot
 from models.programs import Program
 from models.reflections import Grade, Reflection, grade_reflection, submit_reflection
 from models.roles import AppRole
@@ -108,7 +109,7 @@ def world(db: Session, tmp_path: Path) -> World:
         team,
         1,
         "problem-reflection",
-        {"problem": "ปัญหาของสมศรี", "approaches": "แนวทาง", "plan": "แผน"},
+        {"problem": "ปัญหาของสมศรี", "approaches": "แนวทาง", "plan": "แผน", "lesson_date": "2026-06-18"},
         member,
         TODAY,
     )
@@ -183,7 +184,7 @@ def test_an_erasure_keeps_the_record_under_the_pseudonym_and_takes_what_names_th
     for observation in db.scalars(select(Observation).where(Observation.buddy_id == w.member.id)):
         assert (observation.lesson, observation.student_notes, observation.suggestions) == ("", [], "")
     forms = {f.form: f.answers for f in db.scalars(select(FormEntry))}
-    assert set(forms["problem-reflection"].values()) == {""}
+    assert {k: v for k, v in forms["problem-reflection"].items() if v} == {"lesson_date": "2026-06-18"}  # words go
     assert forms["operation-tracking"]["what_worked"] == "ได้ผล"  # written with a teammate: kept
     notes = {s.created_by_id: s.notes for s in db.scalars(select(ElementSession))}
     assert notes == {w.member.id: "", w.other.id: "บันทึกของเพื่อน"}
@@ -285,3 +286,24 @@ def test_the_search_finds_people_of_the_platform_only_by_name_or_lms_user_id(db:
     assert service.find_people(db, admin, "%") == []
     with pytest.raises(NotAnAdministrator):
         service.find_people(db, _session(db, w.other), "ใจดี")
+
+
+def test_the_plans_sent_to_the_council_name_the_pseudonym_instead(db: Session, tmp_path: Path) -> None:
+    """Every plan version names the team's members and its facilitator: after the erasure the pseudonym stands
+    there, and the teammates' names stay."""
+    w = world(db, tmp_path)
+    team = w.program.teams[0]
+    team.facilitator_id = w.member.id
+    names = {m.id: m.person.name for m in db.scalars(select(Membership).where(Membership.id.in_(team.member_ids)))}
+    db.add(PlanVersion(program_id=w.program.id, number=1, snapshot=plan_snapshot(w.program, names)))
+    db.flush()
+    assert NAME in str(db.scalars(select(PlanVersion.snapshot)).one())
+
+    service.erase_person(db, Destinations(), _session(db, w.course.admin), w.person.id, PSEUDONYM, "คำขอ 13/2569")
+
+    db.expire_all()
+    [snapshot] = db.scalars(select(PlanVersion.snapshot)).all()
+    [kept_team] = snapshot["teams"]
+    assert NAME not in str(snapshot) and kept_team["facilitator"] == PSEUDONYM
+    assert {m["id"]: m["name"] for m in kept_team["members"]}[w.member.id] == PSEUDONYM
+    assert {m["id"]: m["name"] for m in kept_team["members"]}[w.other.id] == w.other.person.name

@@ -130,3 +130,31 @@ def test_the_retention_run_takes_an_ended_programs_bytes_out_of_the_database(db:
 
     assert removed.evidence == 2 and removed.files == [on_disk.stored_name]  # the folder's file after the commit
     assert chunk_count(db) == 0 and db.scalars(select(Evidence)).all() == []
+
+
+def test_a_downgrade_below_the_chunks_is_refused_while_files_are_kept_in_the_database(tmp_path: Any) -> None:
+    """Dropping the chunks would lose the files kept there: the downgrade stops and says so; with none there, it
+    goes."""
+    from sqlalchemy import create_engine, text
+
+    from models.migrate import downgrade, upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'plc.sqlite3'}")
+    upgrade(engine)
+    row = (
+        "INSERT INTO plc_evidence (cycle_id, uploaded_by_id, original_name, stored_name, content_type, size, sha256,"
+        " storage, uploaded_at) VALUES (1, 1, 'แผน.png', :name, 'image/png', 3, 'x', :storage, '2026-12-06')"
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.execute(text(row), {"name": "kept-in-db", "storage": "database"})
+
+    with pytest.raises(RuntimeError, match="kept in the database"):
+        downgrade(engine, "0024")
+    with engine.begin() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM plc_evidence_chunks")) == 0  # still there: nothing dropped
+        connection.execute(text("DELETE FROM plc_evidence"))
+    downgrade(engine, "0024")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0024"
+    engine.dispose()

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import requests
 from sqlalchemy import delete, select
 
+from models.base import utcnow
+from models.calendar import program_day
 from models.people import Membership, Person
 from models.platform import Platform
 from models.read_log import ReadLogEntry
@@ -148,7 +150,7 @@ def test_the_site_administrator_sees_only_their_platforms_entries(tool: ToolServ
 def test_the_search_narrows_by_reader_person_read_and_days(tool: ToolServer, platform: TestPlatform) -> None:
     a_trainer_read_a_reflection(tool, platform)
     admin = admin_visit(tool, platform)
-    today = datetime.now(UTC).date().isoformat()
+    today = program_day(utcnow()).isoformat()  # the search's days are Thai days
 
     assert 'data-total="1"' in admin.get("/admin/read-log", reader="กาญจนา", since=today, until=today).text
     assert 'data-total="0"' in admin.get("/admin/read-log", reader="สมศรี").text  # the teacher read nobody's

@@ -34,6 +34,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refused while files are kept in the database: dropping their chunks would lose them. Move them to the folder
+    first (PLC_EVIDENCE_STORE=folder does not move them; delete or re-upload them), then downgrade."""
+    evidence = sa.table("plc_evidence", sa.column("storage", sa.String))
+    in_database = op.get_bind().scalar(
+        sa.select(sa.func.count()).select_from(evidence).where(evidence.c.storage == "database")
+    )
+    if in_database:
+        raise RuntimeError(
+            f"{in_database} evidence files are kept in the database; downgrading would lose them. "
+            "Keep this revision, or remove those files first."
+        )
     op.drop_table("plc_evidence_chunks")
     with op.batch_alter_table("plc_evidence") as batch:
         batch.drop_column("storage")
