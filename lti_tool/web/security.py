@@ -22,17 +22,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 class FrameAncestors:
     """The origins allowed to frame the tool: every registered platform's, read when a page is served.
 
-    One small query per HTML page (not per image or script, nor per redirect): a platform registered a moment ago,
-    by any process, can frame the tool at once. If the database is away, the last list read stays in force.
+    One small query per HTML page or redirect outside a session (not per image or script): a platform registered a
+    moment ago, by any process, can frame the tool at once, its login's redirects included (Chromium checks
+    frame-ancestors on every response of a framed navigation, redirects too). If the database is away, the last list
+    read stays in force.
     """
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._last: str | None = None
-
-    def last(self) -> str:
-        """The list as last read (read now if never): for a redirect, which no browser shows in a frame."""
-        return self._last if self._last is not None else self.value()
 
     def value(self) -> str:
         try:
@@ -52,16 +50,15 @@ def _platform_framing(issuer: str, auth_login_url: str) -> str:
     return " ".join(["'self'", *origins])
 
 
-def _framing_for(app_session: Any, ancestors: FrameAncestors, redirect: bool = False) -> str:
-    """A page of a launched session may be framed by that session's platform only; other HTML pages
-    (set-up, refusals shown inside an LMS frame) by any registered platform."""
-    everyone = ancestors.last if redirect else ancestors.value
+def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
+    """A page of a launched session may be framed by that session's platform only; other HTML pages and redirects
+    (set-up, a login's redirect, refusals shown inside an LMS frame) by any registered platform."""
     if app_session is None:
-        return everyone()
+        return ancestors.value()
     try:
         platform = app_session.context.platform
     except DetachedInstanceError:  # the view did not load the platform before its transaction closed
-        return everyone()
+        return ancestors.value()
     return _platform_framing(platform.issuer, platform.auth_login_url)
 
 
@@ -77,11 +74,7 @@ def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: 
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        framing = (
-            _framing_for(g.get("plc_session"), ancestors, redirect=300 <= response.status_code < 400)
-            if response.mimetype == "text/html"
-            else "'self'"
-        )
+        framing = _framing_for(g.get("plc_session"), ancestors) if response.mimetype == "text/html" else "'self'"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
