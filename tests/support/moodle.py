@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tarfile
@@ -267,6 +268,7 @@ class MoodleSite:
                 env={**self.environment(), "PHP_CLI_SERVER_WORKERS": "4"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its workers are forked children: stop() ends the whole group
             )
         deadline = time.monotonic() + 60
         while True:
@@ -281,11 +283,11 @@ class MoodleSite:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.terminate()
+            os.killpg(self.server.pid, signal.SIGTERM)  # PHP's built-in server and the workers it forked
             try:
                 self.server.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.server.kill()
+                os.killpg(self.server.pid, signal.SIGKILL)
         _admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
