@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM, ToolServer, start_tool
+from tests.conftest import CHROMIUM, ToolServer
 from tests.support.moodle import MoodleSite
+from tests.support.moodle_course import (
+    REFLECTION_TITLE,
+    grade_reflection,
+    graded_in_moodle,
+    make_course,
+    running_program,
+    serving_tool,
+    write_reflection,
+)
 from tests.support.moodle_pages import (
     TOOL_FRAME,
-    add_activity,
     log_in,
     open_activity,
     register_tool,
     screenshot,
-    show_in_activity_chooser,
     tool_frame,
 )
-from tests.support.pg import throwaway_database
-from tests.support.waiting import wait_until
-from tests.test_moodle_journeys import FrameVisit, choose, grade_in_moodle, in_frame
-from tests.test_program_pages import create
-from tests.test_program_teams import form_team, members_by_name, step
 
 # The first test of a session may install Moodle (about a minute on two cores) before it starts.
 pytestmark = [pytest.mark.moodle, pytest.mark.browser, pytest.mark.postgres, pytest.mark.timeout(600)]
@@ -47,86 +48,6 @@ WINDOW_TEACHERS = [("wteacher1", "ปราณี", "บุญมา"), ("wteach
 CROSS_COURSE = {"fullname": "PLC ภาษาไทย ม.3", "shortname": "plc-thai-3-cross-site"}
 CROSS_TRAINER = ("xtrainer", "รัตนา", "วงศ์ใหญ่")
 CROSS_TEACHERS = [("xteacher1", "บุษบา", "คำดี"), ("xteacher2", "ชัยวัฒน์", "นาคสุข"), ("xteacher3", "พิมพ์ใจ", "สายทอง")]
-
-REFLECTION_TITLE = "การสะท้อนผล วงรอบที่ 1"
-
-
-@contextmanager
-def serving_tool(folder: Any, database: str, host: str = "127.0.0.1") -> Iterator[ToolServer]:
-    """The tool on PostgreSQL with its delivery thread (grades go to Moodle by themselves), as `plc-bridge serve`."""
-    with throwaway_database(database) as url:
-        server = start_tool(folder, url, host=host, worker_thread=True)
-        yield server
-        if server.workers is not None:
-            server.workers.stop()
-        server.server.shutdown()
-        server.server.server_close()
-        server.database.dispose()
-
-
-def make_course(
-    moodle: MoodleSite, course: dict[str, str], trainer: tuple[str, str, str], teachers: list[tuple[str, str, str]]
-) -> int:
-    """A course with its trainer (Moodle's "Teacher") and teachers (Moodle's "Student"), all in Thai; its id."""
-    [made] = moodle.run({"action": "course", **course})
-    for username, first, last in [trainer, *teachers]:
-        moodle.add_user(username, first, last, lang="th")
-    moodle.run(
-        {"action": "enrol", "course": course["shortname"], "username": trainer[0], "role": "editingteacher"},
-        *({"action": "enrol", "course": course["shortname"], "username": t[0], "role": "student"} for t in teachers),
-    )
-    return int(made["id"])
-
-
-def running_program(
-    trainer: Any, moodle: MoodleSite, tool: ToolServer, course_id: int, type_id: int, teachers: list[str]
-) -> int:
-    """What the trainer does before anyone writes: the program activity and the graded reflection of cycle 1 added
-    with "Select content", the program set up from the program activity (Moodle's iframe), one team of the course's
-    teachers from the roster, submitted, approved and started. The reflection activity's course-module id."""
-    show_in_activity_chooser(trainer, moodle, course_id, type_id)
-    program = add_activity(trainer, moodle, course_id, type_id, choose("program", "โครงการ PLC ของรายวิชา"))
-    reflection = add_activity(trainer, moodle, course_id, type_id, choose("reflection", REFLECTION_TITLE))
-    [(column, maximum)] = moodle.query(
-        "SELECT itemname, grademax FROM mdl_grade_items WHERE courseid = %s AND itemmodule = 'lti'", course_id
-    )
-    assert (column, float(maximum)) == (REFLECTION_TITLE, 20.0)
-    open_activity(trainer, moodle, program)
-    plan = FrameVisit(tool, trainer)
-    create(plan)
-    teams = in_frame(trainer, tool, "/program/teams")  # the page reads the roster from Moodle
-    for name in teachers:
-        teams.get_by_text(name).first.wait_for()
-    assert set(teachers) <= set(members_by_name(tool))
-    form_team(plan, tool, "กลุ่มครูผู้สอน", teachers)
-    step(plan, "submit")
-    step(plan, "approve", approved_on="2026-11-01")
-    assert step(plan, "start").status_code == 200
-    return reflection
-
-
-def write_reflection(where: Any, text: str) -> None:
-    """The teacher's reflection page of cycle 1 (a page, or the tool's frame in Moodle's page)."""
-    where.get_by_label("การสะท้อนผลของคุณ").fill(text)
-    where.get_by_role("button", name="ส่งการสะท้อนผล").click()
-    where.get_by_text("บันทึกการสะท้อนผลของคุณแล้ว").wait_for()
-
-
-def grade_reflection(trainer: Any, tool: ToolServer, teacher: str, comment: str) -> None:
-    """The trainer grades it with the rubric (3 of 4 on each criterion: 15 of 20), in the program activity's iframe."""
-    reflections = in_frame(trainer, tool, "/program/reflections")
-    reflections.get_by_role("link", name=teacher).click()
-    reflections.get_by_role("button", name="บันทึกคะแนน").wait_for()
-    for radio in reflections.locator("input[type=radio][value='3']").all():
-        radio.check()
-    reflections.get_by_label("ความเห็นถึงครู").fill(comment)
-    reflections.get_by_role("button", name="บันทึกคะแนน").click()
-    reflections.get_by_text("บันทึกคะแนนแล้ว").wait_for()
-
-
-def graded_in_moodle(moodle: MoodleSite, course_id: int, username: str) -> list[tuple[str, float, float, str]]:
-    graded = wait_until(lambda: grade_in_moodle(moodle, course_id, username), timeout=120, message="no grade in Moodle")
-    return [(name, float(mx), float(got), feedback) for name, mx, got, feedback in graded]
 
 
 class _Lines(logging.Handler):
@@ -185,7 +106,7 @@ def test_a_teacher_writes_the_reflection_in_the_new_window_moodle_opens_and_the_
 ) -> None:
     names = [f"{first} {last}" for _, first, last in WINDOW_TEACHERS]
     trainer = log_in(browser, moodle, WINDOW_TRAINER[0])
-    reflection = running_program(trainer, moodle, window_tool, window_course, window_registered, names)
+    _program, reflection = running_program(trainer, moodle, window_tool, window_course, window_registered, names)
     # Moodle 4.3 and later no longer offer the activity's own launch container in its form (new activities take the
     # tool's default); an activity from an older site keeps its "New window".
     moodle.run({"action": "launch_container", "cmid": reflection, "container": LTI_LAUNCH_CONTAINER_WINDOW})
@@ -277,7 +198,9 @@ def test_on_another_site_with_third_party_cookies_blocked_a_teacher_writes_in_mo
     assert cross_site_tool.base_url.startswith("http://localhost:") and moodle.wwwroot.startswith("http://127.0.0.1:")
     names = [f"{first} {last}" for _, first, last in CROSS_TEACHERS]
     trainer = log_in(cookieless_browser, moodle, CROSS_TRAINER[0])
-    reflection = running_program(trainer, moodle, cross_site_tool, cross_site_course, cross_site_registered, names)
+    _program, reflection = running_program(
+        trainer, moodle, cross_site_tool, cross_site_course, cross_site_registered, names
+    )
 
     # The teacher opens the reflection activity: the tool in Moodle's iframe, on another site, gets no cookie.
     teacher = log_in(cookieless_browser, moodle, CROSS_TEACHERS[0][0])
