@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ from models.outbox import OutboxStatement
 from models.people import Person
 from models.platform import Platform
 from models.reflections import Reflection
-from tests.conftest import ToolServer, launch, register
+from tests.conftest import ToolServer, launch
 from tests.support.lti_platform import LaunchUser, TestPlatform
-from tests.test_observations_page import TEAM_A, USERS, observe, running_program, visit_as
+from tests.test_observations_page import TEAM_A, USERS, another_platform, observe, running_program, visit_as
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_reflections_page import ALL_THREES, grade, write
 
@@ -36,18 +35,6 @@ THEIR_REFLECTION = "ข้อความสะท้อนผลของเพ
 MY_LESSON = "บันทึกการสังเกตชั้นเรียนของฉัน เศษส่วน ป.4/2"
 THEIR_LESSON = "บันทึกการสังเกตของครูร่วมการเรียนรู้อีกคน ป.4/1"
 COMMENT = "อธิบายวิธีคิดของนักเรียนได้ชัดเจน"
-
-
-@contextmanager
-def platform_with(tool: ToolServer, user: LaunchUser) -> Iterator[TestPlatform]:
-    other = TestPlatform(client_id="client-my-data", deployment_id="dep-my-data").start()
-    try:
-        other.configure_tool(tool.url("/lti/login"), tool.url("/lti/launch"), tool.url("/lti/jwks"))
-        other.add_user(user)
-        register(tool, other)
-        yield other
-    finally:
-        other.stop()
 
 
 def a_cycle_of_work(tool: ToolServer, platform: TestPlatform) -> tuple[LaunchUser, LaunchUser, LaunchUser]:
@@ -91,7 +78,7 @@ def check_my_json(data: dict[str, Any], me: LaunchUser, platform: TestPlatform) 
 def test_a_teacher_downloads_their_own_data_and_nobody_elses(tool: ToolServer, platform: TestPlatform) -> None:
     me, other, model = a_cycle_of_work(tool, platform)
     twin = replace(me, name="ชื่อของคนอื่นบนอีกระบบ", email="elsewhere@example.org")
-    with platform_with(tool, twin) as elsewhere:
+    with another_platform(tool, twin) as elsewhere:
         launch(requests.Session(), elsewhere, twin)
         theirs_elsewhere = my_statement_ids(tool, elsewhere, twin)
     visit = visit_as(tool, platform, me.name)
@@ -131,7 +118,7 @@ def test_a_teacher_downloads_their_own_data_and_nobody_elses(tool: ToolServer, p
 def test_the_person_of_another_platform_gets_only_their_own(tool: ToolServer, platform: TestPlatform) -> None:
     me, _, _ = a_cycle_of_work(tool, platform)
     twin = replace(me, name="ชื่อของคนอื่นบนอีกระบบ", email="elsewhere@example.org")
-    with platform_with(tool, twin) as elsewhere:
+    with another_platform(tool, twin) as elsewhere:
         visit = Visit(tool, launch(requests.Session(), elsewhere, twin))
         data = visit.get("/my-data.json").json()
         mine_elsewhere = my_statement_ids(tool, elsewhere, twin)

@@ -134,11 +134,12 @@ def statements(tool: ToolServer, verb: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def another_platform(tool: ToolServer) -> Iterator[TestPlatform]:
+def another_platform(tool: ToolServer, user: LaunchUser = TEACHER) -> Iterator[TestPlatform]:
+    """A second platform registered with the tool for the test, with `user` (the same `sub` may live on both)."""
     other = TestPlatform(client_id="client-elsewhere", deployment_id="dep-elsewhere").start()
     try:
         other.configure_tool(tool.url("/lti/login"), tool.url("/lti/launch"), tool.url("/lti/jwks"))
-        other.add_user(TEACHER)
+        other.add_user(user)
         register(tool, other)
         yield other
     finally:
