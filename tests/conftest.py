@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 import threading
@@ -338,3 +339,28 @@ def moodle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MoodleSite]:
     site = start_site(source, tmp_path_factory.mktemp("moodle"))
     yield site
     site.stop()
+
+
+class _Lines(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def launch_log() -> Iterator[list[str]]:
+    """The launch view's log lines, read on its own logger: the app factory replaces the root's handlers, and an
+    Alembic run of another test (its logging fileConfig) may have disabled the loggers that existed then."""
+    logger = logging.getLogger("lti_tool.web.views.lti")
+    lines: list[str] = []
+    handler, level, disabled = _Lines(lines), logger.level, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+    logger.disabled = disabled

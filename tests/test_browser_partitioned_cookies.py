@@ -4,7 +4,6 @@ A real Chromium, the tool at https://127.0.0.1 framed by the platform's course p
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
@@ -38,31 +37,6 @@ def chromium(browser: Any) -> Iterator[Any]:
     )
     yield trusting
     trusting.close()
-
-
-class _Lines(logging.Handler):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__(logging.INFO)
-        self.lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def launch_log() -> Iterator[list[str]]:
-    """The launch view's log lines, read on its own logger: the app factory replaces the root's handlers, and an
-    Alembic run of another test (its logging fileConfig) may have disabled the loggers that existed then."""
-    logger = logging.getLogger("lti_tool.web.views.lti")
-    lines: list[str] = []
-    handler, level, disabled = _Lines(lines), logger.level, logger.disabled
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.disabled = False
-    yield lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-    logger.disabled = disabled
 
 
 def test_an_embedded_launch_over_https_keeps_its_partitioned_cookies_in_the_cross_site_iframe(

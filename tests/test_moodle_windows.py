@@ -10,7 +10,6 @@ Both end in Moodle's gradebook: the grade and the trainer's comment, as Moodle s
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,30 +47,6 @@ WINDOW_TEACHERS = [("wteacher1", "ปราณี", "บุญมา"), ("wteach
 CROSS_COURSE = {"fullname": "PLC ภาษาไทย ม.3", "shortname": "plc-thai-3-cross-site"}
 CROSS_TRAINER = ("xtrainer", "รัตนา", "วงศ์ใหญ่")
 CROSS_TEACHERS = [("xteacher1", "บุษบา", "คำดี"), ("xteacher2", "ชัยวัฒน์", "นาคสุข"), ("xteacher3", "พิมพ์ใจ", "สายทอง")]
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def launch_log() -> Iterator[list[str]]:
-    """The launch view's log lines, read on its own logger: the app factory replaces the root's handlers, and an
-    Alembic run of another test (its logging fileConfig) may have disabled the loggers that existed then."""
-    logger = logging.getLogger("lti_tool.web.views.lti")
-    handler, level, disabled = _Lines(), logger.level, logger.disabled
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.disabled = False
-    yield handler.lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-    logger.disabled = disabled
 
 
 # The same in a new window ---------------------------------------------------------------------------------------------
