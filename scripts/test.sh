@@ -48,4 +48,7 @@ echo "ruff check, ruff format --check, mypy --strict, lint-imports..."
 .venv/bin/mypy --strict --ignore-missing-imports --no-error-summary models xapi lti_tool/lti lti_tool/services lti_tool/workers
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 
-exec .venv/bin/python -m pytest "$@"
+# Two test processes (PLC_TEST_WORKERS, 0 for one): the tests mostly wait on servers, browsers and databases. Each
+# process starts its own session fixtures (tool, platform, Ralph, Chromium, its own copy of the Moodle site); a
+# worker that is done takes tests still queued for the other (worksteal), so the long browser journeys spread out.
+exec .venv/bin/python -m pytest -n "${PLC_TEST_WORKERS:-2}" --dist worksteal "$@"
