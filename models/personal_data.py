@@ -24,6 +24,8 @@ from models.drafts import Draft
 from models.erasure import PersonErasure
 from models.evidence import Evidence
 from models.forms import FormEntry, form_templates
+from models.line import LineLink, LineLinkCode
+from models.notices import Notice, NoticePreference
 from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
@@ -50,6 +52,10 @@ HELD_TABLES = (
     NoticeAcknowledgement,
     PersonErasure,
     OutboxStatement,
+    Notice,
+    NoticePreference,
+    LineLink,
+    LineLinkCode,
 )
 
 
