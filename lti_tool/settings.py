@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     # Notices by LINE: each platform's channel access token and secret are set on its admin page; this is where
     # the Messaging API answers (LINE's own unless a test points it at a local server).
     line_api_base_url: str = Field(default="https://api.line.me", pattern=r"^https?://")
+    line_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     line_concurrency: int = Field(default=16, ge=1, le=64)  # pushes in flight at once (LINE allows 2,000/s)
     line_max_webhook_bytes: int = Field(default=64 * 1024, ge=1024)
     # Production, behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none of those headers).

@@ -135,13 +135,13 @@ def take_webhook(
     return result
 
 
-def send_replies(access_token: str, base_url: str, replies: list[tuple[str, str]]) -> int:
+def send_replies(access_token: str, base_url: str, replies: list[tuple[str, str]], timeout: float = 10.0) -> int:
     """Send the webhook's replies (after its transaction committed); a reply LINE does not take is not retried (a
     reply token lives a short while): the person's link is done whatever the reply does."""
     sent = 0
     if not replies:
         return sent
-    api = line_api.LineApi(access_token, base_url=base_url)
+    api = line_api.LineApi(access_token, base_url=base_url, timeout_seconds=timeout)
     try:
         for token, text in replies:
             if token and api.reply_text(token, text).outcome is line_api.Outcome.DELIVERED:

@@ -46,5 +46,5 @@ def webhook(platform_id: int) -> tuple[str, int]:
         abort(400)  # signed, but not a webhook body
     if result.replayed:
         log.info("LINE webhook for platform %s: %d events already taken or too old", platform_id, result.replayed)
-    line_linking.send_replies(token, settings().line_api_base_url, result.replies)
+    line_linking.send_replies(token, settings().line_api_base_url, result.replies, settings().line_timeout_seconds)
     return "", 200
