@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from linebot.v3.webhooks import FollowEvent, MessageEvent, TextMessageContent, UnfollowEvent, UserSource
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,10 @@ from lti_tool.channels import line as line_api
 from lti_tool.channels import wording
 from lti_tool.services.actor import Actor
 from lti_tool.services.admin import NotAnAdministrator, administers_the_platform
-from models import line
+from models import line, notices
 from models.base import utcnow
 from models.errors import InvalidInput, Problem
+from models.notices import Channel, NoticeDelivery, NoticeState
 
 REPLAY_WINDOW = timedelta(hours=1)
 _ = wording._
@@ -192,3 +193,42 @@ def switch_line_off(db: Session, actor: Actor) -> None:
     account = line.channel_of(db, _platform_of(actor))
     if account is not None:
         account.access_token = account.channel_secret = ""
+
+
+def resend_notices(db: Session, actor: Actor, delivery_id: int | None = None) -> int:
+    """Queue the platform's parked notice deliveries (all, or one) again; LINE messages held for the quota go too,
+    and the account's quota mark is cleared (the admin raised the quota, or the month turned)."""
+    platform_id = _platform_of(actor)
+    account = line.channel_of(db, platform_id)
+    if account is not None and account.quota_spent_at is not None and delivery_id is None:
+        account.quota_spent_at = account.quota_reason = None
+        db.execute(
+            update(NoticeDelivery)
+            .where(
+                NoticeDelivery.platform_id == platform_id,
+                NoticeDelivery.channel == Channel.LINE.value,
+                NoticeDelivery.state == NoticeState.PENDING.value,
+            )
+            .values(next_attempt_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return notices.resend(db, platform_id, delivery_id)
+
+
+@dataclass(frozen=True)
+class NoticesAdmin:
+    account: line.LineChannel | None
+    status: dict[str, notices.DeliveryStatus]
+    parked: list[NoticeDelivery]
+    linked_people: int
+
+
+def notices_admin(db: Session, actor: Actor) -> NoticesAdmin:
+    platform_id = _platform_of(actor)
+    linked = db.scalar(select(func.count()).select_from(line.LineLink).where(line.LineLink.platform_id == platform_id))
+    return NoticesAdmin(
+        line.channel_of(db, platform_id),
+        notices.delivery_status(db, platform_id),
+        notices.parked(db, platform_id),
+        int(linked or 0),
+    )

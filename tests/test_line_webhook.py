@@ -1,0 +1,185 @@
+"""Linking LINE through the local Messaging API over real HTTP: the site administrator sets the district's account;
+a teacher's page shows a one-time code and the add-friend QR; the teacher sends the code in LINE; the signed webhook
+links them and the account replies in Thai; "เลิกแจ้งเตือน" unlinks; a bad signature, a replayed event and an
+oversized body are refused; an `unfollow` marks the link blocked; the admin page says when the quota is spent."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from models import line
+from models.people import Person
+from models.platform import Platform
+from tests.conftest import TEACHER, ToolServer, launch
+from tests.support.line_server import LineServer, line_server
+from tests.support.lti_platform import TestPlatform
+from tests.test_notices_pages import csrf_of
+from tests.test_program_pages import Visit
+from tests.test_scores_admin import admin_visit
+
+BASIC_ID = "@plcdistrict"
+
+
+@pytest.fixture
+def line_api(tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[LineServer]:
+    with tool.database.transaction() as db:
+        platform_id = db.scalars(select(Platform.id).where(Platform.issuer == platform.issuer)).one()
+    with line_server(webhook_url=tool.url(f"/line/webhook/{platform_id}")) as server:
+        monkeypatch.setattr(tool.settings, "line_api_base_url", server.base_url)
+        monkeypatch.setattr(tool.settings, "line_timeout_seconds", 2.0)
+        yield server
+
+
+def set_up_account(tool: ToolServer, platform: TestPlatform, server: LineServer) -> Visit:
+    admin = admin_visit(tool, platform)
+    page = admin.get("/admin/notices")
+    assert page.status_code == 200 and "LINE" in page.text
+    data = {
+        "csrf": csrf_of(page, "/admin/notices/line"),
+        "access_token": server.access_token,
+        "channel_secret": server.channel_secret,
+        "basic_id": BASIC_ID,
+    }
+    saved = admin.post("/admin/notices/line", data)
+    assert saved.status_code == 200 and 'id="saved"' in saved.text
+    return admin
+
+
+def link_teacher(tool: ToolServer, platform: TestPlatform, server: LineServer) -> tuple[Visit, str]:
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    page = teacher.get("/notices/line")
+    code = re.search(r'id="link-code">([A-Z0-9]+)<', page.text)
+    assert page.status_code == 200 and code
+    user = server.add_friend(TEACHER.name)
+    assert server.send_text(user, code.group(1)).status_code == 200
+    return teacher, user
+
+
+def test_a_teacher_links_line_with_the_code_and_the_account_replies_in_thai(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer, tmp_path
+) -> None:
+    set_up_account(tool, platform, line_api)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    page = teacher.get("/notices/line")
+    qr = re.search(r'<img class="qr" alt="QR" src="data:image/svg\+xml[^"]*"', page.text)
+    assert qr and f"https://line.me/R/ti/p/{BASIC_ID}" in page.text
+
+    teacher_again, user = link_teacher(tool, platform, line_api)
+
+    assert line_api.replies == [(user, [line_api.replies[0][1][0]])] and "เชื่อมบัญชีแล้ว" in line_api.replies[0][1][0]
+    with tool.database.transaction() as db:
+        person = db.scalars(select(Person).where(Person.sub == TEACHER.sub)).one()
+        found = line.link_of(db, person.id)
+        assert found is not None and found.line_user_id == user
+    assert 'id="line-linked"' in teacher_again.get("/notices/line").text
+
+
+def test_sending_the_stop_word_unlinks_and_forgets_the_line_id(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    set_up_account(tool, platform, line_api)
+    _teacher, user = link_teacher(tool, platform, line_api)
+
+    assert line_api.send_text(user, "เลิกแจ้งเตือน").status_code == 200
+
+    assert "เลิกเชื่อมแล้ว" in line_api.replies[-1][1][0]
+    with tool.database.transaction() as db:
+        assert db.scalars(select(line.LineLink)).all() == []
+
+
+def test_unlinking_from_the_tool_forgets_the_line_id(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    set_up_account(tool, platform, line_api)
+    teacher, _user = link_teacher(tool, platform, line_api)
+    page = teacher.get("/notices/line")
+
+    done = teacher.post("/notices/line/unlink", {"csrf": csrf_of(page, "/notices/line/unlink")})
+
+    assert done.status_code == 200 and 'id="unlinked"' in done.text
+    with tool.database.transaction() as db:
+        assert db.scalars(select(line.LineLink)).all() == []
+
+
+def test_a_wrong_signature_a_replay_and_an_oversized_body_are_refused(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    set_up_account(tool, platform, line_api)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    code = re.search(r'id="link-code">([A-Z0-9]+)<', teacher.get("/notices/line").text)
+    assert code
+    user = line_api.add_friend("ผู้อื่น")
+    event = line_api.event(
+        "message", user, message={"id": "1", "type": "text", "text": code.group(1), "quoteToken": "q"}
+    )
+    body = json.dumps({"destination": "Ubot", "events": [event]}).encode()
+
+    assert line_api.post_events([], body=body, signature="bm90IHRoZSBzaWduYXR1cmU=").status_code == 400
+    assert requests.post(line_api.webhook_url, data=body, timeout=10).status_code == 400  # no signature at all
+    with tool.database.transaction() as db:
+        assert db.scalars(select(line.LineLink)).all() == []
+    assert line_api.post_events([], body=body).status_code == 200  # signed: taken
+    with tool.database.transaction() as db:
+        [first] = db.scalars(select(line.LineLink)).all()
+        db.delete(first)  # so that a replay taken again would show
+    assert line_api.post_events([], body=body).status_code == 200  # the same event again: acknowledged, not taken
+    with tool.database.transaction() as db:
+        assert db.scalars(select(line.LineLink)).all() == []
+    huge = json.dumps({"destination": "U", "events": [], "pad": "x" * 100_000}).encode()
+    assert line_api.post_events([], body=huge).status_code == 413
+
+
+def test_blocking_the_account_marks_the_link_blocked(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    set_up_account(tool, platform, line_api)
+    _teacher, user = link_teacher(tool, platform, line_api)
+
+    assert line_api.block(user).status_code == 200
+
+    with tool.database.transaction() as db:
+        [found] = db.scalars(select(line.LineLink)).all()
+        assert found.blocked_at is not None
+
+
+def test_the_admin_page_says_when_the_months_quota_is_spent(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    admin = set_up_account(tool, platform, line_api)
+    with tool.database.transaction() as db:
+        [account] = db.scalars(select(line.LineChannel)).all()
+        account.quota_spent_at = account.updated_at
+        account.quota_reason = "LINE 429: You have reached your monthly limit."
+
+    page = admin.get("/admin/notices")
+
+    assert 'id="quota-spent"' in page.text and "ข้อความ LINE" in page.text
+
+
+def test_a_malformed_secret_is_explained_beside_its_field(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    admin = admin_visit(tool, platform)
+    page = admin.get("/admin/notices")
+    data = {
+        "csrf": csrf_of(page, "/admin/notices/line"),
+        "access_token": "t",
+        "channel_secret": "not hex!",
+        "basic_id": "x",
+    }
+
+    refused = admin.post("/admin/notices/line", data)
+
+    assert (
+        refused.status_code == 422
+        and 'id="channel_secret-error"' in refused.text
+        and 'id="basic_id-error"' in refused.text
+    )
+    with tool.database.transaction() as db:
+        assert db.scalars(select(line.LineChannel)).all() == []
