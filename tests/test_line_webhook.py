@@ -7,33 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from models import line
 from models.people import Person
-from models.platform import Platform
 from tests.conftest import TEACHER, ToolServer, launch
-from tests.support.line_server import LineServer, line_server
+from tests.support.line_server import LineServer
 from tests.support.lti_platform import TestPlatform
 from tests.test_notices_pages import csrf_of
 from tests.test_program_pages import Visit
 from tests.test_scores_admin import admin_visit
 
 BASIC_ID = "@plcdistrict"
-
-
-@pytest.fixture
-def line_api(tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[LineServer]:
-    with tool.database.transaction() as db:
-        platform_id = db.scalars(select(Platform.id).where(Platform.issuer == platform.issuer)).one()
-    with line_server(webhook_url=tool.url(f"/line/webhook/{platform_id}")) as server:
-        monkeypatch.setattr(tool.settings, "line_api_base_url", server.base_url)
-        monkeypatch.setattr(tool.settings, "line_timeout_seconds", 2.0)
-        yield server
 
 
 def set_up_account(tool: ToolServer, platform: TestPlatform, server: LineServer) -> Visit:
