@@ -4,6 +4,7 @@ Babel `Translations`, so a worker with no Flask request words them as the pages 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,8 +70,9 @@ class Wording:
     text: str  # the line, with the comment of a grade after it when there is one
 
 
+@functools.lru_cache(maxsize=8)
 def translations(locale: str = "th") -> Gettext:
-    """The catalog for `locale` (English: the texts as they are)."""
+    """The catalog for `locale` (English: the texts as they are), read once per process."""
     if locale.startswith("en"):
         return NullTranslations()
     return Translations.load(str(CATALOG), [locale])

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
@@ -28,13 +29,23 @@ from models.roles import AppRole
 
 def channels_for(db: Session, person: Person, kind: Kind) -> list[Channel]:
     """Where a notice of `kind` goes besides the list: LINE when the person linked an account of their platform's
-    (switched on), e-mail when their LMS shares the address; neither for a kind they switched off."""
+    (switched on, not blocked), e-mail when their LMS shares the address; neither for a kind they switched off."""
     if person.erased_at is not None or kind.value in model.switched_off(db, person.id):
         return []
     channels: list[Channel] = []
-    link = line.link_of(db, person.id)
-    account = line.channel_of(db, person.platform_id)
-    if link is not None and link.blocked_at is None and account is not None and account.is_on:
+    # One query for the link and whether the platform's account is on: it runs in every event's transaction.
+    on_line = db.scalar(
+        select(func.count())
+        .select_from(line.LineLink)
+        .join(line.LineChannel, line.LineChannel.platform_id == line.LineLink.platform_id)
+        .where(
+            line.LineLink.person_id == person.id,
+            line.LineLink.blocked_at.is_(None),
+            line.LineChannel.access_token != "",
+            line.LineChannel.channel_secret != "",
+        )
+    )
+    if on_line:
         channels.append(Channel.LINE)
     if person.email:
         channels.append(Channel.EMAIL)

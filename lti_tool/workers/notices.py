@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from functools import partial
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.channels import email as mail
 from lti_tool.channels import line as line_api
@@ -152,6 +152,7 @@ class NoticeDeliveryJob:
             .order_by(NoticeDelivery.id)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
+            .options(selectinload(NoticeDelivery.notice))  # a second query, which locks nothing more
         )
         return [_Item(delivery, delivery.channel) for delivery in db.scalars(query)]
 
@@ -167,10 +168,12 @@ class NoticeDeliveryJob:
         their own time; the rows stay locked meanwhile)."""
         jobs: list[tuple[_Item, Callable[[], tuple[str, str]]]] = []
         accounts: dict[int, LineChannel | None] = {}
+        person_ids = {item.delivery.notice.person_id for item in items}
+        people = {p.id: p for p in db.scalars(select(Person).where(Person.id.in_(person_ids)))}
+        links = {k.person_id: k for k in db.scalars(select(LineLink).where(LineLink.person_id.in_(person_ids)))}
         for item in items:
             notice = item.delivery.notice
-            person = db.get(Person, notice.person_id)
-            assert person is not None
+            person = people[notice.person_id]
             texts = self._texts(person)
             verify_url = f"{self.settings.public_base_url}/verify/{notice.params.get('code', '')}"
             words = wording.word(notice.kind, notice.params, texts, verify_url=verify_url)
@@ -182,7 +185,7 @@ class NoticeDeliveryJob:
                 if platform_id not in accounts:
                     accounts[platform_id] = db.get(LineChannel, platform_id)
                 account = accounts[platform_id]
-                linked = db.get(LineLink, person.id)
+                linked = links.get(person.id)
                 if account is None or not account.is_on:
                     item.outcome, item.reason = "retry", "LINE is not set up for this platform"
                 elif account.quota_spent_at is not None:
