@@ -26,6 +26,7 @@ from models import notices as model
 from models.errors import NotFoundInCourse
 from models.notices import Channel, Kind, Notice, NoticeDelivery
 from models.people import Membership
+from models.personal_data import held_about
 from models.reflections import submit_reflection
 from models.rubrics import rubric
 from models.sessions import open_session
@@ -203,3 +204,18 @@ def test_erasure_takes_the_line_id_the_notices_and_the_choices(db: Session, cour
     for table in (Notice, NoticeDelivery, model.NoticePreference, line.LineLink, line.LineLinkCode):
         assert db.scalar(select(func.count()).select_from(table)) == 0, table.__tablename__
     assert teacher.person.email is None
+
+
+def test_my_data_holds_my_notices_my_choices_and_my_line_link(db: Session, course: Course) -> None:
+    teacher = course.teachers[0]
+    line.link(db, teacher.person_id, teacher.person.platform_id, "U" + "c" * 32)
+    service.save_preferences(db, as_actor(db, teacher), {Kind.OBSERVATION_SUBMITTED.value})
+    service.notify(db, teacher, Kind.REFLECTION_GRADED, {"cycle": 1, "comment": COMMENT}, model.Target())
+    db.flush()
+
+    held = held_about(db, teacher.person_id)
+
+    assert [n.params["comment"] for n in held.notices] == [COMMENT]
+    assert held.line_account is not None and held.line_account.line_user_id == "U" + "c" * 32
+    assert Kind.REFLECTION_GRADED.value in held.notice_kinds_off
+    assert held_about(db, course.teachers[1].person_id).notices == []
