@@ -28,6 +28,7 @@ class SmtpSettings(BaseModel):
     password: SecretStr = SecretStr("")
     sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = "PLC Bridge"
+    ca_file: Path | None = None  # the certificate of a private CA that signed the mail server's (else the system's)
     timeout_seconds: float = Field(default=20.0, gt=0, le=120)
 
 

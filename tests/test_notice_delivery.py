@@ -23,8 +23,9 @@ from models.notices import Channel, Kind, NoticeDelivery, NoticeState, Target, w
 from models.people import Person
 from tests.conftest import ToolServer
 from tests.factories import make_course
+from tests.support.https import self_signed_context
 from tests.support.line_server import LineServer, line_server
-from tests.support.smtp_server import SmtpServer, smtp_server
+from tests.support.smtp_server import NO_SUCH_USER, SmtpServer, smtp_server
 
 TITLE = "มีผลการสังเกตชั้นเรียนของคุณเข้ามา"
 
@@ -212,7 +213,18 @@ def test_the_months_quota_spent_holds_line_messages_and_says_so(tool: ToolServer
     assert row.state == NoticeState.PENDING and row.next_attempt_at.astimezone(THAI_TIME).day == 1
 
 
-def test_an_address_the_server_refuses_for_good_is_parked(tool: ToolServer, line_api_server: LineServer) -> None:
+def test_an_address_the_server_refuses_for_good_is_parked_with_its_answer(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    notice_id, _ = a_notice(tool, line_api_server, email="left.the.school" + NO_SUCH_USER)
+
+    assert job_for(tool, smtp, line_api_server, morning()).run_once().parked == 1
+
+    row = deliveries(tool, notice_id)["email"]
+    assert row.state == NoticeState.PARKED and row.last_error == "550 5.1.1 No such user here"
+
+
+def test_a_mail_server_that_does_not_answer_is_tried_again_later(tool: ToolServer, line_api_server: LineServer) -> None:
     notice_id, _ = a_notice(tool, line_api_server, email="kru@school.example")
     closed = SmtpSettings(host="127.0.0.1", port=1, starttls=False, sender="plc@district.example", timeout_seconds=2)
     settings = tool.settings.model_copy(update={"smtp": closed})
@@ -226,3 +238,23 @@ def test_email_waits_while_no_smtp_server_is_set(tool: ToolServer, line_api_serv
     notice_id, _ = a_notice(tool, line_api_server, email="kru@school.example")
     assert job_for(tool, None, line_api_server, morning()).run_once().handled == 0
     assert deliveries(tool, notice_id)["email"].state == NoticeState.PENDING
+
+
+def test_an_email_goes_over_starttls_to_a_server_with_a_private_ca(
+    tool: ToolServer, line_api_server: LineServer, tmp_path: Path
+) -> None:
+    self_signed_context(tmp_path)  # writes cert.pem and key.pem, naming 127.0.0.1
+    cert = tmp_path / "cert.pem"
+    notice_id, _ = a_notice(tool, line_api_server, email="kru@school.example")
+    with smtp_server(tmp_path, tls=(cert, tmp_path / "key.pem")) as server:
+        tls = SmtpSettings(
+            host="127.0.0.1", port=server.port, starttls=True, sender="plc@district.example", ca_file=cert
+        )
+        settings = tool.settings.model_copy(update={"smtp": tls})
+        job = NoticeDeliveryJob(tool.database, settings, clock=lambda: morning())
+
+        assert job.run_once().delivered == 1
+
+        [message] = server.messages()
+    assert str(make_header(decode_header(message["Subject"]))) == TITLE
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED

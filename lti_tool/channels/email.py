@@ -61,7 +61,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> Result:
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
             if settings.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
             if settings.user:
                 smtp.login(settings.user, settings.password.get_secret_value())
             refused = smtp.send_message(message)

@@ -1,9 +1,11 @@
 """A real SMTP server for the tests: aiosmtpd's own command (`python -m aiosmtpd`) in a process of its own on
-127.0.0.1, keeping every message it receives in a Maildir that the tests read back, bytes as they arrived."""
+127.0.0.1, keeping every message it receives in a Maildir that the tests read back, bytes as they arrived, and
+refusing recipients at NO_SUCH_USER for good (550), as a server refuses an unknown address."""
 
 from __future__ import annotations
 
 import mailbox
+import os
 import socket
 import subprocess
 import sys
@@ -15,7 +17,26 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
+
 from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+NO_SUCH_USER = "@nowhere.invalid"  # the server refuses these recipients for good (550)
+
+
+class RefusingMailbox(Mailbox):
+    """aiosmtpd's Maildir handler, refusing recipients at NO_SUCH_USER as a real server refuses an unknown user."""
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.endswith(NO_SUCH_USER):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
 
 def _free_port() -> int:
@@ -51,12 +72,25 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(folder: Path) -> Iterator[SmtpServer]:
+def smtp_server(folder: Path, tls: tuple[Path, Path] | None = None) -> Iterator[SmtpServer]:
+    """aiosmtpd on a free port; with `tls` (certificate and key files) it offers STARTTLS."""
     port = _free_port()
     maildir = folder / "maildir"
     mailbox.Maildir(maildir, create=True)
-    command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox"]
-    process = subprocess.Popen([*command, str(maildir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "tests.support.smtp_server.RefusingMailbox",
+    ]
+    if tls is not None:
+        command += ["--tlscert", str(tls[0]), "--tlskey", str(tls[1])]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([*command, str(maildir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         wait_until(lambda: _listening(port) or process.poll() is not None, 20, message="aiosmtpd did not start")
         assert process.poll() is None, (process.stderr.read() if process.stderr else b"").decode()
