@@ -59,7 +59,8 @@ def test_a_teacher_links_line_with_the_code_and_the_account_replies_in_thai(
 
     teacher_again, user = link_teacher(tool, platform, line_api)
 
-    assert line_api.replies == [(user, [line_api.replies[0][1][0]])] and "เชื่อมบัญชีแล้ว" in line_api.replies[0][1][0]
+    [(replied_to, [reply])] = line_api.replies
+    assert replied_to == user and reply.startswith("เชื่อมบัญชีแล้ว") and TEACHER.name in reply  # the profile's name
     with tool.database.transaction() as db:
         person = db.scalars(select(Person).where(Person.sub == TEACHER.sub)).one()
         found = line.link_of(db, person.id)
@@ -144,9 +145,11 @@ def test_the_admin_page_says_when_the_months_quota_is_spent(
         account.quota_spent_at = account.updated_at
         account.quota_reason = "LINE 429: You have reached your monthly limit."
 
+    line_api.quota = 500
     page = admin.get("/admin/notices")
 
     assert 'id="quota-spent"' in page.text and "ข้อความ LINE" in page.text
+    assert "ส่งข้อความไปแล้ว 0 จาก 500 ข้อความ" in page.text  # LINE's own count (quota and consumption)
 
 
 def test_a_malformed_secret_is_explained_beside_its_field(

@@ -54,6 +54,13 @@ class Result:
     request_id: str = ""
 
 
+@dataclass(frozen=True)
+class Quota:
+    limited: bool
+    limit: int | None  # messages the month allows (free and additional), when limited
+    used: int | None  # messages sent this month
+
+
 def retry_key(delivery_id: int) -> str:
     """The delivery's own `X-Line-Retry-Key`: the same on every attempt, so LINE accepts the push once."""
     return str(uuid.uuid5(RETRY_KEY_SPACE, f"notice-delivery-{delivery_id}"))
@@ -98,11 +105,23 @@ class LineApi:
             return Result(Outcome.RETRY, f"LINE did not answer ({type(exc).__name__})")
         return Result(Outcome.DELIVERED)
 
-    def quota(self) -> tuple[str, int | None, int | None]:
-        """(type, the month's target limit or None when unlimited, messages sent this month or None)."""
-        limit = self.api.get_message_quota(_request_timeout=self.timeout)
-        used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
-        return str(limit.type), limit.value, used.total_usage
+    def quota(self) -> Quota | None:
+        """The month's target limit (`GET /v2/bot/message/quota`: "none" is unlimited) and the messages sent so far
+        (`/quota/consumption`); None when LINE does not answer."""
+        try:
+            limit = self.api.get_message_quota(_request_timeout=self.timeout)
+            used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            return None
+        kind = getattr(limit.type, "value", limit.type)  # the SDK gives an enum, QuotaType.LIMITED or NONE
+        return Quota(kind == "limited", limit.value, used.total_usage)
+
+    def display_name(self, user_id: str) -> str | None:
+        """The user's LINE display name (`GET /v2/bot/profile/{userId}`), or None (not a friend, blocked, no answer)."""
+        try:
+            return str(self.api.get_profile(user_id, _request_timeout=self.timeout).display_name)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            return None
 
 
 def _message_of(exc: ApiException) -> str:

@@ -31,6 +31,7 @@ REPLAY_WINDOW = timedelta(hours=1)
 _ = wording._
 
 REPLY_LINKED = _("Linked. PLC Bridge notices now reach you here. To stop them, send “เลิกแจ้งเตือน”.")
+REPLY_LINKED_AS = _("Linked, %(name)s. PLC Bridge notices now reach you here. To stop them, send “เลิกแจ้งเตือน”.")
 REPLY_UNLINKED = _("Unlinked. PLC Bridge no longer sends you notices here; they stay in the notice list of the tool.")
 REPLY_UNKNOWN = _(
     "To receive PLC Bridge notices here, open “LINE notices” in PLC Bridge from your course and send the code shown "
@@ -63,15 +64,26 @@ def unlink(db: Session, actor: Actor) -> bool:
     return line.unlink_person(db, actor.membership.person_id)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply to send once the webhook's changes have committed; `named` is the text with the person's LINE
+    display name (read from their profile then: the tool does not keep it), `text` the one without."""
+
+    token: str
+    text: str
+    user_id: str = ""
+    named: str = ""
+
+
 @dataclass
 class WebhookResult:
-    """What a webhook did, and the replies to send once it has committed (reply token, Thai text)."""
+    """What a webhook did, and the replies to send once it has committed."""
 
     taken: int = 0
     replayed: int = 0
     linked: list[int] = field(default_factory=list)
     unlinked: list[int] = field(default_factory=list)
-    replies: list[tuple[str, str]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
 
 
 def _first_time(db: Session, platform_id: int, event_id: str, when: datetime, now: datetime) -> bool:
@@ -115,7 +127,7 @@ def take_webhook(
             if found is not None:
                 found.blocked_at = moment
         elif isinstance(event, FollowEvent):
-            result.replies.append((reply_token, texts.gettext(REPLY_UNKNOWN)))
+            result.replies.append(Reply(reply_token, texts.gettext(REPLY_UNKNOWN)))
         elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
             text = event.message.text.strip()
             if text == line.UNLINK_WORD:
@@ -123,20 +135,24 @@ def take_webhook(
                 if person_id is not None:
                     line.unlink_person(db, person_id)
                     result.unlinked.append(person_id)
-                result.replies.append((reply_token, texts.gettext(REPLY_UNLINKED)))
+                result.replies.append(Reply(reply_token, texts.gettext(REPLY_UNLINKED)))
                 continue
             person_id = line.take_code(db, platform_id, text, moment)
             if person_id is None:
                 looks_like_code = len(text) == line.CODE_LENGTH and text.upper().isalnum()
-                result.replies.append((reply_token, texts.gettext(REPLY_EXPIRED if looks_like_code else REPLY_UNKNOWN)))
+                result.replies.append(
+                    Reply(reply_token, texts.gettext(REPLY_EXPIRED if looks_like_code else REPLY_UNKNOWN))
+                )
                 continue
             line.link(db, person_id, platform_id, user_id, moment)
             result.linked.append(person_id)
-            result.replies.append((reply_token, texts.gettext(REPLY_LINKED)))
+            result.replies.append(
+                Reply(reply_token, texts.gettext(REPLY_LINKED), user_id, texts.gettext(REPLY_LINKED_AS))
+            )
     return result
 
 
-def send_replies(access_token: str, base_url: str, replies: list[tuple[str, str]], timeout: float = 10.0) -> int:
+def send_replies(access_token: str, base_url: str, replies: list[Reply], timeout: float = 10.0) -> int:
     """Send the webhook's replies (after its transaction committed); a reply LINE does not take is not retried (a
     reply token lives a short while): the person's link is done whatever the reply does."""
     sent = 0
@@ -144,12 +160,26 @@ def send_replies(access_token: str, base_url: str, replies: list[tuple[str, str]
         return sent
     api = line_api.LineApi(access_token, base_url=base_url, timeout_seconds=timeout)
     try:
-        for token, text in replies:
-            if token and api.reply_text(token, text).outcome is line_api.Outcome.DELIVERED:
+        for reply in replies:
+            name = api.display_name(reply.user_id) if reply.named and reply.user_id else None
+            text = reply.named % {"name": name} if name else reply.text
+            if reply.token and api.reply_text(reply.token, text).outcome is line_api.Outcome.DELIVERED:
                 sent += 1
     finally:
         api.close()
     return sent
+
+
+def line_quota(db: Session, actor: Actor, base_url: str, timeout: float) -> line_api.Quota | None:
+    """This month's LINE messages of the platform's account, as LINE counts them (None: off, or no answer)."""
+    account = line.channel_of(db, _platform_of(actor))
+    if account is None or not account.is_on:
+        return None
+    api = line_api.LineApi(account.access_token, base_url=base_url, timeout_seconds=timeout)
+    try:
+        return api.quota()
+    finally:
+        api.close()
 
 
 # The platform's account, set by its administrators.

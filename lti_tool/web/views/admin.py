@@ -264,6 +264,9 @@ def _notices_page(
             "admin/notices.html",
             shown=shown,
             webhook_url=f"{settings().public_base_url}/line/webhook/{platform_id}",
+            quota=line_linking.line_quota(
+                db, Actor(app_session), settings().line_api_base_url, min(settings().line_timeout_seconds, 3.0)
+            ),
             email_on=settings().smtp is not None,
             errors=errors or {},
             typed=typed or {},
