@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.channels import wording
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
@@ -219,3 +220,11 @@ def test_my_data_holds_my_notices_my_choices_and_my_line_link(db: Session, cours
     assert held.line_account is not None and held.line_account.line_user_id == "U" + "c" * 32
     assert Kind.REFLECTION_GRADED.value in held.notice_kinds_off
     assert held_about(db, course.teachers[1].person_id).notices == []
+
+
+def test_a_reminder_writes_its_dates_as_a_thai_reader_does() -> None:
+    params = {"program": "PLC คณิต", "days": 7, "last_day": "2027-06-01"}
+    thai = wording.word(Kind.YEAR_ENDING, params, wording.translations("th"), locale="th")
+    english = wording.word(Kind.YEAR_ENDING, params, wording.translations("en"), locale="en")
+    assert "1 มิถุนายน 2570" in thai.text and "อีก 7 วัน" in thai.text
+    assert "1 June 2027" in english.text and "7 days" in english.text

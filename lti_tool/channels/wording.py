@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 
+from models.calendar import buddhist_year
 from models.notices import Kind
 
+DATE_PARAMS = ("last_day", "lesson_date")
 CATALOG = Path(__file__).resolve().parent.parent / "translations"
 
 
@@ -78,11 +82,25 @@ def translations(locale: str = "th") -> Gettext:
     return Translations.load(str(CATALOG), [locale])
 
 
-def word(kind: str, params: dict[str, Any], texts: Gettext, verify_url: str = "") -> Wording:
+def day_text(value: str, locale: str) -> str:
+    """An ISO date as a reader writes it: 1 มิถุนายน 2570 in Thai (the Buddhist Era), 1 June 2027 in English."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    if locale.startswith("th"):
+        return f"{format_date(day, 'd MMMM', locale='th')} {buddhist_year(day)}"
+    return format_date(day, "d MMMM y", locale="en")
+
+
+def word(kind: str, params: dict[str, Any], texts: Gettext, verify_url: str = "", locale: str = "th") -> Wording:
     """The notice's title and text, with its numbers and dates filled in (never another person's words: the only
     free text is a grade's comment, which the grader wrote for this reader)."""
     title = texts.gettext(TITLES.get(kind, kind))
     values = {**params, "verify_url": verify_url}
+    for key in DATE_PARAMS:
+        if isinstance(values.get(key), str):
+            values[key] = day_text(values[key], locale)
     try:
         text = texts.gettext(LINES[kind]).format(**values) if kind in LINES else ""
     except (KeyError, IndexError):

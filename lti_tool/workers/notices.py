@@ -156,9 +156,8 @@ class NoticeDeliveryJob:
         )
         return [_Item(delivery, delivery.channel) for delivery in db.scalars(query)]
 
-    def _texts(self, person: Person) -> wording.Gettext:
-        locale = person.locale or self.settings.default_locale
-        return wording.translations("en" if locale.lower().startswith("en") else "th")
+    def _locale(self, person: Person) -> str:
+        return "en" if (person.locale or self.settings.default_locale).lower().startswith("en") else "th"
 
     def _link(self, notice_id: int) -> str:
         return f"{self.settings.public_base_url}/notices/{notice_id}"
@@ -174,9 +173,10 @@ class NoticeDeliveryJob:
         for item in items:
             notice = item.delivery.notice
             person = people[notice.person_id]
-            texts = self._texts(person)
+            locale = self._locale(person)
+            texts = wording.translations(locale)
             verify_url = f"{self.settings.public_base_url}/verify/{notice.params.get('code', '')}"
-            words = wording.word(notice.kind, notice.params, texts, verify_url=verify_url)
+            words = wording.word(notice.kind, notice.params, texts, verify_url=verify_url, locale=locale)
             link = self._link(notice.id)
             if person.erased_at is not None:
                 item.outcome, item.reason = "parked", "the person's data was erased"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
@@ -34,7 +34,8 @@ LINE_UNLINK = "line-unlink"
 
 def worded(notice: Notice) -> wording.Wording:
     verify = settings().public_base_url + "/verify/" + str(notice.params.get("code", ""))
-    return wording.word(notice.kind, notice.params, get_translations(), verify_url=verify)
+    locale = str(get_locale() or "th")
+    return wording.word(notice.kind, notice.params, get_translations(), verify_url=verify, locale=locale)
 
 
 def target_url(notice: Notice) -> str | None:
