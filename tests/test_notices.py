@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lti_tool.channels import wording
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
+from lti_tool.services.certificates import issue_certificates
 from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.services.observations import submit_observation
 from lti_tool.services.reflections import grade_reflection
@@ -31,7 +32,8 @@ from models.personal_data import held_about
 from models.reflections import submit_reflection
 from models.rubrics import rubric
 from models.sessions import open_session
-from tests.factories import FORM, NOW, Course, buddy_and_model, make_course, running
+from tests.factories import ENDED_ON, FORM, NOW, Course, buddy_and_model, make_course, running
+from tests.models.test_certificates import completed
 
 NO_FILES: Any = None  # no uploads: the store is never used
 COMMENT = "ชัดเจนดี ลองยกตัวอย่างนักเรียนเพิ่ม"
@@ -228,3 +230,19 @@ def test_a_reminder_writes_its_dates_as_a_thai_reader_does() -> None:
     english = wording.word(Kind.YEAR_ENDING, params, wording.translations("en"), locale="en")
     assert "1 มิถุนายน 2570" in thai.text and "อีก 7 วัน" in thai.text
     assert "1 June 2027" in english.text and "7 days" in english.text
+
+
+def test_an_issued_certificate_tells_its_teacher_with_the_verify_page(
+    db: Session, settings: Settings, course: Course
+) -> None:
+    program = completed(db, course)
+
+    issued = issue_certificates(db, settings, program, issued_by_id=course.trainer.id, today=ENDED_ON)
+
+    assert issued
+    for item in issued:
+        teacher = item.certificate.membership
+        [notice] = [n for n in model.notices_of(db, teacher.person_id) if n.kind == Kind.CERTIFICATE_ISSUED]
+        assert notice.endpoint == "certificates.verify" and notice.endpoint_args == {"code": item.certificate.code}
+        words = wording.word(notice.kind, notice.params, wording.translations("th"), verify_url="https://x/verify/c")
+        assert program.name in words.text and "https://x/verify/c" in words.text
