@@ -287,6 +287,23 @@ def parked(db: Session, platform_id: int, limit: int = 100) -> list[NoticeDelive
     )
 
 
+def retrying(db: Session, platform_id: int, limit: int = 50) -> list[NoticeDelivery]:
+    """Deliveries of the platform that wait after a failed attempt (the channel down, rate-limited, a token
+    refused, the quota spent), soonest first: what an admin looks at when messages do not arrive."""
+    return list(
+        db.scalars(
+            select(NoticeDelivery)
+            .where(
+                NoticeDelivery.platform_id == platform_id,
+                NoticeDelivery.state == NoticeState.PENDING.value,
+                NoticeDelivery.last_error.is_not(None),
+            )
+            .order_by(NoticeDelivery.next_attempt_at, NoticeDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
 def resend(db: Session, platform_id: int, delivery_id: int | None = None) -> int:
     """Queue parked deliveries of the platform (all, or one) again, due now."""
     query = update(NoticeDelivery).where(

@@ -12,6 +12,7 @@ import requests
 from sqlalchemy import select
 
 from models import line
+from models.notices import Channel, Kind, NoticeDelivery, Target, write_notice
 from models.people import Person
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.line_server import LineServer
@@ -150,6 +151,32 @@ def test_the_admin_page_says_when_the_months_quota_is_spent(
 
     assert 'id="quota-spent"' in page.text and "ข้อความ LINE" in page.text
     assert "ส่งข้อความไปแล้ว 0 จาก 500 ข้อความ" in page.text  # LINE's own count (quota and consumption)
+
+
+def test_the_admin_page_lists_what_waits_after_a_failure_and_what_was_parked(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    admin = set_up_account(tool, platform, line_api)
+    _teacher, user = link_teacher(tool, platform, line_api)
+    with tool.database.transaction() as db:
+        person = db.scalars(select(Person).where(Person.sub == TEACHER.sub)).one()
+        for reason, state in (
+            ("LINE 500: Internal server error", "pending"),
+            ("LINE 400: Failed to send messages", "parked"),
+        ):
+            notice = write_notice(db, person, Kind.YEAR_ENDING, {}, Target(), [Channel.LINE])
+            assert notice is not None
+            db.flush()
+            notice.deliveries[0].last_error, notice.deliveries[0].state = reason, state
+
+    page = admin.get("/admin/notices")
+
+    assert 'id="retrying"' in page.text and "LINE 500: Internal server error" in page.text
+    assert 'id="parked"' in page.text and "LINE 400: Failed to send messages" in page.text
+    resent = admin.post("/admin/notices/resend", {"csrf": csrf_of(page, "/admin/notices/resend")})
+    assert 'id="resent"' in resent.text
+    with tool.database.transaction() as db:
+        assert db.scalars(select(NoticeDelivery.state).order_by(NoticeDelivery.id)).all() == ["pending", "pending"]
 
 
 def test_a_malformed_secret_is_explained_beside_its_field(

@@ -257,3 +257,18 @@ def test_an_email_goes_over_starttls_to_a_server_with_a_private_ca(
         [message] = server.messages()
     assert str(make_header(decode_header(message["Subject"]))) == TITLE
     assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_an_address_no_header_can_carry_is_parked_and_the_others_go(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    bad_id, _ = a_notice(tool, line_api_server, email="kru@school.example\nBcc: everyone@school.example")
+    good_id, _ = a_notice(tool, line_api_server, email="kru@school.example")
+
+    report = job_for(tool, smtp, line_api_server, morning()).run_once()
+
+    assert (report.parked, report.delivered) == (1, 1)
+    assert "cannot be used" in (deliveries(tool, bad_id)["email"].last_error or "")
+    assert [m["To"] for m in smtp.messages()] == ["kru@school.example"]
+    assert deliveries(tool, good_id)["email"].state == NoticeState.DELIVERED

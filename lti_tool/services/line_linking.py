@@ -251,6 +251,7 @@ class NoticesAdmin:
     status: dict[str, notices.DeliveryStatus]
     parked: list[NoticeDelivery]
     linked_people: int
+    retrying: list[NoticeDelivery]
 
 
 def notices_admin(db: Session, actor: Actor) -> NoticesAdmin:
@@ -261,4 +262,5 @@ def notices_admin(db: Session, actor: Actor) -> NoticesAdmin:
         notices.delivery_status(db, platform_id),
         notices.parked(db, platform_id),
         int(linked or 0),
+        notices.retrying(db, platform_id),
     )

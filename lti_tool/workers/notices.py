@@ -204,22 +204,27 @@ class NoticeDeliveryJob:
                 if not person.email or smtp is None:
                     item.outcome, item.reason = "parked", "no e-mail address (the LMS does not share it)"
                 else:
-                    message = mail.compose(
-                        smtp,
-                        mail.Mail(
-                            to=person.email,
-                            subject=words.title,
-                            text=words.text,
-                            link=link,
-                            link_label=texts.gettext(wording.OPEN_LINK),
-                            footer=texts.gettext(wording.EMAIL_FOOTER),
-                        ),
-                        message_key=f"notice-{item.delivery.id}",
+                    letter = mail.Mail(
+                        to=person.email,
+                        subject=words.title,
+                        text=words.text,
+                        link=link,
+                        link_label=texts.gettext(wording.OPEN_LINK),
+                        footer=texts.gettext(wording.EMAIL_FOOTER),
                     )
+                    try:
+                        message = mail.compose(smtp, letter, message_key=f"notice-{item.delivery.id}")
+                    except ValueError as exc:  # an address the LMS sent that no header can carry (a line break)
+                        item.outcome, item.reason = "parked", f"the e-mail address cannot be used ({exc})"
+                        continue
                     jobs.append((item, partial(self._mail, smtp, message)))
         futures = [(item, self.pool.submit(call)) for item, call in jobs]
         for item, future in futures:
-            item.outcome, item.reason = future.result()
+            try:
+                item.outcome, item.reason = future.result()
+            except Exception as exc:  # noqa: BLE001 - one message's surprise must not stop the others, nor the pass
+                log.exception("notice delivery %s (%s) failed unexpectedly", item.delivery.id, item.channel)
+                item.outcome, item.reason = "retry", f"an unexpected error while sending ({type(exc).__name__})"
 
     def _api(self, token: str) -> line_api.LineApi:
         if token not in self._apis:
