@@ -2,7 +2,7 @@
 code and the add-friend QR of the district's account (on the local Messaging API); a Buddy submits an observation of
 their lesson; the worker's delivery job sends one LINE message and one e-mail (a real aiosmtpd), each in Thai with a
 link that opens the observations of the lesson in the browser of the teacher's launch; the notice list shows it.
-Screenshots: the notice list, the linking page with its QR, the notice settings."""
+Screenshots: the notice list, the linking page with its QR, the notice settings, the administrators' page."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tests.test_browser_observation import fits, open_as
 from tests.test_line_webhook import BASIC_ID, set_up_account
 from tests.test_notice_delivery import morning
 from tests.test_observations_page import USERS, observe, running_program, visit_as
+from tests.xapi.test_outbox_web import ADMIN
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 TITLE = "มีผลการสังเกตชั้นเรียนของคุณเข้ามา"
@@ -40,7 +41,13 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
 
 
 def test_a_buddys_observation_reaches_the_model_teacher_by_line_email_and_the_notice_list(
-    tool: ToolServer, platform: TestPlatform, browser: Any, line_api: LineServer, smtp: SmtpServer, tmp_path: Path
+    tool: ToolServer,
+    platform: TestPlatform,
+    browser: Any,
+    line_api: LineServer,
+    smtp: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     the_plan = running_program(tool, platform)
     number, model, buddy = next(
@@ -66,8 +73,8 @@ def test_a_buddys_observation_reaches_the_model_teacher_by_line_email_and_the_no
     # A Buddy submits the observation of the lesson; the delivery job sends the notice in the morning.
     assert observe(visit_as(tool, platform, buddy), number).status_code == 200
     smtp_settings = SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="plc@district.example")
-    settings = tool.settings.model_copy(update={"smtp": smtp_settings, "line_api_base_url": line_api.base_url})
-    report = NoticeDeliveryJob(tool.database, settings, clock=lambda: morning()).run_once()
+    monkeypatch.setattr(tool.settings, "smtp", smtp_settings)
+    report = NoticeDeliveryJob(tool.database, tool.settings, clock=lambda: morning()).run_once()
     assert report.delivered == 2
 
     [text] = line_api.delivered_to(user)
@@ -99,3 +106,11 @@ def test_a_buddys_observation_reaches_the_model_teacher_by_line_email_and_the_no
     page.locator("#saved").wait_for()
     assert not page.get_by_label("งานสะท้อนคิดของคุณได้รับคะแนนแล้ว").is_checked()
     page.close()
+
+    # The site administrator's page counts the two deliveries.
+    admin = open_as(browser, tool, platform, ADMIN, "/admin/notices")
+    assert admin.locator('#notice-status tr[data-channel="line"] td').nth(1).inner_text() == "1"
+    assert admin.locator('#notice-status tr[data-channel="email"] td').nth(1).inner_text() == "1"
+    assert fits(admin)
+    admin.screenshot(path=str(SCREENSHOTS / "admin-notices-th.png"), full_page=True)
+    admin.close()
