@@ -21,7 +21,7 @@ from models.reflections import submit_reflection
 from models.states import ProgramState
 from models.windows import program_year
 from tests.conftest import delete_test_data
-from tests.factories import NOW, TODAY, buddy_and_model, make_course, program_in, running
+from tests.factories import NOW, TODAY, buddy_and_model, make_course, program_in, record, running
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -152,3 +152,18 @@ def test_two_schedulers_at_the_same_moment_write_each_reminder_once(rules_databa
         assert count == expected and sum(reports) >= expected
     finally:
         delete_test_data(rules_database)
+
+
+def test_a_team_hears_weekly_which_elements_of_its_cycle_are_not_recorded(db: Session) -> None:
+    course = make_course(db, "r-" + uuid.uuid4().hex[:6])
+    _program, team = running(db, course)
+    record(db, team, 1)
+    record(db, team, 2)
+    monday = date(2026, 7, 6)
+
+    for day in (monday, monday + timedelta(days=3), monday + timedelta(days=7)):
+        write_due_reminders(db, at(day, hour=7))  # before the trainers' digest
+
+    weekly = db.scalars(select(Notice).where(Notice.kind == Kind.ELEMENTS_NOT_RECORDED).order_by(Notice.id)).all()
+    assert sorted(n.membership_id for n in weekly) == sorted(team.member_ids * 2)  # this week and the next
+    assert {n.params["count"] for n in weekly} == {3} and {n.params["cycle"] for n in weekly} == {1}
