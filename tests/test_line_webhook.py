@@ -124,7 +124,7 @@ def test_a_wrong_signature_a_replay_and_an_oversized_body_are_refused(
     assert line_api.post_events([], body=huge).status_code == 413
 
 
-def test_blocking_the_account_marks_the_link_blocked(
+def test_blocking_the_account_marks_the_link_blocked_and_unblocking_clears_it(
     tool: ToolServer, platform: TestPlatform, line_api: LineServer
 ) -> None:
     set_up_account(tool, platform, line_api)
@@ -135,6 +135,12 @@ def test_blocking_the_account_marks_the_link_blocked(
     with tool.database.transaction() as db:
         [found] = db.scalars(select(line.LineLink)).all()
         assert found.blocked_at is not None
+    assert line_api.unblock(user).status_code == 200
+
+    with tool.database.transaction() as db:
+        [found] = db.scalars(select(line.LineLink)).all()
+        assert found.blocked_at is None
+    assert line_api.replies[-1][1][0].startswith("เชื่อมบัญชีแล้ว")
 
 
 def test_the_admin_page_says_when_the_months_quota_is_spent(

@@ -126,8 +126,12 @@ def take_webhook(
             found = line.link_of(db, person_id) if person_id is not None else None
             if found is not None:
                 found.blocked_at = moment
-        elif isinstance(event, FollowEvent):
-            result.replies.append(Reply(reply_token, texts.gettext(REPLY_UNKNOWN)))
+        elif isinstance(event, FollowEvent):  # added as a friend, or unblocked: a linked person hears from us again
+            person_id = line.person_linked_as(db, platform_id, user_id)
+            found = line.link_of(db, person_id) if person_id is not None else None
+            if found is not None:
+                found.blocked_at = None
+            result.replies.append(Reply(reply_token, texts.gettext(REPLY_LINKED if found else REPLY_UNKNOWN)))
         elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
             text = event.message.text.strip()
             if text == line.UNLINK_WORD:

@@ -99,6 +99,7 @@ class LineServer:
             "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
             "deliveryContext": {"isRedelivery": False},
             **({"replyToken": token} if kind in ("message", "follow") else {}),
+            **({"follow": {"isUnblocked": user_id in self.blocked}} if kind == "follow" else {}),
             **extra,
         }
 
@@ -117,6 +118,11 @@ class LineServer:
     def block(self, user_id: str) -> requests.Response:
         self.blocked.add(user_id)
         return self.post_events([self.event("unfollow", user_id)])
+
+    def unblock(self, user_id: str) -> requests.Response:
+        event = self.event("follow", user_id)  # `follow.isUnblocked`: true
+        self.blocked.discard(user_id)
+        return self.post_events([event])
 
     # --- the API ----------------------------------------------------------------------------------------------------
 
