@@ -10,12 +10,26 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from models.calendar import CERTIFICATE_WINDOW, THAI_ZONE_NAME
 from models.privacy_notice import NoticeProblem, load_notice
 from xapi.lrs_client import LrsDestination
+
+
+class SmtpSettings(BaseModel):
+    """Settings: PLC_SMTP as JSON, or an [smtp] table in the TOML file. E-mail is off without it."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = "PLC Bridge"
+    ca_file: Path | None = None  # the certificate of a private CA that signed the mail server's (else the system's)
+    timeout_seconds: float = Field(default=20.0, gt=0, le=120)
 
 
 class SettingsError(Exception):
@@ -66,6 +80,14 @@ class Settings(BaseSettings):
     worker_thread: bool = True
     outbox_batch_size: int = Field(default=100, ge=1, le=1000)
     outbox_max_backoff_seconds: float = 600.0
+    # Notices by e-mail: the district's SMTP server (host, port, STARTTLS, user, password, sender); off without it.
+    smtp: SmtpSettings | None = None
+    # Notices by LINE: each platform's channel access token and secret are set on its admin page; this is where
+    # the Messaging API answers (LINE's own unless a test points it at a local server).
+    line_api_base_url: str = Field(default="https://api.line.me", pattern=r"^https?://")
+    line_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    line_concurrency: int = Field(default=16, ge=1, le=64)  # pushes in flight at once (LINE allows 2,000/s)
+    line_max_webhook_bytes: int = Field(default=64 * 1024, ge=1024)
     # Production, behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none of those headers).
     trusted_proxies: int = Field(default=0, ge=0, le=5)
     # Rate limits (Flask-Limiter syntax) per client address; storage is shared by all web processes in production.

@@ -17,6 +17,8 @@ from models.evidence_chunks import EvidenceChunk
 from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
+from models.line import LineChannel, LineLink, LineLinkCode, LineWebhookEvent
+from models.notices import Notice, NoticeDelivery, NoticePreference
 from models.observations import Observation
 from models.outbox import Delivery, DeliveryState, Destination, OutboxStatement
 from models.people import Context, Membership, Person, ResourceLink
@@ -70,9 +72,16 @@ __all__ = [
     "EvidenceChunk",
     "FormEntry",
     "Grade",
+    "LineChannel",
+    "LineLink",
+    "LineLinkCode",
+    "LineWebhookEvent",
     "LoginRequest",
     "Membership",
+    "Notice",
     "NoticeAcknowledgement",
+    "NoticeDelivery",
+    "NoticePreference",
     "Observation",
     "OutboxStatement",
     "Person",

@@ -39,6 +39,8 @@ from models.drafts import Draft
 from models.errors import InvalidInput, Problem, ProgramError
 from models.evidence import FOLDER, Evidence
 from models.forms import FormEntry, free_text_fields
+from models.line import unlink_person
+from models.notices import Notice, NoticeDelivery, NoticePreference
 from models.observations import Observation
 from models.people import Membership, Person
 from models.plan_versions import PlanVersion
@@ -377,6 +379,12 @@ def erase(
         certificate.holder_name = pseudonym
     db.execute(delete(Draft).where(Draft.person_id == person.id))
     db.execute(delete(AppSession).where(AppSession.person_id == person.id))
+    # Notices (a grade's comment among them), the LINE user id and the notice choices go; e-mail goes below.
+    notice_ids = select(Notice.id).where(Notice.person_id == person.id).scalar_subquery()
+    db.execute(delete(NoticeDelivery).where(NoticeDelivery.notice_id.in_(notice_ids)))
+    db.execute(delete(Notice).where(Notice.person_id == person.id))
+    db.execute(delete(NoticePreference).where(NoticePreference.person_id == person.id))
+    unlink_person(db, person.id)
     _rename_in_plans(db, held, person.name, pseudonym)
     person.name, person.given_name, person.family_name, person.email = pseudonym, "", "", None
     person.erased_at = now

@@ -24,6 +24,8 @@ from models.drafts import Draft
 from models.erasure import PersonErasure
 from models.evidence import Evidence
 from models.forms import FormEntry, form_templates
+from models.line import LineLink, LineLinkCode
+from models.notices import Notice, NoticePreference
 from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
@@ -50,6 +52,10 @@ HELD_TABLES = (
     NoticeAcknowledgement,
     PersonErasure,
     OutboxStatement,
+    Notice,
+    NoticePreference,
+    LineLink,
+    LineLinkCode,
 )
 
 
@@ -195,6 +201,21 @@ class AcknowledgementRecord:
 
 
 @dataclass(frozen=True)
+class NoticeRecord:
+    kind: str
+    params: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    line_user_id: str
+    linked_at: datetime
+    blocked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """Everything held about one person, in the order the download shows it."""
 
@@ -212,6 +233,9 @@ class PersonalData:
     notice_acknowledgements: list[AcknowledgementRecord] = field(default_factory=list)
     erasures: list[ErasureRecord] = field(default_factory=list)  # the person's own erasure: when, and the pseudonym
     learning_record_ids: list[str] = field(default_factory=list)
+    notices: list[NoticeRecord] = field(default_factory=list)
+    notice_kinds_off: list[str] = field(default_factory=list)
+    line_account: LineRecord | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON values: dates and times in ISO 8601 (UTC), decimals as strings."""
@@ -308,6 +332,19 @@ def held_about(db: Session, person_id: int) -> PersonalData:
             )
         ],
         learning_record_ids=learning_records_about(db, person),
+        notices=[
+            NoticeRecord(n.kind, dict(n.params), n.created_at, n.read_at)
+            for n in db.scalars(select(Notice).where(Notice.person_id == person.id).order_by(Notice.id))
+        ],
+        notice_kinds_off=sorted(
+            p.kind
+            for p in db.scalars(select(NoticePreference).where(NoticePreference.person_id == person.id))
+            if not p.enabled
+        ),
+        line_account=next(
+            (LineRecord(k.line_user_id, k.linked_at, k.blocked_at) for k in [db.get(LineLink, person.id)] if k),
+            None,
+        ),
     )
 
 

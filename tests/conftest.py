@@ -28,6 +28,7 @@ from models.keys import ToolKey
 from models.launch import LoginRequest
 from models.migrate import prepare, upgrade
 from models.platform import Deployment, Platform
+from tests.support.line_server import LineServer, line_server
 from tests.support.lrs import RalphServer, ralph_python
 from tests.support.lti_platform import LaunchUser, QuietHandler, TestPlatform, submit_auto_form
 from tests.support.moodle import MoodleSite, chosen_source, php, start_site
@@ -364,3 +365,15 @@ def launch_log() -> Iterator[list[str]]:
     logger.removeHandler(handler)
     logger.setLevel(level)
     logger.disabled = disabled
+
+
+@pytest.fixture
+def line_api(tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[LineServer]:
+    """The local LINE Messaging API (tests/support/line_server.py), its webhook pointed at the tool for `platform`,
+    and the tool calling it instead of LINE."""
+    with tool.database.transaction() as db:
+        platform_id = db.scalars(select(Platform.id).where(Platform.issuer == platform.issuer)).one()
+    with line_server(webhook_url=tool.url(f"/line/webhook/{platform_id}")) as server:
+        monkeypatch.setattr(tool.settings, "line_api_base_url", server.base_url)
+        monkeypatch.setattr(tool.settings, "line_timeout_seconds", 2.0)
+        yield server

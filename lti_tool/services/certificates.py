@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from lti_tool.services import notices
 from lti_tool.services.actor import Actor
 from lti_tool.settings import Settings
 from models import certificates as certs
@@ -47,6 +48,7 @@ def issue_certificates(
     team_of = {member_id: team for team in program.teams for member_id in team.member_ids}
     for item in issued:
         events.certificate_earned(db, settings, team_of[item.certificate.membership_id], item.certificate)
+        notices.certificate_issued(db, item.certificate)
     return issued
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.services import notices
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
 from models import corrections
@@ -105,7 +106,7 @@ def submit_observation(
 ) -> Observation:
     """Submit (or resubmit) the Buddy's observation with any new evidence files and its learning records, at `now`
     (the clock's time unless given); a resubmission that changes nothing records nothing."""
-    team, _model = observed_lesson(db, actor, cycle_number)
+    team, model = observed_lesson(db, actor, cycle_number)
     me = actor.membership_id
     earlier = own_observation(db, team, cycle_number, me)
     live = earlier if earlier is not None and earlier.withdrawn_at is None else None
@@ -120,6 +121,8 @@ def submit_observation(
         )  # fmt: skip
     files.attach(db, observation.cycle, uploads, me, observation=observation)
     events.observation_submitted(db, settings, team, observation, before)
+    if live is None:  # a first submission (or one after a withdrawal) is news to the Model Teacher; a rewrite is not
+        notices.observation_arrived(db, observation, model)
     return observation
 
 

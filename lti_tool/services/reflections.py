@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import activities
+from lti_tool.services import notices
 from lti_tool.services.actor import Actor
 from lti_tool.services.scores import queue_grade
 from models import reflections
@@ -71,4 +72,5 @@ def grade_reflection(
     )
     events.reflection_graded(db, settings, reflection.cycle.team, grade)
     queue_grade(db, grade)  # the score for the LMS gradebook, in the outbox with the grade
+    notices.reflection_graded(db, grade)
     return grade

@@ -23,7 +23,9 @@ from lti_tool.web.views import (
     health,
     home,
     letters,
+    line_webhook,
     lti,
+    notices,
     observations,
     privacy,
     program,
@@ -65,6 +67,8 @@ BLUEPRINTS = (
     sign_out.bp,
     erasure.bp,
     privacy.bp,
+    notices.bp,
+    line_webhook.bp,
 )
 
 

@@ -262,6 +262,14 @@ ISSUE_PROBLEMS: dict[str, Any] = {
     "too_long": _l("Please keep the reason under %(most)s characters (it has %(have)s)."),
 }
 
+# The LINE account's settings (lti_tool/services/line_linking.py).
+LINE_PROBLEMS: dict[str, Any] = {
+    "line_basic_id": _l(
+        "The account's basic ID starts with @ and has no spaces, as LINE Official Account Manager shows it."
+    ),
+    "line_channel_secret": _l("The channel secret is the 32 letters and digits shown in the LINE Developers console."),
+}
+
 # Something allowed but worth saying after a save.
 NOTICES: dict[str, Any] = {
     "element_out_of_order": _l(

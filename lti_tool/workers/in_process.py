@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
 from lti_tool.workers.loop import Job, Loop, Running
+from lti_tool.workers.notices import NoticeDeliveryJob
+from lti_tool.workers.reminders import ReminderJob
 from lti_tool.workers.retention import RetentionJob
 from lti_tool.workers.scores import ScoreDelivery
 from models.database import Database
@@ -19,8 +21,8 @@ from xapi.delivery import OutboxDelivery
 
 
 def delivery_jobs(database: Database, settings: Settings, services: ServiceClient) -> list[Job]:
-    """One job per kind of delivery, and the daily retention run; no learning-record job while no LRS is configured
-    (the records wait)."""
+    """One job per kind of delivery (learning records, scores, notices), the reminders' scheduler and the daily
+    retention run; no learning-record job while no LRS is configured (the records wait)."""
     jobs: list[Job] = []
     if settings.lrs:
         jobs.append(
@@ -34,6 +36,8 @@ def delivery_jobs(database: Database, settings: Settings, services: ServiceClien
             keyset_url=settings.public_base_url + "/lti/jwks",
         )
     )
+    jobs.append(NoticeDeliveryJob(database, settings, max_backoff_seconds=settings.outbox_max_backoff_seconds))
+    jobs.append(ReminderJob(database))
     jobs.append(RetentionJob(database, settings))
     return jobs
 

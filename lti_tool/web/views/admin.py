@@ -1,5 +1,6 @@
-"""Administration pages for a platform's LTI administrators: the learning-record outbox, the score outbox and the read
-log (who read another person's record, PDPA)."""
+"""Administration pages for a platform's LTI administrators: the learning-record outbox, the score outbox, the read
+log (who read another person's record, PDPA), and the notices (their deliveries by LINE and e-mail, the district's
+LINE Official Account and its monthly quota)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 
 from lti_tool.services import admin as service
-from lti_tool.services import read_log
+from lti_tool.services import line_linking, read_log
 from lti_tool.services.actor import Actor
 from lti_tool.web import confirm, messages
 from lti_tool.web.access import require_role
@@ -33,6 +34,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 RETRY = "outbox-retry"
 RESEND_SCORES = "scores-resend"
 DISMISS_SCORE = "score-dismiss"
+RESEND_NOTICES = "notices-resend"
+LINE_SETTINGS = "line-settings"
 
 
 class DismissPost(PlcForm):
@@ -248,3 +251,68 @@ def read_log_csv() -> Response:
             for row in rows
         ]
     return csv_response("plc-read-log.csv", header, lines)
+
+
+def _notices_page(
+    errors: dict[str, str] | None = None, typed: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        shown = line_linking.notices_admin(db, Actor(app_session))
+        platform_id = app_session.context.platform_id
+        page = render_template(
+            "admin/notices.html",
+            shown=shown,
+            webhook_url=f"{settings().public_base_url}/line/webhook/{platform_id}",
+            quota=line_linking.line_quota(
+                db, Actor(app_session), settings().line_api_base_url, min(settings().line_timeout_seconds, 3.0)
+            ),
+            email_on=settings().smtp is not None,
+            errors=errors or {},
+            typed=typed or {},
+            resent=request.args.get("resent", type=int),
+            saved=request.args.get("saved") == "1",
+            csrf_resend=csrf_token(app_session, RESEND_NOTICES),
+            csrf_line=csrf_token(app_session, LINE_SETTINGS),
+            session_url=session_url,
+        )
+    return page, status
+
+
+@bp.get("/notices")
+def notices_page() -> tuple[str, int]:
+    return _notices_page()
+
+
+@bp.post("/notices/resend")
+def notices_resend() -> Response:
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        PlcForm.posted(app_session, RESEND_NOTICES)
+        one = request.form.get("delivery", type=int)
+        count = line_linking.resend_notices(db, Actor(app_session), one)
+    return redirect(session_url("admin.notices_page", resent=count), code=303)
+
+
+@bp.post("/notices/line")
+def line_settings() -> Response | tuple[str, int]:
+    typed = {name: request.form.get(name, "") for name in ("basic_id",)}
+    try:
+        with database().transaction() as db:
+            app_session = _admin_session(db)
+            PlcForm.posted(app_session, LINE_SETTINGS)
+            actor = Actor(app_session)
+            if request.form.get("switch_off") == "1":
+                line_linking.switch_line_off(db, actor)
+            else:
+                line_linking.set_line_account(
+                    db,
+                    actor,
+                    request.form.get("access_token", ""),
+                    request.form.get("channel_secret", ""),
+                    request.form.get("basic_id", ""),
+                )
+    except InvalidInput as invalid:
+        errors = {p.field: str(messages.LINE_PROBLEMS.get(p.code, p.code)) for p in invalid.problems}
+        return _notices_page(errors, typed, 422)
+    return redirect(session_url("admin.notices_page", saved="1"), code=303)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from lti_tool.services import notices
+from lti_tool.services.actor import Actor
 from lti_tool.services.admin import administers_the_platform
 from lti_tool.services.programs import course_program
 from lti_tool.web.access import course_scope
@@ -63,4 +65,5 @@ def landing() -> str:
             else [],
             endpoints=current_app.view_functions,
             session_url=session_url,
+            unread_notices=notices.unread(db, Actor(app_session)),
         )
