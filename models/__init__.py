@@ -1,6 +1,7 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
 from models.agencies import Agency, AgencyKind, AgencyStaff
+from models.assessments import Assessment
 from models.base import Base
 from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
@@ -37,6 +38,7 @@ from models.states import ProgramState
 from models.teams import CycleAssignment, Team, TeamMember
 
 __all__ = [
+    "Assessment",
     "Agency",
     "AgencyKind",
     "AgencyStaff",

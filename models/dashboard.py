@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from models.assessments import Assessment, Phase, RaterKind
 from models.catalog import activity_kinds, competencies, elements
 from models.cycles import ELEMENT_NUMBERS
 from models.dashboard_stats import ProgramStats, ResultStats
@@ -171,6 +172,50 @@ def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[Com
             )
         )
     return coverage
+
+
+@dataclass(frozen=True)
+class AssessedGrowth:
+    """Teachers' self-assessed levels on one competency: how many rated themselves and their mean, at the programs'
+    start and at their end (aggregates only: no person is named)."""
+
+    code: str
+    name: dict[str, str]
+    teachers_start: int
+    mean_start: Decimal | None
+    teachers_end: int
+    mean_end: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        return self.mean_end - self.mean_start if self.mean_start is not None and self.mean_end is not None else None
+
+
+def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[AssessedGrowth]:
+    """Per competency any program in reach assessed, in the framework's order: the teachers' own levels."""
+    rows = db.execute(
+        select(Assessment.competency, Assessment.phase, func.count(), func.avg(Assessment.level))
+        .join(ProgramStats, ProgramStats.program_id == Assessment.program_id)
+        .where(_where(ProgramStats, reach, filters), Assessment.rater_kind == RaterKind.SELF)
+        .group_by(Assessment.competency, Assessment.phase)
+    ).all()
+    found = {(code, Phase(phase)): (int(count), Decimal(str(mean)).quantize(Decimal("0.01"))) for code, phase, count,
+             mean in rows}  # fmt: skip
+    growth = []
+    for code, competency in competencies().items():
+        start, end = found.get((code, Phase.START)), found.get((code, Phase.END))
+        if start or end:
+            growth.append(
+                AssessedGrowth(
+                    code,
+                    competency.name,
+                    start[0] if start else 0,
+                    start[1] if start else None,
+                    end[0] if end else 0,
+                    end[1] if end else None,
+                )  # fmt: skip
+            )
+    return growth
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.drafts import Draft
@@ -50,6 +51,7 @@ HELD_TABLES = (
     NoticeAcknowledgement,
     PersonErasure,
     OutboxStatement,
+    Assessment,
 )
 
 

@@ -1,0 +1,196 @@
+"""Competency growth: the OBEC framework as teachers read it, a teacher's self-assessment at the program's start and
+end with their profile before and after, a trainer's view of a team (and their own rating of a teacher), and the
+program's target competencies, chosen with its plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.services import competencies as service
+from lti_tool.services.actor import Actor
+from lti_tool.services.programs import course_program
+from lti_tool.web import messages
+from lti_tool.web.access import course_scope, require_role, team_view
+from lti_tool.web.forms.competencies import AssessmentPost, TargetsPost
+from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from models.assessments import Phase, open_phase, targets
+from models.catalog import assessment_scale, competencies, framework
+from models.errors import InvalidInput, ProgramError
+from models.people import course_members
+from models.roles import AppRole
+from models.sessions import AppSession
+from models.states import PLAN_EDITABLE
+
+bp = Blueprint("competencies", __name__, url_prefix="/program/competencies")
+ASSESS, RATE, TARGETS = "competency-assess", "competency-rate", "competency-targets"
+
+
+def _catalog() -> dict[str, Any]:
+    return {"competencies": competencies(), "scale": assessment_scale(), "framework": framework()}
+
+
+@bp.get("/framework")
+def framework_page() -> str:
+    """The eleven competencies with their definitions, and the level scale: for everyone who launched the tool."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        program = course_program(db, course_scope(app_session))
+        return render_template(
+            "competencies/framework.html",
+            targets=targets(program) if program else (),
+            session_url=session_url,
+            **_catalog(),
+        )
+
+
+# --- A teacher's own assessment and profile ------------------------------------------------------------------------
+
+
+def _own_page(db: Session, app_session: AppSession, *, problems: dict[str, str] | None = None, notice: str = "",
+              status: int = 200) -> tuple[str, int]:  # fmt: skip
+    view = team_view(db, app_session)
+    program, profile = service.own_profile(db, Actor(app_session))
+    phase = open_phase(program)
+    posted = dict(request.form) if problems else {}
+    current = {p.competency: (p.start if phase is Phase.START else p.end) for p in profile}
+    page = render_template(
+        "competencies/assess.html",
+        program=program,
+        team=view.team,
+        profile=profile,
+        phase=phase,
+        chosen={code: posted.get("level-" + code, str(level or "")) for code, level in current.items()},
+        problems=problems or {},
+        notice=notice,
+        csrf=csrf_token(app_session, ASSESS),
+        session_url=session_url,
+        **_catalog(),
+    )
+    return page, status
+
+
+@bp.get("")
+def show() -> Response | tuple[str, int]:
+    with database().transaction() as db:
+        app_session = require_session(db)
+        if AppRole(app_session.membership.app_role) is not AppRole.TEACHER:
+            return redirect(session_url("competencies.team", **request.args), code=303)
+        return _own_page(db, app_session)
+
+
+@bp.post("/<phase>")
+def assess(phase: str) -> Response | tuple[str, int]:
+    if phase not in {p.value for p in Phase}:
+        abort(404)
+    try:
+        with database().transaction() as db:
+            app_session = require_session(db)
+            posted = AssessmentPost.posted(app_session, ASSESS)
+            program = course_program(db, course_scope(app_session))
+            codes = targets(program) if program else ()
+            service.assess_self(db, settings(), Actor(app_session), Phase(phase), posted.levels(codes))
+    except InvalidInput as invalid:
+        return _fresh_own(problems=_level_problems(invalid), status=422)
+    except ProgramError as refused:
+        return _fresh_own(notice=messages.refusal(refused), status=409)
+    return redirect(session_url("competencies.show", saved=1), code=303)
+
+
+def _level_problems(invalid: InvalidInput) -> dict[str, str]:
+    return {p.field: str(messages.ASSESSMENT_PROBLEMS.get(p.code, p.code)) for p in invalid.problems}
+
+
+def _fresh_own(**kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _own_page(db, require_session(db), **kwargs)
+
+
+# --- Trainers: a team's levels, their own rating, the program's targets --------------------------------------------
+
+
+def _trainer(db: Session) -> AppSession:
+    app_session = require_session(db)
+    require_role(
+        app_session,
+        {AppRole.TRAINER, AppRole.ADMIN},
+        _("Only the course's trainers see the competency levels of a team."),
+    )
+    return app_session
+
+
+def _team_page(db: Session, app_session: AppSession, *, rating: int | None = None,
+               problems: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
+    view = team_view(db, app_session)
+    team, profiles = service.team_profiles(db, Actor(app_session), view.team.id)
+    program = team.program
+    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    page = render_template(
+        "competencies/team.html",
+        program=program,
+        team=team,
+        teams=view.teams,
+        profiles=profiles,
+        members=members,
+        codes=targets(program),
+        phase=open_phase(program),
+        rating=rating if rating is not None else request.args.get("rate", type=int),
+        problems=problems or {},
+        notice=notice,
+        may_rate=AppRole(app_session.membership.app_role) in service.RATERS,
+        may_choose=program.state in PLAN_EDITABLE and AppRole(app_session.membership.app_role) is AppRole.TRAINER,
+        rate_csrf=csrf_token(app_session, RATE),
+        targets_csrf=csrf_token(app_session, TARGETS),
+        session_url=session_url,
+        **_catalog(),
+    )
+    return page, status
+
+
+@bp.get("/team")
+def team() -> tuple[str, int]:
+    with database().transaction() as db:
+        return _team_page(db, _trainer(db))
+
+
+@bp.post("/team/rate/<int:member_id>")
+def rate(member_id: int) -> Response | tuple[str, int]:
+    team_id = request.args.get("team", type=int)
+    try:
+        with database().transaction() as db:
+            app_session = _trainer(db)
+            posted = AssessmentPost.posted(app_session, RATE)
+            program = course_program(db, course_scope(app_session))
+            phase = open_phase(program) if program else None
+            if program is None or phase is None:
+                abort(409, description=_("No competency assessment is open in this program."))
+            levels = posted.levels(targets(program))
+            service.rate_teacher(db, settings(), Actor(app_session), member_id, phase, levels)
+    except InvalidInput as invalid:
+        return _fresh_team(rating=member_id, problems=_level_problems(invalid), status=422)
+    except ProgramError as refused:
+        return _fresh_team(notice=messages.refusal(refused), status=409)
+    return redirect(session_url("competencies.team", team=team_id, rated=member_id), code=303)
+
+
+@bp.post("/targets")
+def choose_targets() -> Response | tuple[str, int]:
+    try:
+        with database().transaction() as db:
+            app_session = _trainer(db)
+            posted = TargetsPost.posted(app_session, TARGETS)
+            service.choose_targets(db, Actor(app_session), posted.codes())
+    except InvalidInput:
+        return _fresh_team(problems={"targets": str(messages.ASSESSMENT_PROBLEMS["no_targets"])}, status=422)
+    except ProgramError as refused:
+        return _fresh_team(notice=messages.refusal(refused), status=409)
+    return redirect(session_url("competencies.team", targets_saved=1), code=303)
+
+
+def _fresh_team(**kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _team_page(db, _trainer(db), **kwargs)
