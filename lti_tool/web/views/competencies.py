@@ -83,6 +83,12 @@ def show() -> Response | tuple[str, int]:
         return _own_page(db, app_session)
 
 
+@bp.get("/<phase>")
+def assess_page(phase: str) -> Response:
+    """The form's address, opened by a language link after a refused post: the page itself."""
+    return redirect(session_url("competencies.show"), code=303)
+
+
 @bp.post("/<phase>")
 def assess(phase: str) -> Response | tuple[str, int]:
     if phase not in {p.value for p in Phase}:
@@ -155,6 +161,13 @@ def _team_page(db: Session, app_session: AppSession, *, rating: int | None = Non
 def team() -> tuple[str, int]:
     with database().transaction() as db:
         return _team_page(db, _trainer(db))
+
+
+@bp.get("/team/rate/<int:member_id>")
+@bp.get("/targets")
+def team_form_page(member_id: int | None = None) -> Response:
+    """A trainer's form's address, opened by a language link after a refused post: the team's page."""
+    return redirect(session_url("competencies.team", team=request.args.get("team", type=int), rate=member_id), code=303)
 
 
 @bp.post("/team/rate/<int:member_id>")

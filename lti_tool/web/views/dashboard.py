@@ -216,7 +216,7 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
         return (
             [
                 _l("Competency"),
-                _l("Teacher-hours in sessions that develop it"),
+                _l("Teacher-hours in sessions linked to it"),
                 _l("Lessons, observations, reflections"),
             ],
             [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
