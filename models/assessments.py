@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
 from models.catalog import assessment_scale, competencies, default_target_competencies
@@ -84,6 +84,8 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The current learning record's id, so that a changed rating voids exactly that one.
     statement_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+    program: Mapped[Program] = relationship()
 
 
 def targets(program: Program) -> tuple[str, ...]:

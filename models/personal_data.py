@@ -154,6 +154,18 @@ class ReflectionRecord:
 
 
 @dataclass(frozen=True)
+class AssessmentRecord:
+    """A competency level of the person: their own, or a trainer's rating of them (the trainer unnamed)."""
+
+    program: str
+    competency: str
+    phase: str
+    rater: str
+    level: int
+    assessed_at: datetime
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     code: str
     holder_name: str
@@ -208,6 +220,7 @@ class PersonalData:
     observations: list[ObservationRecord] = field(default_factory=list)
     reflections: list[ReflectionRecord] = field(default_factory=list)
     certificates: list[CertificateRecord] = field(default_factory=list)
+    competency_assessments: list[AssessmentRecord] = field(default_factory=list)
     evidence: list[EvidenceRecord] = field(default_factory=list)
     drafts: list[DraftRecord] = field(default_factory=list)
     sign_ins: list[SignInRecord] = field(default_factory=list)
@@ -283,6 +296,14 @@ def held_about(db: Session, person_id: int) -> PersonalData:
         observations=_observations(db, mine, courses),
         reflections=_reflections(db, mine, courses),
         certificates=_certificates(db, mine),
+        competency_assessments=[
+            AssessmentRecord(a.program.name, a.competency, a.phase.value, a.rater_kind.value, a.level, a.assessed_at)
+            for a in db.scalars(
+                select(Assessment)
+                .where(Assessment.membership_id.in_(mine))
+                .order_by(Assessment.assessed_at, Assessment.id)
+            )
+        ],
         evidence=_evidence(db, mine, courses),
         drafts=[
             DraftRecord(courses.get(d.context_id, ""), d.path, dict(d.fields), d.saved_at)

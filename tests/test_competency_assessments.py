@@ -19,6 +19,7 @@ from models.catalog import assessment_scale, default_target_competencies
 from models.errors import InvalidInput, NotATrainer, PlanFrozen
 from models.outbox import OutboxStatement
 from models.people import Membership
+from models.personal_data import held_about
 from models.programs import end
 from models.sessions import open_session
 from models.states import ProgramState
@@ -178,3 +179,17 @@ def test_a_teacher_may_neither_rate_a_colleague_nor_read_the_teams_levels(db: Se
         service.rate_teacher(db, SETTINGS, _actor(db, teacher), colleague.id, Phase.START, START)
     with pytest.raises(NotATrainer):
         service.team_profiles(db, _actor(db, teacher), team.id)
+
+
+def test_a_teachers_assessments_are_in_what_the_tool_holds_about_them(db: Session, course: Course) -> None:
+    _, team = running(db, course)
+    teacher = db.get(Membership, team.member_ids[0])
+    assert teacher is not None
+    service.assess_self(db, SETTINGS, _actor(db, teacher), Phase.START, START)
+    service.rate_teacher(db, SETTINGS, _actor(db, course.trainer), teacher.id, Phase.START, START)
+
+    held = held_about(db, teacher.person_id).competency_assessments
+
+    assert sorted((a.competency, a.rater, a.level) for a in held) == sorted(
+        [(code, rater, level) for code, level in START.items() for rater in ("self", "trainer")]
+    )
