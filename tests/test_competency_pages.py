@@ -15,6 +15,7 @@ from models.catalog import competencies
 from models.outbox import OutboxStatement
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
+from tests.test_access_matrix import form_token
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_sessions_page import running_program_with_a_team
 from xapi.vocabulary import Verb
@@ -140,3 +141,33 @@ def test_a_trainer_chooses_the_target_competencies_with_the_plan(tool: ToolServe
     assert 'name="level-F1"' in page.text and 'name="level-F5"' not in page.text
     frozen = trainer_visit(tool, platform).get("/program/competencies/team")
     assert 'name="targets"' not in frozen.text
+
+
+def test_people_of_another_course_or_role_neither_see_nor_rate_and_nothing_is_written(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    assess(teacher, "start", {"C3": 2, "C4": 3, "F5": 1})
+    trainer = trainer_visit(tool, platform)
+    team = trainer.get("/program/competencies/team")
+    team_id = re.search(r"team=(\d+)", team.text)
+    member = re.search(r"[?;]rate=(\d+)", team.text)
+    assert team_id and member
+    other = trainer_visit(tool, platform, course="course-99")
+    with tool.database.transaction() as db:
+        before = len(db.scalars(select(Assessment)).all()), len(db.scalars(select(OutboxStatement)).all())
+
+    assert other.get("/program/competencies/team", team=team_id.group(1)).status_code in (403, 404)
+    own_form = other.get("/program/competencies/team")  # the other course has no program: nothing to rate there
+    assert own_form.status_code in (403, 404)
+    action = f"/program/competencies/team/rate/{member.group(1)}"
+    levels = {"level-C3": "5", "level-C4": "5", "level-F5": "5"}
+    # Each posts with a valid form token of their own session: what refuses them is the permission check.
+    by_other = other.post(action, {"csrf": form_token(tool, other, "competency-rate"), **levels})
+    by_teacher = teacher.post(action, {"csrf": form_token(tool, teacher, "competency-rate"), **levels})
+    targets = teacher.post("/program/competencies/targets", {"csrf": form_token(tool, teacher, "competency-targets")})
+
+    assert by_other.status_code == 404 and by_teacher.status_code == 403 and targets.status_code == 403
+    with tool.database.transaction() as db:
+        assert (len(db.scalars(select(Assessment)).all()), len(db.scalars(select(OutboxStatement)).all())) == before

@@ -20,7 +20,7 @@ from lti_tool.web.forms.competencies import AssessmentPost, TargetsPost
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models.assessments import Phase, open_phase, targets
 from models.catalog import assessment_scale, competencies, framework
-from models.errors import InvalidInput, ProgramError
+from models.errors import InvalidInput, NotATeamMember, ProgramError
 from models.people import course_members
 from models.roles import AppRole
 from models.sessions import AppSession
@@ -129,6 +129,12 @@ def _trainer(db: Session) -> AppSession:
     return app_session
 
 
+def _rater(db: Session, message: str) -> AppSession:
+    app_session = require_session(db)
+    require_role(app_session, {AppRole.TRAINER}, message)
+    return app_session
+
+
 def _team_page(db: Session, app_session: AppSession, *, rating: int | None = None,
                problems: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
     view = team_view(db, app_session)
@@ -175,16 +181,20 @@ def rate(member_id: int) -> Response | tuple[str, int]:
     team_id = request.args.get("team", type=int)
     try:
         with database().transaction() as db:
-            app_session = _trainer(db)
+            app_session = _rater(db, _("Only the course's trainers rate a teacher's competencies."))
             posted = AssessmentPost.posted(app_session, RATE)
             program = course_program(db, course_scope(app_session))
-            phase = open_phase(program) if program else None
-            if program is None or phase is None:
+            if program is None:
+                abort(404, description=_("The course has no PLC program yet."))
+            phase = open_phase(program)
+            if phase is None:
                 abort(409, description=_("No competency assessment is open in this program."))
             levels = posted.levels(targets(program))
             service.rate_teacher(db, settings(), Actor(app_session), member_id, phase, levels)
     except InvalidInput as invalid:
         return _fresh_team(rating=member_id, problems=_level_problems(invalid), status=422)
+    except NotATeamMember:
+        abort(404, description=_("This person is not in a team of the program."))
     except ProgramError as refused:
         return _fresh_team(notice=messages.refusal(refused), status=409)
     return redirect(session_url("competencies.team", team=team_id, rated=member_id), code=303)
@@ -194,7 +204,7 @@ def rate(member_id: int) -> Response | tuple[str, int]:
 def choose_targets() -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
-            app_session = _trainer(db)
+            app_session = _rater(db, _("Only the course's trainers choose the program's target competencies."))
             posted = TargetsPost.posted(app_session, TARGETS)
             service.choose_targets(db, Actor(app_session), posted.codes())
     except InvalidInput:
