@@ -128,9 +128,13 @@ def test_a_teacher_may_not_open_the_teams_levels(tool: ToolServer, platform: Tes
 
 def test_a_trainer_chooses_the_target_competencies_with_the_plan(tool: ToolServer, platform: TestPlatform) -> None:
     def choose(trainer: Visit) -> None:
-        page = trainer.get("/program/competencies/team")
+        program = trainer.get("/program")
+        assert 'id="target-competencies">C3, C4, F5' in program.text and "/program/competencies/targets" in program.text
+        page = trainer.get("/program/competencies/targets")
         assert 'id="target-C3" name="targets" value="C3" checked' in page.text
         action = "/program/competencies/targets"
+        empty = trainer.browser.post(tool.url(action), params={"s": trainer.token}, data={"csrf": _csrf(page, action)})
+        assert empty.status_code == 422 and 'id="targets-error" class="field-error"' in empty.text
         data = [("csrf", _csrf(page, action)), ("targets", "C3"), ("targets", "F1")]
         saved = trainer.browser.post(tool.url(action), params={"s": trainer.token}, data=data)
         assert "The program's target competencies are saved." in saved.text
@@ -139,8 +143,8 @@ def test_a_trainer_chooses_the_target_competencies_with_the_plan(tool: ToolServe
     teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
     page = teacher.get("/program/competencies")
     assert 'name="level-F1"' in page.text and 'name="level-F5"' not in page.text
-    frozen = trainer_visit(tool, platform).get("/program/competencies/team")
-    assert 'name="targets"' not in frozen.text
+    frozen = trainer_visit(tool, platform).get("/program/competencies/targets")
+    assert frozen.status_code == 200 and 'name="targets"' not in frozen.text and "F1" in frozen.text
 
 
 def test_people_of_another_course_or_role_neither_see_nor_rate_and_nothing_is_written(

@@ -22,6 +22,7 @@ from models.assessments import Phase, open_phase, targets
 from models.catalog import assessment_scale, competencies, framework
 from models.errors import InvalidInput, NotATeamMember, ProgramError
 from models.people import course_members
+from models.programs import Program
 from models.roles import AppRole
 from models.sessions import AppSession
 from models.states import PLAN_EDITABLE
@@ -154,9 +155,8 @@ def _team_page(db: Session, app_session: AppSession, *, rating: int | None = Non
         problems=problems or {},
         notice=notice,
         may_rate=AppRole(app_session.membership.app_role) in service.RATERS,
-        may_choose=program.state in PLAN_EDITABLE and AppRole(app_session.membership.app_role) is AppRole.TRAINER,
+        may_choose=_may_choose(app_session, program),
         rate_csrf=csrf_token(app_session, RATE),
-        targets_csrf=csrf_token(app_session, TARGETS),
         session_url=session_url,
         **_catalog(),
     )
@@ -170,8 +170,7 @@ def team() -> tuple[str, int]:
 
 
 @bp.get("/team/rate/<int:member_id>")
-@bp.get("/targets")
-def team_form_page(member_id: int | None = None) -> Response:
+def team_form_page(member_id: int) -> Response:
     """A trainer's form's address, opened by a language link after a refused post: the team's page."""
     return redirect(session_url("competencies.team", team=request.args.get("team", type=int), rate=member_id), code=303)
 
@@ -200,6 +199,36 @@ def rate(member_id: int) -> Response | tuple[str, int]:
     return redirect(session_url("competencies.team", team=team_id, rated=member_id), code=303)
 
 
+def _may_choose(app_session: AppSession, program: Program) -> bool:
+    return program.state in PLAN_EDITABLE and AppRole(app_session.membership.app_role) is AppRole.TRAINER
+
+
+def _targets_page(db: Session, app_session: AppSession, *, problem: str = "", notice: str = "",
+                  status: int = 200) -> tuple[str, int]:  # fmt: skip
+    program = course_program(db, course_scope(app_session))
+    if program is None:
+        abort(404, description=_("The course has no PLC program yet."))
+    page = render_template(
+        "competencies/targets.html",
+        program=program,
+        codes=request.form.getlist("targets") if problem else targets(program),
+        may_choose=_may_choose(app_session, program),
+        problem=problem,
+        notice=notice,
+        csrf=csrf_token(app_session, TARGETS),
+        session_url=session_url,
+        **_catalog(),
+    )
+    return page, status
+
+
+@bp.get("/targets")
+def targets_page() -> tuple[str, int]:
+    """The program's target competencies: chosen by its trainers with the plan, while it is a draft."""
+    with database().transaction() as db:
+        return _targets_page(db, _trainer(db))
+
+
 @bp.post("/targets")
 def choose_targets() -> Response | tuple[str, int]:
     try:
@@ -208,10 +237,15 @@ def choose_targets() -> Response | tuple[str, int]:
             posted = TargetsPost.posted(app_session, TARGETS)
             service.choose_targets(db, Actor(app_session), posted.codes())
     except InvalidInput:
-        return _fresh_team(problems={"targets": str(messages.ASSESSMENT_PROBLEMS["no_targets"])}, status=422)
+        return _fresh_targets(problem=str(messages.ASSESSMENT_PROBLEMS["no_targets"]), status=422)
     except ProgramError as refused:
-        return _fresh_team(notice=messages.refusal(refused), status=409)
-    return redirect(session_url("competencies.team", targets_saved=1), code=303)
+        return _fresh_targets(notice=messages.refusal(refused), status=409)
+    return redirect(session_url("competencies.targets_page", saved=1), code=303)
+
+
+def _fresh_targets(**kwargs: Any) -> tuple[str, int]:
+    with database().transaction() as db:
+        return _targets_page(db, _trainer(db), **kwargs)
 
 
 def _fresh_team(**kwargs: Any) -> tuple[str, int]:
