@@ -171,6 +171,10 @@ def test_people_of_another_course_or_role_neither_see_nor_rate_and_nothing_is_wr
     by_other = other.post(action, {"csrf": form_token(tool, other, "competency-rate"), **levels})
     by_teacher = teacher.post(action, {"csrf": form_token(tool, teacher, "competency-rate"), **levels})
     targets = teacher.post("/program/competencies/targets", {"csrf": form_token(tool, teacher, "competency-targets")})
+    self_by_trainer = trainer.post(
+        "/program/competencies/start", {"csrf": form_token(tool, trainer, "competency-assess")}
+    )
+    assert self_by_trainer.status_code == 403
 
     assert by_other.status_code == 404 and by_teacher.status_code == 403 and targets.status_code == 403
     with tool.database.transaction() as db:

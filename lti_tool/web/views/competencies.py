@@ -97,6 +97,7 @@ def assess(phase: str) -> Response | tuple[str, int]:
     try:
         with database().transaction() as db:
             app_session = require_session(db)
+            require_role(app_session, {AppRole.TEACHER}, _("Only the program's teachers assess themselves."))
             posted = AssessmentPost.posted(app_session, ASSESS)
             program = course_program(db, course_scope(app_session))
             codes = targets(program) if program else ()
