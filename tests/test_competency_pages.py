@@ -5,9 +5,11 @@ chosen with its plan."""
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import requests
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from models.assessments import Assessment
@@ -67,6 +69,10 @@ def test_a_teacher_assesses_themself_and_changes_it_until_the_phase_closes(
     verbs = _verbs(tool)
     assert verbs.count(Verb.ASSESSED) == 4 and verbs.count(Verb.VOIDED) == 1
     assert 'id="level-C4-4" name="level-C4" value="4" checked' in changed.text
+
+    pdf = teacher.get("/my-data.pdf")  # the person's own data lists their levels
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf.status_code == 200 and "การประเมินสมรรถนะ" in text and "C4" in text
 
 
 def test_a_missing_level_is_named_beside_its_competency_and_nothing_is_saved(
