@@ -8,7 +8,7 @@ from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.corrections import RecordChange
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard_stats import ProgramStats, ResultStats
+from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
 from models.drafts import Draft
@@ -39,6 +39,7 @@ from models.teams import CycleAssignment, Team, TeamMember
 
 __all__ = [
     "Assessment",
+    "CompetencyStats",
     "Agency",
     "AgencyKind",
     "AgencyStaff",

@@ -20,10 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from models.assessments import Assessment, Phase, RaterKind
+from models.assessments import Phase
 from models.catalog import activity_kinds, competencies, elements
 from models.cycles import ELEMENT_NUMBERS
-from models.dashboard_stats import ProgramStats, ResultStats
+from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.district import District, Network, Reach, School
 from models.states import ProgramState
 
@@ -47,7 +47,9 @@ class Filters:
     grade_level: str | None = None
 
 
-def _visible(table: type[ProgramStats] | type[ResultStats], reach: Reach) -> ColumnElement[bool]:
+def _visible(
+    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach
+) -> ColumnElement[bool]:
     """What the leader may see, written so that an empty reach matches nothing."""
     parts: list[ColumnElement[bool]] = []
     if reach.led_district_ids:
@@ -59,7 +61,9 @@ def _visible(table: type[ProgramStats] | type[ResultStats], reach: Reach) -> Col
     return or_(*parts) if parts else false()
 
 
-def _where(table: type[ProgramStats] | type[ResultStats], reach: Reach, filters: Filters) -> ColumnElement[bool]:
+def _where(
+    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach, filters: Filters
+) -> ColumnElement[bool]:
     conditions = [_visible(table, reach)]
     if filters.year is not None:
         conditions.append(table.year == filters.year)
@@ -194,16 +198,23 @@ class AssessedGrowth:
 def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[AssessedGrowth]:
     """Per competency any program in reach assessed, in the framework's order: the teachers' own levels."""
     rows = db.execute(
-        select(Assessment.competency, Assessment.phase, func.count(), func.avg(Assessment.level))
-        .join(ProgramStats, ProgramStats.program_id == Assessment.program_id)
-        .where(_where(ProgramStats, reach, filters), Assessment.rater_kind == RaterKind.SELF)
-        .group_by(Assessment.competency, Assessment.phase)
+        select(
+            CompetencyStats.competency,
+            CompetencyStats.phase,
+            func.sum(CompetencyStats.teachers),
+            func.sum(CompetencyStats.level_sum),
+        )
+        .where(_where(CompetencyStats, reach, filters))
+        .group_by(CompetencyStats.competency, CompetencyStats.phase)
     ).all()
-    found = {(code, Phase(phase)): (int(count), Decimal(str(mean)).quantize(Decimal("0.01"))) for code, phase, count,
-             mean in rows}  # fmt: skip
+    found = {
+        (code, phase): (int(teachers), (Decimal(int(total)) / int(teachers)).quantize(Decimal("0.01")))
+        for code, phase, teachers, total in rows
+        if teachers
+    }
     growth = []
     for code, competency in competencies().items():
-        start, end = found.get((code, Phase.START)), found.get((code, Phase.END))
+        start, end = found.get((code, Phase.START.value)), found.get((code, Phase.END.value))
         if start or end:
             growth.append(
                 AssessedGrowth(

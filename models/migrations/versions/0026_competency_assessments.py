@@ -1,4 +1,5 @@
-"""competency assessments (plc_competency_assessments) and a program's target competencies
+"""competency assessments (plc_competency_assessments), a program's target competencies, and the dashboard's
+assessed levels per program, competency and phase (dashboard_competency_stats)
 
 Revision ID: 0026
 Revises: 0025
@@ -75,8 +76,61 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "dashboard_competency_stats",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("program_id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=True),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("learning_area", sa.String(length=255), nullable=False),
+        sa.Column("grade_level", sa.String(length=64), nullable=False),
+        sa.Column("competency", sa.String(length=8), nullable=False),
+        sa.Column("phase", sa.String(length=16), nullable=False),
+        sa.Column("teachers", sa.Integer(), nullable=False),
+        sa.Column("level_sum", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["districts.id"],
+            name=op.f("fk_dashboard_competency_stats_district_id_districts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["network_id"],
+            ["district_networks.id"],
+            name=op.f("fk_dashboard_competency_stats_network_id_district_networks"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["program_id"],
+            ["plc_programs.id"],
+            name=op.f("fk_dashboard_competency_stats_program_id_plc_programs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"],
+            ["district_schools.id"],
+            name=op.f("fk_dashboard_competency_stats_school_id_district_schools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_competency_stats")),
+    )
+    op.create_index(
+        "ix_dashboard_competency_stats_district_year",
+        "dashboard_competency_stats",
+        ["district_id", "year"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_dashboard_competency_stats_program_id"), "dashboard_competency_stats", ["program_id"], unique=False
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_dashboard_competency_stats_program_id"), table_name="dashboard_competency_stats")
+    op.drop_index("ix_dashboard_competency_stats_district_year", table_name="dashboard_competency_stats")
+    op.drop_table("dashboard_competency_stats")
     op.drop_index(op.f("ix_plc_competency_assessments_membership_id"), table_name="plc_competency_assessments")
     op.drop_index("ix_plc_competency_assessments_program", table_name="plc_competency_assessments")
     op.drop_table("plc_competency_assessments")
