@@ -1,13 +1,14 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
 from models.agencies import Agency, AgencyKind, AgencyStaff
+from models.assessments import Assessment
 from models.base import Base
 from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.corrections import RecordChange
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard_stats import ProgramStats, ResultStats
+from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Leader, Network, ProgramPlacement, School
 from models.drafts import Draft
@@ -39,6 +40,8 @@ from models.states import ProgramState
 from models.teams import CycleAssignment, Team, TeamMember
 
 __all__ = [
+    "Assessment",
+    "CompetencyStats",
     "Agency",
     "AgencyKind",
     "AgencyStaff",

@@ -18,6 +18,32 @@ class Competency:
     code: str
     kind: str
     name: dict[str, str]
+    definition: dict[str, str]  # the framework's own definition ("หมายถึง …"), and our English of it
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    name: dict[str, str]
+    description: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AssessmentScale:
+    """The levels a teacher rates themself on: the product's own default (`ours`), replaceable in configuration."""
+
+    id: str
+    ours: bool
+    source: dict[str, str]
+    levels: tuple[Level, ...]
+
+    @property
+    def minimum(self) -> int:
+        return min(level.level for level in self.levels)
+
+    @property
+    def maximum(self) -> int:
+        return max(level.level for level in self.levels)
 
 
 @dataclass(frozen=True)
@@ -42,7 +68,38 @@ def _load(name: str) -> Any:
 @cache
 def competencies() -> dict[str, Competency]:
     data = _load("competencies.json")
-    return {c["code"]: Competency(c["code"], c["kind"], dict(c["name"])) for c in data["competencies"]}
+    return {
+        c["code"]: Competency(c["code"], c["kind"], dict(c["name"]), dict(c["definition"]))
+        for c in data["competencies"]
+    }
+
+
+@cache
+def assessment_scale() -> AssessmentScale:
+    scale = _load("competencies.json")["assessment"]["scale"]
+    levels = tuple(
+        Level(int(level["level"]), dict(level["name"]), dict(level["description"])) for level in scale["levels"]
+    )
+    if len(levels) < 2 or len({level.level for level in levels}) != len(levels):
+        raise ValueError("the competency assessment scale needs at least two distinct levels")
+    return AssessmentScale(scale["id"], bool(scale.get("ours", False)), dict(scale["source"]), levels)
+
+
+@cache
+def default_target_competencies() -> tuple[str, ...]:
+    """The competencies a new program aims at unless it chooses others (seed 000: C3, C4 and F5)."""
+    targets = tuple(_load("competencies.json")["assessment"]["default_targets"])
+    unknown = [code for code in targets if code not in competencies()]
+    if unknown:
+        raise ValueError(f"unknown default target competencies: {unknown}")
+    return targets
+
+
+@cache
+def framework() -> dict[str, Any]:
+    """The framework's name, source and what PLC work develops according to the source."""
+    framework_data: dict[str, Any] = _load("competencies.json")["framework"]
+    return framework_data
 
 
 @cache

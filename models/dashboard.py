@@ -20,9 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from models.assessments import Phase
 from models.catalog import activity_kinds, competencies, elements
 from models.cycles import ELEMENT_NUMBERS
-from models.dashboard_stats import ProgramStats, ResultStats
+from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.district import District, Network, Reach, School
 from models.states import ProgramState
 
@@ -46,7 +47,9 @@ class Filters:
     grade_level: str | None = None
 
 
-def _visible(table: type[ProgramStats] | type[ResultStats], reach: Reach) -> ColumnElement[bool]:
+def _visible(
+    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach
+) -> ColumnElement[bool]:
     """What the leader may see, written so that an empty reach matches nothing."""
     parts: list[ColumnElement[bool]] = []
     if reach.led_district_ids:
@@ -58,7 +61,9 @@ def _visible(table: type[ProgramStats] | type[ResultStats], reach: Reach) -> Col
     return or_(*parts) if parts else false()
 
 
-def _where(table: type[ProgramStats] | type[ResultStats], reach: Reach, filters: Filters) -> ColumnElement[bool]:
+def _where(
+    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach, filters: Filters
+) -> ColumnElement[bool]:
     conditions = [_visible(table, reach)]
     if filters.year is not None:
         conditions.append(table.year == filters.year)
@@ -171,6 +176,57 @@ def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[Com
             )
         )
     return coverage
+
+
+@dataclass(frozen=True)
+class AssessedGrowth:
+    """Teachers' self-assessed levels on one competency: how many rated themselves and their mean, at the programs'
+    start and at their end (aggregates only: no person is named)."""
+
+    code: str
+    name: dict[str, str]
+    teachers_start: int
+    mean_start: Decimal | None
+    teachers_end: int
+    mean_end: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        return self.mean_end - self.mean_start if self.mean_start is not None and self.mean_end is not None else None
+
+
+def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[AssessedGrowth]:
+    """Per competency any program in reach assessed, in the framework's order: the teachers' own levels."""
+    rows = db.execute(
+        select(
+            CompetencyStats.competency,
+            CompetencyStats.phase,
+            func.sum(CompetencyStats.teachers),
+            func.sum(CompetencyStats.level_sum),
+        )
+        .where(_where(CompetencyStats, reach, filters))
+        .group_by(CompetencyStats.competency, CompetencyStats.phase)
+    ).all()
+    found = {
+        (code, phase): (int(teachers), (Decimal(int(total)) / int(teachers)).quantize(Decimal("0.01")))
+        for code, phase, teachers, total in rows
+        if teachers
+    }
+    growth = []
+    for code, competency in competencies().items():
+        start, end = found.get((code, Phase.START.value)), found.get((code, Phase.END.value))
+        if start or end:
+            growth.append(
+                AssessedGrowth(
+                    code,
+                    competency.name,
+                    start[0] if start else 0,
+                    start[1] if start else None,
+                    end[0] if end else 0,
+                    end[1] if end else None,
+                )  # fmt: skip
+            )
+    return growth
 
 
 @dataclass(frozen=True)

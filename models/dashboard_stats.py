@@ -28,13 +28,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Numeric,
+    Select,
     String,
     delete,
+    func,
     insert,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.assessments import Assessment, Phase, RaterKind
 from models.base import Base, utcnow
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
@@ -107,6 +110,27 @@ class ResultStats(Base):
     baseline_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
     result_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
     improved: Mapped[int]
+
+
+class CompetencyStats(Base):
+    """Teachers' own competency levels of a program, per competency and phase (start, end): counts and sums, so they
+    re-aggregate per school, network or district (models/assessments.py)."""
+
+    __tablename__ = "dashboard_competency_stats"
+    __table_args__ = (Index("ix_dashboard_competency_stats_district_year", "district_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("district_networks.id", ondelete="CASCADE"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("district_schools.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    learning_area: Mapped[str] = mapped_column(String(255))
+    grade_level: Mapped[str] = mapped_column(String(64))
+    competency: Mapped[str] = mapped_column(String(8))
+    phase: Mapped[str] = mapped_column(String(16))
+    teachers: Mapped[int]
+    level_sum: Mapped[int]
 
 
 # --- Refresh ----------------------------------------------------------------------------------------------------
@@ -323,10 +347,27 @@ def refresh_district(db: Session, district: District) -> int:
         result["result_sum"] += Decimal(cycle.result_value)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
     db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
+    db.execute(delete(CompetencyStats).where(CompetencyStats.district_id == district.id))
     db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
+    _insert_in_chunks(db, CompetencyStats, _competency_rows(db, placed, stats))
     return len(stats)
+
+
+def _competency_rows(db: Session, placed: Select[Any], stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The teachers' own levels per program, competency and phase (a trainer's ratings are not counted here)."""
+    rows = db.execute(
+        select(Assessment.program_id, Assessment.competency, Assessment.phase, func.count(), func.sum(Assessment.level))
+        .where(Assessment.program_id.in_(placed), Assessment.rater_kind == RaterKind.SELF)
+        .group_by(Assessment.program_id, Assessment.competency, Assessment.phase)
+    )
+    where = ("district_id", "network_id", "school_id", "year", "learning_area", "grade_level")
+    return [
+        {**{key: stats[program_id][key] for key in where}, "program_id": program_id, "competency": code,
+         "phase": Phase(phase).value, "teachers": int(count), "level_sum": int(total)}
+        for program_id, code, phase, count, total in rows
+    ]  # fmt: skip
 
 
 def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, Any]], size: int = 2000) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.drafts import Draft
@@ -56,6 +57,7 @@ HELD_TABLES = (
     NoticePreference,
     LineLink,
     LineLinkCode,
+    Assessment,
 )
 
 
@@ -158,6 +160,18 @@ class ReflectionRecord:
 
 
 @dataclass(frozen=True)
+class AssessmentRecord:
+    """A competency level of the person: their own, or a trainer's rating of them (the trainer unnamed)."""
+
+    program: str
+    competency: str
+    phase: str
+    rater: str
+    level: int
+    assessed_at: datetime
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     code: str
     holder_name: str
@@ -227,6 +241,7 @@ class PersonalData:
     observations: list[ObservationRecord] = field(default_factory=list)
     reflections: list[ReflectionRecord] = field(default_factory=list)
     certificates: list[CertificateRecord] = field(default_factory=list)
+    competency_assessments: list[AssessmentRecord] = field(default_factory=list)
     evidence: list[EvidenceRecord] = field(default_factory=list)
     drafts: list[DraftRecord] = field(default_factory=list)
     sign_ins: list[SignInRecord] = field(default_factory=list)
@@ -305,6 +320,14 @@ def held_about(db: Session, person_id: int) -> PersonalData:
         observations=_observations(db, mine, courses),
         reflections=_reflections(db, mine, courses),
         certificates=_certificates(db, mine),
+        competency_assessments=[
+            AssessmentRecord(a.program.name, a.competency, a.phase.value, a.rater_kind.value, a.level, a.assessed_at)
+            for a in db.scalars(
+                select(Assessment)
+                .where(Assessment.membership_id.in_(mine))
+                .order_by(Assessment.assessed_at, Assessment.id)
+            )
+        ],
         evidence=_evidence(db, mine, courses),
         drafts=[
             DraftRecord(courses.get(d.context_id, ""), d.path, dict(d.fields), d.saved_at)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relat
 
 from models.base import Base, decimal_places, enum_values, utcnow
 from models.calendar import last_day_for_certificates, last_day_of_program, program_day
+from models.catalog import default_target_competencies
 from models.errors import (
     ApprovalDateAfterRecords,
     ApprovalDateInFuture,
@@ -85,6 +86,11 @@ class Program(Base):
     started_on: Mapped[date | None] = mapped_column(default=None)
     ended_on: Mapped[date | None] = mapped_column(default=None)
     certificates_requested_on: Mapped[date | None] = mapped_column(default=None)
+    # The OBEC competencies the program aims at, comma-separated codes (models/assessments.py reads them); seed 000
+    # advises choosing them, and names C3, C4 and F5 as those PLC work develops.
+    target_competencies: Mapped[str] = mapped_column(
+        String(64), default=lambda: ",".join(default_target_competencies()), server_default="C3,C4,F5"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

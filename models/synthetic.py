@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from models.assessments import Assessment, Phase, RaterKind
 from models.base import Base
 from models.calendar import buddhist_era, last_day_of_program
+from models.catalog import assessment_scale, default_target_competencies
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import refresh_district
 from models.district import District, Leader, Network, ProgramPlacement, School
@@ -251,6 +253,7 @@ def seed_district(
         Observation,
         Reflection,
         Grade,
+        Assessment,
     ):
         counted[model.__tablename__] = _flush(db, rows, model)
         progress(f"{model.__tablename__}: {counted[model.__tablename__]} rows")
@@ -362,6 +365,7 @@ def _seed_program(
         team_id = add(Team, program_id=program_id, name=f"กลุ่ม PLC {t_index + 1}", facilitator_id=members[0])
         for membership_id in members:
             add(TeamMember, team_id=team_id, membership_id=membership_id)
+            _assess(add, program_id, membership_id, finished, now)
         # Everyone is Model Teacher in turn; the others are Buddies.
         plan = {c: members[(c - 1) % len(members)] for c in range(1, planned + 1)}
         for number, model in plan.items():
@@ -462,3 +466,21 @@ def _seed_program(
                             comment="",
                             graded_at=written + timedelta(days=3),
                         )
+
+
+def _assess(add: Callable[..., int], program_id: int, membership_id: int, finished: bool, now: datetime) -> None:
+    """A teacher's self-assessment on the default targets at the start and, once the program has ended, at its end
+    (levels 1 to 3, then up to two levels higher). Its own random stream, so the other synthetic rows stay as they were."""
+    levels = random.Random(membership_id)
+    scale = assessment_scale()
+    for code in default_target_competencies():
+        start = levels.randint(scale.minimum, scale.minimum + 2)
+        phases = [(Phase.START, start)] + (
+            [(Phase.END, min(scale.maximum, start + levels.randint(0, 2)))] if finished else []
+        )
+        for phase, level in phases:
+            add(
+                Assessment, program_id=program_id, membership_id=membership_id, rater_id=membership_id,
+                rater_kind=RaterKind.SELF, phase=phase, competency=code, level=level, scale_id=scale.id,
+                assessed_at=now,
+            )  # fmt: skip

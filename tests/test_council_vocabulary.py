@@ -30,8 +30,9 @@ FORBIDDEN: tuple[tuple[str, str], ...] = (
     (r"บัดดี้", "the Buddy Teacher is ครูร่วมการเรียนรู้ (บัดดี้ is informal)"),
     (r"อนุมัติ", "the Council ให้ความเห็นชอบ (approves); say เห็นชอบ"),
     (r"สังเกตการสอน", "a Buddy observes the class: สังเกตชั้นเรียน, not the teaching"),
-    # The OBEC competency C4 is named การทำงานเป็นทีม (teamwork) by its framework: that one ทีม stays.
-    (r"(?<!การทำงานเป็น)ทีม", "a team is a กลุ่ม PLC"),
+    # The OBEC competency C4 is named การทำงานเป็นทีม (teamwork) by its framework, and its definition speaks of
+    # adapting to others or the working group (ผู้อื่นหรือทีมงาน): those ทีม stay, quoted from the framework.
+    (r"(?<!การทำงานเป็น)(?<!ผู้อื่นหรือ)ทีม", "a team is a กลุ่ม PLC"),
     (r"มีสิทธิ์?ได้รับเกียรติบัตร|มีคุณสมบัติ", "eligible is ผ่านเกณฑ์, as on the certificate"),
     (r"ผู้บริหาร\S*\s*[/(]\s*ผู้ดูแลระบบ", "a school administrator and the LMS's site administrator are two people"),
     (r"แนวทางการพิจารณาความร่วมมือ", f"the guideline's title is {GUIDELINE}"),

@@ -85,7 +85,7 @@ def test_a_district_leader_sees_every_network_and_school_with_charts(
     assert page.status_code == 200
     for schools in schools_by_network(tool).values():
         assert all(name in page.text for _, name in schools)
-    assert page.text.count('<svg class="chart"') == 4 and page.text.count("<title id=") == 4
+    assert page.text.count('<svg class="chart"') == 5 and page.text.count("<title id=") == 5
     assert "ข้อมูลสังเคราะห์" in page.text and "2569" in page.text  # labelled synthetic; Buddhist Era years
     assert "<script" not in page.text and "style=" not in page.text
 

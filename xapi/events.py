@@ -16,7 +16,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from models.assessments import Rated, RaterKind
 from models.base import utcnow
+from models.catalog import assessment_scale
 from models.catalog import element as element_info
 from models.certificates import Certificate
 from models.completions import keep_statement_id, record_completions, withdraw_completions
@@ -412,3 +414,37 @@ def certificate_revoked(db: Session, settings: EventContext, certificate: Certif
         str(uuid.uuid4()), _actor(platform, trainer.person), _earned_id(platform, certificate), certificate.revoked_at
     )
     outbox.record(db, statement, platform.id, settings.lrs_names)
+
+
+def competency_assessed(db: Session, settings: EventContext, team: Team, rated: list[Rated], by: Membership) -> None:
+    """Competency ratings of one teacher: one `assessed` statement per competency whose rating is new or changed; a
+    changed one voids its earlier statement (xAPI 1.0.3 §2.3.2), as corrected sessions and observations do."""
+    changed = [r for r in rated if r.changed]
+    if not changed:
+        return
+    context = db.get(Context, team.program.context_id)
+    assert context is not None  # a program belongs to a course
+    platform = context.platform
+    _void(db, settings, platform, by.person, [r.replaced_statement_id for r in changed if r.replaced_statement_id])
+    scale = assessment_scale()
+    for item in changed:
+        row = item.assessment
+        member = db.get(Membership, row.membership_id)
+        assert member is not None  # assessments are of memberships of the course
+        trainer = row.rater_kind is RaterKind.TRAINER
+        statement = statements.competency_assessed(
+            str(uuid.uuid4()),
+            _actor(platform, member.person),
+            row.competency,
+            _plc_context(settings, context, team, None, None, member),
+            level=row.level,
+            minimum=scale.minimum,
+            maximum=scale.maximum,
+            phase=row.phase.value,
+            rater=row.rater_kind.value,
+            scale_id=row.scale_id,
+            timestamp=row.assessed_at,
+            assessor=_actor(platform, by.person) if trainer else None,
+        )
+        outbox.record(db, statement, platform.id, settings.lrs_names)
+        row.statement_id = statement["id"]

@@ -270,6 +270,36 @@ def certificate_earned(
     )
 
 
+def competency_assessed(
+    statement_id: str,
+    actor: Actor,
+    code: str,
+    ctx: PlcContext,
+    level: int,
+    minimum: int,
+    maximum: int,
+    phase: str,
+    rater: str,
+    scale_id: str,
+    timestamp: datetime,
+    assessor: Actor | None = None,
+) -> Statement:
+    """A teacher's level on one competency at a program's start or end: rated by themself (`rater` "self") or by a
+    trainer ("trainer", who is then context.instructor). The object is the competency, with its definition; the
+    score is scaled into 0..1 as xAPI 1.0.3 §2.4.5.1 allows (scaled in -1..1, raw between min and max)."""
+    if maximum <= minimum or not minimum <= level <= maximum:
+        raise ValueError(f"level {level} is outside {minimum}..{maximum}")
+    competency = competencies()[code]
+    obj = Activity(competency_iri(code), ActivityType.COMPETENCY, competency.name).object()
+    obj["definition"]["description"] = _language_map(competency.definition)
+    context = _context(ctx, (code,), instructor=assessor)
+    context.setdefault("extensions", {}).update(
+        {Extension.ASSESSMENT_PHASE: phase, Extension.RATER: rater, Extension.SCALE: scale_id}
+    )
+    score = {"scaled": round((level - minimum) / (maximum - minimum), 4), "raw": level, "min": minimum, "max": maximum}
+    return _statement(statement_id, actor, Verb.ASSESSED, obj, context, timestamp, {"score": score})
+
+
 def voided(statement_id: str, actor: Actor, voided_statement_id: str, timestamp: datetime) -> Statement:
     """Withdraw an earlier statement (a record corrected or removed): xAPI 1.0.3 §2.3.2."""
     return {

@@ -21,6 +21,7 @@ class Verb:
     COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
     EARNED = "http://id.tincanapi.com/verb/earned"
     VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+    ASSESSED = _MINT + "verbs/assessed"
 
 
 VERB_DISPLAY: dict[str, dict[str, str]] = {
@@ -33,6 +34,7 @@ VERB_DISPLAY: dict[str, dict[str, str]] = {
     Verb.COMPLETED: {"en": "completed", "th": "ทำสำเร็จ"},
     Verb.EARNED: {"en": "earned", "th": "ได้รับ"},
     Verb.VOIDED: {"en": "voided", "th": "ยกเลิก"},
+    Verb.ASSESSED: {"en": "assessed", "th": "ประเมินสมรรถนะ"},
 }
 
 
@@ -60,6 +62,9 @@ class Extension:
     APP_ROLE = _MINT + "extensions/app-role"
     LEARNING_AREA = _MINT + "extensions/learning-area"
     GRADE_LEVEL = _MINT + "extensions/grade-level"
+    ASSESSMENT_PHASE = _MINT + "extensions/assessment-phase"
+    RATER = _MINT + "extensions/rater"
+    SCALE = _MINT + "extensions/assessment-scale"
 
 
 def competency_iri(code: str) -> str:

@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.services import cycles, observations, programs, reflections, sessions, teams
+from lti_tool.services import competencies, cycles, observations, programs, reflections, sessions, teams
 from lti_tool.services.actor import Actor
 from lti_tool.services.evidence import EvidenceFiles
 from lti_tool.settings import Settings
+from models.assessments import Phase, targets
 from models.base import utcnow
 from models.calendar import THAI_TIME, program_day
 from models.cycles import CycleTarget, open_cycle, record_cycle_result, set_cycle_target
@@ -143,6 +144,12 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
     programs.submit_program(db, organiser, program, today=approved_on)  # sent before the example was set up
     programs.approve_program(db, organiser, program, "ศธ 0000/ตัวอย่าง (ข้อมูลสมมติ)", approved_on, today=approved_on)
     programs.start_program(organiser, program, today=started_on)
+    # Each teacher's self-assessment on the program's target competencies at its start (levels made up).
+    baseline = {m: {code: 1 + (i + n) % 3 for n, code in enumerate(targets(program))} for i, m in enumerate(ids)}
+    for membership_id in ids:
+        competencies.assess_self(
+            db, settings, acting[membership_id], Phase.START, baseline[membership_id], now=_at(started_on, 9)
+        )
 
     away = members[AWAY].id
     chosen = rubric()
@@ -200,6 +207,10 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 now=_at(reflected_on + timedelta(days=3), 10),
             )  # fmt: skip
     programs.end_program(organiser, program, today=ended_on)
+    for i, membership_id in enumerate(ids):  # and again at its end, all but the teacher who was away
+        if membership_id != away:
+            grown = {code: min(5, level + 1 + i % 2) for code, level in baseline[membership_id].items()}
+            competencies.assess_self(db, settings, acting[membership_id], Phase.END, grown, now=_at(ended_on, 16))
     db.flush()
 
 

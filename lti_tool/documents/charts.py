@@ -66,14 +66,19 @@ class DumbbellChart:
     width: int = WIDTH
 
 
-def dumbbell_chart(rows: Sequence[tuple[str, Decimal, Decimal, str]]) -> DumbbellChart:
+def dumbbell_chart(
+    rows: Sequence[tuple[str, Decimal, Decimal, str]], bounds: tuple[float, float] | None = None
+) -> DumbbellChart:
     """Baseline → result on a shared scale, one row per group. The scale runs between round tens around the
-    values (at least 40 wide), so that a change of a few points is visible; the ticks say where it starts."""
+    values (at least 40 wide), so that a change of a few points is visible; the ticks say where it starts. A fixed
+    scale (`bounds`, such as the levels 1 to 5 of an assessment) is drawn as it is."""
     span = WIDTH - LABEL - VALUE
     values = [float(v) for _, b, r, _ in rows for v in (b, r)] or [0.0, 100.0]
     low = max(0.0, math.floor(min(values) / 10) * 10)
     high = math.ceil(max(values) / 10) * 10
-    if high - low < 40:
+    if bounds is not None:
+        low, high = bounds
+    elif high - low < 40:
         low = max(0.0, high - 40)
         high = max(high, low + 40)
 

@@ -18,6 +18,7 @@ from models.errors import Problem, ProgramError
 
 # Why a rule refused a change (models' ProgramError codes and the refusals of the pages), one message per code.
 REFUSALS: dict[str, Any] = {
+    "assessment_closed": _l("This competency assessment is not open while the program is “%(state)s”."),
     "wrong_state": _l("This step is not possible while the program is “%(current)s”."),
     "approval_required": _l(
         "Nothing may start before the Council approves the program: enter the approval date first."
@@ -249,6 +250,13 @@ REFLECTION_PROBLEMS: dict[str, Any] = {
 }
 
 # The reason given for revoking a certificate.
+ASSESSMENT_PROBLEMS: dict[str, Any] = {
+    "required": _l("Choose a level for this competency."),
+    "not_a_level": _l("Choose one of the levels of the scale."),
+    "not_a_target": _l("This competency is not one of the program's targets."),
+    "no_targets": _l("Choose at least one competency."),
+}
+
 REVOKE_PROBLEMS: dict[str, Any] = {
     "required": _l("Please give the reason for revoking."),
     "too_long": _l("Please keep the reason under %(most)s characters."),

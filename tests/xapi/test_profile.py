@@ -121,6 +121,10 @@ def certificate() -> dict[str, Any]:
     return st.certificate_earned(sid(), TEACHER, cert, ctx(role=None), Decimal("20"), NOW)
 
 
+def assessed() -> dict[str, Any]:
+    return st.competency_assessed(sid(), TEACHER, "C4", ctx(role=None), 3, 1, 5, "start", "self", "five-levels", NOW)
+
+
 def voided() -> dict[str, Any]:
     return st.voided(sid(), GRADER, str(uuid.uuid4()), NOW)
 
@@ -136,6 +140,7 @@ BUILT: dict[str, Callable[[], dict[str, Any]]] = {
     "completed-cycle": completed_cycle,
     "completed-program": completed_program,
     "certificate-earned": certificate,
+    "competency-assessed": assessed,
     "voided": voided,
 }
 

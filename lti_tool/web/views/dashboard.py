@@ -3,6 +3,7 @@ optional public summary (aggregates only, small groups withheld)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
@@ -19,6 +20,7 @@ from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
+from models.catalog import assessment_scale
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.programs import Program
 from models.sessions import AppSession
@@ -27,7 +29,7 @@ bp = Blueprint("dashboard", __name__)
 AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
-TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results", "goals")
+TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "growth", "results", "goals")
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
@@ -41,7 +43,8 @@ TITLES: dict[str, Any] = {
     "learning_areas": _l("By learning area"),
     "grades": _l("By grade"),
     "years": _l("By year"),
-    "competencies": _l("Competency coverage"),
+    "competencies": _l("Hours linked to each competency (the tool's mapping)"),
+    "growth": _l("Assessed growth of the target competencies"),
     "results": _l("Student learning results the cycles targeted"),
     "goals": _l("Did the cycles meet their goal?"),
 }
@@ -188,11 +191,19 @@ def _unit(filters: stats.Filters) -> str:
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
 
 
-def _competency_name(coverage: stats.CompetencyCoverage) -> str:
+def _competency_name(coverage: stats.CompetencyCoverage | stats.AssessedGrowth) -> str:
     from flask_babel import get_locale
 
     locale = "th" if str(get_locale() or "th").startswith("th") else "en"
     return f"{coverage.code} {coverage.name.get(locale, coverage.code)}"
+
+
+def _mean(value: Decimal | None) -> Any:
+    return value if value is not None else "—"
+
+
+def _change(value: Decimal | None) -> Any:
+    return f"{value:+.2f}" if value is not None else "—"
 
 
 def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tuple[list[Any], list[list[Any]]]:
@@ -205,10 +216,33 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
         return (
             [
                 _l("Competency"),
-                _l("Teacher-hours in sessions that develop it"),
+                _l("Teacher-hours in sessions linked to it"),
                 _l("Lessons, observations, reflections"),
             ],
             [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
+        )
+    if table == "growth":
+        growth = stats.assessed_growth(db, reach, filters)
+        return (
+            [
+                _l("Competency"),
+                _l("Teachers assessed at the start"),
+                _l("Mean level at the start"),
+                _l("Teachers assessed at the end"),
+                _l("Mean level at the end"),
+                _l("Change"),
+            ],
+            [
+                [
+                    _competency_name(g),
+                    g.teachers_start,
+                    _mean(g.mean_start),
+                    g.teachers_end,
+                    _mean(g.mean_end),
+                    _change(g.change),
+                ]
+                for g in growth
+            ],  # fmt: skip
         )
     if table == "goals":
         unit = _unit(filters)
@@ -273,6 +307,12 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
     eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
     coverage = tables["competencies"][1]
     competencies = bar_chart([(row[0], row[1], row[1], f"{row[1]:,.0f}") for row in coverage])
+    # Assessed growth: the mean self-assessed level at the programs' start and end, on the scale's own levels.
+    scale = assessment_scale()
+    growth = dumbbell_chart(
+        [(row[0], row[2], row[4], f"{row[2]} → {row[4]}") for row in tables["growth"][1] if row[5] != "—"],
+        bounds=(scale.minimum, scale.maximum),
+    )
     # Results: by learning area; by grade once a learning area is chosen (the table has both, always).
     by = ("grade_level",) if filters.learning_area else ("learning_area",)
     grouped = stats.student_results(db, reach, filters, by=by)
@@ -286,6 +326,7 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
         "unit": unit,
         "eligible": eligible,
         "competencies": competencies,
+        "growth": growth,
         "results": results,
         "results_by": by[0],
         "goals": goals,

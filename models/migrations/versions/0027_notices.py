@@ -2,7 +2,7 @@
 LINE Official Accounts, the people's LINE links, their one-time link codes and the webhook events taken
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import models.base
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
