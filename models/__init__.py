@@ -6,6 +6,7 @@ from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.corrections import RecordChange
+from models.curriculum import CurriculumMapping
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
@@ -56,6 +57,7 @@ __all__ = [
     "CertificateJob",
     "Completion",
     "Context",
+    "CurriculumMapping",
     "Cycle",
     "CycleAssignment",
     "Draft",

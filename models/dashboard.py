@@ -177,7 +177,8 @@ def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[Com
 class StudentResults:
     learning_area: str
     grade_level: str
-    cycles: int
+    measure: str  # models/measures.py: AS_PERCENT, AS_COUNT or NOT_STATED; rows of different measures never merge
+    cycles: int  # how many cycles the figures rest on
     baseline: Decimal  # mean of the cycles' baseline values
     result: Decimal  # mean of their result values
     improved: int
@@ -191,8 +192,9 @@ def student_results(
     db: Session, reach: Reach, filters: Filters, by: Sequence[str] = ("learning_area", "grade_level")
 ) -> list[StudentResults]:
     """Baseline against result of the cycles' targeted student learning, by learning area and grade (or by one of
-    them: the other is then reported as "")."""
-    keys = [getattr(ResultStats, name) for name in by]
+    them: the other is then reported as ""), one row per comparable measure: percentages (mean scores turned into
+    percentages of their N) apart from counts of pupils, and apart from the cycles whose measure was not stated."""
+    keys = [getattr(ResultStats, name) for name in by] + [ResultStats.measure]
     rows = db.execute(
         select(
             *keys,
@@ -208,12 +210,14 @@ def student_results(
     found = []
     for row in rows:
         named = dict(zip(by, row[: len(by)], strict=True))
-        cycles, baseline, result, improved = row[len(by) :]
+        measure = str(row[len(by)])
+        cycles, baseline, result, improved = row[len(by) + 1 :]
         n = int(cycles)
         found.append(
             StudentResults(
                 named.get("learning_area", ""),
                 named.get("grade_level", ""),
+                measure,
                 n,
                 (Decimal(baseline) / n).quantize(Decimal("0.1")),
                 (Decimal(result) / n).quantize(Decimal("0.1")),

@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import measures
 from models.base import Base, utcnow
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
@@ -103,6 +104,9 @@ class ResultStats(Base):
     year: Mapped[int]
     learning_area: Mapped[str] = mapped_column(String(255))
     grade_level: Mapped[str] = mapped_column(String(64))
+    # What the sums are in (models/measures.py): "percent" (percentages, and mean scores as a percentage of their
+    # N), "count" (numbers of pupils), or "" (cycles recorded before measures were stated): never summed together.
+    measure: Mapped[str] = mapped_column(String(8), server_default="")
     cycles: Mapped[int]
     baseline_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
     result_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
@@ -169,6 +173,8 @@ def refresh_district(db: Session, district: District) -> int:
                 Cycle.grade_level,
                 Cycle.baseline_value,
                 Cycle.result_value,
+                Cycle.measure_kind,
+                Cycle.measure_out_of,
             ).where(Cycle.team_id.in_(teams_in))
         )
     }
@@ -282,7 +288,7 @@ def refresh_district(db: Session, district: District) -> int:
             row[f"hours_e{fact.element}"] += teacher_hours
         row["observations"] += len(facts.observations)
         row["reflections"] += len(facts.reflections)
-    results: dict[tuple[int, str, str], dict[str, Any]] = {}
+    results: dict[tuple[int, str, str, str], dict[str, Any]] = {}
     for cycle in cycles.values():
         program_id = team_program[cycle.team_id]
         row = stats[program_id]
@@ -301,7 +307,8 @@ def refresh_district(db: Session, district: District) -> int:
             continue
         area = cycle.learning_area.strip() or row["learning_area"]
         grade = cycle.grade_level.strip() or row["grade_level"]
-        key = (program_id, area, grade)
+        measure = measures.comparable_as(cycle.measure_kind)
+        key = (program_id, area, grade, measure)
         result = results.setdefault(
             key,
             {
@@ -312,6 +319,7 @@ def refresh_district(db: Session, district: District) -> int:
                 "year": row["year"],
                 "learning_area": area,
                 "grade_level": grade,
+                "measure": measure,
                 "cycles": 0,
                 "baseline_sum": Decimal(0),
                 "result_sum": Decimal(0),
@@ -319,8 +327,11 @@ def refresh_district(db: Session, district: District) -> int:
             },
         )
         result["cycles"] += 1
-        result["baseline_sum"] += Decimal(cycle.baseline_value)
-        result["result_sum"] += Decimal(cycle.result_value)
+        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
+        result["baseline_sum"] += measures.in_comparable_terms(
+            cycle.measure_kind, Decimal(cycle.baseline_value), out_of
+        )
+        result["result_sum"] += measures.in_comparable_terms(cycle.measure_kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
     db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
     db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))

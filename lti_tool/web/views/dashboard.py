@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from lti_tool.services import dashboard as service
+from lti_tool.web import curriculum
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.security import limiter
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
+from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.district import District, Network, Reach, School, leads_anything, reach_of
+from models.measures import AS_COUNT, AS_PERCENT, NOT_STATED
 from models.programs import Program
 from models.sessions import AppSession
 
@@ -54,6 +57,12 @@ FIGURE_HEADINGS: list[Any] = [
     _l("Teachers eligible"),
     _l("Teacher-hours"),
 ]
+# What a row of student results is in: cycles are compared only within one of these (models/measures.py).
+MEASURES: dict[str, Any] = {
+    AS_PERCENT: _l("Percentage (mean scores as a percentage of the full score)"),
+    AS_COUNT: _l("Number of pupils"),
+    NOT_STATED: _l("Measure not stated (not compared)"),
+}
 GOAL_HEADINGS: list[Any] = [
     _l("Cycles completed or reported"),
     _l("Goal met"),
@@ -156,7 +165,8 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
         return [(found.get(row.key, ""), row) for row in rows]
     if table == "years":
         return [(year_label(row.key), row) for row in rows]
-    return [(row.key or str(_("Not given")), row) for row in rows]
+    kind = LEARNING_AREA if table == "learning_areas" else GRADE_LEVEL
+    return [(curriculum.label(kind, row.key) if row.key else str(_("Not given")), row) for row in rows]
 
 
 def year_label(year: int) -> str:
@@ -223,13 +233,26 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
         [
             _l("Learning area"),
             _l("Grade level"),
+            _l("Measure"),
             _l("Cycles"),
             _l("Baseline (mean)"),
             _l("Result (mean)"),
             _l("Change"),
             _l("Cycles improved"),
         ],
-        [[r.learning_area, r.grade_level, r.cycles, r.baseline, r.result, r.change, r.improved] for r in results],
+        [
+            [
+                curriculum.label(LEARNING_AREA, r.learning_area),
+                curriculum.label(GRADE_LEVEL, r.grade_level),
+                str(MEASURES[r.measure]),
+                r.cycles,
+                r.baseline,
+                r.result,
+                r.change,
+                r.improved,
+            ]
+            for r in results
+        ],
     )
 
 
@@ -275,9 +298,18 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
     competencies = bar_chart([(row[0], row[1], row[1], f"{row[1]:,.0f}") for row in coverage])
     # Results: by learning area; by grade once a learning area is chosen (the table has both, always).
     by = ("grade_level",) if filters.learning_area else ("learning_area",)
-    grouped = stats.student_results(db, reach, filters, by=by)
+    # Only percentages are drawn (counts of pupils are not on one scale); the table has every measure.
+    grouped = [r for r in stats.student_results(db, reach, filters, by=by) if r.measure == AS_PERCENT]
     results = dumbbell_chart(
-        [(r.grade_level or r.learning_area, r.baseline, r.result, f"{r.baseline} → {r.result}") for r in grouped]
+        [
+            (
+                curriculum.label(GRADE_LEVEL, r.grade_level) or curriculum.label(LEARNING_AREA, r.learning_area),
+                r.baseline,
+                r.result,
+                f"{r.baseline} → {r.result} ({r.cycles})",
+            )
+            for r in grouped
+        ]
     )
     # Goals: per unit, the cycles completed or reported (light) and those that met their goal (dark); no total row.
     counted = [row for row in tables["goals"][1][:-1] if row[1]]
@@ -355,7 +387,11 @@ def public(district_id: int) -> str:
                 ],
                 withheld,
             )
-        results = [r for r in stats.student_results(db, reach, everything) if r.cycles >= stats.PUBLIC_MIN_CYCLES]
+        results = [
+            r
+            for r in stats.student_results(db, reach, everything)
+            if r.cycles >= stats.PUBLIC_MIN_CYCLES and r.measure == AS_PERCENT
+        ]
         return render_template(
             "dashboard/public.html",
             district=district,
