@@ -1,5 +1,6 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
+from models import live_figures  # noqa: F401  (registers the live dashboard figures on every session)
 from models.agencies import Agency, AgencyKind, AgencyStaff
 from models.base import Base
 from models.cancellations import Cancellation, CancelledBy

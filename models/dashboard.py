@@ -28,8 +28,9 @@ from models.states import ProgramState
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
+    """The figures are as of the newest change they hold: each program's rows are recomputed at every change."""
     value: datetime | None = db.scalar(
-        select(func.min(ProgramStats.refreshed_at)).where(ProgramStats.district_id.in_(list(district_ids)))
+        select(func.max(ProgramStats.refreshed_at)).where(ProgramStats.district_id.in_(list(district_ids)))
     )
     return value
 

@@ -19,7 +19,8 @@ a choice that names neither outcome plainly).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -123,7 +124,15 @@ def _year(approved_on: date | None, created_at: datetime) -> int:
 def refresh_district(db: Session, district: District) -> int:
     """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
     place_by_name(db, district)
+    return _refresh(db, district.id, None)
+
+
+def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None) -> int:
+    """Recompute the summary rows of the district's programs (of `program_ids` only, when given)."""
+    district = _District(district_id)
     placed = select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)
+    if program_ids is not None:
+        placed = placed.where(ProgramPlacement.program_id.in_(sorted(program_ids)))
     placements = {
         row.program_id: row
         for row in db.execute(
@@ -141,7 +150,7 @@ def refresh_district(db: Session, district: District) -> int:
                 Program.grade_level,
             )
             .join(Program, Program.id == ProgramPlacement.program_id)
-            .where(ProgramPlacement.district_id == district.id)
+            .where(ProgramPlacement.program_id.in_(placed))
         )
     }
     team_program = {
@@ -333,11 +342,20 @@ def refresh_district(db: Session, district: District) -> int:
         )
         result["result_sum"] += measures.in_comparable_terms(cycle.measure_kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
-    db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
-    db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
+    if program_ids is None:
+        db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
+        db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
+    else:
+        db.execute(delete(ResultStats).where(ResultStats.program_id.in_(sorted(program_ids))))
+        db.execute(delete(ProgramStats).where(ProgramStats.program_id.in_(sorted(program_ids))))
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
     return len(stats)
+
+
+@dataclass(frozen=True)
+class _District:
+    id: int
 
 
 def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, Any]], size: int = 2000) -> None:
@@ -347,3 +365,19 @@ def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, A
 
 def refresh_all(db: Session) -> dict[str, int]:
     return {district.code: refresh_district(db, district) for district in db.scalars(select(District))}
+
+
+def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
+    """Recompute the summary rows of these programs (those placed in a district), each under a lock on its program
+    row so that concurrent writers to one program recompute one after the other; returns how many."""
+    ordered = sorted(set(program_ids))
+    # Locked in id order, so two writers touching the same programs never wait on each other in a circle.
+    db.execute(select(Program.id).where(Program.id.in_(ordered)).order_by(Program.id).with_for_update())
+    by_district: dict[int, set[int]] = defaultdict(set)
+    for program_id, district_id in db.execute(
+        select(ProgramPlacement.program_id, ProgramPlacement.district_id).where(
+            ProgramPlacement.program_id.in_(ordered)
+        )
+    ):
+        by_district[district_id].add(program_id)
+    return sum(_refresh(db, district_id, ids) for district_id, ids in by_district.items())
