@@ -16,6 +16,7 @@ from models.drafts import Draft
 from models.erasure import PersonErasure
 from models.evidence import Evidence
 from models.evidence_chunks import EvidenceChunk
+from models.exam_results import ExamResult
 from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
@@ -71,6 +72,7 @@ __all__ = [
     "ElementSession",
     "Evidence",
     "EvidenceChunk",
+    "ExamResult",
     "FormEntry",
     "Grade",
     "LoginRequest",
