@@ -144,3 +144,38 @@ def cycles_targeting(
                 n, (Decimal(baseline) / n).quantize(Decimal("0.1")), (Decimal(result) / n).quantize(Decimal("0.1"))
             )
     return found
+
+
+def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> list[tuple[int, Comparison]]:
+    """The district's schools furthest below the nation: each school's lowest gap in the newest year of a test,
+    grade and subject (one read of the district's results)."""
+    nation: dict[tuple[str, str, str, int], Decimal] = {}
+    for test, grade, subject, year, value in db.execute(
+        select(ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year, ExamResult.mean).where(
+            ExamResult.level == NATION
+        )
+    ):
+        nation[(test, grade, subject, year)] = Decimal(value)
+    newest: dict[tuple[int, str, str, str], Comparison] = {}
+    for school_id, test, grade, subject, year, value in db.execute(
+        select(
+            ExamResult.school_id,
+            ExamResult.test,
+            ExamResult.grade_level,
+            ExamResult.subject,
+            ExamResult.year,
+            ExamResult.mean,
+        ).where(ExamResult.district_id == district_id, ExamResult.level == SCHOOL)
+    ):
+        if school_id is None:
+            continue
+        key = (int(school_id), test, grade, subject)
+        if key not in newest or year > newest[key].year:
+            newest[key] = Comparison(
+                test, grade, subject, year, Decimal(value), None, nation.get((test, grade, subject, year)), 1
+            )
+    lowest: dict[int, Comparison] = {}
+    for (school_id, *_rest), c in newest.items():
+        if c.gap is not None and c.gap < 0 and (school_id not in lowest or c.gap < (lowest[school_id].gap or 0)):
+            lowest[school_id] = c
+    return sorted(lowest.items(), key=lambda pair: pair[1].gap or Decimal(0))[:most]

@@ -261,6 +261,8 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
 
 @bp.get("/dashboard")
 def show() -> str:
+    from lti_tool.web.views import exam_results  # it builds on this module's leader check
+
     with database().transaction() as db:
         app_session, reach = _leader(db)
         filters = _filters(reach)
@@ -284,8 +286,9 @@ def show() -> str:
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
-            year_label=year_label,
             session_url=session_url,
+            versus_districts=exam_results.district_versus(db, reach),
+            **exam_results.template_helpers(),
         )
 
 
