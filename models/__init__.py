@@ -26,6 +26,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
+from models.policy import PolicyLeader, Province, ProvinceDistrict
 from models.privacy_notice import NoticeAcknowledgement
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
@@ -82,6 +83,9 @@ __all__ = [
     "OutboxStatement",
     "Person",
     "Platform",
+    "PolicyLeader",
+    "Province",
+    "ProvinceDistrict",
     "PlcRole",
     "PlanVersion",
     "Program",

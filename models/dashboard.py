@@ -4,7 +4,7 @@ summary (aggregates only, small groups withheld), all over the precomputed rows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -115,9 +115,10 @@ _FIGURES = (
 
 
 def figures_by(db: Session, reach: Reach, filters: Filters, dimension: str) -> list[Figures]:
-    """Figures grouped by `dimension` ("school", "network", "learning_area", "grade_level", "year"), or the one
+    """Figures grouped by `dimension` ("district", "school", "network", "learning_area", "grade_level", "year"), or the one
     total row for "total". Rows with no key (programs of a whole network, in the school table) keep key None."""
     columns = {
+        "district": ProgramStats.district_id,
         "school": ProgramStats.school_id,
         "network": ProgramStats.network_id,
         "learning_area": ProgramStats.learning_area,
@@ -306,3 +307,23 @@ def names(db: Session, model: type[Network] | type[School], ids: Iterable[int | 
     if not wanted:
         return {}
     return {row_id: name for row_id, name in db.execute(select(model.id, model.name).where(model.id.in_(wanted)))}
+
+
+def rolled_up(rows: list[Figures], group_of: dict[Any, Any]) -> list[Figures]:
+    """Rows (keyed by district) added up by the group each key belongs to (a province); keys without one are
+    grouped under None."""
+    sums: dict[Any, list[Any]] = {}
+    for row in rows:
+        key = group_of.get(row.key)
+        values = [getattr(row, f.name) for f in fields(Figures)][1:]
+        if key not in sums:
+            sums[key] = values
+        else:
+            sums[key] = [a + b for a, b in zip(sums[key], values, strict=True)]
+    return [Figures(key, *values) for key, values in sums.items()]
+
+
+def public_reach_of(districts: Iterable[District]) -> Reach:
+    """The public summary of several districts (a province, the nation): those that published theirs."""
+    ids = frozenset(d.id for d in districts if d.public_summary)
+    return Reach(led_district_ids=ids, district_ids=ids)

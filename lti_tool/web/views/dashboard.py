@@ -16,13 +16,13 @@ from lti_tool.services import dashboard as service
 from lti_tool.web import curriculum
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm, column_length
-from lti_tool.web.security import limiter
-from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from lti_tool.web.session import csrf_token, database, require_session, session_url
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.measures import AS_COUNT, AS_PERCENT, NOT_STATED
+from models.policy import provinces_of
 from models.programs import Program
 from models.sessions import AppSession
 
@@ -34,6 +34,7 @@ TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competenc
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
+    "districts": "district",
     "learning_areas": "learning_area",
     "grades": "grade_level",
     "years": "year",
@@ -44,6 +45,8 @@ TITLES: dict[str, Any] = {
     "learning_areas": _l("By learning area"),
     "grades": _l("By grade"),
     "years": _l("By year"),
+    "districts": _l("By district"),
+    "provinces": _l("By province"),
     "competencies": _l("Competency coverage"),
     "results": _l("Student learning results the cycles targeted"),
     "goals": _l("Did the cycles meet their goal?"),
@@ -165,6 +168,11 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
         return [(found.get(row.key, ""), row) for row in rows]
     if table == "years":
         return [(year_label(row.key), row) for row in rows]
+    if table == "districts":
+        found = {d.id: d.name for d in db.scalars(select(District).where(District.id.in_([r.key for r in rows])))}
+        return [(found.get(row.key, ""), row) for row in rows]
+    if table == "provinces":
+        return [(row.key.name if row.key is not None else str(_("No province")), row) for row in rows]
     kind = LEARNING_AREA if table == "learning_areas" else GRADE_LEVEL
     return [(curriculum.label(kind, row.key) if row.key else str(_("Not given")), row) for row in rows]
 
@@ -287,9 +295,27 @@ def show() -> str:
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
             session_url=session_url,
-            versus_districts=exam_results.district_versus(db, reach),
+            versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
+            policy=_policy_tables(db, reach, filters),
             **exam_results.template_helpers(),
         )
+
+
+def _policy_tables(db: Session, reach: Reach, filters: stats.Filters) -> dict[str, Any]:
+    """For a leader of several districts (a province, the OBEC level): the figures by province and by district."""
+    if len(reach.led_district_ids) <= 1:
+        return {}
+    by_district = stats.figures_by(db, reach, filters, "district")
+    provinces = provinces_of(db, reach.led_district_ids)
+    by_province = stats.rolled_up(by_district, provinces)
+    by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+    return {
+        table: (
+            [TITLES[table], *FIGURE_HEADINGS],
+            [[label, *_figure_cells(row)] for label, row in _label(db, table, rows)],
+        )
+        for table, rows in (("provinces", by_province), ("districts", by_district))
+    }
 
 
 def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str, Any]) -> dict[str, Any]:
@@ -359,56 +385,4 @@ def refresh() -> Any:
     return redirect(session_url("dashboard.show"), code=303)
 
 
-@bp.get("/public/districts/<int:district_id>")
-@limiter.limit(lambda: settings().rate_limit_verify)  # public and unauthenticated, like /verify
-def public(district_id: int) -> str:
-    """A district's public summary, when the district chose to publish it: aggregates, no person, no small group."""
-    with database().transaction() as db:
-        district = db.get(District, district_id)
-        if district is None or not district.public_summary:
-            abort(404, description=_("This district has not published a public summary."))
-        reach = stats.public_reach(district)
-        everything = stats.Filters()
-        total = stats.figures_by(db, reach, everything, "total")[0]
-        tables = {}
-        for table in ("networks", "learning_areas", "grades", "years"):
-            rows = stats.figures_by(db, reach, everything, DIMENSIONS[table])
-            shown, withheld = stats.suppress_small(rows)
-            labelled = _label(db, table, shown)
-            tables[table] = (
-                [
-                    TITLES[table],
-                    _l("Programs"),
-                    _l("Teams"),
-                    _l("Teachers"),
-                    _l("Cycles completed"),
-                    _l("Teachers eligible"),
-                ],
-                [
-                    [label, r.programs, r.teams, r.teachers, r.cycles_completed, r.teachers_eligible]
-                    for label, r in labelled
-                ],
-                withheld,
-            )
-        results = [
-            r
-            for r in stats.student_results(db, reach, everything)
-            if r.cycles >= stats.PUBLIC_MIN_CYCLES and r.measure == AS_PERCENT
-        ]
-        return render_template(
-            "dashboard/public.html",
-            district=district,
-            total=total if total.teachers >= stats.PUBLIC_MIN_TEACHERS else None,
-            tables=tables,
-            titles=TITLES,
-            results=results,
-            chart=dumbbell_chart(
-                [
-                    (f"{r.learning_area} {r.grade_level}", r.baseline, r.result, f"{r.baseline} → {r.result}")
-                    for r in results
-                ]
-            ),
-            min_teachers=stats.PUBLIC_MIN_TEACHERS,
-            min_cycles=stats.PUBLIC_MIN_CYCLES,
-            refreshed_at=stats.refreshed_at(db, [district.id]),
-        )
+from lti_tool.web.views import public_summary as _public_summary  # noqa: E402,F401  (its routes are on this blueprint)
