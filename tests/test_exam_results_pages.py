@@ -38,8 +38,8 @@ def admin_cli(tool: ToolServer, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def results_csv(codes: list[str]) -> bytes:
     rows = [HEADINGS]
     for n, code in enumerate(codes):
-        rows.append(["2568", "O-NET", "ป.6", code, "", "คณิตศาสตร์", "20", f"{22 + n}.50", "30.00", "32.10"])
-        rows.append(["2568", "NT", "ป.3", code, "", "ด้านภาษาไทย", "20", f"{60 + n}.00", "55.00", "52.30"])
+        rows.append(["2568", "O-NET", "ม.3", code, "", "วิทยาศาสตร์", "20", f"{22 + n}.50", "30.00", "32.10"])
+        rows.append(["2568", "NT", "ป.3", code, "", "ด้านภาษาไทย", "20", f"{45 + n}.00", "50.00", "52.30"])
     return "\n".join(",".join(row) for row in rows).encode("utf-8-sig")
 
 
@@ -79,7 +79,9 @@ def test_a_district_leader_imports_results_and_sees_the_district_and_a_school_ag
 
     dashboard = visit.get("/dashboard")
     assert "ระดับประเทศ" in dashboard.text or "ประเทศ" in dashboard.text
-    assert "คณิตศาสตร์" in dashboard.text and "-9.60" in dashboard.text  # district 30.00 − nation 32.10 … and a school
+    assert "วิทยาศาสตร์" in dashboard.text and "-2.10" in dashboard.text  # the district: 30.00 − nation 32.10
+    assert "-9.60" in dashboard.text  # its school furthest below: 22.50 − 32.10
+    assert "วงรอบ:" in dashboard.text  # beside the weakest subjects, the district's PLC cycles that targeted them
     school_page = visit.get(f"/dashboard/schools/{schools[0][0]}")
     assert school_page.status_code == 200 and "22.50" in school_page.text and "32.10" in school_page.text
 
