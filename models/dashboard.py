@@ -41,6 +41,7 @@ def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
 @dataclass(frozen=True)
 class Filters:
     year: int | None = None
+    district_id: int | None = None
     network_id: int | None = None
     school_id: int | None = None
     learning_area: str | None = None
@@ -63,6 +64,8 @@ def _where(table: type[ProgramStats] | type[ResultStats], reach: Reach, filters:
     conditions = [_visible(table, reach)]
     if filters.year is not None:
         conditions.append(table.year == filters.year)
+    if filters.district_id is not None:
+        conditions.append(table.district_id == filters.district_id)
     if filters.network_id is not None:
         conditions.append(table.network_id == filters.network_id)
     if filters.school_id is not None:
@@ -240,7 +243,9 @@ class FilterOptions:
     grade_levels: list[str]
 
 
-def filter_options(db: Session, reach: Reach) -> FilterOptions:
+def filter_options(db: Session, reach: Reach, district_id: int | None = None, wide: bool = False) -> FilterOptions:
+    """What the filters offer. A leader of several districts (`wide`, no district chosen) is offered no network or
+    school (thousands of them nationally) until they choose a district; then that district's."""
     visible = _visible(ProgramStats, reach)
     combinations = db.execute(
         select(ProgramStats.year, ProgramStats.learning_area, ProgramStats.grade_level).where(visible).distinct()
@@ -248,14 +253,22 @@ def filter_options(db: Session, reach: Reach) -> FilterOptions:
     years = sorted({row[0] for row in combinations}, reverse=True)
     areas = {row[1] for row in combinations if row[1]}
     grades = {row[2] for row in combinations if row[2]}
-    networks = db.execute(
-        select(Network.id, Network.name).where(Network.id.in_(sorted(reach.network_ids))).order_by(Network.code)
-    ).all()
-    schools = db.execute(
-        select(School.id, School.name, School.network_id)
-        .where(School.id.in_(sorted(reach.school_ids)))
-        .order_by(School.code)
-    ).all()
+    network_query = select(Network.id, Network.name).order_by(Network.code)
+    school_query = select(School.id, School.name, School.network_id).order_by(School.code)
+    if wide:
+        network_query, school_query = network_query.where(false()), school_query.where(false())
+    elif district_id is not None:
+        network_query = network_query.where(Network.district_id == district_id)
+        school_query = school_query.where(School.district_id == district_id)
+    if len(reach.led_district_ids) > 1 or reach.policy_level:
+        # A policy leader leads whole districts: the district condition says it, without thousands of ids.
+        network_query = network_query.where(Network.district_id.in_(sorted(reach.led_district_ids)))
+        school_query = school_query.where(School.district_id.in_(sorted(reach.led_district_ids)))
+    else:
+        network_query = network_query.where(Network.id.in_(sorted(reach.network_ids)))
+        school_query = school_query.where(School.id.in_(sorted(reach.school_ids)))
+    networks = db.execute(network_query).all()
+    schools = db.execute(school_query).all()
     return FilterOptions(
         years,
         [(row[0], row[1]) for row in networks],

@@ -79,14 +79,18 @@ def test_the_national_view_rolls_districts_up_and_the_public_summary_exists_at_e
         assert small is not None
         assign_district(db, province, small)
         add_policy_leader(db, platform, LEADER.sub, None)
-        platform_id, province_id = platform.id, province.id
+        platform_id, province_id, d9 = platform.id, province.id, districts["D9"].id
         other_school = db.scalar(select(School.id).where(School.district_id == districts["D9"].id))
 
     visit = leader_visit(tool, obec_platform)
     page = visit.get("/dashboard")
     assert page.status_code == 200 and 'id="t-districts"' in page.text and 'id="t-provinces"' in page.text
+    assert 'id="t-schools"' not in page.text  # the national view: districts, not thousands of schools
     assert "จังหวัดสังเคราะห์" in page.text and "สพป.สังเคราะห์ D9" in page.text
     assert visit.get("/dashboard", school=str(other_school)).status_code == 200  # within the OBEC level's reach
+    one = visit.get("/dashboard", district=str(d9))  # choosing a district shows its networks and schools
+    assert one.status_code == 200 and "โรงเรียน D9" in one.text  # its school among the filter's choices
+    assert visit.get("/dashboard", district="999999").status_code == 403
 
     assert requests.get(tool.url(f"/public/nation/{platform_id}"), timeout=10).status_code == 404  # none published
     with tool.database.transaction() as db:

@@ -30,7 +30,7 @@ bp = Blueprint("dashboard", __name__)
 AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
-TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results", "goals")
+TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "results", "goals", "districts")
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
@@ -126,13 +126,16 @@ def _filters(reach: Reach) -> stats.Filters:
     year = number("year")
     if year is not None and year > 2400:  # typed in the Buddhist Era
         year -= BUDDHIST_ERA_OFFSET
-    network_id, school_id = number("network"), number("school")
+    district_id, network_id, school_id = number("district"), number("network"), number("school")
+    if district_id is not None and district_id not in reach.led_district_ids:
+        abort(403, description=_("You do not lead that district."))
     if network_id is not None and network_id not in reach.network_ids:
         abort(403, description=_("You do not lead that network."))
     if school_id is not None and school_id not in reach.school_ids:
         abort(403, description=_("You do not lead that school."))
     return stats.Filters(
         year=year,
+        district_id=district_id,
         network_id=network_id,
         school_id=school_id,
         # A filter is not a save: text longer than the column can match nothing, so it is cut to the column's length.
@@ -145,6 +148,8 @@ def _filter_args(filters: stats.Filters) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if filters.year is not None:
         args["year"] = filters.year
+    if filters.district_id is not None:
+        args["district"] = filters.district_id
     if filters.network_id is not None:
         args["network"] = filters.network_id
     if filters.school_id is not None:
@@ -201,8 +206,22 @@ def _goal_cells(row: stats.Figures) -> list[Any]:
     return [row.goals_counted, row.goals_met, row.goals_not_met, row.goals_not_reported]
 
 
-def _unit(filters: stats.Filters) -> str:
-    """The unit of the charts and the goals table: schools when one network (or a school) is chosen, else networks."""
+def wide(reach: Reach, filters: stats.Filters) -> bool:
+    """A leader of several districts looking at all of them: the page shows districts where it shows networks and
+    no school table (the national view of thousands of schools); choosing a district shows its networks."""
+    return (
+        len(reach.led_district_ids) > 1
+        and filters.district_id is None
+        and filters.network_id is None
+        and (filters.school_id is None)
+    )
+
+
+def _unit(filters: stats.Filters, is_wide: bool = False) -> str:
+    """The unit of the charts and the goals table: schools when one network (or a school) is chosen, districts for
+    a leader of several looking at all of them, else networks."""
+    if is_wide:
+        return "districts"
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
 
 
@@ -229,7 +248,7 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
             [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
         )
     if table == "goals":
-        unit = _unit(filters)
+        unit = _unit(filters, wide(reach, filters))
         labelled = _label(db, unit, stats.figures_by(db, reach, filters, DIMENSIONS[unit]))
         total = stats.figures_by(db, reach, filters, "total")[0]
         return (
@@ -274,9 +293,12 @@ def show() -> str:
     with database().transaction() as db:
         app_session, reach = _leader(db)
         filters = _filters(reach)
-        options = stats.filter_options(db, reach)
+        is_wide = wide(reach, filters)
+        options = stats.filter_options(db, reach, filters.district_id, is_wide)
         total = stats.figures_by(db, reach, filters, "total")[0]
-        tables = {table: _rows(db, reach, filters, table) for table in TABLES}
+        units = ["districts"] if is_wide else ["schools", "networks"]
+        shown = [t for t in TABLES if t not in ("schools", "networks", "districts")] + units
+        tables = {table: _rows(db, reach, filters, table) for table in shown}
         districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
         return render_template(
             "dashboard/show.html",
@@ -289,8 +311,10 @@ def show() -> str:
             tables=tables,
             titles=TITLES,
             charts=_charts(db, reach, filters, tables),
+            table_names=[*(["districts"] if is_wide else ["networks", "schools"]), "learning_areas", "grades", "years"],
+            district_options=_district_options(db, reach),
             school_rows=SCHOOL_ROWS,
-            attention=_needing_attention(tables["schools"][1]),
+            attention=[] if is_wide else _needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
@@ -302,25 +326,28 @@ def show() -> str:
 
 
 def _policy_tables(db: Session, reach: Reach, filters: stats.Filters) -> dict[str, Any]:
-    """For a leader of several districts (a province, the OBEC level): the figures by province and by district."""
-    if len(reach.led_district_ids) <= 1:
+    """For a leader of several districts looking at all of them: the figures by province (the district table is
+    among the page's tables) and how many districts they lead."""
+    if not wide(reach, filters):
         return {}
     by_district = stats.figures_by(db, reach, filters, "district")
-    provinces = provinces_of(db, reach.led_district_ids)
-    by_province = stats.rolled_up(by_district, provinces)
+    by_province = stats.rolled_up(by_district, provinces_of(db, reach.led_district_ids))
     by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
-    return {
-        table: (
-            [TITLES[table], *FIGURE_HEADINGS],
-            [[label, *_figure_cells(row)] for label, row in _label(db, table, rows)],
-        )
-        for table, rows in (("provinces", by_province), ("districts", by_district))
-    }
+    rows = [[label, *_figure_cells(row)] for label, row in _label(db, "provinces", by_province)]
+    return {"provinces": ([TITLES["provinces"], *FIGURE_HEADINGS], rows), "districts": len(reach.led_district_ids)}
+
+
+def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
+    """The districts a leader of several may choose in the filters (none for a leader of one)."""
+    if len(reach.led_district_ids) <= 1:
+        return []
+    rows = db.execute(select(District.id, District.name).where(District.id.in_(sorted(reach.led_district_ids))))
+    return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
 
 
 def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str, Any]) -> dict[str, Any]:
     # The unit chart: schools when one network (or a school) is chosen, otherwise the networks.
-    unit = _unit(filters)
+    unit = _unit(filters, "districts" in tables)
     units = [row for row in tables[unit][1] if row[4]]  # rows with teachers
     eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
     coverage = tables["competencies"][1]
