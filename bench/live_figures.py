@@ -62,6 +62,8 @@ def main() -> None:
             seed_district(db, platform, SIZES[args.size], today=date.today())
             refresh_all(db)
         seeded = time.perf_counter() - started
+        with database.engine.connect() as connection:  # as autovacuum would have: statistics for the planner
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         with Session(database.engine) as db:
             size = db.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))
             cycles = list(

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.dashboard_stats import ResultStats
@@ -52,48 +52,41 @@ class Comparison:
 
 def compare(db: Session, district_id: int, school_id: int | None = None) -> list[Comparison]:
     """Per test, grade, subject and year: the school's mean (or the district's, when school_id is None), the
-    district's (as published, else the mean of its schools') and the nation's; newest year first."""
-    rows = db.execute(
-        select(
-            ExamResult.level,
-            ExamResult.school_id,
-            ExamResult.test,
-            ExamResult.grade_level,
-            ExamResult.subject,
-            ExamResult.year,
-            ExamResult.mean,
-        ).where(
+    district's (as published, else the mean of its schools') and the nation's; newest year first. A few hundred
+    rows are read, whatever the number of schools: the schools' means are averaged by the database."""
+    key_columns = (ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year)
+    published: dict[tuple[str, str, str, int], dict[str, Decimal]] = defaultdict(dict)
+    for level, test, grade, subject, year, value in db.execute(
+        select(ExamResult.level, *key_columns, ExamResult.mean).where(
             or_(
-                ExamResult.district_id == district_id,
+                and_(ExamResult.district_id == district_id, ExamResult.level == DISTRICT),
                 ExamResult.level == NATION,
             )
         )
-    ).all()
-    keys: set[tuple[str, str, str, int]] = set()
-    published: dict[tuple[str, str, str, int], dict[str, Decimal]] = defaultdict(dict)
-    school_means: dict[tuple[str, str, str, int], list[Decimal]] = defaultdict(list)
+    ):
+        published[(test, grade, subject, year)][level] = Decimal(value)
+    averaged: dict[tuple[str, str, str, int], tuple[Decimal, int]] = {}
+    for test, grade, subject, year, value, count in db.execute(
+        select(*key_columns, func.avg(ExamResult.mean), func.count())
+        .where(ExamResult.district_id == district_id, ExamResult.level == SCHOOL)
+        .group_by(*key_columns)
+    ):
+        averaged[(test, grade, subject, year)] = (Decimal(value).quantize(Decimal("0.01")), int(count))
     own: dict[tuple[str, str, str, int], Decimal] = {}
-    for level, row_school, test, grade, subject, year, value in rows:
-        key = (test, grade, subject, year)
-        if level == SCHOOL:
-            school_means[key].append(Decimal(value))
-            if school_id is not None and row_school == school_id:
-                own[key] = Decimal(value)
-                keys.add(key)
-            elif school_id is None:
-                keys.add(key)
-        else:
-            published[key][level] = Decimal(value)
-            if school_id is None and level == DISTRICT:
-                keys.add(key)
+    if school_id is not None:
+        for test, grade, subject, year, value in db.execute(
+            select(*key_columns, ExamResult.mean).where(ExamResult.school_id == school_id, ExamResult.level == SCHOOL)
+        ):
+            own[(test, grade, subject, year)] = Decimal(value)
+        keys = set(own)
+    else:
+        keys = set(averaged) | {key for key, levels in published.items() if DISTRICT in levels}
     found = []
     for key in keys:
-        means = school_means.get(key, [])
-        district: Decimal | None = published[key].get(DISTRICT)
-        if district is None and means:
-            district = (sum(means, Decimal(0)) / len(means)).quantize(Decimal("0.01"))
-        mean: Decimal | None = own.get(key) if school_id is not None else district
-        found.append(Comparison(*key, mean, district, published[key].get(NATION), len(means)))
+        mean_of_schools, schools = averaged.get(key, (None, 0))
+        district = published[key].get(DISTRICT, mean_of_schools)
+        mean = own.get(key) if school_id is not None else district
+        found.append(Comparison(*key, mean, district, published[key].get(NATION), schools))
     found.sort(key=lambda c: (-c.year, c.test, c.grade_level, c.subject))
     return found
 
@@ -147,8 +140,8 @@ def cycles_targeting(
 
 
 def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> list[tuple[int, Comparison]]:
-    """The district's schools furthest below the nation: each school's lowest gap in the newest year of a test,
-    grade and subject (one read of the district's results)."""
+    """The district's schools furthest below the nation: each school's lowest gap in the district's newest year of
+    results (one read of that year's results)."""
     nation: dict[tuple[str, str, str, int], Decimal] = {}
     for test, grade, subject, year, value in db.execute(
         select(ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year, ExamResult.mean).where(
@@ -157,6 +150,11 @@ def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> lis
     ):
         nation[(test, grade, subject, year)] = Decimal(value)
     newest: dict[tuple[int, str, str, str], Comparison] = {}
+    latest = db.scalar(
+        select(func.max(ExamResult.year)).where(ExamResult.district_id == district_id, ExamResult.level == SCHOOL)
+    )
+    if latest is None:
+        return []
     for school_id, test, grade, subject, year, value in db.execute(
         select(
             ExamResult.school_id,
@@ -165,7 +163,7 @@ def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> lis
             ExamResult.subject,
             ExamResult.year,
             ExamResult.mean,
-        ).where(ExamResult.district_id == district_id, ExamResult.level == SCHOOL)
+        ).where(ExamResult.district_id == district_id, ExamResult.level == SCHOOL, ExamResult.year == latest)
     ):
         if school_id is None:
             continue
