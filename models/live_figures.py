@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from models.certificates import Certificate
@@ -58,7 +58,10 @@ def _note_changes(session: Session, _context: Any) -> None:
         named = _NAMES.get(type(instance))
         if named is None:
             continue
-        value = getattr(instance, named[1], None)
+        # What the row holds in memory, never a load: a deleted row's expired attribute cannot be read again.
+        value = inspect(instance).dict.get(named[1])
+        if value is None and instance not in session.deleted:
+            value = getattr(instance, named[1], None)
         if value is not None:
             _changed(session)[named[0]].add(int(value))
 

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.cycles import Cycle
+from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.dashboard import Filters, student_results
-from models.dashboard_stats import ProgramStats
+from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Reach, find_unit, import_structure, place_program
 from models.migrate import upgrade
 from models.platform import Platform
 from models.teams import Team
-from tests.factories import make_course, record, running
+from tests.factories import TODAY, make_course, record, running
 from tests.support.pg import throwaway_database
 
 STRUCTURE = {"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
@@ -136,3 +136,20 @@ def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycle
         ("count", 1, Decimal("3.0"), Decimal("9.0")),
         ("", 1, Decimal("55.0"), Decimal("57.0")),
     }
+
+
+def test_a_cycles_result_is_in_the_student_results_when_it_commits(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        cycle = open_cycle(db, team, 1, TODAY)
+        target = CycleTarget("อ่านจับใจความ", "ภาษาไทย", "ป.4", baseline_value=Decimal(8), measure="คะแนนการอ่าน",
+                             measure_kind="mean_score", measure_out_of=Decimal(20), pupils=25)  # fmt: skip
+        set_cycle_target(cycle, target, TODAY)
+        record_cycle_result(cycle, "หลังเรียน", Decimal(12), TODAY)
+
+    with Session(database.engine) as db:
+        row = db.scalars(select(ResultStats).where(ResultStats.program_id == program_id)).one()
+    assert (row.learning_area, row.grade_level, row.measure, row.cycles) == ("ภาษาไทย", "ป.4", "percent", 1)
+    assert (row.baseline_sum, row.result_sum) == (Decimal(40), Decimal(60))  # 8 and 12 out of 20, as percentages
