@@ -7,6 +7,7 @@ targets beside them (p95 < 300 ms at the large size on PostgreSQL; ratio ≤ 3).
 100 certificates (models.certificates.issue_certificates) on the seeded district's ended programs, if present.
 
     python bench/dashboard.py [--requests 40] [--databases postgres,sqlite] [--screenshot docs/screenshots/x.png]
+    python bench/dashboard.py --size national [--scale 0.02] [--requests 40]   (bench/national.py; PostgreSQL)
 """
 
 from __future__ import annotations
@@ -164,7 +165,19 @@ def main() -> None:
     parser.add_argument(
         "--screenshot", default=None, help="PNG of the large district's dashboard in Thai (first database)"
     )
+    parser.add_argument(
+        "--size",
+        choices=("district", "national"),
+        default="district",
+        help="district: the small and large district; national: 245 districts (bench/national.py)",
+    )
+    parser.add_argument("--scale", type=float, default=0.02, help="national only: the fraction of the full size")
     options = parser.parse_args()
+    if options.size == "national":
+        from bench import national
+
+        national.run(options.scale, options.requests)
+        return
     for kind in options.databases.split(","):
         results = {}
         for size in ("small", "large"):

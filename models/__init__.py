@@ -1,5 +1,6 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
+from models import live_figures  # noqa: F401  (registers the live dashboard figures on every session)
 from models.agencies import Agency, AgencyKind, AgencyStaff
 from models.assessments import Assessment
 from models.base import Base
@@ -7,6 +8,7 @@ from models.cancellations import Cancellation, CancelledBy
 from models.certificates import Certificate, CertificateJob
 from models.completions import Completion
 from models.corrections import RecordChange
+from models.curriculum import CurriculumMapping
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.database import Database
@@ -15,6 +17,7 @@ from models.drafts import Draft
 from models.erasure import PersonErasure
 from models.evidence import Evidence
 from models.evidence_chunks import EvidenceChunk
+from models.exam_results import ExamResult
 from models.forms import FormEntry
 from models.keys import ToolKey
 from models.launch import LoginRequest
@@ -26,6 +29,7 @@ from models.people import Context, Membership, Person, ResourceLink
 from models.plan import PlcRole
 from models.plan_versions import PlanVersion
 from models.platform import Deployment, Platform
+from models.policy import PolicyLeader, Province, ProvinceDistrict
 from models.privacy_notice import NoticeAcknowledgement
 from models.program_history import ProgramChange, ProgramChangeKind
 from models.programs import Program
@@ -61,6 +65,7 @@ __all__ = [
     "CertificateJob",
     "Completion",
     "Context",
+    "CurriculumMapping",
     "Cycle",
     "CycleAssignment",
     "Draft",
@@ -73,6 +78,7 @@ __all__ = [
     "ElementSession",
     "Evidence",
     "EvidenceChunk",
+    "ExamResult",
     "FormEntry",
     "Grade",
     "LineChannel",
@@ -89,6 +95,9 @@ __all__ = [
     "OutboxStatement",
     "Person",
     "Platform",
+    "PolicyLeader",
+    "Province",
+    "ProvinceDistrict",
     "PlcRole",
     "PlanVersion",
     "Program",

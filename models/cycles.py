@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models import curriculum, measures
 from models.base import Base, decimal_places, utcnow
 from models.calendar import last_day_of_program
 from models.errors import InvalidInput, Notice, Problem, ProgramError
@@ -37,6 +38,12 @@ class Cycle(Base):
     learning_area: Mapped[str] = mapped_column(String(255), default="")
     grade_level: Mapped[str] = mapped_column(String(64), default="")
     target_students: Mapped[str] = mapped_column(Text, default="")
+    # The measure (models/measures.py): what is measured, how (a kind, "" before measures were stated), the N of a
+    # mean score, and how many pupils the target is for; baseline and result values are in that measure.
+    measure: Mapped[str] = mapped_column(Text, default="", server_default="")
+    measure_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    measure_out_of: Mapped[Decimal | None] = mapped_column(Numeric(12, 3), default=None)
+    pupils: Mapped[int | None] = mapped_column(default=None)
     baseline: Mapped[str] = mapped_column(Text, default="")
     baseline_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3), default=None)
     result: Mapped[str] = mapped_column(Text, default="")
@@ -124,6 +131,22 @@ class CycleTarget:
     target_students: str = ""
     baseline: str = ""
     baseline_value: Decimal | None = None
+    measure: str = ""
+    measure_kind: str = ""
+    measure_out_of: Decimal | None = None
+    pupils: int | None = None
+
+    def problems(self, result_value: Decimal | None = None) -> list[Problem]:
+        """The learning area and grade off the curriculum lists, and a measure its values do not fit."""
+        return [
+            *curriculum.problems(self.learning_area, self.grade_level),
+            *measures.problems(
+                self.measure_kind,
+                self.measure_out_of,
+                self.pupils,
+                {"baseline_value": self.baseline_value, "result_value": result_value},
+            ),
+        ]
 
 
 def open_cycle(db: Session, team: Team, number: int, today: date) -> Cycle:
@@ -139,14 +162,21 @@ def open_cycle(db: Session, team: Team, number: int, today: date) -> Cycle:
     return cycle
 
 
-def set_cycle_target(cycle: Cycle, target: CycleTarget, today: date) -> None:
+def set_cycle_target(cycle: Cycle, target: CycleTarget, today: date, result_value: Decimal | None = None) -> None:
+    """Keep the target; `result_value` (the value the result will be, or None) is checked against its measure."""
     check_recording_allowed(cycle.team.program, today)
+    if problems := target.problems(result_value):
+        raise InvalidInput(problems)
     for item in fields(target):
         setattr(cycle, item.name, getattr(target, item.name))
+    cycle.learning_area = curriculum.canonical_area(target.learning_area) or ""
+    cycle.grade_level = curriculum.canonical_grade(target.grade_level) or ""
 
 
 def record_cycle_result(cycle: Cycle, result: str, value: Decimal | None, today: date) -> None:
     check_recording_allowed(cycle.team.program, today)
+    if problems := measures.problems(cycle.measure_kind, cycle.measure_out_of, cycle.pupils, {"result_value": value}):
+        raise InvalidInput(problems)
     cycle.result = result
     cycle.result_value = value
 
@@ -269,3 +299,34 @@ def duplicates_of(
     if other_than is not None:
         query = query.where(ElementSession.id != other_than)
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class OffTheList:
+    """A learning area or grade level not on the curriculum's lists: the program's (team None) or a cycle's."""
+
+    team_id: int | None
+    team_name: str
+    number: int | None
+    field: str
+    text: str
+
+
+def off_the_lists(db: Session, program: Program) -> list[OffTheList]:
+    """The program's learning areas and grade levels that are not on the curriculum's lists (free text from before
+    them, that migration 0028 left for a trainer to choose)."""
+    found: list[OffTheList] = []
+    for kind in (curriculum.LEARNING_AREA, curriculum.GRADE_LEVEL):
+        if not curriculum.listed(kind, getattr(program, kind)):
+            found.append(OffTheList(None, "", None, kind, getattr(program, kind)))
+    rows = db.execute(
+        select(Team.id, Team.name, Cycle.number, Cycle.learning_area, Cycle.grade_level)
+        .join(Team, Team.id == Cycle.team_id)
+        .where(Team.program_id == program.id)
+        .order_by(Team.name, Cycle.number)
+    )
+    for team_id, team_name, number, area, grade in rows:
+        for kind, text in ((curriculum.LEARNING_AREA, area), (curriculum.GRADE_LEVEL, grade)):
+            if not curriculum.listed(kind, text):
+                found.append(OffTheList(team_id, team_name, number, kind, text))
+    return found

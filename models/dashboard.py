@@ -4,7 +4,7 @@ summary (aggregates only, small groups withheld), all over the precomputed rows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,8 +29,9 @@ from models.states import ProgramState
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
+    """The figures are as of the newest change they hold: each program's rows are recomputed at every change."""
     value: datetime | None = db.scalar(
-        select(func.min(ProgramStats.refreshed_at)).where(ProgramStats.district_id.in_(list(district_ids)))
+        select(func.max(ProgramStats.refreshed_at)).where(ProgramStats.district_id.in_(list(district_ids)))
     )
     return value
 
@@ -41,6 +42,7 @@ def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
 @dataclass(frozen=True)
 class Filters:
     year: int | None = None
+    district_id: int | None = None
     network_id: int | None = None
     school_id: int | None = None
     learning_area: str | None = None
@@ -67,6 +69,8 @@ def _where(
     conditions = [_visible(table, reach)]
     if filters.year is not None:
         conditions.append(table.year == filters.year)
+    if filters.district_id is not None:
+        conditions.append(table.district_id == filters.district_id)
     if filters.network_id is not None:
         conditions.append(table.network_id == filters.network_id)
     if filters.school_id is not None:
@@ -119,9 +123,10 @@ _FIGURES = (
 
 
 def figures_by(db: Session, reach: Reach, filters: Filters, dimension: str) -> list[Figures]:
-    """Figures grouped by `dimension` ("school", "network", "learning_area", "grade_level", "year"), or the one
+    """Figures grouped by `dimension` ("district", "school", "network", "learning_area", "grade_level", "year"), or the one
     total row for "total". Rows with no key (programs of a whole network, in the school table) keep key None."""
     columns = {
+        "district": ProgramStats.district_id,
         "school": ProgramStats.school_id,
         "network": ProgramStats.network_id,
         "learning_area": ProgramStats.learning_area,
@@ -233,7 +238,8 @@ def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[Assesse
 class StudentResults:
     learning_area: str
     grade_level: str
-    cycles: int
+    measure: str  # models/measures.py: AS_PERCENT, AS_COUNT or NOT_STATED; rows of different measures never merge
+    cycles: int  # how many cycles the figures rest on
     baseline: Decimal  # mean of the cycles' baseline values
     result: Decimal  # mean of their result values
     improved: int
@@ -247,8 +253,9 @@ def student_results(
     db: Session, reach: Reach, filters: Filters, by: Sequence[str] = ("learning_area", "grade_level")
 ) -> list[StudentResults]:
     """Baseline against result of the cycles' targeted student learning, by learning area and grade (or by one of
-    them: the other is then reported as "")."""
-    keys = [getattr(ResultStats, name) for name in by]
+    them: the other is then reported as ""), one row per comparable measure: percentages (mean scores turned into
+    percentages of their N) apart from counts of pupils, and apart from the cycles whose measure was not stated."""
+    keys = [getattr(ResultStats, name) for name in by] + [ResultStats.measure]
     rows = db.execute(
         select(
             *keys,
@@ -264,12 +271,14 @@ def student_results(
     found = []
     for row in rows:
         named = dict(zip(by, row[: len(by)], strict=True))
-        cycles, baseline, result, improved = row[len(by) :]
+        measure = str(row[len(by)])
+        cycles, baseline, result, improved = row[len(by) + 1 :]
         n = int(cycles)
         found.append(
             StudentResults(
                 named.get("learning_area", ""),
                 named.get("grade_level", ""),
+                measure,
                 n,
                 (Decimal(baseline) / n).quantize(Decimal("0.1")),
                 (Decimal(result) / n).quantize(Decimal("0.1")),
@@ -290,7 +299,9 @@ class FilterOptions:
     grade_levels: list[str]
 
 
-def filter_options(db: Session, reach: Reach) -> FilterOptions:
+def filter_options(db: Session, reach: Reach, district_id: int | None = None, wide: bool = False) -> FilterOptions:
+    """What the filters offer. A leader of several districts (`wide`, no district chosen) is offered no network or
+    school (thousands of them nationally) until they choose a district; then that district's."""
     visible = _visible(ProgramStats, reach)
     combinations = db.execute(
         select(ProgramStats.year, ProgramStats.learning_area, ProgramStats.grade_level).where(visible).distinct()
@@ -298,14 +309,22 @@ def filter_options(db: Session, reach: Reach) -> FilterOptions:
     years = sorted({row[0] for row in combinations}, reverse=True)
     areas = {row[1] for row in combinations if row[1]}
     grades = {row[2] for row in combinations if row[2]}
-    networks = db.execute(
-        select(Network.id, Network.name).where(Network.id.in_(sorted(reach.network_ids))).order_by(Network.code)
-    ).all()
-    schools = db.execute(
-        select(School.id, School.name, School.network_id)
-        .where(School.id.in_(sorted(reach.school_ids)))
-        .order_by(School.code)
-    ).all()
+    network_query = select(Network.id, Network.name).order_by(Network.code)
+    school_query = select(School.id, School.name, School.network_id).order_by(School.code)
+    if wide:
+        network_query, school_query = network_query.where(false()), school_query.where(false())
+    elif district_id is not None:
+        network_query = network_query.where(Network.district_id == district_id)
+        school_query = school_query.where(School.district_id == district_id)
+    if len(reach.led_district_ids) > 1 or reach.policy_level:
+        # A policy leader leads whole districts: the district condition says it, without thousands of ids.
+        network_query = network_query.where(Network.district_id.in_(sorted(reach.led_district_ids)))
+        school_query = school_query.where(School.district_id.in_(sorted(reach.led_district_ids)))
+    else:
+        network_query = network_query.where(Network.id.in_(sorted(reach.network_ids)))
+        school_query = school_query.where(School.id.in_(sorted(reach.school_ids)))
+    networks = db.execute(network_query).all()
+    schools = db.execute(school_query).all()
     return FilterOptions(
         years,
         [(row[0], row[1]) for row in networks],
@@ -357,3 +376,23 @@ def names(db: Session, model: type[Network] | type[School], ids: Iterable[int | 
     if not wanted:
         return {}
     return {row_id: name for row_id, name in db.execute(select(model.id, model.name).where(model.id.in_(wanted)))}
+
+
+def rolled_up(rows: list[Figures], group_of: dict[Any, Any]) -> list[Figures]:
+    """Rows (keyed by district) added up by the group each key belongs to (a province); keys without one are
+    grouped under None."""
+    sums: dict[Any, list[Any]] = {}
+    for row in rows:
+        key = group_of.get(row.key)
+        values = [getattr(row, f.name) for f in fields(Figures)][1:]
+        if key not in sums:
+            sums[key] = values
+        else:
+            sums[key] = [a + b for a, b in zip(sums[key], values, strict=True)]
+    return [Figures(key, *values) for key, values in sums.items()]
+
+
+def public_reach_of(districts: Iterable[District]) -> Reach:
+    """The public summary of several districts (a province, the nation): those that published theirs."""
+    ids = frozenset(d.id for d in districts if d.public_summary)
+    return Reach(led_district_ids=ids, district_ids=ids)

@@ -19,7 +19,8 @@ a choice that names neither outcome plainly).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import measures
 from models.assessments import Assessment, Phase, RaterKind
 from models.base import Base, utcnow
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
@@ -106,6 +108,9 @@ class ResultStats(Base):
     year: Mapped[int]
     learning_area: Mapped[str] = mapped_column(String(255))
     grade_level: Mapped[str] = mapped_column(String(64))
+    # What the sums are in (models/measures.py): "percent" (percentages, and mean scores as a percentage of their
+    # N), "count" (numbers of pupils), or "" (cycles recorded before measures were stated): never summed together.
+    measure: Mapped[str] = mapped_column(String(8), server_default="")
     cycles: Mapped[int]
     baseline_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
     result_sum: Mapped[Decimal] = mapped_column(Numeric(16, 3))
@@ -143,7 +148,15 @@ def _year(approved_on: date | None, created_at: datetime) -> int:
 def refresh_district(db: Session, district: District) -> int:
     """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
     place_by_name(db, district)
+    return _refresh(db, district.id, None)
+
+
+def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None) -> int:
+    """Recompute the summary rows of the district's programs (of `program_ids` only, when given)."""
+    district = _District(district_id)
     placed = select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)
+    if program_ids is not None:
+        placed = placed.where(ProgramPlacement.program_id.in_(sorted(program_ids)))
     placements = {
         row.program_id: row
         for row in db.execute(
@@ -161,7 +174,7 @@ def refresh_district(db: Session, district: District) -> int:
                 Program.grade_level,
             )
             .join(Program, Program.id == ProgramPlacement.program_id)
-            .where(ProgramPlacement.district_id == district.id)
+            .where(ProgramPlacement.program_id.in_(placed))
         )
     }
     team_program = {
@@ -193,6 +206,8 @@ def refresh_district(db: Session, district: District) -> int:
                 Cycle.grade_level,
                 Cycle.baseline_value,
                 Cycle.result_value,
+                Cycle.measure_kind,
+                Cycle.measure_out_of,
             ).where(Cycle.team_id.in_(teams_in))
         )
     }
@@ -306,7 +321,7 @@ def refresh_district(db: Session, district: District) -> int:
             row[f"hours_e{fact.element}"] += teacher_hours
         row["observations"] += len(facts.observations)
         row["reflections"] += len(facts.reflections)
-    results: dict[tuple[int, str, str], dict[str, Any]] = {}
+    results: dict[tuple[int, str, str, str], dict[str, Any]] = {}
     for cycle in cycles.values():
         program_id = team_program[cycle.team_id]
         row = stats[program_id]
@@ -325,7 +340,8 @@ def refresh_district(db: Session, district: District) -> int:
             continue
         area = cycle.learning_area.strip() or row["learning_area"]
         grade = cycle.grade_level.strip() or row["grade_level"]
-        key = (program_id, area, grade)
+        measure = measures.comparable_as(cycle.measure_kind)
+        key = (program_id, area, grade, measure)
         result = results.setdefault(
             key,
             {
@@ -336,6 +352,7 @@ def refresh_district(db: Session, district: District) -> int:
                 "year": row["year"],
                 "learning_area": area,
                 "grade_level": grade,
+                "measure": measure,
                 "cycles": 0,
                 "baseline_sum": Decimal(0),
                 "result_sum": Decimal(0),
@@ -343,12 +360,20 @@ def refresh_district(db: Session, district: District) -> int:
             },
         )
         result["cycles"] += 1
-        result["baseline_sum"] += Decimal(cycle.baseline_value)
-        result["result_sum"] += Decimal(cycle.result_value)
+        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
+        result["baseline_sum"] += measures.in_comparable_terms(
+            cycle.measure_kind, Decimal(cycle.baseline_value), out_of
+        )
+        result["result_sum"] += measures.in_comparable_terms(cycle.measure_kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
-    db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
-    db.execute(delete(CompetencyStats).where(CompetencyStats.district_id == district.id))
-    db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
+    if program_ids is None:
+        db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
+        db.execute(delete(CompetencyStats).where(CompetencyStats.district_id == district.id))
+        db.execute(delete(ProgramStats).where(ProgramStats.district_id == district.id))
+    else:
+        db.execute(delete(ResultStats).where(ResultStats.program_id.in_(sorted(program_ids))))
+        db.execute(delete(CompetencyStats).where(CompetencyStats.program_id.in_(sorted(program_ids))))
+        db.execute(delete(ProgramStats).where(ProgramStats.program_id.in_(sorted(program_ids))))
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
     _insert_in_chunks(db, CompetencyStats, _competency_rows(db, placed, stats))
@@ -370,6 +395,11 @@ def _competency_rows(db: Session, placed: Select[Any], stats: dict[int, dict[str
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _District:
+    id: int
+
+
 def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, Any]], size: int = 2000) -> None:
     for start in range(0, len(rows), size):
         db.execute(insert(table), list(rows[start : start + size]))
@@ -377,3 +407,19 @@ def _insert_in_chunks(db: Session, table: type[Base], rows: Sequence[dict[str, A
 
 def refresh_all(db: Session) -> dict[str, int]:
     return {district.code: refresh_district(db, district) for district in db.scalars(select(District))}
+
+
+def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
+    """Recompute the summary rows of these programs (those placed in a district), each under a lock on its program
+    row so that concurrent writers to one program recompute one after the other; returns how many."""
+    ordered = sorted(set(program_ids))
+    # Locked in id order, so two writers touching the same programs never wait on each other in a circle.
+    db.execute(select(Program.id).where(Program.id.in_(ordered)).order_by(Program.id).with_for_update())
+    by_district: dict[int, set[int]] = defaultdict(set)
+    for program_id, district_id in db.execute(
+        select(ProgramPlacement.program_id, ProgramPlacement.district_id).where(
+            ProgramPlacement.program_id.in_(ordered)
+        )
+    ):
+        by_district[district_id].add(program_id)
+    return sum(_refresh(db, district_id, ids) for district_id, ids in by_district.items())

@@ -126,6 +126,8 @@ class Reach:
     district_ids: frozenset[int] = frozenset()
     network_ids: frozenset[int] = frozenset()
     school_ids: frozenset[int] = frozenset()
+    # "obec" or "province" when the person leads at the policy level (models/policy.py), else "".
+    policy_level: str = ""
 
     @property
     def empty(self) -> bool:
@@ -140,9 +142,13 @@ class Reach:
 
 
 def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
-    """Every district, network and school that the person leads, directly or through the level above."""
+    """Every district, network and school that the person leads, directly or through the level above (a province
+    or the OBEC level: models/policy.py)."""
+    from models.policy import led_districts as policy_districts  # the policy level builds on this module
+
     leads = list(db.scalars(select(Leader).where(Leader.platform_id == platform_id, Leader.sub == sub)))
-    led_districts = frozenset(row.district_id for row in leads if row.district_id is not None)
+    above, level = policy_districts(db, platform_id, sub)
+    led_districts = frozenset(row.district_id for row in leads if row.district_id is not None) | above
     led_networks = frozenset(row.network_id for row in leads if row.network_id is not None)
     led_schools = frozenset(row.school_id for row in leads if row.school_id is not None)
     if not (led_districts or led_networks or led_schools):
@@ -169,11 +175,20 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
         frozenset(districts),
         frozenset(networks),
         frozenset(school_id for school_id, _, _ in rows),
+        level,
     )
 
 
 def leads_anything(db: Session, person_id: int) -> bool:
-    """Whether the person (by their row in `people`) leads a district, a network or a school."""
+    """Whether the person (by their row in `people`) leads a district, a network or a school, or a province or the
+    OBEC level."""
+    from models.policy import PolicyLeader
+
+    person = db.get(Person, person_id)
+    if person is not None and db.scalar(
+        select(PolicyLeader.id).where(PolicyLeader.platform_id == person.platform_id, PolicyLeader.sub == person.sub)
+    ):
+        return True
     return (
         db.scalar(
             select(Leader.id)

@@ -26,7 +26,7 @@ from models.notices import Notice, NoticePreference
 from models.observations import Observation
 from models.outbox import OutboxStatement
 from models.people import Context, Membership, Person
-from models.personal_data_records import (  # noqa: F401  (the records are part of this module's interface)
+from models.personal_data_records import (
     AcknowledgementRecord,
     AssessmentRecord,
     CertificateRecord,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
+from models import curriculum
 from models.base import Base, decimal_places, enum_values, utcnow
 from models.calendar import last_day_for_certificates, last_day_of_program, program_day
 from models.catalog import default_target_competencies
@@ -130,6 +131,7 @@ class ProgramDetails:
             found.append(Problem("min_hours", "too_precise", {"places": 2}))
         elif self.min_hours >= 10_000:
             found.append(Problem("min_hours", "too_many", {"have": self.min_hours, "most": 9999}))
+        found.extend(curriculum.problems(self.learning_area, self.grade_level))
         return found
 
 
@@ -160,6 +162,9 @@ def edit_program(program: Program, details: ProgramDetails) -> None:
 def _apply_details(program: Program, details: ProgramDetails) -> None:
     for item in fields(details):
         setattr(program, item.name, getattr(details, item.name))
+    # A common spelling of a curriculum entry is kept as the entry itself (problems() refused any other text).
+    program.learning_area = curriculum.canonical_area(details.learning_area) or ""
+    program.grade_level = curriculum.canonical_grade(details.grade_level) or ""
 
 
 def created_on(program: Program) -> date:

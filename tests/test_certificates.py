@@ -80,6 +80,7 @@ def run_the_cycles(tool: ToolServer, absent_once: int | None, notes: str = "ต�
                 problem=f"นักเรียนเปรียบเทียบเศษส่วนไม่ได้ วงรอบ {cycle}",
                 baseline="ผ่านเกณฑ์ 40%",
                 baseline_value=Decimal(40),
+                measure_kind="percent_reaching",
             )
             set_cycle_target(open_cycle(db, team, cycle, today), target, today)
             for element in ELEMENT_NUMBERS:

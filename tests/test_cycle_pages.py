@@ -3,6 +3,7 @@ as recorded, and the team's tracking forms from config/forms; who may read and w
 
 from __future__ import annotations
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -61,11 +62,38 @@ def test_the_team_records_the_problem_baseline_and_result_of_a_cycle(tool: ToolS
         "/program/cycles/2/target",
         {"csrf": teacher.csrf(page, "/cycles/2/target"), "problem": "อ่านจับใจความไม่ได้", "learning_area": "ภาษาไทย",
          "grade_level": "ป.4", "target_students": "ป.4/2 จำนวน 12 คน", "baseline": "แบบทดสอบก่อนเรียน",
+         "measure": "ร้อยละของนักเรียนที่อ่านจับใจความผ่านเกณฑ์", "measure_kind": "percent_reaching", "pupils": "12",
          "baseline_value": "42.5", "result": "", "result_value": ""},
     )  # fmt: skip
 
     assert saved.status_code == 200 and "อ่านจับใจความไม่ได้" in saved.text
+    assert "ร้อยละของนักเรียนที่ถึงระดับที่กำหนด" in saved.text  # how it is measured, as the page names it
     assert cycles(tool) == [(2, "อ่านจับใจความไม่ได้", "42.500")]
+
+
+@pytest.mark.parametrize(
+    ("posted", "field"),
+    [
+        ({"baseline_value": "40"}, "measure_kind"),  # a value, but not what it is a value of
+        ({"measure_kind": "mean_score", "measure_out_of": "20", "baseline_value": "25"}, "baseline_value"),
+        ({"measure_kind": "mean_score", "baseline_value": "12"}, "measure_out_of"),
+        ({"measure_kind": "count", "pupils": "12", "baseline_value": "13"}, "baseline_value"),
+        ({"learning_area": "คณิต+วิทย์"}, "learning_area"),
+    ],
+)
+def test_a_measure_its_values_do_not_fit_or_an_area_off_the_list_is_refused_beside_the_field(
+    tool: ToolServer, platform: TestPlatform, posted: dict[str, str], field: str
+) -> None:
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    page = teacher.get("/program/cycles/1")
+
+    refused = teacher.post(
+        "/program/cycles/1/target", {"csrf": teacher.csrf(page, "/cycles/1/target"), "problem": "x", **posted}
+    )
+
+    assert refused.status_code == 422 and f'id="t-{field}-error"' in refused.text
+    assert cycles(tool) == []
 
 
 def test_a_baseline_that_is_not_a_number_is_refused_beside_the_field_and_nothing_is_written(

@@ -198,7 +198,10 @@ def dashboard() -> None:
     pass
 
 
-@dashboard.command("refresh", help="Recompute the dashboard's figures (run it from a timer, e.g. every 15 minutes).")
+@dashboard.command(
+    "refresh",
+    help="Rebuild the dashboard's figures in full (a repair: every change updates its program's figures live).",
+)
 @click.option("--district", "district_code", default=None)
 @click.option("--issuer", default=None)
 def dashboard_refresh(district_code: str | None, issuer: str | None) -> None:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from lti_tool.cli import district as district_cli
 from lti_tool.cli import evidence as evidence_cli
 from lti_tool.cli import lrs as lrs_cli
+from lti_tool.cli import policy as policy_cli
+from lti_tool.cli import results as results_cli
 from lti_tool.cli.context import open_database, settings_or_exit
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import EVERY_ADDRESS, Settings
@@ -408,7 +410,13 @@ def retention_run(dry_run: bool) -> None:
     click.echo(report.summary())
 
 
-for _command in (*district_cli.COMMANDS, *evidence_cli.COMMANDS, *lrs_cli.COMMANDS):
+for _command in (
+    *district_cli.COMMANDS,
+    *evidence_cli.COMMANDS,
+    *lrs_cli.COMMANDS,
+    *results_cli.COMMANDS,
+    *policy_cli.COMMANDS,
+):
     main.add_command(_command)
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from models.calendar import THAI_TIME, program_day
 from models.cycles import CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.database import get_or_create
 from models.evidence import FolderStore
+from models.measures import PERCENT_REACHING
 from models.observations import ObservationForm
 from models.people import Context, Membership, Person
 from models.plan import team_plan
@@ -167,6 +168,9 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 target_students="นักเรียน ม.1/1–1/3 (ข้อมูลสมมติ)",
                 baseline="ร้อยละของนักเรียนที่ทำแบบทดสอบก่อนเรียนผ่านเกณฑ์",
                 baseline_value=Decimal(40 + 5 * number),
+                measure="ร้อยละของนักเรียนที่ทำแบบทดสอบเศษส่วนผ่านเกณฑ์ร้อยละ 60",
+                measure_kind=PERCENT_REACHING,
+                pupils=96,
             ),
             opens,
         )

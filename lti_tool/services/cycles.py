@@ -40,7 +40,7 @@ def save_cycle_target(
     """Keep what cycle `number` aims at and what came of it, opening the cycle on first use."""
     require_team_recorder(actor, team)
     cycle = open_cycle(db, team, number, today)
-    set_cycle_target(cycle, target, today)
+    set_cycle_target(cycle, target, today, result_value)
     record_cycle_result(cycle, result, result_value, today)
     return cycle
 

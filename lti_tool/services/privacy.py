@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
-from models.personal_data import PersonalData, held_about
+from models.personal_data import held_about
+from models.personal_data_records import PersonalData
 from models.privacy_notice import PrivacyNotice, acknowledge, has_acknowledged
 
 

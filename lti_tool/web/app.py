@@ -9,7 +9,7 @@ from flask import Flask
 
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
-from lti_tool.web import drafts, errors, fonts, i18n, observability, security
+from lti_tool.web import curriculum, drafts, errors, fonts, i18n, observability, security
 from lti_tool.web.forms import limits
 from lti_tool.web.views import (
     admin,
@@ -21,6 +21,7 @@ from lti_tool.web.views import (
     deep_linking,
     erasure,
     evidence,
+    exam_results,
     health,
     home,
     letters,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     observations.bp,
     evidence.bp,
     dashboard.bp,
+    exam_results.bp,
     registration.bp,
     deep_linking.bp,
     certificates.bp,
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     i18n.init_app(app, settings)
     limits.init_app(app)
+    curriculum.init_app(app)
     observability.init_app(app, database)
     security.init_app(app, database, settings.trusted_proxies, settings.rate_limit_storage)
 

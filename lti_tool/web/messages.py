@@ -185,6 +185,7 @@ PROGRAM_PROBLEMS: dict[str, Any] = {
     "in_the_future": _l("The date is in the future."),
     "before_creation": _l("The date is before the program was set up here (%(created)s)."),
     "before_withdrawal": _l("The date is before the previous version was withdrawn (%(withdrawn)s)."),
+    "not_in_list": _l("“%(have)s” is not on the curriculum's list: please choose one from the list."),
 }
 
 # A field of the element-session form.
@@ -223,6 +224,10 @@ FORM_PROBLEMS: dict[str, Any] = {
     "unknown": _l("There is no such form."),
     "not_in_team": _l("Only the team's members fill in its forms."),
     "reason_required": _l("Please give the reason for this change."),
+    "not_in_list": _l("“%(have)s” is not on the curriculum's list: please choose one from the list."),
+    "out_of_range": _l("Please enter a number from %(least)s to %(most)s."),
+    "beyond_measure": _l("In this measure a value runs from 0 to %(most)s."),
+    "whole_pupils": _l("A count of pupils is a whole number."),
 }
 
 # A field of the Buddy-observation form.

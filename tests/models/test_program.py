@@ -48,6 +48,7 @@ from models.errors import (
     ProgramStateError,
     ReflectionGraded,
 )
+from models.measures import COUNT, MEAN_SCORE
 from models.migrate import alembic_config, upgrade
 from models.observations import (
     Observation,
@@ -674,10 +675,27 @@ def test_an_element_may_take_several_sessions(db: Session, course: Course) -> No
 def test_a_cycle_records_its_student_learning_problem_and_its_result(db: Session, course: Course) -> None:
     _, team = running(db, course)
     cycle = open_cycle(db, team, 1, TODAY)
-    target = CycleTarget("เศษส่วน", "คณิตศาสตร์", "ป.4", "ป.4/2 (synthetic)", "แบบทดสอบก่อนเรียน", Decimal("42.5"))
+    target = CycleTarget(
+        "เศษส่วน", "คณิต", "ป 4", "ป.4/2 (synthetic)", "แบบทดสอบก่อนเรียน", Decimal("12.5"),
+        measure="คะแนนแบบทดสอบเศษส่วน", measure_kind=MEAN_SCORE, measure_out_of=Decimal(20), pupils=30,
+    )  # fmt: skip
     set_cycle_target(cycle, target, TODAY)
-    record_cycle_result(cycle, "แบบทดสอบหลังเรียน", Decimal("61"), TODAY)
-    assert (cycle.problem, cycle.baseline_value, cycle.result_value) == ("เศษส่วน", Decimal("42.5"), Decimal("61"))
+    record_cycle_result(cycle, "แบบทดสอบหลังเรียน", Decimal("16"), TODAY)
+    assert (cycle.problem, cycle.baseline_value, cycle.result_value) == ("เศษส่วน", Decimal("12.5"), Decimal("16"))
+    # A common spelling is kept as the curriculum's entry.
+    assert (cycle.learning_area, cycle.grade_level) == ("คณิตศาสตร์", "ป.4")
+
+
+def test_a_cycle_value_beyond_its_measure_or_without_one_is_refused(db: Session, course: Course) -> None:
+    _, team = running(db, course)
+    cycle = open_cycle(db, team, 1, TODAY)
+    with pytest.raises(InvalidInput) as no_measure:
+        set_cycle_target(cycle, CycleTarget("เศษส่วน", baseline_value=Decimal(40)), TODAY)
+    assert [p.field for p in no_measure.value.problems] == ["measure_kind"]
+    set_cycle_target(cycle, CycleTarget("เศษส่วน", measure_kind=COUNT, pupils=12, baseline_value=Decimal(5)), TODAY)
+    with pytest.raises(InvalidInput) as beyond:
+        record_cycle_result(cycle, "", Decimal(13), TODAY)
+    assert [(p.field, p.code) for p in beyond.value.problems] == [("result_value", "beyond_measure")]
 
 
 def test_a_cycle_beyond_the_plan_is_not_opened(db: Session, course: Course) -> None:

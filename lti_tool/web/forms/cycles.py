@@ -14,6 +14,7 @@ from lti_tool.web.forms.fields import ParsedText, Text, limited
 from lti_tool.web.session import LINK_PARAM
 from models.corrections import MAX_REASON_CHARS
 from models.cycles import Cycle, CycleTarget
+from models.measures import MEAN_SCORE
 
 TEXT_LIMIT = 4000  # the most characters of a target's free text (Text columns have no length of their own)
 TOO_LONG = messages.FORM_PROBLEMS["too_long"]
@@ -40,11 +41,27 @@ def _text(most: int) -> Text:
     return limited(most, TOO_LONG)
 
 
+def _pupils(raw: str) -> int | None:
+    raw = raw.strip().replace(",", "")
+    return int(raw) if raw else None
+
+
+class Pupils(ParsedText):
+    """How many pupils a target is for; empty is not said."""
+
+    parse = staticmethod(_pupils)
+
+
 class TargetForm(PlcForm):
     problem = _text(TEXT_LIMIT)
+    # Chosen from the curriculum's lists (models/curriculum.py); the template offers them as a list.
     learning_area = _text(column_length(Cycle.learning_area))
     grade_level = _text(column_length(Cycle.grade_level))
     target_students = _text(TEXT_LIMIT)
+    measure = _text(TEXT_LIMIT)
+    measure_kind = _text(column_length(Cycle.measure_kind))
+    measure_out_of = Measure(message=messages.FORM_PROBLEMS["not_a_number"])
+    pupils = Pupils(message=messages.FORM_PROBLEMS["not_a_number"])
     baseline = _text(TEXT_LIMIT)
     baseline_value = Measure(message=messages.FORM_PROBLEMS["not_a_number"])
     result = _text(TEXT_LIMIT)
@@ -58,7 +75,20 @@ class TargetForm(PlcForm):
             target_students=self.target_students.data,
             baseline=self.baseline.data,
             baseline_value=self.baseline_value.data,
+            measure=self.measure.data,
+            measure_kind=self.measure_kind.data,
+            measure_out_of=self.measure_out_of.data if self.measure_kind.data == MEAN_SCORE else None,
+            pupils=self.pupils.data,
         )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then the target's own rules (curriculum lists, the measure), each beside its field."""
+        super().validate(extra_validators)
+        found = self.target().problems(self.result_value.data)
+        for field, message in messages.field_problems(found, messages.FORM_PROBLEMS).items():
+            if not self[field].errors:
+                self[field].errors.append(message)
+        return not self.problems()
 
 
 class TrackingForm(PlcForm):

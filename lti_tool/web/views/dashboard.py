@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from lti_tool.services import dashboard as service
+from lti_tool.web import curriculum
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm, column_length
-from lti_tool.web.security import limiter
-from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
+from lti_tool.web.session import csrf_token, database, require_session, session_url
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.catalog import assessment_scale
+from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.district import District, Network, Reach, School, leads_anything, reach_of
+from models.measures import AS_COUNT, AS_PERCENT, NOT_STATED
+from models.policy import provinces_of
 from models.programs import Program
 from models.sessions import AppSession
 
@@ -29,10 +32,22 @@ bp = Blueprint("dashboard", __name__)
 AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
-TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "growth", "results", "goals")
+TABLES = (
+    "schools",
+    "networks",
+    "learning_areas",
+    "grades",
+    "years",
+    "competencies",
+    "growth",
+    "results",
+    "goals",
+    "districts",
+)
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
+    "districts": "district",
     "learning_areas": "learning_area",
     "grades": "grade_level",
     "years": "year",
@@ -43,6 +58,8 @@ TITLES: dict[str, Any] = {
     "learning_areas": _l("By learning area"),
     "grades": _l("By grade"),
     "years": _l("By year"),
+    "districts": _l("By district"),
+    "provinces": _l("By province"),
     "competencies": _l("Hours linked to each competency (the tool's mapping)"),
     "growth": _l("Assessed growth of the target competencies"),
     "results": _l("Student learning results the cycles targeted"),
@@ -57,6 +74,12 @@ FIGURE_HEADINGS: list[Any] = [
     _l("Teachers eligible"),
     _l("Teacher-hours"),
 ]
+# What a row of student results is in: cycles are compared only within one of these (models/measures.py).
+MEASURES: dict[str, Any] = {
+    AS_PERCENT: _l("Percentage (mean scores as a percentage of the full score)"),
+    AS_COUNT: _l("Number of pupils"),
+    NOT_STATED: _l("Measure not stated (not compared)"),
+}
 GOAL_HEADINGS: list[Any] = [
     _l("Cycles completed or reported"),
     _l("Goal met"),
@@ -117,13 +140,16 @@ def _filters(reach: Reach) -> stats.Filters:
     year = number("year")
     if year is not None and year > 2400:  # typed in the Buddhist Era
         year -= BUDDHIST_ERA_OFFSET
-    network_id, school_id = number("network"), number("school")
+    district_id, network_id, school_id = number("district"), number("network"), number("school")
+    if district_id is not None and district_id not in reach.led_district_ids:
+        abort(403, description=_("You do not lead that district."))
     if network_id is not None and network_id not in reach.network_ids:
         abort(403, description=_("You do not lead that network."))
     if school_id is not None and school_id not in reach.school_ids:
         abort(403, description=_("You do not lead that school."))
     return stats.Filters(
         year=year,
+        district_id=district_id,
         network_id=network_id,
         school_id=school_id,
         # A filter is not a save: text longer than the column can match nothing, so it is cut to the column's length.
@@ -136,6 +162,8 @@ def _filter_args(filters: stats.Filters) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if filters.year is not None:
         args["year"] = filters.year
+    if filters.district_id is not None:
+        args["district"] = filters.district_id
     if filters.network_id is not None:
         args["network"] = filters.network_id
     if filters.school_id is not None:
@@ -159,7 +187,13 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
         return [(found.get(row.key, ""), row) for row in rows]
     if table == "years":
         return [(year_label(row.key), row) for row in rows]
-    return [(row.key or str(_("Not given")), row) for row in rows]
+    if table == "districts":
+        found = {d.id: d.name for d in db.scalars(select(District).where(District.id.in_([r.key for r in rows])))}
+        return [(found.get(row.key, ""), row) for row in rows]
+    if table == "provinces":
+        return [(row.key.name if row.key is not None else str(_("No province")), row) for row in rows]
+    kind = LEARNING_AREA if table == "learning_areas" else GRADE_LEVEL
+    return [(curriculum.label(kind, row.key) if row.key else str(_("Not given")), row) for row in rows]
 
 
 def year_label(year: int) -> str:
@@ -186,8 +220,22 @@ def _goal_cells(row: stats.Figures) -> list[Any]:
     return [row.goals_counted, row.goals_met, row.goals_not_met, row.goals_not_reported]
 
 
-def _unit(filters: stats.Filters) -> str:
-    """The unit of the charts and the goals table: schools when one network (or a school) is chosen, else networks."""
+def wide(reach: Reach, filters: stats.Filters) -> bool:
+    """A leader of several districts looking at all of them: the page shows districts where it shows networks and
+    no school table (the national view of thousands of schools); choosing a district shows its networks."""
+    return (
+        len(reach.led_district_ids) > 1
+        and filters.district_id is None
+        and filters.network_id is None
+        and (filters.school_id is None)
+    )
+
+
+def _unit(filters: stats.Filters, is_wide: bool = False) -> str:
+    """The unit of the charts and the goals table: schools when one network (or a school) is chosen, districts for
+    a leader of several looking at all of them, else networks."""
+    if is_wide:
+        return "districts"
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
 
 
@@ -245,7 +293,7 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
             ],  # fmt: skip
         )
     if table == "goals":
-        unit = _unit(filters)
+        unit = _unit(filters, wide(reach, filters))
         labelled = _label(db, unit, stats.figures_by(db, reach, filters, DIMENSIONS[unit]))
         total = stats.figures_by(db, reach, filters, "total")[0]
         return (
@@ -257,13 +305,26 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
         [
             _l("Learning area"),
             _l("Grade level"),
+            _l("Measure"),
             _l("Cycles"),
             _l("Baseline (mean)"),
             _l("Result (mean)"),
             _l("Change"),
             _l("Cycles improved"),
         ],
-        [[r.learning_area, r.grade_level, r.cycles, r.baseline, r.result, r.change, r.improved] for r in results],
+        [
+            [
+                curriculum.label(LEARNING_AREA, r.learning_area),
+                curriculum.label(GRADE_LEVEL, r.grade_level),
+                str(MEASURES[r.measure]),
+                r.cycles,
+                r.baseline,
+                r.result,
+                r.change,
+                r.improved,
+            ]
+            for r in results
+        ],
     )
 
 
@@ -272,12 +333,17 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
 
 @bp.get("/dashboard")
 def show() -> str:
+    from lti_tool.web.views import exam_results  # it builds on this module's leader check
+
     with database().transaction() as db:
         app_session, reach = _leader(db)
         filters = _filters(reach)
-        options = stats.filter_options(db, reach)
+        is_wide = wide(reach, filters)
+        options = stats.filter_options(db, reach, filters.district_id, is_wide)
         total = stats.figures_by(db, reach, filters, "total")[0]
-        tables = {table: _rows(db, reach, filters, table) for table in TABLES}
+        units = ["districts"] if is_wide else ["schools", "networks"]
+        shown = [t for t in TABLES if t not in ("schools", "networks", "districts")] + units
+        tables = {table: _rows(db, reach, filters, table) for table in shown}
         districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
         return render_template(
             "dashboard/show.html",
@@ -290,19 +356,43 @@ def show() -> str:
             tables=tables,
             titles=TITLES,
             charts=_charts(db, reach, filters, tables),
+            table_names=[*(["districts"] if is_wide else ["networks", "schools"]), "learning_areas", "grades", "years"],
+            district_options=_district_options(db, reach),
             school_rows=SCHOOL_ROWS,
-            attention=_needing_attention(tables["schools"][1]),
+            attention=[] if is_wide else _needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
-            year_label=year_label,
             session_url=session_url,
+            versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
+            policy=_policy_tables(db, reach, filters),
+            **exam_results.template_helpers(),
         )
+
+
+def _policy_tables(db: Session, reach: Reach, filters: stats.Filters) -> dict[str, Any]:
+    """For a leader of several districts looking at all of them: the figures by province (the district table is
+    among the page's tables) and how many districts they lead."""
+    if not wide(reach, filters):
+        return {}
+    by_district = stats.figures_by(db, reach, filters, "district")
+    by_province = stats.rolled_up(by_district, provinces_of(db, reach.led_district_ids))
+    by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+    rows = [[label, *_figure_cells(row)] for label, row in _label(db, "provinces", by_province)]
+    return {"provinces": ([TITLES["provinces"], *FIGURE_HEADINGS], rows), "districts": len(reach.led_district_ids)}
+
+
+def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
+    """The districts a leader of several may choose in the filters (none for a leader of one)."""
+    if len(reach.led_district_ids) <= 1:
+        return []
+    rows = db.execute(select(District.id, District.name).where(District.id.in_(sorted(reach.led_district_ids))))
+    return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
 
 
 def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str, Any]) -> dict[str, Any]:
     # The unit chart: schools when one network (or a school) is chosen, otherwise the networks.
-    unit = _unit(filters)
+    unit = _unit(filters, "districts" in tables)
     units = [row for row in tables[unit][1] if row[4]]  # rows with teachers
     eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
     coverage = tables["competencies"][1]
@@ -315,9 +405,18 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
     )
     # Results: by learning area; by grade once a learning area is chosen (the table has both, always).
     by = ("grade_level",) if filters.learning_area else ("learning_area",)
-    grouped = stats.student_results(db, reach, filters, by=by)
+    # Only percentages are drawn (counts of pupils are not on one scale); the table has every measure.
+    grouped = [r for r in stats.student_results(db, reach, filters, by=by) if r.measure == AS_PERCENT]
     results = dumbbell_chart(
-        [(r.grade_level or r.learning_area, r.baseline, r.result, f"{r.baseline} → {r.result}") for r in grouped]
+        [
+            (
+                curriculum.label(GRADE_LEVEL, r.grade_level) or curriculum.label(LEARNING_AREA, r.learning_area),
+                r.baseline,
+                r.result,
+                f"{r.baseline} → {r.result} ({r.cycles})",
+            )
+            for r in grouped
+        ]
     )
     # Goals: per unit, the cycles completed or reported (light) and those that met their goal (dark); no total row.
     counted = [row for row in tables["goals"][1][:-1] if row[1]]
@@ -365,52 +464,4 @@ def refresh() -> Any:
     return redirect(session_url("dashboard.show"), code=303)
 
 
-@bp.get("/public/districts/<int:district_id>")
-@limiter.limit(lambda: settings().rate_limit_verify)  # public and unauthenticated, like /verify
-def public(district_id: int) -> str:
-    """A district's public summary, when the district chose to publish it: aggregates, no person, no small group."""
-    with database().transaction() as db:
-        district = db.get(District, district_id)
-        if district is None or not district.public_summary:
-            abort(404, description=_("This district has not published a public summary."))
-        reach = stats.public_reach(district)
-        everything = stats.Filters()
-        total = stats.figures_by(db, reach, everything, "total")[0]
-        tables = {}
-        for table in ("networks", "learning_areas", "grades", "years"):
-            rows = stats.figures_by(db, reach, everything, DIMENSIONS[table])
-            shown, withheld = stats.suppress_small(rows)
-            labelled = _label(db, table, shown)
-            tables[table] = (
-                [
-                    TITLES[table],
-                    _l("Programs"),
-                    _l("Teams"),
-                    _l("Teachers"),
-                    _l("Cycles completed"),
-                    _l("Teachers eligible"),
-                ],
-                [
-                    [label, r.programs, r.teams, r.teachers, r.cycles_completed, r.teachers_eligible]
-                    for label, r in labelled
-                ],
-                withheld,
-            )
-        results = [r for r in stats.student_results(db, reach, everything) if r.cycles >= stats.PUBLIC_MIN_CYCLES]
-        return render_template(
-            "dashboard/public.html",
-            district=district,
-            total=total if total.teachers >= stats.PUBLIC_MIN_TEACHERS else None,
-            tables=tables,
-            titles=TITLES,
-            results=results,
-            chart=dumbbell_chart(
-                [
-                    (f"{r.learning_area} {r.grade_level}", r.baseline, r.result, f"{r.baseline} → {r.result}")
-                    for r in results
-                ]
-            ),
-            min_teachers=stats.PUBLIC_MIN_TEACHERS,
-            min_cycles=stats.PUBLIC_MIN_CYCLES,
-            refreshed_at=stats.refreshed_at(db, [district.id]),
-        )
+from lti_tool.web.views import public_summary as _public_summary  # noqa: E402,F401  (its routes are on this blueprint)

@@ -32,6 +32,7 @@ from models import agencies, cancellations, plan_versions
 from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import program_day
+from models.cycles import off_the_lists
 from models.eligibility import current_cycle, program_eligibility
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
 from models.people import course_members
@@ -125,6 +126,7 @@ def _page(
         cancellation=_cancellation(db, program),
         cancelled_by_names=messages.CANCELLED_BY_NAMES,
         earlier=earlier,
+        off_the_lists=off_the_lists(db, program) if program and role != AppRole.TEACHER and not readonly else [],
         earlier_cancelled=cancellations.cancelled(db, earlier),
         current=current,
         change_names=messages.CHANGE_NAMES,

@@ -1,0 +1,158 @@
+"""National and school test results on the dashboard (issue 17): the upload page for district leaders, a school's
+page (the school against its district and the nation, the subjects furthest below, the PLC cycles that targeted
+them), and the same comparison for the district on the dashboard itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.services import exam_results as service
+from lti_tool.web import curriculum
+from lti_tool.web.forms.base import PlcForm
+from lti_tool.web.session import csrf_token, database, session_url
+from lti_tool.web.views.dashboard import _leader, year_label
+from models.curriculum import LEARNING_AREA
+from models.district import District, Reach, School
+from models.exam_results import COLUMNS, Refused, subjects
+from models.exam_results_view import Comparison, compare, cycles_targeting, furthest_below, schools_furthest_below
+
+bp = Blueprint("results", __name__)
+UPLOAD = "results-upload"
+
+REFUSALS: dict[str, Any] = {
+    "too_large": _l("The file is larger than 2 MB."),
+    "not_a_table": _l("The file is not a CSV or XLSX table."),
+    "empty": _l("The file has no results."),
+    "too_many_rows": _l("The file has more rows than one district's results (at most 50,000)."),
+}
+COLUMN_NAMES: dict[str, Any] = {
+    "year": _l("Academic year"),
+    "test": _l("Test"),
+    "grade": _l("Grade level"),
+    "school_code": _l("School code"),
+    "subject": _l("Subject"),
+    "pupils": _l("Pupils tested"),
+    "mean": _l("School mean"),
+    "district_mean": _l("District mean"),
+    "national_mean": _l("National mean"),
+}
+
+
+def subject_name(code: str) -> str:
+    subject = subjects().get(code)
+    if subject is None:
+        return code
+    return subject.name["th" if curriculum._locale() == "th" else "en"]
+
+
+def versus(db: Session, reach: Reach, district_id: int, school_id: int | None) -> dict[str, Any]:
+    """What the page shows of one school (or the district): every comparison, the furthest below, and beside each
+    of those the cycles that targeted its learning area and grade (at the school, on a school's page)."""
+    comparisons = compare(db, district_id, school_id)
+    below = furthest_below(comparisons)
+    beside = cycles_targeting(db, reach, {(c.area, c.grade_level) for c in below}, school_id)
+    return {"comparisons": comparisons, "below": below, "beside": beside}
+
+
+def template_helpers() -> dict[str, Any]:
+    return {
+        "subject_name": subject_name,
+        "area_label": lambda area: curriculum.label(LEARNING_AREA, area),
+        "year_label": year_label,
+        "gap_of": lambda c: c.gap,
+    }
+
+
+@bp.get("/dashboard/schools/<int:school_id>")
+def school(school_id: int) -> str:
+    with database().transaction() as db:
+        app_session, reach = _leader(db)
+        found = db.get(School, school_id)
+        if found is None or not reach.sees_program_at(found.district_id, found.network_id, found.id):
+            abort(403, description=_("This school is not one you lead or whose network or district you lead."))
+        district = db.get(District, found.district_id)
+        return render_template(
+            "dashboard/school.html",
+            school=found,
+            district=district,
+            view=versus(db, reach, found.district_id, found.id),
+            session_url=session_url,
+            **template_helpers(),
+        )
+
+
+def _led_districts(db: Session, reach: Reach) -> list[District]:
+    return list(
+        db.scalars(select(District).where(District.id.in_(sorted(reach.led_district_ids))).order_by(District.name))
+    )
+
+
+def _upload_page(
+    db: Session, reach: Reach, app_session: Any, refused: Refused | None = None, status: int = 200
+) -> tuple[str, int]:
+    districts = _led_districts(db, reach)
+    if not districts:
+        abort(403, description=_("Only a district's leaders import its test results."))
+    page = render_template(
+        "dashboard/results_upload.html",
+        districts=districts,
+        refused=refused,
+        refusals=REFUSALS,
+        column_names=COLUMN_NAMES,
+        # The documented layout: each column's first Thai and first English heading (models/exam_results.py).
+        headings=[
+            (key, names[0], next(n for n in names if n.isascii()), not needed)
+            for key, (needed, names) in COLUMNS.items()
+            if key != "school_name"
+        ],
+        csrf=csrf_token(app_session, UPLOAD),
+        imported=request.args.get("imported", ""),
+        session_url=session_url,
+    )
+    return page, status
+
+
+@bp.get("/dashboard/results")
+def upload_form() -> tuple[str, int]:
+    with database().transaction() as db:
+        app_session, reach = _leader(db)
+        return _upload_page(db, reach, app_session)
+
+
+@bp.post("/dashboard/results")
+def upload() -> Response | tuple[str, int]:
+    with database().transaction() as db:
+        app_session, reach = _leader(db)
+        PlcForm.posted(app_session, UPLOAD)
+        raw = request.form.get("district", "")
+        district_id = int(raw) if raw.isdecimal() and len(raw) < 10 else 0
+        sent = request.files.get("file")
+        if sent is None or not sent.filename:
+            return _upload_page(db, reach, app_session, Refused(unreadable="empty"), 422)
+        try:
+            imported = service.import_district_results(db, reach, district_id, sent.filename, sent.read())
+        except service.NotTheDistrictsLeader:
+            abort(403, description=_("Only a district's leaders import its test results."))
+        except Refused as refused:  # refused before anything was written
+            return _upload_page(db, reach, app_session, refused, 422)
+    return redirect(session_url("results.upload_form", imported=f"{imported.results}-{imported.schools}"), code=303)
+
+
+def district_versus(
+    db: Session, reach: Reach
+) -> list[tuple[District, dict[str, Any], list[tuple[School, Comparison]]]]:
+    """For the dashboard: each led district against the nation, and its schools furthest below the nation."""
+    found = []
+    for district in _led_districts(db, reach):
+        view = versus(db, reach, district.id, None)
+        lowest = schools_furthest_below(db, district.id)
+        schools = {s.id: s for s in db.scalars(select(School).where(School.id.in_([i for i, _ in lowest])))}
+        found.append((district, view, [(schools[i], c) for i, c in lowest]))
+    return found

@@ -1,0 +1,128 @@
+"""The public summaries (aggregates only, small groups withheld) at every level: a district that published its own,
+a province (its districts that published theirs), and the nation (the OBEC level: every district of the platform
+that published its own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.documents.charts import dumbbell_chart
+from lti_tool.web.security import limiter
+from lti_tool.web.session import database, settings
+from lti_tool.web.views.dashboard import DIMENSIONS, TITLES, _label, bp
+from models import dashboard as stats
+from models.district import District, Reach
+from models.measures import AS_PERCENT
+from models.policy import Province
+
+
+@bp.get("/public/districts/<int:district_id>")
+@limiter.limit(lambda: settings().rate_limit_verify)  # public and unauthenticated, like /verify
+def public(district_id: int) -> str:
+    """A district's public summary, when the district chose to publish it: aggregates, no person, no small group."""
+    with database().transaction() as db:
+        district = db.get(District, district_id)
+        if district is None or not district.public_summary:
+            abort(404, description=_("This district has not published a public summary."))
+        return _public_page(db, PublicUnit(district.name, district.synthetic), stats.public_reach(district), "networks")
+
+
+@dataclass(frozen=True)
+class PublicUnit:
+    """What a public summary is of: a district, a province, or the nation (the districts of one platform)."""
+
+    name: str
+    synthetic: bool
+
+
+@bp.get("/public/provinces/<int:province_id>")
+@limiter.limit(lambda: settings().rate_limit_verify)
+def public_province(province_id: int) -> str:
+    """A province's public summary: the districts of the province that published theirs, added up."""
+    with database().transaction() as db:
+        province = db.get(Province, province_id)
+        districts = _province_districts(db, province_id) if province else []
+        reach = stats.public_reach_of(districts)
+        if province is None or reach.empty:
+            abort(404, description=_("No district of this province has published a public summary."))
+        synthetic = any(d.synthetic for d in districts if d.public_summary)
+        return _public_page(db, PublicUnit(province.name, synthetic), reach, "districts")
+
+
+@bp.get("/public/nation/<int:platform_id>")
+@limiter.limit(lambda: settings().rate_limit_verify)
+def public_nation(platform_id: int) -> str:
+    """The national public summary (the OBEC level of the platform): every district that published its own."""
+    with database().transaction() as db:
+        districts = list(db.scalars(select(District).where(District.platform_id == platform_id)))
+        reach = stats.public_reach_of(districts)
+        if reach.empty:
+            abort(404, description=_("No district has published a public summary."))
+        synthetic = any(d.synthetic for d in districts if d.public_summary)
+        return _public_page(db, PublicUnit(str(_("All districts (OBEC level)")), synthetic), reach, "districts")
+
+
+def _province_districts(db: Session, province_id: int) -> list[District]:
+    from models.policy import ProvinceDistrict
+
+    return list(
+        db.scalars(
+            select(District)
+            .join(ProvinceDistrict, ProvinceDistrict.district_id == District.id)
+            .where(ProvinceDistrict.province_id == province_id)
+        )
+    )
+
+
+def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) -> str:
+    """The public summary over `reach`: the same tables and the same small-group suppression at every level."""
+    everything = stats.Filters()
+    total = stats.figures_by(db, reach, everything, "total")[0]
+    tables = {}
+    for table in (first, "learning_areas", "grades", "years"):
+        rows = stats.figures_by(db, reach, everything, DIMENSIONS[table])
+        shown, withheld = stats.suppress_small(rows)
+        labelled = _label(db, table, shown)
+        tables[table] = (
+            [
+                TITLES[table],
+                _l("Programs"),
+                _l("Teams"),
+                _l("Teachers"),
+                _l("Cycles completed"),
+                _l("Teachers eligible"),
+            ],
+            [
+                [label, r.programs, r.teams, r.teachers, r.cycles_completed, r.teachers_eligible]
+                for label, r in labelled
+            ],
+            withheld,
+        )
+    results = [
+        r
+        for r in stats.student_results(db, reach, everything)
+        if r.cycles >= stats.PUBLIC_MIN_CYCLES and r.measure == AS_PERCENT
+    ]
+    return render_template(
+        "dashboard/public.html",
+        district=district,
+        total=total if total.teachers >= stats.PUBLIC_MIN_TEACHERS else None,
+        tables=tables,
+        titles=TITLES,
+        results=results,
+        chart=dumbbell_chart(
+            [
+                (f"{r.learning_area} {r.grade_level}", r.baseline, r.result, f"{r.baseline} → {r.result}")
+                for r in results
+            ]
+        ),
+        min_teachers=stats.PUBLIC_MIN_TEACHERS,
+        min_cycles=stats.PUBLIC_MIN_CYCLES,
+        refreshed_at=stats.refreshed_at(db, reach.district_ids),
+    )

@@ -1,0 +1,358 @@
+"""National and school test results (issue 17, seed 001): O-NET (ป.6, ม.3, ม.6), NT (ป.3) and RT (ป.1) means per
+school, subject and year, with the district's and the nation's means, read from the file a district receives.
+
+The layout (docs/test-results.md): one row per school (or the district, or the nation), test, grade, subject and
+year, with the columns below under their Thai or English headings, in CSV (UTF-8, or Windows-874 as Thai Excel
+saves it) or XLSX (the first sheet). The school's mean, and on the same row the district's and the nation's means
+as the testing bodies print them beside it. A file with an unknown school, test, grade or subject, or a value that
+is not a number, is refused whole: every problem is listed and nothing is written. A result already held for the
+same school (district, nation), test, grade, subject and year is replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, and_, delete, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+from models.catalog import _load
+from models.curriculum import comparable
+from models.district import District, School
+
+SCHOOL, DISTRICT, NATION = "school", "district", "nation"
+MAX_FILE_BYTES = 2 * 1024 * 1024  # what an upload may hold (the app refuses a larger request before reading it)
+MAX_ROWS = 50_000
+BUDDHIST_ERA_OFFSET = 543
+
+# Every column by its key, with the headings it is known by (Thai first); None: the column may be left out.
+COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "year": (True, ("ปีการศึกษา", "ปีที่สอบ", "year", "academic year")),
+    "test": (True, ("การทดสอบ", "การสอบ", "ประเภทการสอบ", "test")),
+    "grade": (True, ("ระดับชั้น", "ชั้น", "grade", "grade level")),
+    "school_code": (True, ("รหัสโรงเรียน", "รหัสสถานศึกษา", "school code", "school_code")),
+    "school_name": (False, ("ชื่อโรงเรียน", "โรงเรียน", "ชื่อสถานศึกษา", "school name", "school_name")),
+    "subject": (True, ("วิชา", "รายวิชา", "ด้าน", "subject")),
+    "pupils": (False, ("จำนวนผู้เข้าสอบ", "จำนวนนักเรียน", "pupils", "students")),
+    "mean": (True, ("คะแนนเฉลี่ยระดับโรงเรียน", "คะแนนเฉลี่ย", "school mean", "mean", "school_mean")),
+    "district_mean": (
+        False,
+        ("คะแนนเฉลี่ยระดับเขตพื้นที่", "คะแนนเฉลี่ยระดับเขต", "คะแนนเฉลี่ยระดับสพท", "district mean", "district_mean"),
+    ),
+    "national_mean": (False, ("คะแนนเฉลี่ยระดับประเทศ", "national mean", "national_mean")),
+}
+# What the school code column holds on a row of the district's or the nation's own means.
+LEVEL_WORDS = {DISTRICT: ("ระดับเขตพื้นที่", "ระดับเขต", "เขต", "district"), NATION: ("ระดับประเทศ", "ประเทศ", "nation")}
+
+
+class ExamResult(Base):
+    """One mean: of a school, of a district (school None) or of the nation (district and school None)."""
+
+    __tablename__ = "exam_results"
+    __table_args__ = (
+        Index("ix_exam_results_district_year", "district_id", "year"),
+        Index("ix_exam_results_school", "school_id"),
+        Index("ix_exam_results_key", "test", "grade_level", "subject", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), default=None)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("district_schools.id", ondelete="CASCADE"), default=None)
+    test: Mapped[str] = mapped_column(String(8))
+    grade_level: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int]  # the academic year, Common Era (shown in the Buddhist Era)
+    mean: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    pupils: Mapped[int | None] = mapped_column(default=None)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Subject:
+    code: str
+    tests: tuple[str, ...]
+    area: str
+    name: dict[str, str]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exam:
+    code: str
+    grades: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@cache
+def tests() -> dict[str, Exam]:
+    return {
+        t["code"]: Exam(t["code"], tuple(t["grades"]), tuple(t["aliases"]))
+        for t in _load("national_tests.json")["tests"]
+    }
+
+
+@cache
+def subjects() -> dict[str, Subject]:
+    return {
+        s["code"]: Subject(s["code"], tuple(s["tests"]), s["area"], dict(s["name"]), tuple(s["aliases"]))
+        for s in _load("national_tests.json")["subjects"]
+    }
+
+
+def find_test(text: str) -> str | None:
+    wanted = comparable(text)
+    for test in tests().values():
+        if wanted in {comparable(a) for a in (test.code, *test.aliases)}:
+            return test.code
+    return None
+
+
+def find_subject(test: str, text: str) -> str | None:
+    wanted = comparable(text)
+    for subject in subjects().values():
+        if test in subject.tests and wanted in {
+            comparable(a) for a in (subject.code, *subject.aliases, *subject.name.values())
+        }:
+            return subject.code
+    return None
+
+
+# --- Reading a file -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Refused(Exception):
+    """Why a file was refused whole; nothing was written."""
+
+    missing_columns: list[str] = field(default_factory=list)
+    unknown_schools: list[str] = field(default_factory=list)
+    unknown_tests: list[str] = field(default_factory=list)
+    unknown_subjects: list[str] = field(default_factory=list)
+    bad_values: list[tuple[int, str]] = field(default_factory=list)  # (line, column key)
+    unreadable: str = ""  # "too_large", "not_a_table", "too_many_rows", "empty"
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.missing_columns or self.unknown_schools or self.unknown_tests or self.unknown_subjects
+            or self.bad_values or self.unreadable
+        )  # fmt: skip
+
+
+def read_table(filename: str, data: bytes) -> list[list[str]]:
+    """The file's rows (the first is the heading row), from XLSX (first sheet) or CSV."""
+    if len(data) > MAX_FILE_BYTES:
+        raise Refused(unreadable="too_large")
+    if data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            from openpyxl import load_workbook
+
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+            rows = [["" if cell is None else _cell(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
+            raise Refused(unreadable="not_a_table") from exc
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp874", errors="replace")
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise Refused(unreadable="not_a_table") from exc
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise Refused(unreadable="empty")
+    if len(rows) > MAX_ROWS + 1:
+        raise Refused(unreadable="too_many_rows")
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    level: str
+    school_code: str
+    test: str
+    grade: str
+    subject: str
+    year: int
+    mean: Decimal
+    pupils: int | None
+    district_mean: Decimal | None
+    national_mean: Decimal | None
+
+
+def _headings(header: list[str]) -> dict[str, int]:
+    known = {comparable(name): key for key, (_, names) in COLUMNS.items() for name in names}
+    found: dict[str, int] = {}
+    for index, heading in enumerate(header):
+        key = known.get(comparable(heading))
+        if key is not None and key not in found:
+            found[key] = index
+    return found
+
+
+def _number(text: str) -> Decimal | None:
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    value = Decimal(text)
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise InvalidOperation(text)
+    return value.quantize(Decimal("0.01"))
+
+
+def parse(rows: list[list[str]]) -> list[Row]:
+    """The rows of a table as results; Refused with every problem found (but unknown schools, checked later)."""
+    columns = _headings(rows[0])
+    refused = Refused(missing_columns=[key for key, (needed, _) in COLUMNS.items() if needed and key not in columns])
+    if refused:
+        raise refused
+    found: list[Row] = []
+    for line, raw in enumerate(rows[1:], start=2):
+        cells = {key: (raw[index].strip() if index < len(raw) else "") for key, index in columns.items()}
+        test = find_test(cells["test"])
+        if test is None:
+            refused.unknown_tests.append(cells["test"])
+            continue
+        grade = cells["grade"].replace(" ", "")
+        grade = next((g for g in tests()[test].grades if comparable(g) == comparable(grade)), "")
+        if not grade:
+            refused.unknown_tests.append(f"{test} {cells['grade']}")
+            continue
+        subject = find_subject(test, cells["subject"])
+        if subject is None:
+            refused.unknown_subjects.append(f"{test} {cells['subject']}")
+            continue
+        values: dict[str, Any] = {}
+        for key in ("mean", "district_mean", "national_mean"):
+            try:
+                values[key] = _number(cells.get(key, ""))
+            except (InvalidOperation, ValueError):
+                refused.bad_values.append((line, key))
+        try:
+            year = int(cells["year"])
+            year = year - BUDDHIST_ERA_OFFSET if year > 2400 else year
+            if not 1990 <= year <= 2200:
+                raise ValueError(year)
+        except ValueError:
+            refused.bad_values.append((line, "year"))
+            continue
+        try:
+            pupils = int(cells["pupils"].replace(",", "")) if cells.get("pupils") else None
+        except ValueError:
+            refused.bad_values.append((line, "pupils"))
+            continue
+        if values.get("mean") is None and "mean" in values:
+            refused.bad_values.append((line, "mean"))
+        if len(values) < 3 or values["mean"] is None:
+            continue
+        code = cells["school_code"]
+        level = next(
+            (lv for lv, words in LEVEL_WORDS.items() if comparable(code) in {comparable(w) for w in words}), SCHOOL
+        )
+        found.append(
+            Row(
+                line,
+                level,
+                code,
+                test,
+                grade,
+                subject,
+                year,
+                values["mean"],
+                pupils,
+                values["district_mean"],
+                values["national_mean"],
+            )
+        )
+    refused.unknown_tests = sorted(set(refused.unknown_tests))
+    refused.unknown_subjects = sorted(set(refused.unknown_subjects))
+    if refused:
+        raise refused
+    return found
+
+
+# --- Writing ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    schools: int
+    results: int
+    years: tuple[int, ...]
+
+
+def import_results(db: Session, district: District, rows: Iterable[Row]) -> Imported:
+    """Write the rows for the district, replacing the results held for the same keys; Refused (nothing written)
+    when a school code is not one of the district's schools."""
+    rows = list(rows)
+    schools = {
+        code: school_id
+        for code, school_id in db.execute(select(School.code, School.id).where(School.district_id == district.id))
+    }
+    unknown = sorted({r.school_code for r in rows if r.level == SCHOOL and r.school_code not in schools})
+    if unknown:
+        raise Refused(unknown_schools=unknown)
+    now = utcnow()
+    records: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def keep(
+        level: str, district_id: int | None, school_id: int | None, row: Row, mean: Decimal, pupils: int | None
+    ) -> None:
+        key = (level, district_id, school_id, row.test, row.grade, row.subject, row.year)
+        records[key] = {
+            "level": level, "district_id": district_id, "school_id": school_id, "test": row.test,
+            "grade_level": row.grade, "subject": row.subject, "year": row.year, "mean": mean, "pupils": pupils,
+            "imported_at": now,
+        }  # fmt: skip
+
+    for row in rows:
+        if row.level == SCHOOL:
+            keep(SCHOOL, district.id, schools[row.school_code], row, row.mean, row.pupils)
+        elif row.level == DISTRICT:
+            keep(DISTRICT, district.id, None, row, row.mean, row.pupils)
+        else:
+            keep(NATION, None, None, row, row.mean, row.pupils)
+        if row.district_mean is not None:
+            keep(DISTRICT, district.id, None, row, row.district_mean, None)
+        if row.national_mean is not None:
+            keep(NATION, None, None, row, row.national_mean, None)
+    for level, district_id, school_id, test, grade, subject, year in records:
+        db.execute(
+            delete(ExamResult).where(
+                and_(
+                    ExamResult.level == level,
+                    ExamResult.district_id.is_(None) if district_id is None else ExamResult.district_id == district_id,
+                    ExamResult.school_id.is_(None) if school_id is None else ExamResult.school_id == school_id,
+                    ExamResult.test == test,
+                    ExamResult.grade_level == grade,
+                    ExamResult.subject == subject,
+                    ExamResult.year == year,
+                )
+            )
+        )
+    if records:
+        db.execute(insert(ExamResult), list(records.values()))
+    school_ids = {key[2] for key in records if key[2] is not None}
+    return Imported(len(school_ids), len(records), tuple(sorted({key[6] for key in records})))
+
+
+def import_file(db: Session, district: District, filename: str, data: bytes) -> Imported:
+    """Read and write a file for the district: everything or nothing."""
+    return import_results(db, district, parse(read_table(filename, data)))

@@ -1,0 +1,131 @@
+"""National and school test results read from real-shaped files (issue 17): Thai headings in CSV and XLSX, the
+district's and the nation's means on each school row, a file with an unknown school or subject refused whole."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.district import District, Reach, import_structure
+from models.exam_results import ExamResult, Refused, import_file
+from models.exam_results_view import compare, cycles_targeting, furthest_below
+from models.platform import Platform
+from tests.factories import make_course
+
+SCHOOLS = [("S1", "โรงเรียนบ้านหนองบัว"), ("S2", "โรงเรียนวัดโพธิ์ทอง")]
+# As a district receives O-NET: one row per school and subject, the district's and the nation's means beside it.
+HEADINGS = ["ปีการศึกษา", "การทดสอบ", "ระดับชั้น", "รหัสโรงเรียน", "ชื่อโรงเรียน", "วิชา", "จำนวนผู้เข้าสอบ",
+            "คะแนนเฉลี่ยระดับโรงเรียน", "คะแนนเฉลี่ยระดับเขตพื้นที่", "คะแนนเฉลี่ยระดับประเทศ"]  # fmt: skip
+ROWS = [
+    ["2567", "O-NET", "ป.6", "S1", "โรงเรียนบ้านหนองบัว", "คณิตศาสตร์", "31", "24.10", "28.50", "30.25"],
+    ["2567", "O-NET", "ป.6", "S1", "โรงเรียนบ้านหนองบัว", "ภาษาไทย", "31", "52.00", "50.10", "49.75"],
+    ["2567", "O-NET", "ป.6", "S2", "โรงเรียนวัดโพธิ์ทอง", "คณิตศาสตร์", "18", "33.00", "28.50", "30.25"],
+    ["2567", "NT", "ป.3", "S1", "โรงเรียนบ้านหนองบัว", "ด้านคณิตศาสตร์", "25", "41.00", "45.00", "47.00"],
+    ["2567", "RT", "ป.1", "S1", "โรงเรียนบ้านหนองบัว", "การอ่านรู้เรื่อง", "25", "70.00", "72.00", "74.50"],
+    ["2566", "O-NET", "ป.6", "S1", "โรงเรียนบ้านหนองบัว", "คณิตศาสตร์", "29", "26.00", "29.00", "29.90"],
+]
+
+
+def district(db: Session) -> District:
+    course = make_course(db, "exam-results", teachers=0)
+    platform = db.get(Platform, course.scope.platform_id)
+    assert platform is not None
+    import_structure(
+        db,
+        platform,
+        [{"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
+          "network_name": "เครือข่ายที่ 1", "school_code": code, "school_name": name} for code, name in SCHOOLS],
+    )  # fmt: skip
+    return db.scalars(select(District).where(District.platform_id == platform.id)).one()
+
+
+def as_csv(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
+    return "\n".join(",".join(row) for row in [HEADINGS, *rows]).encode(encoding)
+
+
+def as_xlsx(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADINGS)
+    for row in rows:  # numbers as numbers, as a spreadsheet holds them
+        sheet.append([int(row[0]), *row[1:6], int(row[6]), *(float(v) for v in row[7:])])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("filename", "make"), [("onet.csv", as_csv), ("onet.xlsx", as_xlsx)])
+def test_a_file_with_thai_headings_is_read_with_the_district_and_national_means(db: Session, filename, make) -> None:
+    d = district(db)
+
+    imported = import_file(db, d, filename, make(ROWS))
+
+    assert (imported.schools, imported.years) == (2, (2023, 2024))  # 2566 and 2567 in the Buddhist Era
+    school = {c.subject: c for c in compare(db, d.id, school_id=_school(db, d, "S1")) if c.year == 2024}
+    math = school["math"]
+    assert (math.mean, math.district, math.nation, math.gap) == (
+        Decimal("24.10"), Decimal("28.50"), Decimal("30.25"), Decimal("-6.15"),
+    )  # fmt: skip
+    assert school["nt-math"].grade_level == "ป.3" and school["rt-comprehension"].area == "ภาษาไทย"
+    below = furthest_below(compare(db, d.id, school_id=_school(db, d, "S1")))
+    assert [(c.test, c.subject) for c in below] == [("O-NET", "math"), ("NT", "nt-math"), ("RT", "rt-comprehension")]
+    district_view = {(c.test, c.subject): c for c in compare(db, d.id) if c.year == 2024}
+    assert district_view[("O-NET", "math")].mean == Decimal("28.50") and district_view[("O-NET", "math")].schools == 2
+
+
+def test_importing_again_replaces_rather_than_adds(db: Session) -> None:
+    d = district(db)
+    import_file(db, d, "onet.csv", as_csv(ROWS))
+    changed = [[*ROWS[0][:7], "25.00", *ROWS[0][8:]]]
+
+    import_file(db, d, "onet.csv", as_csv(changed))
+
+    assert db.scalar(select(func.count()).select_from(ExamResult)) == 6 + 5 + 5  # schools, district, nation rows
+    s1 = {(c.subject, c.year): c.mean for c in compare(db, d.id, school_id=_school(db, d, "S1"))}
+    assert s1[("math", 2024)] == Decimal("25.00")
+
+
+def test_a_file_with_an_unknown_school_or_subject_is_refused_whole_listing_them(db: Session) -> None:
+    d = district(db)
+    wrong = [*ROWS, ["2567", "O-NET", "ป.6", "S9", "โรงเรียนอื่น", "คณิตศาสตร์", "10", "20", "28.5", "30.25"]]
+
+    with pytest.raises(Refused) as unknown_school:
+        import_file(db, d, "onet.csv", as_csv(wrong))
+    assert unknown_school.value.unknown_schools == ["S9"]
+
+    with pytest.raises(Refused) as unknown_subject:
+        import_file(db, d, "onet.xlsx", as_xlsx([*ROWS, [*ROWS[0][:5], "ดาราศาสตร์", *ROWS[0][6:]]]))
+    assert unknown_subject.value.unknown_subjects == ["O-NET ดาราศาสตร์"]
+
+    with pytest.raises(Refused) as bad:
+        import_file(db, d, "onet.csv", as_csv([[*ROWS[0][:7], "สิบ", *ROWS[0][8:]]]))
+    assert bad.value.bad_values == [(2, "mean")]
+    assert db.scalar(select(func.count()).select_from(ExamResult)) == 0  # nothing written
+
+
+def test_an_oversized_or_headless_file_is_refused(db: Session) -> None:
+    d = district(db)
+    with pytest.raises(Refused) as big:
+        import_file(db, d, "onet.csv", b"x" * (2 * 1024 * 1024 + 1))
+    assert big.value.unreadable == "too_large"
+    with pytest.raises(Refused) as headless:
+        import_file(db, d, "onet.csv", b"a,b\n1,2\n")
+    assert "mean" in headless.value.missing_columns
+
+
+def test_no_cycles_beside_a_subject_for_a_leader_who_sees_nothing(db: Session) -> None:
+    assert cycles_targeting(db, Reach(), {("คณิตศาสตร์", "ป.6")}) == {}
+
+
+def _school(db: Session, d: District, code: str) -> int:
+    from models.district import School
+
+    found = db.scalar(select(School.id).where(School.district_id == d.id, School.code == code))
+    assert found is not None
+    return found

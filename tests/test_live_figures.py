@@ -1,0 +1,155 @@
+"""Live dashboard figures (issue 17): a change that affects a figure updates its program's summary rows in the same
+transaction, and two writers committing changes to one program at once both count (PostgreSQL, two connections)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
+from models.dashboard import Filters, student_results
+from models.dashboard_stats import ProgramStats, ResultStats
+from models.database import Database
+from models.district import District, Reach, find_unit, import_structure, place_program
+from models.migrate import upgrade
+from models.platform import Platform
+from models.teams import Team
+from tests.factories import TODAY, make_course, record, running
+from tests.support.pg import throwaway_database
+
+STRUCTURE = {"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
+             "network_name": "เครือข่ายที่ 1", "school_code": "S1", "school_name": "โรงเรียนบ้านสังเคราะห์"}  # fmt: skip
+
+
+def placed_program(database: Database) -> tuple[int, int]:
+    """A running program of one team of three, placed at a school; its id and its team's."""
+    with database.transaction() as db:
+        course = make_course(db, "live")
+        program, team = running(db, course)
+        platform = db.get(Platform, course.scope.platform_id)
+        assert platform is not None
+        import_structure(db, platform, [STRUCTURE])
+        place_program(db, program, find_unit(db, platform, "D1", "S1"))
+        return program.id, team.id
+
+
+def hours(database: Database, program_id: int) -> Decimal | None:
+    with Session(database.engine) as db:
+        return db.scalar(select(ProgramStats.teacher_hours).where(ProgramStats.program_id == program_id))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+        upgrade(database.engine)
+        yield database
+        database.dispose()
+        return
+    request.getfixturevalue("postgres_url")
+    with throwaway_database("plc_live_figures") as url:
+        database = Database(url)
+        upgrade(database.engine)
+        yield database
+        database.dispose()
+
+
+def test_a_recorded_session_is_in_its_programs_figures_when_it_commits(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    assert hours(database, program_id) == Decimal(0)  # placing the program made its row
+
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        record(db, team, 1)  # two hours, three teachers
+
+    assert hours(database, program_id) == Decimal(6)
+
+
+@pytest.mark.postgres
+def test_two_writers_to_one_program_never_lose_an_update(postgres_url: str) -> None:
+    with throwaway_database("plc_live_two_writers") as url:
+        database = Database(url)
+        upgrade(database.engine)
+        program_id, team_id = placed_program(database)
+        with database.transaction() as db:  # the cycle is open (two writers opening it at once is another race)
+            team = db.get(Team, team_id)
+            assert team is not None
+            record(db, team, 1)
+        both_open = threading.Barrier(2, timeout=30)
+        failures: list[BaseException] = []
+
+        def writer(element: int) -> None:
+            try:
+                with database.transaction() as db:
+                    team = db.get(Team, team_id)
+                    assert team is not None
+                    both_open.wait()  # both transactions have read the program before either writes
+                    record(db, team, element)
+            except BaseException as failure:  # noqa: BLE001 (reported below, in the test's thread)
+                failures.append(failure)
+
+        threads = [threading.Thread(target=writer, args=(element,)) for element in (2, 3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        assert failures == []
+        assert hours(database, program_id) == Decimal(18)  # all three sessions: 3 × (2 hours × 3 teachers)
+        database.dispose()
+
+
+def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycles(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    targets = [  # (kind, out of, pupils, baseline, result)
+        ("percent_reaching", None, 30, "40", "60"),
+        ("mean_score", "20", 30, "10", "14"),  # 50 % → 70 %
+        ("count", None, 12, "3", "9"),
+        ("", None, None, "55", "57"),  # recorded before measures were stated
+    ]
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        team.program.planned_cycles = len(targets)
+        for number, (kind, out_of, pupils, baseline, result) in enumerate(targets, start=1):
+            db.add(
+                Cycle(
+                    team_id=team.id, number=number, learning_area="คณิตศาสตร์", grade_level="ป.4",
+                    measure_kind=kind, measure_out_of=Decimal(out_of) if out_of else None, pupils=pupils,
+                    baseline_value=Decimal(baseline), result_value=Decimal(result),
+                )
+            )  # fmt: skip
+
+    with Session(database.engine) as db:
+        district_id = db.scalar(select(District.id))
+        assert district_id is not None
+        reach = Reach(led_district_ids=frozenset({district_id}), district_ids=frozenset({district_id}))
+        found = {(r.measure, r.cycles, r.baseline, r.result) for r in student_results(db, reach, Filters())}
+    assert found == {
+        ("percent", 2, Decimal("45.0"), Decimal("65.0")),  # the percentage and the mean score as a percentage
+        ("count", 1, Decimal("3.0"), Decimal("9.0")),
+        ("", 1, Decimal("55.0"), Decimal("57.0")),
+    }
+
+
+def test_a_cycles_result_is_in_the_student_results_when_it_commits(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        cycle = open_cycle(db, team, 1, TODAY)
+        target = CycleTarget("อ่านจับใจความ", "ภาษาไทย", "ป.4", baseline_value=Decimal(8), measure="คะแนนการอ่าน",
+                             measure_kind="mean_score", measure_out_of=Decimal(20), pupils=25)  # fmt: skip
+        set_cycle_target(cycle, target, TODAY)
+        record_cycle_result(cycle, "หลังเรียน", Decimal(12), TODAY)
+
+    with Session(database.engine) as db:
+        row = db.scalars(select(ResultStats).where(ResultStats.program_id == program_id)).one()
+    assert (row.learning_area, row.grade_level, row.measure, row.cycles) == ("ภาษาไทย", "ป.4", "percent", 1)
+    assert (row.baseline_sum, row.result_sum) == (Decimal(40), Decimal(60))  # 8 and 12 out of 20, as percentages

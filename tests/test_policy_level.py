@@ -1,0 +1,123 @@
+"""The policy level above districts (issue 17): province and OBEC leaders see the districts below them through the
+same reach as a district leader (nothing else, never another platform's), the dashboard rolls districts up by
+province and district, and the public summary exists at every level with the same small-group suppression."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.district import District, School, import_structure, reach_of
+from models.platform import Platform
+from models.policy import add_policy_leader, add_province, assign_district
+from tests.conftest import ToolServer
+from tests.factories import make_course
+from tests.support.lti_platform import TestPlatform
+from tests.test_dashboard import LEADER, leader_visit, seed_small
+
+
+def structure(db: Session, platform: Platform, districts: list[str]) -> dict[str, District]:
+    import_structure(
+        db,
+        platform,
+        [{"district_code": code, "district_name": f"สพป.สังเคราะห์ {code}", "network_code": "N1",
+          "network_name": "เครือข่ายที่ 1", "school_code": f"{code}-S1", "school_name": f"โรงเรียน {code}"}
+         for code in districts],
+    )  # fmt: skip
+    return {d.code: d for d in db.scalars(select(District).where(District.platform_id == platform.id))}
+
+
+def platform_of(db: Session, name: str) -> Platform:
+    course = make_course(db, name, teachers=0)
+    found = db.get(Platform, course.scope.platform_id)
+    assert found is not None
+    return found
+
+
+def test_a_province_leader_leads_its_districts_and_an_obec_leader_every_district_of_the_platform(db: Session) -> None:
+    here, elsewhere = platform_of(db, "policy-here"), platform_of(db, "policy-elsewhere")
+    districts = structure(db, here, ["D1", "D2", "D3"])
+    other = structure(db, elsewhere, ["X1"])
+    north = add_province(db, here, "P1", "จังหวัดสังเคราะห์เหนือ")
+    for code in ("D1", "D2"):
+        assign_district(db, north, districts[code])
+    add_policy_leader(db, here, "governor", north)
+    add_policy_leader(db, here, "obec", None)
+    add_policy_leader(db, elsewhere, "governor-elsewhere", add_province(db, elsewhere, "P1", "อื่น"))
+
+    province = reach_of(db, here.id, "governor")
+    national = reach_of(db, here.id, "obec")
+
+    assert province.led_district_ids == {districts["D1"].id, districts["D2"].id} and province.policy_level == "province"
+    assert national.led_district_ids == {d.id for d in districts.values()} and national.policy_level == "obec"
+    assert other["X1"].id not in national.district_ids  # the OBEC level of a platform is its districts only
+    d3_school = db.scalar(select(School.id).where(School.district_id == districts["D3"].id))
+    assert d3_school not in province.school_ids and d3_school in national.school_ids
+    assert reach_of(db, elsewhere.id, "governor-elsewhere").led_district_ids == frozenset()  # no district assigned
+    assert reach_of(db, here.id, "nobody").empty
+
+
+@pytest.fixture
+def obec_platform(platform: TestPlatform) -> TestPlatform:
+    platform.add_user(LEADER)
+    return platform
+
+
+def test_the_national_view_rolls_districts_up_and_the_public_summary_exists_at_every_level(
+    tool: ToolServer, obec_platform: TestPlatform
+) -> None:
+    seeded = seed_small(tool, obec_platform)
+    with tool.database.transaction() as db:
+        platform = db.scalars(select(Platform).where(Platform.issuer == obec_platform.issuer)).one()
+        districts = structure(db, platform, ["D9"])
+        province = add_province(db, platform, "P1", "จังหวัดสังเคราะห์")
+        small = db.get(District, seeded)
+        assert small is not None
+        assign_district(db, province, small)
+        add_policy_leader(db, platform, LEADER.sub, None)
+        platform_id, province_id, d9 = platform.id, province.id, districts["D9"].id
+        other_school = db.scalar(select(School.id).where(School.district_id == districts["D9"].id))
+
+    visit = leader_visit(tool, obec_platform)
+    page = visit.get("/dashboard")
+    assert page.status_code == 200 and 'id="t-districts"' in page.text and 'id="t-provinces"' in page.text
+    assert 'id="t-schools"' not in page.text  # the national view: districts, not thousands of schools
+    assert "จังหวัดสังเคราะห์" in page.text and "สพป.สังเคราะห์ D9" in page.text
+    assert visit.get("/dashboard", school=str(other_school)).status_code == 200  # within the OBEC level's reach
+    one = visit.get("/dashboard", district=str(d9))  # choosing a district shows its networks and schools
+    assert one.status_code == 200 and "โรงเรียน D9" in one.text  # its school among the filter's choices
+    assert visit.get("/dashboard", district="999999").status_code == 403
+
+    assert requests.get(tool.url(f"/public/nation/{platform_id}"), timeout=10).status_code == 404  # none published
+    with tool.database.transaction() as db:
+        published = db.get(District, seeded)
+        assert published is not None
+        published.public_summary = True
+    nation = requests.get(tool.url(f"/public/nation/{platform_id}"), timeout=10)
+    in_province = requests.get(tool.url(f"/public/provinces/{province_id}"), timeout=10)
+    assert nation.status_code == 200 and in_province.status_code == 200
+    districts_table = re.search(r'id="t-districts".*?</table>', nation.text, re.S)
+    assert districts_table and "สพป.สังเคราะห์ D9" not in nation.text  # unpublished districts are not in it
+    assert "syn-small" not in nation.text  # no person
+
+
+def test_a_province_leader_is_refused_a_school_of_another_province(
+    tool: ToolServer, obec_platform: TestPlatform
+) -> None:
+    seed_small(tool, obec_platform)
+    with tool.database.transaction() as db:
+        platform = db.scalars(select(Platform).where(Platform.issuer == obec_platform.issuer)).one()
+        districts = structure(db, platform, ["D7", "D8"])
+        province = add_province(db, platform, "P7", "จังหวัดเจ็ด")
+        assign_district(db, province, districts["D7"])
+        add_policy_leader(db, platform, LEADER.sub, province)
+        outside = db.scalar(select(School.id).where(School.district_id == districts["D8"].id))
+
+    visit = leader_visit(tool, obec_platform)
+    assert visit.get("/dashboard").status_code == 200
+    assert visit.get("/dashboard", school=str(outside)).status_code == 403
+    assert visit.get(f"/dashboard/schools/{outside}").status_code == 403
