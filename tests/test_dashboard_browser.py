@@ -26,8 +26,9 @@ def test_the_dashboards_charts_draw_and_the_page_fits_800_px(dashboard_url: str,
     page.goto(dashboard_url)
 
     charts = page.locator("svg.chart")
-    assert charts.count() == 4
-    for i in range(4):
+    # Coverage, results, goals, hours linked to each competency, and the assessed growth of the target competencies.
+    assert charts.count() == 5 and page.locator("#c-growth-t").count() == 1
+    for i in range(5):
         box = charts.nth(i).bounding_box()
         assert box is not None and 600 <= box["width"] <= 800 and box["height"] > 40
     drawn = page.evaluate(
