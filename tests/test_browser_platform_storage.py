@@ -35,8 +35,8 @@ def _what_the_frame_shows(page: Any) -> str:
     frame = page.frame(name="tool")
     if frame is None:
         return "no tool frame"
-    try:
-        text = frame.evaluate("document.body ? document.body.innerText : ''")
+    try:  # a locator's read gives up after its timeout; a frame's evaluate waits on a navigating frame for ever
+        text = frame.locator("body").inner_text(timeout=5_000)
     except Exception as error:  # a crashed or navigating frame
         text = f"(unreadable: {error})"
     return f"{frame.url}\n{text[:800]}\nplatform storage: {page.evaluate('window.platformStorageLog')}"
@@ -50,18 +50,19 @@ def _launch_in_the_course_page(browser: Any, platform: TestPlatform) -> tuple[An
     page.goto(platform.course_page_url(sub=TEACHER.sub, context_id="course-42", storage_target="_parent"))
     heading = page.frame_locator("iframe[name=tool]").get_by_role("heading", name="ยินดีต้อนรับ คุณสมศรี ใจดี")
     try:
-        heading.wait_for(timeout=20_000)
+        heading.wait_for(timeout=60_000)  # the launch's four round trips and the storage messages, on a busy machine
     except PlaywrightTimeout:
         return context, page, _what_the_frame_shows(page)
     return context, page, None
 
 
+@pytest.mark.timeout(300)  # two attempts of up to a minute each
 def test_launch_in_a_cross_site_iframe_without_cookies_uses_platform_storage(
     tool: ToolServer, cross_site_platform: TestPlatform, browser: Any
 ) -> None:
     context, page, shown = _launch_in_the_course_page(browser, cross_site_platform)
     if shown is not None:
-        # Once in several full CI runs the welcome did not come within 20 s although the tool had accepted the launch
+        # Once in several full CI runs the welcome did not come within 20 s (then the limit) although the tool had accepted the launch
         # (never reproduced here, alone or after the whole suite). A second, fresh browser context tells a passing
         # hiccup of the browser from a fault of ours, which fails both times; the first attempt is reported either way.
         context.close()
