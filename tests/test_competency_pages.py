@@ -15,6 +15,8 @@ from sqlalchemy import select
 from models.assessments import Assessment
 from models.catalog import competencies
 from models.outbox import OutboxStatement
+from models.states import ProgramState
+from models.teams import Team
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_access_matrix import form_token
@@ -124,6 +126,21 @@ def test_a_trainer_sees_the_teams_levels_and_adds_a_rating(tool: ToolServer, pla
     with tool.database.transaction() as db:
         kinds = sorted(a.rater_kind.value for a in db.scalars(select(Assessment)))
     assert kinds == ["self"] * 3 + ["trainer"] * 3
+
+
+def test_a_team_of_a_cancelled_program_is_not_found_rather_than_an_error(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    with tool.database.transaction() as db:
+        team = db.scalars(select(Team)).one()
+        team.program.state = ProgramState.CANCELLED
+        team_id = team.id
+    trainer = trainer_visit(tool, platform)
+
+    page = trainer.get("/program/competencies/team", team=str(team_id), lang="th")
+
+    assert page.status_code == 404 and "ไม่แสดงระดับสมรรถนะ" in page.text
 
 
 def test_a_teacher_may_not_open_the_teams_levels(tool: ToolServer, platform: TestPlatform) -> None:

@@ -20,7 +20,7 @@ from lti_tool.web.forms.competencies import AssessmentPost, TargetsPost
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models.assessments import Phase, open_phase, targets
 from models.catalog import assessment_scale, competencies, framework
-from models.errors import InvalidInput, NotATeamMember, ProgramError
+from models.errors import InvalidInput, NotATeamMember, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.programs import Program
 from models.roles import AppRole
@@ -140,7 +140,11 @@ def _rater(db: Session, message: str) -> AppSession:
 def _team_page(db: Session, app_session: AppSession, *, rating: int | None = None,
                problems: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
     view = team_view(db, app_session)
-    team, profiles = service.team_profiles(db, Actor(app_session), view.team.id)
+    try:
+        team, profiles = service.team_profiles(db, Actor(app_session), view.team.id)
+    except NotFoundInCourse:  # a team of an earlier or cancelled program, opened by its address
+        abort(404, description=_("This team belongs to an earlier or cancelled program: its competency levels are "
+                                 "not shown here."))  # fmt: skip
     program = team.program
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     page = render_template(
