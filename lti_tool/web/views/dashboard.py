@@ -198,7 +198,9 @@ def _competency_name(coverage: stats.CompetencyCoverage | stats.AssessedGrowth) 
     return f"{coverage.code} {coverage.name.get(locale, coverage.code)}"
 
 
-def _mean(value: Decimal | None) -> Any:
+def _mean(value: Decimal | None, withheld: bool = False) -> Any:
+    if withheld:  # too few teachers: the mean would be a person's own rating
+        return str(_("withheld: fewer than %(n)s teachers", n=stats.GROWTH_MIN_TEACHERS))
     return value if value is not None else "—"
 
 
@@ -236,9 +238,9 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
                 [
                     _competency_name(g),
                     g.teachers_start,
-                    _mean(g.mean_start),
+                    _mean(g.mean_start, g.start_withheld),
                     g.teachers_end,
-                    _mean(g.mean_end),
+                    _mean(g.mean_end, g.end_withheld),
                     _change(g.change),
                 ]
                 for g in growth
@@ -296,6 +298,7 @@ def show() -> str:
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
             year_label=year_label,
+            growth_min_teachers=stats.GROWTH_MIN_TEACHERS,
             session_url=session_url,
         )
 
