@@ -12,7 +12,7 @@ import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from models.assessments import Assessment
+from models.assessments import Assessment, Phase, RaterKind
 from models.catalog import competencies
 from models.outbox import OutboxStatement
 from models.states import ProgramState
@@ -141,6 +141,24 @@ def test_a_team_of_a_cancelled_program_is_not_found_rather_than_an_error(
     page = trainer.get("/program/competencies/team", team=str(team_id), lang="th")
 
     assert page.status_code == 404 and "ไม่แสดงระดับสมรรถนะ" in page.text
+
+
+def test_level_zero_is_a_level_not_a_missing_rating(tool: ToolServer, platform: TestPlatform) -> None:
+    """A scale replaced in configuration may start at 0: a 0 shows as 0 on the teacher's and the trainer's pages."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    with tool.database.transaction() as db:
+        team = db.scalars(select(Team)).one()
+        member = next(m for m in team.members if m.membership.person.sub == TEACHER.sub).membership_id
+        for kind, code in ((RaterKind.SELF, "C3"), (RaterKind.TRAINER, "C4")):
+            db.add(Assessment(program_id=team.program_id, membership_id=member, rater_id=member, rater_kind=kind,
+                              phase=Phase.START, competency=code, level=0, scale_id="test"))  # fmt: skip
+
+    own = teacher.get("/program/competencies", lang="en").text
+    row = own.split('scope="row">C3 ', 1)[1].split("</tr>", 1)[0]
+    assert "not assessed yet" in row.split("</td>", 1)[1] and "not assessed yet" not in row.split("</td>", 1)[0]
+    cells = trainer_visit(tool, platform).get("/program/competencies/team", lang="en").text
+    assert "<td>0 → —</td>" in cells and "trainer: 0 → —" in cells
 
 
 def test_a_teacher_may_not_open_the_teams_levels(tool: ToolServer, platform: TestPlatform) -> None:

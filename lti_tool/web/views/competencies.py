@@ -65,7 +65,9 @@ def _own_page(db: Session, app_session: AppSession, *, problems: dict[str, str] 
         team=view.team,
         profile=profile,
         phase=phase,
-        chosen={code: posted.get("level-" + code, str(level or "")) for code, level in current.items()},
+        chosen={
+            code: posted.get("level-" + code, "" if level is None else str(level)) for code, level in current.items()
+        },
         problems=problems or {},
         notice=notice,
         csrf=csrf_token(app_session, ASSESS),
