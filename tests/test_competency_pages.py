@@ -122,7 +122,7 @@ def test_a_trainer_sees_the_teams_levels_and_adds_a_rating(tool: ToolServer, pla
         params={"s": trainer.token},
         data={"csrf": _csrf(form, action), "level-C3": "3", "level-C4": "3", "level-F5": "2"},
     )
-    assert rated.status_code == 200 and "trainer: 3 → —" in rated.text
+    assert rated.status_code == 200 and "trainer (latest): 3 → —" in rated.text
     with tool.database.transaction() as db:
         kinds = sorted(a.rater_kind.value for a in db.scalars(select(Assessment)))
     assert kinds == ["self"] * 3 + ["trainer"] * 3
@@ -158,7 +158,7 @@ def test_level_zero_is_a_level_not_a_missing_rating(tool: ToolServer, platform: 
     row = own.split('scope="row">C3 ', 1)[1].split("</tr>", 1)[0]
     assert "not assessed yet" in row.split("</td>", 1)[1] and "not assessed yet" not in row.split("</td>", 1)[0]
     cells = trainer_visit(tool, platform).get("/program/competencies/team", lang="en").text
-    assert "<td>0 → —</td>" in cells and "trainer: 0 → —" in cells
+    assert "<td>0 → —</td>" in cells and "trainer (latest): 0 → —" in cells
 
 
 def test_a_teacher_may_not_open_the_teams_levels(tool: ToolServer, platform: TestPlatform) -> None:

@@ -162,6 +162,7 @@ def _team_page(db: Session, app_session: AppSession, *, rating: int | None = Non
         problems=problems or {},
         notice=notice,
         may_rate=AppRole(app_session.membership.app_role) in service.RATERS,
+        me=app_session.membership.id,
         may_choose=_may_choose(app_session, program),
         rate_csrf=csrf_token(app_session, RATE),
         session_url=session_url,
