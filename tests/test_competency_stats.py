@@ -5,6 +5,7 @@ follow its assessments in the same transaction (no wait for the rebuild)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from lti_tool.services import competencies as service
 from lti_tool.services.actor import Actor
 from models import dashboard as stats
 from models.assessments import Phase
-from models.dashboard_stats import refresh_district
+from models.dashboard_stats import CompetencyStats, refresh_district
 from models.district import District, Network, ProgramPlacement, Reach, School
 from models.people import Membership
 from models.programs import Program
@@ -75,3 +76,32 @@ def test_the_mean_level_shows_from_the_minimum_number_of_teachers(db: Session) -
     [c3, *_] = stats.assessed_growth(db, reach, stats.Filters())
 
     assert not c3.start_withheld and c3.teachers_start == n and c3.mean_start is not None and c3.mean_start > 2
+
+
+def _rows(db: Session) -> list[tuple[int, str, str, int, int]]:
+    found = db.execute(
+        select(
+            CompetencyStats.program_id,
+            CompetencyStats.competency,
+            CompetencyStats.phase,
+            CompetencyStats.teachers,
+            CompetencyStats.level_sum,
+        ).order_by(CompetencyStats.competency, CompetencyStats.phase)
+    )
+    return [tuple(row) for row in found]
+
+
+def test_a_self_assessment_updates_the_programs_growth_rows_in_its_transaction_as_the_rebuild_would(
+    db: Session,
+) -> None:
+    n = stats.GROWTH_MIN_TEACHERS
+    course, program, reach = _placed(db, members=n)
+    _assess(db, course, [2] * n)  # no rebuild: the rows follow the assessments
+    service.assess_self(db, SETTINGS, _actor(db, course.teachers[0]), Phase.START, {"C3": 5, "C4": 2, "F5": 2})
+
+    [c3, c4, _f5] = stats.assessed_growth(db, reach, stats.Filters())
+    live = _rows(db)
+    refresh_district(db, db.scalars(select(District)).one())
+
+    assert (c3.teachers_start, c3.mean_start, c4.mean_start) == (n, Decimal(2 * n + 3) / n, Decimal(2))
+    assert live == _rows(db) and (program.id, "C3", "start", n, 2 * n + 3) in live
