@@ -6,6 +6,11 @@ Our reading, since no seed sets it: the start assessment is open from the progra
 assessment is open once it has ended, until certificates are requested. Within an open phase a teacher (or trainer)
 may change a rating: the row keeps the id of its current learning record, so the change voids exactly that one, as
 corrections of sessions and observations do (models/corrections.py).
+
+A teacher has one trainer's rating per competency and phase: the latest trainer's. When a second trainer of the
+course rates the teacher, their rating replaces the first one's (its learning records are voided, even where the level
+is the same, since the rater changes) and the pages say whose rating it is. Keeping one rating per trainer would need
+the pages, the dashboard and the LRS consumer to weigh trainers against each other, which no seed asks for.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ class AssessmentClosed(ProgramError):
 
 
 class Assessment(Base):
-    """One rating of one teacher on one competency in one phase, by the teacher or by a trainer."""
+    """One rating of one teacher on one competency in one phase, by the teacher or by a trainer (the latest trainer's:
+    the unique key leaves the rater out on purpose, see the module's docstring)."""
 
     __tablename__ = "plc_competency_assessments"
     __table_args__ = (
@@ -164,7 +170,7 @@ def rate(
             )  # fmt: skip
             db.add(row)
             done.append(Rated(row, True, None))
-        elif row.level != levels[code] or row.scale_id != scale.id:
+        elif row.level != levels[code] or row.scale_id != scale.id or row.rater_id != rater_id:
             replaced = row.statement_id
             row.level, row.scale_id, row.rater_id, row.assessed_at = levels[code], scale.id, rater_id, now
             done.append(Rated(row, True, replaced))
@@ -183,13 +189,16 @@ def assessments_of(db: Session, program: Program, membership_ids: list[int] | No
 
 @dataclass(frozen=True)
 class Profile:
-    """One teacher's levels per target competency: their own at start and end, and a trainer's when given."""
+    """One teacher's levels per target competency: their own at start and end, and the (latest) trainer's when
+    given, with the membership id of the trainer who gave it."""
 
     competency: str
     start: int | None
     end: int | None
     trainer_start: int | None
     trainer_end: int | None
+    trainer_start_by: int | None = None
+    trainer_end_by: int | None = None
 
     @property
     def growth(self) -> int | None:
@@ -199,6 +208,7 @@ class Profile:
 def profile(rows: list[Assessment], codes: tuple[str, ...]) -> list[Profile]:
     """The levels of one teacher's rows, per competency of `codes`."""
     found = {(r.competency, r.rater_kind, r.phase): r.level for r in rows}
+    raters = {(r.competency, r.phase): r.rater_id for r in rows if r.rater_kind is RaterKind.TRAINER}
     return [
         Profile(
             code,
@@ -206,6 +216,8 @@ def profile(rows: list[Assessment], codes: tuple[str, ...]) -> list[Profile]:
             found.get((code, RaterKind.SELF, Phase.END)),
             found.get((code, RaterKind.TRAINER, Phase.START)),
             found.get((code, RaterKind.TRAINER, Phase.END)),
+            raters.get((code, Phase.START)),
+            raters.get((code, Phase.END)),
         )
         for code in codes
     ]

@@ -191,17 +191,25 @@ class AssessedGrowth:
     code: str
     name: dict[str, str]
     teachers_start: int
-    mean_start: Decimal | None
+    mean_start: Decimal | None  # None when no one rated themselves, or when withheld
     teachers_end: int
     mean_end: Decimal | None
+    start_withheld: bool = False  # fewer than GROWTH_MIN_TEACHERS rated themselves: the mean is not shown
+    end_withheld: bool = False
 
     @property
     def change(self) -> Decimal | None:
         return self.mean_end - self.mean_start if self.mean_start is not None and self.mean_end is not None else None
 
 
+# A mean self-assessed level of fewer teachers than this is withheld from leaders: filtered to a school with one or
+# two assessed teachers it would be a person's own rating (the public summary's rule, suppress_small, for figures).
+GROWTH_MIN_TEACHERS = 5
+
+
 def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[AssessedGrowth]:
-    """Per competency any program in reach assessed, in the framework's order: the teachers' own levels."""
+    """Per competency any program in reach assessed, in the framework's order: the teachers' own levels, each mean
+    withheld while fewer than GROWTH_MIN_TEACHERS teachers rated themselves (their number is still given)."""
     rows = db.execute(
         select(
             CompetencyStats.competency,
@@ -221,14 +229,18 @@ def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[Assesse
     for code, competency in competencies().items():
         start, end = found.get((code, Phase.START.value)), found.get((code, Phase.END.value))
         if start or end:
+            start_n, end_n = start[0] if start else 0, end[0] if end else 0
+            start_withheld, end_withheld = 0 < start_n < GROWTH_MIN_TEACHERS, 0 < end_n < GROWTH_MIN_TEACHERS
             growth.append(
                 AssessedGrowth(
                     code,
                     competency.name,
-                    start[0] if start else 0,
-                    start[1] if start else None,
-                    end[0] if end else 0,
-                    end[1] if end else None,
+                    start_n,
+                    start[1] if start and not start_withheld else None,
+                    end_n,
+                    end[1] if end and not end_withheld else None,
+                    start_withheld,
+                    end_withheld,
                 )  # fmt: skip
             )
     return growth

@@ -147,6 +147,7 @@ def _year(approved_on: date | None, created_at: datetime) -> int:
 
 def refresh_district(db: Session, district: District) -> int:
     """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
+    _lock_district(db, district.id)  # a program's live competency rows wait for the rebuild, and the other way round
     place_by_name(db, district)
     return _refresh(db, district.id, None)
 
@@ -380,7 +381,51 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     return len(stats)
 
 
-def _competency_rows(db: Session, placed: Select[Any], stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+def _lock_district(db: Session, district_id: int) -> None:
+    """The district's row under a lock (FOR UPDATE on PostgreSQL; SQLite has one writer at a time), so that a rebuild
+    and a program's live update of the same rows do not both delete and insert them at once."""
+    db.execute(select(District.id).where(District.id == district_id).with_for_update())
+
+
+def refresh_program_competencies(db: Session, program_id: int) -> int:
+    """Recompute one program's dashboard_competency_stats rows from its assessments, in the caller's transaction: the
+    assessment use cases call it, so the dashboard's assessed growth is live. A program not placed in a district has
+    no rows (the district's rebuild places programs by name). Returns how many rows it wrote."""
+    db.flush()
+    placement = db.execute(
+        select(
+            ProgramPlacement.district_id,
+            ProgramPlacement.network_id,
+            ProgramPlacement.school_id,
+            Program.approved_on,
+            Program.created_at,
+            Program.learning_area,
+            Program.grade_level,
+        )
+        .join(Program, Program.id == ProgramPlacement.program_id)
+        .where(ProgramPlacement.program_id == program_id)
+    ).first()
+    if placement is not None:
+        _lock_district(db, placement.district_id)
+    db.execute(delete(CompetencyStats).where(CompetencyStats.program_id == program_id))
+    if placement is None:
+        return 0
+    where = {
+        "district_id": placement.district_id,
+        "network_id": placement.network_id,
+        "school_id": placement.school_id,
+        "year": _year(placement.approved_on, placement.created_at),
+        "learning_area": placement.learning_area.strip(),
+        "grade_level": placement.grade_level.strip(),
+    }
+    rows = _competency_rows(db, [program_id], {program_id: where})
+    _insert_in_chunks(db, CompetencyStats, rows)
+    return len(rows)
+
+
+def _competency_rows(
+    db: Session, placed: Select[Any] | list[int], stats: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The teachers' own levels per program, competency and phase (a trainer's ratings are not counted here)."""
     rows = db.execute(
         select(Assessment.program_id, Assessment.competency, Assessment.phase, func.count(), func.sum(Assessment.level))

@@ -18,9 +18,10 @@ from models.assessments import AssessmentClosed, Phase, targets
 from models.catalog import assessment_scale, default_target_competencies
 from models.errors import InvalidInput, NotATrainer, PlanFrozen
 from models.outbox import OutboxStatement
-from models.people import Membership
+from models.people import Membership, Person
 from models.personal_data import held_about
 from models.programs import end
+from models.roles import AppRole
 from models.sessions import open_session
 from models.states import ProgramState
 from tests.factories import ENDED_ON, Course, make_course, planned_program, running
@@ -169,6 +170,30 @@ def test_a_trainer_rates_a_teacher_as_the_statements_instructor(db: Session, cou
     assert all(s["actor"]["account"]["name"] == teacher.person.sub for s in sent)
     _, profiles = service.team_profiles(db, _actor(db, course.trainer), team.id)
     assert profiles[teacher.id][0].trainer_start == 2 and profiles[teacher.id][0].start is None
+
+
+def test_a_second_trainers_rating_is_the_trainers_rating_and_voids_the_first_ones_records(
+    db: Session, course: Course
+) -> None:
+    """One trainer's rating per teacher, competency and phase: the latest trainer's, even where the level is the
+    same (the statement's instructor changes); the first trainer's statements are voided, the page names the rater."""
+    _, team = running(db, course)
+    teacher = db.get(Membership, team.member_ids[0])
+    assert teacher is not None
+    second = Membership(context=course.trainer.context, person=Person(platform=course.trainer.person.platform,
+                        sub="trainer-2", name="trainer-2"), app_role=AppRole.TRAINER.value)  # fmt: skip
+    db.add(second)
+    db.flush()
+    first_rows = service.rate_teacher(db, SETTINGS, _actor(db, course.trainer), teacher.id, Phase.START, START)
+    first_statements = sorted(str(r.statement_id) for r in first_rows)
+
+    service.rate_teacher(db, SETTINGS, _actor(db, second), teacher.id, Phase.START, {**START, "C4": 4})
+
+    assert sorted(v["object"]["id"] for v in _statements(db, Verb.VOIDED)) == first_statements
+    _, profiles = service.team_profiles(db, _actor(db, course.trainer), team.id)
+    assert [(p.trainer_start, p.trainer_start_by) for p in profiles[teacher.id]] == [
+        (2, second.id), (4, second.id), (1, second.id)
+    ]  # fmt: skip
 
 
 def test_a_teacher_may_neither_rate_a_colleague_nor_read_the_teams_levels(db: Session, course: Course) -> None:

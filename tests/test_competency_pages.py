@@ -12,9 +12,11 @@ import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from models.assessments import Assessment
+from models.assessments import Assessment, Phase, RaterKind
 from models.catalog import competencies
 from models.outbox import OutboxStatement
+from models.states import ProgramState
+from models.teams import Team
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_access_matrix import form_token
@@ -120,10 +122,43 @@ def test_a_trainer_sees_the_teams_levels_and_adds_a_rating(tool: ToolServer, pla
         params={"s": trainer.token},
         data={"csrf": _csrf(form, action), "level-C3": "3", "level-C4": "3", "level-F5": "2"},
     )
-    assert rated.status_code == 200 and "trainer: 3 → —" in rated.text
+    assert rated.status_code == 200 and "trainer (latest): 3 → —" in rated.text
     with tool.database.transaction() as db:
         kinds = sorted(a.rater_kind.value for a in db.scalars(select(Assessment)))
     assert kinds == ["self"] * 3 + ["trainer"] * 3
+
+
+def test_a_team_of_a_cancelled_program_is_not_found_rather_than_an_error(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    running_program_with_a_team(tool, platform)
+    with tool.database.transaction() as db:
+        team = db.scalars(select(Team)).one()
+        team.program.state = ProgramState.CANCELLED
+        team_id = team.id
+    trainer = trainer_visit(tool, platform)
+
+    page = trainer.get("/program/competencies/team", team=str(team_id), lang="th")
+
+    assert page.status_code == 404 and "ไม่แสดงระดับสมรรถนะ" in page.text
+
+
+def test_level_zero_is_a_level_not_a_missing_rating(tool: ToolServer, platform: TestPlatform) -> None:
+    """A scale replaced in configuration may start at 0: a 0 shows as 0 on the teacher's and the trainer's pages."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    with tool.database.transaction() as db:
+        team = db.scalars(select(Team)).one()
+        member = next(m for m in team.members if m.membership.person.sub == TEACHER.sub).membership_id
+        for kind, code in ((RaterKind.SELF, "C3"), (RaterKind.TRAINER, "C4")):
+            db.add(Assessment(program_id=team.program_id, membership_id=member, rater_id=member, rater_kind=kind,
+                              phase=Phase.START, competency=code, level=0, scale_id="test"))  # fmt: skip
+
+    own = teacher.get("/program/competencies", lang="en").text
+    row = own.split('scope="row">C3 ', 1)[1].split("</tr>", 1)[0]
+    assert "not assessed yet" in row.split("</td>", 1)[1] and "not assessed yet" not in row.split("</td>", 1)[0]
+    cells = trainer_visit(tool, platform).get("/program/competencies/team", lang="en").text
+    assert "<td>0 → —</td>" in cells and "trainer (latest): 0 → —" in cells
 
 
 def test_a_teacher_may_not_open_the_teams_levels(tool: ToolServer, platform: TestPlatform) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -54,6 +54,28 @@ class Query:
         return params
 
 
+class ForeignMoreLink(Exception):
+    """The LRS answered with a `more` link to another scheme, host or port than its own endpoint: following it would
+    send the LRS's credentials there, so the consumer stops."""
+
+    def __init__(self, more: str, endpoint: str) -> None:
+        super().__init__(
+            f"the LRS's 'more' link {more!r} leads away from the LRS at {endpoint!r} (another scheme, host or port);"
+            " it is not followed, so that the LRS's credentials are not sent elsewhere"
+        )
+        self.more, self.endpoint = more, endpoint
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """A URL's scheme, host and port (the scheme's default when none is given); None when it has no valid one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port) if parts.hostname else None
+
+
 class LrsReader:
     """Reads statements from one LRS endpoint (the xAPI base, such as https://lrs.example.org/xAPI/)."""
 
@@ -77,7 +99,15 @@ class LrsReader:
             self.pages += 1
             yield from body.get("statements", [])
             more = body.get("more")
-            url, params = (urljoin(self.endpoint, more), None) if more else (None, None)
+            url, params = (self._more(str(more)), None) if more else (None, None)
+
+    def _more(self, more: str) -> str:
+        """The next page's URL: `more` resolved against the endpoint, and only on the endpoint's scheme, host and
+        port (xAPI 1.0.3 Communication §2.1.3 makes it relative to the LRS's host)."""
+        url = urljoin(self.endpoint, more)
+        if _origin(url) is None or _origin(url) != _origin(self.endpoint):
+            raise ForeignMoreLink(more, self.endpoint)
+        return url
 
     def voided_ids(self, since: datetime | None = None, limit: int = 100) -> set[str]:
         """The ids of statements voided (by `voided` statements stored since `since`)."""

@@ -10,7 +10,7 @@ from decimal import Decimal
 import click
 
 from models.catalog import competencies
-from xapi.consumer import LrsReader, Query, TeacherCompetencies, competency_report
+from xapi.consumer import ForeignMoreLink, LrsReader, Query, TeacherCompetencies, competency_report
 from xapi.vocabulary import competency_iri
 
 
@@ -70,7 +70,10 @@ def competencies_command(
         limit=page_size,
     )
     reader = LrsReader(endpoint, username, password)
-    teachers = competency_report(reader, query, voided_since=since)
+    try:
+        teachers = competency_report(reader, query, voided_since=since)
+    except ForeignMoreLink as refused:
+        raise click.ClickException(str(refused)) from refused
     click.echo("teacher\tcompetency\thours\tlatest self-assessment\tlatest trainer rating")
     for teacher, found in sorted(teachers.items()):
         for line in _lines(teacher, found, competency):

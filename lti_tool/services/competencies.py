@@ -1,6 +1,7 @@
 """Use cases of competency growth: a program's chosen target competencies, a teacher's self-assessment at the start
 and end, a trainer's rating, and what each reader may see (a teacher their own, a trainer the course's teams).
-Each writes its learning records (`assessed`, and `voided` for a changed rating) in the caller's transaction."""
+Each writes its learning records (`assessed`, and `voided` for a changed rating) in the caller's transaction, and a
+teacher's own rating updates the program's rows of the dashboard's assessed growth in it too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import course_program, require_program_editor
-from models import assessments
+from models import assessments, dashboard_stats
 from models.assessments import Assessment, Phase, Profile, RaterKind
 from models.base import utcnow
 from models.errors import NotATeamMember, NotATrainer, NotFoundInCourse
@@ -60,6 +61,7 @@ def assess_self(
         db, program, actor.membership_id, actor.membership_id, RaterKind.SELF, phase, levels, now or utcnow()
     )
     events.competency_assessed(db, settings, team, rated, actor.membership)
+    dashboard_stats.refresh_program_competencies(db, program.id)  # the dashboard's assessed growth, live
     return [r.assessment for r in rated]
 
 

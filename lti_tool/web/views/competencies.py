@@ -20,7 +20,7 @@ from lti_tool.web.forms.competencies import AssessmentPost, TargetsPost
 from lti_tool.web.session import csrf_token, database, require_session, session_url, settings
 from models.assessments import Phase, open_phase, targets
 from models.catalog import assessment_scale, competencies, framework
-from models.errors import InvalidInput, NotATeamMember, ProgramError
+from models.errors import InvalidInput, NotATeamMember, NotFoundInCourse, ProgramError
 from models.people import course_members
 from models.programs import Program
 from models.roles import AppRole
@@ -65,7 +65,9 @@ def _own_page(db: Session, app_session: AppSession, *, problems: dict[str, str] 
         team=view.team,
         profile=profile,
         phase=phase,
-        chosen={code: posted.get("level-" + code, str(level or "")) for code, level in current.items()},
+        chosen={
+            code: posted.get("level-" + code, "" if level is None else str(level)) for code, level in current.items()
+        },
         problems=problems or {},
         notice=notice,
         csrf=csrf_token(app_session, ASSESS),
@@ -140,7 +142,11 @@ def _rater(db: Session, message: str) -> AppSession:
 def _team_page(db: Session, app_session: AppSession, *, rating: int | None = None,
                problems: dict[str, str] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:  # fmt: skip
     view = team_view(db, app_session)
-    team, profiles = service.team_profiles(db, Actor(app_session), view.team.id)
+    try:
+        team, profiles = service.team_profiles(db, Actor(app_session), view.team.id)
+    except NotFoundInCourse:  # a team of an earlier or cancelled program, opened by its address
+        abort(404, description=_("This team belongs to an earlier or cancelled program: its competency levels are "
+                                 "not shown here."))  # fmt: skip
     program = team.program
     members = {m.id: m for m in course_members(db, app_session.context_id)}
     page = render_template(
@@ -156,6 +162,7 @@ def _team_page(db: Session, app_session: AppSession, *, rating: int | None = Non
         problems=problems or {},
         notice=notice,
         may_rate=AppRole(app_session.membership.app_role) in service.RATERS,
+        me=app_session.membership.id,
         may_choose=_may_choose(app_session, program),
         rate_csrf=csrf_token(app_session, RATE),
         session_url=session_url,

@@ -246,7 +246,9 @@ def _competency_name(coverage: stats.CompetencyCoverage | stats.AssessedGrowth) 
     return f"{coverage.code} {coverage.name.get(locale, coverage.code)}"
 
 
-def _mean(value: Decimal | None) -> Any:
+def _mean(value: Decimal | None, withheld: bool = False) -> Any:
+    if withheld:  # too few teachers: the mean would be a person's own rating
+        return str(_("withheld: fewer than %(n)s teachers", n=stats.GROWTH_MIN_TEACHERS))
     return value if value is not None else "—"
 
 
@@ -284,9 +286,9 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
                 [
                     _competency_name(g),
                     g.teachers_start,
-                    _mean(g.mean_start),
+                    _mean(g.mean_start, g.start_withheld),
                     g.teachers_end,
-                    _mean(g.mean_end),
+                    _mean(g.mean_end, g.end_withheld),
                     _change(g.change),
                 ]
                 for g in growth
@@ -363,6 +365,7 @@ def show() -> str:
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
             export_args=_filter_args(filters),
+            growth_min_teachers=stats.GROWTH_MIN_TEACHERS,
             session_url=session_url,
             versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
             policy=_policy_tables(db, reach, filters),
