@@ -272,3 +272,25 @@ def test_an_address_no_header_can_carry_is_parked_and_the_others_go(
     assert "cannot be used" in (deliveries(tool, bad_id)["email"].last_error or "")
     assert [m["To"] for m in smtp.messages()] == ["kru@school.example"]
     assert deliveries(tool, good_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_a_quota_spent_last_month_holds_nothing_this_month(tool: ToolServer, line_api_server: LineServer) -> None:
+    user = line_api_server.add_friend("สมศรี")
+    notice_id, person_id = a_notice(tool, line_api_server, line_user=user)
+    with tool.database.transaction() as db:
+        person = db.get(Person, person_id)
+        assert person is not None
+        account = line.channel_of(db, person.platform_id)
+        assert account is not None
+        account.quota_spent_at, account.quota_reason = morning(days=-40), "You have reached your monthly limit."
+
+    report = job_for(tool, None, line_api_server, morning()).run_once()
+
+    assert report.delivered == 1 and report.held == 0
+    assert len(line_api_server.received) == 1
+    with tool.database.transaction() as db:
+        person = db.get(Person, person_id)
+        assert person is not None
+        account = line.channel_of(db, person.platform_id)
+        assert account is not None and account.quota_spent_at is None
+    assert deliveries(tool, notice_id)["line"].state == NoticeState.DELIVERED

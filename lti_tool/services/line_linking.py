@@ -234,18 +234,16 @@ def resend_notices(db: Session, actor: Actor, delivery_id: int | None = None) ->
     and the account's quota mark is cleared (the admin raised the quota, or the month turned)."""
     platform_id = _platform_of(actor)
     account = line.channel_of(db, platform_id)
-    if account is not None and account.quota_spent_at is not None and delivery_id is None:
+    if account is not None and account.quota_spent_at is not None:
         account.quota_spent_at = account.quota_reason = None
-        db.execute(
-            update(NoticeDelivery)
-            .where(
-                NoticeDelivery.platform_id == platform_id,
-                NoticeDelivery.channel == Channel.LINE.value,
-                NoticeDelivery.state == NoticeState.PENDING.value,
-            )
-            .values(next_attempt_at=utcnow())
-            .execution_options(synchronize_session=False)
+        held = update(NoticeDelivery).where(
+            NoticeDelivery.platform_id == platform_id,
+            NoticeDelivery.channel == Channel.LINE.value,
+            NoticeDelivery.state == NoticeState.PENDING.value,
         )
+        if delivery_id is not None:
+            held = held.where(NoticeDelivery.id == delivery_id)
+        db.execute(held.values(next_attempt_at=utcnow()).execution_options(synchronize_session=False))
     return notices.resend(db, platform_id, delivery_id)
 
 

@@ -93,6 +93,12 @@ def start_of_next_month(moment: datetime) -> datetime:
     return (first + timedelta(days=32)).replace(day=1)
 
 
+def quota_spent_now(spent_at: datetime | None, now: datetime) -> bool:
+    """Whether a quota marked spent at `spent_at` is still spent at `now`: LINE's quota month (Thai time) is the same.
+    A mark from an earlier month means nothing any more (the quota started again)."""
+    return spent_at is not None and start_of_next_month(spent_at) > now
+
+
 class NoticeDeliveryJob:
     """The notices' delivery job: each pass claims a batch of due deliveries on the channels that are set up."""
 
@@ -184,6 +190,10 @@ class NoticeDeliveryJob:
                 platform_id = item.delivery.platform_id
                 if platform_id not in accounts:
                     accounts[platform_id] = db.get(LineChannel, platform_id)
+                    stale = accounts[platform_id]
+                    if stale is not None and stale.quota_spent_at is not None:
+                        if not quota_spent_now(stale.quota_spent_at, now):  # the month turned: the quota is back
+                            stale.quota_spent_at = stale.quota_reason = None
                 account = accounts[platform_id]
                 linked = links.get(person.id)
                 if account is None or not account.is_on:
@@ -277,7 +287,7 @@ class NoticeDeliveryJob:
                 report.errors.append(f"{item.channel}: {item.reason}")
         for platform_id, reason in quota_spent.items():
             account = db.get(LineChannel, platform_id)
-            if account is not None and account.quota_spent_at is None:
+            if account is not None and not quota_spent_now(account.quota_spent_at, now):
                 account.quota_spent_at, account.quota_reason = now, reason
                 log.warning("LINE quota spent for platform %s: %s", platform_id, reason)
             # The account's other LINE messages wait for the next month too, instead of being tried pass after pass.
