@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.channels import wording
+from lti_tool.services import line_linking
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.certificates import issue_certificates
@@ -246,3 +247,21 @@ def test_an_issued_certificate_tells_its_teacher_with_the_verify_page(
         assert notice.endpoint == "certificates.verify" and notice.endpoint_args == {"code": item.certificate.code}
         words = wording.word(notice.kind, notice.params, wording.translations("th"), verify_url="https://x/verify/c")
         assert program.name in words.text and "https://x/verify/c" in words.text
+
+
+def test_the_line_page_shows_the_same_code_until_a_new_one_is_asked_for(db: Session, course: Course) -> None:
+    teacher = course.teachers[0]
+    db.add(line.LineChannel(platform_id=teacher.person.platform_id, access_token="token", channel_secret="ab12"))
+    actor = as_actor(db, teacher)
+
+    settings_page = line_linking.linking_page(db, actor, with_code=False)
+    first = line_linking.linking_page(db, actor)
+    again = line_linking.linking_page(db, actor)
+    asked = line_linking.linking_page(db, actor, new_code=True)
+
+    assert settings_page.code is None
+    assert first.code is not None and again.code is not None and asked.code is not None
+    assert again.code.code == first.code.code
+    assert asked.code.code != first.code.code
+    codes = db.scalars(select(line.LineLinkCode.code).where(line.LineLinkCode.person_id == teacher.person_id)).all()
+    assert codes == [asked.code.code]

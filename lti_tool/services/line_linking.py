@@ -47,15 +47,20 @@ class LinkingPage:
     code: line.LineLinkCode | None
 
 
-def linking_page(db: Session, actor: Actor, *, new_code: bool = False) -> LinkingPage:
+def linking_page(db: Session, actor: Actor, *, new_code: bool = False, with_code: bool = True) -> LinkingPage:
     """What the person's LINE page shows: whether the platform's account is on, their link, and (when they are not
-    linked, or ask for one) a live one-time code."""
+    linked, or ask for one) a live one-time code. Showing the page again shows the same live code (the one the person
+    may be typing); a new one is made only when they ask for it (`new_code`, a POST) or none is live."""
     person_id, platform_id = actor.membership.person_id, actor.scope.platform_id
     account = line.channel_of(db, platform_id)
     if account is None or not account.is_on:
         return LinkingPage(None, None, None)
     link = line.link_of(db, person_id)
-    code = line.new_code(db, person_id, platform_id) if new_code or link is None else None
+    code = None
+    if new_code:
+        code = line.new_code(db, person_id, platform_id)
+    elif link is None and with_code:
+        code = line.live_code(db, person_id) or line.new_code(db, person_id, platform_id)
     return LinkingPage(account, link, code)
 
 

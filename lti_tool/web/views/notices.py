@@ -95,7 +95,7 @@ def preferences_page() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         actor = Actor(app_session)
-        page = line_linking.linking_page(db, actor)
+        page = line_linking.linking_page(db, actor, with_code=False)
         return render_template(
             "notices/preferences.html",
             preferences=service.preferences(db, actor),
