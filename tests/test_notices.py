@@ -28,7 +28,7 @@ from models import erasure, line
 from models import notices as model
 from models.errors import NotFoundInCourse
 from models.notices import Channel, Kind, Notice, NoticeDelivery
-from models.people import Membership
+from models.people import Context, Membership
 from models.personal_data import held_about
 from models.reflections import submit_reflection
 from models.rubrics import rubric
@@ -265,3 +265,26 @@ def test_the_line_page_shows_the_same_code_until_a_new_one_is_asked_for(db: Sess
     assert asked.code.code != first.code.code
     codes = db.scalars(select(line.LineLinkCode.code).where(line.LineLinkCode.person_id == teacher.person_id)).all()
     assert codes == [asked.code.code]
+
+
+def test_a_notice_of_another_course_says_to_open_it_from_there(db: Session, course: Course) -> None:
+    teacher = course.teachers[0]
+    other_context = Context(
+        platform_id=teacher.context.platform_id,
+        deployment_id=teacher.context.deployment_id,
+        context_id="other",
+        title="คณิตศาสตร์ ป.5",
+    )
+    elsewhere = Membership(context=other_context, person=teacher.person, app_role=teacher.app_role)
+    db.add(elsewhere)
+    db.flush()
+    notice = service.notify(db, elsewhere, Kind.YEAR_ENDING, {}, model.Target())
+    db.flush()
+    assert notice is not None
+
+    with pytest.raises(service.NoticeOfAnotherCourse) as raised:
+        service.open_notice(db, as_actor(db, teacher), notice.id)
+
+    assert raised.value.course_title == "คณิตศาสตร์ ป.5"
+    assert notice.read_at is None
+    assert service.open_notice(db, as_actor(db, elsewhere), notice.id).read_at is not None

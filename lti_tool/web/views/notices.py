@@ -86,6 +86,10 @@ def open_notice(notice_id: int) -> Response | tuple[str, int]:
             notice = service.open_notice(db, Actor(app_session), notice_id)
         except NotFoundInCourse:
             abort(404, description=_("This notice is not yours, or it is gone."))
+        except service.NoticeOfAnotherCourse as other:
+            return render_template(
+                "notices/other_course.html", course_title=other.course_title, session_url=session_url
+            ), 200
         destination = target_url(notice)
     return redirect(destination or session_url("notices.list_notices"), code=303)
 
