@@ -22,7 +22,6 @@ from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.session import csrf_token, current_session, database, require_session, session_url, settings
 from models.errors import NotFoundInCourse
 from models.notices import Notice
-from models.platform import Platform
 
 bp = Blueprint("notices", __name__)
 
@@ -75,13 +74,11 @@ def read_all() -> Response:
 @bp.get("/notices/<int:notice_id>")
 def open_notice(notice_id: int) -> Response | tuple[str, int]:
     """From the list, a LINE message or an e-mail: with the person's own session, their notice is marked read and
-    its page opens; without one, a page that says to open PLC Bridge from the course (nothing of the notice shown)."""
+    its page opens; without one, a page that says to open PLC Bridge from the course (the notice is not even looked up)."""
     with database().transaction() as db:
         app_session = current_session(db)
-        if app_session is None:
-            notice = db.get(Notice, notice_id)
-            platform = db.get(Platform, notice.platform_id) if notice is not None else None
-            return render_template("notices/open_from_lms.html", lms_url=platform.issuer if platform else None), 200
+        if app_session is None:  # the same page for every number, looked up or not: nothing to probe
+            return render_template("notices/open_from_lms.html"), 200
         try:
             notice = service.open_notice(db, Actor(app_session), notice_id)
         except NotFoundInCourse:
