@@ -294,3 +294,43 @@ def test_a_quota_spent_last_month_holds_nothing_this_month(tool: ToolServer, lin
         account = line.channel_of(db, person.platform_id)
         assert account is not None and account.quota_spent_at is None
     assert deliveries(tool, notice_id)["line"].state == NoticeState.DELIVERED
+
+
+def test_an_email_is_marked_sending_and_committed_before_it_leaves(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.sending@school.example")
+    job = job_for(tool, smtp, line_api_server, morning())
+    seen: list[str] = []
+    send = job._mail
+
+    def looking(settings: SmtpSettings, message: object) -> tuple[str, str]:
+        seen.append(deliveries(tool, notice_id)["email"].state)  # what another connection sees while it is sent
+        return send(settings, message)  # type: ignore[arg-type]
+
+    job._mail = looking  # type: ignore[method-assign]
+    assert job.run_once().delivered == 1
+
+    assert seen == [NoticeState.SENDING]
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_an_email_whose_sending_was_cut_short_is_parked_not_sent_again(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    user = line_api_server.add_friend("สมศรี")
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.cut@school.example", line_user=user)
+    with tool.database.transaction() as db:  # a worker died after committing "sending", before the answer
+        for row in db.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == notice_id)):
+            row.state, row.next_attempt_at = NoticeState.SENDING.value, morning(days=-1)
+
+    report = job_for(tool, smtp, line_api_server, morning()).run_once()
+
+    assert smtp.raw_messages() == []
+    email = deliveries(tool, notice_id)["email"]
+    assert email.state == NoticeState.PARKED and "may have arrived" in (email.last_error or "")
+    assert "kru.cut" not in (email.last_error or "")
+    assert report.parked == 1 and report.delivered == 1  # LINE takes its retry key once: that one goes again
+    assert len(line_api_server.delivered_to(user)) == 1
