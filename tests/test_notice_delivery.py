@@ -5,6 +5,7 @@ for good, held when the month's LINE quota is spent."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -213,14 +214,17 @@ def test_the_months_quota_spent_holds_line_messages_and_says_so(tool: ToolServer
 
 
 def test_an_address_the_server_refuses_for_good_is_parked_with_its_answer(
-    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     notice_id, _ = a_notice(tool, line_api_server, email="left.the.school" + NO_SUCH_USER)
 
-    assert job_for(tool, smtp, line_api_server, morning()).run_once().parked == 1
+    with caplog.at_level(logging.INFO):
+        assert job_for(tool, smtp, line_api_server, morning()).run_once().parked == 1
 
     row = deliveries(tool, notice_id)["email"]
-    assert row.state == NoticeState.PARKED and row.last_error == "550 5.1.1 No such user here"
+    assert row.state == NoticeState.PARKED
+    assert row.last_error == "550 5.1.1 (the address): Recipient address rejected: No such user here"
+    assert "left.the.school" not in caplog.text and "No such user" in caplog.text  # the reason, not the address
 
 
 def test_a_mail_server_that_does_not_answer_is_tried_again_later(tool: ToolServer, line_api_server: LineServer) -> None:

@@ -268,7 +268,10 @@ class NoticeDeliveryJob:
                     try:
                         message = mail.compose(smtp, letter, message_key=f"notice-{item.delivery.id}")
                     except ValueError as exc:  # an address the LMS sent that no header can carry (a line break)
-                        item.outcome, item.reason = "parked", f"the e-mail address cannot be used ({exc})"
+                        item.outcome, item.reason = (
+                            "parked",
+                            "the e-mail address cannot be used (" + (mail.without_addresses(str(exc)) + ")"),
+                        )
                         continue
                     jobs.append((item, partial(self._mail, smtp, message)))
         return jobs

@@ -34,7 +34,7 @@ class RefusingMailbox(Mailbox):
         self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         if address.endswith(NO_SUCH_USER):
-            return "550 5.1.1 No such user here"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: No such user here"  # as Postfix says it
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
