@@ -5,16 +5,27 @@ oversized body are refused; an `unfollow` marks the link blocked; the admin page
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lti_tool.channels import wording
+from lti_tool.services import line_linking
 from models import line
+from models.base import utcnow
 from models.notices import Channel, Kind, NoticeDelivery, Target, write_notice
-from models.people import Person
+from models.people import Membership, Person
 from tests.conftest import TEACHER, ToolServer, launch
+from tests.factories import make_course
 from tests.support.line_server import LineServer
 from tests.support.lti_platform import TestPlatform
 from tests.test_notices_pages import csrf_of
@@ -114,12 +125,18 @@ def test_a_wrong_signature_a_replay_and_an_oversized_body_are_refused(
     with tool.database.transaction() as db:
         assert db.scalars(select(line.LineLink)).all() == []
     assert line_api.post_events([], body=body).status_code == 200  # signed: taken
-    with tool.database.transaction() as db:
-        [first] = db.scalars(select(line.LineLink)).all()
-        db.delete(first)  # so that a replay taken again would show
-    assert line_api.post_events([], body=body).status_code == 200  # the same event again: acknowledged, not taken
+    stop = line_api.event(
+        "message", user, message={"id": "2", "type": "text", "text": line.UNLINK_WORD, "quoteToken": "q"}
+    )
+    stop_body = json.dumps({"destination": "Ubot", "events": [stop]}).encode()
+    assert line_api.post_events([], body=stop_body).status_code == 200  # unlinked
     with tool.database.transaction() as db:
         assert db.scalars(select(line.LineLink)).all() == []
+    code = re.search(r'id="link-code">([A-Z0-9]+)<', teacher.get("/notices/line").text)
+    assert code and line_api.send_text(user, code.group(1)).status_code == 200  # linked again
+    assert line_api.post_events([], body=stop_body).status_code == 200  # the stop word again: acknowledged, not taken
+    with tool.database.transaction() as db:
+        assert len(db.scalars(select(line.LineLink)).all()) == 1  # taken again, it would have unlinked them
     huge = json.dumps({"destination": "U", "events": [], "pad": "x" * 100_000}).encode()
     assert line_api.post_events([], body=huge).status_code == 413
 
@@ -206,3 +223,65 @@ def test_a_malformed_secret_is_explained_beside_its_field(
     )
     with tool.database.transaction() as db:
         assert db.scalars(select(line.LineChannel)).all() == []
+
+
+# The replay window, function by function: an event whose effect can repeat, and one older than the window.
+
+SECRET = "0123456789abcdef0123456789abcdef"
+LINE_USER = "U" + "1" * 32
+
+
+def signed(*events: dict[str, Any]) -> tuple[str, str]:
+    body = json.dumps({"destination": "Ubot" + "0" * 28, "events": list(events)})
+    return body, base64.b64encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest()).decode()
+
+
+def text_event(user_id: str, text: str, when: datetime) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(when.timestamp() * 1000),
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,
+        "message": {"id": "1", "type": "text", "text": text, "quoteToken": "q"},
+    }
+
+
+def a_linkable_teacher(db: Session) -> Membership:
+    teacher = make_course(db, "webhook-" + uuid.uuid4().hex[:6], teachers=1).teachers[0]
+    db.add(line.LineChannel(platform_id=teacher.person.platform_id, access_token="token", channel_secret=SECRET))
+    db.flush()
+    return teacher
+
+
+def test_the_stop_word_replayed_after_relinking_does_not_unlink_again(db: Session) -> None:
+    teacher = a_linkable_teacher(db)
+    person_id, platform_id, now = teacher.person_id, teacher.person.platform_id, utcnow()
+    texts = wording.translations("th")
+    line.link(db, person_id, platform_id, LINE_USER, now)
+    stop = signed(text_event(LINE_USER, line.UNLINK_WORD, now))
+
+    first = line_linking.take_webhook(db, platform_id, *stop, texts, now=now)
+    line.link(db, person_id, platform_id, LINE_USER, now)  # the teacher links again
+    again = line_linking.take_webhook(db, platform_id, *stop, texts, now=now + timedelta(minutes=5))
+
+    assert first.unlinked == [person_id] and len(first.replies) == 1
+    assert (again.taken, again.replayed, again.unlinked, again.replies) == (0, 1, [], [])
+    assert line.link_of(db, person_id) is not None
+
+
+def test_an_event_older_than_the_replay_window_is_not_taken(db: Session) -> None:
+    teacher = a_linkable_teacher(db)
+    person_id, platform_id, now = teacher.person_id, teacher.person.platform_id, utcnow()
+    code = line.new_code(db, person_id, platform_id, now).code
+    old = now - line_linking.REPLAY_WINDOW - timedelta(minutes=1)
+
+    result = line_linking.take_webhook(
+        db, platform_id, *signed(text_event(LINE_USER, code, old)), wording.translations("th"), now=now
+    )
+
+    assert (result.taken, result.replayed, result.linked, result.replies) == (0, 1, [], [])
+    assert line.link_of(db, person_id) is None
+    assert line.live_code(db, person_id, now) is not None  # the code was not used up by the old event
