@@ -79,7 +79,9 @@ def _trainers(db: Session, context_id: int) -> list[Membership]:
 
 def _members(db: Session, program: Program) -> list[Membership]:
     ids = {member_id for team in program.teams for member_id in team.member_ids}
-    return list(db.scalars(select(Membership).where(Membership.id.in_(ids)))) if ids else []
+    return (
+        list(db.scalars(select(Membership).where(Membership.id.in_(ids), Membership.status == ACTIVE))) if ids else []
+    )
 
 
 class _Writer:
@@ -87,6 +89,8 @@ class _Writer:
         self.db, self.now, self.written = db, now, 0
 
     def __call__(self, member: Membership, kind: Kind, params: dict[str, Any], target: Target, subject: str) -> None:
+        if member.status != ACTIVE or member.person.erased_at is not None:
+            return  # left the course, or erased (whose once-keys went with their notices): nothing more to them
         key = f"{kind.value}:{member.id}:{subject}"
         if notify(self.db, member, kind, params, target, once_key=key, now=self.now) is not None:
             self.written += 1
@@ -210,7 +214,9 @@ def _elements_not_recorded(db: Session, program: Program, today: date, write: _W
 
 def _members_of(db: Session, team: Team) -> list[Membership]:
     ids = team.member_ids
-    return list(db.scalars(select(Membership).where(Membership.id.in_(ids)))) if ids else []
+    return (
+        list(db.scalars(select(Membership).where(Membership.id.in_(ids), Membership.status == ACTIVE))) if ids else []
+    )
 
 
 def _waiting_for_grade(db: Session, program: Program) -> int:
