@@ -99,8 +99,13 @@ def test_unlinking_from_the_tool_forgets_the_line_id(
     set_up_account(tool, platform, line_api)
     teacher, _user = link_teacher(tool, platform, line_api)
     page = teacher.get("/notices/line")
+    assert 'action="/notices/line/unlink' not in page.text  # no button that unlinks without asking
+    asked = teacher.get("/notices/line/unlink")
+    assert asked.status_code == 200 and 'id="confirm-follows"' in asked.text
+    with tool.database.transaction() as db:
+        assert len(db.scalars(select(line.LineLink)).all()) == 1  # asking changes nothing
 
-    done = teacher.post("/notices/line/unlink", {"csrf": csrf_of(page, "/notices/line/unlink")})
+    done = teacher.post("/notices/line/unlink", {"csrf": csrf_of(asked, "/notices/line/unlink")})
 
     assert done.status_code == 200 and 'id="unlinked"' in done.text
     with tool.database.transaction() as db:
@@ -196,10 +201,35 @@ def test_the_admin_page_lists_what_waits_after_a_failure_and_what_was_parked(
 
     assert 'id="retrying"' in page.text and "LINE 500: Internal server error" in page.text
     assert 'id="parked"' in page.text and "LINE 400: Failed to send messages" in page.text
-    resent = admin.post("/admin/notices/resend", {"csrf": csrf_of(page, "/admin/notices/resend")})
+    unasked = admin.post("/admin/notices/resend", {"csrf": csrf_of(page, "/admin/notices/resend")})
+    assert 'id="confirm-follows"' in unasked.text  # all of them again: asked first, nothing changed yet
+    with tool.database.transaction() as db:
+        assert db.scalars(select(NoticeDelivery.state).order_by(NoticeDelivery.id)).all() == ["pending", "parked"]
+    asked = admin.get("/admin/notices/resend-all")
+    resent = admin.post("/admin/notices/resend-all", {"csrf": csrf_of(asked, "/admin/notices/resend-all")})
     assert 'id="resent"' in resent.text
     with tool.database.transaction() as db:
         assert db.scalars(select(NoticeDelivery.state).order_by(NoticeDelivery.id)).all() == ["pending", "pending"]
+
+
+def test_switching_line_off_asks_first_then_says_it_is_off(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer
+) -> None:
+    admin = set_up_account(tool, platform, line_api)
+    page = admin.get("/admin/notices")
+    assert 'name="switch_off"' not in page.text and 'id="line-off"' in page.text
+    asked = admin.get("/admin/notices/line/off")
+    assert asked.status_code == 200 and 'id="confirm-follows"' in asked.text
+    with tool.database.transaction() as db:
+        [account] = db.scalars(select(line.LineChannel)).all()
+        assert account.is_on  # asking changes nothing
+
+    done = admin.post("/admin/notices/line/off", {"csrf": csrf_of(asked, "/admin/notices/line/off")})
+
+    assert done.status_code == 200 and 'id="line-switched-off"' in done.text
+    with tool.database.transaction() as db:
+        [account] = db.scalars(select(line.LineChannel)).all()
+        assert not account.is_on and account.access_token == account.channel_secret == ""
 
 
 def test_a_malformed_secret_is_explained_beside_its_field(

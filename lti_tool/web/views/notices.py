@@ -18,6 +18,7 @@ from lti_tool.documents.pdf import qr_image
 from lti_tool.services import line_linking
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
+from lti_tool.web import confirm
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.session import csrf_token, current_session, database, require_session, session_url, settings
 from models.errors import NotFoundInCourse
@@ -28,7 +29,7 @@ bp = Blueprint("notices", __name__)
 READ_ALL = "notices-read-all"
 PREFERENCES = "notice-preferences"
 LINE_CODE = "line-code"
-LINE_UNLINK = "line-unlink"
+LINE_UNLINK = "line-unlink-confirmed"  # given by the confirmation page only
 
 
 def worded(notice: Notice) -> wording.Wording:
@@ -130,7 +131,6 @@ def _line_page(new_code: bool = False, did: str = "") -> str:
             "add_friend": add_friend,
             "unlink_word": "เลิกแจ้งเตือน",
             "csrf_code": csrf_token(app_session, LINE_CODE),
-            "csrf_unlink": csrf_token(app_session, LINE_UNLINK),
             "did": did,
             "session_url": session_url,
         }
@@ -147,6 +147,27 @@ def line_code() -> str:
     with database().transaction() as db:
         PlcForm.posted(require_session(db), LINE_CODE)
     return _line_page(new_code=True, did="code")
+
+
+@bp.get("/notices/line/unlink")
+def confirm_unlink() -> tuple[str, int]:
+    """Unlinking asks first; reading this page changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return confirm.render(
+            confirm.Confirmation(
+                title=_("Unlink your LINE account?"),
+                follows=[
+                    _("PLC Bridge forgets your LINE id: no more notices reach you in LINE."),
+                    _("Your notices stay in the notice list, and by e-mail if your LMS shares your address."),
+                    _("To receive them in LINE again, you link again with a new code."),
+                ],
+                action=session_url("notices.line_unlink"),
+                csrf=csrf_token(app_session, LINE_UNLINK),
+                button=_("Unlink my LINE account"),
+                back=session_url("notices.line_page"),
+            )
+        )
 
 
 @bp.post("/notices/line/unlink")
