@@ -13,6 +13,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from lti_tool.channels import line as line_api
@@ -338,3 +339,31 @@ def test_an_email_whose_sending_was_cut_short_is_parked_not_sent_again(
     assert "kru.cut" not in (email.last_error or "")
     assert report.parked == 1 and report.delivered == 1  # LINE takes its retry key once: that one goes again
     assert len(line_api_server.delivered_to(user)) == 1
+
+
+def test_an_email_goes_over_implicit_tls(tool: ToolServer, line_api_server: LineServer, tmp_path: Path) -> None:
+    self_signed_context(tmp_path)
+    cert = tmp_path / "cert.pem"
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.smtps@school.example")
+    with smtp_server(tmp_path, tls=(cert, tmp_path / "key.pem"), implicit_tls=True) as server:
+        smtps = SmtpSettings(
+            host="127.0.0.1", port=server.port, starttls=False, implicit_tls=True, sender="plc@district.example",
+            ca_file=cert,
+        )  # fmt: skip
+        settings = tool.settings.model_copy(update={"smtp": smtps})
+
+        assert NoticeDeliveryJob(tool.database, settings, clock=lambda: morning()).run_once().delivered == 1
+
+        assert len(server.messages()) == 1
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_a_password_is_not_sent_to_a_mail_server_elsewhere_without_tls() -> None:
+    plain = {"port": 25, "starttls": False, "user": "plc", "password": "secret", "sender": "plc@district.example"}
+
+    with pytest.raises(ValidationError, match="only over TLS"):
+        SmtpSettings(host="mail.district.example", **plain)  # type: ignore[arg-type]
+
+    assert SmtpSettings(host="127.0.0.1", **plain).user == "plc"  # type: ignore[arg-type]
+    assert SmtpSettings(host="mail.district.example", **{**plain, "implicit_tls": True}).implicit_tls  # type: ignore[arg-type]
+    assert not SmtpSettings(host="mail.district.example", port=25, starttls=False, sender="plc@d.example").user

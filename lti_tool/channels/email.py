@@ -68,9 +68,15 @@ def without_addresses(text: str) -> str:
 
 def send(settings: SmtpSettings, message: EmailMessage) -> Result:
     try:
-        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
-            if settings.starttls:
-                smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        connection = (
+            smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            if settings.implicit_tls
+            else smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
+        )
+        with connection as smtp:
+            if settings.starttls and not settings.implicit_tls:
+                smtp.starttls(context=context)
             if settings.user:
                 smtp.login(settings.user, settings.password.get_secret_value())
             refused = smtp.send_message(message)
