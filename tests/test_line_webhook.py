@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from tests.conftest import TEACHER, ToolServer, launch
 from tests.factories import make_course
 from tests.support.line_server import LineServer
 from tests.support.lti_platform import TestPlatform
+from tests.support.waiting import wait_until
 from tests.test_notices_pages import csrf_of
 from tests.test_program_pages import Visit
 from tests.test_scores_admin import admin_visit
@@ -56,7 +58,9 @@ def link_teacher(tool: ToolServer, platform: TestPlatform, server: LineServer) -
     code = re.search(r'id="link-code">([A-Z0-9]+)<', page.text)
     assert page.status_code == 200 and code
     user = server.add_friend(TEACHER.name)
+    replied = len(server.replies)
     assert server.send_text(user, code.group(1)).status_code == 200
+    server.reply_after(replied)
     return teacher, user
 
 
@@ -71,6 +75,7 @@ def test_a_teacher_links_line_with_the_code_and_the_account_replies_in_thai(
 
     teacher_again, user = link_teacher(tool, platform, line_api)
 
+    line_api.reply_after(0)
     [(replied_to, [reply])] = line_api.replies
     assert replied_to == user and reply.startswith("เชื่อมบัญชีแล้ว") and TEACHER.name in reply  # the profile's name
     with tool.database.transaction() as db:
@@ -80,15 +85,37 @@ def test_a_teacher_links_line_with_the_code_and_the_account_replies_in_thai(
     assert 'id="line-linked"' in teacher_again.get("/notices/line").text
 
 
+def test_the_webhook_answers_before_it_replies_when_line_is_slow(
+    tool: ToolServer, platform: TestPlatform, line_api: LineServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_up_account(tool, platform, line_api)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    code = re.search(r'id="link-code">([A-Z0-9]+)<', teacher.get("/notices/line").text)
+    assert code
+    user = line_api.add_friend(TEACHER.name)
+    monkeypatch.setattr(tool.settings, "line_timeout_seconds", 30.0)  # longer than the webhook's client waits
+    line_api.hold()
+    try:
+        answered = line_api.send_text(user, code.group(1))  # the client gives up after 10 s
+    finally:
+        line_api.release()
+
+    assert answered.status_code == 200
+    wait_until(lambda: line_api.replies, 10, message="the reply never came")
+    with tool.database.transaction() as db:
+        assert len(db.scalars(select(line.LineLink)).all()) == 1
+
+
 def test_sending_the_stop_word_unlinks_and_forgets_the_line_id(
     tool: ToolServer, platform: TestPlatform, line_api: LineServer
 ) -> None:
     set_up_account(tool, platform, line_api)
     _teacher, user = link_teacher(tool, platform, line_api)
 
+    replied = len(line_api.replies)
     assert line_api.send_text(user, "เลิกแจ้งเตือน").status_code == 200
 
-    assert "เลิกเชื่อมแล้ว" in line_api.replies[-1][1][0]
+    assert "เลิกเชื่อมแล้ว" in line_api.reply_after(replied)
     with tool.database.transaction() as db:
         assert db.scalars(select(line.LineLink)).all() == []
 
@@ -157,12 +184,13 @@ def test_blocking_the_account_marks_the_link_blocked_and_unblocking_clears_it(
     with tool.database.transaction() as db:
         [found] = db.scalars(select(line.LineLink)).all()
         assert found.blocked_at is not None
+    replied = len(line_api.replies)
     assert line_api.unblock(user).status_code == 200
 
     with tool.database.transaction() as db:
         [found] = db.scalars(select(line.LineLink)).all()
         assert found.blocked_at is None
-    assert line_api.replies[-1][1][0].startswith("เชื่อมบัญชีแล้ว")
+    assert line_api.reply_after(replied).startswith("เชื่อมบัญชีแล้ว")
 
 
 def test_the_admin_page_says_when_the_months_quota_is_spent(
