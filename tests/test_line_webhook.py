@@ -27,7 +27,7 @@ from models.notices import Channel, Kind, NoticeDelivery, Target, write_notice
 from models.people import Membership, Person
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.factories import make_course
-from tests.support.line_server import LineServer
+from tests.support.line_server import LineServer, line_server
 from tests.support.lti_platform import TestPlatform
 from tests.support.waiting import wait_until
 from tests.test_notices_pages import csrf_of
@@ -196,13 +196,13 @@ def test_blocking_the_account_marks_the_link_blocked_and_unblocking_clears_it(
 def test_the_admin_page_says_when_the_months_quota_is_spent(
     tool: ToolServer, platform: TestPlatform, line_api: LineServer
 ) -> None:
+    line_api.quota = 500  # as LINE counts it when the page first asks (then kept for 5 minutes)
     admin = set_up_account(tool, platform, line_api)
     with tool.database.transaction() as db:
         [account] = db.scalars(select(line.LineChannel)).all()
         account.quota_spent_at = account.updated_at
         account.quota_reason = "LINE 429: You have reached your monthly limit."
 
-    line_api.quota = 500
     page = admin.get("/admin/notices")
 
     assert 'id="quota-spent"' in page.text and "ข้อความ LINE" in page.text
@@ -343,3 +343,19 @@ def test_an_event_older_than_the_replay_window_is_not_taken(db: Session) -> None
     assert (result.taken, result.replayed, result.linked, result.replies) == (0, 1, [], [])
     assert line.link_of(db, person_id) is None
     assert line.live_code(db, person_id, now) is not None  # the code was not used up by the old event
+
+
+def test_the_months_quota_is_asked_of_line_at_most_every_five_minutes() -> None:
+    clock = [1000.0]
+    with line_server(quota=500) as server:
+        source = (-1, server.access_token)  # a platform of its own in the cache
+        first = line_linking.line_quota(source, server.base_url, 2.0, clock=lambda: clock[0])
+        asked = server.requests_seen
+        clock[0] += line_linking.QUOTA_CACHE_SECONDS - 1
+        again = line_linking.line_quota(source, server.base_url, 2.0, clock=lambda: clock[0])
+        assert server.requests_seen == asked  # from the cache
+        clock[0] += 2
+        later = line_linking.line_quota(source, server.base_url, 2.0, clock=lambda: clock[0])
+
+    assert first is not None and first.limit == 500 and again == first and later == first
+    assert server.requests_seen == 2 * asked

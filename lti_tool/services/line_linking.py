@@ -10,6 +10,9 @@ posted again does nothing.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -179,16 +182,42 @@ def send_replies(access_token: str, base_url: str, replies: list[Reply], timeout
     return sent
 
 
-def line_quota(db: Session, actor: Actor, base_url: str, timeout: float) -> line_api.Quota | None:
-    """This month's LINE messages of the platform's account, as LINE counts them (None: off, or no answer)."""
-    account = line.channel_of(db, _platform_of(actor))
-    if account is None or not account.is_on:
+QUOTA_CACHE_SECONDS = 300.0  # the admin page asks LINE at most every 5 minutes per platform
+_quotas: dict[tuple[int, str, str], tuple[float, line_api.Quota | None]] = {}
+_quotas_lock = threading.Lock()
+
+
+def quota_token(db: Session, actor: Actor) -> tuple[int, str] | None:
+    """(platform id, access token) to ask LINE for the month's messages with, outside any transaction (None: off)."""
+    platform_id = _platform_of(actor)
+    account = line.channel_of(db, platform_id)
+    return (platform_id, account.access_token) if account is not None and account.is_on else None
+
+
+def line_quota(
+    source: tuple[int, str] | None,
+    base_url: str,
+    timeout: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> line_api.Quota | None:
+    """This month's LINE messages of the platform's account, as LINE counts them (None: off, or no answer), asked
+    at most every QUOTA_CACHE_SECONDS per platform and token. Call it with no transaction open."""
+    if source is None:
         return None
-    api = line_api.LineApi(account.access_token, base_url=base_url, timeout_seconds=timeout)
+    now, key = clock(), (*source, base_url)
+    with _quotas_lock:
+        cached = _quotas.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    api = line_api.LineApi(source[1], base_url=base_url, timeout_seconds=timeout)
     try:
-        return api.quota()
+        quota = api.quota()
     finally:
         api.close()
+    with _quotas_lock:
+        _quotas[key] = (now + QUOTA_CACHE_SECONDS, quota)
+    return quota
 
 
 # The platform's account, set by its administrators.

@@ -259,6 +259,10 @@ def _notices_page(
     errors: dict[str, str] | None = None, typed: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
     with database().transaction() as db:
+        source = line_linking.quota_token(db, Actor(_admin_session(db)))
+    timeout = min(settings().line_timeout_seconds, 3.0)
+    quota = line_linking.line_quota(source, settings().line_api_base_url, timeout)  # no transaction open meanwhile
+    with database().transaction() as db:
         app_session = _admin_session(db)
         shown = line_linking.notices_admin(db, Actor(app_session))
         platform_id = app_session.context.platform_id
@@ -266,9 +270,7 @@ def _notices_page(
             "admin/notices.html",
             shown=shown,
             webhook_url=f"{settings().public_base_url}/line/webhook/{platform_id}",
-            quota=line_linking.line_quota(
-                db, Actor(app_session), settings().line_api_base_url, min(settings().line_timeout_seconds, 3.0)
-            ),
+            quota=quota,
             email_on=settings().smtp is not None,
             errors=errors or {},
             typed=typed or {},
