@@ -206,6 +206,7 @@ def test_the_admin_page_says_when_the_months_quota_is_spent(
     page = admin.get("/admin/notices")
 
     assert 'id="quota-spent"' in page.text and "ข้อความ LINE" in page.text
+    assert "PLC_SMTP" not in page.text  # no setting names on pages: said in words
     assert "ส่งข้อความไปแล้ว 0 จาก 500 ข้อความ" in page.text  # LINE's own count (quota and consumption)
 
 
