@@ -26,7 +26,7 @@ from lti_tool.services.reflections import grade_reflection
 from lti_tool.settings import Settings, load_settings
 from models import erasure, line
 from models import notices as model
-from models.errors import NotFoundInCourse
+from models.errors import InvalidInput, NotFoundInCourse
 from models.notices import Channel, Kind, Notice, NoticeDelivery
 from models.people import Context, Membership
 from models.personal_data import held_about
@@ -288,3 +288,21 @@ def test_a_notice_of_another_course_says_to_open_it_from_there(db: Session, cour
     assert raised.value.course_title == "คณิตศาสตร์ ป.5"
     assert notice.read_at is None
     assert service.open_notice(db, as_actor(db, elsewhere), notice.id).read_at is not None
+
+
+def test_a_first_line_setup_needs_both_the_token_and_the_secret(db: Session, course: Course) -> None:
+    course.admin.lti_roles = ["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"]
+    admin = as_actor(db, course.admin)
+
+    with pytest.raises(InvalidInput) as no_token:
+        line_linking.set_line_account(db, admin, "", "0123456789abcdef0123456789abcdef", "")
+    with pytest.raises(InvalidInput) as no_secret:
+        line_linking.set_line_account(db, admin, "a-token", "", "")
+
+    assert [p.field for p in no_token.value.problems] == ["access_token"]
+    assert [p.field for p in no_secret.value.problems] == ["channel_secret"]
+    assert line.channel_of(db, course.admin.person.platform_id) is None
+    line_linking.set_line_account(db, admin, "a-token", "0123456789abcdef0123456789abcdef", "")
+    line_linking.set_line_account(db, admin, "", "", "@district")  # both kept: a blank keeps the one set before
+    account = line.channel_of(db, course.admin.person.platform_id)
+    assert account is not None and account.is_on and account.basic_id == "@district"

@@ -243,9 +243,15 @@ def set_line_account(db: Session, actor: Actor, access_token: str, channel_secre
         problems.append(Problem("basic_id", "line_basic_id", {}))
     if channel_secret.strip() and not all(c in "0123456789abcdef" for c in channel_secret.strip().lower()):
         problems.append(Problem("channel_secret", "line_channel_secret", {}))
+    account = line.channel_of(db, platform_id)
+    token_after = access_token.strip() or (account.access_token if account is not None else "")
+    secret_after = channel_secret.strip() or (account.channel_secret if account is not None else "")
+    if secret_after and not token_after:  # LINE would stay off without a word: say which one is missing
+        problems.append(Problem("access_token", "line_access_token_missing", {}))
+    if token_after and not secret_after:
+        problems.append(Problem("channel_secret", "line_channel_secret_missing", {}))
     if problems:
         raise InvalidInput(problems)
-    account = line.channel_of(db, platform_id)
     if account is None:
         account = line.LineChannel(platform_id=platform_id)
         db.add(account)
