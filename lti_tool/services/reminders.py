@@ -44,16 +44,24 @@ PROBLEM_FORM = "problem-reflection"
 LESSON_DATE = "lesson_date"
 
 
+# One reminders run at a time on PostgreSQL (a transaction-scoped advisory lock): a second scheduler skips its run
+# instead of writing the same notices in another order and waiting on the first one's locks.
+RUN_LOCK = 0x504C_4352  # "PLCR"
+
+
 @dataclass
 class ReminderReport:
     written: int = 0
     skipped_quiet: bool = False
+    busy: bool = False  # another scheduler's run was under way: this one wrote nothing
 
     @property
     def handled(self) -> int:
         return self.written
 
     def summary(self) -> str:
+        if self.busy:
+            return "reminders: another scheduler's run is under way"
         return "reminders: quiet hours" if self.skipped_quiet else f"reminders: wrote {self.written}"
 
 
@@ -102,14 +110,19 @@ def write_due_reminders(db: Session, now: datetime) -> ReminderReport:
     if in_quiet_hours(now):
         report.skipped_quiet = True
         return report
+    if db.get_bind().dialect.name == "postgresql" and not db.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCK))):
+        report.busy = True
+        return report
     write = _Writer(db, now)
     today = program_day(now)
     programs = db.scalars(
-        select(Program).where(
+        select(Program)
+        .where(
             Program.state.in_(
                 [ProgramState.APPROVED, ProgramState.RUNNING, ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED]
             )
         )
+        .order_by(Program.id)  # the same order in every run: two writers never wait on each other crosswise
     ).all()
     digest: dict[int, dict[str, int]] = {}  # trainer membership id → counts for their daily digest
     for program in programs:
