@@ -30,6 +30,27 @@ class SmtpSettings(BaseModel):
     sender_name: str = "PLC Bridge"
     ca_file: Path | None = None  # the certificate of a private CA that signed the mail server's (else the system's)
     timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    # TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS on a plain connection (587).
+    implicit_tls: bool = False
+
+    @model_validator(mode="after")
+    def _password_only_over_tls(self) -> SmtpSettings:
+        if (self.user or self.password.get_secret_value()) and not (self.starttls or self.implicit_tls):
+            if not _is_loopback(self.host):
+                raise ValueError(
+                    'PLC_SMTP: a user and password are sent only over TLS: set "starttls": true (port 587) or '
+                    '"implicit_tls": true (port 465), or use a mail server on this host (127.0.0.1)'
+                )
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(Exception):

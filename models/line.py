@@ -96,6 +96,16 @@ def new_code(db: Session, person_id: int, platform_id: int, now: datetime | None
     return row
 
 
+def live_code(db: Session, person_id: int, now: datetime | None = None) -> LineLinkCode | None:
+    """The person's one-time code still valid at `now`, if any (the one their page shows, reused until it expires)."""
+    return db.scalars(
+        select(LineLinkCode)
+        .where(LineLinkCode.person_id == person_id, LineLinkCode.expires_at > (now or utcnow()))
+        .order_by(LineLinkCode.expires_at.desc())
+        .limit(1)
+    ).first()
+
+
 def take_code(db: Session, platform_id: int, text: str, now: datetime | None = None) -> int | None:
     """The person whose live code of this platform `text` is (used up now), or None."""
     code = text.strip().upper().replace(" ", "")

@@ -58,6 +58,7 @@ class NoticeState(enum.StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     PARKED = "parked"  # refused for good (blocked account, invalid address): an admin can resend
+    SENDING = "sending"  # handed to the channel, its answer not recorded yet (committed before sending)
 
 
 # Quiet hours, Thai time: no LINE message or e-mail from 20:00 until 07:00; they wait until morning.
@@ -268,7 +269,8 @@ def delivery_status(db: Session, platform_id: int) -> dict[str, DeliveryStatus]:
         counts.setdefault(channel, {})[state] = int(count)
     return {
         channel.value: DeliveryStatus(
-            counts.get(channel.value, {}).get(NoticeState.PENDING.value, 0),
+            counts.get(channel.value, {}).get(NoticeState.PENDING.value, 0)
+            + counts.get(channel.value, {}).get(NoticeState.SENDING.value, 0),
             counts.get(channel.value, {}).get(NoticeState.DELIVERED.value, 0),
             counts.get(channel.value, {}).get(NoticeState.PARKED.value, 0),
         )

@@ -65,8 +65,9 @@ def test_a_buddys_observation_reaches_the_model_teacher_by_line_email_and_the_no
     assert barcode.text == f"https://line.me/R/ti/p/{BASIC_ID}"
     code = page.locator("#link-code").inner_text().strip()
     user = line_api.add_friend(USERS[model].name)
+    replied = len(line_api.replies)
     assert line_api.send_text(user, code).status_code == 200
-    assert "เชื่อมบัญชีแล้ว" in line_api.replies[-1][1][0]
+    assert "เชื่อมบัญชีแล้ว" in line_api.reply_after(replied)
     page.reload()
     page.locator("#line-linked").wait_for()
 

@@ -5,6 +5,7 @@ for good, held when the month's LINE quota is spent."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from lti_tool.channels import line as line_api
@@ -213,14 +215,17 @@ def test_the_months_quota_spent_holds_line_messages_and_says_so(tool: ToolServer
 
 
 def test_an_address_the_server_refuses_for_good_is_parked_with_its_answer(
-    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     notice_id, _ = a_notice(tool, line_api_server, email="left.the.school" + NO_SUCH_USER)
 
-    assert job_for(tool, smtp, line_api_server, morning()).run_once().parked == 1
+    with caplog.at_level(logging.INFO):
+        assert job_for(tool, smtp, line_api_server, morning()).run_once().parked == 1
 
     row = deliveries(tool, notice_id)["email"]
-    assert row.state == NoticeState.PARKED and row.last_error == "550 5.1.1 No such user here"
+    assert row.state == NoticeState.PARKED
+    assert row.last_error == "550 5.1.1 (the address): Recipient address rejected: No such user here"
+    assert "left.the.school" not in caplog.text and "No such user" in caplog.text  # the reason, not the address
 
 
 def test_a_mail_server_that_does_not_answer_is_tried_again_later(tool: ToolServer, line_api_server: LineServer) -> None:
@@ -272,3 +277,93 @@ def test_an_address_no_header_can_carry_is_parked_and_the_others_go(
     assert "cannot be used" in (deliveries(tool, bad_id)["email"].last_error or "")
     assert [m["To"] for m in smtp.messages()] == ["kru@school.example"]
     assert deliveries(tool, good_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_a_quota_spent_last_month_holds_nothing_this_month(tool: ToolServer, line_api_server: LineServer) -> None:
+    user = line_api_server.add_friend("สมศรี")
+    notice_id, person_id = a_notice(tool, line_api_server, line_user=user)
+    with tool.database.transaction() as db:
+        person = db.get(Person, person_id)
+        assert person is not None
+        account = line.channel_of(db, person.platform_id)
+        assert account is not None
+        account.quota_spent_at, account.quota_reason = morning(days=-40), "You have reached your monthly limit."
+
+    report = job_for(tool, None, line_api_server, morning()).run_once()
+
+    assert report.delivered == 1 and report.held == 0
+    assert len(line_api_server.received) == 1
+    with tool.database.transaction() as db:
+        person = db.get(Person, person_id)
+        assert person is not None
+        account = line.channel_of(db, person.platform_id)
+        assert account is not None and account.quota_spent_at is None
+    assert deliveries(tool, notice_id)["line"].state == NoticeState.DELIVERED
+
+
+def test_an_email_is_marked_sending_and_committed_before_it_leaves(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.sending@school.example")
+    job = job_for(tool, smtp, line_api_server, morning())
+    seen: list[str] = []
+    send = job._mail
+
+    def looking(settings: SmtpSettings, message: object) -> tuple[str, str]:
+        seen.append(deliveries(tool, notice_id)["email"].state)  # what another connection sees while it is sent
+        return send(settings, message)  # type: ignore[arg-type]
+
+    job._mail = looking  # type: ignore[method-assign]
+    assert job.run_once().delivered == 1
+
+    assert seen == [NoticeState.SENDING]
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_an_email_whose_sending_was_cut_short_is_parked_not_sent_again(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    user = line_api_server.add_friend("สมศรี")
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.cut@school.example", line_user=user)
+    with tool.database.transaction() as db:  # a worker died after committing "sending", before the answer
+        for row in db.scalars(select(NoticeDelivery).where(NoticeDelivery.notice_id == notice_id)):
+            row.state, row.next_attempt_at = NoticeState.SENDING.value, morning(days=-1)
+
+    report = job_for(tool, smtp, line_api_server, morning()).run_once()
+
+    assert smtp.raw_messages() == []
+    email = deliveries(tool, notice_id)["email"]
+    assert email.state == NoticeState.PARKED and "may have arrived" in (email.last_error or "")
+    assert "kru.cut" not in (email.last_error or "")
+    assert report.parked == 1 and report.delivered == 1  # LINE takes its retry key once: that one goes again
+    assert len(line_api_server.delivered_to(user)) == 1
+
+
+def test_an_email_goes_over_implicit_tls(tool: ToolServer, line_api_server: LineServer, tmp_path: Path) -> None:
+    self_signed_context(tmp_path)
+    cert = tmp_path / "cert.pem"
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.smtps@school.example")
+    with smtp_server(tmp_path, tls=(cert, tmp_path / "key.pem"), implicit_tls=True) as server:
+        smtps = SmtpSettings(
+            host="127.0.0.1", port=server.port, starttls=False, implicit_tls=True, sender="plc@district.example",
+            ca_file=cert,
+        )  # fmt: skip
+        settings = tool.settings.model_copy(update={"smtp": smtps})
+
+        assert NoticeDeliveryJob(tool.database, settings, clock=lambda: morning()).run_once().delivered == 1
+
+        assert len(server.messages()) == 1
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.DELIVERED
+
+
+def test_a_password_is_not_sent_to_a_mail_server_elsewhere_without_tls() -> None:
+    plain = {"port": 25, "starttls": False, "user": "plc", "password": "secret", "sender": "plc@district.example"}
+
+    with pytest.raises(ValidationError, match="only over TLS"):
+        SmtpSettings(host="mail.district.example", **plain)  # type: ignore[arg-type]
+
+    assert SmtpSettings(host="127.0.0.1", **plain).user == "plc"  # type: ignore[arg-type]
+    assert SmtpSettings(host="mail.district.example", **{**plain, "implicit_tls": True}).implicit_tls  # type: ignore[arg-type]
+    assert not SmtpSettings(host="mail.district.example", port=25, starttls=False, sender="plc@d.example").user

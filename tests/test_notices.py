@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.channels import wording
+from lti_tool.services import line_linking
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
 from lti_tool.services.certificates import issue_certificates
@@ -25,9 +26,9 @@ from lti_tool.services.reflections import grade_reflection
 from lti_tool.settings import Settings, load_settings
 from models import erasure, line
 from models import notices as model
-from models.errors import NotFoundInCourse
+from models.errors import InvalidInput, NotFoundInCourse
 from models.notices import Channel, Kind, Notice, NoticeDelivery
-from models.people import Membership
+from models.people import Context, Membership
 from models.personal_data import held_about
 from models.reflections import submit_reflection
 from models.rubrics import rubric
@@ -246,3 +247,62 @@ def test_an_issued_certificate_tells_its_teacher_with_the_verify_page(
         assert notice.endpoint == "certificates.verify" and notice.endpoint_args == {"code": item.certificate.code}
         words = wording.word(notice.kind, notice.params, wording.translations("th"), verify_url="https://x/verify/c")
         assert program.name in words.text and "https://x/verify/c" in words.text
+
+
+def test_the_line_page_shows_the_same_code_until_a_new_one_is_asked_for(db: Session, course: Course) -> None:
+    teacher = course.teachers[0]
+    db.add(line.LineChannel(platform_id=teacher.person.platform_id, access_token="token", channel_secret="ab12"))
+    actor = as_actor(db, teacher)
+
+    settings_page = line_linking.linking_page(db, actor, with_code=False)
+    first = line_linking.linking_page(db, actor)
+    again = line_linking.linking_page(db, actor)
+    asked = line_linking.linking_page(db, actor, new_code=True)
+
+    assert settings_page.code is None
+    assert first.code is not None and again.code is not None and asked.code is not None
+    assert again.code.code == first.code.code
+    assert asked.code.code != first.code.code
+    codes = db.scalars(select(line.LineLinkCode.code).where(line.LineLinkCode.person_id == teacher.person_id)).all()
+    assert codes == [asked.code.code]
+
+
+def test_a_notice_of_another_course_says_to_open_it_from_there(db: Session, course: Course) -> None:
+    teacher = course.teachers[0]
+    other_context = Context(
+        platform_id=teacher.context.platform_id,
+        deployment_id=teacher.context.deployment_id,
+        context_id="other",
+        title="คณิตศาสตร์ ป.5",
+    )
+    elsewhere = Membership(context=other_context, person=teacher.person, app_role=teacher.app_role)
+    db.add(elsewhere)
+    db.flush()
+    notice = service.notify(db, elsewhere, Kind.YEAR_ENDING, {}, model.Target())
+    db.flush()
+    assert notice is not None
+
+    with pytest.raises(service.NoticeOfAnotherCourse) as raised:
+        service.open_notice(db, as_actor(db, teacher), notice.id)
+
+    assert raised.value.course_title == "คณิตศาสตร์ ป.5"
+    assert notice.read_at is None
+    assert service.open_notice(db, as_actor(db, elsewhere), notice.id).read_at is not None
+
+
+def test_a_first_line_setup_needs_both_the_token_and_the_secret(db: Session, course: Course) -> None:
+    course.admin.lti_roles = ["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"]
+    admin = as_actor(db, course.admin)
+
+    with pytest.raises(InvalidInput) as no_token:
+        line_linking.set_line_account(db, admin, "", "0123456789abcdef0123456789abcdef", "")
+    with pytest.raises(InvalidInput) as no_secret:
+        line_linking.set_line_account(db, admin, "a-token", "", "")
+
+    assert [p.field for p in no_token.value.problems] == ["access_token"]
+    assert [p.field for p in no_secret.value.problems] == ["channel_secret"]
+    assert line.channel_of(db, course.admin.person.platform_id) is None
+    line_linking.set_line_account(db, admin, "a-token", "0123456789abcdef0123456789abcdef", "")
+    line_linking.set_line_account(db, admin, "", "", "@district")  # both kept: a blank keeps the one set before
+    account = line.channel_of(db, course.admin.person.platform_id)
+    assert account is not None and account.is_on and account.basic_id == "@district"

@@ -46,6 +46,9 @@ def test_the_model_teacher_finds_the_buddys_observation_in_the_notice_list(
     stranger = requests.get(tool.url(link.group(1)))  # the link as a LINE message carries it, no session
     assert stranger.status_code == 200 and 'id="open-from-lms"' in stranger.text
     assert "วงรอบที่ 1" not in stranger.text and "observations" not in stranger.url
+    assert platform.issuer not in stranger.text  # no lookup without a session: numbers cannot be probed
+    no_such = requests.get(tool.url("/notices/99999999"))
+    assert no_such.status_code == 200 and 'id="open-from-lms"' in no_such.text
 
 
 def test_a_teacher_switches_a_kind_off_and_the_page_keeps_it(tool: ToolServer, platform: TestPlatform) -> None:

@@ -7,15 +7,17 @@ import threading
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.services.reminders import threshold, write_due_reminders
+from lti_tool.services.reminders import RUN_LOCK, threshold, write_due_reminders
 from models.calendar import THAI_TIME
 from models.cycles import open_cycle
 from models.database import Database
 from models.forms import FormEntry
 from models.notices import Kind, Notice
+from models.people import INACTIVE, Membership
 from models.programs import Program
 from models.reflections import submit_reflection
 from models.states import ProgramState
@@ -167,3 +169,41 @@ def test_a_team_hears_weekly_which_elements_of_its_cycle_are_not_recorded(db: Se
     weekly = db.scalars(select(Notice).where(Notice.kind == Kind.ELEMENTS_NOT_RECORDED).order_by(Notice.id)).all()
     assert sorted(n.membership_id for n in weekly) == sorted(team.member_ids * 2)  # this week and the next
     assert {n.params["count"] for n in weekly} == {3} and {n.params["cycle"] for n in weekly} == {1}
+
+
+def test_no_reminder_to_a_member_who_left_the_course_or_was_erased(db: Session) -> None:
+    course = make_course(db, "r-" + uuid.uuid4().hex[:6])
+    program, team = running(db, course)
+    end = last_day(program)
+    left, erased, *staying = team.member_ids
+    gone = db.get(Membership, left)
+    wiped = db.get(Membership, erased)
+    assert gone is not None and wiped is not None
+    gone.status = INACTIVE
+    wiped.person.erased_at = NOW
+    db.flush()
+
+    for days in (25, 24):  # the second run writes nothing more: no once-key of theirs to stop it either
+        write_due_reminders(db, at(end - timedelta(days=days), hour=7))
+
+    year = [m for k, m in kinds(db) if k == Kind.YEAR_ENDING]
+    assert sorted(year) == sorted([course.trainer.id, *staying])
+
+
+def test_a_second_scheduler_skips_its_run_while_the_first_one_writes(rules_database: Database) -> None:
+    if rules_database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: there is no second run meanwhile")
+    try:
+        with rules_database.transaction() as db:
+            course = make_course(db, "r-" + uuid.uuid4().hex[:6])
+            program, _team = running(db, course)
+            moment = at(last_day(program) - timedelta(days=20))
+        with rules_database.transaction() as first:
+            first.execute(select(func.pg_advisory_xact_lock(RUN_LOCK)))  # the first scheduler's run, under way
+            with rules_database.transaction() as second:
+                report = write_due_reminders(second, moment)
+        assert report.busy and report.written == 0
+        with rules_database.transaction() as db:
+            assert write_due_reminders(db, moment).written > 0  # the lock went with the first one's transaction
+    finally:
+        delete_test_data(rules_database)

@@ -5,6 +5,7 @@ link that opens the tool through the person's LMS course. Sending returns an out
 from __future__ import annotations
 
 import enum
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -57,24 +58,40 @@ def compose(settings: SmtpSettings, mail: Mail, message_key: str) -> EmailMessag
     return message
 
 
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+
+
+def without_addresses(text: str) -> str:
+    """A server's answer with the e-mail addresses in it left out: reasons are stored and logged, addresses not."""
+    return _ADDRESS.sub("(the address)", text)
+
+
 def send(settings: SmtpSettings, message: EmailMessage) -> Result:
     try:
-        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
-            if settings.starttls:
-                smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        connection = (
+            smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            if settings.implicit_tls
+            else smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
+        )
+        with connection as smtp:
+            if settings.starttls and not settings.implicit_tls:
+                smtp.starttls(context=context)
             if settings.user:
                 smtp.login(settings.user, settings.password.get_secret_value())
             refused = smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()]
         permanent = all(code >= 500 for code, _text in exc.recipients.values())
-        return Result(Outcome.PARKED if permanent else Outcome.RETRY, "; ".join(codes))
+        return Result(Outcome.PARKED if permanent else Outcome.RETRY, without_addresses("; ".join(codes)))
     except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         reason = f"{exc.smtp_code} {text}"
-        return Result(Outcome.PARKED if exc.smtp_code >= 500 else Outcome.RETRY, reason)
+        return Result(Outcome.PARKED if exc.smtp_code >= 500 else Outcome.RETRY, without_addresses(reason))
     except (smtplib.SMTPException, OSError) as exc:
-        return Result(Outcome.RETRY, f"the SMTP server did not take it ({type(exc).__name__}: {exc})")
+        reason = f"the SMTP server did not take it ({type(exc).__name__}: {exc})"
+        return Result(Outcome.RETRY, without_addresses(reason))
     if refused:
-        return Result(Outcome.PARKED, "; ".join(f"{to}: {code}" for to, (code, _t) in refused.items()))
+        answers = "; ".join(f"{code} {text.decode(errors='replace')}" for code, text in refused.values())
+        return Result(Outcome.PARKED, without_addresses(answers))
     return Result(Outcome.DELIVERED)

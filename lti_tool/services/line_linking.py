@@ -10,6 +10,9 @@ posted again does nothing.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -47,15 +50,20 @@ class LinkingPage:
     code: line.LineLinkCode | None
 
 
-def linking_page(db: Session, actor: Actor, *, new_code: bool = False) -> LinkingPage:
+def linking_page(db: Session, actor: Actor, *, new_code: bool = False, with_code: bool = True) -> LinkingPage:
     """What the person's LINE page shows: whether the platform's account is on, their link, and (when they are not
-    linked, or ask for one) a live one-time code."""
+    linked, or ask for one) a live one-time code. Showing the page again shows the same live code (the one the person
+    may be typing); a new one is made only when they ask for it (`new_code`, a POST) or none is live."""
     person_id, platform_id = actor.membership.person_id, actor.scope.platform_id
     account = line.channel_of(db, platform_id)
     if account is None or not account.is_on:
         return LinkingPage(None, None, None)
     link = line.link_of(db, person_id)
-    code = line.new_code(db, person_id, platform_id) if new_code or link is None else None
+    code = None
+    if new_code:
+        code = line.new_code(db, person_id, platform_id)
+    elif link is None and with_code:
+        code = line.live_code(db, person_id) or line.new_code(db, person_id, platform_id)
     return LinkingPage(account, link, code)
 
 
@@ -174,16 +182,42 @@ def send_replies(access_token: str, base_url: str, replies: list[Reply], timeout
     return sent
 
 
-def line_quota(db: Session, actor: Actor, base_url: str, timeout: float) -> line_api.Quota | None:
-    """This month's LINE messages of the platform's account, as LINE counts them (None: off, or no answer)."""
-    account = line.channel_of(db, _platform_of(actor))
-    if account is None or not account.is_on:
+QUOTA_CACHE_SECONDS = 300.0  # the admin page asks LINE at most every 5 minutes per platform
+_quotas: dict[tuple[int, str, str], tuple[float, line_api.Quota | None]] = {}
+_quotas_lock = threading.Lock()
+
+
+def quota_token(db: Session, actor: Actor) -> tuple[int, str] | None:
+    """(platform id, access token) to ask LINE for the month's messages with, outside any transaction (None: off)."""
+    platform_id = _platform_of(actor)
+    account = line.channel_of(db, platform_id)
+    return (platform_id, account.access_token) if account is not None and account.is_on else None
+
+
+def line_quota(
+    source: tuple[int, str] | None,
+    base_url: str,
+    timeout: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> line_api.Quota | None:
+    """This month's LINE messages of the platform's account, as LINE counts them (None: off, or no answer), asked
+    at most every QUOTA_CACHE_SECONDS per platform and token. Call it with no transaction open."""
+    if source is None:
         return None
-    api = line_api.LineApi(account.access_token, base_url=base_url, timeout_seconds=timeout)
+    now, key = clock(), (*source, base_url)
+    with _quotas_lock:
+        cached = _quotas.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    api = line_api.LineApi(source[1], base_url=base_url, timeout_seconds=timeout)
     try:
-        return api.quota()
+        quota = api.quota()
     finally:
         api.close()
+    with _quotas_lock:
+        _quotas[key] = (now + QUOTA_CACHE_SECONDS, quota)
+    return quota
 
 
 # The platform's account, set by its administrators.
@@ -209,9 +243,15 @@ def set_line_account(db: Session, actor: Actor, access_token: str, channel_secre
         problems.append(Problem("basic_id", "line_basic_id", {}))
     if channel_secret.strip() and not all(c in "0123456789abcdef" for c in channel_secret.strip().lower()):
         problems.append(Problem("channel_secret", "line_channel_secret", {}))
+    account = line.channel_of(db, platform_id)
+    token_after = access_token.strip() or (account.access_token if account is not None else "")
+    secret_after = channel_secret.strip() or (account.channel_secret if account is not None else "")
+    if secret_after and not token_after:  # LINE would stay off without a word: say which one is missing
+        problems.append(Problem("access_token", "line_access_token_missing", {}))
+    if token_after and not secret_after:
+        problems.append(Problem("channel_secret", "line_channel_secret_missing", {}))
     if problems:
         raise InvalidInput(problems)
-    account = line.channel_of(db, platform_id)
     if account is None:
         account = line.LineChannel(platform_id=platform_id)
         db.add(account)
@@ -234,18 +274,16 @@ def resend_notices(db: Session, actor: Actor, delivery_id: int | None = None) ->
     and the account's quota mark is cleared (the admin raised the quota, or the month turned)."""
     platform_id = _platform_of(actor)
     account = line.channel_of(db, platform_id)
-    if account is not None and account.quota_spent_at is not None and delivery_id is None:
+    if account is not None and account.quota_spent_at is not None:
         account.quota_spent_at = account.quota_reason = None
-        db.execute(
-            update(NoticeDelivery)
-            .where(
-                NoticeDelivery.platform_id == platform_id,
-                NoticeDelivery.channel == Channel.LINE.value,
-                NoticeDelivery.state == NoticeState.PENDING.value,
-            )
-            .values(next_attempt_at=utcnow())
-            .execution_options(synchronize_session=False)
+        held = update(NoticeDelivery).where(
+            NoticeDelivery.platform_id == platform_id,
+            NoticeDelivery.channel == Channel.LINE.value,
+            NoticeDelivery.state == NoticeState.PENDING.value,
         )
+        if delivery_id is not None:
+            held = held.where(NoticeDelivery.id == delivery_id)
+        db.execute(held.values(next_attempt_at=utcnow()).execution_options(synchronize_session=False))
     return notices.resend(db, platform_id, delivery_id)
 
 

@@ -131,11 +131,24 @@ def unread(db: Session, actor: Actor) -> int:
     return model.unread_count(db, actor.membership.person_id)
 
 
+class NoticeOfAnotherCourse(Exception):
+    """The person's notice is about another of their courses: its page opens from that course (`course_title`), not
+    from the one this session was launched from."""
+
+    def __init__(self, course_title: str) -> None:
+        super().__init__(course_title)
+        self.course_title = course_title
+
+
 def open_notice(db: Session, actor: Actor, notice_id: int) -> Notice:
-    """The actor's own notice, marked read (NotFoundInCourse for anyone else's)."""
+    """The actor's own notice of the course they launched from, marked read (NotFoundInCourse for anyone else's,
+    NoticeOfAnotherCourse for one about another of their courses: its link would open the page in the wrong one)."""
     notice = db.get(Notice, notice_id)
     if notice is None or notice.person_id != actor.membership.person_id:
         raise NotFoundInCourse("notice", notice_id)
+    if notice.membership_id is not None and notice.membership_id != actor.membership.id:
+        other = db.get(Membership, notice.membership_id)
+        raise NoticeOfAnotherCourse(other.context.title if other is not None else "")
     model.mark_read(notice)
     return notice
 

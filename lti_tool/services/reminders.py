@@ -44,16 +44,24 @@ PROBLEM_FORM = "problem-reflection"
 LESSON_DATE = "lesson_date"
 
 
+# One reminders run at a time on PostgreSQL (a transaction-scoped advisory lock): a second scheduler skips its run
+# instead of writing the same notices in another order and waiting on the first one's locks.
+RUN_LOCK = 0x504C_4352  # "PLCR"
+
+
 @dataclass
 class ReminderReport:
     written: int = 0
     skipped_quiet: bool = False
+    busy: bool = False  # another scheduler's run was under way: this one wrote nothing
 
     @property
     def handled(self) -> int:
         return self.written
 
     def summary(self) -> str:
+        if self.busy:
+            return "reminders: another scheduler's run is under way"
         return "reminders: quiet hours" if self.skipped_quiet else f"reminders: wrote {self.written}"
 
 
@@ -79,7 +87,9 @@ def _trainers(db: Session, context_id: int) -> list[Membership]:
 
 def _members(db: Session, program: Program) -> list[Membership]:
     ids = {member_id for team in program.teams for member_id in team.member_ids}
-    return list(db.scalars(select(Membership).where(Membership.id.in_(ids)))) if ids else []
+    return (
+        list(db.scalars(select(Membership).where(Membership.id.in_(ids), Membership.status == ACTIVE))) if ids else []
+    )
 
 
 class _Writer:
@@ -87,6 +97,8 @@ class _Writer:
         self.db, self.now, self.written = db, now, 0
 
     def __call__(self, member: Membership, kind: Kind, params: dict[str, Any], target: Target, subject: str) -> None:
+        if member.status != ACTIVE or member.person.erased_at is not None:
+            return  # left the course, or erased (whose once-keys went with their notices): nothing more to them
         key = f"{kind.value}:{member.id}:{subject}"
         if notify(self.db, member, kind, params, target, once_key=key, now=self.now) is not None:
             self.written += 1
@@ -98,14 +110,19 @@ def write_due_reminders(db: Session, now: datetime) -> ReminderReport:
     if in_quiet_hours(now):
         report.skipped_quiet = True
         return report
+    if db.get_bind().dialect.name == "postgresql" and not db.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCK))):
+        report.busy = True
+        return report
     write = _Writer(db, now)
     today = program_day(now)
     programs = db.scalars(
-        select(Program).where(
+        select(Program)
+        .where(
             Program.state.in_(
                 [ProgramState.APPROVED, ProgramState.RUNNING, ProgramState.ENDED, ProgramState.CERTIFICATES_REQUESTED]
             )
         )
+        .order_by(Program.id)  # the same order in every run: two writers never wait on each other crosswise
     ).all()
     digest: dict[int, dict[str, int]] = {}  # trainer membership id → counts for their daily digest
     for program in programs:
@@ -210,7 +227,9 @@ def _elements_not_recorded(db: Session, program: Program, today: date, write: _W
 
 def _members_of(db: Session, team: Team) -> list[Membership]:
     ids = team.member_ids
-    return list(db.scalars(select(Membership).where(Membership.id.in_(ids)))) if ids else []
+    return (
+        list(db.scalars(select(Membership).where(Membership.id.in_(ids), Membership.status == ACTIVE))) if ids else []
+    )
 
 
 def _waiting_for_grade(db: Session, program: Program) -> int:

@@ -281,6 +281,12 @@ LINE_PROBLEMS: dict[str, Any] = {
         "The account's basic ID starts with @ and has no spaces, as LINE Official Account Manager shows it."
     ),
     "line_channel_secret": _l("The channel secret is the 32 letters and digits shown in the LINE Developers console."),
+    "line_access_token_missing": _l(
+        "Enter the channel access token too: LINE notices work only with both the token and the channel secret."
+    ),
+    "line_channel_secret_missing": _l(
+        "Enter the channel secret too: LINE notices work only with both the token and the channel secret."
+    ),
 }
 
 # Something allowed but worth saying after a save.

@@ -1,14 +1,17 @@
 """Delivering notices by LINE and e-mail: one pass claims a batch of due deliveries, sends them, and records what each
 channel answered.
 
-Like the learning records (xapi/delivery.py): rows are claimed with FOR UPDATE SKIP LOCKED and stay locked while their
-batch is sent, so two workers never send the same notice; a worker killed mid-batch commits nothing, and the next one
-sends those again, which LINE takes once (each delivery's own `X-Line-Retry-Key`: LINE answers 409 to a push it
-accepted before). Nothing goes out in the quiet hours (20:00-07:00 Thai time): a pass then does nothing, and the
-notices wait until morning. A channel that is down or rate-limited is tried again with backoff and jitter; a refusal
-for good (an unknown LINE user, an e-mail address the server refuses, a person who blocked the account or unlinked) is
-parked with its reason for an admin to resend. When LINE says the month's quota is spent, the platform's LINE messages
-wait until the next month (or until an admin resends); the notices are in the tool's list all the same.
+A pass claims its rows with FOR UPDATE SKIP LOCKED, marks those it will send "sending" (with a lease) and commits
+before anything leaves: no transaction is open while LINE or the SMTP server answers, and two workers never send the
+same notice. Each answer is then committed on its own as it comes. A worker that dies mid-send leaves rows "sending":
+once their lease is over, a LINE message is sent again (LINE takes it once: each delivery's own `X-Line-Retry-Key`,
+409 for a push it accepted before), but an e-mail whose outcome is unknown is not (it may have arrived): it is
+parked with that reason for an admin to resend. Nothing goes out in the quiet hours (20:00-07:00 Thai time): a pass
+then does nothing, and the notices wait until morning. A channel that is down or rate-limited is tried again with
+backoff and jitter; a refusal for good (an unknown LINE user, an e-mail address the server refuses, a person who
+blocked the account or unlinked) is parked with its reason for an admin to resend. When LINE says the month's quota
+is spent, the platform's LINE messages wait until the next month (or until an admin resends); the notices are in the
+tool's list all the same.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -66,6 +69,15 @@ class _Item:
     channel: str
     outcome: str = ""  # "delivered", "retry", "parked", "quota", "token"
     reason: str = ""
+    delivery_id: int = 0
+
+    def __post_init__(self) -> None:
+        self.delivery_id = self.delivery.id
+
+
+UNKNOWN_OUTCOME = (
+    "sending stopped before the mail server answered (the worker stopped): it may have arrived; resend it if not"
+)
 
 
 class RateLimit:
@@ -93,6 +105,12 @@ def start_of_next_month(moment: datetime) -> datetime:
     return (first + timedelta(days=32)).replace(day=1)
 
 
+def quota_spent_now(spent_at: datetime | None, now: datetime) -> bool:
+    """Whether a quota marked spent at `spent_at` is still spent at `now`: LINE's quota month (Thai time) is the same.
+    A mark from an earlier month means nothing any more (the quota started again)."""
+    return spent_at is not None and start_of_next_month(spent_at) > now
+
+
 class NoticeDeliveryJob:
     """The notices' delivery job: each pass claims a batch of due deliveries on the channels that are set up."""
 
@@ -105,6 +123,7 @@ class NoticeDeliveryJob:
         base_backoff_seconds: float = 2.0,
         max_backoff_seconds: float = 600.0,
         rate_per_second: float = 1000.0,
+        lease_seconds: float = 600.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
@@ -113,6 +132,7 @@ class NoticeDeliveryJob:
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
         self.rate = RateLimit(rate_per_second)
+        self.lease_seconds = lease_seconds  # how long a "sending" row is the sender's before a sweep takes it
         self.now = clock  # the tests' clock decides the quiet hours
         self.pool = ThreadPoolExecutor(max_workers=settings.line_concurrency, thread_name_prefix="notices")
         self._apis: dict[str, line_api.LineApi] = {}
@@ -134,12 +154,40 @@ class NoticeDeliveryJob:
             report.quiet = True
             return report
         with self.database.transaction() as db:
+            self._sweep(db, now, report)
             items = self._claim(db, now)
             if not items:
                 return report
-            self._send(db, items, now)
-            self._record(db, items, now, report)
+            jobs = self._prepare(db, items, now)
+            self._record(db, [item for item in items if item.outcome], now, report)
+            for item, _call in jobs:  # committed before anything leaves: a crash mid-send is seen, not repeated
+                item.delivery.state = NoticeState.SENDING.value
+                item.delivery.next_attempt_at = now + timedelta(seconds=self.lease_seconds)
+        for item in self._send(jobs):  # no transaction open while the channels answer
+            with self.database.transaction() as db:
+                self._record(db, [item], now, report)
         return report
+
+    def _sweep(self, db: Session, now: datetime, report: NoticePassReport) -> None:
+        """Rows left "sending" past their lease by a worker that stopped: LINE messages are sent again (LINE takes a
+        retry key once); an e-mail may have left, so it is parked for an admin to resend, not sent twice."""
+        stale = (NoticeDelivery.state == NoticeState.SENDING.value, NoticeDelivery.next_attempt_at <= now)
+        db.execute(
+            update(NoticeDelivery)
+            .where(*stale, NoticeDelivery.channel == Channel.LINE.value)
+            .values(state=NoticeState.PENDING.value)
+            .execution_options(synchronize_session=False)
+        )
+        parked = db.execute(
+            update(NoticeDelivery)
+            .where(*stale, NoticeDelivery.channel == Channel.EMAIL.value)
+            .values(state=NoticeState.PARKED.value, last_error=UNKNOWN_OUTCOME)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(parked.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            report.parked += count
+            log.warning("%s e-mail notice(s) parked: %s", count, UNKNOWN_OUTCOME)
 
     def _claim(self, db: Session, now: datetime) -> list[_Item]:
         query = (
@@ -162,9 +210,10 @@ class NoticeDeliveryJob:
     def _link(self, notice_id: int) -> str:
         return f"{self.settings.public_base_url}/notices/{notice_id}"
 
-    def _send(self, db: Session, items: list[_Item], now: datetime) -> None:
-        """Prepare every message in the transaction, then send them in parallel (LINE and the SMTP server answer in
-        their own time; the rows stay locked meanwhile)."""
+    def _prepare(
+        self, db: Session, items: list[_Item], now: datetime
+    ) -> list[tuple[_Item, Callable[[], tuple[str, str]]]]:
+        """Word every message in the claiming transaction; the items that need no channel get their outcome now."""
         jobs: list[tuple[_Item, Callable[[], tuple[str, str]]]] = []
         accounts: dict[int, LineChannel | None] = {}
         person_ids = {item.delivery.notice.person_id for item in items}
@@ -184,6 +233,10 @@ class NoticeDeliveryJob:
                 platform_id = item.delivery.platform_id
                 if platform_id not in accounts:
                     accounts[platform_id] = db.get(LineChannel, platform_id)
+                    stale = accounts[platform_id]
+                    if stale is not None and stale.quota_spent_at is not None:
+                        if not quota_spent_now(stale.quota_spent_at, now):  # the month turned: the quota is back
+                            stale.quota_spent_at = stale.quota_reason = None
                 account = accounts[platform_id]
                 linked = links.get(person.id)
                 if account is None or not account.is_on:
@@ -215,16 +268,25 @@ class NoticeDeliveryJob:
                     try:
                         message = mail.compose(smtp, letter, message_key=f"notice-{item.delivery.id}")
                     except ValueError as exc:  # an address the LMS sent that no header can carry (a line break)
-                        item.outcome, item.reason = "parked", f"the e-mail address cannot be used ({exc})"
+                        item.outcome, item.reason = (
+                            "parked",
+                            "the e-mail address cannot be used (" + (mail.without_addresses(str(exc)) + ")"),
+                        )
                         continue
                     jobs.append((item, partial(self._mail, smtp, message)))
-        futures = [(item, self.pool.submit(call)) for item, call in jobs]
-        for item, future in futures:
+        return jobs
+
+    def _send(self, jobs: list[tuple[_Item, Callable[[], tuple[str, str]]]]) -> Iterator[_Item]:
+        """Send in parallel (LINE and the SMTP server answer in their own time), each item as its answer comes."""
+        futures = {self.pool.submit(call): item for item, call in jobs}
+        for future in as_completed(futures):
+            item = futures[future]
             try:
                 item.outcome, item.reason = future.result()
             except Exception as exc:  # noqa: BLE001 - one message's surprise must not stop the others, nor the pass
-                log.exception("notice delivery %s (%s) failed unexpectedly", item.delivery.id, item.channel)
+                log.exception("notice delivery %s (%s) failed unexpectedly", item.delivery_id, item.channel)
                 item.outcome, item.reason = "retry", f"an unexpected error while sending ({type(exc).__name__})"
+            yield item
 
     def _api(self, token: str) -> line_api.LineApi:
         if token not in self._apis:
@@ -256,7 +318,10 @@ class NoticeDeliveryJob:
     def _record(self, db: Session, items: list[_Item], now: datetime, report: NoticePassReport) -> None:
         quota_spent: dict[int, str] = {}
         for item in items:
-            delivery = item.delivery
+            delivery = db.get(NoticeDelivery, item.delivery_id)
+            if delivery is None or delivery.state not in (NoticeState.PENDING.value, NoticeState.SENDING.value):
+                continue  # erased meanwhile, or parked by a sweep after its lease: that answer comes too late
+            delivery.state = NoticeState.PENDING.value
             delivery.attempts += 1
             if item.outcome == "delivered":
                 delivery.state, delivery.delivered_at, delivery.last_error = NoticeState.DELIVERED.value, now, None
@@ -277,7 +342,7 @@ class NoticeDeliveryJob:
                 report.errors.append(f"{item.channel}: {item.reason}")
         for platform_id, reason in quota_spent.items():
             account = db.get(LineChannel, platform_id)
-            if account is not None and account.quota_spent_at is None:
+            if account is not None and not quota_spent_now(account.quota_spent_at, now):
                 account.quota_spent_at, account.quota_reason = now, reason
                 log.warning("LINE quota spent for platform %s: %s", platform_id, reason)
             # The account's other LINE messages wait for the next month too, instead of being tried pass after pass.

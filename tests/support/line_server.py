@@ -30,6 +30,8 @@ import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from tests.support.waiting import wait_until
+
 RATE_LIMITED = "The API rate limit has been exceeded. Try again later."
 MONTHLY_LIMIT = "You have reached your monthly limit."
 
@@ -65,9 +67,25 @@ class LineServer:
     _accepted: dict[str, str] = field(default_factory=dict)  # retry key -> request id
     _reply_tokens: dict[str, str] = field(default_factory=dict)  # token -> user id
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _open: threading.Event = field(default_factory=threading.Event)  # cleared: every request waits (hold/release)
     _server: BaseWSGIServer | None = None
 
     # --- the test's controls ---------------------------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        self._open.set()
+
+    def hold(self) -> None:
+        """Every request waits (LINE slow to answer) until `release`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def reply_after(self, count: int) -> str:
+        """The first text of the next reply after the first `count` (the tool replies once it answered the webhook)."""
+        wait_until(lambda: len(self.replies) > count, 10, message="the account never replied")
+        return self.replies[count][1][0]
 
     def add_friend(self, display_name: str) -> str:
         user_id = "U" + uuid.uuid4().hex  # LINE user ids: U and 32 hex digits
@@ -142,6 +160,7 @@ class LineServer:
             with self._lock:
                 self.requests_seen += 1
                 failure = self._failures.pop(0) if self._failures else None
+            self._open.wait(30)
             if self.latency:
                 time.sleep(self.latency)
             if failure == "timeout":

@@ -34,7 +34,7 @@ class RefusingMailbox(Mailbox):
         self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         if address.endswith(NO_SUCH_USER):
-            return "550 5.1.1 No such user here"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: No such user here"  # as Postfix says it
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -72,8 +72,11 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(folder: Path, tls: tuple[Path, Path] | None = None) -> Iterator[SmtpServer]:
-    """aiosmtpd on a free port; with `tls` (certificate and key files) it offers STARTTLS."""
+def smtp_server(
+    folder: Path, tls: tuple[Path, Path] | None = None, *, implicit_tls: bool = False
+) -> Iterator[SmtpServer]:
+    """aiosmtpd on a free port; with `tls` (certificate and key files) it offers STARTTLS, or with `implicit_tls`
+    speaks TLS from the first byte (SMTPS)."""
     port = _free_port()
     maildir = folder / "maildir"
     mailbox.Maildir(maildir, create=True)
@@ -87,7 +90,9 @@ def smtp_server(folder: Path, tls: tuple[Path, Path] | None = None) -> Iterator[
         "-c",
         "tests.support.smtp_server.RefusingMailbox",
     ]
-    if tls is not None:
+    if tls is not None and implicit_tls:
+        command += ["--smtpscert", str(tls[0]), "--smtpskey", str(tls[1])]
+    elif tls is not None:
         command += ["--tlscert", str(tls[0]), "--tlskey", str(tls[1])]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([*command, str(maildir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

@@ -35,7 +35,9 @@ RETRY = "outbox-retry"
 RESEND_SCORES = "scores-resend"
 DISMISS_SCORE = "score-dismiss"
 RESEND_NOTICES = "notices-resend"
+RESEND_ALL_NOTICES = "notices-resend-all"
 LINE_SETTINGS = "line-settings"
+LINE_OFF = "line-off"
 
 
 class DismissPost(PlcForm):
@@ -257,6 +259,10 @@ def _notices_page(
     errors: dict[str, str] | None = None, typed: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
     with database().transaction() as db:
+        source = line_linking.quota_token(db, Actor(_admin_session(db)))
+    timeout = min(settings().line_timeout_seconds, 3.0)
+    quota = line_linking.line_quota(source, settings().line_api_base_url, timeout)  # no transaction open meanwhile
+    with database().transaction() as db:
         app_session = _admin_session(db)
         shown = line_linking.notices_admin(db, Actor(app_session))
         platform_id = app_session.context.platform_id
@@ -264,14 +270,13 @@ def _notices_page(
             "admin/notices.html",
             shown=shown,
             webhook_url=f"{settings().public_base_url}/line/webhook/{platform_id}",
-            quota=line_linking.line_quota(
-                db, Actor(app_session), settings().line_api_base_url, min(settings().line_timeout_seconds, 3.0)
-            ),
+            quota=quota,
             email_on=settings().smtp is not None,
             errors=errors or {},
             typed=typed or {},
             resent=request.args.get("resent", type=int),
             saved=request.args.get("saved") == "1",
+            switched_off=request.args.get("off") == "1",
             csrf_resend=csrf_token(app_session, RESEND_NOTICES),
             csrf_line=csrf_token(app_session, LINE_SETTINGS),
             session_url=session_url,
@@ -286,12 +291,83 @@ def notices_page() -> tuple[str, int]:
 
 @bp.post("/notices/resend")
 def notices_resend() -> Response:
+    """One parked notice again (its own button); all of them go through the confirmation page."""
     with database().transaction() as db:
         app_session = _admin_session(db)
         PlcForm.posted(app_session, RESEND_NOTICES)
         one = request.form.get("delivery", type=int)
+        if one is None:
+            return redirect(session_url("admin.confirm_resend_all"), code=303)
         count = line_linking.resend_notices(db, Actor(app_session), one)
     return redirect(session_url("admin.notices_page", resent=count), code=303)
+
+
+@bp.get("/notices/resend-all")
+def confirm_resend_all() -> tuple[str, int]:
+    """Sending every parked and held notice again asks first; reading this page changes nothing."""
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        return confirm.render(
+            confirm.Confirmation(
+                title=_("Send every parked and held notice again?"),
+                follows=[
+                    _("Every parked LINE message and e-mail of this platform is sent again, from the next pass on."),
+                    _(
+                        "LINE messages held for the month's quota go too, and the quota mark is cleared: if LINE's "
+                        "quota is still spent, they are held again."
+                    ),
+                    _(
+                        "A notice that reached its person before (an e-mail whose sending was cut short) may arrive twice."
+                    ),
+                ],
+                action=session_url("admin.resend_all_notices"),
+                csrf=csrf_token(app_session, RESEND_ALL_NOTICES),
+                button=_("Send them all again"),
+                back=session_url("admin.notices_page"),
+            )
+        )
+
+
+@bp.post("/notices/resend-all")
+def resend_all_notices() -> Response:
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        PlcForm.posted(app_session, RESEND_ALL_NOTICES)
+        count = line_linking.resend_notices(db, Actor(app_session))
+    return redirect(session_url("admin.notices_page", resent=count), code=303)
+
+
+@bp.get("/notices/line/off")
+def confirm_line_off() -> tuple[str, int]:
+    """Switching LINE notices off asks first (the token and the secret are wiped); reading this changes nothing."""
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        return confirm.render(
+            confirm.Confirmation(
+                title=_("Switch LINE notices off?"),
+                follows=[
+                    _("PLC Bridge forgets the channel access token and the channel secret of the LINE account."),
+                    _(
+                        "No LINE message goes out and the account's webhook is refused until both are set again; "
+                        "the notices stay in the people's notice lists, and by e-mail where it is on."
+                    ),
+                    _("The people's LINE links are kept: they need not link again when LINE is switched on."),
+                ],
+                action=session_url("admin.line_off"),
+                csrf=csrf_token(app_session, LINE_OFF),
+                button=_("Switch LINE notices off"),
+                back=session_url("admin.notices_page"),
+            )
+        )
+
+
+@bp.post("/notices/line/off")
+def line_off() -> Response:
+    with database().transaction() as db:
+        app_session = _admin_session(db)
+        PlcForm.posted(app_session, LINE_OFF)
+        line_linking.switch_line_off(db, Actor(app_session))
+    return redirect(session_url("admin.notices_page", off="1"), code=303)
 
 
 @bp.post("/notices/line")
@@ -302,16 +378,13 @@ def line_settings() -> Response | tuple[str, int]:
             app_session = _admin_session(db)
             PlcForm.posted(app_session, LINE_SETTINGS)
             actor = Actor(app_session)
-            if request.form.get("switch_off") == "1":
-                line_linking.switch_line_off(db, actor)
-            else:
-                line_linking.set_line_account(
-                    db,
-                    actor,
-                    request.form.get("access_token", ""),
-                    request.form.get("channel_secret", ""),
-                    request.form.get("basic_id", ""),
-                )
+            line_linking.set_line_account(
+                db,
+                actor,
+                request.form.get("access_token", ""),
+                request.form.get("channel_secret", ""),
+                request.form.get("basic_id", ""),
+            )
     except InvalidInput as invalid:
         errors = {p.field: str(messages.LINE_PROBLEMS.get(p.code, p.code)) for p in invalid.problems}
         return _notices_page(errors, typed, 422)

@@ -18,18 +18,18 @@ from lti_tool.documents.pdf import qr_image
 from lti_tool.services import line_linking
 from lti_tool.services import notices as service
 from lti_tool.services.actor import Actor
+from lti_tool.web import confirm
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.session import csrf_token, current_session, database, require_session, session_url, settings
 from models.errors import NotFoundInCourse
 from models.notices import Notice
-from models.platform import Platform
 
 bp = Blueprint("notices", __name__)
 
 READ_ALL = "notices-read-all"
 PREFERENCES = "notice-preferences"
 LINE_CODE = "line-code"
-LINE_UNLINK = "line-unlink"
+LINE_UNLINK = "line-unlink-confirmed"  # given by the confirmation page only
 
 
 def worded(notice: Notice) -> wording.Wording:
@@ -75,17 +75,19 @@ def read_all() -> Response:
 @bp.get("/notices/<int:notice_id>")
 def open_notice(notice_id: int) -> Response | tuple[str, int]:
     """From the list, a LINE message or an e-mail: with the person's own session, their notice is marked read and
-    its page opens; without one, a page that says to open PLC Bridge from the course (nothing of the notice shown)."""
+    its page opens; without one, a page that says to open PLC Bridge from the course (the notice is not even looked up)."""
     with database().transaction() as db:
         app_session = current_session(db)
-        if app_session is None:
-            notice = db.get(Notice, notice_id)
-            platform = db.get(Platform, notice.platform_id) if notice is not None else None
-            return render_template("notices/open_from_lms.html", lms_url=platform.issuer if platform else None), 200
+        if app_session is None:  # the same page for every number, looked up or not: nothing to probe
+            return render_template("notices/open_from_lms.html"), 200
         try:
             notice = service.open_notice(db, Actor(app_session), notice_id)
         except NotFoundInCourse:
             abort(404, description=_("This notice is not yours, or it is gone."))
+        except service.NoticeOfAnotherCourse as other:
+            return render_template(
+                "notices/other_course.html", course_title=other.course_title, session_url=session_url
+            ), 200
         destination = target_url(notice)
     return redirect(destination or session_url("notices.list_notices"), code=303)
 
@@ -95,7 +97,7 @@ def preferences_page() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         actor = Actor(app_session)
-        page = line_linking.linking_page(db, actor)
+        page = line_linking.linking_page(db, actor, with_code=False)
         return render_template(
             "notices/preferences.html",
             preferences=service.preferences(db, actor),
@@ -129,7 +131,6 @@ def _line_page(new_code: bool = False, did: str = "") -> str:
             "add_friend": add_friend,
             "unlink_word": "เลิกแจ้งเตือน",
             "csrf_code": csrf_token(app_session, LINE_CODE),
-            "csrf_unlink": csrf_token(app_session, LINE_UNLINK),
             "did": did,
             "session_url": session_url,
         }
@@ -146,6 +147,27 @@ def line_code() -> str:
     with database().transaction() as db:
         PlcForm.posted(require_session(db), LINE_CODE)
     return _line_page(new_code=True, did="code")
+
+
+@bp.get("/notices/line/unlink")
+def confirm_unlink() -> tuple[str, int]:
+    """Unlinking asks first; reading this page changes nothing."""
+    with database().transaction() as db:
+        app_session = require_session(db)
+        return confirm.render(
+            confirm.Confirmation(
+                title=_("Unlink your LINE account?"),
+                follows=[
+                    _("PLC Bridge forgets your LINE id: no more notices reach you in LINE."),
+                    _("Your notices stay in the notice list, and by e-mail if your LMS shares your address."),
+                    _("To receive them in LINE again, you link again with a new code."),
+                ],
+                action=session_url("notices.line_unlink"),
+                csrf=csrf_token(app_session, LINE_UNLINK),
+                button=_("Unlink my LINE account"),
+                back=session_url("notices.line_page"),
+            )
+        )
 
 
 @bp.post("/notices/line/unlink")
