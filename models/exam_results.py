@@ -6,7 +6,8 @@ year, with the columns below under their Thai or English headings, in CSV (UTF-8
 saves it) or XLSX (the first sheet). The school's mean, and on the same row the district's and the nation's means
 as the testing bodies print them beside it. A file with an unknown school, test, grade or subject, or a value that
 is not a number, is refused whole: every problem is listed and nothing is written. A result already held for the
-same school (district, nation), test, grade, subject and year is replaced.
+same school (district, nation), test, grade, subject and year is replaced; the nation's means a district's file
+carries are kept for that district alone.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ LEVEL_WORDS = {DISTRICT: ("ระดับเขตพื้นที่", "ร�
 
 
 class ExamResult(Base):
-    """One mean: of a school, of a district (school None) or of the nation (district and school None)."""
+    """One mean: of a school, of a district (school None) or of the nation (school None). The nation's mean is kept
+    as published beside the district's own upload (district_id is the uploading district): one district's file never
+    changes another district's (or another platform's) figures, and each district is read with its own."""
 
     __tablename__ = "exam_results"
     __table_args__ = (
@@ -65,7 +68,7 @@ class ExamResult(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     level: Mapped[str] = mapped_column(String(8))
-    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), default=None)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("district_schools.id", ondelete="CASCADE"), default=None)
     test: Mapped[str] = mapped_column(String(8))
     grade_level: Mapped[str] = mapped_column(String(8))
@@ -312,9 +315,7 @@ def import_results(db: Session, district: District, rows: Iterable[Row]) -> Impo
     now = utcnow()
     records: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def keep(
-        level: str, district_id: int | None, school_id: int | None, row: Row, mean: Decimal, pupils: int | None
-    ) -> None:
+    def keep(level: str, district_id: int, school_id: int | None, row: Row, mean: Decimal, pupils: int | None) -> None:
         key = (level, district_id, school_id, row.test, row.grade, row.subject, row.year)
         records[key] = {
             "level": level, "district_id": district_id, "school_id": school_id, "test": row.test,
@@ -328,17 +329,17 @@ def import_results(db: Session, district: District, rows: Iterable[Row]) -> Impo
         elif row.level == DISTRICT:
             keep(DISTRICT, district.id, None, row, row.mean, row.pupils)
         else:
-            keep(NATION, None, None, row, row.mean, row.pupils)
+            keep(NATION, district.id, None, row, row.mean, row.pupils)
         if row.district_mean is not None:
             keep(DISTRICT, district.id, None, row, row.district_mean, None)
         if row.national_mean is not None:
-            keep(NATION, None, None, row, row.national_mean, None)
+            keep(NATION, district.id, None, row, row.national_mean, None)
     for level, district_id, school_id, test, grade, subject, year in records:
         db.execute(
             delete(ExamResult).where(
                 and_(
                     ExamResult.level == level,
-                    ExamResult.district_id.is_(None) if district_id is None else ExamResult.district_id == district_id,
+                    ExamResult.district_id == district_id,
                     ExamResult.school_id.is_(None) if school_id is None else ExamResult.school_id == school_id,
                     ExamResult.test == test,
                     ExamResult.grade_level == grade,

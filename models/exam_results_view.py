@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.dashboard_stats import ResultStats
@@ -58,10 +58,7 @@ def compare(db: Session, district_id: int, school_id: int | None = None) -> list
     published: dict[tuple[str, str, str, int], dict[str, Decimal]] = defaultdict(dict)
     for level, test, grade, subject, year, value in db.execute(
         select(ExamResult.level, *key_columns, ExamResult.mean).where(
-            or_(
-                and_(ExamResult.district_id == district_id, ExamResult.level == DISTRICT),
-                ExamResult.level == NATION,
-            )
+            ExamResult.district_id == district_id, ExamResult.level.in_((DISTRICT, NATION))
         )
     ):
         published[(test, grade, subject, year)][level] = Decimal(value)
@@ -145,7 +142,7 @@ def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> lis
     nation: dict[tuple[str, str, str, int], Decimal] = {}
     for test, grade, subject, year, value in db.execute(
         select(ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year, ExamResult.mean).where(
-            ExamResult.level == NATION
+            ExamResult.district_id == district_id, ExamResult.level == NATION
         )
     ):
         nation[(test, grade, subject, year)] = Decimal(value)

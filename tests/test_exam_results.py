@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.district import District, Reach, import_structure
 from models.exam_results import ExamResult, Refused, import_file
-from models.exam_results_view import compare, cycles_targeting, furthest_below
+from models.exam_results_view import compare, cycles_targeting, furthest_below, schools_furthest_below
 from models.platform import Platform
 from tests.factories import make_course
 
@@ -31,17 +31,21 @@ ROWS = [
 ]
 
 
-def district(db: Session) -> District:
-    course = make_course(db, "exam-results", teachers=0)
-    platform = db.get(Platform, course.scope.platform_id)
+def district(
+    db: Session, course_name: str = "exam-results", code: str = "D1", beside: District | None = None
+) -> District:
+    """A district of two schools, on a platform of its own (or on the platform of the district beside)."""
+    platform = db.get(
+        Platform, beside.platform_id if beside else make_course(db, course_name, teachers=0).scope.platform_id
+    )
     assert platform is not None
     import_structure(
         db,
         platform,
-        [{"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
-          "network_name": "เครือข่ายที่ 1", "school_code": code, "school_name": name} for code, name in SCHOOLS],
+        [{"district_code": code, "district_name": f"สพป.สังเคราะห์ {code}", "network_code": "N1",
+          "network_name": "เครือข่ายที่ 1", "school_code": school, "school_name": name} for school, name in SCHOOLS],
     )  # fmt: skip
-    return db.scalars(select(District).where(District.platform_id == platform.id)).one()
+    return db.scalars(select(District).where(District.platform_id == platform.id, District.code == code)).one()
 
 
 def as_csv(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
@@ -89,6 +93,26 @@ def test_importing_again_replaces_rather_than_adds(db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(ExamResult)) == 6 + 5 + 5  # schools, district, nation rows
     s1 = {(c.subject, c.year): c.mean for c in compare(db, d.id, school_id=_school(db, d, "S1"))}
     assert s1[("math", 2024)] == Decimal("25.00")
+
+
+def test_one_districts_national_means_never_change_another_districts_or_platforms(db: Session) -> None:
+    first = district(db)
+    same_platform = district(db, code="D2", beside=first)
+    other_platform = district(db, "exam-results-elsewhere")
+    for d in (first, same_platform, other_platform):
+        import_file(db, d, "onet.csv", as_csv(ROWS))
+    forged = [[*row[:9], "99.00"] for row in ROWS]  # a wrong national mean in one district's file
+
+    import_file(db, same_platform, "onet.csv", as_csv(forged))
+
+    for d in (first, other_platform):
+        nation = {(c.test, c.subject, c.year): c.nation for c in compare(db, d.id)}
+        assert nation[("O-NET", "math", 2024)] == Decimal("30.25")
+        assert {c.nation for c in compare(db, d.id, school_id=_school(db, d, "S1"))} <= {
+            Decimal(row[9]) for row in ROWS
+        }
+        assert [c.nation for _, c in schools_furthest_below(db, d.id)] == [Decimal("30.25")]
+    assert {c.nation for c in compare(db, same_platform.id)} == {Decimal("99.00")}
 
 
 def test_a_file_with_an_unknown_school_or_subject_is_refused_whole_listing_them(db: Session) -> None:
