@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,9 @@ from models.district import District, School
 SCHOOL, DISTRICT, NATION = "school", "district", "nation"
 MAX_FILE_BYTES = 2 * 1024 * 1024  # what an upload may hold (the app refuses a larger request before reading it)
 MAX_ROWS = 50_000
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # what an XLSX may unpack to
+MAX_COMPRESSION_RATIO = 100  # a workbook's parts compress ten- to thirtyfold; a bomb a thousandfold
+MAX_EMPTY_RUN = 1_000  # empty rows in a row after which a sheet is taken to have ended
 BUDDHIST_ERA_OFFSET = 543
 
 # Every column by its key, with the headings it is known by (Thai first); None: the column may be left out.
@@ -155,27 +159,67 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     if len(data) > MAX_FILE_BYTES:
         raise Refused(unreadable="too_large")
     if data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm")):
-        try:
-            from openpyxl import load_workbook
-
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            rows = [["" if cell is None else _cell(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
-            raise Refused(unreadable="not_a_table") from exc
+        rows = _workbook_rows(data)
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp874", errors="replace")
+        rows = []
         try:
-            rows = [row for row in csv.reader(io.StringIO(text))]
+            for row in csv.reader(io.StringIO(text)):
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    if len(rows) > MAX_ROWS + 1:
+                        raise Refused(unreadable="too_many_rows")
         except csv.Error as exc:
             raise Refused(unreadable="not_a_table") from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise Refused(unreadable="empty")
-    if len(rows) > MAX_ROWS + 1:
-        raise Refused(unreadable="too_many_rows")
+    return rows
+
+
+def _workbook_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's non-empty rows, read without trusting the workbook: its unpacked size and compression ratio
+    are checked before it is opened (a small file may unpack to gigabytes), at most the known columns (and a few) are
+    read of each row, whatever the sheet's declared dimension, and reading stops at MAX_ROWS + 1 rows or after a long
+    run of empty rows (a forged dimension pads the sheet with them)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise Refused(unreadable="not_a_table") from exc
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES or any(
+        m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1) and m.file_size > 1024 * 1024 for m in members
+    ):
+        raise Refused(unreadable="too_large")
+    rows: list[list[str]] = []
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
+        raise Refused(unreadable="not_a_table") from exc
+    try:
+        empty_run = 0
+        for values in book.worksheets[0].iter_rows(max_col=len(COLUMNS) + 5, values_only=True):
+            row = ["" if cell is None else _cell(cell) for cell in values]
+            if not any(cell.strip() for cell in row):
+                empty_run += 1
+                if empty_run > MAX_EMPTY_RUN:
+                    break
+                continue
+            empty_run = 0
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise Refused(unreadable="too_many_rows")
+    except Refused:
+        raise
+    except Exception as exc:
+        raise Refused(unreadable="not_a_table") from exc
+    finally:
+        book.close()
     return rows
 
 

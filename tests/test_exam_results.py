@@ -4,6 +4,9 @@ district's and the nation's means on each school row, a file with an unknown sch
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -11,8 +14,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models import exam_results
 from models.district import District, Reach, import_structure
-from models.exam_results import ExamResult, Refused, import_file
+from models.exam_results import COLUMNS, ExamResult, Refused, import_file, read_table
 from models.exam_results_view import compare, cycles_targeting, furthest_below, schools_furthest_below
 from models.platform import Platform
 from tests.factories import make_course
@@ -141,6 +145,44 @@ def test_an_oversized_or_headless_file_is_refused(db: Session) -> None:
     with pytest.raises(Refused) as headless:
         import_file(db, d, "onet.csv", b"a,b\n1,2\n")
     assert "mean" in headless.value.missing_columns
+
+
+def _rewritten(
+    xlsx: bytes, part: str, change: Callable[[bytes], bytes], extra: dict[str, bytes] | None = None
+) -> bytes:
+    """The workbook with one part changed (and parts added), as a forger would write it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, change(data) if item.filename == part else data)
+        for name, data in (extra or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_workbook_with_a_forged_dimension_or_a_huge_unpacked_size_is_read_safely_or_refused(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sheet = "xl/worksheets/sheet1.xml"
+    forged = _rewritten(
+        as_xlsx(ROWS), sheet, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:ZZ5000"', xml)
+    )
+    assert b"A1:ZZ5000" in zipfile.ZipFile(io.BytesIO(forged)).read(sheet)
+
+    rows = read_table("onet.xlsx", forged)
+
+    assert len(rows) == 1 + len(ROWS)  # the padding rows are not rows
+    assert max(len(row) for row in rows) <= len(COLUMNS) + 5  # nor the padding columns cells
+    bomb = _rewritten(as_xlsx(ROWS), sheet, lambda xml: xml, {"xl/media/padding.bin": b"\0" * (21 * 1024 * 1024)})
+    assert len(bomb) < 2 * 1024 * 1024
+    with pytest.raises(Refused) as too_large:
+        read_table("onet.xlsx", bomb)
+    assert too_large.value.unreadable == "too_large"
+    monkeypatch.setattr(exam_results, "MAX_ROWS", 3)
+    with pytest.raises(Refused) as too_many:
+        read_table("onet.xlsx", forged)
+    assert too_many.value.unreadable == "too_many_rows"
 
 
 def test_no_cycles_beside_a_subject_for_a_leader_who_sees_nothing(db: Session) -> None:
