@@ -128,6 +128,9 @@ class Reach:
     school_ids: frozenset[int] = frozenset()
     # "obec" or "province" when the person leads at the policy level (models/policy.py), else "".
     policy_level: str = ""
+    # The districts the person leads themselves (a Leader row), not through a province or the OBEC level: only
+    # these are theirs to change (importing test results); the policy level reads.
+    directly_led_district_ids: frozenset[int] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -148,7 +151,8 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
 
     leads = list(db.scalars(select(Leader).where(Leader.platform_id == platform_id, Leader.sub == sub)))
     above, level = policy_districts(db, platform_id, sub)
-    led_districts = frozenset(row.district_id for row in leads if row.district_id is not None) | above
+    direct = frozenset(row.district_id for row in leads if row.district_id is not None)
+    led_districts = direct | above
     led_networks = frozenset(row.network_id for row in leads if row.network_id is not None)
     led_schools = frozenset(row.school_id for row in leads if row.school_id is not None)
     if not (led_districts or led_networks or led_schools):
@@ -176,6 +180,7 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
         frozenset(networks),
         frozenset(school_id for school_id, _, _ in rows),
         level,
+        direct,
     )
 
 

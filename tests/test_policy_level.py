@@ -11,13 +11,15 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.district import District, School, import_structure, reach_of
+from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
+from models.district import District, Leader, School, import_structure, reach_of
 from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
 from tests.conftest import ToolServer
 from tests.factories import make_course
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, seed_small
+from tests.test_exam_results import as_csv
 
 
 def structure(db: Session, platform: Platform, districts: list[str]) -> dict[str, District]:
@@ -59,6 +61,26 @@ def test_a_province_leader_leads_its_districts_and_an_obec_leader_every_district
     assert d3_school not in province.school_ids and d3_school in national.school_ids
     assert reach_of(db, elsewhere.id, "governor-elsewhere").led_district_ids == frozenset()  # no district assigned
     assert reach_of(db, here.id, "nobody").empty
+
+
+def test_only_a_districts_own_leader_imports_its_results_never_a_province_or_obec_leader(db: Session) -> None:
+    here = platform_of(db, "policy-results")
+    districts = structure(db, here, ["D1"])
+    north = add_province(db, here, "P1", "จังหวัดสังเคราะห์เหนือ")
+    assign_district(db, north, districts["D1"])
+    add_policy_leader(db, here, "governor", north)
+    add_policy_leader(db, here, "obec", None)
+    db.add(Leader(platform_id=here.id, sub="director", district_id=districts["D1"].id))
+    db.flush()
+    data = as_csv([["2567", "O-NET", "ป.6", "D1-S1", "", "คณิตศาสตร์", "31", "24.10", "28.50", "30.25"]])
+
+    for sub in ("governor", "obec"):
+        reach = reach_of(db, here.id, sub)
+        assert districts["D1"].id in reach.led_district_ids  # they see it
+        with pytest.raises(NotTheDistrictsLeader):  # the page answers 403
+            import_district_results(db, reach, districts["D1"].id, "onet.csv", data)
+    imported = import_district_results(db, reach_of(db, here.id, "director"), districts["D1"].id, "onet.csv", data)
+    assert imported.results == 3
 
 
 @pytest.fixture

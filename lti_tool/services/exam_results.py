@@ -1,5 +1,5 @@
 """A district leader imports the district's national and school test results (O-NET, NT, RT): only a leader of the
-district itself (not of a network or a school in it), everything or nothing (models/exam_results.py)."""
+district itself (not of a network or a school in it, nor of the province or the OBEC level above it), everything or nothing (models/exam_results.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,6 @@ class NotTheDistrictsLeader(Exception):
 
 def import_district_results(db: Session, reach: Reach, district_id: int, filename: str, data: bytes) -> Imported:
     district = db.get(District, district_id)
-    if district is None or district_id not in reach.led_district_ids:
+    if district is None or district_id not in reach.directly_led_district_ids:
         raise NotTheDistrictsLeader(district_id)
     return import_file(db, district, filename, data)

@@ -88,16 +88,17 @@ def school(school_id: int) -> str:
         )
 
 
-def _led_districts(db: Session, reach: Reach) -> list[District]:
-    return list(
-        db.scalars(select(District).where(District.id.in_(sorted(reach.led_district_ids))).order_by(District.name))
-    )
+def _led_districts(db: Session, reach: Reach, directly: bool = False) -> list[District]:
+    """The districts the person leads (only those they lead themselves, not through the policy level, when
+    directly: the districts whose results they may import)."""
+    ids = reach.directly_led_district_ids if directly else reach.led_district_ids
+    return list(db.scalars(select(District).where(District.id.in_(sorted(ids))).order_by(District.name)))
 
 
 def _upload_page(
     db: Session, reach: Reach, app_session: Any, refused: Refused | None = None, status: int = 200
 ) -> tuple[str, int]:
-    districts = _led_districts(db, reach)
+    districts = _led_districts(db, reach, directly=True)
     if not districts:
         abort(403, description=_("Only a district's leaders import its test results."))
     page = render_template(
