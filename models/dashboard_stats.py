@@ -146,8 +146,17 @@ def _year(approved_on: date | None, created_at: datetime) -> int:
 
 
 def refresh_district(db: Session, district: District) -> int:
-    """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
+    """Recompute the district's summary rows from the PLC tables; returns how many programs it covers. The
+    district's program rows are locked first, in id order, as the live figures lock them (refresh_programs), so a
+    full rebuild and a live recomputation wait for each other instead of deadlocking or deleting each other's rows
+    (PostgreSQL; SQLite has one writer at a time)."""
     place_by_name(db, district)
+    db.execute(
+        select(Program.id)
+        .where(Program.id.in_(select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)))
+        .order_by(Program.id)
+        .with_for_update()
+    )
     return _refresh(db, district.id, None)
 
 

@@ -8,15 +8,16 @@ import re
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from lti_tool.services.dashboard import NotADistrictLeader, refresh_figures
 from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
-from models.district import District, Leader, School, import_structure, reach_of
+from models.district import District, Leader, School, find_unit, import_structure, place_program, reach_of
 from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
 from tests.conftest import ToolServer
-from tests.factories import make_course
+from tests.factories import make_course, running
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, seed_small
 from tests.test_exam_results import as_csv
@@ -81,6 +82,34 @@ def test_only_a_districts_own_leader_imports_its_results_never_a_province_or_obe
             import_district_results(db, reach, districts["D1"].id, "onet.csv", data)
     imported = import_district_results(db, reach_of(db, here.id, "director"), districts["D1"].id, "onet.csv", data)
     assert imported.results == 3
+
+
+def test_a_full_refresh_is_a_district_leaders_and_locks_the_districts_programs_before_deleting(db: Session) -> None:
+    here = platform_of(db, "policy-refresh")
+    districts = structure(db, here, ["D1"])
+    add_policy_leader(db, here, "obec", None)
+    db.add(Leader(platform_id=here.id, sub="director", district_id=districts["D1"].id))
+    course = make_course(db, "policy-refresh-course", teachers=3)
+    program, _team = running(db, course)
+    program.platform_id = here.id
+    place_program(db, program, find_unit(db, here, "D1", "D1-S1"))
+    db.flush()
+    with pytest.raises(NotADistrictLeader):  # the page answers 403
+        refresh_figures(db, reach_of(db, here.id, "obec"))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        assert [d.code for d in refresh_figures(db, reach_of(db, here.id, "director"))] == ["D1"]
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+    first_delete = next(i for i, s in enumerate(statements) if s.startswith("DELETE FROM dashboard_"))
+    if db.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time and no FOR UPDATE
+        locks = [i for i, s in enumerate(statements) if "FOR UPDATE" in s and "plc_programs" in s]
+        assert locks and locks[0] < first_delete and "ORDER BY plc_programs.id" in statements[locks[0]]
 
 
 @pytest.fixture

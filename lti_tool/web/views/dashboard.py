@@ -362,6 +362,7 @@ def show() -> str:
             attention=[] if is_wide else _needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
+            may_refresh=service.may_refresh(reach),
             export_args=_filter_args(filters),
             session_url=session_url,
             versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
@@ -460,7 +461,10 @@ def refresh() -> Any:
     with database().transaction() as db:
         app_session, reach = _leader(db)
         PlcForm.posted(app_session, REFRESH)
-        service.refresh_figures(db, reach)
+        try:
+            service.refresh_figures(db, reach)
+        except service.NotADistrictLeader:
+            abort(403, description=_("Only a district's leaders refresh its figures."))
     return redirect(session_url("dashboard.show"), code=303)
 
 
