@@ -349,6 +349,9 @@ def import_results(db: Session, district: District, rows: Iterable[Row]) -> Impo
     """Write the rows for the district, replacing the results held for the same keys; Refused (nothing written)
     when a school code is not one of the district's schools."""
     rows = list(rows)
+    # Imports into one district one after the other: the second waits here until the first commits, then replaces
+    # what it wrote (PostgreSQL's READ COMMITTED reads it), rather than both deleting nothing and both inserting.
+    db.execute(select(District.id).where(District.id == district.id).with_for_update())
     schools = {
         code: school_id
         for code, school_id in db.execute(select(School.code, School.id).where(School.district_id == district.id))

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from models import exam_results
@@ -97,6 +97,27 @@ def test_importing_again_replaces_rather_than_adds(db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(ExamResult)) == 6 + 5 + 5  # schools, district, nation rows
     s1 = {(c.subject, c.year): c.mean for c in compare(db, d.id, school_id=_school(db, d, "S1"))}
     assert s1[("math", 2024)] == Decimal("25.00")
+
+
+def test_two_imports_of_one_file_leave_one_set_the_district_locked_before_anything_is_replaced(db: Session) -> None:
+    d = district(db)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        for _ in range(2):
+            import_file(db, d, "onet.csv", as_csv(ROWS))
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+
+    assert db.scalar(select(func.count()).select_from(ExamResult)) == 6 + 5 + 5
+    if db.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time and no FOR UPDATE
+        locks = [i for i, s in enumerate(statements) if s.startswith("SELECT districts.id") and "FOR UPDATE" in s]
+        deletes = [i for i, s in enumerate(statements) if s.startswith("DELETE FROM exam_results")]
+        assert len(locks) == 2 and locks[0] < deletes[0] and locks[1] < deletes[-1]
 
 
 def test_one_districts_national_means_never_change_another_districts_or_platforms(db: Session) -> None:
