@@ -13,11 +13,25 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.dashboard import NotADistrictLeader, refresh_figures
 from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
-from models.district import District, Leader, School, find_unit, import_structure, place_program, reach_of
+from models.dashboard import public_reach, public_reach_of
+from models.dashboard_stats import ProgramStats, ResultStats
+from models.district import (
+    District,
+    Leader,
+    Network,
+    Reach,
+    School,
+    find_unit,
+    import_structure,
+    place_program,
+    reach_of,
+)
+from models.measures import AS_PERCENT
 from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
+from models.public_summary import public_results, public_table, public_total
 from tests.conftest import ToolServer
-from tests.factories import make_course, running
+from tests.factories import make_course, planned_program, running
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, seed_small
 from tests.test_exam_results import as_csv
@@ -110,6 +124,47 @@ def test_a_full_refresh_is_a_district_leaders_and_locks_the_districts_programs_b
     if db.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time and no FOR UPDATE
         locks = [i for i, s in enumerate(statements) if "FOR UPDATE" in s and "plc_programs" in s]
         assert locks and locks[0] < first_delete and "ORDER BY plc_programs.id" in statements[locks[0]]
+
+
+def test_a_figure_a_district_withholds_cannot_be_worked_out_from_the_provinces_by_subtraction(db: Session) -> None:
+    here = platform_of(db, "policy-subtraction")
+    districts = structure(db, here, ["D1", "D2"])
+    course = make_course(db, "policy-subtraction-course", teachers=3)
+    teachers = {
+        "D1": {"คณิตศาสตร์": 20, "วิทยาศาสตร์": 4, "ภาษาไทย": 15},
+        "D2": {"คณิตศาสตร์": 20, "วิทยาศาสตร์": 12, "ภาษาไทย": 15},
+    }
+    cycles = {"D1": 2, "D2": 6}  # student results of คณิตศาสตร์ ป.6: D1 too few to publish
+    for code, by_area in teachers.items():
+        d = districts[code]
+        d.public_summary = True
+        network = db.scalar(select(Network.id).where(Network.district_id == d.id))
+        for area, n in by_area.items():
+            program = planned_program(db, course)
+            db.add(ProgramStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None, year=2025,
+                                state="running", learning_area=area, grade_level="ป.6", teams=1, teachers=n, cycles=1,
+                                cycles_completed=0, teachers_eligible=0, teacher_hours=0, hours_e1=0, hours_e2=0,
+                                hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0, observations=0, reflections=0,
+                                reflections_graded=0))  # fmt: skip
+            if area == "คณิตศาสตร์":
+                db.add(ResultStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None,
+                                   year=2025, learning_area=area, grade_level="ป.6", measure=AS_PERCENT,
+                                   cycles=cycles[code], baseline_sum=40 * cycles[code], result_sum=50 * cycles[code],
+                                   improved=cycles[code]))  # fmt: skip
+    db.flush()
+
+    def published(reach: Reach) -> dict[str, int]:
+        return {row.key: row.teachers for row in public_table(db, reach, "learning_area")[0]}
+
+    d1, d2 = (public_reach(districts[code]) for code in ("D1", "D2"))
+    province = public_reach_of(districts.values())
+    assert published(d1) == {"คณิตศาสตร์": 20} and published(d2) == teachers["D2"]
+    for area, n in published(province).items():  # the province's figure minus D2's never reveals what D1 withholds
+        assert area in published(d1) or n - published(d2)[area] != teachers["D1"][area]
+    totals = [public_total(db, reach) for reach in (d1, d2, province)]
+    assert [t.teachers if t else None for t in totals] == [39, 47, 86]  # no district withholds its total
+    assert [r.cycles for r in public_results(db, d2)] == [6] and public_results(db, d1) == []
+    assert public_results(db, province) == []  # 8 cycles minus D2's 6 would be D1's 2
 
 
 @pytest.fixture
