@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.dashboard import Filters, student_results
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, Reach, find_unit, import_structure, place_program
 from models.migrate import upgrade
+from models.people import INACTIVE, Context, Membership, Person
 from models.platform import Platform
+from models.roster import RosterMember, sync_roster
 from models.teams import Team
 from tests.factories import TODAY, make_course, record, running
 from tests.support.pg import throwaway_database
 
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 STRUCTURE = {"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
              "network_name": "เครือข่ายที่ 1", "school_code": "S1", "school_name": "โรงเรียนบ้านสังเคราะห์"}  # fmt: skip
 
@@ -153,3 +158,24 @@ def test_a_cycles_result_is_in_the_student_results_when_it_commits(database: Dat
         row = db.scalars(select(ResultStats).where(ResultStats.program_id == program_id)).one()
     assert (row.learning_area, row.grade_level, row.measure, row.cycles) == ("ภาษาไทย", "ป.4", "percent", 1)
     assert (row.baseline_sum, row.result_sum) == (Decimal(40), Decimal(60))  # 8 and 12 out of 20, as percentages
+
+
+def test_a_roster_read_marking_a_teacher_inactive_changes_the_dashboards_figures(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    with Session(database.engine) as db:
+        before = db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id))
+    assert before == 3
+
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        membership = db.get(Membership, team.member_ids[0])
+        assert membership is not None
+        person = db.get(Person, membership.person_id)
+        context = db.get(Context, membership.context_id)
+        assert person is not None and context is not None
+        listed = [RosterMember(person.sub, (LEARNER,), status=INACTIVE)]  # the platform says: no longer enrolled
+        sync_roster(db, context, listed, utcnow(), read_from=utcnow() - timedelta(days=3650))
+
+    with Session(database.engine) as db:
+        assert db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id)) == 2
