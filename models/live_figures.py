@@ -21,7 +21,7 @@ from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import refresh_programs
-from models.district import ProgramPlacement
+from models.district import ProgramPlacement, place_programs_by_name
 from models.forms import FormEntry
 from models.observations import Observation
 from models.people import Membership
@@ -104,6 +104,8 @@ def _recompute(session: Session) -> None:
         changed = session.info.pop(_KEY, None)
         if not changed:
             return
+        if named := changed.get("program"):
+            place_programs_by_name(session, named)  # a new or edited program reaches the dashboard on its own
         program_ids = _programs(session, changed)
         if program_ids:
             refresh_programs(session, program_ids)

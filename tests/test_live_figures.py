@@ -17,10 +17,11 @@ from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, s
 from models.dashboard import Filters, student_results
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
-from models.district import District, Reach, find_unit, import_structure, place_program
+from models.district import District, ProgramPlacement, Reach, find_unit, import_structure, place_program
 from models.migrate import upgrade
 from models.people import INACTIVE, Context, Membership, Person
 from models.platform import Platform
+from models.programs import Program
 from models.roster import RosterMember, sync_roster
 from models.teams import Team
 from tests.factories import TODAY, make_course, record, running
@@ -179,3 +180,24 @@ def test_a_roster_read_marking_a_teacher_inactive_changes_the_dashboards_figures
 
     with Session(database.engine) as db:
         assert db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id)) == 2
+
+
+def test_a_program_naming_a_school_reaches_the_dashboard_when_it_is_created_or_edited(database: Database) -> None:
+    with database.transaction() as db:
+        course = make_course(db, "live-by-name")
+        platform = db.get(Platform, course.scope.platform_id)
+        assert platform is not None
+        import_structure(db, platform, [STRUCTURE])
+        named, _team = running(db, course)
+        named.school_or_network = " S1 "  # the school's code, as a trainer types it
+        later, _other = running(db, course)
+    with database.transaction() as db:
+        edited = db.get(Program, later.id)
+        assert edited is not None
+        edited.school_or_network = "โรงเรียนบ้านสังเคราะห์"  # its name, given later
+
+    with Session(database.engine) as db:
+        placed = dict(db.execute(select(ProgramPlacement.program_id, ProgramPlacement.school_id)).all())
+        counted = set(db.scalars(select(ProgramStats.program_id)))
+    assert set(placed) == {named.id, later.id} and None not in placed.values()
+    assert counted == {named.id, later.id}
