@@ -57,8 +57,6 @@ def _changed(session: Session) -> dict[str, set[int]]:
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
-    if session.info.get("plc_live_off"):
-        return
     for instance in (*session.new, *session.dirty, *session.deleted):
         named = _NAMES.get(type(instance))
         if named is None:
@@ -109,6 +107,13 @@ def _recompute(session: Session) -> None:
         program_ids = _programs(session, changed)
         if program_ids:
             refresh_programs(session, program_ids)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_args: Any) -> None:
+    """What a rolled-back transaction changed is gone: nothing of it is recomputed at the next commit."""
+    session.info.pop(_KEY, None)
 
 
 def recompute_now(session: Session) -> None:

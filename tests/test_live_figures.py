@@ -201,3 +201,16 @@ def test_a_program_naming_a_school_reaches_the_dashboard_when_it_is_created_or_e
         counted = set(db.scalars(select(ProgramStats.program_id)))
     assert set(placed) == {named.id, later.id} and None not in placed.values()
     assert counted == {named.id, later.id}
+
+
+def test_what_a_rolled_back_transaction_changed_is_forgotten(database: Database) -> None:
+    program_id, _team_id = placed_program(database)
+    with Session(database.engine) as db:
+        program = db.get(Program, program_id)
+        assert program is not None
+        program.name = "rolled back"
+        db.flush()
+        assert db.info.get("plc_live_figures")
+        db.rollback()
+
+        assert not db.info.get("plc_live_figures")  # the next commit recomputes nothing of it
