@@ -349,7 +349,10 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
             continue
         area = cycle.learning_area.strip() or row["learning_area"]
         grade = cycle.grade_level.strip() or row["grade_level"]
-        measure = measures.comparable_as(cycle.measure_kind)
+        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
+        measure = measures.comparable_as(cycle.measure_kind, out_of)
+        # A measure counted apart (not stated, or a mean score without its N) is summed as recorded.
+        kind = cycle.measure_kind if measure != measures.NOT_STATED else ""
         key = (program_id, area, grade, measure)
         result = results.setdefault(
             key,
@@ -369,11 +372,8 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
             },
         )
         result["cycles"] += 1
-        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
-        result["baseline_sum"] += measures.in_comparable_terms(
-            cycle.measure_kind, Decimal(cycle.baseline_value), out_of
-        )
-        result["result_sum"] += measures.in_comparable_terms(cycle.measure_kind, Decimal(cycle.result_value), out_of)
+        result["baseline_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.baseline_value), out_of)
+        result["result_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
     if program_ids is None:
         db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))

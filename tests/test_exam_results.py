@@ -18,6 +18,7 @@ from models import exam_results
 from models.district import District, Reach, import_structure
 from models.exam_results import COLUMNS, ExamResult, Refused, import_file, read_table
 from models.exam_results_view import compare, cycles_targeting, furthest_below, schools_furthest_below
+from models.measures import AS_PERCENT, MEAN_SCORE, NOT_STATED, comparable_as, in_comparable_terms
 from models.platform import Platform
 from tests.factories import make_course
 
@@ -216,3 +217,10 @@ def _school(db: Session, d: District, code: str) -> int:
     found = db.scalar(select(School.id).where(School.district_id == d.id, School.code == code))
     assert found is not None
     return found
+
+
+def test_a_mean_score_without_its_n_is_never_a_percentage() -> None:
+    assert comparable_as(MEAN_SCORE, None) == NOT_STATED and comparable_as(MEAN_SCORE, Decimal(20)) == AS_PERCENT
+    assert in_comparable_terms(MEAN_SCORE, Decimal(10), Decimal(20)) == Decimal(50)
+    with pytest.raises(ValueError):
+        in_comparable_terms(MEAN_SCORE, Decimal(10), None)

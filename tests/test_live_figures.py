@@ -118,6 +118,7 @@ def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycle
         ("mean_score", "20", 30, "10", "14"),  # 50 % → 70 %
         ("count", None, 12, "3", "9"),
         ("", None, None, "55", "57"),  # recorded before measures were stated
+        ("mean_score", None, 30, "10", "14"),  # a mean score out of nothing known: never taken for a percentage
     ]
     with database.transaction() as db:
         team = db.get(Team, team_id)
@@ -140,7 +141,7 @@ def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycle
     assert found == {
         ("percent", 2, Decimal("45.0"), Decimal("65.0")),  # the percentage and the mean score as a percentage
         ("count", 1, Decimal("3.0"), Decimal("9.0")),
-        ("", 1, Decimal("55.0"), Decimal("57.0")),
+        ("", 2, Decimal("32.5"), Decimal("35.5")),  # counted apart, with the measures not stated
     }
 
 
