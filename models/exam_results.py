@@ -33,6 +33,7 @@ from models.district import District, School
 SCHOOL, DISTRICT, NATION = "school", "district", "nation"
 MAX_FILE_BYTES = 2 * 1024 * 1024  # what an upload may hold (the app refuses a larger request before reading it)
 MAX_ROWS = 50_000
+MAX_PUPILS = 100_000  # pupils tested at one school (or a district) in one subject: never negative
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # what an XLSX may unpack to
 MAX_COMPRESSION_RATIO = 100  # a workbook's parts compress ten- to thirtyfold; a bomb a thousandfold
 MAX_EMPTY_RUN = 1_000  # empty rows in a row after which a sheet is taken to have ended
@@ -302,6 +303,8 @@ def parse(rows: list[list[str]]) -> list[Row]:
             continue
         try:
             pupils = int(cells["pupils"].replace(",", "")) if cells.get("pupils") else None
+            if pupils is not None and not 0 <= pupils <= MAX_PUPILS:
+                raise ValueError(pupils)
         except ValueError:
             refused.bad_values.append((line, "pupils"))
             continue

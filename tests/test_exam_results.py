@@ -156,6 +156,10 @@ def test_a_file_with_an_unknown_school_or_subject_is_refused_whole_listing_them(
     with pytest.raises(Refused) as bad:
         import_file(db, d, "onet.csv", as_csv([[*ROWS[0][:7], "สิบ", *ROWS[0][8:]]]))
     assert bad.value.bad_values == [(2, "mean")]
+
+    with pytest.raises(Refused) as negative:
+        import_file(db, d, "onet.csv", as_csv([[*ROWS[0][:6], "-31", *ROWS[0][7:]]]))
+    assert negative.value.bad_values == [(2, "pupils")]
     assert db.scalar(select(func.count()).select_from(ExamResult)) == 0  # nothing written
 
 
