@@ -100,10 +100,10 @@ def furthest_below(comparisons: list[Comparison], most: int = 5) -> list[Compari
 
 
 def cycles_targeting(
-    db: Session, reach: Reach, pairs: set[tuple[str, str]], school_id: int | None = None
+    db: Session, reach: Reach, pairs: set[tuple[str, str]], district_id: int, school_id: int | None = None
 ) -> dict[tuple[str, str], Cycles]:
-    """For each (learning area, grade): the leader's visible cycles (at the school, when given) that targeted it,
-    measured in percentages, with the mean baseline and result."""
+    """For each (learning area, grade): the leader's visible cycles in the district shown (at the school, when
+    given) that targeted it, measured in percentages, with the mean baseline and result."""
     if not pairs or reach.empty:
         return {}
     visible = or_(
@@ -119,7 +119,7 @@ def cycles_targeting(
             func.sum(ResultStats.baseline_sum),
             func.sum(ResultStats.result_sum),
         )
-        .where(visible, ResultStats.measure == AS_PERCENT)
+        .where(visible, ResultStats.district_id == district_id, ResultStats.measure == AS_PERCENT)
         .where(ResultStats.learning_area.in_(sorted({a for a, _ in pairs})))
         .where(ResultStats.grade_level.in_(sorted({g for _, g in pairs})))
         .group_by(ResultStats.learning_area, ResultStats.grade_level)

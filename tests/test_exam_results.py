@@ -15,12 +15,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from models import exam_results
-from models.district import District, Reach, import_structure
+from models.dashboard_stats import ResultStats
+from models.district import District, Network, Reach, import_structure
 from models.exam_results import COLUMNS, ExamResult, Refused, import_file, read_table
 from models.exam_results_view import compare, cycles_targeting, furthest_below, schools_furthest_below
 from models.measures import AS_PERCENT, MEAN_SCORE, NOT_STATED, comparable_as, in_comparable_terms
 from models.platform import Platform
-from tests.factories import make_course
+from tests.factories import make_course, planned_program
 
 SCHOOLS = [("S1", "โรงเรียนบ้านหนองบัว"), ("S2", "โรงเรียนวัดโพธิ์ทอง")]
 # As a district receives O-NET: one row per school and subject, the district's and the nation's means beside it.
@@ -212,7 +213,36 @@ def test_a_workbook_with_a_forged_dimension_or_a_huge_unpacked_size_is_read_safe
 
 
 def test_no_cycles_beside_a_subject_for_a_leader_who_sees_nothing(db: Session) -> None:
-    assert cycles_targeting(db, Reach(), {("คณิตศาสตร์", "ป.6")}) == {}
+    assert cycles_targeting(db, Reach(), {("คณิตศาสตร์", "ป.6")}, 1) == {}
+
+
+def test_the_cycles_beside_a_districts_results_are_that_districts_only(db: Session) -> None:
+    first = district(db)
+    second = district(db, code="D2", beside=first)
+    course = make_course(db, "exam-results-cycles", teachers=3)
+    for d, cycles in ((first, 2), (second, 5)):
+        network = db.scalar(select(Network.id).where(Network.district_id == d.id))
+        db.add(ResultStats(program_id=planned_program(db, course).id, district_id=d.id, network_id=network,
+                           school_id=None, year=2025, learning_area="คณิตศาสตร์", grade_level="ป.6",
+                           measure=AS_PERCENT, cycles=cycles, baseline_sum=40 * cycles, result_sum=50 * cycles,
+                           improved=cycles))  # fmt: skip
+    db.flush()
+    both = Reach(led_district_ids=frozenset({first.id, second.id}), district_ids=frozenset({first.id, second.id}))
+
+    shown = cycles_targeting(db, both, {("คณิตศาสตร์", "ป.6")}, first.id)
+
+    assert shown[("คณิตศาสตร์", "ป.6")].cycles == 2  # not the 7 of every district the leader sees
+
+
+def test_results_without_a_national_mean_are_not_said_to_be_at_or_above_the_nation(db: Session) -> None:
+    from lti_tool.web.views.exam_results import versus
+
+    d = district(db)
+    import_file(db, d, "onet.csv", as_csv([[*row[:8], "", ""] for row in ROWS]))
+    view = versus(db, Reach(), d.id, None)
+    assert view["comparisons"] and view["below"] == [] and view["compared"] is False
+    import_file(db, d, "onet.csv", as_csv(ROWS))
+    assert versus(db, Reach(), d.id, None)["compared"] is True
 
 
 def _school(db: Session, d: District, code: str) -> int:

@@ -57,8 +57,10 @@ def versus(db: Session, reach: Reach, district_id: int, school_id: int | None) -
     of those the cycles that targeted its learning area and grade (at the school, on a school's page)."""
     comparisons = compare(db, district_id, school_id)
     below = furthest_below(comparisons)
-    beside = cycles_targeting(db, reach, {(c.area, c.grade_level) for c in below}, school_id)
-    return {"comparisons": comparisons, "below": below, "beside": beside}
+    beside = cycles_targeting(db, reach, {(c.area, c.grade_level) for c in below}, district_id, school_id)
+    # Whether anything could be compared with the nation: a file without national means says nothing about it.
+    compared = any(c.gap is not None for c in comparisons)
+    return {"comparisons": comparisons, "below": below, "beside": beside, "compared": compared}
 
 
 def template_helpers() -> dict[str, Any]:
