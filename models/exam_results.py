@@ -41,7 +41,11 @@ BUDDHIST_ERA_OFFSET = 543
 
 # Every column by its key, with the headings it is known by (Thai first); None: the column may be left out.
 COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "year": (True, ("ปีการศึกษา", "ปีที่สอบ", "year", "academic year")),
+    # The academic year (ปีการศึกษา), or the year the test was sat (ปีที่สอบ): the tests of an academic year are sat
+    # in February and March of the next calendar year (O-NET of ปีการศึกษา 2566 in early 2567), so a year sat is
+    # read as the academic year before it. One of the two is needed.
+    "year": (False, ("ปีการศึกษา", "year", "academic year")),
+    "exam_year": (False, ("ปีที่สอบ", "ปีที่จัดสอบ", "exam year", "year sat")),
     "test": (True, ("การทดสอบ", "การสอบ", "ประเภทการสอบ", "test")),
     "grade": (True, ("ระดับชั้น", "ชั้น", "grade", "grade level")),
     "school_code": (True, ("รหัสโรงเรียน", "รหัสสถานศึกษา", "school code", "school_code")),
@@ -269,6 +273,8 @@ def parse(rows: list[list[str]]) -> list[Row]:
     """The rows of a table as results; Refused with every problem found (but unknown schools, checked later)."""
     columns = _headings(rows[0])
     refused = Refused(missing_columns=[key for key, (needed, _) in COLUMNS.items() if needed and key not in columns])
+    if "year" not in columns and "exam_year" not in columns:
+        refused.missing_columns.insert(0, "year")
     if refused:
         raise refused
     found: list[Row] = []
@@ -294,12 +300,13 @@ def parse(rows: list[list[str]]) -> list[Row]:
             except (InvalidOperation, ValueError):
                 refused.bad_values.append((line, key))
         try:
-            year = int(cells["year"])
-            year = year - BUDDHIST_ERA_OFFSET if year > 2400 else year
+            sat = "year" not in cells
+            year = int(cells["exam_year"] if sat else cells["year"])
+            year = (year - BUDDHIST_ERA_OFFSET if year > 2400 else year) - (1 if sat else 0)
             if not 1990 <= year <= 2200:
                 raise ValueError(year)
         except ValueError:
-            refused.bad_values.append((line, "year"))
+            refused.bad_values.append((line, "exam_year" if "year" not in cells else "year"))
             continue
         try:
             pupils = int(cells["pupils"].replace(",", "")) if cells.get("pupils") else None

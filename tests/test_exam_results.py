@@ -164,6 +164,18 @@ def test_a_file_with_an_unknown_school_or_subject_is_refused_whole_listing_them(
     assert db.scalar(select(func.count()).select_from(ExamResult)) == 0  # nothing written
 
 
+def test_a_year_sat_is_read_as_the_academic_year_before_it(db: Session) -> None:
+    d = district(db)
+    sat = "\n".join(",".join(row) for row in [["ปีที่สอบ", *HEADINGS[1:]], ROWS[0]]).encode("utf-8-sig")
+
+    imported = import_file(db, d, "onet.csv", sat)
+
+    assert imported.years == (2023,)  # sat in 2567: ปีการศึกษา 2566
+    with pytest.raises(Refused) as no_year:
+        import_file(db, d, "onet.csv", "\n".join(",".join(row[1:]) for row in [HEADINGS, ROWS[0]]).encode())
+    assert no_year.value.missing_columns == ["year"]
+
+
 def test_an_oversized_or_headless_file_is_refused(db: Session) -> None:
     d = district(db)
     with pytest.raises(Refused) as big:

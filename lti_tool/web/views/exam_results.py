@@ -34,6 +34,7 @@ REFUSALS: dict[str, Any] = {
 }
 COLUMN_NAMES: dict[str, Any] = {
     "year": _l("Academic year"),
+    "exam_year": _l("Year the test was sat (instead of the academic year: the academic year before it)"),
     "test": _l("Test"),
     "grade": _l("Grade level"),
     "school_code": _l("School code"),
@@ -111,7 +112,7 @@ def _upload_page(
         column_names=COLUMN_NAMES,
         # The documented layout: each column's first Thai and first English heading (models/exam_results.py).
         headings=[
-            (key, names[0], next(n for n in names if n.isascii()), not needed)
+            (key, names[0], next(n for n in names if n.isascii()), not needed and key != "year")
             for key, (needed, names) in COLUMNS.items()
             if key != "school_name"
         ],
