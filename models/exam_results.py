@@ -355,13 +355,8 @@ class Imported:
     years: tuple[int, ...]
 
 
-def import_results(db: Session, district: District, rows: Iterable[Row]) -> Imported:
-    """Write the rows for the district, replacing the results held for the same keys; Refused (nothing written)
-    when a school code is not one of the district's schools."""
-    rows = list(rows)
-    # Imports into one district one after the other: the second waits here until the first commits, then replaces
-    # what it wrote (PostgreSQL's READ COMMITTED reads it), rather than both deleting nothing and both inserting.
-    db.execute(select(District.id).where(District.id == district.id).with_for_update())
+def _records(db: Session, district: District, rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The rows to write for the district, by key; Refused when a school code is not one of the district's schools."""
     schools = {
         code: school_id
         for code, school_id in db.execute(select(School.code, School.id).where(School.district_id == district.id))
@@ -391,7 +386,55 @@ def import_results(db: Session, district: District, rows: Iterable[Row]) -> Impo
             keep(DISTRICT, district.id, None, row, row.district_mean, None)
         if row.national_mean is not None:
             keep(NATION, district.id, None, row, row.national_mean, None)
-    for level, district_id, school_id, test, grade, subject, year in records:
+    return records
+
+
+def _held(db: Session, district: District, keys: Iterable[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    """Which of these keys the district holds a result for already (one read of the years concerned)."""
+    wanted = set(keys)
+    years = sorted({key[6] for key in wanted})
+    if not years:
+        return set()
+    held = db.execute(
+        select(
+            ExamResult.level, ExamResult.district_id, ExamResult.school_id, ExamResult.test, ExamResult.grade_level,
+            ExamResult.subject, ExamResult.year,
+        ).where(ExamResult.district_id == district.id, ExamResult.year.in_(years))
+    )  # fmt: skip
+    return {tuple(row) for row in held} & wanted
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What importing a file would do, nothing written: how many results, of how many schools and which years, and
+    how many results already held it would replace (of which years)."""
+
+    imported: Imported
+    replaces: int
+    replaced_years: tuple[int, ...]
+
+
+def preview_file(db: Session, district: District, filename: str, data: bytes) -> Preview:
+    """Read a file for the district as import_file does (Refused alike), and say what it would write and replace."""
+    records = _records(db, district, _parse_for(db, district, read_table(filename, data)))
+    held = _held(db, district, records)
+    return Preview(_summary(records), len(held), tuple(sorted({key[6] for key in held})))
+
+
+def _summary(records: dict[tuple[Any, ...], dict[str, Any]]) -> Imported:
+    school_ids = {key[2] for key in records if key[2] is not None}
+    return Imported(len(school_ids), len(records), tuple(sorted({key[6] for key in records})))
+
+
+def import_results(db: Session, district: District, rows: Iterable[Row]) -> Imported:
+    """Write the rows for the district, replacing the results held for the same keys; Refused (nothing written)
+    when a school code is not one of the district's schools."""
+    rows = list(rows)
+    # Imports into one district one after the other: the second waits here until the first commits, then replaces
+    # what it wrote (PostgreSQL's READ COMMITTED reads it), rather than both deleting nothing and both inserting.
+    db.execute(select(District.id).where(District.id == district.id).with_for_update())
+    records = _records(db, district, rows)
+    for level, district_id, school_id, test, grade, subject, year in _held(db, district, records):
         db.execute(
             delete(ExamResult).where(
                 and_(
@@ -407,10 +450,24 @@ def import_results(db: Session, district: District, rows: Iterable[Row]) -> Impo
         )
     if records:
         db.execute(insert(ExamResult), list(records.values()))
-    school_ids = {key[2] for key in records if key[2] is not None}
-    return Imported(len(school_ids), len(records), tuple(sorted({key[6] for key in records})))
+    return _summary(records)
+
+
+def _parse_for(db: Session, district: District, table: list[list[str]]) -> list[Row]:
+    """parse, with the school codes that are not the district's listed in the same refusal as the other problems."""
+    try:
+        return parse(table)
+    except Refused as refused:
+        column = _headings(table[0]).get("school_code")
+        if column is not None:
+            codes = {row[column].strip() for row in table[1:] if column < len(row) and row[column].strip()}
+            levels = {comparable(w) for words in LEVEL_WORDS.values() for w in words}
+            codes = {code for code in codes if comparable(code) not in levels}
+            known = set(db.scalars(select(School.code).where(School.district_id == district.id)))
+            refused.unknown_schools = sorted(codes - known)
+        raise
 
 
 def import_file(db: Session, district: District, filename: str, data: bytes) -> Imported:
     """Read and write a file for the district: everything or nothing."""
-    return import_results(db, district, parse(read_table(filename, data)))
+    return import_results(db, district, _parse_for(db, district, read_table(filename, data)))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models import exam_results
 from models.dashboard_stats import ResultStats
 from models.district import District, Network, Reach, import_structure
-from models.exam_results import COLUMNS, ExamResult, Refused, import_file, read_table
+from models.exam_results import COLUMNS, ExamResult, Refused, import_file, preview_file, read_table
 from models.exam_results_view import compare, cycles_targeting, furthest_below, schools_furthest_below
 from models.measures import AS_PERCENT, MEAN_SCORE, NOT_STATED, comparable_as, in_comparable_terms
 from models.platform import Platform
@@ -162,6 +162,27 @@ def test_a_file_with_an_unknown_school_or_subject_is_refused_whole_listing_them(
         import_file(db, d, "onet.csv", as_csv([[*ROWS[0][:6], "-31", *ROWS[0][7:]]]))
     assert negative.value.bad_values == [(2, "pupils")]
     assert db.scalar(select(func.count()).select_from(ExamResult)) == 0  # nothing written
+
+
+def test_a_preview_says_what_an_import_would_replace_writing_nothing(db: Session) -> None:
+    d = district(db)
+    assert preview_file(db, d, "onet.csv", as_csv(ROWS)).replaces == 0
+    import_file(db, d, "onet.csv", as_csv(ROWS[:1]))  # S1's math of 2567, with the district's and nation's means
+
+    preview = preview_file(db, d, "onet.csv", as_csv(ROWS))
+
+    assert (preview.replaces, preview.replaced_years, preview.imported.results) == (3, (2024,), 16)
+    assert db.scalar(select(func.count()).select_from(ExamResult)) == 3  # nothing written
+
+
+def test_unknown_schools_are_listed_with_the_bad_values_in_one_refusal(db: Session) -> None:
+    d = district(db)
+    wrong = [[*ROWS[0][:7], "สิบ", *ROWS[0][8:]], ["2567", "O-NET", "ป.6", "S9", "", "คณิตศาสตร์", "10", "20", "", ""]]
+
+    with pytest.raises(Refused) as refused:
+        import_file(db, d, "onet.csv", as_csv(wrong))
+
+    assert (refused.value.bad_values, refused.value.unknown_schools) == ([(2, "mean")], ["S9"])
 
 
 def test_a_year_sat_is_read_as_the_academic_year_before_it(db: Session) -> None:
