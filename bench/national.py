@@ -121,16 +121,21 @@ def _seed_results(db: Session, rng: random.Random) -> int:
                                  "mean": Decimal(f"{mean:.2f}"), "pupils": rng.randint(8, 60)})  # fmt: skip
     for start in range(0, len(rows), 5000):
         db.execute(insert(ExamResult), rows[start : start + 5000])
-    # The districts' and the nation's means, as the testing bodies print them beside each school's.
+    # The districts' and the nation's means, as the testing bodies print them beside each school's; the nation's is
+    # kept beside each district's upload (models/exam_results.py).
     keys = (ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year)
+    district_ids = sorted({district_id for _, district_id in schools})
     for level, group in ((DISTRICT, (ExamResult.district_id, *keys)), (NATION, keys)):
         means = db.execute(select(*group, func.avg(ExamResult.mean)).where(ExamResult.level == SCHOOL).group_by(*group))
         extra = []
         for row in means:
-            values = dict(zip(("district_id", "test", "grade_level", "subject", "year"), row[:-1], strict=False))
+            mean = Decimal(row[-1]).quantize(Decimal("0.01"))
             if level == NATION:
                 values = dict(zip(("test", "grade_level", "subject", "year"), row[:-1], strict=True))
-            extra.append({**values, "level": level, "mean": Decimal(row[-1]).quantize(Decimal("0.01"))})
+                extra += [{**values, "district_id": d, "level": level, "mean": mean} for d in district_ids]
+            else:
+                values = dict(zip(("district_id", "test", "grade_level", "subject", "year"), row[:-1], strict=True))
+                extra.append({**values, "level": level, "mean": mean})
         db.execute(insert(ExamResult), extra)
     return len(rows)
 

@@ -363,11 +363,13 @@ PUBLIC_MIN_TEACHERS = 10
 PUBLIC_MIN_CYCLES = 5
 
 
-def suppress_small(rows: list[Figures]) -> tuple[list[Figures], int]:
-    """The rows safe to publish, and how many were withheld. When only one row would be withheld, the next
-    smallest is withheld too, so that the total minus the shown rows does not reveal it."""
-    small = [row for row in rows if row.teachers < PUBLIC_MIN_TEACHERS]
-    shown = [row for row in rows if row.teachers >= PUBLIC_MIN_TEACHERS]
+def suppress_small(rows: list[Figures], withheld_keys: Iterable[Any] = ()) -> tuple[list[Figures], int]:
+    """The rows safe to publish, and how many were withheld: small groups, and the rows whose keys are given (those
+    that subtraction across levels would reveal: models/public_summary.py). When only one row would be withheld, the
+    next smallest is withheld too, so that the total minus the shown rows does not reveal it."""
+    forced = set(withheld_keys)
+    small = [row for row in rows if row.teachers < PUBLIC_MIN_TEACHERS or row.key in forced]
+    shown = [row for row in rows if row.teachers >= PUBLIC_MIN_TEACHERS and row.key not in forced]
     if len(small) == 1 and shown:
         smallest = min(shown, key=lambda row: row.teachers)
         shown = [row for row in shown if row is not smallest]

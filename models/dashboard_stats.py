@@ -146,9 +146,17 @@ def _year(approved_on: date | None, created_at: datetime) -> int:
 
 
 def refresh_district(db: Session, district: District) -> int:
-    """Recompute the district's summary rows from the PLC tables; returns how many programs it covers."""
-    _lock_district(db, district.id)  # a program's live competency rows wait for the rebuild, and the other way round
+    """Recompute the district's summary rows from the PLC tables; returns how many programs it covers. The
+    district's program rows are locked first, in id order, as the live figures lock them (refresh_programs), so a
+    full rebuild and a live recomputation wait for each other instead of deadlocking or deleting each other's rows
+    (PostgreSQL; SQLite has one writer at a time)."""
     place_by_name(db, district)
+    db.execute(
+        select(Program.id)
+        .where(Program.id.in_(select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)))
+        .order_by(Program.id)
+        .with_for_update()
+    )
     return _refresh(db, district.id, None)
 
 
@@ -341,7 +349,10 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
             continue
         area = cycle.learning_area.strip() or row["learning_area"]
         grade = cycle.grade_level.strip() or row["grade_level"]
-        measure = measures.comparable_as(cycle.measure_kind)
+        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
+        measure = measures.comparable_as(cycle.measure_kind, out_of)
+        # A measure counted apart (not stated, or a mean score without its N) is summed as recorded.
+        kind = cycle.measure_kind if measure != measures.NOT_STATED else ""
         key = (program_id, area, grade, measure)
         result = results.setdefault(
             key,
@@ -361,11 +372,8 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
             },
         )
         result["cycles"] += 1
-        out_of = Decimal(cycle.measure_out_of) if cycle.measure_out_of is not None else None
-        result["baseline_sum"] += measures.in_comparable_terms(
-            cycle.measure_kind, Decimal(cycle.baseline_value), out_of
-        )
-        result["result_sum"] += measures.in_comparable_terms(cycle.measure_kind, Decimal(cycle.result_value), out_of)
+        result["baseline_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.baseline_value), out_of)
+        result["result_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
     if program_ids is None:
         db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
@@ -381,17 +389,13 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     return len(stats)
 
 
-def _lock_district(db: Session, district_id: int) -> None:
-    """The district's row under a lock (FOR UPDATE on PostgreSQL; SQLite has one writer at a time), so that a rebuild
-    and a program's live update of the same rows do not both delete and insert them at once."""
-    db.execute(select(District.id).where(District.id == district_id).with_for_update())
-
-
 def refresh_program_competencies(db: Session, program_id: int) -> int:
     """Recompute one program's dashboard_competency_stats rows from its assessments, in the caller's transaction: the
     assessment use cases call it, so the dashboard's assessed growth is live. A program not placed in a district has
     no rows (the district's rebuild places programs by name). Returns how many rows it wrote."""
     db.flush()
+    # The program's row under a lock, as the live figures and the full rebuild take it: one kind of lock, one order.
+    db.execute(select(Program.id).where(Program.id == program_id).with_for_update())
     placement = db.execute(
         select(
             ProgramPlacement.district_id,
@@ -405,8 +409,6 @@ def refresh_program_competencies(db: Session, program_id: int) -> int:
         .join(Program, Program.id == ProgramPlacement.program_id)
         .where(ProgramPlacement.program_id == program_id)
     ).first()
-    if placement is not None:
-        _lock_district(db, placement.district_id)
     db.execute(delete(CompetencyStats).where(CompetencyStats.program_id == program_id))
     if placement is None:
         return 0

@@ -10,7 +10,7 @@ a cross-school program (`plc-bridge districts place-program`, or automatically w
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -128,6 +128,9 @@ class Reach:
     school_ids: frozenset[int] = frozenset()
     # "obec" or "province" when the person leads at the policy level (models/policy.py), else "".
     policy_level: str = ""
+    # The districts the person leads themselves (a Leader row), not through a province or the OBEC level: only
+    # these are theirs to change (importing test results); the policy level reads.
+    directly_led_district_ids: frozenset[int] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -148,7 +151,8 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
 
     leads = list(db.scalars(select(Leader).where(Leader.platform_id == platform_id, Leader.sub == sub)))
     above, level = policy_districts(db, platform_id, sub)
-    led_districts = frozenset(row.district_id for row in leads if row.district_id is not None) | above
+    direct = frozenset(row.district_id for row in leads if row.district_id is not None)
+    led_districts = direct | above
     led_networks = frozenset(row.network_id for row in leads if row.network_id is not None)
     led_schools = frozenset(row.school_id for row in leads if row.school_id is not None)
     if not (led_districts or led_networks or led_schools):
@@ -176,6 +180,7 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
         frozenset(networks),
         frozenset(school_id for school_id, _, _ in rows),
         level,
+        direct,
     )
 
 
@@ -354,4 +359,45 @@ def place_by_name(db: Session, district: District) -> int:
             )
             placed += 1
     db.flush()
+    return placed
+
+
+def place_programs_by_name(db: Session, program_ids: Collection[int]) -> int:
+    """Place those of these programs not placed yet whose "school or network" text is the code or exact name of one
+    school (or else one network) of their platform's districts, as place_by_name does district by district; when
+    a program is created or edited (models/live_figures.py), so it reaches the dashboard on its own. Returns how
+    many were placed."""
+    unplaced = db.execute(
+        select(Program.id, Program.platform_id, func.trim(Program.school_or_network))
+        .outerjoin(ProgramPlacement, ProgramPlacement.program_id == Program.id)
+        .where(Program.id.in_(sorted(program_ids)), ProgramPlacement.program_id.is_(None))
+        .where(Program.school_or_network != "")
+    ).all()
+    placed = 0
+    for program_id, platform_id, label in unplaced:
+        in_platform = District.platform_id == platform_id
+        schools = db.execute(
+            select(School.district_id, School.network_id, School.id)
+            .join(District, District.id == School.district_id)
+            .where(in_platform, or_(School.code == label, School.name == label))
+            .limit(2)
+        ).all()
+        networks = db.execute(
+            select(Network.district_id, Network.id)
+            .join(District, District.id == Network.district_id)
+            .where(in_platform, or_(Network.code == label, Network.name == label))
+            .limit(2)
+        ).all()
+        if len(schools) == 1:
+            district_id, network_id, school_id = schools[0]
+        elif not schools and len(networks) == 1:
+            (district_id, network_id), school_id = networks[0], None
+        else:
+            continue  # no such school or network, or more than one: placed by hand
+        db.add(
+            ProgramPlacement(program_id=program_id, district_id=district_id, network_id=network_id, school_id=school_id)
+        )
+        placed += 1
+    if placed:
+        db.flush()
     return placed

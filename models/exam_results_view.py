@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.dashboard_stats import ResultStats
@@ -58,10 +58,7 @@ def compare(db: Session, district_id: int, school_id: int | None = None) -> list
     published: dict[tuple[str, str, str, int], dict[str, Decimal]] = defaultdict(dict)
     for level, test, grade, subject, year, value in db.execute(
         select(ExamResult.level, *key_columns, ExamResult.mean).where(
-            or_(
-                and_(ExamResult.district_id == district_id, ExamResult.level == DISTRICT),
-                ExamResult.level == NATION,
-            )
+            ExamResult.district_id == district_id, ExamResult.level.in_((DISTRICT, NATION))
         )
     ):
         published[(test, grade, subject, year)][level] = Decimal(value)
@@ -103,10 +100,10 @@ def furthest_below(comparisons: list[Comparison], most: int = 5) -> list[Compari
 
 
 def cycles_targeting(
-    db: Session, reach: Reach, pairs: set[tuple[str, str]], school_id: int | None = None
+    db: Session, reach: Reach, pairs: set[tuple[str, str]], district_id: int, school_id: int | None = None
 ) -> dict[tuple[str, str], Cycles]:
-    """For each (learning area, grade): the leader's visible cycles (at the school, when given) that targeted it,
-    measured in percentages, with the mean baseline and result."""
+    """For each (learning area, grade): the leader's visible cycles in the district shown (at the school, when
+    given) that targeted it, measured in percentages, with the mean baseline and result."""
     if not pairs or reach.empty:
         return {}
     visible = or_(
@@ -122,7 +119,7 @@ def cycles_targeting(
             func.sum(ResultStats.baseline_sum),
             func.sum(ResultStats.result_sum),
         )
-        .where(visible, ResultStats.measure == AS_PERCENT)
+        .where(visible, ResultStats.district_id == district_id, ResultStats.measure == AS_PERCENT)
         .where(ResultStats.learning_area.in_(sorted({a for a, _ in pairs})))
         .where(ResultStats.grade_level.in_(sorted({g for _, g in pairs})))
         .group_by(ResultStats.learning_area, ResultStats.grade_level)
@@ -145,7 +142,7 @@ def schools_furthest_below(db: Session, district_id: int, most: int = 10) -> lis
     nation: dict[tuple[str, str, str, int], Decimal] = {}
     for test, grade, subject, year, value in db.execute(
         select(ExamResult.test, ExamResult.grade_level, ExamResult.subject, ExamResult.year, ExamResult.mean).where(
-            ExamResult.level == NATION
+            ExamResult.district_id == district_id, ExamResult.level == NATION
         )
     ):
         nation[(test, grade, subject, year)] = Decimal(value)

@@ -11,6 +11,7 @@ UPDATE on PostgreSQL), so the second writer waits for the first to commit and th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -20,9 +21,10 @@ from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import refresh_programs
-from models.district import ProgramPlacement
+from models.district import ProgramPlacement, place_programs_by_name
 from models.forms import FormEntry
 from models.observations import Observation
+from models.people import Membership
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.teams import CycleAssignment, Team, TeamMember
@@ -44,6 +46,7 @@ _NAMES: dict[type[Any], tuple[str, str]] = {
     Reflection: ("cycle", "cycle_id"),
     SessionAttendance: ("session", "session_id"),
     Grade: ("reflection", "reflection_id"),
+    Membership: ("membership", "id"),  # a teacher who left the course no longer counts among a program's teachers
 }
 
 
@@ -54,8 +57,6 @@ def _changed(session: Session) -> dict[str, set[int]]:
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
-    if session.info.get("plc_live_off"):
-        return
     for instance in (*session.new, *session.dirty, *session.deleted):
         named = _NAMES.get(type(instance))
         if named is None:
@@ -68,11 +69,21 @@ def _note_changes(session: Session, _context: Any) -> None:
             _changed(session)[named[0]].add(int(value))
 
 
+def note_memberships(session: Session, membership_ids: Iterable[int]) -> None:
+    """Name memberships changed by a bulk statement (a roster read), which the flush never sees: the figures of
+    their teams' programs are recomputed when the session commits."""
+    _changed(session)["membership"].update(int(i) for i in membership_ids)
+
+
 def _programs(session: Session, changed: dict[str, set[int]]) -> set[int]:
     """The programs the changed rows belong to, by a few joined reads."""
     programs = set(changed.get("program", ()))
     cycles = set(changed.get("cycle", ()))
     teams = set(changed.get("team", ()))
+    if memberships := sorted(changed.get("membership", ())):
+        for start in range(0, len(memberships), 500):
+            chunk = memberships[start : start + 500]
+            teams |= set(session.scalars(select(TeamMember.team_id).where(TeamMember.membership_id.in_(chunk))))
     if sessions := changed.get("session"):
         cycles |= set(session.scalars(select(ElementSession.cycle_id).where(ElementSession.id.in_(sorted(sessions)))))
     if reflections := changed.get("reflection"):
@@ -91,9 +102,18 @@ def _recompute(session: Session) -> None:
         changed = session.info.pop(_KEY, None)
         if not changed:
             return
+        if named := changed.get("program"):
+            place_programs_by_name(session, named)  # a new or edited program reaches the dashboard on its own
         program_ids = _programs(session, changed)
         if program_ids:
             refresh_programs(session, program_ids)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_args: Any) -> None:
+    """What a rolled-back transaction changed is gone: nothing of it is recomputed at the next commit."""
+    session.info.pop(_KEY, None)
 
 
 def recompute_now(session: Session) -> None:

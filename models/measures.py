@@ -25,8 +25,10 @@ MOST_PUPILS = 100_000
 MOST_OUT_OF = Decimal(100_000)
 
 
-def comparable_as(kind: str) -> str:
-    if kind in (PERCENT_REACHING, MEAN_SCORE):
+def comparable_as(kind: str, out_of: Decimal | None = None) -> str:
+    """What a measure is compared as; a mean score without its N (out of what) cannot be a percentage, and is
+    counted with the measures not stated."""
+    if kind == PERCENT_REACHING or (kind == MEAN_SCORE and out_of is not None and out_of > 0):
         return AS_PERCENT
     if kind == COUNT:
         return AS_COUNT
@@ -34,8 +36,11 @@ def comparable_as(kind: str) -> str:
 
 
 def in_comparable_terms(kind: str, value: Decimal, out_of: Decimal | None) -> Decimal:
-    """A value as the dashboard compares it: a mean score out of N as a percentage of N; others as they are."""
-    if kind == MEAN_SCORE and out_of:
+    """A value as the dashboard compares it: a mean score out of N as a percentage of N; others as they are. A mean
+    score without its N is refused (ValueError), never taken for a percentage: comparable_as counts it apart."""
+    if kind == MEAN_SCORE:
+        if out_of is None or out_of <= 0:
+            raise ValueError("a mean score without what it is out of cannot be a percentage")
         return value * 100 / out_of
     return value
 

@@ -187,6 +187,10 @@ def sync_roster(
     missing = _missing(db, context, {member.user_id for member in members}, read_from)
     for chunk in _chunks(missing):
         db.execute(update(Membership), [{"id": mid, "status": INACTIVE, "inactive_since": now} for mid in chunk])
+    # Bulk updates the flush never sees: the live figures of these members' programs are recomputed on commit.
+    from models.live_figures import note_memberships  # the live figures read nearly every model, this one too
+
+    note_memberships(db, [row["id"] for row in changed] + list(missing))
     return RosterChange(
         people_added,
         memberships_added,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from models.curriculum import CurriculumMapping
@@ -90,4 +90,21 @@ def test_free_text_is_mapped_where_sure_and_the_rest_listed_with_nothing_lost(da
             (5, "grade_level", "ป.4-6"),
             (6, "grade_level", "ช่วงชั้นที่ 2"),
         }
+        edited = cycle_ids[0]
+        db.execute(update(Cycle).where(Cycle.id == edited).values(learning_area="ภาษาไทย"))  # changed since: kept
+        db.commit()
+
+    downgrade(database.engine, "0027")
+
+    with database.engine.connect() as connection:
+        program_texts = connection.execute(
+            text("SELECT learning_area, grade_level FROM plc_programs WHERE id = :id"), {"id": program_id}
+        ).one()
+        cycle_texts = dict(
+            (row[0], (row[1], row[2]))
+            for row in connection.execute(text("SELECT id, learning_area, grade_level FROM plc_cycles"))
+        )
+    assert tuple(program_texts) == ("คณิตศาสตร์ ", "ป4")  # the originals are back
+    for cycle_id, (typed_area, _), (typed_grade, _) in zip(cycle_ids, AREAS, GRADES, strict=True):
+        assert cycle_texts[cycle_id] == ("ภาษาไทย" if cycle_id == edited else typed_area, typed_grade)
     database.dispose()

@@ -223,7 +223,7 @@ def test_a_district_with_no_programs_yet_says_so(tool: ToolServer, leader_platfo
     assert page.status_code == 200 and "No programs yet" in page.text and '<svg class="chart"' not in page.text
 
 
-def test_a_program_whose_school_field_holds_a_school_code_appears_after_a_refresh(
+def test_a_program_whose_school_field_holds_a_school_code_appears_at_once_and_a_refresh_repairs(
     tool: ToolServer, leader_platform: TestPlatform
 ) -> None:
     with tool.database.transaction() as db:
@@ -235,10 +235,11 @@ def test_a_program_whose_school_field_holds_a_school_code_appears_after_a_refres
     visit = leader_visit(tool, leader_platform)
     page = visit.get("/dashboard", lang="en")
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert "No programs yet" in page.text and csrf
+    assert "No programs yet" not in page.text and csrf  # placed by its school's code when it was created
+    assert read_csv(visit.get("/dashboard/schools.csv"))[1][:2] == ["โรงเรียนใหม่", "1"]
 
     refused = visit.post("/dashboard/refresh", {"csrf": "forged"})
-    assert refused.status_code == 400 and "No programs yet" in visit.get("/dashboard", lang="en").text
+    assert refused.status_code == 400
 
     refreshed = visit.post("/dashboard/refresh", {"csrf": csrf.group(1)})
     assert refreshed.status_code == 200 and "No programs yet" not in refreshed.text

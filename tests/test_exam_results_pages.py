@@ -85,6 +85,31 @@ def test_a_district_leader_imports_results_and_sees_the_district_and_a_school_ag
     school_page = visit.get(f"/dashboard/schools/{schools[0][0]}")
     assert school_page.status_code == 200 and "22.50" in school_page.text and "32.10" in school_page.text
 
+    # Importing again asks first, saying what it replaces; nothing is written until confirmed.
+    again = upload(visit, results_csv([schools[0][1]]))
+    assert again.status_code == 200 and 'id="confirm-replace"' in again.text and "2568" in again.text
+    replaces = re.search(r'name="pending" value="([0-9a-f]+)"', again.text)
+    token = re.search(r'id="confirm-replace".*?name="csrf" value="([0-9a-f]+)"', again.text, re.S)
+    district = re.search(r'name="district" value="(\d+)"', again.text)
+    assert replaces and token and district
+    with tool.database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(ExamResult)) == 3 * 2 + 2 + 2
+    confirmed = visit.post(
+        "/dashboard/results/confirm",
+        {"csrf": token.group(1), "pending": replaces.group(1), "district": district.group(1)},
+    )
+    assert confirmed.status_code == 200 and 'id="imported"' in confirmed.text
+    stale = visit.post(
+        "/dashboard/results/confirm",
+        {"csrf": token.group(1), "pending": replaces.group(1), "district": district.group(1)},
+    )
+    assert stale.status_code == 409 and 'id="expired"' in stale.text  # used once
+
+    # A file over the cap: the page's own message beside the field, in Thai.
+    big = upload(visit, b"x" * (2 * 1024 * 1024 + 10))
+    assert big.status_code == 422 and "ไฟล์ใหญ่เกิน 2 MB" in big.text
+    assert 'aria-invalid="true"' in big.text and 'aria-describedby="file-help file-error"' in big.text
+
 
 def test_only_a_district_leader_imports_and_a_school_beyond_a_leaders_reach_is_refused(
     tool: ToolServer, leader_platform: TestPlatform

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
 from models.dashboard import Filters, student_results
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
-from models.district import District, Reach, find_unit, import_structure, place_program
+from models.district import District, ProgramPlacement, Reach, find_unit, import_structure, place_program
 from models.migrate import upgrade
+from models.people import INACTIVE, Context, Membership, Person
 from models.platform import Platform
+from models.programs import Program
+from models.roster import RosterMember, sync_roster
 from models.teams import Team
 from tests.factories import TODAY, make_course, record, running
 from tests.support.pg import throwaway_database
 
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 STRUCTURE = {"district_code": "D1", "district_name": "สพป.สังเคราะห์ เขต 1", "network_code": "N1",
              "network_name": "เครือข่ายที่ 1", "school_code": "S1", "school_name": "โรงเรียนบ้านสังเคราะห์"}  # fmt: skip
 
@@ -112,6 +118,7 @@ def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycle
         ("mean_score", "20", 30, "10", "14"),  # 50 % → 70 %
         ("count", None, 12, "3", "9"),
         ("", None, None, "55", "57"),  # recorded before measures were stated
+        ("mean_score", None, 30, "10", "14"),  # a mean score out of nothing known: never taken for a percentage
     ]
     with database.transaction() as db:
         team = db.get(Team, team_id)
@@ -134,7 +141,7 @@ def test_the_dashboard_compares_only_comparable_measures_and_says_how_many_cycle
     assert found == {
         ("percent", 2, Decimal("45.0"), Decimal("65.0")),  # the percentage and the mean score as a percentage
         ("count", 1, Decimal("3.0"), Decimal("9.0")),
-        ("", 1, Decimal("55.0"), Decimal("57.0")),
+        ("", 2, Decimal("32.5"), Decimal("35.5")),  # counted apart, with the measures not stated
     }
 
 
@@ -153,3 +160,58 @@ def test_a_cycles_result_is_in_the_student_results_when_it_commits(database: Dat
         row = db.scalars(select(ResultStats).where(ResultStats.program_id == program_id)).one()
     assert (row.learning_area, row.grade_level, row.measure, row.cycles) == ("ภาษาไทย", "ป.4", "percent", 1)
     assert (row.baseline_sum, row.result_sum) == (Decimal(40), Decimal(60))  # 8 and 12 out of 20, as percentages
+
+
+def test_a_roster_read_marking_a_teacher_inactive_changes_the_dashboards_figures(database: Database) -> None:
+    program_id, team_id = placed_program(database)
+    with Session(database.engine) as db:
+        before = db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id))
+    assert before == 3
+
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        membership = db.get(Membership, team.member_ids[0])
+        assert membership is not None
+        person = db.get(Person, membership.person_id)
+        context = db.get(Context, membership.context_id)
+        assert person is not None and context is not None
+        listed = [RosterMember(person.sub, (LEARNER,), status=INACTIVE)]  # the platform says: no longer enrolled
+        sync_roster(db, context, listed, utcnow(), read_from=utcnow() - timedelta(days=3650))
+
+    with Session(database.engine) as db:
+        assert db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id)) == 2
+
+
+def test_a_program_naming_a_school_reaches_the_dashboard_when_it_is_created_or_edited(database: Database) -> None:
+    with database.transaction() as db:
+        course = make_course(db, "live-by-name")
+        platform = db.get(Platform, course.scope.platform_id)
+        assert platform is not None
+        import_structure(db, platform, [STRUCTURE])
+        named, _team = running(db, course)
+        named.school_or_network = " S1 "  # the school's code, as a trainer types it
+        later, _other = running(db, course)
+    with database.transaction() as db:
+        edited = db.get(Program, later.id)
+        assert edited is not None
+        edited.school_or_network = "โรงเรียนบ้านสังเคราะห์"  # its name, given later
+
+    with Session(database.engine) as db:
+        placed = dict(db.execute(select(ProgramPlacement.program_id, ProgramPlacement.school_id)).all())
+        counted = set(db.scalars(select(ProgramStats.program_id)))
+    assert set(placed) == {named.id, later.id} and None not in placed.values()
+    assert counted == {named.id, later.id}
+
+
+def test_what_a_rolled_back_transaction_changed_is_forgotten(database: Database) -> None:
+    program_id, _team_id = placed_program(database)
+    with Session(database.engine) as db:
+        program = db.get(Program, program_id)
+        assert program is not None
+        program.name = "rolled back"
+        db.flush()
+        assert db.info.get("plc_live_figures")
+        db.rollback()
+
+        assert not db.info.get("plc_live_figures")  # the next commit recomputes nothing of it

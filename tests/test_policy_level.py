@@ -8,16 +8,33 @@ import re
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from models.district import District, School, import_structure, reach_of
+from lti_tool.services.dashboard import NotADistrictLeader, refresh_figures
+from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
+from models.dashboard import public_reach, public_reach_of
+from models.dashboard_stats import ProgramStats, ResultStats
+from models.district import (
+    District,
+    Leader,
+    Network,
+    Reach,
+    School,
+    find_unit,
+    import_structure,
+    place_program,
+    reach_of,
+)
+from models.measures import AS_PERCENT
 from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
+from models.public_summary import public_results, public_table, public_total
 from tests.conftest import ToolServer
-from tests.factories import make_course
+from tests.factories import make_course, planned_program, running
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, seed_small
+from tests.test_exam_results import as_csv
 
 
 def structure(db: Session, platform: Platform, districts: list[str]) -> dict[str, District]:
@@ -59,6 +76,95 @@ def test_a_province_leader_leads_its_districts_and_an_obec_leader_every_district
     assert d3_school not in province.school_ids and d3_school in national.school_ids
     assert reach_of(db, elsewhere.id, "governor-elsewhere").led_district_ids == frozenset()  # no district assigned
     assert reach_of(db, here.id, "nobody").empty
+
+
+def test_only_a_districts_own_leader_imports_its_results_never_a_province_or_obec_leader(db: Session) -> None:
+    here = platform_of(db, "policy-results")
+    districts = structure(db, here, ["D1"])
+    north = add_province(db, here, "P1", "จังหวัดสังเคราะห์เหนือ")
+    assign_district(db, north, districts["D1"])
+    add_policy_leader(db, here, "governor", north)
+    add_policy_leader(db, here, "obec", None)
+    db.add(Leader(platform_id=here.id, sub="director", district_id=districts["D1"].id))
+    db.flush()
+    data = as_csv([["2567", "O-NET", "ป.6", "D1-S1", "", "คณิตศาสตร์", "31", "24.10", "28.50", "30.25"]])
+
+    for sub in ("governor", "obec"):
+        reach = reach_of(db, here.id, sub)
+        assert districts["D1"].id in reach.led_district_ids  # they see it
+        with pytest.raises(NotTheDistrictsLeader):  # the page answers 403
+            import_district_results(db, reach, districts["D1"].id, "onet.csv", data)
+    imported = import_district_results(db, reach_of(db, here.id, "director"), districts["D1"].id, "onet.csv", data)
+    assert imported.results == 3
+
+
+def test_a_full_refresh_is_a_district_leaders_and_locks_the_districts_programs_before_deleting(db: Session) -> None:
+    here = platform_of(db, "policy-refresh")
+    districts = structure(db, here, ["D1"])
+    add_policy_leader(db, here, "obec", None)
+    db.add(Leader(platform_id=here.id, sub="director", district_id=districts["D1"].id))
+    course = make_course(db, "policy-refresh-course", teachers=3)
+    program, _team = running(db, course)
+    program.platform_id = here.id
+    place_program(db, program, find_unit(db, here, "D1", "D1-S1"))
+    db.flush()
+    with pytest.raises(NotADistrictLeader):  # the page answers 403
+        refresh_figures(db, reach_of(db, here.id, "obec"))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        assert [d.code for d in refresh_figures(db, reach_of(db, here.id, "director"))] == ["D1"]
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+    first_delete = next(i for i, s in enumerate(statements) if s.startswith("DELETE FROM dashboard_"))
+    if db.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time and no FOR UPDATE
+        locks = [i for i, s in enumerate(statements) if "FOR UPDATE" in s and "plc_programs" in s]
+        assert locks and locks[0] < first_delete and "ORDER BY plc_programs.id" in statements[locks[0]]
+
+
+def test_a_figure_a_district_withholds_cannot_be_worked_out_from_the_provinces_by_subtraction(db: Session) -> None:
+    here = platform_of(db, "policy-subtraction")
+    districts = structure(db, here, ["D1", "D2"])
+    course = make_course(db, "policy-subtraction-course", teachers=3)
+    teachers = {
+        "D1": {"คณิตศาสตร์": 20, "วิทยาศาสตร์": 4, "ภาษาไทย": 15},
+        "D2": {"คณิตศาสตร์": 20, "วิทยาศาสตร์": 12, "ภาษาไทย": 15},
+    }
+    cycles = {"D1": 2, "D2": 6}  # student results of คณิตศาสตร์ ป.6: D1 too few to publish
+    for code, by_area in teachers.items():
+        d = districts[code]
+        d.public_summary = True
+        network = db.scalar(select(Network.id).where(Network.district_id == d.id))
+        for area, n in by_area.items():
+            program = planned_program(db, course)
+            db.add(ProgramStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None, year=2025,
+                                state="running", learning_area=area, grade_level="ป.6", teams=1, teachers=n, cycles=1,
+                                cycles_completed=0, teachers_eligible=0, teacher_hours=0, hours_e1=0, hours_e2=0,
+                                hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0, observations=0, reflections=0,
+                                reflections_graded=0))  # fmt: skip
+            if area == "คณิตศาสตร์":
+                db.add(ResultStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None,
+                                   year=2025, learning_area=area, grade_level="ป.6", measure=AS_PERCENT,
+                                   cycles=cycles[code], baseline_sum=40 * cycles[code], result_sum=50 * cycles[code],
+                                   improved=cycles[code]))  # fmt: skip
+    db.flush()
+
+    def published(reach: Reach) -> dict[str, int]:
+        return {row.key: row.teachers for row in public_table(db, reach, "learning_area")[0]}
+
+    d1, d2 = (public_reach(districts[code]) for code in ("D1", "D2"))
+    province = public_reach_of(districts.values())
+    assert published(d1) == {"คณิตศาสตร์": 20} and published(d2) == teachers["D2"]
+    for area, n in published(province).items():  # the province's figure minus D2's never reveals what D1 withholds
+        assert area in published(d1) or n - published(d2)[area] != teachers["D1"][area]
+    totals = [public_total(db, reach) for reach in (d1, d2, province)]
+    assert [t.teachers if t else None for t in totals] == [39, 47, 86]  # no district withholds its total
+    assert [r.cycles for r in public_results(db, d2)] == [6] and public_results(db, d1) == []
+    assert public_results(db, province) == []  # 8 cycles minus D2's 6 would be D1's 2
 
 
 @pytest.fixture

@@ -364,6 +364,7 @@ def show() -> str:
             attention=[] if is_wide else _needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
             csrf=csrf_token(app_session, REFRESH),
+            may_refresh=service.may_refresh(reach),
             export_args=_filter_args(filters),
             growth_min_teachers=stats.GROWTH_MIN_TEACHERS,
             session_url=session_url,
@@ -463,7 +464,10 @@ def refresh() -> Any:
     with database().transaction() as db:
         app_session, reach = _leader(db)
         PlcForm.posted(app_session, REFRESH)
-        service.refresh_figures(db, reach)
+        try:
+            service.refresh_figures(db, reach)
+        except service.NotADistrictLeader:
+            abort(403, description=_("Only a district's leaders refresh its figures."))
     return redirect(session_url("dashboard.show"), code=303)
 
 

@@ -4,6 +4,11 @@ them), and the same comparison for the district on the dashboard itself."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
@@ -16,15 +21,26 @@ from werkzeug.wrappers import Response
 from lti_tool.services import exam_results as service
 from lti_tool.web import curriculum
 from lti_tool.web.forms.base import PlcForm
-from lti_tool.web.session import csrf_token, database, session_url
+from lti_tool.web.session import csrf_token, database, session_url, settings
 from lti_tool.web.views.dashboard import _leader, year_label
 from models.curriculum import LEARNING_AREA
 from models.district import District, Reach, School
-from models.exam_results import COLUMNS, Refused, subjects
+from models.exam_results import COLUMNS, MAX_FILE_BYTES, Preview, Refused, subjects
 from models.exam_results_view import Comparison, compare, cycles_targeting, furthest_below, schools_furthest_below
 
 bp = Blueprint("results", __name__)
 UPLOAD = "results-upload"
+CONFIRM = "results-confirm"
+# A request may be a little larger than the file it carries, so that a file over the cap reaches read_table and is
+# refused with the page's own message (in Thai), not the generic "request too large".
+REQUEST_BYTES = MAX_FILE_BYTES + 256 * 1024
+PENDING_SECONDS = 3600  # how long a file waits for its confirmation
+
+
+@bp.before_request
+def _room_for_the_file() -> None:
+    request.max_content_length = REQUEST_BYTES
+
 
 REFUSALS: dict[str, Any] = {
     "too_large": _l("The file is larger than 2 MB."),
@@ -34,6 +50,7 @@ REFUSALS: dict[str, Any] = {
 }
 COLUMN_NAMES: dict[str, Any] = {
     "year": _l("Academic year"),
+    "exam_year": _l("Year the test was sat (instead of the academic year: the academic year before it)"),
     "test": _l("Test"),
     "grade": _l("Grade level"),
     "school_code": _l("School code"),
@@ -57,8 +74,10 @@ def versus(db: Session, reach: Reach, district_id: int, school_id: int | None) -
     of those the cycles that targeted its learning area and grade (at the school, on a school's page)."""
     comparisons = compare(db, district_id, school_id)
     below = furthest_below(comparisons)
-    beside = cycles_targeting(db, reach, {(c.area, c.grade_level) for c in below}, school_id)
-    return {"comparisons": comparisons, "below": below, "beside": beside}
+    beside = cycles_targeting(db, reach, {(c.area, c.grade_level) for c in below}, district_id, school_id)
+    # Whether anything could be compared with the nation: a file without national means says nothing about it.
+    compared = any(c.gap is not None for c in comparisons)
+    return {"comparisons": comparisons, "below": below, "beside": beside, "compared": compared}
 
 
 def template_helpers() -> dict[str, Any]:
@@ -88,16 +107,23 @@ def school(school_id: int) -> str:
         )
 
 
-def _led_districts(db: Session, reach: Reach) -> list[District]:
-    return list(
-        db.scalars(select(District).where(District.id.in_(sorted(reach.led_district_ids))).order_by(District.name))
-    )
+def _led_districts(db: Session, reach: Reach, directly: bool = False) -> list[District]:
+    """The districts the person leads (only those they lead themselves, not through the policy level, when
+    directly: the districts whose results they may import)."""
+    ids = reach.directly_led_district_ids if directly else reach.led_district_ids
+    return list(db.scalars(select(District).where(District.id.in_(sorted(ids))).order_by(District.name)))
 
 
 def _upload_page(
-    db: Session, reach: Reach, app_session: Any, refused: Refused | None = None, status: int = 200
+    db: Session,
+    reach: Reach,
+    app_session: Any,
+    refused: Refused | None = None,
+    status: int = 200,
+    pending: tuple[str, int, Preview] | None = None,
+    expired: bool = False,
 ) -> tuple[str, int]:
-    districts = _led_districts(db, reach)
+    districts = _led_districts(db, reach, directly=True)
     if not districts:
         abort(403, description=_("Only a district's leaders import its test results."))
     page = render_template(
@@ -108,11 +134,15 @@ def _upload_page(
         column_names=COLUMN_NAMES,
         # The documented layout: each column's first Thai and first English heading (models/exam_results.py).
         headings=[
-            (key, names[0], next(n for n in names if n.isascii()), not needed)
+            (key, names[0], next(n for n in names if n.isascii()), not needed and key != "year")
             for key, (needed, names) in COLUMNS.items()
             if key != "school_name"
         ],
         csrf=csrf_token(app_session, UPLOAD),
+        confirm_csrf=csrf_token(app_session, CONFIRM),
+        pending=pending,
+        replaced_years=", ".join(year_label(y) for y in pending[2].replaced_years) if pending else "",
+        expired=expired,
         imported=request.args.get("imported", ""),
         session_url=session_url,
     )
@@ -128,21 +158,89 @@ def upload_form() -> tuple[str, int]:
 
 @bp.post("/dashboard/results")
 def upload() -> Response | tuple[str, int]:
+    """Read the file and, when it would replace results already imported, ask first (the file waits, bound to the
+    session); else import it at once."""
     with database().transaction() as db:
         app_session, reach = _leader(db)
         PlcForm.posted(app_session, UPLOAD)
-        raw = request.form.get("district", "")
-        district_id = int(raw) if raw.isdecimal() and len(raw) < 10 else 0
+        district_id = _district_id(request.form.get("district", ""))
         sent = request.files.get("file")
         if sent is None or not sent.filename:
             return _upload_page(db, reach, app_session, Refused(unreadable="empty"), 422)
+        data = sent.read()
         try:
-            imported = service.import_district_results(db, reach, district_id, sent.filename, sent.read())
+            preview = service.preview_district_results(db, reach, district_id, sent.filename, data)
+            if preview.replaces:
+                nonce = _keep_pending(app_session, district_id, sent.filename, data)
+                return _upload_page(db, reach, app_session, pending=(nonce, district_id, preview))
+            imported = service.import_district_results(db, reach, district_id, sent.filename, data)
         except service.NotTheDistrictsLeader:
             abort(403, description=_("Only a district's leaders import its test results."))
         except Refused as refused:  # refused before anything was written
             return _upload_page(db, reach, app_session, refused, 422)
     return redirect(session_url("results.upload_form", imported=f"{imported.results}-{imported.schools}"), code=303)
+
+
+@bp.post("/dashboard/results/confirm")
+def confirm() -> Response | tuple[str, int]:
+    """The confirmation's own POST: import the file that waits, replacing the results it replaces."""
+    with database().transaction() as db:
+        app_session, reach = _leader(db)
+        PlcForm.posted(app_session, CONFIRM)
+        district_id = _district_id(request.form.get("district", ""))
+        found = _take_pending(app_session, request.form.get("pending", ""), district_id)
+        if found is None:
+            return _upload_page(db, reach, app_session, status=409, expired=True)
+        filename, data = found
+        try:
+            imported = service.import_district_results(db, reach, district_id, filename, data)
+        except service.NotTheDistrictsLeader:
+            abort(403, description=_("Only a district's leaders import its test results."))
+        except Refused as refused:
+            return _upload_page(db, reach, app_session, refused, 422)
+    return redirect(session_url("results.upload_form", imported=f"{imported.results}-{imported.schools}"), code=303)
+
+
+def _district_id(raw: str) -> int:
+    return int(raw) if raw.isdecimal() and len(raw) < 10 else 0
+
+
+def _pending_path(app_session: Any, nonce: str, district_id: int) -> Path:
+    """Where a file waits: named by the session, the district and a random nonce, so that only this session's
+    confirmation finds it."""
+    name = hmac.new(
+        settings().secret_key.encode(), f"{app_session.token}:{district_id}:{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
+    return settings().instance_path / "pending-results" / name
+
+
+def _keep_pending(app_session: Any, district_id: int, filename: str, data: bytes) -> str:
+    folder = settings().instance_path / "pending-results"
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in folder.iterdir():  # files never confirmed are forgotten
+        if now - old.stat().st_mtime > PENDING_SECONDS:
+            old.unlink(missing_ok=True)
+    nonce = secrets.token_hex(16)
+    suffix = ".xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    _pending_path(app_session, nonce, district_id).write_bytes(suffix.encode() + b"\n" + data)
+    return nonce
+
+
+def _take_pending(app_session: Any, nonce: str, district_id: int) -> tuple[str, bytes] | None:
+    if not nonce.isalnum() or len(nonce) > 64:
+        return None
+    path = _pending_path(app_session, nonce, district_id)
+    try:
+        if time.time() - path.stat().st_mtime > PENDING_SECONDS:
+            path.unlink(missing_ok=True)
+            return None
+        stored = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    path.unlink(missing_ok=True)
+    suffix, _newline, data = stored.partition(b"\n")
+    return "results" + suffix.decode(), data
 
 
 def district_versus(

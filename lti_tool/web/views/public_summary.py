@@ -18,8 +18,8 @@ from lti_tool.web.session import database, settings
 from lti_tool.web.views.dashboard import DIMENSIONS, TITLES, _label, bp
 from models import dashboard as stats
 from models.district import District, Reach
-from models.measures import AS_PERCENT
 from models.policy import Province
+from models.public_summary import public_results, public_table, public_total
 
 
 @bp.get("/public/districts/<int:district_id>")
@@ -82,12 +82,9 @@ def _province_districts(db: Session, province_id: int) -> list[District]:
 
 def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) -> str:
     """The public summary over `reach`: the same tables and the same small-group suppression at every level."""
-    everything = stats.Filters()
-    total = stats.figures_by(db, reach, everything, "total")[0]
     tables = {}
     for table in (first, "learning_areas", "grades", "years"):
-        rows = stats.figures_by(db, reach, everything, DIMENSIONS[table])
-        shown, withheld = stats.suppress_small(rows)
+        shown, withheld = public_table(db, reach, DIMENSIONS[table])
         labelled = _label(db, table, shown)
         tables[table] = (
             [
@@ -104,15 +101,11 @@ def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) ->
             ],
             withheld,
         )
-    results = [
-        r
-        for r in stats.student_results(db, reach, everything)
-        if r.cycles >= stats.PUBLIC_MIN_CYCLES and r.measure == AS_PERCENT
-    ]
+    results = public_results(db, reach)
     return render_template(
         "dashboard/public.html",
         district=district,
-        total=total if total.teachers >= stats.PUBLIC_MIN_TEACHERS else None,
+        total=public_total(db, reach),
         tables=tables,
         titles=TITLES,
         results=results,

@@ -22,7 +22,7 @@ def upgrade() -> None:
         "exam_results",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("level", sa.String(length=8), nullable=False),
-        sa.Column("district_id", sa.Integer(), nullable=True),
+        sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Integer(), nullable=True),
         sa.Column("test", sa.String(length=8), nullable=False),
         sa.Column("grade_level", sa.String(length=8), nullable=False),
