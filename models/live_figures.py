@@ -55,11 +55,24 @@ def _changed(session: Session) -> dict[str, set[int]]:
     return found
 
 
+# Of a changed (not new, not deleted) row of these kinds, only these attributes move a figure: a launch stamps the
+# membership's last launch, which must not recompute (and lock) its program on every launch of a PLC day.
+_FIGURE_ATTRIBUTES: dict[type[Any], tuple[str, ...]] = {Membership: ("status", "inactive_since", "app_role")}
+
+
+def _moves_a_figure(session: Session, instance: Any) -> bool:
+    attributes = _FIGURE_ATTRIBUTES.get(type(instance))
+    if attributes is None or instance in session.new or instance in session.deleted:
+        return True
+    state = inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
         named = _NAMES.get(type(instance))
-        if named is None:
+        if named is None or not _moves_a_figure(session, instance):
             continue
         # What the row holds in memory, never a load: a deleted row's expired attribute cannot be read again.
         value = inspect(instance).dict.get(named[1])

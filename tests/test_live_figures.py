@@ -18,6 +18,7 @@ from models.dashboard import Filters, student_results
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, ProgramPlacement, Reach, find_unit, import_structure, place_program
+from models.live_figures import _KEY
 from models.migrate import upgrade
 from models.people import INACTIVE, Context, Membership, Person
 from models.platform import Platform
@@ -181,6 +182,29 @@ def test_a_roster_read_marking_a_teacher_inactive_changes_the_dashboards_figures
 
     with Session(database.engine) as db:
         assert db.scalar(select(ProgramStats.teachers).where(ProgramStats.program_id == program_id)) == 2
+
+
+def test_a_launch_stamping_a_team_members_membership_recomputes_nothing(database: Database) -> None:
+    """A launch sets the membership's last launch (and its role, unchanged): no figure moves, so the program's rows are
+    neither recomputed nor locked; a role that does change is noticed."""
+    program_id, team_id = placed_program(database)
+    with Session(database.engine) as db:
+        refreshed = db.scalar(select(ProgramStats.refreshed_at).where(ProgramStats.program_id == program_id))
+    with database.transaction() as db:
+        team = db.get(Team, team_id)
+        assert team is not None
+        membership = db.get(Membership, team.member_ids[0])
+        assert membership is not None
+        membership.last_launch_at = utcnow()
+        membership.app_role = membership.app_role
+        db.flush()
+        assert not db.info.get(_KEY)
+        membership.status = INACTIVE
+        db.flush()
+        assert dict(db.info[_KEY]) == {"membership": {membership.id}}
+        db.rollback()
+    with Session(database.engine) as db:
+        assert db.scalar(select(ProgramStats.refreshed_at).where(ProgramStats.program_id == program_id)) == refreshed
 
 
 def test_a_program_naming_a_school_reaches_the_dashboard_when_it_is_created_or_edited(database: Database) -> None:
