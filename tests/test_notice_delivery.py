@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -339,6 +340,28 @@ def test_an_email_whose_sending_was_cut_short_is_parked_not_sent_again(
     assert "kru.cut" not in (email.last_error or "")
     assert report.parked == 1 and report.delivered == 1  # LINE takes its retry key once: that one goes again
     assert len(line_api_server.delivered_to(user)) == 1
+
+
+def test_a_line_message_is_leased_for_three_times_lines_timeout_an_email_for_ten_minutes(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    """A worker that dies mid-send holds its LINE messages back only until their call has surely ended (safe to send
+    again: the retry key), while an e-mail's lease gives its outcome time to be known."""
+    smtp.clear()
+    user = line_api_server.add_friend("สมศรี")
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.lease@school.example", line_user=user)
+    job = job_for(tool, smtp, line_api_server, morning())
+    leases: dict[str, timedelta] = {}
+    send = job._send
+
+    def looking(jobs: list[Any]) -> Iterator[Any]:
+        for channel, row in deliveries(tool, notice_id).items():
+            leases[channel] = row.next_attempt_at - morning()
+        yield from send(jobs)
+
+    job._send = looking  # type: ignore[method-assign]
+    assert job.run_once().delivered == 2
+    assert leases == {"line": timedelta(seconds=3 * job.settings.line_timeout_seconds), "email": timedelta(minutes=10)}
 
 
 def test_an_email_goes_over_implicit_tls(tool: ToolServer, line_api_server: LineServer, tmp_path: Path) -> None:

@@ -124,6 +124,8 @@ class NoticeDeliveryJob:
         max_backoff_seconds: float = 600.0,
         rate_per_second: float = 1000.0,
         lease_seconds: float = 600.0,
+        line_lease_seconds: float | None = None,
+        record_every: int = 50,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
@@ -132,7 +134,12 @@ class NoticeDeliveryJob:
         self.base_backoff = base_backoff_seconds
         self.max_backoff = max_backoff_seconds
         self.rate = RateLimit(rate_per_second)
-        self.lease_seconds = lease_seconds  # how long a "sending" row is the sender's before a sweep takes it
+        # How long a "sending" row is the sender's before a sweep takes it: an e-mail's outcome must be known before
+        # it is given up (it is then parked, not sent again); a LINE push is safe to send again (its retry key) once
+        # the call has surely ended (three times its timeout), so a worker that died holds them back for that only.
+        self.lease_seconds = lease_seconds
+        self.line_lease_seconds = line_lease_seconds or 3 * settings.line_timeout_seconds
+        self.record_every = record_every  # answers recorded per transaction, as they come
         self.now = clock  # the tests' clock decides the quiet hours
         self.pool = ThreadPoolExecutor(max_workers=settings.line_concurrency, thread_name_prefix="notices")
         self._apis: dict[str, line_api.LineApi] = {}
@@ -161,12 +168,23 @@ class NoticeDeliveryJob:
             jobs = self._prepare(db, items, now)
             self._record(db, [item for item in items if item.outcome], now, report)
             for item, _call in jobs:  # committed before anything leaves: a crash mid-send is seen, not repeated
+                lease = self.line_lease_seconds if item.channel == Channel.LINE.value else self.lease_seconds
                 item.delivery.state = NoticeState.SENDING.value
-                item.delivery.next_attempt_at = now + timedelta(seconds=self.lease_seconds)
+                item.delivery.next_attempt_at = now + timedelta(seconds=lease)
+        answered: list[_Item] = []
         for item in self._send(jobs):  # no transaction open while the channels answer
-            with self.database.transaction() as db:
-                self._record(db, [item], now, report)
+            answered.append(item)
+            if len(answered) >= self.record_every:
+                self._record_answers(answered, now, report)
+                answered = []
+        self._record_answers(answered, now, report)
         return report
+
+    def _record_answers(self, items: list[_Item], now: datetime, report: NoticePassReport) -> None:
+        """The answers that came, in one short transaction (a few dozen per commit, not one commit per message)."""
+        if items:
+            with self.database.transaction() as db:
+                self._record(db, items, now, report)
 
     def _sweep(self, db: Session, now: datetime, report: NoticePassReport) -> None:
         """Rows left "sending" past their lease by a worker that stopped: LINE messages are sent again (LINE takes a
