@@ -19,10 +19,11 @@ a choice that names neither outcome plainly).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -31,25 +32,38 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    Update,
+    bindparam,
     delete,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import measures
 from models.assessments import Assessment, Phase, RaterKind
 from models.base import Base, utcnow
-from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
+from models.cycles import SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
-from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility, left_before_the_end, left_members
-from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, RESULTS_FORM, FormEntry, goal_field
+from models.eligibility import ProgramFacts, SessionFact, TeamFacts, left_members
+from models.forms import RESULTS_FORM, FormEntry
 from models.observations import Observation
 from models.plan import PlcRole
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.states import ProgramState
+from models.team_figures import (
+    FIGURES,
+    CycleFact,
+    TeamRow,
+    TeamStats,
+    goal_chosen,
+    lock_teams_of,
+    replace_team_rows,
+    team_figures,
+)
 from models.teams import CycleAssignment, Team, TeamMember
 
 HOURS = Numeric(14, 2)
@@ -157,6 +171,7 @@ def refresh_district(db: Session, district: District) -> int:
         .order_by(Program.id)
         .with_for_update()
     )
+    lock_teams_of(db, select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id))
     return _refresh(db, district.id, None)
 
 
@@ -252,13 +267,15 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     ):
         cycle = cycles[cycle_id]
         reflections[cycle.team_id][(cycle.number, membership_id)] = submitted_at
-    graded: dict[int, int] = defaultdict(int)
+    cycle_facts: dict[int, dict[int, CycleFact]] = defaultdict(dict)  # team → cycle id → what it adds
+    for cycle in cycles.values():
+        cycle_facts[cycle.team_id][cycle.id] = CycleFact(elements=elements_in_cycle.get(cycle.id, set()))
     for (cycle_id,) in db.execute(
         select(Reflection.cycle_id)
         .where(Reflection.cycle_id.in_(cycles_in))
         .where(select(Grade.id).where(Grade.reflection_id == Reflection.id).exists())
     ):
-        graded[team_program[cycles[cycle_id].team_id]] += 1
+        cycle_facts[cycles[cycle_id].team_id][cycle_id].graded += 1
     observations: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for cycle_id, buddy_id in db.execute(
         select(Observation.cycle_id, Observation.buddy_id).where(
@@ -267,15 +284,12 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     ):
         cycle = cycles[cycle_id]
         observations[cycle.team_id].add((cycle.number, buddy_id))
-    goals: dict[int, str] = {}  # cycle id → the goal its results report chose ("" for none)
-    field = goal_field()
     for cycle_id, answers in db.execute(
         select(FormEntry.cycle_id, FormEntry.answers).where(
             FormEntry.cycle_id.in_(cycles_in), FormEntry.form == RESULTS_FORM
         )
     ):
-        chosen = field.option(str((answers or {}).get(GOAL_FIELD, "")).strip())
-        goals[cycle_id] = chosen.value if chosen else ""
+        cycle_facts[cycles[cycle_id].team_id][cycle_id].goal = goal_chosen(answers)
 
     stats: dict[int, dict[str, Any]] = {}
     now = utcnow()
@@ -290,21 +304,10 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
             "learning_area": p.learning_area.strip(),
             "grade_level": p.grade_level.strip(),
             "teams": 0,
-            "teachers": 0,
-            "cycles": 0,
-            "cycles_completed": 0,
-            "teachers_eligible": 0,
-            "teacher_hours": Decimal(0),
-            **{f"hours_e{n}": Decimal(0) for n in ELEMENT_NUMBERS},
-            "model_lessons": 0,
-            "observations": 0,
-            "reflections": 0,
-            "reflections_graded": graded.get(program_id, 0),
-            "goals_met": 0,
-            "goals_not_met": 0,
-            "goals_not_reported": 0,
+            **dict.fromkeys(FIGURES, 0),
             "refreshed_at": now,
         }
+    team_rows: list[dict[str, Any]] = []
     for team_id, program_id in team_program.items():
         row, p = stats[program_id], placements[program_id]
         facts = TeamFacts(
@@ -318,33 +321,15 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
         program_facts = ProgramFacts(
             ProgramState(p.state), p.approved_on, p.planned_cycles, Decimal(p.min_hours), p.ended_on
         )
+        figures = team_figures(program_facts, facts, cycle_facts[team_id].values())
+        team_rows.append({"team_id": team_id, "program_id": program_id, **figures})
         row["teams"] += 1
-        # A teacher who left the course before the program's last day counts neither as its teacher nor as eligible.
-        row["teachers"] += sum(1 for m in facts.member_ids if left_before_the_end(m, program_facts, facts) is None)
-        row["teachers_eligible"] += sum(
-            1 for member in facts.member_ids if eligibility(member, program_facts, facts).eligible
-        )
-        for fact in facts.sessions:
-            teacher_hours = fact.hours * len(fact.attendees)
-            row["teacher_hours"] += teacher_hours
-            row[f"hours_e{fact.element}"] += teacher_hours
-        row["observations"] += len(facts.observations)
-        row["reflections"] += len(facts.reflections)
+        for name in FIGURES:
+            row[name] += figures[name]
     results: dict[tuple[int, str, str, str], dict[str, Any]] = {}
     for cycle in cycles.values():
         program_id = team_program[cycle.team_id]
         row = stats[program_id]
-        row["cycles"] += 1
-        completed = elements_in_cycle.get(cycle.id, set()) >= set(ELEMENT_NUMBERS)
-        if completed:
-            row["cycles_completed"] += 1
-            # A Model Teacher's lesson counts once the cycle it was planned for is completed.
-            row["model_lessons"] += 1
-        if completed or cycle.id in goals:
-            goal = goals.get(cycle.id, "")
-            row[
-                "goals_met" if goal == GOAL_MET else "goals_not_met" if goal == GOAL_NOT_MET else "goals_not_reported"
-            ] += 1
         if cycle.baseline_value is None or cycle.result_value is None:
             continue
         area = cycle.learning_area.strip() or row["learning_area"]
@@ -383,6 +368,7 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
         db.execute(delete(ResultStats).where(ResultStats.program_id.in_(sorted(program_ids))))
         db.execute(delete(CompetencyStats).where(CompetencyStats.program_id.in_(sorted(program_ids))))
         db.execute(delete(ProgramStats).where(ProgramStats.program_id.in_(sorted(program_ids))))
+    replace_team_rows(db, placed if program_ids is None else program_ids, team_rows)
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
     _insert_in_chunks(db, CompetencyStats, _competency_rows(db, placed, stats))
@@ -469,4 +455,43 @@ def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
         )
     ):
         by_district[district_id].add(program_id)
+    lock_teams_of(db, ordered)
     return sum(_refresh(db, district_id, ids) for district_id, ids in by_district.items())
+
+
+@cache
+def _move_statements() -> tuple[Update, Update]:
+    """Built once: a program's row moved by one team's difference (the team's old row read in the same statement),
+    then the team's row replaced; parameters: the_team, now and new_<figure> for each figure."""
+    program, team = ProgramStats.__table__.c, TeamStats.__table__.c
+    moved = {name: program[name] + (bindparam(f"new_{name}", type_=team[name].type) - team[name]) for name in FIGURES}
+    move = (
+        update(ProgramStats)
+        .where(program.program_id == team.program_id, team.team_id == bindparam("the_team"))
+        .values({**moved, "refreshed_at": bindparam("now", type_=program.refreshed_at.type)})
+        .execution_options(synchronize_session=False)
+    )
+    replace = (
+        update(TeamStats)
+        .where(team.team_id == bindparam("the_team"))
+        .values({name: bindparam(f"new_{name}", type_=team[name].type) for name in FIGURES})
+        .execution_options(synchronize_session=False)
+    )
+    return move, replace
+
+
+def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
+    """Replace these teams' rows and move their programs' summary rows by the difference, stamped now: an UPDATE
+    that adds (so writers to two teams of one program both count) and reads the team's old row in the same
+    statement. Returns the programs it could not move (a team without its row yet, after an upgrade; a program not
+    placed), for the caller to recompute whole."""
+    now = utcnow()
+    move, replace = _move_statements()
+    unfinished: set[int] = set()
+    for team_id, (program_id, figures) in sorted(teams.items()):
+        params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
+        if db.execute(move, params).rowcount == 0:  # type: ignore[attr-defined]
+            unfinished.add(program_id)
+        else:
+            db.execute(replace, params)
+    return unfinished

@@ -16,30 +16,28 @@ from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard_stats import refresh_programs
+from models.dashboard_stats import move_programs, refresh_programs
 from models.district import ProgramPlacement, place_programs_by_name
 from models.forms import FormEntry
 from models.observations import Observation
 from models.people import Membership
 from models.programs import Program
 from models.reflections import Grade, Reflection
+from models.team_figures import recompute_teams, team_names
 from models.teams import CycleAssignment, Team, TeamMember
 
 _KEY = "plc_live_figures"
-# What a changed row names, by kind: the program itself, a team, a cycle, an element session, a reflection.
-_NAMES: dict[type[Any], tuple[str, str]] = {
-    Program: ("program", "id"),
-    Assessment: ("program", "program_id"),
-    ProgramPlacement: ("program", "program_id"),
-    Certificate: ("program", "program_id"),
-    Team: ("program", "program_id"),
+# What a changed row names, by kind. A change inside a team moves its program's figures by the team's difference
+# (models/team_figures.py): a member, a role, a session or its attendance, a reflection or its grade, an observation,
+# a tracking form, a teacher leaving the course.
+_TEAM_LEVEL: dict[type[Any], tuple[str, str]] = {
     TeamMember: ("team", "team_id"),
     CycleAssignment: ("team", "team_id"),
-    Cycle: ("team", "team_id"),
     ElementSession: ("cycle", "cycle_id"),
     FormEntry: ("cycle", "cycle_id"),
     Observation: ("cycle", "cycle_id"),
@@ -47,6 +45,16 @@ _NAMES: dict[type[Any], tuple[str, str]] = {
     SessionAttendance: ("session", "session_id"),
     Grade: ("reflection", "reflection_id"),
     Membership: ("membership", "id"),  # a teacher who left the course no longer counts among a program's teachers
+}
+# A change to the program itself, its place, its teams, its cycles' targets and results or its teachers' assessments
+# recomputes the program whole.
+_PROGRAM_LEVEL: dict[type[Any], tuple[str, str]] = {
+    Program: ("program", "id"),
+    Assessment: ("program", "program_id"),
+    ProgramPlacement: ("program", "program_id"),
+    Certificate: ("program", "program_id"),
+    Team: ("program", "program_id"),
+    Cycle: ("program_of_team", "team_id"),
 }
 
 
@@ -57,7 +65,13 @@ def _changed(session: Session) -> dict[str, set[int]]:
 
 # Of a changed (not new, not deleted) row of these kinds, only these attributes move a figure: a launch stamps the
 # membership's last launch, which must not recompute (and lock) its program on every launch of a PLC day.
-_FIGURE_ATTRIBUTES: dict[type[Any], tuple[str, ...]] = {Membership: ("status", "inactive_since", "app_role")}
+_FIGURE_ATTRIBUTES: dict[type[Any], tuple[str, ...]] = {
+    Membership: ("status", "inactive_since", "app_role"),
+    Team: ("program_id",),  # a team's name moves nothing
+    # A cycle's problem, plan and texts move nothing; what it targeted and its results do (the student results).
+    Cycle: ("team_id", "learning_area", "grade_level", "measure_kind", "measure_out_of", "baseline_value",
+            "result_value"),
+}  # fmt: skip
 
 
 def _moves_a_figure(session: Session, instance: Any) -> bool:
@@ -71,7 +85,7 @@ def _moves_a_figure(session: Session, instance: Any) -> bool:
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context: Any) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
-        named = _NAMES.get(type(instance))
+        named = _TEAM_LEVEL.get(type(instance)) or _PROGRAM_LEVEL.get(type(instance))
         if named is None or not _moves_a_figure(session, instance):
             continue
         # What the row holds in memory, never a load: a deleted row's expired attribute cannot be read again.
@@ -79,7 +93,28 @@ def _note_changes(session: Session, _context: Any) -> None:
         if value is None and instance not in session.deleted:
             value = getattr(instance, named[1], None)
         if value is not None:
-            _changed(session)[named[0]].add(int(value))
+            kind, value = _nearer(session, named[0], int(value))
+            _changed(session)[kind].add(value)
+
+
+# What a name leads to, when the row it names is in the session already: a session's cycle, a reflection's cycle, a
+# cycle's team (so the recomputation finds the team by its id).
+_NEARER: dict[str, tuple[type[Any], str, str]] = {
+    "session": (ElementSession, "cycle", "cycle_id"),
+    "reflection": (Reflection, "cycle", "cycle_id"),
+    "cycle": (Cycle, "team", "team_id"),
+}
+
+
+def _nearer(session: Session, kind: str, value: int) -> tuple[str, int]:
+    while kind in _NEARER:
+        model, next_kind, attribute = _NEARER[kind]
+        row = session.identity_map.get(identity_key(model, value))
+        found = inspect(row).dict.get(attribute) if row is not None else None
+        if found is None:
+            break
+        kind, value = next_kind, int(found)
+    return kind, value
 
 
 def note_memberships(session: Session, membership_ids: Iterable[int]) -> None:
@@ -89,21 +124,9 @@ def note_memberships(session: Session, membership_ids: Iterable[int]) -> None:
 
 
 def _programs(session: Session, changed: dict[str, set[int]]) -> set[int]:
-    """The programs the changed rows belong to, by a few joined reads."""
+    """The programs recomputed whole: those named, and those of the teams whose cycles changed their targets."""
     programs = set(changed.get("program", ()))
-    cycles = set(changed.get("cycle", ()))
-    teams = set(changed.get("team", ()))
-    if memberships := sorted(changed.get("membership", ())):
-        for start in range(0, len(memberships), 500):
-            chunk = memberships[start : start + 500]
-            teams |= set(session.scalars(select(TeamMember.team_id).where(TeamMember.membership_id.in_(chunk))))
-    if sessions := changed.get("session"):
-        cycles |= set(session.scalars(select(ElementSession.cycle_id).where(ElementSession.id.in_(sorted(sessions)))))
-    if reflections := changed.get("reflection"):
-        cycles |= set(session.scalars(select(Reflection.cycle_id).where(Reflection.id.in_(sorted(reflections)))))
-    if cycles:
-        teams |= set(session.scalars(select(Cycle.team_id).where(Cycle.id.in_(sorted(cycles)))))
-    if teams:
+    if teams := changed.get("program_of_team"):
         programs |= set(session.scalars(select(Team.program_id).where(Team.id.in_(sorted(teams)))))
     return programs
 
@@ -117,9 +140,12 @@ def _recompute(session: Session) -> None:
             return
         if named := changed.get("program"):
             place_programs_by_name(session, named)  # a new or edited program reaches the dashboard on its own
-        program_ids = _programs(session, changed)
-        if program_ids:
-            refresh_programs(session, program_ids)
+        whole = _programs(session, changed)
+        if whole:  # programs first, then teams: the order every writer locks in (models/team_figures.py)
+            refresh_programs(session, whole)
+        teams = recompute_teams(session, team_names(changed), skip_programs=whole)
+        if unfinished := move_programs(session, teams):
+            refresh_programs(session, unfinished)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,0 +1,399 @@
+"""A team's share of its program's dashboard figures, kept per team so that a change inside one team (a session, an
+attendance, a reflection, a grade, an observation, a tracking form, a member, a role) updates its program's summary
+row by the difference alone: the team's facts read in one statement, its row replaced, the program's row moved by
+the change (models/live_figures.py). A full recomputation of a program (models/dashboard_stats.py) writes the same
+rows with the same function, `team_figures`.
+
+Two writers to one team: each locks the team's row before it reads the team's facts (PostgreSQL, READ COMMITTED), so
+the second reads what the first committed and moves the program's row from the first one's figures. Writers to two
+teams of one program each add their own difference to the program's row (an UPDATE that adds, so both count). A full
+recomputation locks the program's row and then the rows of its teams, in id order, before it reads anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import CompoundSelect
+
+from models.base import Base
+from models.calendar import program_day
+from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
+from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility, left_before_the_end
+from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, RESULTS_FORM, FormEntry, goal_field
+from models.observations import OBSERVATION_IS_LIVE, Observation
+from models.people import INACTIVE, Membership
+from models.plan import PlcRole
+from models.programs import Program
+from models.reflections import Grade, Reflection
+from models.states import ProgramState
+from models.teams import CycleAssignment, Team, TeamMember
+
+HOURS = Numeric(14, 2)
+# The figures of a program's summary row that are the sums of its teams' (models/dashboard_stats.ProgramStats).
+FIGURES = (
+    "teachers",
+    "teachers_eligible",
+    "cycles",
+    "cycles_completed",
+    "teacher_hours",
+    *(f"hours_e{n}" for n in ELEMENT_NUMBERS),
+    "model_lessons",
+    "observations",
+    "reflections",
+    "reflections_graded",
+    "goals_met",
+    "goals_not_met",
+    "goals_not_reported",
+)
+
+
+class TeamStats(Base):
+    """One team's share of its program's figures (the columns named in FIGURES)."""
+
+    __tablename__ = "dashboard_team_stats"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
+    teachers: Mapped[int]
+    teachers_eligible: Mapped[int]
+    cycles: Mapped[int]
+    cycles_completed: Mapped[int]
+    teacher_hours: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e1: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e2: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e3: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e4: Mapped[Decimal] = mapped_column(HOURS)
+    hours_e5: Mapped[Decimal] = mapped_column(HOURS)
+    model_lessons: Mapped[int]
+    observations: Mapped[int]
+    reflections: Mapped[int]
+    reflections_graded: Mapped[int]
+    goals_met: Mapped[int]
+    goals_not_met: Mapped[int]
+    goals_not_reported: Mapped[int]
+
+
+@dataclass
+class CycleFact:
+    """What a team's cycle adds to the figures: the elements it has a live session of, its results report's goal
+    ("" chosen as neither outcome, None for no report), and how many of its reflections are graded."""
+
+    elements: set[int] = field(default_factory=set)
+    goal: str | None = None
+    graded: int = 0
+
+
+def team_figures(program: ProgramFacts, facts: TeamFacts, cycles: Iterable[CycleFact]) -> dict[str, Any]:
+    """A team's share of its program's figures (see models/dashboard_stats.py for what each means)."""
+    row: dict[str, Any] = dict.fromkeys(FIGURES, 0)
+    for name in ("teacher_hours", *(f"hours_e{n}" for n in ELEMENT_NUMBERS)):
+        row[name] = Decimal(0)
+    # A teacher who left the course before the program's last day counts neither as its teacher nor as eligible.
+    row["teachers"] = sum(1 for m in facts.member_ids if left_before_the_end(m, program, facts) is None)
+    row["teachers_eligible"] = sum(1 for m in facts.member_ids if eligibility(m, program, facts).eligible)
+    for fact in facts.sessions:
+        teacher_hours = fact.hours * len(fact.attendees)
+        row["teacher_hours"] += teacher_hours
+        row[f"hours_e{fact.element}"] += teacher_hours
+    row["observations"] = len(facts.observations)
+    row["reflections"] = len(facts.reflections)
+    for cycle in cycles:
+        row["cycles"] += 1
+        row["reflections_graded"] += cycle.graded
+        completed = cycle.elements >= set(ELEMENT_NUMBERS)
+        if completed:
+            row["cycles_completed"] += 1
+            row["model_lessons"] += 1  # a Model Teacher's lesson counts once the cycle it was planned for is completed
+        if completed or cycle.goal is not None:
+            goal = cycle.goal or ""
+            row[
+                "goals_met" if goal == GOAL_MET else "goals_not_met" if goal == GOAL_NOT_MET else "goals_not_reported"
+            ] += 1
+    return row
+
+
+def goal_chosen(answers: Mapping[str, Any] | None) -> str:
+    """The goal a results report chose, "" for an answer that names neither outcome plainly."""
+    chosen = goal_field().option(str((answers or {}).get(GOAL_FIELD, "")).strip())
+    return chosen.value if chosen else ""
+
+
+def replace_team_rows(db: Session, program_ids: Select[Any] | Collection[int], rows: list[dict[str, Any]]) -> None:
+    """Replace the team rows of these programs (a full recomputation)."""
+    where = program_ids if isinstance(program_ids, Select) else sorted(program_ids)
+    db.execute(delete(TeamStats).where(TeamStats.program_id.in_(where)))
+    for start in range(0, len(rows), 2000):
+        db.execute(insert(TeamStats), rows[start : start + 2000])
+
+
+def lock_teams_of(db: Session, program_ids: Collection[int] | Select[Any]) -> None:
+    """Lock the rows of these programs' teams in id order (after their program rows): a team's live update waits."""
+    where = program_ids if isinstance(program_ids, Select) else sorted(program_ids)
+    db.execute(select(Team.id).where(Team.program_id.in_(where)).order_by(Team.id).with_for_update())
+
+
+# --- The live update of a few teams --------------------------------------------------------------------------------
+
+
+@cache
+def _facts_of() -> CompoundSelect[Any]:
+    """Every fact the figures of the teams `team_ids` (an expanding parameter) rest on, in one statement: rows of
+    (kind, team, i1, i2, i3, n, d1, d2, t, s), each kind filling the columns it needs. Built once."""
+    team_ids: BindParameter[list[int]] = bindparam("team_ids", expanding=True)
+    columns = (
+        ("i1", Integer()),
+        ("i2", Integer()),
+        ("i3", Integer()),
+        ("n", Numeric(14, 3)),
+        ("d1", Date()),
+        ("d2", Date()),
+        # Read as stored (UTC) and made aware below: UTCDateTime's processor on every row of every kind costs more
+        # than the rest of the reading.
+        ("t", DateTime(timezone=True)),
+        ("s", Text()),
+    )
+
+    def row(kind: str, team: Any, **values: Any) -> list[ColumnElement[Any]]:
+        # A NULL is cast to the column's type (PostgreSQL types a UNION's columns from every branch); a value keeps
+        # its own SQL (SQLite would cast a date to a number) and takes the column's type for reading the result.
+        return [
+            literal(kind, String(1)).label("kind"),
+            type_coerce(team, Integer()).label("team"),
+            *(
+                (type_coerce(values[name], type_) if name in values else cast(null(), type_)).label(name)
+                for name, type_ in columns
+            ),
+        ]
+
+    cycles = select(Cycle.id, Cycle.team_id, Cycle.number).where(Cycle.team_id.in_(team_ids)).subquery()
+    return union_all(
+        select(
+            *row(
+                "p",
+                Team.id,
+                i1=Program.planned_cycles,
+                n=Program.min_hours,
+                d1=Program.approved_on,
+                d2=Program.ended_on,
+                s=cast(Program.state, Text()),
+            )
+        )
+        .join(Program, Program.id == Team.program_id)
+        .where(Team.id.in_(team_ids)),
+        select(*row("m", TeamMember.team_id, i1=TeamMember.membership_id, t=Membership.inactive_since))
+        .join(Membership, Membership.id == TeamMember.membership_id)
+        .where(TeamMember.team_id.in_(team_ids), Membership.status == INACTIVE),
+        select(*row("k", TeamMember.team_id, i1=TeamMember.membership_id)).where(TeamMember.team_id.in_(team_ids)),
+        select(
+            *row(
+                "r",
+                CycleAssignment.team_id,
+                i1=CycleAssignment.cycle_number,
+                i2=CycleAssignment.membership_id,
+                s=cast(CycleAssignment.role, Text()),
+            )
+        ).where(CycleAssignment.team_id.in_(team_ids)),
+        select(*row("c", cycles.c.team_id, i1=cycles.c.id, i2=cycles.c.number)),
+        select(
+            *row(
+                "e",
+                cycles.c.team_id,
+                i1=ElementSession.id,
+                i2=cycles.c.id,
+                i3=ElementSession.element,
+                n=ElementSession.hours,
+                d1=ElementSession.held_on,
+            )
+        )
+        .join(cycles, cycles.c.id == ElementSession.cycle_id)
+        .where(SESSION_IS_LIVE),
+        select(*row("a", cycles.c.team_id, i1=SessionAttendance.session_id, i2=SessionAttendance.membership_id))
+        .join(ElementSession, ElementSession.id == SessionAttendance.session_id)
+        .join(cycles, cycles.c.id == ElementSession.cycle_id)
+        .where(SESSION_IS_LIVE),
+        select(
+            *row("f", cycles.c.team_id, i1=cycles.c.id, i2=Reflection.membership_id, t=Reflection.submitted_at)
+        ).join(cycles, cycles.c.id == Reflection.cycle_id),
+        # A reflection's grades (a regrade adds one), each by the index on the reflection.
+        select(*row("x", cycles.c.team_id, i1=cycles.c.id, i2=Reflection.id))
+        .join(cycles, cycles.c.id == Reflection.cycle_id)
+        .join(Grade, Grade.reflection_id == Reflection.id),
+        select(*row("o", cycles.c.team_id, i1=cycles.c.id, i2=Observation.buddy_id))
+        .join(cycles, cycles.c.id == Observation.cycle_id)
+        .where(OBSERVATION_IS_LIVE),
+        select(*row("g", cycles.c.team_id, i1=cycles.c.id, s=cast(FormEntry.answers, Text())))
+        .join(cycles, cycles.c.id == FormEntry.cycle_id)
+        .where(FormEntry.form == RESULTS_FORM),
+    )
+
+
+@dataclass
+class _Team:
+    program: ProgramFacts | None = None
+    members: set[int] = field(default_factory=set)
+    left: dict[int, date] = field(default_factory=dict)
+    roles: dict[tuple[int, int], PlcRole] = field(default_factory=dict)
+    numbers: dict[int, int] = field(default_factory=dict)  # cycle id → number
+    cycles: dict[int, CycleFact] = field(default_factory=dict)
+    sessions: dict[int, tuple[int, int, date, Decimal]] = field(default_factory=dict)  # id → cycle id, element, …
+    attendees: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    reflections: dict[tuple[int, int], Any] = field(default_factory=dict)
+    observations: set[tuple[int, int]] = field(default_factory=set)
+
+    def figures(self) -> dict[str, Any]:
+        assert self.program is not None
+        facts = TeamFacts(
+            member_ids=frozenset(self.members),
+            sessions=tuple(
+                SessionFact(self.numbers[cycle_id], element, held_on, hours, frozenset(self.attendees.get(sid, ())))
+                for sid, (cycle_id, element, held_on, hours) in self.sessions.items()
+            ),
+            roles=self.roles,
+            reflections=self.reflections,
+            observations=frozenset(self.observations),
+            left={m: day for m, day in self.left.items() if m in self.members},
+        )
+        return team_figures(self.program, facts, self.cycles.values())
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment is UTC (models/base.UTCDateTime); SQLite gives it back without its zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _read(db: Session, team_ids: list[int]) -> dict[int, _Team]:
+    teams: dict[int, _Team] = defaultdict(_Team)
+    rows = db.execute(_facts_of(), {"team_ids": team_ids}).all()
+    graded: dict[tuple[int, int], int] = {}  # (cycle, reflection) with a grade → team
+    for row in rows:  # cycles first: the other kinds name them by number
+        if row.kind == "c":
+            teams[row.team].numbers[row.i1] = row.i2
+            teams[row.team].cycles[row.i1] = CycleFact()
+    for kind, team_id, i1, i2, i3, n, d1, d2, t, s in rows:
+        team = teams[team_id]
+        if kind == "p":
+            team.program = ProgramFacts(ProgramState(s), d1, i1, Decimal(n), d2)
+        elif kind == "k":
+            team.members.add(i1)
+        elif kind == "m" and t is not None:
+            team.left[i1] = program_day(_aware(t))
+        elif kind == "r":
+            team.roles[(i1, i2)] = PlcRole(s)
+        elif kind == "e":
+            team.sessions[i1] = (i2, i3, d1, Decimal(n))
+            team.cycles[i2].elements.add(i3)
+        elif kind == "a":
+            team.attendees[i1].add(i2)
+        elif kind == "f":
+            team.reflections[(team.numbers[i1], i2)] = _aware(t)
+        elif kind == "x":
+            graded[(i1, i2)] = team_id
+        elif kind == "o":
+            team.observations.add((team.numbers[i1], i2))
+        elif kind == "g":
+            team.cycles[i1].goal = goal_chosen(json.loads(s) if isinstance(s, str) else s)
+    for (cycle_id, _reflection), team_id in graded.items():
+        teams[team_id].cycles[cycle_id].graded += 1
+    return teams
+
+
+@dataclass(frozen=True)
+class TeamNames:
+    """What changed inside teams, by what the changed rows name: teams, cycles, sessions, reflections, memberships."""
+
+    teams: frozenset[int] = frozenset()
+    cycles: frozenset[int] = frozenset()
+    sessions: frozenset[int] = frozenset()
+    reflections: frozenset[int] = frozenset()
+    memberships: frozenset[int] = frozenset()
+
+
+def team_names(changed: Mapping[str, Collection[int]]) -> TeamNames:
+    return TeamNames(
+        *(frozenset(changed.get(kind, ())) for kind in ("team", "cycle", "session", "reflection", "membership"))
+    )
+
+
+def _named_teams(db: Session, names: TeamNames) -> list[Select[Any]]:
+    """Selects of the ids of the teams these names belong to, each by an index (a UNION of them, never an OR, which
+    PostgreSQL could only answer by reading every cycle). The memberships of a roster read, which may be thousands,
+    and the teams are looked up in chunks."""
+    teams = set(names.teams)
+    for chunk in _chunks(sorted(names.memberships)):
+        teams |= set(db.scalars(select(TeamMember.team_id).where(TeamMember.membership_id.in_(chunk))))
+    found: list[Select[Any]] = [select(Team.id).where(Team.id.in_(chunk)) for chunk in _chunks(sorted(teams))]
+    if names.cycles:
+        found.append(select(Cycle.team_id).where(Cycle.id.in_(sorted(names.cycles))))
+    if names.sessions:
+        found.append(
+            select(Cycle.team_id)
+            .join(ElementSession, ElementSession.cycle_id == Cycle.id)
+            .where(ElementSession.id.in_(sorted(names.sessions)))
+        )
+    if names.reflections:
+        found.append(
+            select(Cycle.team_id)
+            .join(Reflection, Reflection.cycle_id == Cycle.id)
+            .where(Reflection.id.in_(sorted(names.reflections)))
+        )
+    return found
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def recompute_teams(db: Session, names: TeamNames, skip_programs: Collection[int] = ()) -> dict[int, TeamRow]:
+    """Lock the teams these names belong to (but those of `skip_programs`, recomputed whole) and compute their
+    figures from their facts: team id → its program and its figures."""
+    named = _named_teams(db, names)
+    if not named:
+        return {}
+    found = named[0] if len(named) == 1 else union(*named)
+    locked = db.execute(
+        select(Team.id, Team.program_id).where(Team.id.in_(found)).order_by(Team.id).with_for_update()
+    ).all()
+    program_of = {team_id: program_id for team_id, program_id in locked if program_id not in skip_programs}
+    if not program_of:
+        return {}
+    # Read after the locks: what a writer before us committed is in these facts (a new statement, a new snapshot).
+    return {
+        team_id: TeamRow(program_of[team_id], facts.figures())
+        for team_id, facts in sorted(_read(db, sorted(program_of)).items())
+        if facts.program is not None  # else the team went with its program in this transaction
+    }
+
+
+class TeamRow(NamedTuple):
+    program_id: int
+    figures: dict[str, Any]
