@@ -1,11 +1,14 @@
 """The district dashboard's precomputed figures: one summary row per program (and per program, learning area and grade for the
-student results its cycles targeted), refreshed in bulk, so that every dashboard view is a handful of grouped
-queries over a few hundred rows, whatever the number of sessions, attendances and reflections behind them.
+student results its cycles targeted, and per team: models/team_figures.py), so that every dashboard view is a
+handful of grouped queries over a few hundred rows, whatever the number of sessions, attendances and reflections
+behind them. They are kept live (models/live_figures.py): a change inside a team moves its program's row by the
+team's difference (`move_programs`), any other change recomputes its program (`refresh_programs`).
 
-Refresh (`refresh_district`) reads a district's programs with a few bulk queries, applies the certificate rule of
-`models.eligibility` to every teacher (the same pure function the progress page uses), and replaces the district's
-summary rows in one transaction. It runs after `plc-bridge seed-demo`, from `plc-bridge dashboard refresh` (a
-timer in production) and from the dashboard's "Refresh figures" button; the page says when the figures are from.
+A full recomputation (`refresh_district`) reads a district's programs with a few bulk queries, applies the
+certificate rule of `models.eligibility` to every teacher (the same pure function the progress page uses), and
+replaces the district's summary rows in one transaction. It runs after `plc-bridge seed-demo`, from `plc-bridge
+dashboard refresh` (repairs) and from the dashboard's "Refresh figures" button; the page says when the figures are
+from.
 
 Definitions: a team's cycle is *completed* when each of the five elements has a session in it; *teacher-hours*
 are session hours times the teachers present; a program's *year* is the year of its approval (of its creation
