@@ -378,42 +378,6 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     return len(stats)
 
 
-def refresh_program_competencies(db: Session, program_id: int) -> int:
-    """Recompute one program's dashboard_competency_stats rows from its assessments, in the caller's transaction: the
-    assessment use cases call it, so the dashboard's assessed growth is live. A program not placed in a district has
-    no rows (the district's rebuild places programs by name). Returns how many rows it wrote."""
-    db.flush()
-    # The program's row under a lock, as the live figures and the full rebuild take it: one kind of lock, one order.
-    db.execute(select(Program.id).where(Program.id == program_id).with_for_update())
-    placement = db.execute(
-        select(
-            ProgramPlacement.district_id,
-            ProgramPlacement.network_id,
-            ProgramPlacement.school_id,
-            Program.approved_on,
-            Program.created_at,
-            Program.learning_area,
-            Program.grade_level,
-        )
-        .join(Program, Program.id == ProgramPlacement.program_id)
-        .where(ProgramPlacement.program_id == program_id)
-    ).first()
-    db.execute(delete(CompetencyStats).where(CompetencyStats.program_id == program_id))
-    if placement is None:
-        return 0
-    where = {
-        "district_id": placement.district_id,
-        "network_id": placement.network_id,
-        "school_id": placement.school_id,
-        "year": _year(placement.approved_on, placement.created_at),
-        "learning_area": placement.learning_area.strip(),
-        "grade_level": placement.grade_level.strip(),
-    }
-    rows = _competency_rows(db, [program_id], {program_id: where})
-    _insert_in_chunks(db, CompetencyStats, rows)
-    return len(rows)
-
-
 def _competency_rows(
     db: Session, placed: Select[Any] | list[int], stats: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.actor import Actor
 from lti_tool.services.programs import course_program, require_program_editor
-from models import assessments, dashboard_stats
+from models import assessments
 from models.assessments import Assessment, Phase, Profile, RaterKind
 from models.base import utcnow
 from models.errors import NotATeamMember, NotATrainer, NotFoundInCourse
@@ -61,7 +61,6 @@ def assess_self(
         db, program, actor.membership_id, actor.membership_id, RaterKind.SELF, phase, levels, now or utcnow()
     )
     events.competency_assessed(db, settings, team, rated, actor.membership)
-    dashboard_stats.refresh_program_competencies(db, program.id)  # the dashboard's assessed growth, live
     return [r.assessment for r in rated]
 
 
