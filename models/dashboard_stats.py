@@ -21,6 +21,7 @@ a choice that names neither outcome plainly).
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    Table,
     Update,
     bindparam,
     delete,
@@ -430,19 +432,18 @@ def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
 def _move_statements() -> tuple[Update, Update]:
     """Built once: a program's row moved by one team's difference (the team's old row read in the same statement),
     then the team's row replaced; parameters: the_team, now and new_<figure> for each figure."""
-    program, team = ProgramStats.__table__.c, TeamStats.__table__.c
+    program_table, team_table = typing.cast(Table, ProgramStats.__table__), typing.cast(Table, TeamStats.__table__)
+    program, team = program_table.c, team_table.c
     moved = {name: program[name] + (bindparam(f"new_{name}", type_=team[name].type) - team[name]) for name in FIGURES}
     move = (
-        update(ProgramStats)
+        update(program_table)
         .where(program.program_id == team.program_id, team.team_id == bindparam("the_team"))
         .values({**moved, "refreshed_at": bindparam("now", type_=program.refreshed_at.type)})
-        .execution_options(synchronize_session=False)
     )
     replace = (
-        update(TeamStats)
+        update(team_table)
         .where(team.team_id == bindparam("the_team"))
         .values({name: bindparam(f"new_{name}", type_=team[name].type) for name in FIGURES})
-        .execution_options(synchronize_session=False)
     )
     return move, replace
 
@@ -454,11 +455,12 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     placed), for the caller to recompute whole."""
     now = utcnow()
     move, replace = _move_statements()
+    connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
     unfinished: set[int] = set()
     for team_id, (program_id, figures) in sorted(teams.items()):
         params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
-        if db.execute(move, params).rowcount == 0:  # type: ignore[attr-defined]
+        if connection.execute(move, params).rowcount == 0:
             unfinished.add(program_id)
         else:
-            db.execute(replace, params)
+            connection.execute(replace, params)
     return unfinished

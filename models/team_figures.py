@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    func,
     insert,
     literal,
     null,
@@ -224,6 +225,7 @@ def _facts_of() -> CompoundSelect[Any]:
             )
         ).where(CycleAssignment.team_id.in_(team_ids)),
         select(*row("c", cycles.c.team_id, i1=cycles.c.id, i2=cycles.c.number)),
+        # A live session with its attendees' membership ids, comma-separated (one row per session, not per teacher).
         select(
             *row(
                 "e",
@@ -233,21 +235,34 @@ def _facts_of() -> CompoundSelect[Any]:
                 i3=ElementSession.element,
                 n=ElementSession.hours,
                 d1=ElementSession.held_on,
+                s=func.aggregate_strings(cast(SessionAttendance.membership_id, Text()), ","),
             )
         )
         .join(cycles, cycles.c.id == ElementSession.cycle_id)
-        .where(SESSION_IS_LIVE),
-        select(*row("a", cycles.c.team_id, i1=SessionAttendance.session_id, i2=SessionAttendance.membership_id))
-        .join(ElementSession, ElementSession.id == SessionAttendance.session_id)
-        .join(cycles, cycles.c.id == ElementSession.cycle_id)
-        .where(SESSION_IS_LIVE),
+        .outerjoin(SessionAttendance, SessionAttendance.session_id == ElementSession.id)
+        .where(SESSION_IS_LIVE)
+        .group_by(
+            cycles.c.team_id,
+            ElementSession.id,
+            cycles.c.id,
+            ElementSession.element,
+            ElementSession.hours,
+            ElementSession.held_on,
+        ),
+        # A reflection with how many grades it has (a regrade adds one), each found by the index on the reflection.
         select(
-            *row("f", cycles.c.team_id, i1=cycles.c.id, i2=Reflection.membership_id, t=Reflection.submitted_at)
-        ).join(cycles, cycles.c.id == Reflection.cycle_id),
-        # A reflection's grades (a regrade adds one), each by the index on the reflection.
-        select(*row("x", cycles.c.team_id, i1=cycles.c.id, i2=Reflection.id))
+            *row(
+                "f",
+                cycles.c.team_id,
+                i1=cycles.c.id,
+                i2=Reflection.membership_id,
+                i3=func.count(Grade.id),
+                t=Reflection.submitted_at,
+            )
+        )
         .join(cycles, cycles.c.id == Reflection.cycle_id)
-        .join(Grade, Grade.reflection_id == Reflection.id),
+        .outerjoin(Grade, Grade.reflection_id == Reflection.id)
+        .group_by(cycles.c.team_id, cycles.c.id, Reflection.id, Reflection.membership_id, Reflection.submitted_at),
         select(*row("o", cycles.c.team_id, i1=cycles.c.id, i2=Observation.buddy_id))
         .join(cycles, cycles.c.id == Observation.cycle_id)
         .where(OBSERVATION_IS_LIVE),
@@ -293,8 +308,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _read(db: Session, team_ids: list[int]) -> dict[int, _Team]:
     teams: dict[int, _Team] = defaultdict(_Team)
-    rows = db.execute(_facts_of(), {"team_ids": team_ids}).all()
-    graded: dict[tuple[int, int], int] = {}  # (cycle, reflection) with a grade → team
+    rows = db.connection().execute(_facts_of(), {"team_ids": team_ids}).all()
     for row in rows:  # cycles first: the other kinds name them by number
         if row.kind == "c":
             teams[row.team].numbers[row.i1] = row.i2
@@ -312,18 +326,15 @@ def _read(db: Session, team_ids: list[int]) -> dict[int, _Team]:
         elif kind == "e":
             team.sessions[i1] = (i2, i3, d1, Decimal(n))
             team.cycles[i2].elements.add(i3)
-        elif kind == "a":
-            team.attendees[i1].add(i2)
+            if s:
+                team.attendees[i1] = {int(m) for m in s.split(",")}
         elif kind == "f":
             team.reflections[(team.numbers[i1], i2)] = _aware(t)
-        elif kind == "x":
-            graded[(i1, i2)] = team_id
+            team.cycles[i1].graded += 1 if i3 else 0
         elif kind == "o":
             team.observations.add((team.numbers[i1], i2))
         elif kind == "g":
             team.cycles[i1].goal = goal_chosen(json.loads(s) if isinstance(s, str) else s)
-    for (cycle_id, _reflection), team_id in graded.items():
-        teams[team_id].cycles[cycle_id].graded += 1
     return teams
 
 
