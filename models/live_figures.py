@@ -23,7 +23,7 @@ from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import move_programs, refresh_programs
 from models.district import ProgramPlacement, place_programs_by_name
-from models.forms import FormEntry
+from models.forms import RESULTS_FORM, FormEntry
 from models.observations import Observation
 from models.people import Membership
 from models.programs import Program
@@ -75,6 +75,12 @@ _FIGURE_ATTRIBUTES: dict[type[Any], tuple[str, ...]] = {
 
 
 def _moves_a_figure(session: Session, instance: Any) -> bool:
+    if isinstance(instance, FormEntry):  # of the tracking forms only the results report's goal is a figure
+        form = inspect(instance).dict.get("form")
+        if form is None and instance not in session.deleted:
+            form = instance.form
+        if form != RESULTS_FORM:
+            return False
     attributes = _FIGURE_ATTRIBUTES.get(type(instance))
     if attributes is None or instance in session.new or instance in session.deleted:
         return True

@@ -254,3 +254,22 @@ def test_writers_to_two_teams_of_one_program_and_a_full_recomputation_all_count(
         assert figures(database) == live
         assert program_id in live["programs"]
         database.dispose()
+
+
+def test_a_tracking_form_other_than_the_results_report_moves_no_figure(database: Database) -> None:
+    seeded(database)
+    with Session(database.engine) as db:
+        team = placed_teams(db)[0]
+        cycle_id = db.scalars(select(Cycle.id).where(Cycle.team_id == team.id)).first()
+        member = team.members[0].membership_id
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    for form, touched in (("operation-tracking", False), (RESULTS_FORM, True)):
+        statements.clear()
+        with database.transaction() as db:
+            entry = db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle_id, FormEntry.form == form)).first()
+            if entry is None:
+                db.add(FormEntry(cycle_id=cycle_id, form=form, answers={GOAL_FIELD: "met"}, updated_by_id=member))
+            else:
+                entry.answers = {**entry.answers, "note": "แก้ไข"}
+        assert any("dashboard_team_stats" in s for s in statements) is touched, form
