@@ -429,23 +429,29 @@ def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
 
 
 @cache
-def _move_statements() -> tuple[Update, Update]:
+def _move_statements() -> tuple[Update, Update, Update]:
     """Built once: a program's row moved by one team's difference (the team's old row read in the same statement),
-    then the team's row replaced; parameters: the_team, now and new_<figure> for each figure."""
+    then the team's row replaced; and both in one statement, for PostgreSQL (a data-modifying WITH: the team's row
+    is replaced once whatever the outer UPDATE reads, and `old` is read before it, in the statement's snapshot).
+    Parameters: the_team, now and new_<figure> for each figure."""
     program_table, team_table = typing.cast(Table, ProgramStats.__table__), typing.cast(Table, TeamStats.__table__)
     program, team = program_table.c, team_table.c
-    moved = {name: program[name] + (bindparam(f"new_{name}", type_=team[name].type) - team[name]) for name in FIGURES}
+    new = {name: bindparam(f"new_{name}", type_=team[name].type) for name in FIGURES}
+    stamped = {"refreshed_at": bindparam("now", type_=program.refreshed_at.type)}
     move = (
         update(program_table)
         .where(program.program_id == team.program_id, team.team_id == bindparam("the_team"))
-        .values({**moved, "refreshed_at": bindparam("now", type_=program.refreshed_at.type)})
+        .values({**{name: program[name] + (new[name] - team[name]) for name in FIGURES}, **stamped})
     )
-    replace = (
-        update(team_table)
-        .where(team.team_id == bindparam("the_team"))
-        .values({name: bindparam(f"new_{name}", type_=team[name].type) for name in FIGURES})
+    replace = update(team_table).where(team.team_id == bindparam("the_team")).values(new)
+    old = select(team_table).where(team.team_id == bindparam("the_team")).cte("old")
+    both = (
+        update(program_table)
+        .where(program.program_id == old.c.program_id)
+        .values({**{name: program[name] + (new[name] - old.c[name]) for name in FIGURES}, **stamped})
+        .add_cte(replace.returning(team.team_id).cte("replaced"))
     )
-    return move, replace
+    return move, replace, both
 
 
 def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
@@ -454,13 +460,14 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     statement. Returns the programs it could not move (a team without its row yet, after an upgrade; a program not
     placed), for the caller to recompute whole."""
     now = utcnow()
-    move, replace = _move_statements()
+    move, replace, both = _move_statements()
     connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
+    one_statement = connection.dialect.name == "postgresql"
     unfinished: set[int] = set()
     for team_id, (program_id, figures) in sorted(teams.items()):
         params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
-        if connection.execute(move, params).rowcount == 0:
-            unfinished.add(program_id)
-        else:
+        if connection.execute(both if one_statement else move, params).rowcount == 0:
+            unfinished.add(program_id)  # recomputed whole, which writes the team's row
+        elif not one_statement:
             connection.execute(replace, params)
     return unfinished
