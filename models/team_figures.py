@@ -158,9 +158,11 @@ def replace_team_rows(db: Session, program_ids: Select[Any] | Collection[int], r
 
 
 def lock_teams_of(db: Session, program_ids: Collection[int] | Select[Any]) -> None:
-    """Lock the rows of these programs' teams in id order (after their program rows): a team's live update waits."""
+    """Lock the rows of these programs' teams in id order (after their program rows): a team's live update waits.
+    FOR NO KEY UPDATE, as every team lock here: a row inserted under a team (a cycle opened, a member, a role) holds
+    a key-share lock on it until its commit, which FOR UPDATE would wait for, in a circle with a second such writer."""
     where = program_ids if isinstance(program_ids, Select) else sorted(program_ids)
-    db.execute(select(Team.id).where(Team.program_id.in_(where)).order_by(Team.id).with_for_update())
+    db.execute(select(Team.id).where(Team.program_id.in_(where)).order_by(Team.id).with_for_update(key_share=True))
 
 
 # --- The live update of a few teams --------------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def recompute_teams(db: Session, names: TeamNames, skip_programs: Collection[int
         return {}
     found = named[0] if len(named) == 1 else union(*named)
     locked = db.execute(
-        select(Team.id, Team.program_id).where(Team.id.in_(found)).order_by(Team.id).with_for_update()
+        select(Team.id, Team.program_id).where(Team.id.in_(found)).order_by(Team.id).with_for_update(key_share=True)
     ).all()
     program_of = {team_id: program_id for team_id, program_id in locked if program_id not in skip_programs}
     if not program_of:
