@@ -457,8 +457,10 @@ def _move_statements() -> tuple[Update, Update, Update]:
 def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     """Replace these teams' rows and move their programs' summary rows by the difference, stamped now: an UPDATE
     that adds (so writers to two teams of one program both count) and reads the team's old row in the same
-    statement. Returns the programs it could not move (a team without its row yet, after an upgrade; a program not
-    placed), for the caller to recompute whole."""
+    statement. Returns the placed programs it could not move (a team without its row yet, after an upgrade), for the
+    caller to recompute whole. A program not placed has no rows to move, and none a recomputation would write: it is
+    left alone, not locked (its program's lock after its team's would reverse the order a whole recomputation locks
+    in, a deadlock with an edit of the program)."""
     now = utcnow()
     move, replace, both = _move_statements()
     connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
@@ -470,4 +472,8 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
             unfinished.add(program_id)  # recomputed whole, which writes the team's row
         elif not one_statement:
             connection.execute(replace, params)
-    return unfinished
+    if not unfinished:
+        return unfinished
+    return set(
+        db.scalars(select(ProgramPlacement.program_id).where(ProgramPlacement.program_id.in_(sorted(unfinished))))
+    )

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
-from models.cycles import Cycle
-from models.dashboard_stats import refresh_all
+from models.cycles import Cycle, ElementSession, SessionAttendance
+from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats, refresh_all
 from models.database import Database
+from models.district import ProgramPlacement
 from models.migrate import upgrade
+from models.programs import Program
+from models.team_figures import TeamStats
+from models.teams import Team
 from tests.support.pg import throwaway_database
 from tests.test_team_figures import figures, placed_teams, seeded
 
@@ -72,3 +79,68 @@ def test_two_teachers_opening_two_new_cycles_of_one_team_at_once_both_commit(dat
     with database.transaction() as db:
         refresh_all(db)
     assert figures(database) == live
+
+
+def _unplace(database: Database, program_id: int) -> None:
+    """The program as if it had never been placed in a district (a school or network nobody recognised)."""
+    with database.transaction() as db:
+        program = db.get(Program, program_id)
+        assert program is not None
+        program.school_or_network = ""
+        db.execute(delete(ProgramPlacement).where(ProgramPlacement.program_id == program_id))
+        for table in (TeamStats, ResultStats, CompetencyStats, ProgramStats):
+            db.execute(delete(table).where(table.program_id == program_id))
+
+
+def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_program(database: Database) -> None:
+    """A program not placed has no figures; a change in one of its teams must not fall back to its program's lock
+    after the team's (the reverse of a whole recomputation's order: a deadlock with a concurrent program edit)."""
+    with Session(database.engine) as db:
+        team = placed_teams(db)[0]
+        team_id, program_id = team.id, team.program_id
+        cycle_id = db.scalars(select(Cycle.id).where(Cycle.team_id == team_id)).first()
+        member = team.members[0].membership_id
+    _unplace(database, program_id)
+    a_holds_team, b_holds_program = threading.Event(), threading.Event()
+    roles: dict[int, str] = {}
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        role = roles.get(threading.get_ident())
+        if role == "a" and "FROM plc_teams" in statement and "FOR " in statement:
+            a_holds_team.set()
+        if role == "b" and "FROM plc_programs" in statement and "FOR " in statement:
+            b_holds_program.set()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if roles.get(threading.get_ident()) == "a" and "FROM plc_programs" in statement and "FOR " in statement:
+            b_holds_program.wait(timeout=10)  # the program edit holds the program and waits for this team
+
+    event.listen(database.engine, "after_cursor_execute", after)
+    event.listen(database.engine, "before_cursor_execute", before)
+
+    def record_session() -> None:
+        roles[threading.get_ident()] = "a"
+        with database.transaction() as db:
+            session = ElementSession(cycle_id=cycle_id, element=2, held_on=date(2026, 11, 2), hours=Decimal(2),
+                                     created_by_id=member)  # fmt: skip
+            db.add(session)
+            db.flush()
+            db.add(SessionAttendance(session_id=session.id, membership_id=member))
+
+    def edit_program() -> None:
+        roles[threading.get_ident()] = "b"
+        with database.transaction() as db:
+            program = db.get(Program, program_id)
+            assert program is not None
+            program.name = program.name + " (แก้ไข)"
+            db.flush()
+            assert a_holds_team.wait(timeout=30)
+
+    try:
+        assert at_once(record_session, edit_program) == []
+    finally:
+        event.remove(database.engine, "after_cursor_execute", after)
+        event.remove(database.engine, "before_cursor_execute", before)
+    with Session(database.engine) as db:
+        assert db.scalar(select(func.count()).select_from(Team).where(Team.program_id == program_id))
+        assert db.get(ProgramStats, program_id) is None
