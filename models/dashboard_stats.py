@@ -466,7 +466,9 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
     one_statement = connection.dialect.name == "postgresql"
     unfinished: set[int] = set()
-    for team_id, (program_id, figures) in sorted(teams.items()):
+    # In program order: each program's row stays locked until commit, so two writers to teams of the same programs
+    # take them in one order (in team order, ids interleaved across programs would make a circle).
+    for team_id, (program_id, figures) in sorted(teams.items(), key=lambda item: (item[1].program_id, item[0])):
         params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
         if connection.execute(both if one_statement else move, params).rowcount == 0:
             unfinished.add(program_id)  # recomputed whole, which writes the team's row

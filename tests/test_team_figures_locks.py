@@ -22,7 +22,7 @@ from models.district import ProgramPlacement
 from models.migrate import upgrade
 from models.programs import Program
 from models.team_figures import TeamStats
-from models.teams import Team
+from models.teams import Team, TeamMember
 from tests.support.pg import throwaway_database
 from tests.test_team_figures import figures, placed_teams, seeded
 
@@ -144,3 +144,65 @@ def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_progra
     with Session(database.engine) as db:
         assert db.scalar(select(func.count()).select_from(Team).where(Team.program_id == program_id))
         assert db.get(ProgramStats, program_id) is None
+
+
+def _add_member_to(db: Session, team_ids: list[int]) -> None:
+    """A change inside each of these teams, in one transaction: a teacher of another team joins it."""
+    for team_id in team_ids:
+        members = select(TeamMember.membership_id).where(TeamMember.team_id == team_id)
+        other = db.scalars(
+            select(TeamMember.membership_id).where(
+                TeamMember.team_id != team_id, TeamMember.membership_id.not_in(members)
+            )
+        ).first()
+        assert other is not None
+        db.add(TeamMember(team_id=team_id, membership_id=other))
+
+
+def test_two_writers_to_teams_of_the_same_two_programs_move_the_programs_rows_in_one_order(database: Database) -> None:
+    """A transaction that changes teams of two programs (a roster read: teachers in a team of each year's program)
+    moves the programs' rows, each under its row lock until commit: in team order, two such writers whose teams'
+    ids interleave across the programs waited on each other in a circle."""
+    with Session(database.engine) as db:
+        by_program: dict[int, list[int]] = {}
+        for team in placed_teams(db):
+            by_program.setdefault(team.program_id, []).append(team.id)
+    pa, pb = sorted(by_program)[:2]
+    a1, b1 = by_program[pa][0], by_program[pb][0]
+    with database.transaction() as db:  # two teams added later, the one of the second program first: ids interleave
+        b2 = Team(program_id=pb, name="กลุ่มที่เพิ่มภายหลัง ข")
+        db.add(b2)
+        db.flush()
+        a2 = Team(program_id=pa, name="กลุ่มที่เพิ่มภายหลัง ก")
+        db.add(a2)
+        db.flush()
+        b2_id, a2_id = b2.id, a2.id
+    assert a1 < b1 < b2_id < a2_id  # one writer's teams in team order are of pa then pb, the other's of pb then pa
+    first_moved = {name: threading.Event() for name in ("one", "two")}
+    roles: dict[int, str] = {}
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        role = roles.get(threading.get_ident())
+        if role and statement.lstrip().startswith("UPDATE dashboard_program_stats") and not first_moved[role].is_set():
+            first_moved[role].set()
+            other = first_moved["two" if role == "one" else "one"]
+            other.wait(timeout=3)  # both have moved one program's row (or the other waits for this one's lock)
+
+    event.listen(database.engine, "after_cursor_execute", after)
+
+    def writer(role: str, team_ids: list[int]) -> Callable[[], None]:
+        def write() -> None:
+            roles[threading.get_ident()] = role
+            with database.transaction() as db:
+                _add_member_to(db, team_ids)
+
+        return write
+
+    try:
+        assert at_once(writer("one", [a1, b1]), writer("two", [b2_id, a2_id])) == []
+    finally:
+        event.remove(database.engine, "after_cursor_execute", after)
+    live = figures(database)
+    with database.transaction() as db:
+        refresh_all(db)
+    assert figures(database) == live
