@@ -92,15 +92,14 @@ def _unplace(database: Database, program_id: int) -> None:
             db.execute(delete(table).where(table.program_id == program_id))
 
 
-def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_program(database: Database) -> None:
-    """A program not placed has no figures; a change in one of its teams must not fall back to its program's lock
-    after the team's (the reverse of a whole recomputation's order: a deadlock with a concurrent program edit)."""
+def _session_while_its_program_is_edited(database: Database, team_id: int) -> list[BaseException]:
+    """A session recorded in the team (A) while its program is edited (B), interleaved so that A holds the team
+    before B takes the program: the failures of both."""
     with Session(database.engine) as db:
-        team = placed_teams(db)[0]
-        team_id, program_id = team.id, team.program_id
+        team = db.get(Team, team_id)
+        assert team is not None
+        program_id, member = team.program_id, team.members[0].membership_id
         cycle_id = db.scalars(select(Cycle.id).where(Cycle.team_id == team_id)).first()
-        member = team.members[0].membership_id
-    _unplace(database, program_id)
     a_holds_team, b_holds_program = threading.Event(), threading.Event()
     roles: dict[int, str] = {}
 
@@ -114,9 +113,6 @@ def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_progra
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if roles.get(threading.get_ident()) == "a" and "FROM plc_programs" in statement and "FOR " in statement:
             b_holds_program.wait(timeout=10)  # the program edit holds the program and waits for this team
-
-    event.listen(database.engine, "after_cursor_execute", after)
-    event.listen(database.engine, "before_cursor_execute", before)
 
     def record_session() -> None:
         roles[threading.get_ident()] = "a"
@@ -136,14 +132,40 @@ def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_progra
             db.flush()
             assert a_holds_team.wait(timeout=30)
 
+    event.listen(database.engine, "after_cursor_execute", after)
+    event.listen(database.engine, "before_cursor_execute", before)
     try:
-        assert at_once(record_session, edit_program) == []
+        return at_once(record_session, edit_program)
     finally:
         event.remove(database.engine, "after_cursor_execute", after)
         event.remove(database.engine, "before_cursor_execute", before)
+
+
+def test_a_session_in_a_team_of_a_program_not_placed_takes_no_lock_on_the_program(database: Database) -> None:
+    """A program not placed has no figures; a change in one of its teams must not fall back to its program's lock
+    after the team's (the reverse of a whole recomputation's order: a deadlock with a concurrent program edit)."""
     with Session(database.engine) as db:
-        assert db.scalar(select(func.count()).select_from(Team).where(Team.program_id == program_id))
+        team = placed_teams(db)[0]
+        team_id, program_id = team.id, team.program_id
+    _unplace(database, program_id)
+    assert _session_while_its_program_is_edited(database, team_id) == []
+    with Session(database.engine) as db:
         assert db.get(ProgramStats, program_id) is None
+
+
+@pytest.mark.xfail(strict=True, reason="the fallback locks the program after the team (not fixed here)")
+def test_a_session_in_a_team_without_its_row_yet_while_its_program_is_edited_both_commit(database: Database) -> None:
+    """After the upgrade that added the team rows (none yet), a change in a team falls back to recomputing its
+    program whole, locking the program after the team: the reverse of the order a program edit locks them in."""
+    with Session(database.engine) as db:
+        team_id = placed_teams(db)[0].id
+    with database.transaction() as db:
+        db.execute(delete(TeamStats))
+    assert _session_while_its_program_is_edited(database, team_id) == []
+    live = figures(database)
+    with database.transaction() as db:
+        refresh_all(db)
+    assert figures(database) == live
 
 
 def _add_member_to(db: Session, team_ids: list[int]) -> None:
