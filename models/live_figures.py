@@ -98,9 +98,12 @@ def _note_changes(session: Session, _context: Any) -> None:
         value = inspect(instance).dict.get(named[1])
         if value is None and instance not in session.deleted:
             value = getattr(instance, named[1], None)
-        if value is not None:
-            kind, value = _nearer(session, named[0], int(value))
-            _changed(session)[kind].add(value)
+        values = {value} if value is not None else set()
+        if instance in session.dirty:  # a row moved (a team to another program): where it was changes too
+            values.update(inspect(instance).attrs[named[1]].history.deleted or ())
+        for each in values - {None}:
+            kind, name = _nearer(session, named[0], int(each))
+            _changed(session)[kind].add(name)
 
 
 # What a name leads to, when the row it names is in the session already: a session's cycle, a reflection's cycle, a

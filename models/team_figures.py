@@ -37,6 +37,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     type_coerce,
     union,
@@ -150,9 +151,11 @@ def goal_chosen(answers: Mapping[str, Any] | None) -> str:
 
 
 def replace_team_rows(db: Session, program_ids: Select[Any] | Collection[int], rows: list[dict[str, Any]]) -> None:
-    """Replace the team rows of these programs (a full recomputation)."""
+    """Replace the team rows of these programs (a full recomputation), and those their teams had in another program
+    (a team moved)."""
     where = program_ids if isinstance(program_ids, Select) else sorted(program_ids)
-    db.execute(delete(TeamStats).where(TeamStats.program_id.in_(where)))
+    teams = select(Team.id).where(Team.program_id.in_(where))
+    db.execute(delete(TeamStats).where(or_(TeamStats.program_id.in_(where), TeamStats.team_id.in_(teams))))
     for start in range(0, len(rows), 2000):
         db.execute(insert(TeamStats), rows[start : start + 2000])
 

@@ -273,3 +273,22 @@ def test_a_tracking_form_other_than_the_results_report_moves_no_figure(database:
             else:
                 entry.answers = {**entry.answers, "note": "แก้ไข"}
         assert any("dashboard_team_stats" in s for s in statements) is touched, form
+
+
+def test_a_team_moved_to_another_program_leaves_both_programs_figures_a_full_recomputation_writes(
+    database: Database,
+) -> None:
+    seeded(database)
+    with Session(database.engine) as db:
+        by_program: dict[int, list[int]] = {}
+        for team in placed_teams(db):
+            by_program.setdefault(team.program_id, []).append(team.id)
+    old, new = sorted(by_program)[:2]
+    with database.transaction() as db:
+        team = db.get(Team, by_program[old][0])
+        assert team is not None
+        team.program_id, team.name = new, f"{team.name} (ย้ายมา)"
+    live = figures(database)
+    with database.transaction() as db:
+        refresh_all(db)
+    assert figures(database) == live
