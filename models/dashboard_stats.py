@@ -174,7 +174,7 @@ def refresh_district(db: Session, district: District) -> int:
         select(Program.id)
         .where(Program.id.in_(select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id)))
         .order_by(Program.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     lock_teams_of(db, select(ProgramPlacement.program_id).where(ProgramPlacement.district_id == district.id))
     return _refresh(db, district.id, None)
@@ -415,8 +415,9 @@ def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
     """Recompute the summary rows of these programs (those placed in a district), each under a lock on its program
     row so that concurrent writers to one program recompute one after the other; returns how many."""
     ordered = sorted(set(program_ids))
-    # Locked in id order, so two writers touching the same programs never wait on each other in a circle.
-    db.execute(select(Program.id).where(Program.id.in_(ordered)).order_by(Program.id).with_for_update())
+    # Locked in id order, so two writers touching the same programs never wait on each other in a circle; FOR NO KEY
+    # UPDATE, so not against the key-share lock a row inserted under a program holds until commit (an assessment).
+    db.execute(select(Program.id).where(Program.id.in_(ordered)).order_by(Program.id).with_for_update(key_share=True))
     by_district: dict[int, set[int]] = defaultdict(set)
     for program_id, district_id in db.execute(
         select(ProgramPlacement.program_id, ProgramPlacement.district_id).where(

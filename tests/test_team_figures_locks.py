@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from models.assessments import Assessment, Phase, RaterKind
 from models.cycles import Cycle, ElementSession, SessionAttendance
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats, refresh_all
 from models.database import Database
@@ -224,6 +225,35 @@ def test_two_writers_to_teams_of_the_same_two_programs_move_the_programs_rows_in
         assert at_once(writer("one", [a1, b1]), writer("two", [b2_id, a2_id])) == []
     finally:
         event.remove(database.engine, "after_cursor_execute", after)
+    live = figures(database)
+    with database.transaction() as db:
+        refresh_all(db)
+    assert figures(database) == live
+
+
+def test_two_teachers_assessing_themselves_in_one_program_at_once_both_commit(database: Database) -> None:
+    """A self-assessment is inserted under its program (a key-share lock on the program's row until commit), then
+    recomputes the program whole under the program's lock: a workshop where teachers assess themselves together must
+    not make those writers wait on each other in a circle."""
+    with Session(database.engine) as db:
+        team = placed_teams(db)[0]
+        program_id, members = team.program_id, [m.membership_id for m in team.members[:2]]
+    with database.transaction() as db:  # they have not assessed themselves yet
+        db.execute(delete(Assessment).where(Assessment.program_id == program_id, Assessment.membership_id.in_(members)))
+    both_inserted = threading.Barrier(2, timeout=30)
+
+    def assess(member: int) -> Callable[[], None]:
+        def writer() -> None:
+            with database.transaction() as db:
+                db.add(Assessment(program_id=program_id, membership_id=member, rater_id=member,
+                                  rater_kind=RaterKind.SELF, phase=Phase.START, competency="C3", level=3,
+                                  scale_id="review"))  # fmt: skip
+                db.flush()
+                both_inserted.wait()
+
+        return writer
+
+    assert at_once(*(assess(member) for member in members)) == []
     live = figures(database)
     with database.transaction() as db:
         refresh_all(db)
