@@ -472,7 +472,7 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     for team_id, (program_id, figures) in sorted(teams.items(), key=lambda item: (item[1].program_id, item[0])):
         params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
         if connection.execute(both if one_statement else move, params).rowcount == 0:
-            unfinished.add(program_id)  # recomputed whole, which writes the team's row
+            unfinished.add(program_id)  # recomputed whole if placed, which writes the team's row
         elif not one_statement:
             connection.execute(replace, params)
     if not unfinished:

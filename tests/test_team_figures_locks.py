@@ -206,7 +206,7 @@ def test_two_writers_to_teams_of_the_same_two_programs_move_the_programs_rows_in
 
     def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         role = roles.get(threading.get_ident())
-        if role and statement.lstrip().startswith("UPDATE dashboard_program_stats") and not first_moved[role].is_set():
+        if role and "UPDATE dashboard_program_stats" in statement and not first_moved[role].is_set():
             first_moved[role].set()
             other = first_moved["two" if role == "one" else "one"]
             other.wait(timeout=3)  # both have moved one program's row (or the other waits for this one's lock)
