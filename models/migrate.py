@@ -10,10 +10,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from models.dashboard_stats import refresh_all
 from models.database import Database
+from models.district import ProgramPlacement
 from models.keys import ensure_key
+from models.team_figures import TeamStats
+from models.teams import Team
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,6 +56,25 @@ def _migrating(engine: Engine) -> Iterator[Config]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with _migrating(engine) as config:
         command.upgrade(config, revision)
+    if revision == "head":
+        _fill_team_rows(engine)
+
+
+def _fill_team_rows(engine: Engine) -> None:
+    """Migration 0030 added each team's share of the dashboard figures (models/team_figures.py), empty. A change in a
+    placed team without its row falls back to recomputing its program whole, locking the program after the team:
+    the reverse of a program edit's order, a deadlock on PostgreSQL. So the figures are rebuilt once, here, while
+    some placed team has no row (one indexed read otherwise)."""
+    with Session(engine) as db, db.begin():
+        missing = db.scalar(
+            select(Team.id)
+            .join(ProgramPlacement, ProgramPlacement.program_id == Team.program_id)
+            .outerjoin(TeamStats, TeamStats.team_id == Team.id)
+            .where(TeamStats.team_id.is_(None))
+            .limit(1)
+        )
+        if missing is not None:
+            refresh_all(db)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
