@@ -22,10 +22,10 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 class FrameAncestors:
     """The origins allowed to frame the tool: every registered platform's, read when a page is served.
 
-    One small query per HTML page or redirect outside a session (not per image or script): a platform registered a
-    moment ago, by any process, can frame the tool at once, its login's redirects included (Chromium checks
-    frame-ancestors on every response of a framed navigation, redirects too). If the database is away, the last list
-    read stays in force.
+    One small query per HTML page or redirect outside a session and outside a login (not per image or script): a
+    platform registered a moment ago, by any process, can frame the tool at once (Chromium checks frame-ancestors on
+    every response of a framed navigation, redirects too). A login's answer is framed by the platform that sent it,
+    read with the login. If the database is away, the last list read stays in force.
     """
 
     def __init__(self, database: Database) -> None:
@@ -50,10 +50,19 @@ def _platform_framing(issuer: str, auth_login_url: str) -> str:
     return " ".join(["'self'", *origins])
 
 
+def frame_for_platform(platform: Platform) -> None:
+    """This request's answer may be framed by this platform only: a login's, whose platform sent it from its page."""
+    g.plc_framing_platform = platform
+
+
 def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
-    """A page of a launched session may be framed by that session's platform only; other HTML pages and redirects
-    (set-up, a login's redirect, refusals shown inside an LMS frame) by any registered platform."""
+    """A page of a launched session may be framed by that session's platform only, a login's redirect or page by the
+    login's platform; other HTML pages and redirects (set-up, refusals shown inside an LMS frame) by any registered
+    platform."""
     if app_session is None:
+        platform: Platform | None = g.get("plc_framing_platform")
+        if platform is not None:
+            return _platform_framing(platform.issuer, platform.auth_login_url)
         return ancestors.value()
     try:
         platform = app_session.context.platform
