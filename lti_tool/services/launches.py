@@ -18,7 +18,7 @@ from lti_tool.lti.service_claims import store_course_lineitems, store_endpoint_c
 from lti_tool.settings import Settings
 from models.base import assign, utcnow
 from models.database import get_or_create
-from models.people import Context, Membership, Person, ResourceLink
+from models.people import Context, Membership, Person, ResourceLink, stamp_launch
 from models.platform import Deployment, Platform
 from models.roles import app_role_for
 from models.sessions import AppSession, end_sessions, open_session
@@ -133,7 +133,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
     )
     assign(membership, lti_roles=roles, app_role=app_role.value)
-    membership.last_launch_at = utcnow()
+    stamp_launch(db, membership, utcnow())
 
     resource_link: ResourceLink | None = None
     if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
@@ -159,7 +159,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     )
     if resource_link is not None:
         events.launched(db, settings, platform, person, context, resource_link, app_role)
-    # Not flushed here: the session's row goes in with the launch's next statement or its commit, with its browser.
+    # Not written here: the web layer writes the session's row with its browser (web/session.py tie_launch_to_browser).
     return app_session
 
 
