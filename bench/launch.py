@@ -5,7 +5,9 @@ with its embedded SQLite (or, with --database postgres, a throwaway PostgreSQL d
 cold instance folder, the baseline from bench/bare_tool.py with no persistence.
 One platform (lti_tool/demo_lms/moodle_like.py, on lti1p3platform) serves both. A launch is: platform initiation →
 tool login → platform auth (RS256 id_token) → tool launch → the page after it. Rounds alternate A, B, A, B so
-drift hits both; the figures are medians over rounds, and the ratio is PLC Bridge / baseline per round.
+drift hits both; the figures are medians over rounds, and the ratio is PLC Bridge / baseline per round. Beside the
+rates, the CPU each launch cost the tool's process and this process (the browsers and the platform), from /proc, which
+other work on the machine disturbs less than the rates, and how busy the machine's cores were.
 
 The person launches again and again, as teachers do: the first launch reads and acknowledges the personal-data
 notice, so the timed launches land on the page after it. Before the rounds, the SQL statements and commits of one
@@ -39,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import register_platform, wait_until_up  # noqa: E402
 from bench.launch_queries import STEPS, count_launch_queries  # noqa: E402
+from bench.procs import cpu_seconds, machine_ticks  # noqa: E402
 from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
 from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from models.keys import generate_key  # noqa: E402
@@ -142,15 +145,38 @@ def one_launch(platform: MoodleLikePlatform, expect: str, first: bool = False) -
         raise RuntimeError(f"launch failed: {page.status_code} {page.text[:200]}")
 
 
+class Round:
+    """One timed round: launches per second, the CPU milliseconds per launch of the tool's process and of this one
+    (browsers and platform), and the share of the machine's cores busy meanwhile."""
+
+    def __init__(self, rate: float, tool_ms: float, bench_ms: float, busy: float) -> None:
+        self.rate, self.tool_ms, self.bench_ms, self.busy = rate, tool_ms, bench_ms, busy
+
+
 def run_round(
-    platform: MoodleLikePlatform, base: str, login: str, launch: str, expect: str, launches: int, concurrency: int
-) -> float:
+    platform: MoodleLikePlatform,
+    base: str,
+    login: str,
+    launch: str,
+    expect: str,
+    launches: int,
+    concurrency: int,
+    tool_pid: int,
+) -> Round:
     platform.configure_tool(login_url=base + login, launch_url=base + launch, jwks_url=base + "/lti/jwks")
     one_launch(platform, expect, first=True)  # warm-up: first JWKS fetch, connection pools, the notice read
+    tool_cpu, bench_cpu, ticks = cpu_seconds(tool_pid), time.process_time(), machine_ticks()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(lambda _: one_launch(platform, expect), range(launches)))
-    return launches / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    busy, total = (after - before for after, before in zip(machine_ticks(), ticks, strict=True))
+    return Round(
+        launches / elapsed,
+        (cpu_seconds(tool_pid) - tool_cpu) / launches * 1000,
+        (time.process_time() - bench_cpu) / launches * 1000,
+        busy / total if total else 0.0,
+    )
 
 
 def print_queries(
@@ -200,19 +226,26 @@ def main() -> None:
             queries = count_launch_queries(
                 platform, overrides, lambda: one_launch(platform, expect, first=True), free_port()
             )
-            ours_rates, bare_rates = [], []
+            ours_rounds: list[Round] = []
+            bare_rounds: list[Round] = []
             for _ in range(args.rounds):
-                ours_rates.append(
-                    run_round(platform, ours_base, "/lti/login", "/lti/launch", expect, args.launches, args.concurrency)
-                )
-                bare_rates.append(
-                    run_round(platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency)
+                ours_rounds.append(
+                    run_round(
+                        platform, ours_base, "/lti/login", "/lti/launch", expect, args.launches, args.concurrency,
+                        ours.pid,
+                    )
+                )  # fmt: skip
+                bare_rounds.append(
+                    run_round(
+                        platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency, bare.pid
+                    )
                 )
         finally:
             ours.terminate()
             bare.terminate()
             ours.wait(timeout=30)
             platform.stop()
+    ours_rates, bare_rates = [r.rate for r in ours_rounds], [r.rate for r in bare_rounds]
     ratios = [a / b for a, b in zip(ours_rates, bare_rates, strict=True)]
     database = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     print(
@@ -228,6 +261,13 @@ def main() -> None:
         f"  ratio PLC Bridge / bare:            median {statistics.median(ratios):7.2f}  (target >= 0.8)  rounds {[round(r, 2) for r in ratios]}"
     )
     print_queries(*queries, show=args.show_sql)
+    for name, rounds in (("PLC Bridge", ours_rounds), ("bare pylti1p3", bare_rounds)):
+        tool, bench = statistics.median(r.tool_ms for r in rounds), statistics.median(r.bench_ms for r in rounds)
+        busy = statistics.median(r.busy for r in rounds)
+        print(
+            f"  CPU per launch, {name + ' rounds:':24s}tool {tool:5.1f} ms  browsers and platform {bench:5.1f} ms"
+            f"  (cores busy {busy:.0%})"
+        )
 
 
 if __name__ == "__main__":

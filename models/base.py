@@ -25,6 +25,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def assign(row: Any, **values: Any) -> None:
+    """Set a row's attributes to these values, only those that change: a row left as it was is not in the next flush
+    (the unit of work's cost is per row it looks at, even when it writes nothing)."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
 def enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
     """What an Enum column stores: the members' values, not their names."""
     return [member.value for member in enum_class]

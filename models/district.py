@@ -13,9 +13,22 @@ import csv
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO
+from functools import cache
+from typing import IO, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, delete, func, or_, select
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -187,21 +200,24 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
 def leads_anything(db: Session, person_id: int) -> bool:
     """Whether the person (by their row in `people`) leads a district, a network or a school, or a province or the
     OBEC level."""
+    person = db.get(Person, person_id)
+    if person is None:
+        return False
+    return bool(db.scalar(_leads_anything_query(), {"platform_id": person.platform_id, "sub": person.sub}))
+
+
+@cache
+def _leads_anything_query() -> Any:
+    """leads_anything's statement, both kinds of leader in one read, built once: every landing page asks it."""
     from models.policy import PolicyLeader
 
-    person = db.get(Person, person_id)
-    if person is not None and db.scalar(
-        select(PolicyLeader.id).where(PolicyLeader.platform_id == person.platform_id, PolicyLeader.sub == person.sub)
-    ):
-        return True
-    return (
-        db.scalar(
-            select(Leader.id)
-            .join(Person, (Person.platform_id == Leader.platform_id) & (Person.sub == Leader.sub))
-            .where(Person.id == person_id)
-            .limit(1)
+    platform_id: Any = bindparam("platform_id")
+    sub: Any = bindparam("sub")
+    return select(
+        or_(
+            exists().where(PolicyLeader.platform_id == platform_id, PolicyLeader.sub == sub),
+            exists().where(Leader.platform_id == platform_id, Leader.sub == sub),
         )
-        is not None
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy import ForeignKey, String, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -42,39 +44,56 @@ def new_login_request(
     storage_target: str | None = None,
     browser_binding: str | None = None,
 ) -> LoginRequest:
+    """A new login's row, written at once by one INSERT built once on the session's connection (every login writes
+    one: the unit of work costs more than the row); the row returned is not kept in `db`."""
     now = utcnow()
-    login = LoginRequest(
-        state=secrets.token_urlsafe(32),
-        nonce=secrets.token_urlsafe(32),
-        platform_id=platform_id,
-        target_link_uri=target_link_uri,
-        storage_target=storage_target,
-        browser_binding=browser_binding,
-        created_at=now,
-        expires_at=now + ttl,
-    )
-    db.add(login)
-    return login
+    values = {
+        "state": secrets.token_urlsafe(32),
+        "nonce": secrets.token_urlsafe(32),
+        "platform_id": platform_id,
+        "target_link_uri": target_link_uri,
+        "storage_target": storage_target,
+        "browser_binding": browser_binding,
+        "created_at": now,
+        "expires_at": now + ttl,
+        "used_at": None,
+    }
+    db.connection().execute(_insert_login(), values)
+    return LoginRequest(**values)
 
 
 def find_login_request(db: Session, state: str, with_platform: bool = False) -> LoginRequest | None:
     """The login with this state; `with_platform`: its platform is read by the same statement (`login.platform`, and
     `db.get(Platform, login.platform_id)` then finds it without another)."""
-    query = select(LoginRequest).where(LoginRequest.state == state)
-    if with_platform:
-        query = query.options(joinedload(LoginRequest.platform))
-    return db.scalars(query).first()
+    return db.scalars(_login_query(with_platform), {"state": state}).first()
 
 
 def use_nonce(db: Session, login: LoginRequest) -> bool:
     """Mark the login's nonce used; False if another request used it first (a replay)."""
-    result = db.execute(
+    result = db.execute(_use_nonce_statement(), {"login_id": login.id, "now": utcnow()})
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# Every login writes one and every launch finds it and spends its nonce: their statements are built once.
+@cache
+def _insert_login() -> Any:
+    return insert(LoginRequest)
+
+
+@cache
+def _login_query(with_platform: bool) -> Any:
+    query = select(LoginRequest).where(LoginRequest.state == bindparam("state"))
+    return query.options(joinedload(LoginRequest.platform)) if with_platform else query
+
+
+@cache
+def _use_nonce_statement() -> Any:
+    return (
         update(LoginRequest)
-        .where(LoginRequest.id == login.id, LoginRequest.used_at.is_(None))
-        .values(used_at=utcnow())
+        .where(LoginRequest.id == bindparam("login_id"), LoginRequest.used_at.is_(None))
+        .values(used_at=bindparam("now"))
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def purge_expired(db: Session, older_than: timedelta = timedelta(days=1)) -> int:

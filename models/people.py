@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import Base, utcnow
 from models.calendar import program_day
@@ -122,6 +124,18 @@ class ResourceLink(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     context: Mapped[Context] = relationship()
+
+
+def stamp_launch(db: Session, membership: Membership, now: datetime) -> None:
+    """Note that the member launched now: one UPDATE built once, run at once on the session's connection rather
+    than at the next flush (the stamp moves no figure of the live dashboards; models/live_figures.py)."""
+    db.connection().execute(_stamp_launch_statement(), {"membership_id": membership.id, "now": now})
+    set_committed_value(membership, "last_launch_at", now)
+
+
+@cache
+def _stamp_launch_statement() -> Any:
+    return update(Membership).where(Membership.id == bindparam("membership_id")).values(last_launch_at=bindparam("now"))
 
 
 def course_members(db: Session, context_id: int) -> list[Membership]:

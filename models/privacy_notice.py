@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
@@ -124,12 +124,15 @@ class NoticeAcknowledgement(Base):
 
 
 def has_acknowledged(db: Session, person_id: int, version: str) -> bool:
-    found = db.scalar(
-        select(NoticeAcknowledgement.id).where(
-            NoticeAcknowledgement.person_id == person_id, NoticeAcknowledgement.version == version
-        )
+    return db.scalar(_acknowledgement_query(), {"person_id": person_id, "version": version}) is not None
+
+
+@cache
+def _acknowledgement_query() -> Any:
+    """has_acknowledged's statement, built once: every launch asks it."""
+    return select(NoticeAcknowledgement.id).where(
+        NoticeAcknowledgement.person_id == bindparam("person_id"), NoticeAcknowledgement.version == bindparam("version")
     )
-    return found is not None
 
 
 def acknowledge(db: Session, person_id: int, version: str, now: datetime) -> NoticeAcknowledgement:

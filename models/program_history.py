@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -17,7 +19,7 @@ from models.cycles import Cycle, ElementSession
 from models.errors import InvalidInput, Problem
 from models.people import Membership
 from models.programs import Program
-from models.scope import CourseScope, scoped
+from models.scope import CourseScope, scope_parameters, scoped, scoped_statement
 from models.states import ProgramState
 from models.teams import Team
 
@@ -171,6 +173,10 @@ def course_programs(db: Session, scope: CourseScope) -> list[Program]:
 def current_program(db: Session, scope: CourseScope) -> Program | None:
     """The course's current program: its newest one that was not cancelled. A cancelled program stays in the course's
     history, and the course may then set up a new one."""
-    return db.scalars(
-        scoped(Program, scope).where(Program.state != ProgramState.CANCELLED).order_by(Program.id.desc())
-    ).first()
+    return db.scalars(_current_program_query(), scope_parameters(scope)).first()
+
+
+@cache
+def _current_program_query() -> Any:
+    """current_program's statement, built once: every page of a course reads its program."""
+    return scoped_statement(Program).where(Program.state != ProgramState.CANCELLED).order_by(Program.id.desc())

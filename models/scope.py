@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from models.base import Base
@@ -34,10 +34,25 @@ def register_scope_path(entity: type[Base], path: tuple[Any, ...]) -> None:
 
 def scoped(entity: type[T], scope: CourseScope) -> Select[T]:
     """`select(entity)` limited to one platform's course; add filters and ordering to it."""
+    return _scoped(entity, scope.platform_id, scope.context_id)
+
+
+def scoped_statement(entity: type[T]) -> Select[T]:
+    """`scoped` for a statement built once and run on every page: the course is given when it runs, as the parameters
+    `scope_parameters` names (building a statement costs more than running it)."""
+    return _scoped(entity, bindparam("platform_id"), bindparam("context_id"))
+
+
+def scope_parameters(scope: CourseScope) -> dict[str, int]:
+    """The course of a `scoped_statement`, as its parameters."""
+    return {"platform_id": scope.platform_id, "context_id": scope.context_id}
+
+
+def _scoped(entity: type[T], platform_id: Any, context_id: Any) -> Select[T]:
     statement = select(entity)
     for relation in _PATH_TO_PROGRAM[entity]:
         statement = statement.join(relation)
-    return statement.where(Program.platform_id == scope.platform_id, Program.context_id == scope.context_id)
+    return statement.where(Program.platform_id == platform_id, Program.context_id == context_id)
 
 
 def get_in_course(db: Session, scope: CourseScope, entity: type[T], entity_id: int) -> T:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, select, update
-from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select, update
+from sqlalchemy.orm import Mapped, Session, joinedload, make_transient_to_detached, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.people import Context, Membership, Person, ResourceLink
@@ -84,11 +84,37 @@ def open_session(
         resource_link=resource_link,
         locale=locale,
         claims=claims,
+        browser_key_hash=None,
+        browser_bound_at=None,
         created_at=now,
         expires_at=now + ttl,
+        ended_at=None,
     )
     db.add(app_session)
     return app_session
+
+
+def write_session(db: Session, app_session: AppSession) -> None:
+    """Write a new session's row now, by one INSERT built once, on the session's connection, instead of at the next
+    flush: every launch opens one, and the unit of work costs more than the row. The session stays in `db` as if it
+    had been read, its person, course, membership and link with it."""
+    db.expunge(app_session)
+    values = {key: getattr(app_session, key) for key in _COLUMNS}
+    inserted = db.connection().execute(_insert_session(), values).inserted_primary_key
+    assert inserted is not None
+    app_session.id = inserted[0]
+    for key, value in values.items():
+        setattr(app_session, key, value)  # every column loaded: none is read again
+    make_transient_to_detached(app_session)
+    db.add(app_session)
+
+
+@cache
+def _insert_session() -> Any:
+    return insert(AppSession)
+
+
+_COLUMNS = tuple(column.key for column in AppSession.__table__.columns if column.key != "id")
 
 
 def _live(now: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, func, select, text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, bindparam, func, select, text
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
@@ -18,7 +18,7 @@ from models.plan import PlcRole
 from models.programs import Program, check_cycle_in_plan, check_plan_editable, course_membership
 from models.roles import AppRole
 from models.rotation import Rotation
-from models.scope import CourseScope, register_scope_path, scoped
+from models.scope import CourseScope, register_scope_path, scope_parameters, scoped_statement
 from models.states import ProgramState
 
 if TYPE_CHECKING:
@@ -180,31 +180,31 @@ def apply_rotation(team: Team, rotation: Rotation) -> None:
         assign_cycle(team, cycle_number, model_id, buddy_ids)
 
 
-@cache
-def _newest_program() -> Any:
-    """The alias of the newest-program subquery, made once (after the mappers are configured): a new alias per call
-    costs more than the query, its columns adapted anew each time."""
-    return aliased(Program, name="newest_program")
-
-
 def team_of(db: Session, scope: CourseScope, membership_id: int) -> Team | None:
     """The member's team in the course's current program (its newest not cancelled), if any (a teacher is in one
     team per program); never a team of a cancelled or an earlier program."""
-    newest = _newest_program()
+    return db.scalars(_team_of_query(), {**scope_parameters(scope), "membership_id": membership_id}).first()
+
+
+@cache
+def _team_of_query() -> Any:
+    """team_of's statement, built once (after the mappers are configured): building it, its newest-program alias
+    adapted anew, costs more than running it."""
+    newest = aliased(Program, name="newest_program")
     current = (
         select(func.max(newest.id))
         .where(
-            newest.platform_id == scope.platform_id,
-            newest.context_id == scope.context_id,
+            newest.platform_id == bindparam("platform_id"),
+            newest.context_id == bindparam("context_id"),
             newest.state != ProgramState.CANCELLED,
         )
         .scalar_subquery()
     )
-    return db.scalars(
-        scoped(Team, scope)
+    return (
+        scoped_statement(Team)
         .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.membership_id == membership_id, Team.program_id == current)
-    ).first()
+        .where(TeamMember.membership_id == bindparam("membership_id"), Team.program_id == current)
+    )
 
 
 def require_member(team: Team, membership_id: int) -> None:

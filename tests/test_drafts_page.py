@@ -14,7 +14,7 @@ from sqlalchemy import select
 from lti_tool.settings import Settings
 from lti_tool.web import session as web_session
 from lti_tool.web.app import create_app
-from lti_tool.web.drafts import fill_form
+from lti_tool.web.drafts import fill_form, has_fields_to_fill
 from models.drafts import Draft
 from models.reflections import Reflection
 from tests.conftest import TEACHER, ToolServer, launch
@@ -229,6 +229,20 @@ def test_a_draft_fills_every_kind_of_field_of_its_own_form_only() -> None:
 
 def test_a_page_without_the_drafts_form_is_left_alone() -> None:
     assert fill_form(SESSIONS_PAGE, "/program/cycles/1/reflection", {"text": ["x"]}) is None
+
+
+def test_a_page_whose_forms_hold_only_hidden_fields_has_nothing_a_draft_could_fill() -> None:
+    sign_out_only = (
+        '<main><p>Welcome</p><button type="submit" form="sign-out">Sign out</button></main>'
+        '<form id="sign-out" method="post" action="/sign-out"><input type="hidden" name="csrf" value="x"></form>'
+    )
+    with_text = sign_out_only.replace("</main>", '<form method="post" action="/a"><input name="title"></form></main>')
+
+    assert has_fields_to_fill(SESSIONS_PAGE)
+    assert not has_fields_to_fill(sign_out_only)
+    assert has_fields_to_fill(with_text)
+    assert has_fields_to_fill(sign_out_only.replace('type="hidden" ', 'type="checkbox" '))
+    assert not has_fields_to_fill(with_text.replace('method="post"', 'method="get"'))
 
 
 def test_a_form_posted_after_its_link_expired_for_pages_is_still_saved_with_its_form_token(

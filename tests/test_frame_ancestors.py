@@ -5,8 +5,10 @@ navigation, so a stale list on the login's redirect left the launch blank inside
 from __future__ import annotations
 
 import requests
+from sqlalchemy import delete
 
 from lti_tool.lti.origin import origin_of
+from models.platform import Platform
 from tests.conftest import TEACHER, ToolServer, register
 from tests.support.lti_platform import TestPlatform
 
@@ -39,3 +41,29 @@ def test_a_platform_registered_after_the_list_was_read_may_frame_its_logins_redi
         assert origin_of(newcomer.issuer) in frame_ancestors(login)
     finally:
         newcomer.stop()
+
+
+def test_a_login_is_framed_by_its_own_platform_only(tool: ToolServer, platform: TestPlatform) -> None:
+    with tool.database.transaction() as db:
+        other = Platform(
+            issuer="https://other-lms.example.org",
+            client_id="client-other",
+            name="Another district's Moodle",
+            auth_login_url="https://other-lms.example.org/mod/lti/auth.php",
+            auth_token_url="https://other-lms.example.org/mod/lti/token.php",
+            key_set_url="https://other-lms.example.org/mod/lti/certs.php",
+        )
+        db.add(other)
+    try:
+        setup = requests.get(tool.url("/setup"), timeout=10)  # outside a session and a login: every platform
+        assert "https://other-lms.example.org" in frame_ancestors(setup)
+        browser = requests.Session()
+        to_login = browser.get(platform.initiation_url(sub=TEACHER.sub), allow_redirects=False, timeout=10)
+
+        login = browser.get(to_login.headers["Location"], allow_redirects=False, timeout=10)
+
+        assert 300 <= login.status_code < 400 and login.headers["Location"].startswith(platform.issuer)
+        assert frame_ancestors(login) == ["'self'", origin_of(platform.issuer)]
+    finally:
+        with tool.database.transaction() as db:
+            db.execute(delete(Platform).where(Platform.issuer == "https://other-lms.example.org"))

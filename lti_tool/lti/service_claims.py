@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lti_tool.lti.claims import AGS_ENDPOINT, NAMES_ROLES_SERVICE
+from models.base import assign
 from models.people import Context, ResourceLink
 
 
@@ -15,9 +16,12 @@ def store_endpoint_claim(resource_link: ResourceLink, body: dict[str, Any]) -> N
     if not isinstance(claim, dict):
         return
     lineitems, lineitem, scopes = claim.get("lineitems"), claim.get("lineitem"), claim.get("scope")
-    resource_link.ags_lineitems = lineitems[:1024] if isinstance(lineitems, str) and lineitems else None
-    resource_link.ags_lineitem = lineitem[:1024] if isinstance(lineitem, str) and lineitem else None
-    resource_link.ags_scopes = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
+    assign(
+        resource_link,
+        ags_lineitems=lineitems[:1024] if isinstance(lineitems, str) and lineitems else None,
+        ags_lineitem=lineitem[:1024] if isinstance(lineitem, str) and lineitem else None,
+        ags_scopes=[s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else [],
+    )
 
 
 def store_course_lineitems(context: Context, body: dict[str, Any]) -> None:
@@ -28,8 +32,11 @@ def store_course_lineitems(context: Context, body: dict[str, Any]) -> None:
         return
     lineitems, scopes = claim.get("lineitems"), claim.get("scope")
     if isinstance(lineitems, str) and lineitems:
-        context.ags_lineitems = lineitems[:1024]
-        context.ags_scopes = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
+        assign(
+            context,
+            ags_lineitems=lineitems[:1024],
+            ags_scopes=[s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else [],
+        )
 
 
 def store_service_claim(context: Context, body: dict[str, Any]) -> None:
@@ -38,4 +45,4 @@ def store_service_claim(context: Context, body: dict[str, Any]) -> None:
     if not isinstance(claim, dict):
         return
     url = claim.get("context_memberships_url")
-    context.nrps_memberships_url = url[:1024] if isinstance(url, str) and url else None
+    assign(context, nrps_memberships_url=url[:1024] if isinstance(url, str) and url else None)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.keys import ToolKey, current_key
@@ -17,17 +18,27 @@ from models.platform import Deployment, Platform
 
 def find_platform(db: Session, issuer: str, client_id: str | None) -> Platform | None:
     """The registration for issuer + client_id; without a client_id, the issuer's only registration."""
-    query = select(Platform).where(Platform.issuer == issuer)
     if client_id:
-        return db.scalars(query.where(Platform.client_id == client_id)).first()
-    candidates = list(db.scalars(query.limit(2)))
+        return db.scalars(_platform_query(), {"issuer": issuer, "client_id": client_id}).first()
+    candidates = list(db.scalars(select(Platform).where(Platform.issuer == issuer).limit(2)))
     return candidates[0] if len(candidates) == 1 else None
 
 
 def find_deployment(db: Session, platform: Platform, deployment_id: str) -> Deployment | None:
-    return db.scalars(
-        select(Deployment).where(Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id)
-    ).first()
+    return db.scalars(_deployment_query(), {"platform_id": platform.id, "deployment_id": deployment_id}).first()
+
+
+# Every login reads its platform and every launch its deployment: their statements are built once.
+@cache
+def _platform_query() -> Any:
+    return select(Platform).where(Platform.issuer == bindparam("issuer"), Platform.client_id == bindparam("client_id"))
+
+
+@cache
+def _deployment_query() -> Any:
+    return select(Deployment).where(
+        Deployment.platform_id == bindparam("platform_id"), Deployment.deployment_id == bindparam("deployment_id")
+    )
 
 
 class _KeyOnDemand(Registration):

@@ -16,9 +16,9 @@ from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTAT
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.service_claims import store_course_lineitems, store_endpoint_claim, store_service_claim
 from lti_tool.settings import Settings
-from models.base import utcnow
+from models.base import assign, utcnow
 from models.database import get_or_create
-from models.people import Context, Membership, Person, ResourceLink
+from models.people import Context, Membership, Person, ResourceLink, stamp_launch
 from models.platform import Deployment, Platform
 from models.roles import app_role_for
 from models.sessions import AppSession, end_sessions, open_session
@@ -97,15 +97,17 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
 
     person: Person = known[0] if known else get_or_create(db, Person, {"platform_id": platform.id, "sub": body["sub"]})
     if person.erased_at is None:
-        person.name = str(
-            body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")]))
-        )[:255]
-        person.given_name = str(body.get("given_name") or "")[:255]
-        person.family_name = str(body.get("family_name") or "")[:255]
-        person.email = str(body["email"])[:320] if body.get("email") else person.email
+        name = body.get("name") or " ".join(filter(None, [body.get("given_name"), body.get("family_name")]))
+        assign(
+            person,
+            name=str(name)[:255],
+            given_name=str(body.get("given_name") or "")[:255],
+            family_name=str(body.get("family_name") or "")[:255],
+            email=str(body["email"])[:320] if body.get("email") else person.email,
+        )
     else:  # erased at their request: they stay under the district's pseudonym, and what the LMS says of them is not kept
         body = {key: value for key, value in body.items() if key not in PERSONAL_CLAIMS}
-    person.locale = _locale_of(body) or person.locale
+    assign(person, locale=_locale_of(body) or person.locale)
 
     context_claim = body[CONTEXT]
     context: Context = (
@@ -118,8 +120,9 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         )
     )
     set_committed_value(context, "platform", platform)  # the pages after the launch read it: no statement then
-    context.title = str(context_claim.get("title") or "")[:512]
-    context.label = str(context_claim.get("label") or "")[:255]
+    assign(
+        context, title=str(context_claim.get("title") or "")[:512], label=str(context_claim.get("label") or "")[:255]
+    )
     store_service_claim(context, body)
     store_course_lineitems(context, body)
 
@@ -129,9 +132,8 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     membership: Membership = known_membership or get_or_create(
         db, Membership, {"context_id": context.id, "person_id": person.id}, app_role=app_role.value
     )
-    membership.lti_roles = roles
-    membership.app_role = app_role.value
-    membership.last_launch_at = utcnow()
+    assign(membership, lti_roles=roles, app_role=app_role.value)
+    stamp_launch(db, membership, utcnow())
 
     resource_link: ResourceLink | None = None
     if not launch.is_deep_linking:  # a Deep Linking request comes from no link: the instructor is adding one
@@ -139,9 +141,12 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
         resource_link = known_link or get_or_create(
             db, ResourceLink, {"context_id": context.id, "resource_link_id": str(link_claim["id"])}
         )
-        resource_link.title = str(link_claim.get("title") or "")[:512]
         custom = body.get(CUSTOM)
-        resource_link.custom = dict(custom) if isinstance(custom, dict) else {}
+        assign(
+            resource_link,
+            title=str(link_claim.get("title") or "")[:512],
+            custom=dict(custom) if isinstance(custom, dict) else {},
+        )
         store_endpoint_claim(resource_link, body)
 
     app_session = open_session(
@@ -154,7 +159,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     )
     if resource_link is not None:
         events.launched(db, settings, platform, person, context, resource_link, app_role)
-    # Not flushed here: the session's row goes in with the launch's next statement or its commit, with its browser.
+    # Not written here: the web layer writes the session's row with its browser (web/session.py tie_launch_to_browser).
     return app_session
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -32,6 +33,10 @@ DISCARD = "draft-discard"
 NOT_TYPING = ("/lti/", "/drafts/")
 TYPED_INPUTS = frozenset(
     {"text", "search", "number", "date", "time", "datetime-local", "month", "week", "email", "url", "tel", "range"}
+)
+# A field a draft can fill: a text area, a list, or an input of any type but those that hold nothing typed.
+_FILLABLE = re.compile(
+    r'<(?:textarea|select)\b|<input\b(?![^>]*\btype="?(?:hidden|submit|button|reset|image|file)\b)', re.IGNORECASE
 )
 
 
@@ -87,7 +92,7 @@ def _restore(response: Response) -> Response:
     if response.mimetype != "text/html":
         return response
     page = response.get_data(as_text=True)
-    if 'method="post"' not in page:
+    if not has_fields_to_fill(page):
         return response
     try:
         with database().transaction() as db:
@@ -107,6 +112,12 @@ def _restore(response: Response) -> Response:
     page = _insert_after_main(page, notices)
     response.set_data(page)
     return response
+
+
+def has_fields_to_fill(page: str) -> bool:
+    """Whether a page has a form a draft could fill: none for a page whose only form is the sign-out button's or
+    another of hidden fields, whose drafts are then not read."""
+    return 'method="post"' in page and _FILLABLE.search(page) is not None
 
 
 def _notice(draft: Draft) -> str:

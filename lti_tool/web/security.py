@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import MemoryStorage
 from sqlalchemy import select
 from sqlalchemy.orm.exc import DetachedInstanceError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,13 +22,48 @@ from models.platform import Platform
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """The embedded default's counters in this process's memory ("memory://"), as limits' MemoryStorage keeps them,
+    without the timer thread it starts again on almost every hit (a thread per login and per launch): a fixed window's
+    counter already expires when it is read, and the keys nobody reads again are swept here at most once a minute."""
+
+    STORAGE_SCHEME = ["plc-memory"]
+    SWEEP_EVERY = 60.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._next_sweep = time.time() + self.SWEEP_EVERY
+        self._sweeping = threading.Lock()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        if now >= self._next_sweep and self._sweeping.acquire(blocking=False):
+            try:
+                self._next_sweep = now + self.SWEEP_EVERY
+                for stale in [k for k, at in list(self.expirations.items()) if at <= now]:
+                    self.get(stale)  # drops it: its window has ended
+            finally:
+                self._sweeping.release()
+        self.get(key)
+        with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = now + expiry
+        return self.storage.get(key, 0)
+
+
+def limiter_storage_uri(configured: str) -> str:
+    """The limiter's storage for the configured one: the embedded default's counters kept by SweptMemoryStorage."""
+    return "plc-memory://" if configured == "memory://" else configured
+
+
 class FrameAncestors:
     """The origins allowed to frame the tool: every registered platform's, read when a page is served.
 
-    One small query per HTML page or redirect outside a session (not per image or script): a platform registered a
-    moment ago, by any process, can frame the tool at once, its login's redirects included (Chromium checks
-    frame-ancestors on every response of a framed navigation, redirects too). If the database is away, the last list
-    read stays in force.
+    One small query per HTML page or redirect outside a session and outside a login (not per image or script): a
+    platform registered a moment ago, by any process, can frame the tool at once (Chromium checks frame-ancestors on
+    every response of a framed navigation, redirects too). A login's answer is framed by the platform that sent it,
+    read with the login. If the database is away, the last list read stays in force.
     """
 
     def __init__(self, database: Database) -> None:
@@ -50,10 +88,19 @@ def _platform_framing(issuer: str, auth_login_url: str) -> str:
     return " ".join(["'self'", *origins])
 
 
+def frame_for_platform(platform: Platform) -> None:
+    """This request's answer may be framed by this platform only: a login's, whose platform sent it from its page."""
+    g.plc_framing_platform = platform
+
+
 def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
-    """A page of a launched session may be framed by that session's platform only; other HTML pages and redirects
-    (set-up, a login's redirect, refusals shown inside an LMS frame) by any registered platform."""
+    """A page of a launched session may be framed by that session's platform only, a login's redirect or page by the
+    login's platform; other HTML pages and redirects (set-up, refusals shown inside an LMS frame) by any registered
+    platform."""
     if app_session is None:
+        platform: Platform | None = g.get("plc_framing_platform")
+        if platform is not None:
+            return _platform_framing(platform.issuer, platform.auth_login_url)
         return ancestors.value()
     try:
         platform = app_session.context.platform
@@ -68,7 +115,7 @@ def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies, x_host=trusted_proxies
         )
-    app.config["RATELIMIT_STORAGE_URI"] = storage_uri
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(storage_uri)
     limiter.init_app(app)
     ancestors = FrameAncestors(database)
 

@@ -33,6 +33,7 @@ from models.sessions import (
     find_session,
     note_cookie_kept,
     tie_to_browser,
+    write_session,
 )
 
 SESSION_COOKIE = "plc_session"  # holds the browser key, never a session's token
@@ -169,10 +170,12 @@ def draft_owner(db: Session) -> tuple[int, int] | None:
 
 
 def tie_launch_to_browser(db: Session, app_session: AppSession, state_cookie_came_back: bool) -> str:
-    """Tie a launch's new session to this browser; the browser key for its cookie. A browser whose state cookie came
-    back over HTTPS keeps the tool's cookies here, so the session's links need the cookie from the start."""
+    """Tie a launch's new session to this browser and write its row; the browser key for its cookie. A browser whose
+    state cookie came back over HTTPS keeps the tool's cookies here, so the session's links need the cookie from the
+    start."""
     key = browser_key_for(db, app_session, browser_key())
     tie_to_browser(app_session, key, kept=state_cookie_came_back and settings().is_https)
+    write_session(db, app_session)
     return key
 
 

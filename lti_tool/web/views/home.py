@@ -28,8 +28,9 @@ def landing() -> str:
         app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
         scope = course_scope(app_session)
-        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
         program = course_program(db, scope)
+        # A course without a current program has no team in it: no need to look for one.
+        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER and program else None
         progress = steps = cycle = None
         if team is not None:
             progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))

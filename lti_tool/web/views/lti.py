@@ -20,7 +20,7 @@ from lti_tool.lti.origin import origin_of
 from lti_tool.services.launches import record_launch
 from lti_tool.web.activities import activity_url
 from lti_tool.web.observability import LAUNCHES
-from lti_tool.web.security import limiter
+from lti_tool.web.security import frame_for_platform, limiter
 from lti_tool.web.session import (
     database,
     delete_tool_cookie,
@@ -71,6 +71,7 @@ def login() -> Response:
     with database().transaction() as db:
         outcome = start_login(db, settings(), _lti_request())
     log.info("lti login iss=%s client_id=%s", outcome.platform.issuer, outcome.platform.client_id)
+    frame_for_platform(outcome.platform)  # its page frames the login: no other platform's, and no read of them all
     if outcome.login.storage_target:
         response = make_response(
             render_template(
