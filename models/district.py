@@ -191,7 +191,11 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
     if led_schools:
         districts |= set(db.scalars(select(School.district_id).where(School.id.in_(led_schools))))
 
-    def schools() -> list[tuple[int, int]]:
+    read: list[list[tuple[int, int]]] = []
+
+    def schools() -> list[tuple[int, int]]:  # (id, network id), read once for both Units
+        if read:
+            return read[0]
         rows = db.execute(
             select(School.id, School.network_id).where(
                 or_(
@@ -201,7 +205,8 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
                 )
             )
         )
-        return [(row[0], row[1]) for row in rows]
+        read.append([(row[0], row[1]) for row in rows])
+        return read[0]
 
     def networks() -> frozenset[int]:
         found = set(led_networks) | {network_id for _, network_id in schools()}

@@ -313,7 +313,11 @@ def _rows(
             [[label, *_goal_cells(row)] for label, row in labelled] + [[str(_("Total")), *_goal_cells(total)]],
         )
     by_area_and_grade = ("learning_area", "grade_level")
-    found = results[by_area_and_grade] if results else stats.student_results(db, reach, filters, by_area_and_grade)
+    found = (
+        results[by_area_and_grade]
+        if results is not None
+        else stats.student_results(db, reach, filters, by_area_and_grade)
+    )
     return (
         [
             _l("Learning area"),
