@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Index,
     and_,
     case,
     false,
@@ -27,6 +28,13 @@ from models.cycles import ELEMENT_NUMBERS
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.district import District, Network, Reach, School
 from models.states import ProgramState
+
+# A network's or a school's leader reads these rows by network or school (_visible); without the indexes each of
+# their pages read every row of the nation (0031). Declared here, the reading side: models/dashboard_stats.py writes.
+Index("ix_dashboard_result_stats_network", ResultStats.network_id)
+Index("ix_dashboard_result_stats_school", ResultStats.school_id)
+Index("ix_dashboard_competency_stats_network", CompetencyStats.network_id)
+Index("ix_dashboard_competency_stats_school", CompetencyStats.school_id)
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
