@@ -6,6 +6,10 @@ nation's means), times `--scale` (1.0 is the full size; the shared 2-core machin
 time). Printed: the seeding time and the database size; p50/p95 of the national view (an OBEC leader), one
 district's view, one school's view, the school-versus-nation page, the public national summary; and the time one
 recorded session adds to its transaction for the live figures (median and p95).
+
+Seeding the full size takes about an hour on the shared machine: `--database NAME` seeds into that database and keeps
+it, and a later run with the same NAME reuses it (migrated to head, analysed, its platform moved to the new test
+platform's port and key), so a change to the views is measured in minutes.
 """
 
 from __future__ import annotations
