@@ -7,7 +7,8 @@ targets beside them (p95 < 300 ms at the large size on PostgreSQL; ratio ≤ 3).
 100 certificates (models.certificates.issue_certificates) on the seeded district's ended programs, if present.
 
     python bench/dashboard.py [--requests 40] [--databases postgres,sqlite] [--screenshot docs/screenshots/x.png]
-    python bench/dashboard.py --size national [--scale 0.02] [--requests 40]   (bench/national.py; PostgreSQL)
+    python bench/dashboard.py --size national [--scale 0.02] [--requests 40] [--large | --large-p95 MS]
+        [--database NAME]   (bench/national.py; PostgreSQL; --database keeps the seeded nation for the next run)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ LATE = "ออกย้อนหลังเพื่อวัดความเ
 LEADER = LaunchUser(sub="bench-leader", name="ผู้อำนวยการเขต", given_name="ผู้อำนวยการ", family_name="เขต",
                     email="leader@example.org", roles=[LIS + "Instructor"], locale="th")  # fmt: skip
 P95_TARGET_MS, RATIO_TARGET = 300.0, 3.0
+NATIONAL_RATIO_TARGET = 2.0  # the national view's p95 against the large district's (issue 17)
 
 
 @contextmanager
@@ -57,7 +59,7 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(kind: str, size: str, count: int, screenshot: str | None) -> dict[str, object]:
+def run(kind: str, size: str, count: int, screenshot: str | None, certificates: bool = True) -> dict[str, object]:
     with database(kind) as url, tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "PLC_DATABASE_URL": url, "PLC_SECRET_KEY": "bench-" + "k" * 40,
                "PLC_INSTANCE_PATH": instance, "PLC_RATE_LIMIT_LTI": "100000 per minute", "PLC_WORKER_THREAD": "false",
@@ -109,8 +111,8 @@ def run(kind: str, size: str, count: int, screenshot: str | None) -> dict[str, o
             web.terminate()
             web.wait()
             platform.stop()
-        certificates = certificate_issue(url)
-        return {"seeded": seeded, "timings": timings, "certificates": certificates}
+        issue = certificate_issue(url) if certificates else "not measured"
+        return {"seeded": seeded, "timings": timings, "certificates": issue}
 
 
 def certificate_issue(url: str) -> str:
@@ -158,6 +160,26 @@ def take_screenshot(url: str, path: str) -> None:
         chromium.close()
 
 
+def national_size(options: argparse.Namespace) -> None:
+    """bench/national.py, then the national view's p95 against the large district's dashboard p95 (issue 17: ≤ 2)."""
+    from bench import national
+
+    timings = national.run(options.scale, options.requests, options.database)
+    large_p95, measured = options.large_p95, "given with --large-p95"
+    if options.large:
+        large = run("postgres", "large", options.requests, None, certificates=False)
+        samples = large["timings"]["dashboard"]  # type: ignore[index]
+        large_p95, measured = percentile(samples, 95), "measured now"
+        print(f"  large district, /dashboard: p50 {statistics.median(samples):.1f} ms, p95 {large_p95:.1f} ms "
+              f"(seed-demo {large['seeded']:.0f} s)")  # fmt: skip
+    if large_p95 is None:
+        print("  national/large ratio: not measured (--large, or --large-p95 MS)")
+        return
+    ratio = percentile(timings["national (OBEC leader)"], 95) / large_p95
+    print(f"  national/large ratio of p95: {ratio:.2f} (large p95 {large_p95:.1f} ms, {measured})   "
+          f"target ≤ {NATIONAL_RATIO_TARGET:g}: {'ok' if ratio <= NATIONAL_RATIO_TARGET else 'over'}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=40)
@@ -172,11 +194,25 @@ def main() -> None:
         help="district: the small and large district; national: 245 districts (bench/national.py)",
     )
     parser.add_argument("--scale", type=float, default=0.02, help="national only: the fraction of the full size")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="national only: seed into this PostgreSQL database and keep it; a later run with the same name reuses it",
+    )
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="national only: also seed the large district (a few minutes) and print the national/large ratio of p95",
+    )
+    parser.add_argument(
+        "--large-p95",
+        type=float,
+        default=None,
+        help="national only: the large district's dashboard p95 in ms, measured earlier on this machine (not --large)",
+    )
     options = parser.parse_args()
     if options.size == "national":
-        from bench import national
-
-        national.run(options.scale, options.requests)
+        national_size(options)
         return
     for kind in options.databases.split(","):
         results = {}

@@ -6,20 +6,28 @@ nation's means), times `--scale` (1.0 is the full size; the shared 2-core machin
 time). Printed: the seeding time and the database size; p50/p95 of the national view (an OBEC leader), one
 district's view, one school's view, the school-versus-nation page, the public national summary; and the time one
 recorded session adds to its transaction for the live figures (median and p95).
+
+Seeding the full size takes about an hour on the shared machine: `--database NAME` seeds into that database and keeps
+it, and a later run with the same NAME reuses it (migrated to head, analysed, its platform moved to the new test
+platform's port and key), so a change to the views is measured in minutes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import requests
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -36,7 +44,7 @@ from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
 from models.synthetic import Size, seed_district
 from models.teams import Team, TeamMember
-from tests.support.pg import throwaway_database
+from tests.support.pg import PG_ADMIN_URL, throwaway_database
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 FULL = {"districts": 245, "schools": 30_000, "teachers": 400_000, "provinces": 77}
@@ -173,8 +181,53 @@ def live_update(url: str, samples: int) -> list[float]:
     return added
 
 
-def run(scale: float, count: int) -> None:
-    with throwaway_database("plc_bench_national") as url, tempfile.TemporaryDirectory() as instance:
+@contextmanager
+def kept_database(name: str) -> Iterator[str]:
+    """The database `name` on the machine's server, created if missing and kept at the end (`--database`)."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _seeded(url: str) -> dict[str, Any] | None:
+    """The ids a previous run kept in the database (`--database`), or None when it was never (fully) seeded."""
+    database = Database(url)
+    try:
+        with database.engine.connect() as connection:
+            if not connection.scalar(text("SELECT to_regclass('bench_national') IS NOT NULL")):
+                return None
+            found = connection.scalar(text("SELECT ids FROM bench_national"))
+            return json.loads(found) if found else None
+    finally:
+        database.dispose()
+
+
+def _keep(url: str, ids: dict[str, Any]) -> None:
+    database = Database(url)
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_national (ids text NOT NULL)"))
+        connection.execute(text("DELETE FROM bench_national"))
+        connection.execute(text("INSERT INTO bench_national (ids) VALUES (:ids)"), {"ids": json.dumps(ids)})
+    database.dispose()
+
+
+def _move_platform(url: str, platform_id: int, platform: MoodleLikePlatform) -> None:
+    """A kept database's platform now runs on another port with another key: its URLs follow it."""
+    database = Database(url)
+    with database.transaction() as db:
+        row = db.get(Platform, platform_id)
+        assert row is not None
+        row.issuer, row.auth_login_url = platform.issuer, platform.auth_login_url
+        row.auth_token_url, row.key_set_url = platform.token_url, platform.jwks_url
+        row.key_set_cache = row.key_set_fetched_at = None
+    database.dispose()
+
+
+def run(scale: float, count: int, keep: str | None = None) -> dict[str, list[float]]:
+    """Seed (or, with `keep`, reuse the database of that name seeded by an earlier run) and time the views."""
+    place = kept_database(keep) if keep else throwaway_database("plc_bench_national")
+    with place as url, tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "PLC_DATABASE_URL": url, "PLC_SECRET_KEY": "bench-" + "k" * 40,
                "PLC_INSTANCE_PATH": instance, "PLC_RATE_LIMIT_LTI": "100000 per minute", "PLC_WORKER_THREAD": "false",
                "PLC_RATE_LIMIT_VERIFY": "100000 per minute", "PLC_PUBLIC_BASE_URL": f"http://127.0.0.1:{PORT}",
@@ -187,9 +240,17 @@ def run(scale: float, count: int) -> None:
         base = f"http://127.0.0.1:{PORT}"
         platform.configure_tool(login_url=f"{base}/lti/login", launch_url=f"{base}/lti/launch",
                                 jwks_url=f"{base}/lti/jwks")  # fmt: skip
-        register_platform(env, platform)
+        ids = _seeded(url) if keep else None
         started = time.perf_counter()
-        ids = seed(url, platform.issuer, scale)
+        if ids is None:
+            register_platform(env, platform)
+            ids = seed(url, platform.issuer, scale)
+            if keep:
+                _keep(url, {**ids, "scale": scale})
+        else:
+            _move_platform(url, ids["platform"], platform)
+            print(f"reusing database {keep}, seeded earlier at scale {ids['scale']:g} (--scale is ignored)")
+            scale = ids["scale"]
         seeded = time.perf_counter() - started
         with Database(url).engine.connect() as connection:
             # A production database is analysed by autovacuum; right after a bulk load the planner has no statistics
@@ -240,3 +301,4 @@ def run(scale: float, count: int) -> None:
         p95 = percentile(added, 95)
         print(f"  live update per recorded session: median {statistics.median(added):.1f} ms, p95 {p95:.1f} ms   "
               f"target p95 < {TARGET_LIVE_P95_MS:.0f} ms: {'ok' if p95 < TARGET_LIVE_P95_MS else 'over'}")  # fmt: skip
+        return timings

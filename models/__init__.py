@@ -1,6 +1,6 @@
 """PLC Bridge's domain and its persistence (SQLAlchemy 2). Knows nothing of Flask or HTTP."""
 
-from models import live_figures  # noqa: F401  (registers the live dashboard figures on every session)
+from models import dashboard, live_figures  # noqa: F401  (the leaders' indexes; the live figures on every session)
 from models.agencies import Agency, AgencyKind, AgencyStaff
 from models.assessments import Assessment
 from models.base import Base

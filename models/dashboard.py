@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Index,
     and_,
     case,
     false,
     func,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,13 @@ from models.cycles import ELEMENT_NUMBERS
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
 from models.district import District, Network, Reach, School
 from models.states import ProgramState
+
+# A network's or a school's leader reads these rows by network or school (_visible); without the indexes each of
+# their pages read every row of the nation (0031). Declared here, the reading side: models/dashboard_stats.py writes.
+Index("ix_dashboard_result_stats_network", ResultStats.network_id)
+Index("ix_dashboard_result_stats_school", ResultStats.school_id)
+Index("ix_dashboard_competency_stats_network", CompetencyStats.network_id)
+Index("ix_dashboard_competency_stats_school", CompetencyStats.school_id)
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
@@ -122,24 +131,71 @@ _FIGURES = (
 )
 
 
+_GROUPS = {
+    "district": ProgramStats.district_id,
+    "network": ProgramStats.network_id,
+    "school": ProgramStats.school_id,
+    "learning_area": ProgramStats.learning_area,
+    "grade_level": ProgramStats.grade_level,
+    "year": ProgramStats.year,
+}
+
+
 def figures_by(db: Session, reach: Reach, filters: Filters, dimension: str) -> list[Figures]:
     """Figures grouped by `dimension` ("district", "school", "network", "learning_area", "grade_level", "year"), or the one
     total row for "total". Rows with no key (programs of a whole network, in the school table) keep key None."""
-    columns = {
-        "district": ProgramStats.district_id,
-        "school": ProgramStats.school_id,
-        "network": ProgramStats.network_id,
-        "learning_area": ProgramStats.learning_area,
-        "grade_level": ProgramStats.grade_level,
-        "year": ProgramStats.year,
-    }
+    return figures_grouped(db, reach, filters, [dimension])[dimension]
+
+
+def figures_grouped(db: Session, reach: Reach, filters: Filters, dimensions: Sequence[str]) -> dict[str, list[Figures]]:
+    """figures_by for each of `dimensions` at once; a dimension may join two ("district+learning_area": keyed by the
+    pair, in the order of _GROUPS). On PostgreSQL one read of the rows serves them all (GROUPING SETS: the national
+    view groups a hundred thousand programs five ways); elsewhere one query each, as figures_by."""
     where = _where(ProgramStats, reach, filters)
-    if dimension == "total":
-        row = db.execute(select(*_FIGURES).where(where)).one()
-        return [_figures(None, row)]
-    column = columns[dimension]
-    rows = db.execute(select(column, *_FIGURES).where(where).group_by(column).order_by(column)).all()
-    return [_figures(row[0], row[1:]) for row in rows]
+    wanted = list(dict.fromkeys(dimensions))
+    if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
+        return _grouping_sets(db, where, wanted)
+    return {dimension: _grouped(db, where, dimension) for dimension in wanted}
+
+
+def _parts(dimension: str) -> list[str]:
+    parts = [] if dimension == "total" else dimension.split("+")
+    if parts != sorted(parts, key=list(_GROUPS).index):
+        raise ValueError(f"{dimension}: join dimensions in the order of _GROUPS")
+    return parts
+
+
+def _grouped(db: Session, where: ColumnElement[bool], dimension: str) -> list[Figures]:
+    columns = [_GROUPS[part] for part in _parts(dimension)]
+    if not columns:
+        return [_figures(None, db.execute(select(*_FIGURES).where(where)).one())]
+    rows = db.execute(select(*columns, *_FIGURES).where(where).group_by(*columns).order_by(*columns)).all()
+    n = len(columns)
+    return [_figures(row[0] if n == 1 else tuple(row[:n]), row[n:]) for row in rows]
+
+
+def _grouping_sets(db: Session, where: ColumnElement[bool], dimensions: list[str]) -> dict[str, list[Figures]]:
+    """One statement for several groupings; each row says by GROUPING() which it belongs to. Ordered by the columns
+    within each grouping, as _grouped orders them (NULL keys last), and an empty grouping still gives its total row."""
+    names = [name for name in _GROUPS if any(name in _parts(d) for d in dimensions)]
+    columns = [_GROUPS[name] for name in names]
+    masks = {
+        sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in _parts(d)): d for d in dimensions
+    }
+    which = func.grouping(*columns)  # two dimensions at least: one has a column
+    statement = (
+        select(which, *columns, *_FIGURES)
+        .where(where)
+        .group_by(func.grouping_sets(*(tuple_(*(_GROUPS[p] for p in _parts(d))) for d in dimensions)))
+        .order_by(which, *columns)
+    )
+    found: dict[str, list[Figures]] = {d: [] for d in dimensions}
+    for row in db.execute(statement):
+        dimension = masks[int(row[0])]
+        keys = [row[1 + names.index(part)] for part in _parts(dimension)]
+        key = None if not keys else keys[0] if len(keys) == 1 else tuple(keys)
+        found[dimension].append(_figures(key, row[1 + len(names) :]))
+    return found
 
 
 def _figures(key: Any, row: Sequence[Any]) -> Figures:
@@ -267,19 +323,40 @@ def student_results(
     """Baseline against result of the cycles' targeted student learning, by learning area and grade (or by one of
     them: the other is then reported as ""), one row per comparable measure: percentages (mean scores turned into
     percentages of their N) apart from counts of pupils, and apart from the cycles whose measure was not stated."""
-    keys = [getattr(ResultStats, name) for name in by] + [ResultStats.measure]
-    rows = db.execute(
-        select(
-            *keys,
-            func.sum(ResultStats.cycles),
-            func.sum(ResultStats.baseline_sum),
-            func.sum(ResultStats.result_sum),
-            func.sum(ResultStats.improved),
-        )
-        .where(_where(ResultStats, reach, filters))
-        .group_by(*keys)
-        .order_by(*keys)
-    ).all()
+    return student_results_by(db, reach, filters, [tuple(by)])[tuple(by)]
+
+
+def student_results_by(
+    db: Session, reach: Reach, filters: Filters, groupings: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], list[StudentResults]]:
+    """student_results for each of `groupings` at once: one statement on PostgreSQL (GROUPING SETS)."""
+    wanted = list(dict.fromkeys(groupings))
+    sums = (
+        func.sum(ResultStats.cycles),
+        func.sum(ResultStats.baseline_sum),
+        func.sum(ResultStats.result_sum),
+        func.sum(ResultStats.improved),
+    )
+    where = _where(ResultStats, reach, filters)
+    raw: dict[tuple[str, ...], list[Sequence[Any]]] = {by: [] for by in wanted}
+    if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
+        names = [name for name in ("learning_area", "grade_level") if any(name in by for by in wanted)]
+        columns = [getattr(ResultStats, name) for name in names] + [ResultStats.measure]
+        masks = {sum(1 << (len(names) - i) for i, name in enumerate(names) if name not in by): by for by in wanted}
+        which = func.grouping(*columns)
+        sets = (tuple_(*(getattr(ResultStats, name) for name in by), ResultStats.measure) for by in wanted)
+        statement = select(which, *columns, *sums).where(where).group_by(func.grouping_sets(*sets))
+        for row in db.execute(statement.order_by(which, *columns)):
+            by = masks[int(row[0])]
+            raw[by].append([*(row[1 + names.index(name)] for name in by), *row[1 + len(names) :]])
+    else:
+        for by in wanted:
+            keys = [getattr(ResultStats, name) for name in by] + [ResultStats.measure]
+            raw[by] = list(db.execute(select(*keys, *sums).where(where).group_by(*keys).order_by(*keys)))
+    return {by: _student_results(by, rows) for by, rows in raw.items()}
+
+
+def _student_results(by: tuple[str, ...], rows: list[Sequence[Any]]) -> list[StudentResults]:
     found = []
     for row in rows:
         named = dict(zip(by, row[: len(by)], strict=True))

@@ -10,7 +10,8 @@ a cross-school program (`plc-bridge districts place-program`, or automatically w
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -137,8 +138,10 @@ class Reach:
     led_network_ids: frozenset[int] = frozenset()
     led_school_ids: frozenset[int] = frozenset()
     district_ids: frozenset[int] = frozenset()
-    network_ids: frozenset[int] = frozenset()
-    school_ids: frozenset[int] = frozenset()
+    # reach_of reads these two on first use (Units): the nation's leaders see 30,000 schools that most pages never
+    # ask about.
+    network_ids: AbstractSet[int] = frozenset()
+    school_ids: AbstractSet[int] = frozenset()
     # "obec" or "province" when the person leads at the policy level (models/policy.py), else "".
     policy_level: str = ""
     # The districts the person leads themselves (a Leader row), not through a province or the OBEC level: only
@@ -157,9 +160,34 @@ class Reach:
         )
 
 
+class Units(AbstractSet[int]):
+    """Ids read from the database on first use (in the transaction that made the Reach), then kept."""
+
+    def __init__(self, load: Callable[[], frozenset[int]]) -> None:
+        self._load: Callable[[], frozenset[int]] | None = load
+        self._ids: frozenset[int] = frozenset()
+
+    def _read(self) -> frozenset[int]:
+        if self._load is not None:
+            self._ids, self._load = self._load(), None
+        return self._ids
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._read()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return f"Units({set(self._read())!r})"
+
+
 def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
     """Every district, network and school that the person leads, directly or through the level above (a province
-    or the OBEC level: models/policy.py)."""
+    or the OBEC level: models/policy.py). The networks and schools are read when first asked for."""
     from models.policy import led_districts as policy_districts  # the policy level builds on this module
 
     leads = list(db.scalars(select(Leader).where(Leader.platform_id == platform_id, Leader.sub == sub)))
@@ -170,28 +198,42 @@ def reach_of(db: Session, platform_id: int, sub: str) -> Reach:
     led_schools = frozenset(row.school_id for row in leads if row.school_id is not None)
     if not (led_districts or led_networks or led_schools):
         return Reach()
-    rows = db.execute(
-        select(School.id, School.network_id, School.district_id).where(
-            or_(
-                School.district_id.in_(led_districts),
-                School.network_id.in_(led_networks),
-                School.id.in_(led_schools),
-            )
-        )
-    ).all()
-    networks = set(led_networks) | {network_id for _, network_id, _ in rows}
-    if led_districts:
-        networks |= set(db.scalars(select(Network.id).where(Network.district_id.in_(led_districts))))
-    districts = set(led_districts) | {district_id for _, _, district_id in rows}
+    districts = set(led_districts)
     if led_networks:
         districts |= set(db.scalars(select(Network.district_id).where(Network.id.in_(led_networks))))
+    if led_schools:
+        districts |= set(db.scalars(select(School.district_id).where(School.id.in_(led_schools))))
+
+    read: list[list[tuple[int, int]]] = []
+
+    def schools() -> list[tuple[int, int]]:  # (id, network id), read once for both Units
+        if read:
+            return read[0]
+        rows = db.execute(
+            select(School.id, School.network_id).where(
+                or_(
+                    School.district_id.in_(led_districts),
+                    School.network_id.in_(led_networks),
+                    School.id.in_(led_schools),
+                )
+            )
+        )
+        read.append([(row[0], row[1]) for row in rows])
+        return read[0]
+
+    def networks() -> frozenset[int]:
+        found = set(led_networks) | {network_id for _, network_id in schools()}
+        if led_districts:
+            found |= set(db.scalars(select(Network.id).where(Network.district_id.in_(led_districts))))
+        return frozenset(found)
+
     return Reach(
         led_districts,
         led_networks,
         led_schools,
         frozenset(districts),
-        frozenset(networks),
-        frozenset(school_id for school_id, _, _ in rows),
+        Units(networks),
+        Units(lambda: frozenset(school_id for school_id, _ in schools())),
         level,
         direct,
     )

@@ -8,21 +8,20 @@ their sum."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.dashboard import (
-    _FIGURES,
     PUBLIC_MIN_CYCLES,
     PUBLIC_MIN_TEACHERS,
     Figures,
     Filters,
     StudentResults,
-    _figures,
     _where,
-    figures_by,
+    figures_grouped,
     student_results,
     suppress_small,
 )
@@ -43,25 +42,24 @@ def withheld_below(db: Session, reach: Reach, dimension: str) -> set[Any]:
     withholds on its own public summary; empty for a single district's summary."""
     if len(reach.led_district_ids) < 2:
         return set()
-    where = _where(ProgramStats, reach, Filters())
+    by = "district" if dimension == TOTAL else f"district+{dimension}"
+    return _withheld_below(dimension, figures_grouped(db, reach, Filters(), [by])[by])
+
+
+def _withheld_below(dimension: str, rows: list[Figures]) -> set[Any]:
+    """withheld_below from the figures by district ("district", for TOTAL) or by district and `dimension`."""
     withheld: Counter[Any] = Counter()
     if dimension == TOTAL:
-        for _district, *row in db.execute(
-            select(ProgramStats.district_id, *_FIGURES).where(where).group_by(ProgramStats.district_id)
-        ):
-            if _figures(None, row).teachers < PUBLIC_MIN_TEACHERS:
-                withheld[None] += 1
+        withheld[None] = sum(1 for row in rows if row.teachers < PUBLIC_MIN_TEACHERS)
     else:
-        column = _COLUMNS[dimension]
         by_district: dict[int, list[Figures]] = defaultdict(list)
-        for district_id, key, *row in db.execute(
-            select(ProgramStats.district_id, column, *_FIGURES).where(where).group_by(ProgramStats.district_id, column)
-        ):
-            by_district[district_id].append(_figures(key, row))
-        for rows in by_district.values():
-            shown, _count = suppress_small(rows)  # as the district's own summary withholds them
+        for row in rows:
+            district_id, key = row.key
+            by_district[district_id].append(replace(row, key=key))
+        for found in by_district.values():
+            shown, _count = suppress_small(found)  # as the district's own summary withholds them
             shown_keys = {r.key for r in shown}
-            withheld.update(r.key for r in rows if r.key not in shown_keys)
+            withheld.update(r.key for r in found if r.key not in shown_keys)
     return {key for key, count in withheld.items() if count == 1}
 
 
@@ -85,14 +83,30 @@ def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
 
 def public_table(db: Session, reach: Reach, dimension: str) -> tuple[list[Figures], int]:
     """A public summary's table by `dimension`: the rows shown and how many were withheld."""
-    rows = figures_by(db, reach, Filters(), dimension)
-    return suppress_small(rows, withheld_below(db, reach, dimension) if dimension in _COLUMNS else ())
+    return public_figures(db, reach, [dimension])[0][dimension]
 
 
 def public_total(db: Session, reach: Reach) -> Figures | None:
     """A public summary's total, or None when withheld."""
-    total = figures_by(db, reach, Filters(), TOTAL)[0]
-    return total if total.teachers >= PUBLIC_MIN_TEACHERS and not withheld_below(db, reach, TOTAL) else None
+    return public_figures(db, reach, [])[1]
+
+
+def public_figures(
+    db: Session, reach: Reach, dimensions: list[str]
+) -> tuple[dict[str, tuple[list[Figures], int]], Figures | None]:
+    """public_table for each of `dimensions`, and public_total, from one grouped read of the figures (by each
+    dimension, and, above one district, by district and each dimension: what the districts' own summaries withhold)."""
+    several = len(reach.led_district_ids) >= 2
+    below = [d for d in dimensions if d in _COLUMNS] if several else []
+    wanted = [*dimensions, TOTAL, *(["district"] if several else []), *(f"district+{d}" for d in below)]
+    grouped = figures_grouped(db, reach, Filters(), wanted)
+    tables = {
+        d: suppress_small(grouped[d], _withheld_below(d, grouped[f"district+{d}"]) if d in below else ())
+        for d in dimensions
+    }
+    total = grouped[TOTAL][0]
+    shown = total.teachers >= PUBLIC_MIN_TEACHERS and not (several and _withheld_below(TOTAL, grouped["district"]))
+    return tables, total if shown else None
 
 
 def public_results(db: Session, reach: Reach) -> list[StudentResults]:

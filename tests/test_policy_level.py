@@ -78,6 +78,26 @@ def test_a_province_leader_leads_its_districts_and_an_obec_leader_every_district
     assert reach_of(db, here.id, "nobody").empty
 
 
+def test_a_national_leaders_schools_are_read_only_when_a_page_asks_for_them(db: Session) -> None:
+    # The national view of 245 districts never needs its 30,000 schools' ids; a chosen school's check does.
+    here = platform_of(db, "policy-lazy")
+    districts = structure(db, here, ["L1", "L2"])
+    add_policy_leader(db, here, "obec-lazy", None)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        national = reach_of(db, here.id, "obec-lazy")
+        assert not any("district_schools" in s or "district_networks" in s for s in statements)
+        schools = set(db.scalars(select(School.id).where(School.district_id.in_([d.id for d in districts.values()]))))
+        assert set(national.school_ids) == schools and len(national.network_ids) == 2
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+
+
 def test_only_a_districts_own_leader_imports_its_results_never_a_province_or_obec_leader(db: Session) -> None:
     here = platform_of(db, "policy-results")
     districts = structure(db, here, ["D1"])

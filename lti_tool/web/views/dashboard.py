@@ -32,18 +32,8 @@ bp = Blueprint("dashboard", __name__)
 AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Program.grade_level)
 
 REFRESH = "dashboard-refresh"
-TABLES = (
-    "schools",
-    "networks",
-    "learning_areas",
-    "grades",
-    "years",
-    "competencies",
-    "growth",
-    "results",
-    "goals",
-    "districts",
-)
+TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "growth", "results", "goals",
+          "districts")  # fmt: skip
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
@@ -256,10 +246,30 @@ def _change(value: Decimal | None) -> Any:
     return f"{value:+.2f}" if value is not None else "—"
 
 
-def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tuple[list[Any], list[list[Any]]]:
+Grouped = dict[str, list[stats.Figures]]
+Results = dict[tuple[str, ...], list[stats.StudentResults]]
+
+
+def _by(
+    db: Session, reach: Reach, filters: stats.Filters, dimension: str, grouped: Grouped | None
+) -> list[stats.Figures]:
+    """The figures by `dimension`: from the page's one grouped read when it has them, else read now (the CSV)."""
+    if grouped is not None and dimension in grouped:
+        return grouped[dimension]
+    return stats.figures_by(db, reach, filters, dimension)
+
+
+def _rows(
+    db: Session,
+    reach: Reach,
+    filters: stats.Filters,
+    table: str,
+    grouped: Grouped | None = None,
+    results: Results | None = None,
+) -> tuple[list[Any], list[list[Any]]]:
     """A table's header and rows, exactly as the page shows it and the CSV exports it."""
     if table in DIMENSIONS:
-        labelled = _label(db, table, stats.figures_by(db, reach, filters, DIMENSIONS[table]))
+        labelled = _label(db, table, _by(db, reach, filters, DIMENSIONS[table], grouped))
         return [TITLES[table], *FIGURE_HEADINGS], [[label, *_figure_cells(row)] for label, row in labelled]
     if table == "competencies":
         coverage = stats.competency_coverage(db, reach, filters)
@@ -296,13 +306,18 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
         )
     if table == "goals":
         unit = _unit(filters, wide(reach, filters))
-        labelled = _label(db, unit, stats.figures_by(db, reach, filters, DIMENSIONS[unit]))
-        total = stats.figures_by(db, reach, filters, "total")[0]
+        labelled = _label(db, unit, _by(db, reach, filters, DIMENSIONS[unit], grouped))
+        total = _by(db, reach, filters, "total", grouped)[0]
         return (
             [TITLES[unit], *GOAL_HEADINGS],
             [[label, *_goal_cells(row)] for label, row in labelled] + [[str(_("Total")), *_goal_cells(total)]],
         )
-    results = stats.student_results(db, reach, filters)
+    by_area_and_grade = ("learning_area", "grade_level")
+    found = (
+        results[by_area_and_grade]
+        if results is not None
+        else stats.student_results(db, reach, filters, by_area_and_grade)
+    )
     return (
         [
             _l("Learning area"),
@@ -325,7 +340,7 @@ def _rows(db: Session, reach: Reach, filters: stats.Filters, table: str) -> tupl
                 r.change,
                 r.improved,
             ]
-            for r in results
+            for r in found
         ],
     )
 
@@ -342,10 +357,15 @@ def show() -> str:
         filters = _filters(reach)
         is_wide = wide(reach, filters)
         options = stats.filter_options(db, reach, filters.district_id, is_wide)
-        total = stats.figures_by(db, reach, filters, "total")[0]
         units = ["districts"] if is_wide else ["schools", "networks"]
         shown = [t for t in TABLES if t not in ("schools", "networks", "districts")] + units
-        tables = {table: _rows(db, reach, filters, table) for table in shown}
+        # Every grouping of the programs' figures the page shows, read at once (models/dashboard.py).
+        grouped = stats.figures_grouped(
+            db, reach, filters, ["total", *(DIMENSIONS[t] for t in shown if t in DIMENSIONS)]
+        )
+        total = grouped["total"][0]
+        results = stats.student_results_by(db, reach, filters, [("learning_area", "grade_level"), _chart_by(filters)])
+        tables = {table: _rows(db, reach, filters, table, grouped, results) for table in shown}
         districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
         return render_template(
             "dashboard/show.html",
@@ -357,7 +377,7 @@ def show() -> str:
             schools_by_network=_group_schools(options.schools),
             tables=tables,
             titles=TITLES,
-            charts=_charts(db, reach, filters, tables),
+            charts=_charts(filters, tables, results),
             table_names=[*(["districts"] if is_wide else ["networks", "schools"]), "learning_areas", "grades", "years"],
             district_options=_district_options(db, reach),
             school_rows=SCHOOL_ROWS,
@@ -369,17 +389,17 @@ def show() -> str:
             growth_min_teachers=stats.GROWTH_MIN_TEACHERS,
             session_url=session_url,
             versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
-            policy=_policy_tables(db, reach, filters),
+            policy=_policy_tables(db, reach, filters, grouped),
             **exam_results.template_helpers(),
         )
 
 
-def _policy_tables(db: Session, reach: Reach, filters: stats.Filters) -> dict[str, Any]:
+def _policy_tables(db: Session, reach: Reach, filters: stats.Filters, grouped: Grouped) -> dict[str, Any]:
     """For a leader of several districts looking at all of them: the figures by province (the district table is
     among the page's tables) and how many districts they lead."""
     if not wide(reach, filters):
         return {}
-    by_district = stats.figures_by(db, reach, filters, "district")
+    by_district = _by(db, reach, filters, "district", grouped)
     by_province = stats.rolled_up(by_district, provinces_of(db, reach.led_district_ids))
     by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
     rows = [[label, *_figure_cells(row)] for label, row in _label(db, "provinces", by_province)]
@@ -394,7 +414,12 @@ def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
     return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
 
 
-def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str, Any]) -> dict[str, Any]:
+def _chart_by(filters: stats.Filters) -> tuple[str, ...]:
+    """Results: by learning area; by grade once a learning area is chosen (the table has both, always)."""
+    return ("grade_level",) if filters.learning_area else ("learning_area",)
+
+
+def _charts(filters: stats.Filters, tables: dict[str, Any], by_measure: Results) -> dict[str, Any]:
     # The unit chart: schools when one network (or a school) is chosen, otherwise the networks.
     unit = _unit(filters, "districts" in tables)
     units = [row for row in tables[unit][1] if row[4]]  # rows with teachers
@@ -407,10 +432,9 @@ def _charts(db: Session, reach: Reach, filters: stats.Filters, tables: dict[str,
         [(row[0], row[2], row[4], f"{row[2]} → {row[4]}") for row in tables["growth"][1] if row[5] != "—"],
         bounds=(scale.minimum, scale.maximum),
     )
-    # Results: by learning area; by grade once a learning area is chosen (the table has both, always).
-    by = ("grade_level",) if filters.learning_area else ("learning_area",)
+    by = _chart_by(filters)
     # Only percentages are drawn (counts of pupils are not on one scale); the table has every measure.
-    grouped = [r for r in stats.student_results(db, reach, filters, by=by) if r.measure == AS_PERCENT]
+    grouped = [r for r in by_measure[by] if r.measure == AS_PERCENT]
     results = dumbbell_chart(
         [
             (

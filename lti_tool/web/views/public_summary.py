@@ -19,7 +19,7 @@ from lti_tool.web.views.dashboard import DIMENSIONS, TITLES, _label, bp
 from models import dashboard as stats
 from models.district import District, Reach
 from models.policy import Province
-from models.public_summary import public_results, public_table, public_total
+from models.public_summary import public_figures, public_results
 
 
 @bp.get("/public/districts/<int:district_id>")
@@ -82,9 +82,11 @@ def _province_districts(db: Session, province_id: int) -> list[District]:
 
 def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) -> str:
     """The public summary over `reach`: the same tables and the same small-group suppression at every level."""
+    names = (first, "learning_areas", "grades", "years")
+    figures, total = public_figures(db, reach, [DIMENSIONS[table] for table in names])  # one grouped read
     tables = {}
-    for table in (first, "learning_areas", "grades", "years"):
-        shown, withheld = public_table(db, reach, DIMENSIONS[table])
+    for table in names:
+        shown, withheld = figures[DIMENSIONS[table]]
         labelled = _label(db, table, shown)
         tables[table] = (
             [
@@ -105,7 +107,7 @@ def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) ->
     return render_template(
         "dashboard/public.html",
         district=district,
-        total=public_total(db, reach),
+        total=total,
         tables=tables,
         titles=TITLES,
         results=results,
