@@ -3,14 +3,14 @@ leader read every row of the nation without them (bench/national.py: one school'
 of which 58 ms reading all 390,000 competency rows)
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
 revision = "0031"
-down_revision = "0029"  # the main session's 0030 comes between at merge
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
