@@ -142,7 +142,7 @@ def test_a_full_refresh_is_a_district_leaders_and_locks_the_districts_programs_b
         event.remove(db.get_bind(), "before_cursor_execute", seen)
     first_delete = next(i for i, s in enumerate(statements) if s.startswith("DELETE FROM dashboard_"))
     if db.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time and no FOR UPDATE
-        locks = [i for i, s in enumerate(statements) if "FOR UPDATE" in s and "plc_programs" in s]
+        locks = [i for i, s in enumerate(statements) if "FOR NO KEY UPDATE" in s and "plc_programs" in s]
         assert locks and locks[0] < first_delete and "ORDER BY plc_programs.id" in statements[locks[0]]
 
 
