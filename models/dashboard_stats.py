@@ -62,19 +62,18 @@ from models.states import ProgramState
 from models.team_figures import (
     FIGURES,
     CycleFact,
+    Figures,
     TeamRow,
     TeamStats,
+    delete_team_rows,
     goal_chosen,
     lock_teams_of,
-    replace_team_rows,
     team_figures,
 )
 from models.teams import CycleAssignment, Team, TeamMember
 
-HOURS = Numeric(14, 2)
 
-
-class ProgramStats(Base):
+class ProgramStats(Figures, Base):
     """One program's figures as of `refreshed_at`, with where it belongs, for grouped dashboard queries."""
 
     __tablename__ = "dashboard_program_stats"
@@ -93,20 +92,7 @@ class ProgramStats(Base):
     learning_area: Mapped[str] = mapped_column(String(255))
     grade_level: Mapped[str] = mapped_column(String(64))
     teams: Mapped[int]
-    teachers: Mapped[int]
-    cycles: Mapped[int]
-    cycles_completed: Mapped[int]
-    teachers_eligible: Mapped[int]
-    teacher_hours: Mapped[Decimal] = mapped_column(HOURS)
-    hours_e1: Mapped[Decimal] = mapped_column(HOURS)
-    hours_e2: Mapped[Decimal] = mapped_column(HOURS)
-    hours_e3: Mapped[Decimal] = mapped_column(HOURS)
-    hours_e4: Mapped[Decimal] = mapped_column(HOURS)
-    hours_e5: Mapped[Decimal] = mapped_column(HOURS)
-    model_lessons: Mapped[int]
-    observations: Mapped[int]
-    reflections: Mapped[int]
-    reflections_graded: Mapped[int]
+    # Added after the others (migration 0016), with a default for the rows already there.
     goals_met: Mapped[int] = mapped_column(server_default="0")
     goals_not_met: Mapped[int] = mapped_column(server_default="0")
     goals_not_reported: Mapped[int] = mapped_column(server_default="0")
@@ -373,7 +359,8 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
         db.execute(delete(ResultStats).where(ResultStats.program_id.in_(sorted(program_ids))))
         db.execute(delete(CompetencyStats).where(CompetencyStats.program_id.in_(sorted(program_ids))))
         db.execute(delete(ProgramStats).where(ProgramStats.program_id.in_(sorted(program_ids))))
-    replace_team_rows(db, placed if program_ids is None else program_ids, team_rows)
+    delete_team_rows(db, placed if program_ids is None else program_ids)
+    _insert_in_chunks(db, TeamStats, team_rows)
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
     _insert_in_chunks(db, CompetencyStats, _competency_rows(db, placed, stats))

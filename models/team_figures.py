@@ -34,7 +34,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -79,13 +78,9 @@ FIGURES = (
 )
 
 
-class TeamStats(Base):
-    """One team's share of its program's figures (the columns named in FIGURES)."""
+class Figures:
+    """The figure columns a program's summary row and a team's share both hold (the names in FIGURES)."""
 
-    __tablename__ = "dashboard_team_stats"
-
-    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"), primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
     teachers: Mapped[int]
     teachers_eligible: Mapped[int]
     cycles: Mapped[int]
@@ -103,6 +98,15 @@ class TeamStats(Base):
     goals_met: Mapped[int]
     goals_not_met: Mapped[int]
     goals_not_reported: Mapped[int]
+
+
+class TeamStats(Figures, Base):
+    """One team's share of its program's figures."""
+
+    __tablename__ = "dashboard_team_stats"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("plc_programs.id", ondelete="CASCADE"), index=True)
 
 
 @dataclass
@@ -150,14 +154,12 @@ def goal_chosen(answers: Mapping[str, Any] | None) -> str:
     return chosen.value if chosen else ""
 
 
-def replace_team_rows(db: Session, program_ids: Select[Any] | Collection[int], rows: list[dict[str, Any]]) -> None:
-    """Replace the team rows of these programs (a full recomputation), and those their teams had in another program
-    (a team moved)."""
+def delete_team_rows(db: Session, program_ids: Select[Any] | Collection[int]) -> None:
+    """Delete the team rows of these programs (a full recomputation writes them again), and those their teams had in
+    another program (a team moved)."""
     where = program_ids if isinstance(program_ids, Select) else sorted(program_ids)
     teams = select(Team.id).where(Team.program_id.in_(where))
     db.execute(delete(TeamStats).where(or_(TeamStats.program_id.in_(where), TeamStats.team_id.in_(teams))))
-    for start in range(0, len(rows), 2000):
-        db.execute(insert(TeamStats), rows[start : start + 2000])
 
 
 def lock_teams_of(db: Session, program_ids: Collection[int] | Select[Any]) -> None:
