@@ -20,7 +20,8 @@ Our reading of the Council's rule (seed 004 §2.2–2.5), where the seed leaves 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -138,13 +139,46 @@ def left_before_the_end(member_id: int, program: ProgramFacts, team: TeamFacts) 
 
 def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligibility:
     """A teacher's progress toward a certificate, and every reason they are not yet eligible."""
-    last_day = last_day_of_program(program.approved_on) if program.approved_on else None
-
-    def in_year(day: date) -> bool:
-        return program.approved_on is not None and last_day is not None and program.approved_on <= day <= last_day
-
+    in_year = _in_year(program)
     attended = [s for s in team.sessions if member_id in s.attendees and in_year(s.held_on)]
-    hours_by_element = {n: sum((s.hours for s in attended if s.element == n), Decimal(0)) for n in ELEMENT_NUMBERS}
+    return _eligibility(member_id, program, team, attended, in_year)
+
+
+def team_eligibility(program: ProgramFacts, team: TeamFacts) -> dict[int, Eligibility]:
+    """`eligibility` of every member of the team, the sessions read once for all of them (not once per member)."""
+    in_year = _in_year(program)
+    attended: dict[int, list[SessionFact]] = {member_id: [] for member_id in team.member_ids}
+    for session in team.sessions:
+        if in_year(session.held_on):
+            for member_id in session.attendees:
+                if member_id in attended:
+                    attended[member_id].append(session)
+    return {m: _eligibility(m, program, team, sessions, in_year) for m, sessions in attended.items()}
+
+
+def _in_year(program: ProgramFacts) -> Callable[[date], bool]:
+    """Whether a day falls within the program year (approval day to the same date a year later)."""
+    first_day = program.approved_on
+    if first_day is None:
+        return lambda _day: False
+    last_day = last_day_of_program(first_day)
+    return lambda day: first_day <= day <= last_day
+
+
+def _eligibility(
+    member_id: int,
+    program: ProgramFacts,
+    team: TeamFacts,
+    attended: list[SessionFact],
+    in_year: Callable[[date], bool],
+) -> Eligibility:
+    """The rule, given the sessions of the program year the member attended."""
+    hours_by_element = dict.fromkeys(ELEMENT_NUMBERS, Decimal(0))
+    elements_by_cycle: dict[int, set[int]] = defaultdict(set)
+    for session in attended:  # one pass: the member's sessions are read once, not once per element and per cycle
+        if session.element in hours_by_element:
+            hours_by_element[session.element] += session.hours
+        elements_by_cycle[session.cycle].add(session.element)
     total_hours = sum(hours_by_element.values(), Decimal(0))
 
     cycles: list[CycleProgress] = []
@@ -154,7 +188,7 @@ def eligibility(member_id: int, program: ProgramFacts, team: TeamFacts) -> Eligi
             CycleProgress(
                 number=number,
                 role=team.roles.get((number, member_id)),
-                elements_attended=frozenset(s.element for s in attended if s.cycle == number),
+                elements_attended=frozenset(elements_by_cycle.get(number, ())),
                 reflection_submitted=reflected_at is not None and in_year(program_day(reflected_at)),
                 observation_submitted=(number, member_id) in team.observations,
             )
@@ -239,9 +273,7 @@ def program_eligibility(db: Session, program: Program) -> dict[int, Eligibility]
     facts = program_facts(program)
     result: dict[int, Eligibility] = {}
     for team in program.teams:
-        recorded = team_facts(db, team)
-        for member_id in team.member_ids:
-            result[member_id] = eligibility(member_id, facts, recorded)
+        result.update(team_eligibility(facts, team_facts(db, team)))
     return result
 
 

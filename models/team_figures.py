@@ -49,7 +49,7 @@ from sqlalchemy.sql.selectable import CompoundSelect
 from models.base import Base
 from models.calendar import program_day
 from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
-from models.eligibility import ProgramFacts, SessionFact, TeamFacts, eligibility, left_before_the_end
+from models.eligibility import ProgramFacts, SessionFact, TeamFacts, team_eligibility
 from models.forms import GOAL_FIELD, GOAL_MET, GOAL_NOT_MET, RESULTS_FORM, FormEntry, goal_field
 from models.observations import OBSERVATION_IS_LIVE, Observation
 from models.people import INACTIVE, Membership
@@ -125,8 +125,9 @@ def team_figures(program: ProgramFacts, facts: TeamFacts, cycles: Iterable[Cycle
     for name in ("teacher_hours", *(f"hours_e{n}" for n in ELEMENT_NUMBERS)):
         row[name] = Decimal(0)
     # A teacher who left the course before the program's last day counts neither as its teacher nor as eligible.
-    row["teachers"] = sum(1 for m in facts.member_ids if left_before_the_end(m, program, facts) is None)
-    row["teachers_eligible"] = sum(1 for m in facts.member_ids if eligibility(m, program, facts).eligible)
+    members = team_eligibility(program, facts).values()
+    row["teachers"] = sum(1 for member in members if member.left_on is None)
+    row["teachers_eligible"] = sum(1 for member in members if member.eligible)
     for fact in facts.sessions:
         teacher_hours = fact.hours * len(fact.attendees)
         row["teacher_hours"] += teacher_hours
@@ -362,29 +363,35 @@ def team_names(changed: Mapping[str, Collection[int]]) -> TeamNames:
     )
 
 
-def _named_teams(db: Session, names: TeamNames) -> list[Select[Any]]:
-    """Selects of the ids of the teams these names belong to, each by an index (a UNION of them, never an OR, which
-    PostgreSQL could only answer by reading every cycle). The memberships of a roster read, which may be thousands,
-    and the teams are looked up in chunks."""
+def _named_teams(db: Session, names: TeamNames) -> tuple[frozenset[str], dict[str, list[int]]]:
+    """The kinds of names that lead to teams and their ids: teams, cycles, sessions and reflections. The memberships
+    of a roster read, which may be thousands, are looked up as teams first, in chunks."""
     teams = set(names.teams)
     for chunk in _chunks(sorted(names.memberships)):
         teams |= set(db.scalars(select(TeamMember.team_id).where(TeamMember.membership_id.in_(chunk))))
-    found: list[Select[Any]] = [select(Team.id).where(Team.id.in_(chunk)) for chunk in _chunks(sorted(teams))]
-    if names.cycles:
-        found.append(select(Cycle.team_id).where(Cycle.id.in_(sorted(names.cycles))))
-    if names.sessions:
-        found.append(
-            select(Cycle.team_id)
-            .join(ElementSession, ElementSession.cycle_id == Cycle.id)
-            .where(ElementSession.id.in_(sorted(names.sessions)))
-        )
-    if names.reflections:
-        found.append(
-            select(Cycle.team_id)
-            .join(Reflection, Reflection.cycle_id == Cycle.id)
-            .where(Reflection.id.in_(sorted(names.reflections)))
-        )
-    return found
+    ids = {"teams": sorted(teams), "cycles": sorted(names.cycles), "sessions": sorted(names.sessions),
+           "reflections": sorted(names.reflections)}  # fmt: skip
+    return frozenset(kind for kind, values in ids.items() if values), {k: v for k, v in ids.items() if v}
+
+
+@cache
+def _lock_teams(kinds: frozenset[str]) -> Select[int, int]:
+    """Lock the teams named by these kinds of ids (expanding parameters of the same names), in id order, and read
+    each one's program. Each kind is found by an index, the kinds joined by a UNION (never an OR, which PostgreSQL
+    could only answer by reading every cycle). Built once per set of kinds."""
+    found: dict[str, Select[Any]] = {
+        "teams": select(Team.id).where(Team.id.in_(bindparam("teams", expanding=True))),
+        "cycles": select(Cycle.team_id).where(Cycle.id.in_(bindparam("cycles", expanding=True))),
+        "sessions": select(Cycle.team_id)
+        .join(ElementSession, ElementSession.cycle_id == Cycle.id)
+        .where(ElementSession.id.in_(bindparam("sessions", expanding=True))),
+        "reflections": select(Cycle.team_id)
+        .join(Reflection, Reflection.cycle_id == Cycle.id)
+        .where(Reflection.id.in_(bindparam("reflections", expanding=True))),
+    }
+    chosen = [found[kind] for kind in sorted(kinds)]
+    named = chosen[0] if len(chosen) == 1 else union(*chosen)
+    return select(Team.id, Team.program_id).where(Team.id.in_(named)).order_by(Team.id).with_for_update(key_share=True)
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
@@ -394,13 +401,11 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
 def recompute_teams(db: Session, names: TeamNames, skip_programs: Collection[int] = ()) -> dict[int, TeamRow]:
     """Lock the teams these names belong to (but those of `skip_programs`, recomputed whole) and compute their
     figures from their facts: team id → its program and its figures."""
-    named = _named_teams(db, names)
-    if not named:
+    kinds, ids = _named_teams(db, names)
+    if not kinds:
         return {}
-    found = named[0] if len(named) == 1 else union(*named)
-    locked = db.execute(
-        select(Team.id, Team.program_id).where(Team.id.in_(found)).order_by(Team.id).with_for_update(key_share=True)
-    ).all()
+    # A Core statement built once on the session's connection: no ORM work per update.
+    locked = db.connection().execute(_lock_teams(kinds), ids).all()
     program_of = {team_id: program_id for team_id, program_id in locked if program_id not in skip_programs}
     if not program_of:
         return {}

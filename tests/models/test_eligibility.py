@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from models.cycles import ELEMENT_NUMBERS
-from models.eligibility import ProgramFacts, Reason, SessionFact, TeamFacts, eligibility
+from models.eligibility import ProgramFacts, Reason, SessionFact, TeamFacts, eligibility, team_eligibility
 from models.plan import PlcRole
 from models.states import ProgramState
 
@@ -250,3 +250,26 @@ def test_a_teacher_who_left_after_the_program_ended_stays_eligible() -> None:
 def test_a_teacher_who_left_after_the_program_year_stays_eligible() -> None:
     assert eligibility(A, PROGRAM, replace(facts(), left={A: LAST_DAY + timedelta(days=1)})).eligible
     assert not eligibility(A, PROGRAM, replace(facts(), left={A: LAST_DAY - timedelta(days=1)})).eligible
+
+
+def test_the_whole_team_read_at_once_is_each_member_read_alone() -> None:
+    """team_eligibility (the dashboard's figures) reads the sessions once for the team; it must say, member by
+    member, exactly what eligibility says, through every kind of fact: sessions outside the year, a missed element,
+    a teacher who left, an attendee who is not a member, a missing reflection and observation."""
+    base = facts()
+    team = replace(
+        base,
+        sessions=(
+            *base.sessions,
+            SessionFact(1, 2, LAST_DAY + timedelta(days=1), Decimal(4), frozenset({A, OUTSIDER})),
+            SessionFact(2, 3, APPROVED_ON, Decimal("2.5"), frozenset({B})),
+        ),
+        reflections={key: at for key, at in base.reflections.items() if key != (3, C)},
+        observations=base.observations - {(1, B)},
+        left={A: date(2026, 10, 1)},
+    )
+    for program in (PROGRAM, replace(PROGRAM, approved_on=None), replace(PROGRAM, min_hours=Decimal(23))):
+        together = team_eligibility(program, team)
+        assert set(together) == {A, B, C}
+        assert together == {member: eligibility(member, program, team) for member in (A, B, C)}
+    assert len({e.eligible for e in team_eligibility(PROGRAM, team).values()}) == 2  # not all alike: a real check
