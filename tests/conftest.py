@@ -82,6 +82,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return str(request.getfixturevalue("postgres_url"))
 
 
+@pytest.fixture(params=BOTH_DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of one test's own, on SQLite and on PostgreSQL, with no tables yet (a migration's test), dropped
+    after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    require_postgres()
+    with throwaway_database("plc_own") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_database(empty_database_url: str) -> Iterator[Database]:
+    """`empty_database_url` opened, with no tables yet."""
+    database = Database(empty_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def migrated_database(fresh_database: Database) -> Database:
+    """A database of one test's own, on both databases, migrated to head as `plc-bridge db upgrade` does: for tests
+    that commit, run threads or compare whole tables, which the rolled-back `db` session cannot serve."""
+    upgrade(fresh_database.engine)
+    return fresh_database
+
+
 def _sqlite_savepoints(engine: Engine) -> None:
     """pysqlite begins transactions late and on its own, which breaks SAVEPOINT; let SQLAlchemy emit BEGIN instead
     (the recipe in SQLAlchemy's pysqlite dialect documentation, "Serializable isolation / Savepoints")."""

@@ -3,8 +3,6 @@ one per course and name, and the text stays readable where it was."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,20 +12,11 @@ from models.database import Database
 from models.migrate import downgrade, upgrade
 from models.programs import Program, ProgramDetails, new_program
 from tests.factories import make_course
-from tests.support.pg import throwaway_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'agencies.sqlite3'}"
-        yield Database(url)
-        return
-    request.getfixturevalue("postgres_url")  # skips or fails (on CI) when PostgreSQL is away
-    with throwaway_database("plc_agency_migration") as url:
-        database = Database(url)
-        yield database
-        database.dispose()
+@pytest.fixture
+def database(fresh_database: Database) -> Database:
+    return fresh_database
 
 
 def downgrade_to(database: Database, revision: str) -> None:

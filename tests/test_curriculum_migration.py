@@ -4,8 +4,6 @@ text as it was is kept (nothing lost)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -16,7 +14,6 @@ from models.database import Database
 from models.migrate import downgrade, upgrade
 from models.programs import Program
 from tests.factories import make_course, planned_program
-from tests.support.pg import throwaway_database
 
 # (typed, what it becomes: the list value, or None when the migration is not sure and leaves it)
 AREAS = [
@@ -37,16 +34,9 @@ GRADES = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        yield Database(f"sqlite:///{tmp_path / 'curriculum.sqlite3'}")
-        return
-    request.getfixturevalue("postgres_url")
-    with throwaway_database("plc_curriculum_migration") as url:
-        database = Database(url)
-        yield database
-        database.dispose()
+@pytest.fixture
+def database(fresh_database: Database) -> Database:
+    return fresh_database
 
 
 def test_free_text_is_mapped_where_sure_and_the_rest_listed_with_nothing_lost(database: Database) -> None:

@@ -4,7 +4,6 @@ transaction, and two writers committing changes to one program at once both coun
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -50,20 +49,9 @@ def hours(database: Database, program_id: int) -> Decimal | None:
         return db.scalar(select(ProgramStats.teacher_hours).where(ProgramStats.program_id == program_id))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'live.sqlite3'}")
-        upgrade(database.engine)
-        yield database
-        database.dispose()
-        return
-    request.getfixturevalue("postgres_url")
-    with throwaway_database("plc_live_figures") as url:
-        database = Database(url)
-        upgrade(database.engine)
-        yield database
-        database.dispose()
+@pytest.fixture
+def database(migrated_database: Database) -> Database:
+    return migrated_database
 
 
 def test_a_recorded_session_is_in_its_programs_figures_when_it_commits(database: Database) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -13,28 +11,17 @@ from sqlalchemy import create_engine
 
 from models.base import Base
 from models.migrate import alembic_config, current_revision, head_revision, upgrade
-from tests.support.pg import throwaway_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    request.getfixturevalue("postgres_url")  # skips or fails (on CI) when PostgreSQL is away
-    with throwaway_database("plc_migrations") as url:
-        yield url
-
-
-def test_migrations_go_up_and_down_and_match_the_models(empty_database: str) -> None:
-    engine = create_engine(empty_database)
+def test_migrations_go_up_and_down_and_match_the_models(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
     with engine.begin() as connection:
-        config = alembic_config(empty_database)
+        config = alembic_config(empty_database_url)
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert current_revision(engine) is None

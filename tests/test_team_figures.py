@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,20 +34,9 @@ from tests.support.pg import throwaway_database
 TINY = Size("tiny", networks=1, schools=3, teachers=60, teams=8, years=(2025, 2026))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'teams.sqlite3'}")
-        upgrade(database.engine)
-        yield database
-        database.dispose()
-        return
-    request.getfixturevalue("postgres_url")
-    with throwaway_database("plc_team_figures") as url:
-        database = Database(url)
-        upgrade(database.engine)
-        yield database
-        database.dispose()
+@pytest.fixture
+def database(migrated_database: Database) -> Database:
+    return migrated_database
 
 
 def seeded(database: Database) -> None:
