@@ -20,8 +20,9 @@ from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
-from models.eligibility import Eligibility, program_eligibility
+from models.eligibility import Eligibility
 from models.errors import InvalidInput, Problem, ProgramError
+from models.facts import program_eligibility
 from models.people import Membership
 from models.programs import Program
 from models.roles import AppRole

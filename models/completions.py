@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
-from models.eligibility import eligibility, program_facts, team_facts
+from models.eligibility import eligibility, program_facts
+from models.facts import team_facts
 from models.teams import Team
 
 PROGRAM_LEVEL = 0  # cycle_number and element of a program completion; element of a cycle completion

@@ -53,23 +53,14 @@ from models.base import Base, utcnow
 from models.cycles import SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
 from models.district import District, ProgramPlacement, place_by_name
 from models.eligibility import ProgramFacts, SessionFact, TeamFacts, left_members
+from models.facts import CycleFact, goal_chosen
 from models.forms import RESULTS_FORM, FormEntry
 from models.observations import Observation
 from models.plan import PlcRole
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.states import ProgramState
-from models.team_figures import (
-    FIGURES,
-    CycleFact,
-    Figures,
-    TeamRow,
-    TeamStats,
-    delete_team_rows,
-    goal_chosen,
-    lock_teams_of,
-    team_figures,
-)
+from models.team_figures import FIGURES, Figures, TeamRow, TeamStats, delete_team_rows, lock_teams_of, team_figures
 from models.teams import CycleAssignment, Team, TeamMember
 
 

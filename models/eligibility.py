@@ -1,7 +1,7 @@
 """Certificate eligibility per teacher: complete cycles, roles played and hours, within the program year.
 
 `eligibility` is pure: it reads plain facts (`ProgramFacts`, `TeamFacts`), so the rule is tested without a
-database; `team_facts` and `program_eligibility` gather those facts from the tables.
+database; `team_facts` and `program_eligibility` (models/facts.py) gather those facts from the tables in one statement.
 
 Our reading of the Council's rule (seed 004 §2.2–2.5), where the seed leaves details open:
 - A cycle is complete for a teacher when each of the five elements has at least one session in that cycle
@@ -28,17 +28,14 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models.calendar import last_day_of_program, program_day
-from models.cycles import ELEMENT_NUMBERS, SESSION_IS_LIVE, Cycle, ElementSession
-from models.observations import OBSERVATION_IS_LIVE, Observation
+from models.cycles import ELEMENT_NUMBERS
 from models.people import INACTIVE, Membership
-from models.plan import PlcRole, team_plan
+from models.plan import PlcRole
 from models.programs import MIN_CYCLES, Program
-from models.reflections import Reflection
 from models.states import ProgramState
-from models.teams import Team
 
 
 class Reason(NamedTuple):
@@ -239,42 +236,6 @@ def left_members(db: Session, member_ids: Collection[int]) -> dict[int, date]:
             if since is not None:
                 left[membership_id] = program_day(since)
     return left
-
-
-def team_facts(db: Session, team: Team) -> TeamFacts:
-    """Everything a team planned and recorded, read in a few queries."""
-    cycles = {c.id: c.number for c in db.scalars(select(Cycle).where(Cycle.team_id == team.id))}
-    sessions = db.scalars(
-        select(ElementSession)
-        .where(ElementSession.cycle_id.in_(cycles), SESSION_IS_LIVE)
-        .options(selectinload(ElementSession.attendance))
-    )
-    reflections = db.scalars(select(Reflection).where(Reflection.cycle_id.in_(cycles)))
-    observations = db.scalars(select(Observation).where(Observation.cycle_id.in_(cycles), OBSERVATION_IS_LIVE))
-    roles: dict[tuple[int, int], PlcRole] = {}
-    for number, (model_id, buddy_ids) in team_plan(team).items():
-        roles.update({(number, buddy): PlcRole.BUDDY for buddy in buddy_ids})
-        if model_id is not None:
-            roles[(number, model_id)] = PlcRole.MODEL
-    return TeamFacts(
-        member_ids=frozenset(team.member_ids),
-        sessions=tuple(
-            SessionFact(cycles[s.cycle_id], s.element, s.held_on, s.hours, s.attendee_ids) for s in sessions
-        ),
-        roles=roles,
-        reflections={(cycles[r.cycle_id], r.membership_id): r.submitted_at for r in reflections},
-        observations=frozenset((cycles[o.cycle_id], o.buddy_id) for o in observations),
-        left=left_members(db, team.member_ids),
-    )
-
-
-def program_eligibility(db: Session, program: Program) -> dict[int, Eligibility]:
-    """Every team member's eligibility, by membership id: the trainer's program-level view."""
-    facts = program_facts(program)
-    result: dict[int, Eligibility] = {}
-    for team in program.teams:
-        result.update(team_eligibility(facts, team_facts(db, team)))
-    return result
 
 
 # --- What a teacher does next -----------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from models.calendar import last_day_for_certificates
 from models.cycles import Cycle
-from models.eligibility import Eligibility, program_eligibility
+from models.eligibility import Eligibility
+from models.facts import program_eligibility
 from models.forms import FormEntry, FormTemplate, form_entries, form_templates
 from models.observations import Observation
 from models.people import Membership

@@ -22,7 +22,7 @@ from models.base import utcnow
 from models.calendar import last_day_of_program, program_day
 from models.cycles import ElementSession
 from models.database import Database
-from models.eligibility import program_eligibility
+from models.facts import program_eligibility
 from models.migrate import prepare
 from models.observations import Observation
 from models.outbox import OutboxStatement

@@ -21,10 +21,10 @@ from lti_tool.services.admin import NotAnAdministrator
 from models.certificates import Certificate
 from models.corrections import RecordChange, correct_form
 from models.cycles import ElementSession, SessionAttendance
-from models.eligibility import program_eligibility
 from models.erasure import AlreadyErased, CannotEraseYourself, PersonErasure
 from models.errors import InvalidInput, NotFoundInCourse
 from models.evidence import Evidence, Upload, store_evidence
+from models.facts import program_eligibility
 from models.forms import FormEntry, save_form
 from models.observations import Observation, submit_observation
 from models.outbox import OutboxStatement

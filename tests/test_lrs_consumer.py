@@ -22,7 +22,8 @@ from lti_tool.services.actor import Actor
 from models.assessments import Phase
 from models.catalog import elements
 from models.corrections import SessionValues, correct_session
-from models.eligibility import eligibility, program_facts, team_facts
+from models.eligibility import eligibility, program_facts
+from models.facts import team_facts
 from models.people import Membership
 from models.programs import end
 from models.sessions import open_session

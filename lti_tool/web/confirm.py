@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lti_tool.web import messages
-from models.eligibility import program_eligibility
+from models.facts import program_eligibility
 from models.programs import Program
 
 

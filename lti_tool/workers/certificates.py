@@ -15,8 +15,9 @@ from lti_tool.workers.loop import Loop, Running
 from models import certificates as certs
 from models.base import utcnow
 from models.database import Database
-from models.eligibility import Eligibility, program_eligibility
+from models.eligibility import Eligibility
 from models.errors import InvalidInput, ProgramError
+from models.facts import program_eligibility
 
 log = logging.getLogger(__name__)
 

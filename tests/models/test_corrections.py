@@ -16,8 +16,8 @@ from models import corrections
 from models.completions import Completion, record_completions, withdraw_completions
 from models.corrections import SessionValues
 from models.cycles import ELEMENT_NUMBERS, ElementSession, PossibleDuplicate, SessionAttendance
-from models.eligibility import program_eligibility
 from models.errors import InvalidInput
+from models.facts import program_eligibility
 from models.logbook import logbook
 from models.observations import submit_observation
 from models.people import Membership

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import certificates as certs
 from models.completions import PROGRAM_LEVEL, Completion, record_completions, withdraw_completions
 from models.dashboard_stats import ProgramStats, refresh_district
-from models.eligibility import program_eligibility
+from models.facts import program_eligibility
 from models.people import INACTIVE, Membership
 from models.programs import Program
 from models.results_report import results_report

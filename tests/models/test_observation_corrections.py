@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from models import certificates as certs
 from models import corrections
 from models.completions import PROGRAM_LEVEL, record_completions, withdraw_completions
-from models.eligibility import program_eligibility
 from models.errors import InvalidInput
+from models.facts import program_eligibility
 from models.observations import Observation, ObservationForm, observations_for, submit_observation
 from models.people import Membership
 from models.plan import team_plan

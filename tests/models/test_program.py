@@ -28,7 +28,6 @@ from models.cycles import (
     set_cycle_target,
 )
 from models.database import Database
-from models.eligibility import program_eligibility
 from models.errors import (
     AlreadyInTeam,
     ApprovalRequired,
@@ -48,6 +47,7 @@ from models.errors import (
     ProgramStateError,
     ReflectionGraded,
 )
+from models.facts import program_eligibility
 from models.measures import COUNT, MEAN_SCORE
 from models.migrate import alembic_config, upgrade
 from models.observations import (

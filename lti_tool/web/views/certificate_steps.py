@@ -13,7 +13,7 @@ from lti_tool.web.session import csrf_token, session_url
 from models import certificates as certs
 from models.base import utcnow
 from models.calendar import program_day
-from models.eligibility import program_eligibility
+from models.facts import program_eligibility
 from models.people import Membership
 from models.programs import Program
 from models.sessions import AppSession

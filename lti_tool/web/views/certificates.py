@@ -36,8 +36,8 @@ from models import certificates as certs
 from models.base import utcnow
 from models.calendar import program_day
 from models.catalog import element as element_info
-from models.eligibility import program_eligibility
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
+from models.facts import program_eligibility
 from models.logbook import logbook, team_in_program
 from models.people import Membership
 from models.programs import Program

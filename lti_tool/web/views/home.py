@@ -12,7 +12,8 @@ from lti_tool.services.programs import course_program
 from lti_tool.web.access import course_scope
 from lti_tool.web.session import database, require_session, session_url
 from models.catalog import elements
-from models.eligibility import current_cycle, eligibility, next_steps, program_facts, team_facts
+from models.eligibility import current_cycle, eligibility, next_steps, program_facts
+from models.facts import team_facts
 from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle

@@ -33,8 +33,9 @@ from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import program_day
 from models.cycles import off_the_lists
-from models.eligibility import current_cycle, program_eligibility
+from models.eligibility import current_cycle
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
+from models.facts import program_eligibility
 from models.people import course_members
 from models.plan import team_plan
 from models.plan_versions import PlanDiff, PlanVersion, plan_diff

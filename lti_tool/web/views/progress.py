@@ -19,7 +19,8 @@ from lti_tool.web.access import course_scope, team_view
 from lti_tool.web.i18n import format_date_local
 from lti_tool.web.session import database, require_session, service_client, session_url
 from models.catalog import elements
-from models.eligibility import Eligibility, Reason, eligibility, program_eligibility, program_facts, team_facts
+from models.eligibility import Eligibility, Reason, eligibility, program_facts
+from models.facts import program_eligibility, team_facts
 from models.people import course_members
 from models.plan import PlcRole
 from models.read_log import ReadKind
