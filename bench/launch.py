@@ -4,8 +4,11 @@ Both tools run as their own process on 127.0.0.1 behind the same WSGI server (wa
 with its embedded SQLite (or, with --database postgres, a throwaway PostgreSQL database on 127.0.0.1:5432) and a
 cold instance folder, the baseline from bench/bare_tool.py with no persistence.
 One platform (lti_tool/demo_lms/moodle_like.py, on lti1p3platform) serves both. A launch is: platform initiation →
-tool login → platform auth (RS256 id_token) → tool launch → the page after it. Rounds alternate A, B, A, B so
-drift hits both; the figures are medians over rounds, and the ratio is PLC Bridge / baseline per round. Beside the
+tool login → platform auth (RS256 id_token) → tool launch → the page after it. Within a round the two tools take
+turns in slices (--slices, A, B, A, B, ...), so that a change of load on a shared machine falls on both alike; a
+tool's rate in a round is its launches over the time its slices took. The figures are medians over rounds, and the
+ratio is PLC Bridge / baseline per round. Each tool first serves --warmup launches untimed: a fresh process is slower
+for its first few hundred requests (caches filling, the collector going through everything made at start). Beside the
 rates, the CPU each launch cost the tool's process and this process (the browsers and the platform), from /proc, which
 other work on the machine disturbs less than the rates, and how busy the machine's cores were.
 
@@ -13,7 +16,8 @@ The person launches again and again, as teachers do: the first launch reads and 
 notice, so the timed launches land on the page after it. Before the rounds, the SQL statements and commits of one
 launch are counted per step (login, launch, first page) with PLC Bridge in this process (bench/launch_queries.py).
 
-    python bench/launch.py [--launches 150] [--concurrency 4] [--rounds 3] [--database sqlite|postgres] [--show-sql]
+    python bench/launch.py [--launches 150] [--concurrency 4] [--rounds 3] [--slices 5] [--warmup 150]
+                           [--database sqlite|postgres] [--show-sql]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,37 +151,68 @@ def one_launch(platform: MoodleLikePlatform, expect: str, first: bool = False) -
 
 
 class Round:
-    """One timed round: launches per second, the CPU milliseconds per launch of the tool's process and of this one
-    (browsers and platform), and the share of the machine's cores busy meanwhile."""
+    """One timed round of a tool: launches per second, the CPU milliseconds per launch of the tool's process and of this
+    one (browsers and platform), and the share of the machine's cores busy meanwhile."""
 
     def __init__(self, rate: float, tool_ms: float, bench_ms: float, busy: float) -> None:
         self.rate, self.tool_ms, self.bench_ms, self.busy = rate, tool_ms, bench_ms, busy
 
 
-def run_round(
-    platform: MoodleLikePlatform,
-    base: str,
-    login: str,
-    launch: str,
-    expect: str,
-    launches: int,
-    concurrency: int,
-    tool_pid: int,
-) -> Round:
-    platform.configure_tool(login_url=base + login, launch_url=base + launch, jwks_url=base + "/lti/jwks")
-    one_launch(platform, expect, first=True)  # warm-up: first JWKS fetch, connection pools, the notice read
-    tool_cpu, bench_cpu, ticks = cpu_seconds(tool_pid), time.process_time(), machine_ticks()
+class Tally:
+    """What a tool's slices of one round add up to: launches, seconds, CPU seconds of its process and of this one,
+    and the machine's busy and total jiffies."""
+
+    def __init__(self) -> None:
+        self.launches, self.seconds, self.tool_cpu, self.bench_cpu, self.busy, self.ticks = 0, 0.0, 0.0, 0.0, 0, 0
+
+    def round(self) -> Round:
+        return Round(
+            self.launches / self.seconds,
+            self.tool_cpu / self.launches * 1000,
+            self.bench_cpu / self.launches * 1000,
+            self.busy / self.ticks if self.ticks else 0.0,
+        )
+
+
+@dataclass(frozen=True)
+class Tool:
+    base: str
+    login: str
+    launch: str
+    expect: str
+    pid: int
+
+
+def run_slice(platform: MoodleLikePlatform, tool: Tool, launches: int, concurrency: int, tally: Tally) -> None:
+    """`launches` launches of one tool, timed, added to its tally; the platform is switched to the tool first and one
+    launch is made untimed (the first JWKS fetch, connection pools, the notice read)."""
+    platform.configure_tool(
+        login_url=tool.base + tool.login, launch_url=tool.base + tool.launch, jwks_url=tool.base + "/lti/jwks"
+    )
+    one_launch(platform, tool.expect, first=True)
+    tool_cpu, bench_cpu, ticks = cpu_seconds(tool.pid), time.process_time(), machine_ticks()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(lambda _: one_launch(platform, expect), range(launches)))
-    elapsed = time.perf_counter() - started
+        list(pool.map(lambda _: one_launch(platform, tool.expect), range(launches)))
+    tally.seconds += time.perf_counter() - started
     busy, total = (after - before for after, before in zip(machine_ticks(), ticks, strict=True))
-    return Round(
-        launches / elapsed,
-        (cpu_seconds(tool_pid) - tool_cpu) / launches * 1000,
-        (time.process_time() - bench_cpu) / launches * 1000,
-        busy / total if total else 0.0,
-    )
+    tally.launches += launches
+    tally.tool_cpu += cpu_seconds(tool.pid) - tool_cpu
+    tally.bench_cpu += time.process_time() - bench_cpu
+    tally.busy, tally.ticks = tally.busy + busy, tally.ticks + total
+
+
+def run_round(
+    platform: MoodleLikePlatform, tools: tuple[Tool, Tool], launches: int, concurrency: int, slices: int
+) -> tuple[Round, Round]:
+    """One round: each tool's `launches` in `slices` slices, the two tools' slices taking turns (A, B, A, B, ...), so
+    that a change of load on the machine during the round falls on both alike."""
+    tallies = (Tally(), Tally())
+    sizes = [launches // slices + (1 if n < launches % slices else 0) for n in range(slices)]
+    for size in sizes:
+        for tool, tally in zip(tools, tallies, strict=True):
+            run_slice(platform, tool, size, concurrency, tally)
+    return tallies[0].round(), tallies[1].round()
 
 
 def print_queries(
@@ -196,6 +232,13 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=150)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=150, help="untimed launches of each tool before the rounds")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="each round's launches of a tool in this many slices, the tools taking turns",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one launch, step by step")
     args = parser.parse_args()
@@ -226,20 +269,18 @@ def main() -> None:
             queries = count_launch_queries(
                 platform, overrides, lambda: one_launch(platform, expect, first=True), free_port()
             )
+            tools = (
+                Tool(ours_base, "/lti/login", "/lti/launch", expect, ours.pid),
+                Tool(bare_base, "/login", "/launch", "Hello", bare.pid),
+            )
+            for tool in tools:  # untimed: a fresh process is slower for its first few hundred requests
+                run_slice(platform, tool, args.warmup, args.concurrency, Tally())
             ours_rounds: list[Round] = []
             bare_rounds: list[Round] = []
             for _ in range(args.rounds):
-                ours_rounds.append(
-                    run_round(
-                        platform, ours_base, "/lti/login", "/lti/launch", expect, args.launches, args.concurrency,
-                        ours.pid,
-                    )
-                )  # fmt: skip
-                bare_rounds.append(
-                    run_round(
-                        platform, bare_base, "/login", "/launch", "Hello", args.launches, args.concurrency, bare.pid
-                    )
-                )
+                ours_round, bare_round = run_round(platform, tools, args.launches, args.concurrency, args.slices)
+                ours_rounds.append(ours_round)
+                bare_rounds.append(bare_round)
         finally:
             ours.terminate()
             bare.terminate()
@@ -249,7 +290,8 @@ def main() -> None:
     ratios = [a / b for a, b in zip(ours_rates, bare_rates, strict=True)]
     database = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     print(
-        f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds, concurrency {args.concurrency}"
+        f"launch round trip over HTTP, {args.launches} launches x {args.rounds} rounds (each in {args.slices} slices, the"
+        f" tools taking turns), concurrency {args.concurrency}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"  {'PLC Bridge (' + database + ', 1 process):':36s}median {statistics.median(ours_rates):7.1f} launches/s  rounds {[round(r, 1) for r in ours_rates]}"
@@ -266,7 +308,7 @@ def main() -> None:
         busy = statistics.median(r.busy for r in rounds)
         print(
             f"  CPU per launch, {name + ' rounds:':24s}tool {tool:5.1f} ms  browsers and platform {bench:5.1f} ms"
-            f"  (cores busy {busy:.0%})"
+            f"  (cores busy {busy:.0%})  tool per round {[round(r.tool_ms, 1) for r in rounds]}"
         )
 
 

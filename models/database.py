@@ -50,6 +50,14 @@ def ephemeral_commit(db: Session) -> None:
         db.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
+def read_now(db: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """The first row of a read that makes no ORM objects (an id, a count, an EXISTS), run as Core on the session's
+    connection: the ORM's execution path costs more than such a statement on SQLite. What the session holds is flushed
+    first, as the ORM's autoflush would."""
+    db.flush()
+    return db.connection().execute(statement, params).first()
+
+
 def get_or_create(db: Session, model: type[Any], keys: dict[str, Any], **defaults: Any) -> Any:
     """The row with these key columns, inserted when missing; safe when two requests race on the same key (the loser's
     savepoint rolls back and it reads the winner's row)."""

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.database import read_now
 from models.people import Person
 from models.platform import Platform
 from models.programs import Program
@@ -245,7 +246,8 @@ def leads_anything(db: Session, person_id: int) -> bool:
     person = db.get(Person, person_id)
     if person is None:
         return False
-    return bool(db.scalar(_leads_anything_query(), {"platform_id": person.platform_id, "sub": person.sub}))
+    row = read_now(db, _leads_anything_query(), {"platform_id": person.platform_id, "sub": person.sub})
+    return bool(row is not None and row[0])
 
 
 @cache

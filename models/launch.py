@@ -70,8 +70,9 @@ def find_login_request(db: Session, state: str, with_platform: bool = False) -> 
 
 def use_nonce(db: Session, login: LoginRequest) -> bool:
     """Mark the login's nonce used; False if another request used it first (a replay)."""
-    result = db.execute(_use_nonce_statement(), {"login_id": login.id, "now": utcnow()})
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    # Core on the session's connection: nothing the session holds is of this row (synchronize_session=False).
+    result = db.connection().execute(_use_nonce_statement(), {"login_id": login.id, "now": utcnow()})
+    return bool(result.rowcount == 1)
 
 
 # Every login writes one and every launch finds it and spends its nonce: their statements are built once.

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.calendar import THAI_TIME
+from models.database import read_now
 from models.people import Person
 
 
@@ -232,7 +233,8 @@ def notices_of(db: Session, person_id: int, limit: int = 100) -> list[Notice]:
 
 
 def unread_count(db: Session, person_id: int) -> int:
-    return int(db.scalar(_unread_count_query(), {"person_id": person_id}) or 0)
+    row = read_now(db, _unread_count_query(), {"person_id": person_id})
+    return int(row[0] or 0) if row is not None else 0
 
 
 @cache

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 from models.catalog import CONFIG_DIR
-from models.database import get_or_create
+from models.database import get_or_create, read_now
 
 SHIPPED_NOTICE = CONFIG_DIR / "privacy_notice" / "notice.toml"
 NOTICE_LANGUAGES = ("th", "en")
@@ -124,7 +124,7 @@ class NoticeAcknowledgement(Base):
 
 
 def has_acknowledged(db: Session, person_id: int, version: str) -> bool:
-    return db.scalar(_acknowledgement_query(), {"person_id": person_id, "version": version}) is not None
+    return read_now(db, _acknowledgement_query(), {"person_id": person_id, "version": version}) is not None
 
 
 @cache

@@ -31,8 +31,9 @@ class AppSession(Base):
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
     resource_link_id: Mapped[int | None] = mapped_column(ForeignKey("resource_links.id", ondelete="SET NULL"))
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
-    # The validated launch claims, for the LTI services (AGS, NRPS) used later in the session.
-    claims: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The validated launch claims, for the LTI services (AGS, NRPS) used later in the session. Read when asked for (Deep
+    # Linking's answer), not with the session at every page: a launch's claims are a few kilobytes of JSON.
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     # The hash of the browser key its cookie carries (never the key itself), and when the browser was seen keeping it.
     browser_key_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     browser_bound_at: Mapped[datetime | None] = mapped_column(default=None)

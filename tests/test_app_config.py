@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from lti_tool.settings import Settings
@@ -118,3 +119,31 @@ def test_a_write_refused_by_a_unique_constraint_is_a_409_page_in_both_languages_
     assert "Nothing was changed" in response.get_data(as_text=True)
     with database.transaction() as db:
         assert db.scalars(select(Platform).where(Platform.issuer == "https://twice.example")).all() == []
+
+
+def test_flask_cookie_session_is_never_used_and_a_write_to_it_fails(tmp_path) -> None:
+    import flask
+
+    app = _app(tmp_path, public_base_url="http://127.0.0.1:5000")
+    page = app.test_client().get("/healthz")
+    assert page.status_code == 200
+    assert "session=" not in page.headers.get("Set-Cookie", "")
+    with app.test_request_context("/healthz"):
+        assert dict(flask.session) == {}
+        with pytest.raises(RuntimeError, match="database"):
+            flask.session["user"] = "someone"
+
+
+def test_templates_translate_with_the_requests_catalog_escaping_their_variables(tmp_path) -> None:
+    import flask
+
+    app = _app(tmp_path, public_base_url="http://127.0.0.1:5000")
+    template = '{{ _("Course") }}|{{ _("Welcome, %(name)s", name=who) }}|{{ _("100%% sure") }}'
+    with app.test_request_context("/?lang=th"):
+        thai = flask.render_template_string(template, who="<ครู>")
+    with app.test_request_context("/?lang=en"):
+        english = flask.render_template_string(template, who="<ครู>")
+    assert english == "Course|Welcome, &lt;ครู&gt;|100% sure"
+    course, welcome, sure = thai.split("|")
+    assert course != "Course" and "&lt;ครู&gt;" in welcome and not welcome.startswith("Welcome")
+    assert sure == "100% sure"

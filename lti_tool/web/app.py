@@ -11,6 +11,7 @@ from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
 from lti_tool.web import curriculum, drafts, errors, fonts, i18n, observability, security
 from lti_tool.web.forms import limits
+from lti_tool.web.session import NoCookieSession
 from lti_tool.web.views import (
     admin,
     agencies,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         SESSION_COOKIE_SAMESITE="None" if settings.is_https else "Lax",
         PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
     )
+    app.session_interface = NoCookieSession()
     app.extensions["plc_settings"] = settings
     database = database or Database(settings.database_url)
     app.extensions["plc_db"] = database

@@ -14,7 +14,8 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, current_app, g, request, url_for
+from flask import Flask, Request, Response, current_app, g, request, url_for
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -51,6 +52,27 @@ class SessionEnded(Unauthorized):
 
 class FormExpired(BadRequest):
     """A post without this session's token for its form (400); its typed text is kept as a draft too."""
+
+
+class _NoFlaskSession(NullSession):
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("flask.session is not used: the app session lives in the database (lti_tool/web/session.py)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse  # type: ignore[assignment]
+
+
+class NoCookieSession(SessionInterface):
+    """Flask's own cookie session, which the tool does not use: its session is a database row (models/sessions.py)
+    named by the tool's cookie or a link's token. Flask would otherwise make a signing serializer at every request to
+    read a cookie that is never set; writing to `flask.session` fails instead of setting one."""
+
+    null_session_class = _NoFlaskSession
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def settings() -> Settings:
