@@ -206,11 +206,24 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_SQLITE_TEAMS_PER_STATEMENT = 1000  # 9011 variables
+
+
 def read_teams(db: Session, team_ids: Collection[int]) -> dict[int, TeamRecord]:
-    """What these teams planned and recorded, in one statement, by team id (a team of no program is absent). On the
-    session's connection as it is: what the session has not flushed is not in it (the caller flushes)."""
+    """What these teams planned and recorded, in one statement (on SQLite one per thousand teams), by team id (a team
+    of no program is absent). On the session's connection as it is: what the session has not flushed is not in it
+    (the caller flushes)."""
     teams: dict[int, TeamRecord] = defaultdict(TeamRecord)
-    rows = db.connection().execute(_facts_of(), {"team_ids": sorted(team_ids)}).all()
+    connection, ids = db.connection(), sorted(team_ids)
+    # SQLite binds the ids once per kind of fact that names them (nine times): its default limit of 32766 variables
+    # a statement would stop at 3640 teams, so it reads them in chunks (a team's facts all in one); PostgreSQL binds
+    # each id once and reads any number in one statement, one snapshot.
+    size = _SQLITE_TEAMS_PER_STATEMENT if connection.dialect.name == "sqlite" else max(len(ids), 1)
+    rows = [
+        row
+        for start in range(0, len(ids), size)
+        for row in connection.execute(_facts_of(), {"team_ids": ids[start : start + size]}).all()
+    ]
     for row in rows:  # cycles first: the other kinds name them by number
         if row.kind == "c":
             teams[row.team].numbers[row.i1] = row.i2

@@ -7,12 +7,13 @@ non-member, a cancelled program, a role beyond the planned cycles, two teams sha
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.cycles import SESSION_IS_LIVE, Cycle, ElementSession, SessionAttendance
@@ -27,8 +28,9 @@ from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.states import ProgramState
 from models.synthetic import Size, seed_district
+from models.team_figures import TeamNames, recompute_teams
 from models.teams import CycleAssignment, Team, TeamMember
-from tests.factories import make_course
+from tests.factories import make_course, running
 
 TINY = Size("tiny", networks=1, schools=3, teachers=60, teams=8, years=(2025, 2026))
 
@@ -189,3 +191,26 @@ def test_what_the_session_has_not_flushed_is_read(migrated_database: Database) -
             (s.cycle, s.element, s.held_on, s.hours, s.attendees) for s in facts.sessions
         }
         assert comparable(facts) == comparable(orm_team_facts(db, team))
+
+
+# The variables an SQLite statement may bind in SQLite's own build (SQLITE_MAX_VARIABLE_NUMBER since 3.32; Debian's
+# build allows 250000, Python's Windows and macOS installers keep this default).
+SQLITE_DEFAULT_VARIABLES = 32766
+
+
+def test_thousands_of_teams_are_read_within_sqlites_default_limit_of_variables(migrated_database: Database) -> None:
+    """The facts statement names the teams once per kind of fact (nine times): 4000 teams would bind 36,000 variables
+    in one SQLite statement. A program's eligibility and the live figures of a roster read of that many teams read
+    them all the same."""
+    with migrated_database.transaction() as db:
+        if db.get_bind().dialect.name == "sqlite":
+            driver = db.connection().connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, SQLITE_DEFAULT_VARIABLES)
+        program, team = running(db, make_course(db, "many", teachers=3))
+        db.execute(insert(Team), [{"program_id": program.id, "name": f"ทีม {n}"} for n in range(1, 4000)])
+        db.expire(program, ["teams"])
+        teams = [t.id for t in program.teams]
+        assert len(teams) == 4000
+        assert set(program_eligibility(db, program)) == set(team.member_ids)
+        assert set(recompute_teams(db, TeamNames(teams=frozenset(teams)))) == set(teams)
