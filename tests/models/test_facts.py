@@ -191,6 +191,15 @@ def test_what_the_session_has_not_flushed_is_read(migrated_database: Database) -
             (s.cycle, s.element, s.held_on, s.hours, s.attendees) for s in facts.sessions
         }
         assert comparable(facts) == comparable(orm_team_facts(db, team))
+        # A member removed and a team added (with that member), neither flushed: the program's eligibility sees both.
+        program = team.program
+        gone = team.members[-1].membership_id
+        team.members = team.members[:-1]
+        program.teams.append(Team(name="ทีมใหม่", members=[TeamMember(membership_id=gone)]))
+        everyone = program_eligibility(db, program)
+        assert gone in everyone and everyone[gone].member_id == gone
+        assert set(everyone) == {m for t in program.teams for m in t.member_ids}
+        assert everyone == orm_program_eligibility(db, program)
 
 
 # The variables an SQLite statement may bind in SQLite's own build (SQLITE_MAX_VARIABLE_NUMBER since 3.32; Debian's
