@@ -18,8 +18,9 @@ from models.programs import Program
 from models.states import ProgramState
 from tests.conftest import ToolServer
 from tests.support.lti_platform import TestPlatform
-from tests.test_certificates import finished_program, issue, teacher_visit, wait_for_job
+from tests.test_certificates import ABSENT, finished_program, issue, teacher_visit, wait_for_job
 from tests.test_program_pages import GOOD, Visit, create, programs, take_step, trainer_visit
+from tests.test_program_teams import COLLEAGUES
 
 REASON = "บันทึกชั่วโมงวงรอบที่ 3 ยังไม่ครบ ต้องบันทึกเพิ่ม"
 
@@ -64,6 +65,22 @@ def test_the_program_pages_end_button_is_a_link_to_the_confirmation_not_a_form(
 
     assert 'data-step="end"' in page.text and 'name="action" value="end"' not in page.text
     assert 'id="next-work"' not in page.text or "/program/cycles/" in page.text
+
+
+def test_a_teachers_next_work_is_their_own_current_cycle_and_the_trainers_the_earliest_of_anyone(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    done = finished_program(tool, platform, end=False)  # all three cycles done, but one teacher missed an element
+    absent = next(user for user in COLLEAGUES if user.name == ABSENT)
+    complete = next(user for user in COLLEAGUES[:3] if user.name != ABSENT)
+
+    behind = teacher_visit(tool, platform, absent).get("/program", lang="en")
+    ahead = teacher_visit(tool, platform, complete).get("/program", lang="en")
+    staff = done.trainer.get("/program", lang="en")
+
+    assert 'id="next-work"' in behind.text and "/program/cycles/1" in behind.text.split('id="next-work"')[1][:300]
+    assert 'id="next-work"' not in ahead.text  # every cycle of theirs is complete: nothing waits for them
+    assert "/program/cycles/1" in staff.text.split('id="next-work"')[1][:300]
 
 
 def test_the_old_direct_cancel_post_only_leads_to_the_confirmation(tool: ToolServer, platform: TestPlatform) -> None:

@@ -33,9 +33,9 @@ from models import programs as programs_rules
 from models.base import utcnow
 from models.calendar import program_day
 from models.cycles import off_the_lists
-from models.eligibility import current_cycle
+from models.eligibility import current_cycle, eligibility, program_facts
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
-from models.facts import program_eligibility
+from models.facts import program_eligibility, team_facts
 from models.people import course_members
 from models.plan import team_plan
 from models.plan_versions import PlanDiff, PlanVersion, plan_diff
@@ -212,9 +212,12 @@ def _next_cycle(db: Session, app_session: AppSession, program: Program) -> int |
     course's staff the earliest cycle that any teacher has not completed."""
     if program.state != ProgramState.RUNNING:
         return None
-    results = program_eligibility(db, program)
-    if app_session.membership.app_role == AppRole.TEACHER:
-        results = {k: v for k, v in results.items() if k == app_session.membership_id}
+    if app_session.membership.app_role == AppRole.TEACHER:  # their own team's facts only, not the program's
+        member = app_session.membership_id
+        team = next((t for t in program.teams if member in t.member_ids), None)
+        results = {member: eligibility(member, program_facts(program), team_facts(db, team))} if team else {}
+    else:
+        results = program_eligibility(db, program)
     waiting = [cycle.number for e in results.values() if (cycle := current_cycle(e)) is not None]
     return min(waiting, default=None)
 
