@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Numeric, String, case, delete, func, insert, select
@@ -179,9 +180,7 @@ def apply(db: Session) -> None:
     rebuilt = sorted(district for (district,) in pending.pop(_REBUILD, {}))
     for district_id in rebuilt:
         rebuild(db, district_id)
-    dialect = db.get_bind().dialect.name
-    upsert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    latest = func.greatest if dialect == "postgresql" else func.max
+    connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
     for table, key, summed in TABLES:
         noted = pending.get(table.__tablename__, {})
         stamped = table is DistrictStats
@@ -191,13 +190,21 @@ def apply(db: Session) -> None:
             for k, v in sorted(noted.items())
             if (stamped or any(v[: len(summed)])) and k[0] not in rebuilt  # a rebuilt district has them all
         ]  # fmt: skip
-        if not rows:
-            continue
-        statement = upsert(table)
-        moved = {name: getattr(table, name) + statement.excluded[name] for name in summed}
-        if stamped:
-            moved["refreshed_at"] = latest(table.refreshed_at, statement.excluded.refreshed_at)  # type: ignore[attr-defined]
-        db.execute(statement.on_conflict_do_update(index_elements=list(key), set_=moved), rows)
+        if rows:
+            statement = _adding(connection.dialect.name, table)
+            connection.execute(statement, rows[0] if len(rows) == 1 else rows)
+
+
+@cache
+def _adding(dialect: str, table: type[Base]) -> Any:
+    """Built once per table: insert the district row, or add to it when it is there (and keep the newest stamp)."""
+    key, summed = next((key, summed) for t, key, summed in TABLES if t is table)
+    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    moved = {name: getattr(table, name) + statement.excluded[name] for name in summed}
+    if table is DistrictStats:
+        latest = func.greatest if dialect == "postgresql" else func.max
+        moved["refreshed_at"] = latest(DistrictStats.refreshed_at, statement.excluded.refreshed_at)
+    return statement.on_conflict_do_update(index_elements=list(key), set_=moved)
 
 
 def forget(db: Session) -> None:
