@@ -60,6 +60,8 @@ class Filters:
     school_id: int | None = None
     learning_area: str | None = None
     grade_level: str | None = None
+    province_id: int | None = None  # a leader of many districts looking at one province: its districts, below
+    district_ids: frozenset[int] | None = None
 
 
 def by_district(reach: Reach, filters: Filters) -> bool:
@@ -108,6 +110,8 @@ def _where(table: Table, reach: Reach, filters: Filters) -> ColumnElement[bool]:
         conditions.append(table.year == filters.year)
     if filters.district_id is not None:
         conditions.append(table.district_id == filters.district_id)
+    if filters.district_ids is not None:
+        conditions.append(table.district_id.in_(sorted(filters.district_ids)))
     if filters.network_id is not None:
         conditions.append(table.network_id == filters.network_id)
     if filters.school_id is not None:
