@@ -278,9 +278,13 @@ def _units(db: Session, reach: Reach, filters: stats.Filters, table: str, groupe
     """The figures of a unit table ("provinces": the districts' added up by province), labelled."""
     if table != "provinces":
         return _label(db, table, _by(db, reach, filters, DIMENSIONS[table], grouped))
-    by_district = _by(db, reach, filters, "district", grouped)
-    by_province = stats.rolled_up(by_district, provinces_of(db, {row.key for row in by_district}))
-    by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+    by_province = grouped.get("provinces") if grouped is not None else None
+    if by_province is None:  # read once for the page's table, its charts and its policy section
+        by_district = _by(db, reach, filters, "district", grouped)
+        by_province = stats.rolled_up(by_district, provinces_of(db, {row.key for row in by_district}))
+        by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+        if grouped is not None:
+            grouped["provinces"] = by_province
     return _label(db, "provinces", by_province)
 
 
