@@ -19,9 +19,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Numeric, String, case, delete, func, insert, select
+from sqlalchemy import ColumnElement, ForeignKey, Numeric, String, case, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from models.base import Base, utcnow
 from models.states import ProgramState
@@ -207,9 +207,12 @@ def _adding(dialect: str, table: type[Base]) -> Any:
     return statement.on_conflict_do_update(index_elements=list(key), set_=moved)
 
 
-def forget(db: Session) -> None:
-    """The transaction rolled back: what it noted is gone with the rows it changed."""
-    db.info.pop(_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(db: Session, transaction: SessionTransaction) -> None:
+    """The transaction is over: what it noted was added at its commit, or is gone with the rows it changed (a
+    savepoint rolled back inside it keeps them: the program rows move only before the commit, never inside one)."""
+    if transaction.parent is None:
+        db.info.pop(_KEY, None)
 
 
 def rebuild(db: Session, district_id: int) -> None:

@@ -164,7 +164,6 @@ def _recompute(session: Session) -> None:
 def _forget(session: Session, *_args: Any) -> None:
     """What a rolled-back transaction changed is gone: nothing of it is recomputed at the next commit."""
     session.info.pop(_KEY, None)
-    rollup.forget(session)
 
 
 def recompute_now(session: Session) -> None:
