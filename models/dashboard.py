@@ -40,8 +40,7 @@ Index("ix_dashboard_competency_stats_school", CompetencyStats.school_id)
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
-    """The figures are as of the newest change they hold: each program's rows are recomputed at every change (the
-    district rows keep the newest of their programs')."""
+    """The figures are as of the newest change they hold (the district rows keep their programs' newest)."""
     rollup.apply(db)
     value: datetime | None = db.scalar(
         select(func.max(DistrictStats.refreshed_at)).where(DistrictStats.district_id.in_(list(district_ids)))
@@ -65,9 +64,8 @@ class Filters:
 
 
 def by_district(reach: Reach, filters: Filters) -> bool:
-    """A leader of whole districts only, no network or school chosen: the district rows (models/dashboard_rollup.py)
-    hold the same sums as the program rows of what they see, in a fraction of the rows (the nation: 100,000
-    programs, 25,000 district rows)."""
+    """A leader of whole districts, no network or school chosen: the district rows (models/dashboard_rollup.py) hold
+    the sums of the program rows they see, in a fraction of the rows (the nation: 25,000 of them)."""
     return (
         bool(reach.led_district_ids)
         and not reach.led_network_ids
@@ -79,6 +77,12 @@ def by_district(reach: Reach, filters: Filters) -> bool:
 
 # The program rows, or the district rows that add them up, with the same column names (by_district).
 Table = Any
+
+
+def _read(db: Session, statement: Any) -> Any:
+    """Core rows on the session's connection, after a flush: no ORM work per row (the nation's thousands)."""
+    db.flush()
+    return db.connection().execute(statement)
 
 
 def source(db: Session, reach: Reach, filters: Filters, program_rows: Table, district_rows: Table) -> Table:
@@ -149,11 +153,8 @@ class Figures:
         return self.goals_met + self.goals_not_met + self.goals_not_reported
 
 
-_COUNTED: dict[Any, Any] = {
-    DistrictStats: DistrictStats.programs,
-    DistrictResultStats: DistrictResultStats.cycles,
-    DistrictCompetencyStats: DistrictCompetencyStats.teachers,
-}
+_COUNTED: dict[Any, Any] = {DistrictStats: DistrictStats.programs, DistrictResultStats: DistrictResultStats.cycles,
+                            DistrictCompetencyStats: DistrictCompetencyStats.teachers}  # fmt: skip
 
 
 def _figure_sums(table: Table) -> tuple[ColumnElement[Any], ...]:
@@ -210,8 +211,8 @@ def _grouped(db: Session, table: Table, where: ColumnElement[bool], dimension: s
     columns = [getattr(table, _GROUPS[part]) for part in _parts(dimension)]
     sums = _figure_sums(table)
     if not columns:
-        return [_figures(None, db.execute(select(*sums).where(where)).one())]
-    rows = db.execute(select(*columns, *sums).where(where).group_by(*columns).order_by(*columns)).all()
+        return [_figures(None, _read(db, select(*sums).where(where)).one())]
+    rows = _read(db, select(*columns, *sums).where(where).group_by(*columns).order_by(*columns)).all()
     n = len(columns)
     return [_figures(row[0] if n == 1 else tuple(row[:n]), row[n:]) for row in rows]
 
@@ -234,7 +235,7 @@ def _grouping_sets(
         .order_by(which, *columns)
     )
     found: dict[str, list[Figures]] = {d: [] for d in dimensions}
-    for row in db.execute(statement):
+    for row in _read(db, statement):
         dimension = masks[int(row[0])]
         keys = [row[1 + names.index(part)] for part in _parts(dimension)]
         key = None if not keys else keys[0] if len(keys) == 1 else tuple(keys)
@@ -261,13 +262,14 @@ class CompetencyCoverage:
 def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[CompetencyCoverage]:
     """Per OBEC competency (C1–C5, F1–F6): the teacher-hours and activities that the PLC work tagged with it."""
     table = source(db, reach, filters, ProgramStats, DistrictStats)
-    sums = db.execute(
+    sums = _read(
+        db,
         select(
             *(func.coalesce(func.sum(getattr(table, f"hours_e{n}")), 0) for n in ELEMENT_NUMBERS),
             func.coalesce(func.sum(table.model_lessons), 0),
             func.coalesce(func.sum(table.observations), 0),
             func.coalesce(func.sum(table.reflections), 0),
-        ).where(_where(table, reach, filters))
+        ).where(_where(table, reach, filters)),
     ).one()
     hours = {n: Decimal(sums[n - 1]) for n in ELEMENT_NUMBERS}
     kinds = activity_kinds()
@@ -314,10 +316,11 @@ def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[Assesse
     # The district rows are not kept by learning area and grade: filtered by those, the program rows are read.
     keyed = filters.learning_area is None and filters.grade_level is None
     table = source(db, reach, filters, CompetencyStats, DistrictCompetencyStats if keyed else CompetencyStats)
-    rows = db.execute(
+    rows = _read(
+        db,
         select(table.competency, table.phase, func.sum(table.teachers), func.sum(table.level_sum))
         .where(_where(table, reach, filters))
-        .group_by(table.competency, table.phase)
+        .group_by(table.competency, table.phase),
     ).all()
     found = {
         (code, phase): (int(teachers), (Decimal(int(total)) / int(teachers)).quantize(Decimal("0.01")))
@@ -390,13 +393,13 @@ def student_results_by(
         which = func.grouping(*columns)
         sets = (tuple_(*(getattr(table, name) for name in by), table.measure) for by in wanted)
         statement = select(which, *columns, *sums).where(where).group_by(func.grouping_sets(*sets))
-        for row in db.execute(statement.order_by(which, *columns)):
+        for row in _read(db, statement.order_by(which, *columns)):
             by = masks[int(row[0])]
             raw[by].append([*(row[1 + names.index(name)] for name in by), *row[1 + len(names) :]])
     else:
         for by in wanted:
             keys = [getattr(table, name) for name in by] + [table.measure]
-            raw[by] = list(db.execute(select(*keys, *sums).where(where).group_by(*keys).order_by(*keys)))
+            raw[by] = list(_read(db, select(*keys, *sums).where(where).group_by(*keys).order_by(*keys)))
     return {by: _student_results(by, rows) for by, rows in raw.items()}
 
 
@@ -436,8 +439,8 @@ def filter_options(db: Session, reach: Reach, district_id: int | None = None, wi
     """What the filters offer. A leader of several districts (`wide`, no district chosen) is offered no network or
     school (thousands of them nationally) until they choose a district; then that district's."""
     table = source(db, reach, Filters(), ProgramStats, DistrictStats)
-    combinations = db.execute(
-        select(table.year, table.learning_area, table.grade_level).where(_where(table, reach, Filters())).distinct()
+    combinations = _read(
+        db, select(table.year, table.learning_area, table.grade_level).where(_where(table, reach, Filters())).distinct()
     ).all()
     years = sorted({row[0] for row in combinations}, reverse=True)
     areas = {row[1] for row in combinations if row[1]}

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.dashboard import Figures, Filters, StudentResults, _where, figures_grouped, source, student_results
+from models.dashboard import Figures, Filters, StudentResults, _read, _where, figures_grouped, source, student_results
 from models.dashboard_rollup import DistrictResultStats
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.district import District, Reach
@@ -96,10 +96,11 @@ def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
         return set()
     withheld: Counter[tuple[str, str]] = Counter()
     table = source(db, reach, Filters(), ResultStats, DistrictResultStats)
-    for _district, area, grade, cycles in db.execute(
+    for _district, area, grade, cycles in _read(
+        db,
         select(table.district_id, table.learning_area, table.grade_level, func.sum(table.cycles))
         .where(_where(table, reach, Filters()), table.measure == AS_PERCENT)
-        .group_by(table.district_id, table.learning_area, table.grade_level)
+        .group_by(table.district_id, table.learning_area, table.grade_level),
     ):
         if 0 < int(cycles) < PUBLIC_MIN_CYCLES:
             withheld[(area, grade)] += 1
