@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -79,13 +78,12 @@ def _withheld_below(dimension: str, rows: list[Figures]) -> set[Any]:
         withheld[None] = sum(1 for row in rows if row.teachers < PUBLIC_MIN_TEACHERS)
     else:
         by_district: dict[int, list[Figures]] = defaultdict(list)
-        for row in rows:
-            district_id, key = row.key
-            by_district[district_id].append(replace(row, key=key))
+        for row in rows:  # keyed (district, key): within one district the pair is as unique as the key
+            by_district[row.key[0]].append(row)
         for found in by_district.values():
             shown, _count = suppress_small(found)  # as the district's own summary withholds them
             shown_keys = {r.key for r in shown}
-            withheld.update(r.key for r in found if r.key not in shown_keys)
+            withheld.update(r.key[1] for r in found if r.key not in shown_keys)
     return {key for key, count in withheld.items() if count == 1}
 
 
