@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Numeric, String, case, delete, event, func, insert, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, Numeric, String, case, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
@@ -32,6 +32,9 @@ class DistrictStats(Figures, Base):
     """The figures of a district's programs of one year, learning area and grade, as of the newest of them."""
 
     __tablename__ = "dashboard_district_stats"
+    # The page's "as of": the newest of the leader's districts, read backwards from the newest (the nation: 25,000
+    # rows otherwise, 10 ms).
+    __table_args__ = (Index("ix_dashboard_district_stats_refreshed_at", "refreshed_at"),)
 
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)

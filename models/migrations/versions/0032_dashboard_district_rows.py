@@ -51,6 +51,7 @@ def upgrade() -> None:
             "district_id", "year", "learning_area", "grade_level", name=op.f("pk_dashboard_district_stats")
         ),
     )
+    op.create_index(op.f("ix_dashboard_district_stats_refreshed_at"), "dashboard_district_stats", ["refreshed_at"])
     op.create_table(
         "dashboard_district_result_stats",
         *_district("dashboard_district_result_stats"),
@@ -86,4 +87,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("dashboard_district_competency_stats")
     op.drop_table("dashboard_district_result_stats")
+    op.drop_index(op.f("ix_dashboard_district_stats_refreshed_at"), table_name="dashboard_district_stats")
     op.drop_table("dashboard_district_stats")
