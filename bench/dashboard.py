@@ -149,12 +149,12 @@ def certificate_issue(url: str) -> str:
     return f"{elapsed / issued * 100 * 1000:.0f} ms per 100 certificates ({issued / elapsed:.0f}/s; {issued} issued; target ≥ 20/s)"
 
 
-def take_screenshot(url: str, path: str) -> None:
+def take_screenshot(url: str, path: str, width: int = 1000) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = chromium.new_page(viewport={"width": 1000, "height": 2300})
+        page = chromium.new_page(viewport={"width": width, "height": 2300})
         page.goto(url)
         page.screenshot(path=path)  # the top of the page: tiles, eligibility, results and competency charts
         chromium.close()
@@ -164,7 +164,7 @@ def national_size(options: argparse.Namespace) -> None:
     """bench/national.py, then the national view's p95 against the large district's dashboard p95 (issue 17: ≤ 2)."""
     from bench import national
 
-    timings = national.run(options.scale, options.requests, options.database)
+    timings = national.run(options.scale, options.requests, options.database, options.screenshot)
     large_p95, measured = options.large_p95, "given with --large-p95"
     if options.large:
         large = run("postgres", "large", options.requests, None, certificates=False)
@@ -185,7 +185,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--databases", default="postgres,sqlite")
     parser.add_argument(
-        "--screenshot", default=None, help="PNG of the large district's dashboard in Thai (first database)"
+        "--screenshot",
+        default=None,
+        help="PNG of the large district's dashboard in Thai (first database); national: the national view and one "
+        "province's, 800 px wide",
     )
     parser.add_argument(
         "--size",

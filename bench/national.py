@@ -41,7 +41,7 @@ from models.district import District, ProgramPlacement, School, add_leader, find
 from models.exam_results import DISTRICT, NATION, SCHOOL, ExamResult, subjects
 from models.live_figures import recompute_now
 from models.platform import Platform
-from models.policy import add_policy_leader, add_province, assign_district
+from models.policy import Province, add_policy_leader, add_province, assign_district
 from models.synthetic import Size, seed_district
 from models.teams import Team, TeamMember
 from tests.support.pg import PG_ADMIN_URL, throwaway_database
@@ -226,8 +226,18 @@ def _move_platform(url: str, platform_id: int, platform: MoodleLikePlatform) -> 
     database.dispose()
 
 
-def run(scale: float, count: int, keep: str | None = None) -> dict[str, list[float]]:
-    """Seed (or, with `keep`, reuse the database of that name seeded by an earlier run) and time the views."""
+def _screenshots(url: str, page: str, path: str) -> None:
+    from bench.dashboard import take_screenshot
+
+    with Session(Database(url).engine) as db:
+        province = db.scalar(select(Province.id).order_by(Province.code).limit(1))
+    take_screenshot(page, path, width=800)
+    take_screenshot(f"{page}&province={province}", path.replace(".png", "-province.png"), width=800)
+
+
+def run(scale: float, count: int, keep: str | None = None, screenshot: str | None = None) -> dict[str, list[float]]:
+    """Seed (or, with `keep`, reuse the database of that name seeded by an earlier run) and time the views; with
+    `screenshot`, a PNG of the national view in Thai at 800 px (and of one province's, beside it)."""
     place = kept_database(keep) if keep else throwaway_database("plc_bench_national")
     with place as url, tempfile.TemporaryDirectory() as instance:
         env = {**os.environ, "PLC_DATABASE_URL": url, "PLC_SECRET_KEY": "bench-" + "k" * 40,
@@ -290,6 +300,8 @@ def run(scale: float, count: int, keep: str | None = None) -> dict[str, list[flo
                     if response.status_code != 200:
                         raise SystemExit(f"{name}: HTTP {response.status_code}")
                 timings[name] = samples
+            if screenshot:
+                _screenshots(url, f"{base}/dashboard?s={tokens[OBEC.sub][1]}&lang=th", screenshot)
         finally:
             web.terminate()
             web.wait()

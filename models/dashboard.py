@@ -22,11 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from models import dashboard_rollup as rollup
 from models.assessments import Phase
 from models.catalog import activity_kinds, competencies, elements
 from models.cycles import ELEMENT_NUMBERS
+from models.dashboard_rollup import DistrictCompetencyStats, DistrictResultStats, DistrictStats
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
-from models.district import District, Network, Reach, School
+from models.district import Network, Reach, School
 from models.states import ProgramState
 
 # A network's or a school's leader reads these rows by network or school (_visible); without the indexes each of
@@ -38,9 +40,10 @@ Index("ix_dashboard_competency_stats_school", CompetencyStats.school_id)
 
 
 def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
-    """The figures are as of the newest change they hold: each program's rows are recomputed at every change."""
+    """The figures are as of the newest change they hold (the district rows keep their programs' newest)."""
+    rollup.apply(db)
     value: datetime | None = db.scalar(
-        select(func.max(ProgramStats.refreshed_at)).where(ProgramStats.district_id.in_(list(district_ids)))
+        select(func.max(DistrictStats.refreshed_at)).where(DistrictStats.district_id.in_(list(district_ids)))
     )
     return value
 
@@ -56,11 +59,42 @@ class Filters:
     school_id: int | None = None
     learning_area: str | None = None
     grade_level: str | None = None
+    province_id: int | None = None  # a leader of many districts looking at one province: its districts, below
+    district_ids: frozenset[int] | None = None
 
 
-def _visible(
-    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach
-) -> ColumnElement[bool]:
+def by_district(reach: Reach, filters: Filters) -> bool:
+    """A leader of whole districts, no network or school chosen: the district rows (models/dashboard_rollup.py) hold
+    the sums of the program rows they see, in a fraction of the rows (the nation: 25,000 of them)."""
+    return (
+        bool(reach.led_district_ids)
+        and not reach.led_network_ids
+        and not reach.led_school_ids
+        and filters.network_id is None
+        and filters.school_id is None
+    )
+
+
+# The program rows, or the district rows that add them up, with the same column names (by_district).
+Table = Any
+
+
+def _read(db: Session, statement: Any) -> Any:
+    """Core rows on the session's connection, after a flush: no ORM work per row (the nation's thousands)."""
+    db.flush()
+    return db.connection().execute(statement)
+
+
+def source(db: Session, reach: Reach, filters: Filters, program_rows: Table, district_rows: Table) -> Table:
+    """The district rows when they hold what the leader sees (by_district), else the program rows. The district rows
+    move when the transaction commits: what this one recomputed is added first, to be read (a no-op otherwise)."""
+    if not by_district(reach, filters):
+        return program_rows
+    rollup.apply(db)
+    return district_rows
+
+
+def _visible(table: Table, reach: Reach) -> ColumnElement[bool]:
     """What the leader may see, written so that an empty reach matches nothing."""
     parts: list[ColumnElement[bool]] = []
     if reach.led_district_ids:
@@ -72,14 +106,16 @@ def _visible(
     return or_(*parts) if parts else false()
 
 
-def _where(
-    table: type[ProgramStats] | type[ResultStats] | type[CompetencyStats], reach: Reach, filters: Filters
-) -> ColumnElement[bool]:
+def _where(table: Table, reach: Reach, filters: Filters) -> ColumnElement[bool]:
     conditions = [_visible(table, reach)]
+    if (counted := _COUNTED.get(table)) is not None:  # a district row whose programs all left it
+        conditions.append(counted > 0)
     if filters.year is not None:
         conditions.append(table.year == filters.year)
     if filters.district_id is not None:
         conditions.append(table.district_id == filters.district_id)
+    if filters.district_ids is not None:
+        conditions.append(table.district_id.in_(sorted(filters.district_ids)))
     if filters.network_id is not None:
         conditions.append(table.network_id == filters.network_id)
     if filters.school_id is not None:
@@ -117,28 +153,32 @@ class Figures:
         return self.goals_met + self.goals_not_met + self.goals_not_reported
 
 
-_FIGURES = (
-    func.count(),
-    func.coalesce(func.sum(case((ProgramStats.state == ProgramState.RUNNING.value, 1), else_=0)), 0),
-    func.coalesce(func.sum(ProgramStats.teams), 0),
-    func.coalesce(func.sum(ProgramStats.teachers), 0),
-    func.coalesce(func.sum(ProgramStats.cycles_completed), 0),
-    func.coalesce(func.sum(ProgramStats.teachers_eligible), 0),
-    func.coalesce(func.sum(ProgramStats.teacher_hours), 0),
-    func.coalesce(func.sum(ProgramStats.goals_met), 0),
-    func.coalesce(func.sum(ProgramStats.goals_not_met), 0),
-    func.coalesce(func.sum(ProgramStats.goals_not_reported), 0),
-)
+_COUNTED: dict[Any, Any] = {DistrictStats: DistrictStats.programs, DistrictResultStats: DistrictResultStats.cycles,
+                            DistrictCompetencyStats: DistrictCompetencyStats.teachers}  # fmt: skip
+
+
+def _figure_sums(table: Table) -> tuple[ColumnElement[Any], ...]:
+    """A Figures row's values over program rows, or over the district rows that add them up."""
+    counts: tuple[ColumnElement[Any], ColumnElement[Any]]
+    if table is DistrictStats:
+        counts = (func.coalesce(func.sum(table.programs), 0), func.coalesce(func.sum(table.programs_running), 0))
+    else:
+        running = func.sum(case((ProgramStats.state == ProgramState.RUNNING.value, 1), else_=0))
+        counts = (func.count(), func.coalesce(running, 0))
+    summed = ("teams", "teachers", "cycles_completed", "teachers_eligible", "teacher_hours", "goals_met",
+              "goals_not_met", "goals_not_reported")  # fmt: skip
+    return (*counts, *(func.coalesce(func.sum(getattr(table, name)), 0) for name in summed))
 
 
 _GROUPS = {
-    "district": ProgramStats.district_id,
-    "network": ProgramStats.network_id,
-    "school": ProgramStats.school_id,
-    "learning_area": ProgramStats.learning_area,
-    "grade_level": ProgramStats.grade_level,
-    "year": ProgramStats.year,
+    "district": "district_id",
+    "network": "network_id",
+    "school": "school_id",
+    "learning_area": "learning_area",
+    "grade_level": "grade_level",
+    "year": "year",
 }
+_BY_DISTRICT = {"district", "learning_area", "grade_level", "year"}  # what the district rows are keyed by
 
 
 def figures_by(db: Session, reach: Reach, filters: Filters, dimension: str) -> list[Figures]:
@@ -151,11 +191,13 @@ def figures_grouped(db: Session, reach: Reach, filters: Filters, dimensions: Seq
     """figures_by for each of `dimensions` at once; a dimension may join two ("district+learning_area": keyed by the
     pair, in the order of _GROUPS). On PostgreSQL one read of the rows serves them all (GROUPING SETS: the national
     view groups a hundred thousand programs five ways); elsewhere one query each, as figures_by."""
-    where = _where(ProgramStats, reach, filters)
     wanted = list(dict.fromkeys(dimensions))
+    keyed = all(set(_parts(d)) <= _BY_DISTRICT for d in wanted)
+    table = source(db, reach, filters, ProgramStats, DistrictStats if keyed else ProgramStats)
+    where = _where(table, reach, filters)
     if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
-        return _grouping_sets(db, where, wanted)
-    return {dimension: _grouped(db, where, dimension) for dimension in wanted}
+        return _grouping_sets(db, table, where, wanted)
+    return {dimension: _grouped(db, table, where, dimension) for dimension in wanted}
 
 
 def _parts(dimension: str) -> list[str]:
@@ -165,32 +207,35 @@ def _parts(dimension: str) -> list[str]:
     return parts
 
 
-def _grouped(db: Session, where: ColumnElement[bool], dimension: str) -> list[Figures]:
-    columns = [_GROUPS[part] for part in _parts(dimension)]
+def _grouped(db: Session, table: Table, where: ColumnElement[bool], dimension: str) -> list[Figures]:
+    columns = [getattr(table, _GROUPS[part]) for part in _parts(dimension)]
+    sums = _figure_sums(table)
     if not columns:
-        return [_figures(None, db.execute(select(*_FIGURES).where(where)).one())]
-    rows = db.execute(select(*columns, *_FIGURES).where(where).group_by(*columns).order_by(*columns)).all()
+        return [_figures(None, _read(db, select(*sums).where(where)).one())]
+    rows = _read(db, select(*columns, *sums).where(where).group_by(*columns).order_by(*columns)).all()
     n = len(columns)
     return [_figures(row[0] if n == 1 else tuple(row[:n]), row[n:]) for row in rows]
 
 
-def _grouping_sets(db: Session, where: ColumnElement[bool], dimensions: list[str]) -> dict[str, list[Figures]]:
+def _grouping_sets(
+    db: Session, table: Table, where: ColumnElement[bool], dimensions: list[str]
+) -> dict[str, list[Figures]]:
     """One statement for several groupings; each row says by GROUPING() which it belongs to. Ordered by the columns
     within each grouping, as _grouped orders them (NULL keys last), and an empty grouping still gives its total row."""
     names = [name for name in _GROUPS if any(name in _parts(d) for d in dimensions)]
-    columns = [_GROUPS[name] for name in names]
+    columns = [getattr(table, _GROUPS[name]) for name in names]
     masks = {
         sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in _parts(d)): d for d in dimensions
     }
     which = func.grouping(*columns)  # two dimensions at least: one has a column
     statement = (
-        select(which, *columns, *_FIGURES)
+        select(which, *columns, *_figure_sums(table))
         .where(where)
-        .group_by(func.grouping_sets(*(tuple_(*(_GROUPS[p] for p in _parts(d))) for d in dimensions)))
+        .group_by(func.grouping_sets(*(tuple_(*(getattr(table, _GROUPS[p]) for p in _parts(d))) for d in dimensions)))
         .order_by(which, *columns)
     )
     found: dict[str, list[Figures]] = {d: [] for d in dimensions}
-    for row in db.execute(statement):
+    for row in _read(db, statement):
         dimension = masks[int(row[0])]
         keys = [row[1 + names.index(part)] for part in _parts(dimension)]
         key = None if not keys else keys[0] if len(keys) == 1 else tuple(keys)
@@ -216,13 +261,15 @@ class CompetencyCoverage:
 
 def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[CompetencyCoverage]:
     """Per OBEC competency (C1–C5, F1–F6): the teacher-hours and activities that the PLC work tagged with it."""
-    sums = db.execute(
+    table = source(db, reach, filters, ProgramStats, DistrictStats)
+    sums = _read(
+        db,
         select(
-            *(func.coalesce(func.sum(getattr(ProgramStats, f"hours_e{n}")), 0) for n in ELEMENT_NUMBERS),
-            func.coalesce(func.sum(ProgramStats.model_lessons), 0),
-            func.coalesce(func.sum(ProgramStats.observations), 0),
-            func.coalesce(func.sum(ProgramStats.reflections), 0),
-        ).where(_where(ProgramStats, reach, filters))
+            *(func.coalesce(func.sum(getattr(table, f"hours_e{n}")), 0) for n in ELEMENT_NUMBERS),
+            func.coalesce(func.sum(table.model_lessons), 0),
+            func.coalesce(func.sum(table.observations), 0),
+            func.coalesce(func.sum(table.reflections), 0),
+        ).where(_where(table, reach, filters)),
     ).one()
     hours = {n: Decimal(sums[n - 1]) for n in ELEMENT_NUMBERS}
     kinds = activity_kinds()
@@ -266,15 +313,14 @@ GROWTH_MIN_TEACHERS = 5
 def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[AssessedGrowth]:
     """Per competency any program in reach assessed, in the framework's order: the teachers' own levels, each mean
     withheld while fewer than GROWTH_MIN_TEACHERS teachers rated themselves (their number is still given)."""
-    rows = db.execute(
-        select(
-            CompetencyStats.competency,
-            CompetencyStats.phase,
-            func.sum(CompetencyStats.teachers),
-            func.sum(CompetencyStats.level_sum),
-        )
-        .where(_where(CompetencyStats, reach, filters))
-        .group_by(CompetencyStats.competency, CompetencyStats.phase)
+    # The district rows are not kept by learning area and grade: filtered by those, the program rows are read.
+    keyed = filters.learning_area is None and filters.grade_level is None
+    table = source(db, reach, filters, CompetencyStats, DistrictCompetencyStats if keyed else CompetencyStats)
+    rows = _read(
+        db,
+        select(table.competency, table.phase, func.sum(table.teachers), func.sum(table.level_sum))
+        .where(_where(table, reach, filters))
+        .group_by(table.competency, table.phase),
     ).all()
     found = {
         (code, phase): (int(teachers), (Decimal(int(total)) / int(teachers)).quantize(Decimal("0.01")))
@@ -331,28 +377,29 @@ def student_results_by(
 ) -> dict[tuple[str, ...], list[StudentResults]]:
     """student_results for each of `groupings` at once: one statement on PostgreSQL (GROUPING SETS)."""
     wanted = list(dict.fromkeys(groupings))
+    table = source(db, reach, filters, ResultStats, DistrictResultStats)
     sums = (
-        func.sum(ResultStats.cycles),
-        func.sum(ResultStats.baseline_sum),
-        func.sum(ResultStats.result_sum),
-        func.sum(ResultStats.improved),
+        func.sum(table.cycles),
+        func.sum(table.baseline_sum),
+        func.sum(table.result_sum),
+        func.sum(table.improved),
     )
-    where = _where(ResultStats, reach, filters)
+    where = _where(table, reach, filters)
     raw: dict[tuple[str, ...], list[Sequence[Any]]] = {by: [] for by in wanted}
     if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
         names = [name for name in ("learning_area", "grade_level") if any(name in by for by in wanted)]
-        columns = [getattr(ResultStats, name) for name in names] + [ResultStats.measure]
+        columns = [getattr(table, name) for name in names] + [table.measure]
         masks = {sum(1 << (len(names) - i) for i, name in enumerate(names) if name not in by): by for by in wanted}
         which = func.grouping(*columns)
-        sets = (tuple_(*(getattr(ResultStats, name) for name in by), ResultStats.measure) for by in wanted)
+        sets = (tuple_(*(getattr(table, name) for name in by), table.measure) for by in wanted)
         statement = select(which, *columns, *sums).where(where).group_by(func.grouping_sets(*sets))
-        for row in db.execute(statement.order_by(which, *columns)):
+        for row in _read(db, statement.order_by(which, *columns)):
             by = masks[int(row[0])]
             raw[by].append([*(row[1 + names.index(name)] for name in by), *row[1 + len(names) :]])
     else:
         for by in wanted:
-            keys = [getattr(ResultStats, name) for name in by] + [ResultStats.measure]
-            raw[by] = list(db.execute(select(*keys, *sums).where(where).group_by(*keys).order_by(*keys)))
+            keys = [getattr(table, name) for name in by] + [table.measure]
+            raw[by] = list(_read(db, select(*keys, *sums).where(where).group_by(*keys).order_by(*keys)))
     return {by: _student_results(by, rows) for by, rows in raw.items()}
 
 
@@ -391,9 +438,9 @@ class FilterOptions:
 def filter_options(db: Session, reach: Reach, district_id: int | None = None, wide: bool = False) -> FilterOptions:
     """What the filters offer. A leader of several districts (`wide`, no district chosen) is offered no network or
     school (thousands of them nationally) until they choose a district; then that district's."""
-    visible = _visible(ProgramStats, reach)
-    combinations = db.execute(
-        select(ProgramStats.year, ProgramStats.learning_area, ProgramStats.grade_level).where(visible).distinct()
+    table = source(db, reach, Filters(), ProgramStats, DistrictStats)
+    combinations = _read(
+        db, select(table.year, table.learning_area, table.grade_level).where(_where(table, reach, Filters())).distinct()
     ).all()
     years = sorted({row[0] for row in combinations}, reverse=True)
     areas = {row[1] for row in combinations if row[1]}
@@ -432,36 +479,6 @@ def grade_sort_key(grade: str) -> tuple[int, str]:
     return (99, grade)
 
 
-# --- The public summary: aggregates only, small groups suppressed -----------------------------------------------
-
-# A group with fewer teachers than this is not shown on the public page, so no one can be picked out of it.
-PUBLIC_MIN_TEACHERS = 10
-# Student results: a learning area and grade needs at least this many cycles (teams' targets) to be shown.
-PUBLIC_MIN_CYCLES = 5
-
-
-def suppress_small(rows: list[Figures], withheld_keys: Iterable[Any] = ()) -> tuple[list[Figures], int]:
-    """The rows safe to publish, and how many were withheld: small groups, and the rows whose keys are given (those
-    that subtraction across levels would reveal: models/public_summary.py). When only one row would be withheld, the
-    next smallest is withheld too, so that the total minus the shown rows does not reveal it."""
-    forced = set(withheld_keys)
-    small = [row for row in rows if row.teachers < PUBLIC_MIN_TEACHERS or row.key in forced]
-    shown = [row for row in rows if row.teachers >= PUBLIC_MIN_TEACHERS and row.key not in forced]
-    if len(small) == 1 and shown:
-        smallest = min(shown, key=lambda row: row.teachers)
-        shown = [row for row in shown if row is not smallest]
-        small.append(smallest)
-    return shown, len(small)
-
-
-def public_reach(district: District) -> Reach:
-    return Reach(led_district_ids=frozenset({district.id}), district_ids=frozenset({district.id}))
-
-
-def public_districts(db: Session) -> list[District]:
-    return list(db.scalars(select(District).where(District.public_summary.is_(True)).order_by(District.name)))
-
-
 def names(db: Session, model: type[Network] | type[School], ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
@@ -481,9 +498,3 @@ def rolled_up(rows: list[Figures], group_of: dict[Any, Any]) -> list[Figures]:
         else:
             sums[key] = [a + b for a, b in zip(sums[key], values, strict=True)]
     return [Figures(key, *values) for key, values in sums.items()]
-
-
-def public_reach_of(districts: Iterable[District]) -> Reach:
-    """The public summary of several districts (a province, the nation): those that published theirs."""
-    ids = frozenset(d.id for d in districts if d.public_summary)
-    return Reach(led_district_ids=ids, district_ids=ids)

@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models import dashboard_rollup as rollup
 from models import measures
 from models.assessments import Assessment, Phase, RaterKind
 from models.base import Base, utcnow
@@ -342,6 +343,7 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
         result["baseline_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.baseline_value), out_of)
         result["result_sum"] += measures.in_comparable_terms(kind, Decimal(cycle.result_value), out_of)
         result["improved"] += 1 if cycle.result_value > cycle.baseline_value else 0
+    before = rollup.before_replacing(db, district.id, program_ids)  # the district rows follow (dashboard_rollup)
     if program_ids is None:
         db.execute(delete(ResultStats).where(ResultStats.district_id == district.id))
         db.execute(delete(CompetencyStats).where(CompetencyStats.district_id == district.id))
@@ -355,6 +357,7 @@ def _refresh(db: Session, district_id: int, program_ids: Collection[int] | None)
     _insert_in_chunks(db, ProgramStats, list(stats.values()))
     _insert_in_chunks(db, ResultStats, list(results.values()))
     _insert_in_chunks(db, CompetencyStats, _competency_rows(db, placed, stats))
+    rollup.replaced(db, district.id, program_ids, before)
     return len(stats)
 
 
@@ -408,29 +411,35 @@ def refresh_programs(db: Session, program_ids: Collection[int]) -> int:
 
 
 @cache
-def _move_statements() -> tuple[Update, Update, Update]:
+def _move_statements() -> tuple[Update, Update, Update, Select[Any]]:
     """Built once: a program's row moved by one team's difference (the team's old row read in the same statement),
     then the team's row replaced; and both in one statement, for PostgreSQL (a data-modifying WITH: the team's row
     is replaced once whatever the outer UPDATE reads, and `old` is read before it, in the statement's snapshot).
+    Each returns the program's district key and stamp, for the district rows (models/dashboard_rollup.py); the one
+    statement also the difference it added, which elsewhere the team's old row, read first, gives.
     Parameters: the_team, now and new_<figure> for each figure."""
     program_table, team_table = typing.cast(Table, ProgramStats.__table__), typing.cast(Table, TeamStats.__table__)
     program, team = program_table.c, team_table.c
     new = {name: bindparam(f"new_{name}", type_=team[name].type) for name in FIGURES}
     stamped = {"refreshed_at": bindparam("now", type_=program.refreshed_at.type)}
+    key = (program.district_id, program.year, program.learning_area, program.grade_level, program.refreshed_at)
     move = (
         update(program_table)
         .where(program.program_id == team.program_id, team.team_id == bindparam("the_team"))
         .values({**{name: program[name] + (new[name] - team[name]) for name in FIGURES}, **stamped})
+        .returning(*key)
     )
     replace = update(team_table).where(team.team_id == bindparam("the_team")).values(new)
-    old = select(team_table).where(team.team_id == bindparam("the_team")).cte("old")
+    team_row = select(team_table).where(team.team_id == bindparam("the_team"))
+    old = team_row.cte("old")
     both = (
         update(program_table)
         .where(program.program_id == old.c.program_id)
         .values({**{name: program[name] + (new[name] - old.c[name]) for name in FIGURES}, **stamped})
         .add_cte(replace.returning(team.team_id).cte("replaced"))
+        .returning(*key, *(new[name] - old.c[name] for name in FIGURES))
     )
-    return move, replace, both
+    return move, replace, both, team_row
 
 
 def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
@@ -441,7 +450,7 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     left alone, not locked (its program's lock after its team's would reverse the order a whole recomputation locks
     in, a deadlock with an edit of the program)."""
     now = utcnow()
-    move, replace, both = _move_statements()
+    move, replace, both, team_row = _move_statements()
     connection = db.connection()  # Core statements on the session's connection: no ORM work per statement
     one_statement = connection.dialect.name == "postgresql"
     unfinished: set[int] = set()
@@ -449,10 +458,19 @@ def move_programs(db: Session, teams: Mapping[int, TeamRow]) -> set[int]:
     # take them in one order (in team order, ids interleaved across programs would make a circle).
     for team_id, (program_id, figures) in sorted(teams.items(), key=lambda item: (item[1].program_id, item[0])):
         params = {"the_team": team_id, "now": now, **{f"new_{name}": figures[name] for name in FIGURES}}
-        if connection.execute(both if one_statement else move, params).rowcount == 0:
+        moved: list[Sequence[Any]]
+        if one_statement:
+            moved = list(connection.execute(both, params))
+        elif (was := connection.execute(team_row, params).first()) is not None:
+            changes = [figures[name] - was._mapping[name] for name in FIGURES]
+            moved = [(*row, *changes) for row in connection.execute(move, params)]
+            if moved:
+                connection.execute(replace, params)
+        else:
+            moved = []
+        if not moved:
             unfinished.add(program_id)  # recomputed whole if placed, which writes the team's row
-        elif not one_statement:
-            connection.execute(replace, params)
+        rollup.note_moved(db, moved)
     if not unfinished:
         return unfinished
     return set(

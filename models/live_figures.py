@@ -18,6 +18,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from models import dashboard_rollup as rollup
 from models.assessments import Assessment
 from models.certificates import Certificate
 from models.cycles import Cycle, ElementSession, SessionAttendance
@@ -146,7 +147,7 @@ def _recompute(session: Session) -> None:
         session.flush()
         changed = session.info.pop(_KEY, None)
         if not changed:
-            return
+            break
         if named := changed.get("program"):
             place_programs_by_name(session, named)  # a new or edited program reaches the dashboard on its own
         whole = _programs(session, changed)
@@ -155,6 +156,7 @@ def _recompute(session: Session) -> None:
         teams = recompute_teams(session, team_names(changed), skip_programs=whole)
         if unfinished := move_programs(session, teams):
             refresh_programs(session, unfinished)
+    rollup.apply(session)  # last: the district rows are every writer's last lock (models/dashboard_rollup.py)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from models.dashboard_stats import refresh_all
+from models import dashboard_rollup as rollup
+from models.dashboard_rollup import DistrictStats
+from models.dashboard_stats import ProgramStats, refresh_all
 from models.database import Database
 from models.district import ProgramPlacement
 from models.keys import ensure_key
@@ -58,6 +60,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
     if revision == "head":
         _fill_team_rows(engine)
+        _fill_district_rows(engine)
 
 
 def _fill_team_rows(engine: Engine) -> None:
@@ -75,6 +78,16 @@ def _fill_team_rows(engine: Engine) -> None:
         )
         if missing is not None:
             refresh_all(db)
+
+
+def _fill_district_rows(engine: Engine) -> None:
+    """Migration 0032 added the figures per district (models/dashboard_rollup.py), empty: each district with program
+    rows and none of its own is added up once, here (one indexed read otherwise)."""
+    with Session(engine) as db, db.begin():
+        have = select(DistrictStats.district_id).where(DistrictStats.district_id == ProgramStats.district_id)
+        missing = db.scalars(select(ProgramStats.district_id).where(~have.exists()).distinct()).all()
+        for district_id in sorted(missing):
+            rollup.rebuild(db, district_id)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -87,6 +87,13 @@ def provinces_of(db: Session, district_ids: frozenset[int] | set[int]) -> dict[i
     return {district_id: province for district_id, province in rows}
 
 
+def province_districts(db: Session, province_id: int) -> frozenset[int]:
+    """The districts of the province."""
+    return frozenset(
+        db.scalars(select(ProvinceDistrict.district_id).where(ProvinceDistrict.province_id == province_id))
+    )
+
+
 # --- Administration -----------------------------------------------------------------------------------------------
 
 

@@ -8,26 +8,51 @@ their sum."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.dashboard import (
-    PUBLIC_MIN_CYCLES,
-    PUBLIC_MIN_TEACHERS,
-    Figures,
-    Filters,
-    StudentResults,
-    _where,
-    figures_grouped,
-    student_results,
-    suppress_small,
-)
+from models.dashboard import Figures, Filters, StudentResults, _read, _where, figures_grouped, source, student_results
+from models.dashboard_rollup import DistrictResultStats
 from models.dashboard_stats import ProgramStats, ResultStats
-from models.district import Reach
+from models.district import District, Reach
 from models.measures import AS_PERCENT
+
+# A group with fewer teachers than this is not shown on the public page, so no one can be picked out of it.
+PUBLIC_MIN_TEACHERS = 10
+# Student results: a learning area and grade needs at least this many cycles (teams' targets) to be shown.
+PUBLIC_MIN_CYCLES = 5
+
+
+def suppress_small(rows: list[Figures], withheld_keys: Iterable[Any] = ()) -> tuple[list[Figures], int]:
+    """The rows safe to publish, and how many were withheld: small groups, and the rows whose keys are given (those
+    that subtraction across levels would reveal: models/public_summary.py). When only one row would be withheld, the
+    next smallest is withheld too, so that the total minus the shown rows does not reveal it."""
+    forced = set(withheld_keys)
+    small = [row for row in rows if row.teachers < PUBLIC_MIN_TEACHERS or row.key in forced]
+    shown = [row for row in rows if row.teachers >= PUBLIC_MIN_TEACHERS and row.key not in forced]
+    if len(small) == 1 and shown:
+        smallest = min(shown, key=lambda row: row.teachers)
+        shown = [row for row in shown if row is not smallest]
+        small.append(smallest)
+    return shown, len(small)
+
+
+def public_reach(district: District) -> Reach:
+    return Reach(led_district_ids=frozenset({district.id}), district_ids=frozenset({district.id}))
+
+
+def public_districts(db: Session) -> list[District]:
+    return list(db.scalars(select(District).where(District.public_summary.is_(True)).order_by(District.name)))
+
+
+def public_reach_of(districts: Iterable[District]) -> Reach:
+    """The public summary of several districts (a province, the nation): those that published theirs."""
+    ids = frozenset(d.id for d in districts if d.public_summary)
+    return Reach(led_district_ids=ids, district_ids=ids)
+
 
 TOTAL = "total"
 _COLUMNS = {
@@ -53,13 +78,12 @@ def _withheld_below(dimension: str, rows: list[Figures]) -> set[Any]:
         withheld[None] = sum(1 for row in rows if row.teachers < PUBLIC_MIN_TEACHERS)
     else:
         by_district: dict[int, list[Figures]] = defaultdict(list)
-        for row in rows:
-            district_id, key = row.key
-            by_district[district_id].append(replace(row, key=key))
+        for row in rows:  # keyed (district, key): within one district the pair is as unique as the key
+            by_district[row.key[0]].append(row)
         for found in by_district.values():
             shown, _count = suppress_small(found)  # as the district's own summary withholds them
             shown_keys = {r.key for r in shown}
-            withheld.update(r.key for r in found if r.key not in shown_keys)
+            withheld.update(r.key[1] for r in found if r.key not in shown_keys)
     return {key for key, count in withheld.items() if count == 1}
 
 
@@ -69,12 +93,12 @@ def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
     if len(reach.led_district_ids) < 2:
         return set()
     withheld: Counter[tuple[str, str]] = Counter()
-    for _district, area, grade, cycles in db.execute(
-        select(
-            ResultStats.district_id, ResultStats.learning_area, ResultStats.grade_level, func.sum(ResultStats.cycles)
-        )
-        .where(_where(ResultStats, reach, Filters()), ResultStats.measure == AS_PERCENT)
-        .group_by(ResultStats.district_id, ResultStats.learning_area, ResultStats.grade_level)
+    table = source(db, reach, Filters(), ResultStats, DistrictResultStats)
+    for _district, area, grade, cycles in _read(
+        db,
+        select(table.district_id, table.learning_area, table.grade_level, func.sum(table.cycles))
+        .where(_where(table, reach, Filters()), table.measure == AS_PERCENT)
+        .group_by(table.district_id, table.learning_area, table.grade_level),
     ):
         if 0 < int(cycles) < PUBLIC_MIN_CYCLES:
             withheld[(area, grade)] += 1

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.services.dashboard import NotADistrictLeader, refresh_figures
 from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
-from models.dashboard import public_reach, public_reach_of
+from lti_tool.web.views.dashboard import DISTRICT_ROWS
+from models.dashboard_rollup import rebuild
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.district import (
     District,
@@ -29,11 +30,11 @@ from models.district import (
 from models.measures import AS_PERCENT
 from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
-from models.public_summary import public_results, public_table, public_total
+from models.public_summary import public_reach, public_reach_of, public_results, public_table, public_total
 from tests.conftest import ToolServer
 from tests.factories import make_course, planned_program, running
 from tests.support.lti_platform import TestPlatform
-from tests.test_dashboard import LEADER, leader_visit, seed_small
+from tests.test_dashboard import LEADER, leader_visit, read_csv, seed_small
 from tests.test_exam_results import as_csv
 
 
@@ -172,6 +173,8 @@ def test_a_figure_a_district_withholds_cannot_be_worked_out_from_the_provinces_b
                                    cycles=cycles[code], baseline_sum=40 * cycles[code], result_sum=50 * cycles[code],
                                    improved=cycles[code]))  # fmt: skip
     db.flush()
+    for d in districts.values():  # program rows written here, not recomputed: their districts' rows are added up
+        rebuild(db, d.id)
 
     def published(reach: Reach) -> dict[str, int]:
         return {row.key: row.teachers for row in public_table(db, reach, "learning_area")[0]}
@@ -247,3 +250,34 @@ def test_a_province_leader_is_refused_a_school_of_another_province(
     assert visit.get("/dashboard").status_code == 200
     assert visit.get("/dashboard", school=str(outside)).status_code == 403
     assert visit.get(f"/dashboard/schools/{outside}").status_code == 403
+
+
+def test_a_leader_of_many_districts_sees_provinces_first_and_a_provinces_districts_on_choosing_it(
+    tool: ToolServer, obec_platform: TestPlatform
+) -> None:
+    seeded = seed_small(tool, obec_platform)
+    codes = [f"M{n:02d}" for n in range(DISTRICT_ROWS + 1)]
+    with tool.database.transaction() as db:
+        platform = db.scalars(select(Platform).where(Platform.issuer == obec_platform.issuer)).one()
+        districts = structure(db, platform, codes)
+        north, south = add_province(db, platform, "PN", "จังหวัดเหนือ"), add_province(db, platform, "PS", "จังหวัดใต้")
+        small = db.get(District, seeded)
+        assert small is not None
+        assign_district(db, north, small)
+        for n, code in enumerate(codes):
+            assign_district(db, north if n % 2 else south, districts[code])
+        add_policy_leader(db, platform, LEADER.sub, None)
+        north_id, small_name = north.id, small.name
+
+    visit = leader_visit(tool, obec_platform)
+    page = visit.get("/dashboard")
+    assert page.status_code == 200 and 'id="t-provinces"' in page.text and 'id="t-districts"' not in page.text
+    assert f"province={north_id}" in page.text and 'id="f-province"' in page.text  # a link and a filter per province
+    assert "สพป.สังเคราะห์ M01" not in page.text.split("</form>", 1)[1]  # no district's row before one is chosen
+    every = read_csv(visit.get("/dashboard/districts.csv"))  # every district's figures stay one download away
+    assert small_name in [row[0] for row in every] and len(every) == 2  # the header and the one with programs
+
+    chosen = visit.get("/dashboard", province=str(north_id))
+    table = re.search(r'id="t-districts".*?</table>', chosen.text, re.S)
+    assert chosen.status_code == 200 and table and small_name in table.group(0)
+    assert visit.get("/dashboard", province="999999").status_code == 403

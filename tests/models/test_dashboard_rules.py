@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
-from models.dashboard import PUBLIC_MIN_TEACHERS, Figures, grade_sort_key, suppress_small
+from models.dashboard import Figures, grade_sort_key
+from models.public_summary import PUBLIC_MIN_TEACHERS, suppress_small
 
 
 def group(key: str, teachers: int) -> Figures:

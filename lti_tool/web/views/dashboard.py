@@ -9,22 +9,22 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from lti_tool.services import dashboard as service
 from lti_tool.web import curriculum
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.session import csrf_token, database, require_session, session_url
+from lti_tool.web.views.dashboard_charts import chart_by, charts
 from models import dashboard as stats
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
-from models.catalog import assessment_scale
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.measures import AS_COUNT, AS_PERCENT, NOT_STATED
-from models.policy import provinces_of
+from models.policy import province_districts, provinces_of
 from models.programs import Program
 from models.sessions import AppSession
 
@@ -33,7 +33,8 @@ AREA_CHARS, GRADE_CHARS = column_length(Program.learning_area), column_length(Pr
 
 REFRESH = "dashboard-refresh"
 TABLES = ("schools", "networks", "learning_areas", "grades", "years", "competencies", "growth", "results", "goals",
-          "districts")  # fmt: skip
+          "districts", "provinces")  # fmt: skip
+UNITS = ("schools", "networks", "districts", "provinces")
 DIMENSIONS = {
     "schools": "school",
     "networks": "network",
@@ -80,6 +81,9 @@ GOAL_HEADINGS: list[Any] = [
 # Beyond this many schools the page lists those with the smallest share of eligible teachers (the CSV has them all):
 # a district leader chooses a network to see each of its schools.
 SCHOOL_ROWS = 40
+# A leader of more districts than this (the OBEC level) sees them by province first, and a province's districts
+# once they choose it (a page of 245 districts' rows and bars took longer to build than to read).
+DISTRICT_ROWS = 40
 
 
 @bp.app_context_processor
@@ -115,7 +119,7 @@ def _leader(db: Session) -> tuple[AppSession, Reach]:
     return app_session, reach
 
 
-def _filters(reach: Reach) -> stats.Filters:
+def _filters(db: Session, reach: Reach) -> stats.Filters:
     """The GET form's filters; a network or school outside the leader's reach is refused (403), not ignored."""
     args = request.args
 
@@ -137,7 +141,14 @@ def _filters(reach: Reach) -> stats.Filters:
         abort(403, description=_("You do not lead that network."))
     if school_id is not None and school_id not in reach.school_ids:
         abort(403, description=_("You do not lead that school."))
+    province_id, districts = number("province"), None
+    if province_id is not None:
+        districts = province_districts(db, province_id) & reach.led_district_ids
+        if not districts:
+            abort(403, description=_("You do not lead that province."))
     return stats.Filters(
+        province_id=province_id,
+        district_ids=districts,
         year=year,
         district_id=district_id,
         network_id=network_id,
@@ -154,6 +165,8 @@ def _filter_args(filters: stats.Filters) -> dict[str, Any]:
         args["year"] = filters.year
     if filters.district_id is not None:
         args["district"] = filters.district_id
+    if filters.province_id is not None:
+        args["province"] = filters.province_id
     if filters.network_id is not None:
         args["network"] = filters.network_id
     if filters.school_id is not None:
@@ -221,11 +234,13 @@ def wide(reach: Reach, filters: stats.Filters) -> bool:
     )
 
 
-def _unit(filters: stats.Filters, is_wide: bool = False) -> str:
+def _unit(reach: Reach, filters: stats.Filters) -> str:
     """The unit of the charts and the goals table: schools when one network (or a school) is chosen, districts for
-    a leader of several looking at all of them, else networks."""
-    if is_wide:
-        return "districts"
+    a leader of several looking at all of them (provinces, until they choose one, for a leader of many), else
+    networks."""
+    if wide(reach, filters):
+        many = len(reach.led_district_ids) > DISTRICT_ROWS
+        return "provinces" if many and filters.province_id is None else "districts"
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
 
 
@@ -259,6 +274,20 @@ def _by(
     return stats.figures_by(db, reach, filters, dimension)
 
 
+def _units(db: Session, reach: Reach, filters: stats.Filters, table: str, grouped: Grouped | None) -> list[Any]:
+    """The figures of a unit table ("provinces": the districts' added up by province), labelled."""
+    if table != "provinces":
+        return _label(db, table, _by(db, reach, filters, DIMENSIONS[table], grouped))
+    by_province = grouped.get("provinces") if grouped is not None else None
+    if by_province is None:  # read once for the page's table, its charts and its policy section
+        by_district = _by(db, reach, filters, "district", grouped)
+        by_province = stats.rolled_up(by_district, provinces_of(db, {row.key for row in by_district}))
+        by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+        if grouped is not None:
+            grouped["provinces"] = by_province
+    return _label(db, "provinces", by_province)
+
+
 def _rows(
     db: Session,
     reach: Reach,
@@ -268,8 +297,8 @@ def _rows(
     results: Results | None = None,
 ) -> tuple[list[Any], list[list[Any]]]:
     """A table's header and rows, exactly as the page shows it and the CSV exports it."""
-    if table in DIMENSIONS:
-        labelled = _label(db, table, _by(db, reach, filters, DIMENSIONS[table], grouped))
+    if table in UNITS or table in DIMENSIONS:
+        labelled = _units(db, reach, filters, table, grouped)
         return [TITLES[table], *FIGURE_HEADINGS], [[label, *_figure_cells(row)] for label, row in labelled]
     if table == "competencies":
         coverage = stats.competency_coverage(db, reach, filters)
@@ -305,8 +334,8 @@ def _rows(
             ],  # fmt: skip
         )
     if table == "goals":
-        unit = _unit(filters, wide(reach, filters))
-        labelled = _label(db, unit, _by(db, reach, filters, DIMENSIONS[unit], grouped))
+        unit = _unit(reach, filters)
+        labelled = _units(db, reach, filters, unit, grouped)
         total = _by(db, reach, filters, "total", grouped)[0]
         return (
             [TITLES[unit], *GOAL_HEADINGS],
@@ -354,17 +383,16 @@ def show() -> str:
 
     with database().transaction() as db:
         app_session, reach = _leader(db)
-        filters = _filters(reach)
-        is_wide = wide(reach, filters)
+        filters = _filters(db, reach)
+        is_wide, unit = wide(reach, filters), _unit(reach, filters)
         options = stats.filter_options(db, reach, filters.district_id, is_wide)
-        units = ["districts"] if is_wide else ["schools", "networks"]
-        shown = [t for t in TABLES if t not in ("schools", "networks", "districts")] + units
+        units = [unit] if is_wide else ["schools", "networks"]
+        shown = [t for t in TABLES if t not in UNITS] + units
         # Every grouping of the programs' figures the page shows, read at once (models/dashboard.py).
-        grouped = stats.figures_grouped(
-            db, reach, filters, ["total", *(DIMENSIONS[t] for t in shown if t in DIMENSIONS)]
-        )
+        dimensions = ["total", *(DIMENSIONS[t] for t in shown if t in DIMENSIONS), *(["district"] if is_wide else [])]
+        grouped = stats.figures_grouped(db, reach, filters, dimensions)
         total = grouped["total"][0]
-        results = stats.student_results_by(db, reach, filters, [("learning_area", "grade_level"), _chart_by(filters)])
+        results = stats.student_results_by(db, reach, filters, [("learning_area", "grade_level"), chart_by(filters)])
         tables = {table: _rows(db, reach, filters, table, grouped, results) for table in shown}
         districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
         return render_template(
@@ -377,9 +405,11 @@ def show() -> str:
             schools_by_network=_group_schools(options.schools),
             tables=tables,
             titles=TITLES,
-            charts=_charts(filters, tables, results),
-            table_names=[*(["districts"] if is_wide else ["networks", "schools"]), "learning_areas", "grades", "years"],
+            charts=charts(unit, filters, tables, results),
+            table_names=[*([] if unit == "provinces" else units[::-1]), "learning_areas", "grades", "years"],
             district_options=_district_options(db, reach),
+            province_options=_province_options(db, reach),
+            district_rows=DISTRICT_ROWS,
             school_rows=SCHOOL_ROWS,
             attention=[] if is_wide else _needing_attention(tables["schools"][1]),
             refreshed_at=stats.refreshed_at(db, reach.district_ids),
@@ -395,15 +425,33 @@ def show() -> str:
 
 
 def _policy_tables(db: Session, reach: Reach, filters: stats.Filters, grouped: Grouped) -> dict[str, Any]:
-    """For a leader of several districts looking at all of them: the figures by province (the district table is
-    among the page's tables) and how many districts they lead."""
+    """For a leader of several districts looking at all of them (or at one province's): the figures by province,
+    each a link to its districts while a leader of many sees provinces first, and how many districts they lead."""
     if not wide(reach, filters):
         return {}
-    by_district = _by(db, reach, filters, "district", grouped)
-    by_province = stats.rolled_up(by_district, provinces_of(db, reach.led_district_ids))
-    by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
-    rows = [[label, *_figure_cells(row)] for label, row in _label(db, "provinces", by_province)]
-    return {"provinces": ([TITLES["provinces"], *FIGURE_HEADINGS], rows), "districts": len(reach.led_district_ids)}
+    first = _unit(reach, filters) == "provinces"
+
+    def label(name: str, province: Any) -> Any:
+        if not first or province is None:
+            return name
+        return Markup('<a href="{}">{}</a>').format(
+            session_url("dashboard.show", province=province.id, **_filter_args(filters)), name
+        )
+
+    labelled = _units(db, reach, filters, "provinces", grouped)
+    rows = [[label(name, row.key), *_figure_cells(row)] for name, row in labelled]
+    others = {name: value for name, value in _filter_args(filters).items() if name != "province"}
+    return {"provinces": ([TITLES["provinces"], *FIGURE_HEADINGS], rows), "districts": len(reach.led_district_ids),
+            "first": first, "many": len(reach.led_district_ids) > DISTRICT_ROWS,
+            "all_provinces": session_url("dashboard.show", **others)}  # fmt: skip
+
+
+def _province_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
+    """The provinces a leader of many districts may choose in the filters (none for a leader of a few)."""
+    if len(reach.led_district_ids) <= DISTRICT_ROWS:
+        return []
+    provinces = {p.id: p.name for p in provinces_of(db, reach.led_district_ids).values()}
+    return sorted(provinces.items(), key=lambda pair: pair[1])
 
 
 def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
@@ -412,52 +460,6 @@ def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
         return []
     rows = db.execute(select(District.id, District.name).where(District.id.in_(sorted(reach.led_district_ids))))
     return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
-
-
-def _chart_by(filters: stats.Filters) -> tuple[str, ...]:
-    """Results: by learning area; by grade once a learning area is chosen (the table has both, always)."""
-    return ("grade_level",) if filters.learning_area else ("learning_area",)
-
-
-def _charts(filters: stats.Filters, tables: dict[str, Any], by_measure: Results) -> dict[str, Any]:
-    # The unit chart: schools when one network (or a school) is chosen, otherwise the networks.
-    unit = _unit(filters, "districts" in tables)
-    units = [row for row in tables[unit][1] if row[4]]  # rows with teachers
-    eligible = bar_chart([(row[0], row[4], row[6], f"{row[6]:,} / {row[4]:,}") for row in units])
-    coverage = tables["competencies"][1]
-    competencies = bar_chart([(row[0], row[1], row[1], f"{row[1]:,.0f}") for row in coverage])
-    # Assessed growth: the mean self-assessed level at the programs' start and end, on the scale's own levels.
-    scale = assessment_scale()
-    growth = dumbbell_chart(
-        [(row[0], row[2], row[4], f"{row[2]} → {row[4]}") for row in tables["growth"][1] if row[5] != "—"],
-        bounds=(scale.minimum, scale.maximum),
-    )
-    by = _chart_by(filters)
-    # Only percentages are drawn (counts of pupils are not on one scale); the table has every measure.
-    grouped = [r for r in by_measure[by] if r.measure == AS_PERCENT]
-    results = dumbbell_chart(
-        [
-            (
-                curriculum.label(GRADE_LEVEL, r.grade_level) or curriculum.label(LEARNING_AREA, r.learning_area),
-                r.baseline,
-                r.result,
-                f"{r.baseline} → {r.result} ({r.cycles})",
-            )
-            for r in grouped
-        ]
-    )
-    # Goals: per unit, the cycles completed or reported (light) and those that met their goal (dark); no total row.
-    counted = [row for row in tables["goals"][1][:-1] if row[1]]
-    goals = bar_chart([(row[0], row[1], row[2], f"{row[2]:,} / {row[1]:,}") for row in counted])
-    return {
-        "unit": unit,
-        "eligible": eligible,
-        "competencies": competencies,
-        "growth": growth,
-        "results": results,
-        "results_by": by[0],
-        "goals": goals,
-    }
 
 
 def _group_schools(schools: list[tuple[int, str, int]]) -> dict[int, list[tuple[int, str, int]]]:
@@ -478,7 +480,7 @@ def export(table: str) -> Response:
         abort(404, description=_("There is no such table on the dashboard."))
     with database().transaction() as db:
         _session, reach = _leader(db)
-        filters = _filters(reach)
+        filters = _filters(db, reach)
         header, rows = _rows(db, reach, filters, table)
         return csv_response(f"plc-dashboard-{table}.csv", header, rows)
 

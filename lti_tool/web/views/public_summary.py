@@ -19,7 +19,14 @@ from lti_tool.web.views.dashboard import DIMENSIONS, TITLES, _label, bp
 from models import dashboard as stats
 from models.district import District, Reach
 from models.policy import Province
-from models.public_summary import public_figures, public_results
+from models.public_summary import (
+    PUBLIC_MIN_CYCLES,
+    PUBLIC_MIN_TEACHERS,
+    public_figures,
+    public_reach,
+    public_reach_of,
+    public_results,
+)
 
 
 @bp.get("/public/districts/<int:district_id>")
@@ -30,7 +37,7 @@ def public(district_id: int) -> str:
         district = db.get(District, district_id)
         if district is None or not district.public_summary:
             abort(404, description=_("This district has not published a public summary."))
-        return _public_page(db, PublicUnit(district.name, district.synthetic), stats.public_reach(district), "networks")
+        return _public_page(db, PublicUnit(district.name, district.synthetic), public_reach(district), "networks")
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ def public_province(province_id: int) -> str:
     with database().transaction() as db:
         province = db.get(Province, province_id)
         districts = _province_districts(db, province_id) if province else []
-        reach = stats.public_reach_of(districts)
+        reach = public_reach_of(districts)
         if province is None or reach.empty:
             abort(404, description=_("No district of this province has published a public summary."))
         synthetic = any(d.synthetic for d in districts if d.public_summary)
@@ -61,7 +68,7 @@ def public_nation(platform_id: int) -> str:
     """The national public summary (the OBEC level of the platform): every district that published its own."""
     with database().transaction() as db:
         districts = list(db.scalars(select(District).where(District.platform_id == platform_id)))
-        reach = stats.public_reach_of(districts)
+        reach = public_reach_of(districts)
         if reach.empty:
             abort(404, description=_("No district has published a public summary."))
         synthetic = any(d.synthetic for d in districts if d.public_summary)
@@ -117,7 +124,7 @@ def _public_page(db: Session, district: PublicUnit, reach: Reach, first: str) ->
                 for r in results
             ]
         ),
-        min_teachers=stats.PUBLIC_MIN_TEACHERS,
-        min_cycles=stats.PUBLIC_MIN_CYCLES,
+        min_teachers=PUBLIC_MIN_TEACHERS,
+        min_cycles=PUBLIC_MIN_CYCLES,
         refreshed_at=stats.refreshed_at(db, reach.district_ids),
     )
