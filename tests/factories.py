@@ -31,6 +31,7 @@ from models.roles import AppRole
 from models.rotation import plan_rotation
 from models.scope import CourseScope
 from models.states import ProgramState
+from models.synthetic import Size, seed_district
 from models.teams import Team, add_team, add_team_member, apply_rotation
 
 APPROVED_ON = date(2026, 6, 1)
@@ -47,6 +48,23 @@ class Course:
     trainer: Membership
     admin: Membership
     teachers: list[Membership]
+
+
+# A synthetic district small enough for tests that compare whole tables (models/synthetic.py's sizes are benchmarks').
+TINY_DISTRICT = Size("tiny", networks=1, schools=3, teachers=60, teams=8, years=(2025, 2026))
+
+
+def seed_tiny_district(db: Session, name: str) -> None:
+    """TINY_DISTRICT's schools, teachers, programs and their records, in a course of its own, as of 20 Nov 2026."""
+    seed_district(db, platform_of(db, name), TINY_DISTRICT, today=date(2026, 11, 20))
+
+
+def platform_of(db: Session, name: str) -> Platform:
+    """The platform of a new course of its own with no teachers (make_course): a tenant for a synthetic district."""
+    course = make_course(db, name, teachers=0)
+    found = db.get(Platform, course.scope.platform_id)
+    assert found is not None
+    return found
 
 
 def make_course(db: Session, name: str, teachers: int = 8) -> Course:

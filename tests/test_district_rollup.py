@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -33,14 +32,13 @@ from models.database import Database
 from models.district import District, Network, ProgramPlacement, Reach
 from models.live_figures import recompute_now
 from models.migrate import upgrade
-from models.platform import Platform
 from models.programs import Program
 from models.public_summary import public_figures, public_results
 from models.states import ProgramState
 from models.synthetic import Size, seed_district
 from models.team_figures import FIGURES
 from models.teams import Team
-from tests.factories import make_course
+from tests.factories import platform_of
 from tests.support.pg import throwaway_database
 from tests.test_team_figures import KINDS, change
 
@@ -50,27 +48,14 @@ SIZES = (
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'rollup.sqlite3'}")
-        upgrade(database.engine)
-        yield database
-        database.dispose()
-        return
-    request.getfixturevalue("postgres_url")
-    with throwaway_database("plc_district_rollup") as url:
-        database = Database(url)
-        upgrade(database.engine)
-        yield database
-        database.dispose()
+@pytest.fixture
+def database(migrated_database: Database) -> Database:
+    return migrated_database
 
 
 def seeded(database: Database) -> None:
     with database.transaction() as db:
-        course = make_course(db, "rollup", teachers=0)
-        platform = db.get(Platform, course.scope.platform_id)
-        assert platform is not None
+        platform = platform_of(db, "rollup")
         for n, size in enumerate(SIZES):
             seed_district(db, platform, size, today=date(2026, 11, 20), rng_seed=n)
 

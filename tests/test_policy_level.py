@@ -32,7 +32,7 @@ from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
 from models.public_summary import public_reach, public_reach_of, public_results, public_table, public_total
 from tests.conftest import ToolServer
-from tests.factories import make_course, planned_program, running
+from tests.factories import make_course, planned_program, platform_of, running
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, read_csv, seed_small
 from tests.test_exam_results import as_csv
@@ -47,13 +47,6 @@ def structure(db: Session, platform: Platform, districts: list[str]) -> dict[str
          for code in districts],
     )  # fmt: skip
     return {d.code: d for d in db.scalars(select(District).where(District.platform_id == platform.id))}
-
-
-def platform_of(db: Session, name: str) -> Platform:
-    course = make_course(db, name, teachers=0)
-    found = db.get(Platform, course.scope.platform_id)
-    assert found is not None
-    return found
 
 
 def test_a_province_leader_leads_its_districts_and_an_obec_leader_every_district_of_the_platform(db: Session) -> None:

@@ -23,15 +23,11 @@ from models.forms import GOAL_FIELD, RESULTS_FORM, FormEntry
 from models.migrate import upgrade
 from models.observations import Observation
 from models.people import INACTIVE, Membership
-from models.platform import Platform
 from models.reflections import Grade, Reflection
-from models.synthetic import Size, seed_district
 from models.team_figures import FIGURES, TeamStats
 from models.teams import CycleAssignment, Team, TeamMember
-from tests.factories import make_course
+from tests.factories import seed_tiny_district
 from tests.support.pg import throwaway_database
-
-TINY = Size("tiny", networks=1, schools=3, teachers=60, teams=8, years=(2025, 2026))
 
 
 @pytest.fixture
@@ -41,10 +37,7 @@ def database(migrated_database: Database) -> Database:
 
 def seeded(database: Database) -> None:
     with database.transaction() as db:
-        course = make_course(db, "teams", teachers=0)
-        platform = db.get(Platform, course.scope.platform_id)
-        assert platform is not None
-        seed_district(db, platform, TINY, today=date(2026, 11, 20))
+        seed_tiny_district(db, "teams")
         refresh_all(db)
 
 

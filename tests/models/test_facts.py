@@ -23,16 +23,12 @@ from models.facts import program_eligibility, team_facts
 from models.observations import OBSERVATION_IS_LIVE, Observation
 from models.people import INACTIVE, Membership
 from models.plan import PlcRole, team_plan
-from models.platform import Platform
 from models.programs import Program
 from models.reflections import Grade, Reflection
 from models.states import ProgramState
-from models.synthetic import Size, seed_district
 from models.team_figures import TeamNames, recompute_teams
 from models.teams import CycleAssignment, Team, TeamMember
-from tests.factories import make_course, running
-
-TINY = Size("tiny", networks=1, schools=3, teachers=60, teams=8, years=(2025, 2026))
+from tests.factories import TINY_DISTRICT, make_course, running, seed_tiny_district
 
 
 def orm_team_facts(db: Session, team: Team) -> TeamFacts:
@@ -160,23 +156,17 @@ def edge_cases(db: Session, rng: random.Random) -> None:
 
 def test_the_one_statement_reads_what_the_orm_reader_read(migrated_database: Database) -> None:
     with migrated_database.transaction() as db:
-        course = make_course(db, "facts", teachers=0)
-        platform = db.get(Platform, course.scope.platform_id)
-        assert platform is not None
-        seed_district(db, platform, TINY, today=date(2026, 11, 20))
+        seed_tiny_district(db, "facts")
     with migrated_database.transaction() as db:
-        assert assert_same_facts(db) >= TINY.teams
+        assert assert_same_facts(db) >= TINY_DISTRICT.teams
         edge_cases(db, random.Random(4))
-        assert assert_same_facts(db) >= TINY.teams + 2
+        assert assert_same_facts(db) >= TINY_DISTRICT.teams + 2
 
 
 def test_what_the_session_has_not_flushed_is_read(migrated_database: Database) -> None:
     """team_facts flushes first, as the ORM reader's queries did by autoflush."""
     with migrated_database.transaction() as db:
-        course = make_course(db, "unflushed", teachers=0)
-        platform = db.get(Platform, course.scope.platform_id)
-        assert platform is not None
-        seed_district(db, platform, TINY, today=date(2026, 11, 20))
+        seed_tiny_district(db, "unflushed")
     with migrated_database.transaction() as db:
         team = next(t for t in db.scalars(select(Team).order_by(Team.id)) if t.members)
         cycle = db.scalars(select(Cycle).where(Cycle.team_id == team.id)).first()
