@@ -9,6 +9,7 @@ import random
 import threading
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ from models.team_figures import FIGURES
 from models.teams import Team
 from tests.factories import platform_of
 from tests.support.pg import throwaway_database
+from tests.support.threads import at_once
 from tests.test_team_figures import KINDS, change
 
 SIZES = (
@@ -242,42 +244,29 @@ def test_writers_sharing_district_rows_in_opposite_orders_and_a_full_recomputati
         # One writer changes a team of a1 and of b2, the other of b1 and of a2: each program's row in program order,
         # and so the two district rows in opposite orders, were they written as the programs' rows are.
         started = threading.Barrier(3, timeout=30)
-        failures: list[BaseException] = []
 
         def writer(programs: tuple[int, int]) -> None:
-            try:
-                with database.transaction() as db:
-                    started.wait()
-                    for program_id in programs:
-                        cycle = db.scalars(select(Cycle).where(Cycle.team_id == teams[program_id])).first()
-                        team = db.get(Team, teams[program_id])
-                        assert cycle is not None and team is not None
-                        session = ElementSession(cycle_id=cycle.id, element=3, held_on=date(2026, 11, 2),
-                                                 hours=Decimal(2), created_by_id=team.members[0].membership_id)  # fmt: skip
-                        db.add(session)
-                        db.flush()
-                        db.add_all(
-                            SessionAttendance(session_id=session.id, membership_id=m.membership_id)
-                            for m in team.members
-                        )
-                        db.flush()
-            except BaseException as failure:  # noqa: BLE001 (reported below)
-                failures.append(failure)
+            with database.transaction() as db:
+                started.wait()
+                for program_id in programs:
+                    cycle = db.scalars(select(Cycle).where(Cycle.team_id == teams[program_id])).first()
+                    team = db.get(Team, teams[program_id])
+                    assert cycle is not None and team is not None
+                    session = ElementSession(cycle_id=cycle.id, element=3, held_on=date(2026, 11, 2),
+                                             hours=Decimal(2), created_by_id=team.members[0].membership_id)  # fmt: skip
+                    db.add(session)
+                    db.flush()
+                    db.add_all(
+                        SessionAttendance(session_id=session.id, membership_id=m.membership_id) for m in team.members
+                    )
+                    db.flush()
 
         def rebuild() -> None:
-            try:
-                started.wait()
-                with database.transaction() as db:
-                    refresh_all(db)
-            except BaseException as failure:  # noqa: BLE001 (reported below)
-                failures.append(failure)
+            started.wait()
+            with database.transaction() as db:
+                refresh_all(db)
 
-        threads = [threading.Thread(target=writer, args=(pair,)) for pair in ((a1, b2), (b1, a2))]
-        threads.append(threading.Thread(target=rebuild))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        failures = at_once(partial(writer, (a1, b2)), partial(writer, (b1, a2)), rebuild)
         assert failures == []
         assert district_rows(database) == added_up(database)
         database.dispose()

@@ -9,6 +9,7 @@ import random
 import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from models.team_figures import FIGURES, TeamStats
 from models.teams import CycleAssignment, Team, TeamMember
 from tests.factories import seed_tiny_district
 from tests.support.pg import throwaway_database
+from tests.support.threads import at_once
 
 
 @pytest.fixture
@@ -195,40 +197,28 @@ def test_writers_to_two_teams_of_one_program_and_a_full_recomputation_all_count(
                 )
             )
         started = threading.Barrier(3, timeout=30)
-        failures: list[BaseException] = []
 
         def writer(team_id: int) -> None:
-            try:
-                with database.transaction() as db:
-                    team = db.get(Team, team_id)
-                    assert team is not None
-                    cycle = db.scalars(select(Cycle).where(Cycle.team_id == team_id)).first()
-                    assert cycle is not None
-                    started.wait()
-                    session = ElementSession(cycle_id=cycle.id, element=4, held_on=date(2026, 11, 2),
-                                             hours=Decimal(3), created_by_id=team.members[0].membership_id)  # fmt: skip
-                    db.add(session)
-                    db.flush()
-                    db.add_all(
-                        SessionAttendance(session_id=session.id, membership_id=m.membership_id) for m in team.members
-                    )
-            except BaseException as failure:  # noqa: BLE001 (reported below)
-                failures.append(failure)
+            with database.transaction() as db:
+                team = db.get(Team, team_id)
+                assert team is not None
+                cycle = db.scalars(select(Cycle).where(Cycle.team_id == team_id)).first()
+                assert cycle is not None
+                started.wait()
+                session = ElementSession(cycle_id=cycle.id, element=4, held_on=date(2026, 11, 2),
+                                         hours=Decimal(3), created_by_id=team.members[0].membership_id)  # fmt: skip
+                db.add(session)
+                db.flush()
+                db.add_all(
+                    SessionAttendance(session_id=session.id, membership_id=m.membership_id) for m in team.members
+                )
 
         def rebuild() -> None:
-            try:
-                started.wait()
-                with database.transaction() as db:
-                    refresh_all(db)
-            except BaseException as failure:  # noqa: BLE001 (reported below)
-                failures.append(failure)
+            started.wait()
+            with database.transaction() as db:
+                refresh_all(db)
 
-        threads = [threading.Thread(target=writer, args=(team_id,)) for team_id in two[:2]]
-        threads.append(threading.Thread(target=rebuild))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        failures = at_once(*(partial(writer, team_id) for team_id in two[:2]), rebuild)
         assert failures == []
         live = figures(database)
         with database.transaction() as db:

@@ -25,6 +25,7 @@ from models.programs import Program
 from models.team_figures import TeamStats
 from models.teams import Team, TeamMember
 from tests.support.pg import throwaway_database
+from tests.support.threads import at_once
 from tests.test_team_figures import figures, placed_teams, seeded
 
 pytestmark = pytest.mark.postgres
@@ -38,24 +39,6 @@ def database(postgres_url: str) -> Iterator[Database]:
         seeded(database)
         yield database
         database.dispose()
-
-
-def at_once(*writers: Callable[[], None], timeout: float = 60) -> list[BaseException]:
-    """Run the writers in threads at once; the failures they raised."""
-    failures: list[BaseException] = []
-
-    def run(writer: Callable[[], None]) -> None:
-        try:
-            writer()
-        except BaseException as failure:  # noqa: BLE001 (returned to the test)
-            failures.append(failure)
-
-    threads = [threading.Thread(target=run, args=(writer,)) for writer in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    return failures
 
 
 def test_two_teachers_opening_two_new_cycles_of_one_team_at_once_both_commit(database: Database) -> None:
