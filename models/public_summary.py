@@ -7,15 +7,14 @@ their sum."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models.dashboard import Figures, Filters, StudentResults, _read, _where, figures_grouped, source, student_results
-from models.dashboard_rollup import DistrictResultStats
+from models.dashboard_rollup import DistrictResultStats, DistrictStats
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.district import District, Reach
 from models.measures import AS_PERCENT
@@ -62,29 +61,58 @@ _COLUMNS = {
 }
 
 
-def withheld_below(db: Session, reach: Reach, dimension: str) -> set[Any]:
-    """The keys of `dimension` (a column of _COLUMNS, or TOTAL: the key None) that exactly one district of the reach
-    withholds on its own public summary; empty for a single district's summary."""
-    if len(reach.led_district_ids) < 2:
-        return set()
-    by = "district" if dimension == TOTAL else f"district+{dimension}"
-    return _withheld_below(dimension, figures_grouped(db, reach, Filters(), [by])[by])
+def withheld_below(db: Session, reach: Reach, dimensions: Iterable[str]) -> dict[str, set[Any]]:
+    """For each of `dimensions` (a column of _COLUMNS, or TOTAL: the key None), the keys that exactly one district of
+    the reach withholds on its own public summary; empty sets for a single district's summary.
 
-
-def _withheld_below(dimension: str, rows: list[Figures]) -> set[Any]:
-    """withheld_below from the figures by district ("district", for TOTAL) or by district and `dimension`."""
-    withheld: Counter[Any] = Counter()
-    if dimension == TOTAL:
-        withheld[None] = sum(1 for row in rows if row.teachers < PUBLIC_MIN_TEACHERS)
-    else:
-        by_district: dict[int, list[Figures]] = defaultdict(list)
-        for row in rows:  # keyed (district, key): within one district the pair is as unique as the key
-            by_district[row.key[0]].append(row)
-        for found in by_district.values():
-            shown, _count = suppress_small(found)  # as the district's own summary withholds them
-            shown_keys = {r.key for r in shown}
-            withheld.update(r.key[1] for r in found if r.key not in shown_keys)
-    return {key for key, count in withheld.items() if count == 1}
+    One statement, and only the withheld keys come back (the nation: 4,400 rows of district and key otherwise): per
+    district and key the teachers, then, within each district, what suppress_small withholds (fewer than
+    PUBLIC_MIN_TEACHERS, and, when exactly one is, the smallest shown group too, the first in key order among equals,
+    as the district's own page orders its rows), then the keys withheld by exactly one district."""
+    wanted = list(dict.fromkeys(dimensions))
+    if len(reach.led_district_ids) < 2 or not wanted:
+        return {dimension: set() for dimension in wanted}
+    table = source(db, reach, Filters(), ProgramStats, DistrictStats)
+    where = _where(table, reach, Filters())
+    keys = list(_COLUMNS)
+    parts = []
+    for dimension in wanted:
+        columns = [
+            (getattr(table, name) if name == dimension else null().cast(_COLUMNS[name].type)).label(name)
+            for name in keys
+        ]
+        grouped = [getattr(table, dimension)] if dimension in _COLUMNS else []
+        parts.append(
+            select(literal(dimension).label("which"), table.district_id, *columns, func.sum(table.teachers).label("t"))
+            .where(where)
+            .group_by(table.district_id, *grouped)
+        )
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    small = rows.c.t < PUBLIC_MIN_TEACHERS
+    per_district = (rows.c.which, rows.c.district_id)
+    ranked = select(
+        rows,
+        func.count().filter(small).over(partition_by=per_district).label("small"),
+        func.count().filter(~small).over(partition_by=per_district).label("shown"),
+        func.row_number()
+        .over(partition_by=per_district, order_by=(case((small, 1), else_=0), rows.c.t, *(rows.c[k] for k in keys)))
+        .label("rank"),
+    ).subquery()
+    withheld = or_(
+        ranked.c.t < PUBLIC_MIN_TEACHERS,
+        and_(ranked.c.which != TOTAL, ranked.c.small == 1, ranked.c.shown > 0, ranked.c.rank == 1),
+    )
+    key_columns = [ranked.c[k] for k in keys]
+    found: dict[str, set[Any]] = {dimension: set() for dimension in wanted}
+    for which, *key in _read(
+        db,
+        select(ranked.c.which, *key_columns)
+        .where(withheld)
+        .group_by(ranked.c.which, *key_columns)
+        .having(func.count() == 1),
+    ):
+        found[which].add(None if which == TOTAL else key[keys.index(which)])
+    return found
 
 
 def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
@@ -92,17 +120,21 @@ def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
     on its own public summary (fewer than PUBLIC_MIN_CYCLES cycles)."""
     if len(reach.led_district_ids) < 2:
         return set()
-    withheld: Counter[tuple[str, str]] = Counter()
     table = source(db, reach, Filters(), ResultStats, DistrictResultStats)
-    for _district, area, grade, cycles in _read(
-        db,
-        select(table.district_id, table.learning_area, table.grade_level, func.sum(table.cycles))
+    per_district = (
+        select(table.learning_area, table.grade_level, func.sum(table.cycles).label("cycles"))
         .where(_where(table, reach, Filters()), table.measure == AS_PERCENT)
-        .group_by(table.district_id, table.learning_area, table.grade_level),
-    ):
-        if 0 < int(cycles) < PUBLIC_MIN_CYCLES:
-            withheld[(area, grade)] += 1
-    return {key for key, count in withheld.items() if count == 1}
+        .group_by(table.district_id, table.learning_area, table.grade_level)
+        .subquery()
+    )
+    few = and_(per_district.c.cycles > 0, per_district.c.cycles < PUBLIC_MIN_CYCLES)
+    statement = (
+        select(per_district.c.learning_area, per_district.c.grade_level)
+        .where(few)
+        .group_by(per_district.c.learning_area, per_district.c.grade_level)
+        .having(func.count() == 1)
+    )
+    return {(area, grade) for area, grade in _read(db, statement)}
 
 
 def public_table(db: Session, reach: Reach, dimension: str) -> tuple[list[Figures], int]:
@@ -118,18 +150,13 @@ def public_total(db: Session, reach: Reach) -> Figures | None:
 def public_figures(
     db: Session, reach: Reach, dimensions: list[str]
 ) -> tuple[dict[str, tuple[list[Figures], int]], Figures | None]:
-    """public_table for each of `dimensions`, and public_total, from one grouped read of the figures (by each
-    dimension, and, above one district, by district and each dimension: what the districts' own summaries withhold)."""
-    several = len(reach.led_district_ids) >= 2
-    below = [d for d in dimensions if d in _COLUMNS] if several else []
-    wanted = [*dimensions, TOTAL, *(["district"] if several else []), *(f"district+{d}" for d in below)]
-    grouped = figures_grouped(db, reach, Filters(), wanted)
-    tables = {
-        d: suppress_small(grouped[d], _withheld_below(d, grouped[f"district+{d}"]) if d in below else ())
-        for d in dimensions
-    }
+    """public_table for each of `dimensions`, and public_total, from one grouped read of the figures and, above one
+    district, one read of what the districts' own summaries withhold (withheld_below)."""
+    grouped = figures_grouped(db, reach, Filters(), [*dimensions, TOTAL])
+    below = withheld_below(db, reach, [*(d for d in dimensions if d in _COLUMNS), TOTAL])
+    tables = {d: suppress_small(grouped[d], below.get(d, ())) for d in dimensions}
     total = grouped[TOTAL][0]
-    shown = total.teachers >= PUBLIC_MIN_TEACHERS and not (several and _withheld_below(TOTAL, grouped["district"]))
+    shown = total.teachers >= PUBLIC_MIN_TEACHERS and None not in below[TOTAL]
     return tables, total if shown else None
 
 
