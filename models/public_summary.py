@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from models.dashboard import Figures, Filters, StudentResults, _read, _where, figures_grouped, source, student_results
+from models.dashboard import Figures, Filters, _read, _where, figures_grouped, source
+from models.dashboard_learning import StudentResults, student_results
 from models.dashboard_rollup import DistrictResultStats, DistrictStats
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.district import District, Reach

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from lti_tool.services import competencies as service
 from lti_tool.services.actor import Actor
 from models import dashboard as stats
+from models import dashboard_learning as learning
 from models.assessments import Phase
 from models.dashboard_stats import CompetencyStats, refresh_district
 from models.district import District, Network, ProgramPlacement, Reach, School
@@ -59,22 +60,22 @@ def _assess(db: Session, course: Course, levels: list[int]) -> None:
 
 
 def test_a_schools_mean_level_is_withheld_below_the_minimum_number_of_teachers(db: Session) -> None:
-    course, _program, reach = _placed(db, members=stats.GROWTH_MIN_TEACHERS)
+    course, _program, reach = _placed(db, members=learning.GROWTH_MIN_TEACHERS)
     _assess(db, course, [1])
     refresh_district(db, db.scalars(select(District)).one())
 
-    [c3, *_] = stats.assessed_growth(db, reach, stats.Filters())
+    [c3, *_] = learning.assessed_growth(db, reach, stats.Filters())
 
     assert c3.teachers_start == 1 and c3.start_withheld and c3.mean_start is None and c3.change is None
 
 
 def test_the_mean_level_shows_from_the_minimum_number_of_teachers(db: Session) -> None:
-    n = stats.GROWTH_MIN_TEACHERS
+    n = learning.GROWTH_MIN_TEACHERS
     course, _program, reach = _placed(db, members=n)
     _assess(db, course, [2] * (n - 1) + [4])
     refresh_district(db, db.scalars(select(District)).one())
 
-    [c3, *_] = stats.assessed_growth(db, reach, stats.Filters())
+    [c3, *_] = learning.assessed_growth(db, reach, stats.Filters())
 
     assert not c3.start_withheld and c3.teachers_start == n and c3.mean_start is not None and c3.mean_start > 2
 
@@ -95,13 +96,13 @@ def _rows(db: Session) -> list[tuple[int, str, str, int, int]]:
 def test_a_self_assessment_updates_the_programs_growth_rows_when_it_commits_as_the_rebuild_would(
     db: Session,
 ) -> None:
-    n = stats.GROWTH_MIN_TEACHERS
+    n = learning.GROWTH_MIN_TEACHERS
     course, program, reach = _placed(db, members=n)
     _assess(db, course, [2] * n)  # no rebuild: the rows follow the assessments
     service.assess_self(db, SETTINGS, _actor(db, course.teachers[0]), Phase.START, {"C3": 5, "C4": 2, "F5": 2})
     recompute_now(db)  # what the commit runs
 
-    [c3, c4, _f5] = stats.assessed_growth(db, reach, stats.Filters())
+    [c3, c4, _f5] = learning.assessed_growth(db, reach, stats.Filters())
     live = _rows(db)
     refresh_district(db, db.scalars(select(District)).one())
 

@@ -18,15 +18,8 @@ from sqlalchemy.orm import Session
 
 from models.assessments import Assessment, RaterKind
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard import (
-    Filters,
-    assessed_growth,
-    by_district,
-    competency_coverage,
-    figures_grouped,
-    filter_options,
-    student_results_by,
-)
+from models.dashboard import Filters, by_district, figures_grouped, filter_options
+from models.dashboard_learning import assessed_growth, competency_coverage, student_results_by
 from models.dashboard_rollup import TABLES, DistrictCompetencyStats, DistrictResultStats, DistrictStats
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats, refresh_all, refresh_programs
 from models.database import Database
@@ -211,6 +204,9 @@ def test_a_leader_of_whole_districts_reads_the_figures_the_program_rows_give(dat
             assert read[0] == read[1], filters
             assert read[0][0]["total"][0].programs > 0 or filters != Filters()
         assert filter_options(db, whole) == filter_options(db, through_rows)
+        for reach in (whole, through_rows):  # the page's unfiltered figures name the same years, areas and grades
+            present = figures_grouped(db, reach, Filters(), ["total", "learning_area", "grade_level", "year"])
+            assert filter_options(db, reach, present=present) == filter_options(db, whole)
         assert public_figures(db, whole, ["district", "learning_area", "grade_level", "year"]) == public_figures(
             db, through_rows, ["district", "learning_area", "grade_level", "year"]
         )

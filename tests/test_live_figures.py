@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.cycles import Cycle, CycleTarget, open_cycle, record_cycle_result, set_cycle_target
-from models.dashboard import Filters, student_results
+from models.dashboard import Filters
+from models.dashboard_learning import student_results
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.database import Database
 from models.district import District, ProgramPlacement, Reach, find_unit, import_structure, place_program

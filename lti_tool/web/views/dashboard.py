@@ -20,6 +20,7 @@ from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.session import csrf_token, database, require_session, session_url
 from lti_tool.web.views.dashboard_charts import chart_by, charts
 from models import dashboard as stats
+from models import dashboard_learning as learning
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.district import District, Network, Reach, School, leads_anything, reach_of
@@ -244,7 +245,7 @@ def _unit(reach: Reach, filters: stats.Filters) -> str:
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
 
 
-def _competency_name(coverage: stats.CompetencyCoverage | stats.AssessedGrowth) -> str:
+def _competency_name(coverage: learning.CompetencyCoverage | learning.AssessedGrowth) -> str:
     from flask_babel import get_locale
 
     locale = "th" if str(get_locale() or "th").startswith("th") else "en"
@@ -253,7 +254,7 @@ def _competency_name(coverage: stats.CompetencyCoverage | stats.AssessedGrowth) 
 
 def _mean(value: Decimal | None, withheld: bool = False) -> Any:
     if withheld:  # too few teachers: the mean would be a person's own rating
-        return str(_("withheld: fewer than %(n)s teachers", n=stats.GROWTH_MIN_TEACHERS))
+        return str(_("withheld: fewer than %(n)s teachers", n=learning.GROWTH_MIN_TEACHERS))
     return value if value is not None else "—"
 
 
@@ -262,7 +263,7 @@ def _change(value: Decimal | None) -> Any:
 
 
 Grouped = dict[str, list[stats.Figures]]
-Results = dict[tuple[str, ...], list[stats.StudentResults]]
+Results = dict[tuple[str, ...], list[learning.StudentResults]]
 
 
 def _by(
@@ -301,7 +302,7 @@ def _rows(
         labelled = _units(db, reach, filters, table, grouped)
         return [TITLES[table], *FIGURE_HEADINGS], [[label, *_figure_cells(row)] for label, row in labelled]
     if table == "competencies":
-        coverage = stats.competency_coverage(db, reach, filters)
+        coverage = learning.competency_coverage(db, reach, filters)
         return (
             [
                 _l("Competency"),
@@ -311,7 +312,7 @@ def _rows(
             [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
         )
     if table == "growth":
-        growth = stats.assessed_growth(db, reach, filters)
+        growth = learning.assessed_growth(db, reach, filters)
         return (
             [
                 _l("Competency"),
@@ -345,7 +346,7 @@ def _rows(
     found = (
         results[by_area_and_grade]
         if results is not None
-        else stats.student_results(db, reach, filters, by_area_and_grade)
+        else learning.student_results(db, reach, filters, by_area_and_grade)
     )
     return (
         [
@@ -385,14 +386,15 @@ def show() -> str:
         app_session, reach = _leader(db)
         filters = _filters(db, reach)
         is_wide, unit = wide(reach, filters), _unit(reach, filters)
-        options = stats.filter_options(db, reach, filters.district_id, is_wide)
         units = [unit] if is_wide else ["schools", "networks"]
         shown = [t for t in TABLES if t not in UNITS] + units
         # Every grouping of the programs' figures the page shows, read at once (models/dashboard.py).
         dimensions = ["total", *(DIMENSIONS[t] for t in shown if t in DIMENSIONS), *(["district"] if is_wide else [])]
         grouped = stats.figures_grouped(db, reach, filters, dimensions)
+        unfiltered = grouped if filters == stats.Filters() else None  # the years, areas and grades there are
+        options = stats.filter_options(db, reach, filters.district_id, is_wide, unfiltered)
         total = grouped["total"][0]
-        results = stats.student_results_by(db, reach, filters, [("learning_area", "grade_level"), chart_by(filters)])
+        results = learning.student_results_by(db, reach, filters, [("learning_area", "grade_level"), chart_by(filters)])
         tables = {table: _rows(db, reach, filters, table, grouped, results) for table in shown}
         districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
         return render_template(
@@ -416,7 +418,7 @@ def show() -> str:
             csrf=csrf_token(app_session, REFRESH),
             may_refresh=service.may_refresh(reach),
             export_args=_filter_args(filters),
-            growth_min_teachers=stats.GROWTH_MIN_TEACHERS,
+            growth_min_teachers=learning.GROWTH_MIN_TEACHERS,
             session_url=session_url,
             versus_districts=exam_results.district_versus(db, reach) if len(reach.led_district_ids) <= 1 else [],
             policy=_policy_tables(db, reach, filters, grouped),

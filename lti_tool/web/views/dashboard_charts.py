@@ -7,11 +7,12 @@ from typing import Any
 from lti_tool.documents.charts import bar_chart, dumbbell_chart
 from lti_tool.web import curriculum
 from models import dashboard as stats
+from models import dashboard_learning as learning
 from models.catalog import assessment_scale
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.measures import AS_PERCENT
 
-Results = dict[tuple[str, ...], list[stats.StudentResults]]
+Results = dict[tuple[str, ...], list[learning.StudentResults]]
 
 
 def chart_by(filters: stats.Filters) -> tuple[str, ...]:
