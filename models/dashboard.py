@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models import dashboard_rollup as rollup
 from models.dashboard_rollup import DistrictCompetencyStats, DistrictResultStats, DistrictStats
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats
+from models.database import one_of
 from models.district import Network, Reach, School
 from models.states import ProgramState
 
@@ -40,7 +41,7 @@ def refreshed_at(db: Session, district_ids: Iterable[int]) -> datetime | None:
     """The figures are as of the newest change they hold (the district rows keep their programs' newest)."""
     rollup.apply(db)
     value: datetime | None = db.scalar(
-        select(func.max(DistrictStats.refreshed_at)).where(DistrictStats.district_id.in_(list(district_ids)))
+        select(func.max(DistrictStats.refreshed_at)).where(one_of(db, DistrictStats.district_id, set(district_ids)))
     )
     return value
 
@@ -91,20 +92,20 @@ def source(db: Session, reach: Reach, filters: Filters, program_rows: Table, dis
     return district_rows
 
 
-def _visible(table: Table, reach: Reach) -> ColumnElement[bool]:
+def _visible(db: Session, table: Table, reach: Reach) -> ColumnElement[bool]:
     """What the leader may see, written so that an empty reach matches nothing."""
     parts: list[ColumnElement[bool]] = []
     if reach.led_district_ids:
-        parts.append(table.district_id.in_(sorted(reach.led_district_ids)))
+        parts.append(one_of(db, table.district_id, reach.led_district_ids))
     if reach.led_network_ids:
-        parts.append(table.network_id.in_(sorted(reach.led_network_ids)))
+        parts.append(one_of(db, table.network_id, reach.led_network_ids))
     if reach.led_school_ids:
-        parts.append(table.school_id.in_(sorted(reach.led_school_ids)))
+        parts.append(one_of(db, table.school_id, reach.led_school_ids))
     return or_(*parts) if parts else false()
 
 
-def _where(table: Table, reach: Reach, filters: Filters) -> ColumnElement[bool]:
-    conditions = [_visible(table, reach)]
+def _where(db: Session, table: Table, reach: Reach, filters: Filters) -> ColumnElement[bool]:
+    conditions = [_visible(db, table, reach)]
     if (counted := _COUNTED.get(table)) is not None:  # a district row whose programs all left it
         conditions.append(counted > 0)
     if filters.year is not None:
@@ -112,7 +113,7 @@ def _where(table: Table, reach: Reach, filters: Filters) -> ColumnElement[bool]:
     if filters.district_id is not None:
         conditions.append(table.district_id == filters.district_id)
     if filters.district_ids is not None:
-        conditions.append(table.district_id.in_(sorted(filters.district_ids)))
+        conditions.append(one_of(db, table.district_id, filters.district_ids))
     if filters.network_id is not None:
         conditions.append(table.network_id == filters.network_id)
     if filters.school_id is not None:
@@ -196,7 +197,7 @@ def figures_grouped(db: Session, reach: Reach, filters: Filters, dimensions: Seq
     wanted = list(dict.fromkeys(dimensions))
     keyed = all(set(_parts(d)) <= _BY_DISTRICT for d in wanted)
     table = source(db, reach, filters, ProgramStats, DistrictStats if keyed else ProgramStats)
-    where = _where(table, reach, filters)
+    where = _where(db, table, reach, filters)
     if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
         return _grouping_sets(db, table, where, wanted)
     return {dimension: _grouped(db, table, where, dimension) for dimension in wanted}
@@ -274,7 +275,7 @@ def filter_options(
         grades = {row.key for row in present["grade_level"] if row.key}
     else:
         table = source(db, reach, Filters(), ProgramStats, DistrictStats)
-        where = _where(table, reach, Filters())
+        where = _where(db, table, reach, Filters())
         combinations = _read(db, select(table.year, table.learning_area, table.grade_level).where(where).distinct())
         found = combinations.all()
         years = sorted({row[0] for row in found}, reverse=True)
@@ -289,8 +290,8 @@ def filter_options(
         school_query = school_query.where(School.district_id == district_id)
     if len(reach.led_district_ids) > 1 or reach.policy_level:
         # A policy leader leads whole districts: the district condition says it, without thousands of ids.
-        network_query = network_query.where(Network.district_id.in_(sorted(reach.led_district_ids)))
-        school_query = school_query.where(School.district_id.in_(sorted(reach.led_district_ids)))
+        network_query = network_query.where(one_of(db, Network.district_id, reach.led_district_ids))
+        school_query = school_query.where(one_of(db, School.district_id, reach.led_district_ids))
     else:
         network_query = network_query.where(Network.id.in_(sorted(reach.network_ids)))
         school_query = school_query.where(School.id.in_(sorted(reach.school_ids)))

@@ -41,7 +41,7 @@ def competency_coverage(db: Session, reach: Reach, filters: Filters) -> list[Com
             func.coalesce(func.sum(table.model_lessons), 0),
             func.coalesce(func.sum(table.observations), 0),
             func.coalesce(func.sum(table.reflections), 0),
-        ).where(_where(table, reach, filters)),
+        ).where(_where(db, table, reach, filters)),
     ).one()
     hours = {n: Decimal(sums[n - 1]) for n in ELEMENT_NUMBERS}
     kinds = activity_kinds()
@@ -91,7 +91,7 @@ def assessed_growth(db: Session, reach: Reach, filters: Filters) -> list[Assesse
     rows = _read(
         db,
         select(table.competency, table.phase, func.sum(table.teachers), func.sum(table.level_sum))
-        .where(_where(table, reach, filters))
+        .where(_where(db, table, reach, filters))
         .group_by(table.competency, table.phase),
     ).all()
     found = {
@@ -156,7 +156,7 @@ def student_results_by(
         func.sum(table.result_sum),
         func.sum(table.improved),
     )
-    where = _where(table, reach, filters)
+    where = _where(db, table, reach, filters)
     raw: dict[tuple[str, ...], list[Sequence[Any]]] = {by: [] for by in wanted}
     if len(wanted) > 1 and db.get_bind().dialect.name == "postgresql":
         names = [name for name in ("learning_area", "grade_level") if any(name in by for by in wanted)]

@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.database import one_of
 from models.district import District, DistrictError
 from models.platform import Platform
 
@@ -82,7 +83,7 @@ def provinces_of(db: Session, district_ids: frozenset[int] | set[int]) -> dict[i
     rows = db.execute(
         select(ProvinceDistrict.district_id, Province)
         .join(Province, Province.id == ProvinceDistrict.province_id)
-        .where(ProvinceDistrict.district_id.in_(sorted(district_ids)))
+        .where(one_of(db, ProvinceDistrict.district_id, district_ids))
     ).all()
     return {district_id: province for district_id, province in rows}
 

@@ -74,7 +74,7 @@ def withheld_below(db: Session, reach: Reach, dimensions: Iterable[str]) -> dict
     if len(reach.led_district_ids) < 2 or not wanted:
         return {dimension: set() for dimension in wanted}
     table = source(db, reach, Filters(), ProgramStats, DistrictStats)
-    where = _where(table, reach, Filters())
+    where = _where(db, table, reach, Filters())
     keys = list(_COLUMNS)
     parts = []
     for dimension in wanted:
@@ -124,7 +124,7 @@ def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
     table = source(db, reach, Filters(), ResultStats, DistrictResultStats)
     per_district = (
         select(table.learning_area, table.grade_level, func.sum(table.cycles).label("cycles"))
-        .where(_where(table, reach, Filters()), table.measure == AS_PERCENT)
+        .where(_where(db, table, reach, Filters()), table.measure == AS_PERCENT)
         .group_by(table.district_id, table.learning_area, table.grade_level)
         .subquery()
     )

@@ -23,6 +23,7 @@ from models import dashboard as stats
 from models import dashboard_learning as learning
 from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
+from models.database import one_of
 from models.district import District, Network, Reach, School, leads_anything, reach_of
 from models.measures import AS_COUNT, AS_PERCENT, NOT_STATED
 from models.policy import province_districts, provinces_of
@@ -460,7 +461,7 @@ def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
     """The districts a leader of several may choose in the filters (none for a leader of one)."""
     if len(reach.led_district_ids) <= 1:
         return []
-    rows = db.execute(select(District.id, District.name).where(District.id.in_(sorted(reach.led_district_ids))))
+    rows = db.execute(select(District.id, District.name).where(one_of(db, District.id, reach.led_district_ids)))
     return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
 
 
