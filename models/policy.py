@@ -8,6 +8,7 @@ districts only.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -78,14 +79,23 @@ def led_districts(db: Session, platform_id: int, sub: str) -> tuple[frozenset[in
     return frozenset(districts), "province"
 
 
-def provinces_of(db: Session, district_ids: frozenset[int] | set[int]) -> dict[int, Province]:
+class ProvinceName(NamedTuple):
+    """A province as the dashboard names and groups by it (read as plain rows: no ORM object per district)."""
+
+    id: int
+    code: str
+    name: str
+
+
+def provinces_of(db: Session, district_ids: frozenset[int] | set[int]) -> dict[int, ProvinceName]:
     """Each district's province, for those that have one."""
     rows = db.execute(
-        select(ProvinceDistrict.district_id, Province)
+        select(ProvinceDistrict.district_id, Province.id, Province.code, Province.name)
         .join(Province, Province.id == ProvinceDistrict.province_id)
         .where(one_of(db, ProvinceDistrict.district_id, district_ids))
-    ).all()
-    return {district_id: province for district_id, province in rows}
+    )
+    named: dict[int, ProvinceName] = {}
+    return {district_id: named.setdefault(pid, ProvinceName(pid, code, name)) for district_id, pid, code, name in rows}
 
 
 def province_districts(db: Session, province_id: int) -> frozenset[int]:
