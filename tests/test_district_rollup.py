@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models.assessments import Assessment, RaterKind
 from models.cycles import Cycle, ElementSession, SessionAttendance
-from models.dashboard import Filters, by_district, figures_grouped, filter_options
+from models.dashboard import Filters, by_district, figures_by, figures_grouped, filter_options
 from models.dashboard_learning import assessed_growth, competency_coverage, student_results_by
 from models.dashboard_rollup import TABLES, DistrictCompetencyStats, DistrictResultStats, DistrictStats
 from models.dashboard_stats import CompetencyStats, ProgramStats, ResultStats, refresh_all, refresh_programs
@@ -176,6 +176,27 @@ def reaches(db: Session) -> tuple[Reach, Reach]:
     assert network is not None
     whole = Reach(led_district_ids=districts, district_ids=districts)
     return whole, Reach(led_district_ids=districts, led_network_ids=frozenset({network}), district_ids=districts)
+
+
+def test_the_groupings_read_at_once_are_the_groupings_read_one_by_one(database: Database) -> None:
+    """On PostgreSQL figures_grouped reads several groupings in one statement, those by learning area, grade and year
+    summed from one grouping by all three (models/dashboard._grouping_sets); each equals its own query."""
+    seeded(database)
+    with Session(database.engine) as db:
+        whole, through_rows = reaches(db)
+        year = db.scalar(select(func.max(ProgramStats.year)))
+        for dimensions in (
+            ["total", "learning_area", "grade_level", "year", "district"],  # the national view
+            ["total", "learning_area", "grade_level", "year", "school", "network"],  # a district's
+            ["total", "year", "district+learning_area", "grade_level"],  # a key joined with a unit, outside the base
+            ["learning_area+grade_level+year", "year", "total"],  # the base itself wanted
+            ["district+year", "learning_area"],  # one grouping by keys alone: no base
+        ):
+            for reach in (whole, through_rows):
+                for filters in (Filters(), Filters(year=year)):
+                    one_by_one = {d: figures_by(db, reach, filters, d) for d in dimensions}
+                    assert figures_grouped(db, reach, filters, dimensions) == one_by_one, (dimensions, filters)
+                    assert one_by_one["total" if "total" in dimensions else dimensions[-1]]
 
 
 def test_a_leader_of_whole_districts_reads_the_figures_the_program_rows_give(database: Database) -> None:
