@@ -197,6 +197,11 @@ def test_the_groupings_read_at_once_are_the_groupings_read_one_by_one(database: 
                     one_by_one = {d: figures_by(db, reach, filters, d) for d in dimensions}
                     assert figures_grouped(db, reach, filters, dimensions) == one_by_one, (dimensions, filters)
                     assert one_by_one["total" if "total" in dimensions else dimensions[-1]]
+                    # Student results: each grouping summed from the finest equals the grouping read on its own.
+                    groupings = [("learning_area", "grade_level"), ("learning_area",), ("grade_level",), ()]
+                    at_once = student_results_by(db, reach, filters, groupings)
+                    assert at_once == {by: student_results_by(db, reach, filters, [by])[by] for by in groupings}
+                    assert at_once[("learning_area",)] and at_once[()]
 
 
 def test_a_leader_of_whole_districts_reads_the_figures_the_program_rows_give(database: Database) -> None:
