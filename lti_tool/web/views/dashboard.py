@@ -397,7 +397,11 @@ def show() -> str:
         total = grouped["total"][0]
         results = learning.student_results_by(db, reach, filters, [("learning_area", "grade_level"), chart_by(filters)])
         tables = {table: _rows(db, reach, filters, table, grouped, results) for table in shown}
-        districts = list(db.scalars(select(District).where(District.id.in_(sorted(reach.district_ids)))))
+        # Plain rows (name, synthetic) for the heading and the district filter: a policy leader's 245 districts
+        # as ORM objects cost more than the page's largest grouping.
+        districts = db.execute(
+            select(District.id, District.name, District.synthetic).where(one_of(db, District.id, reach.district_ids))
+        ).all()
         return render_template(
             "dashboard/show.html",
             app_session=app_session,
@@ -410,7 +414,7 @@ def show() -> str:
             titles=TITLES,
             charts=charts(unit, filters, tables, results),
             table_names=[*([] if unit == "provinces" else units[::-1]), "learning_areas", "grades", "years"],
-            district_options=_district_options(db, reach),
+            district_options=_district_options(districts, reach),
             province_options=_province_options(db, reach),
             district_rows=DISTRICT_ROWS,
             school_rows=SCHOOL_ROWS,
@@ -457,12 +461,13 @@ def _province_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
     return sorted(provinces.items(), key=lambda pair: pair[1])
 
 
-def _district_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
-    """The districts a leader of several may choose in the filters (none for a leader of one)."""
+def _district_options(districts: list[Any], reach: Reach) -> list[tuple[int, str]]:
+    """The districts a leader of several may choose in the filters (none for a leader of one), from the page's rows
+    of its districts (id, name, synthetic)."""
     if len(reach.led_district_ids) <= 1:
         return []
-    rows = db.execute(select(District.id, District.name).where(one_of(db, District.id, reach.led_district_ids)))
-    return sorted(((row[0], row[1]) for row in rows), key=lambda pair: pair[1])
+    led = [(row[0], row[1]) for row in districts if row[0] in reach.led_district_ids]
+    return sorted(led, key=lambda pair: pair[1])
 
 
 def _group_schools(schools: list[tuple[int, str, int]]) -> dict[int, list[tuple[int, str, int]]]:
