@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,9 +42,18 @@ def init_app(app: Flask, settings: Settings) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["be_datetime"] = lambda value: format_datetime_local(value, settings.timezone)
     app.jinja_env.filters["be_date"] = format_date_local
+    app.jinja_env.filters["figure"] = format_figure
     app.jinja_env.globals["answer_text"] = format_answer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or default)
     app.context_processor(catalog_for_render)
+
+
+def format_figure(value: Any) -> Any:
+    """A table's number with its thousands grouped (364,270.00; Thai writes numbers so too), its decimals kept;
+    anything else as it is. The CSV exports keep the bare numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return value
+    return f"{value:,}"
 
 
 def catalog_for_render() -> dict[str, Any]:

@@ -3,6 +3,7 @@ optional public summary (aggregates only, small groups withheld)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -201,6 +202,11 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
     return [(curriculum.label(kind, row.key) if row.key else str(_("Not given")), row) for row in rows]
 
 
+def in_name_order(name: str) -> tuple[Any, ...]:
+    """Names in the order a reader expects: a number within a name by its value (จังหวัด 2 before จังหวัด 10)."""
+    return tuple(int(part) if n % 2 else part for n, part in enumerate(re.split(r"(\d+)", name)))
+
+
 def year_label(year: int) -> str:
     """A program year: พ.ศ. in Thai, the common era in English."""
     from flask_babel import get_locale
@@ -284,7 +290,7 @@ def _units(db: Session, reach: Reach, filters: stats.Filters, table: str, groupe
     if by_province is None:  # read once for the page's table, its charts and its policy section
         by_district = _by(db, reach, filters, "district", grouped)
         by_province = stats.rolled_up(by_district, provinces_of(db, {row.key for row in by_district}))
-        by_province.sort(key=lambda row: (row.key is None, row.key.name if row.key is not None else ""))
+        by_province.sort(key=lambda row: (row.key is None, in_name_order(row.key.name if row.key is not None else "")))
         if grouped is not None:
             grouped["provinces"] = by_province
     return _label(db, "provinces", by_province)
@@ -458,7 +464,7 @@ def _province_options(db: Session, reach: Reach) -> list[tuple[int, str]]:
     if len(reach.led_district_ids) <= DISTRICT_ROWS:
         return []
     provinces = {p.id: p.name for p in provinces_of(db, reach.led_district_ids).values()}
-    return sorted(provinces.items(), key=lambda pair: pair[1])
+    return sorted(provinces.items(), key=lambda pair: in_name_order(pair[1]))
 
 
 def _district_options(districts: list[Any], reach: Reach) -> list[tuple[int, str]]:
