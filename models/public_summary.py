@@ -48,8 +48,9 @@ def public_districts(db: Session) -> list[District]:
     return list(db.scalars(select(District).where(District.public_summary.is_(True)).order_by(District.name)))
 
 
-def public_reach_of(districts: Iterable[District]) -> Reach:
-    """The public summary of several districts (a province, the nation): those that published theirs."""
+def public_reach_of(districts: Iterable[Any]) -> Reach:
+    """The public summary of several districts (a province, the nation): those that published theirs (districts, or
+    rows with their `id` and `public_summary`)."""
     ids = frozenset(d.id for d in districts if d.public_summary)
     return Reach(led_district_ids=ids, district_ids=ids)
 

@@ -194,7 +194,10 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
     if table == "years":
         return [(year_label(row.key), row) for row in rows]
     if table == "districts":
-        found = {d.id: d.name for d in db.scalars(select(District).where(District.id.in_([r.key for r in rows])))}
+        ids = {row.key for row in rows}
+        found = {
+            row[0]: row[1] for row in db.execute(select(District.id, District.name).where(one_of(db, District.id, ids)))
+        }
         return [(found.get(row.key, ""), row) for row in rows]
     if table == "provinces":
         return [(row.key.name if row.key is not None else str(_("No province")), row) for row in rows]

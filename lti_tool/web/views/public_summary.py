@@ -67,7 +67,9 @@ def public_province(province_id: int) -> str:
 def public_nation(platform_id: int) -> str:
     """The national public summary (the OBEC level of the platform): every district that published its own."""
     with database().transaction() as db:
-        districts = list(db.scalars(select(District).where(District.platform_id == platform_id)))
+        # Plain rows: the reach needs each district's id and choice, not 245 objects.
+        columns = (District.id, District.public_summary, District.synthetic)
+        districts = db.execute(select(*columns).where(District.platform_id == platform_id)).all()
         reach = public_reach_of(districts)
         if reach.empty:
             abort(404, description=_("No district has published a public summary."))
