@@ -243,6 +243,12 @@ def test_a_page_whose_forms_hold_only_hidden_fields_has_nothing_a_draft_could_fi
     assert has_fields_to_fill(with_text)
     assert has_fields_to_fill(sign_out_only.replace('type="hidden" ', 'type="checkbox" '))
     assert not has_fields_to_fill(with_text.replace('method="post"', 'method="get"'))
+    # The dashboard: a GET form of filters to choose in, and a posted button of hidden fields (refresh).
+    filters = sign_out_only.replace(
+        "</main>", '<form method="get"><select name="year"><option>1</option></select></form></main>'
+    )
+    assert not has_fields_to_fill(filters)
+    assert has_fields_to_fill(filters + with_text)
 
 
 def test_a_form_posted_after_its_link_expired_for_pages_is_still_saved_with_its_form_token(

@@ -39,6 +39,8 @@ _FILLABLE = re.compile(
     r'<(?:textarea|select)\b|<input\b(?![^>]*\btype="?(?:hidden|submit|button|reset|image|file)\b)', re.IGNORECASE
 )
 
+_POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>(.*?)</form>', re.IGNORECASE | re.DOTALL)
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -115,9 +117,10 @@ def _restore(response: Response) -> Response:
 
 
 def has_fields_to_fill(page: str) -> bool:
-    """Whether a page has a form a draft could fill: none for a page whose only form is the sign-out button's or
-    another of hidden fields, whose drafts are then not read."""
-    return 'method="post"' in page and _FILLABLE.search(page) is not None
+    """Whether a page has a form a draft could fill, a posted form with a field one types or chooses in: none for a
+    page whose posted forms are buttons of hidden fields (sign out, refresh) and whose only fields are a GET form's
+    (the dashboard's filters), whose drafts are then not read."""
+    return any(_FILLABLE.search(form.group(1)) for form in _POST_FORM.finditer(page))
 
 
 def _notice(draft: Draft) -> str:
