@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lti_tool.web.i18n import format_figure
-from lti_tool.web.views.dashboard import in_name_order
+from lti_tool.web.views.dashboard_cells import in_name_order
 
 
 def test_a_tables_numbers_have_their_thousands_grouped_and_their_decimals_kept() -> None:

@@ -3,9 +3,8 @@ optional public summary (aggregates only, small groups withheld)."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
@@ -19,10 +18,19 @@ from lti_tool.web import curriculum
 from lti_tool.web.csv_export import csv_response
 from lti_tool.web.forms.base import PlcForm, column_length
 from lti_tool.web.session import csrf_token, database, require_session, session_url
+from lti_tool.web.views.dashboard_cells import (
+    change,
+    competency_name,
+    figure_cells,
+    goal_cells,
+    in_name_order,
+    mean,
+    year_label,
+)
 from lti_tool.web.views.dashboard_charts import chart_by, charts
 from models import dashboard as stats
 from models import dashboard_learning as learning
-from models.calendar import BUDDHIST_ERA_OFFSET, buddhist_era
+from models.calendar import BUDDHIST_ERA_OFFSET
 from models.curriculum import GRADE_LEVEL, LEARNING_AREA
 from models.database import one_of
 from models.district import District, Network, Reach, School, leads_anything, reach_of
@@ -205,35 +213,6 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
     return [(curriculum.label(kind, row.key) if row.key else str(_("Not given")), row) for row in rows]
 
 
-def in_name_order(name: str) -> tuple[Any, ...]:
-    """Names in the order a reader expects: a number within a name by its value (จังหวัด 2 before จังหวัด 10)."""
-    return tuple(int(part) if n % 2 else part for n, part in enumerate(re.split(r"(\d+)", name)))
-
-
-def year_label(year: int) -> str:
-    """A program year: พ.ศ. in Thai, the common era in English."""
-    from flask_babel import get_locale
-
-    locale = str(get_locale() or "th")
-    return f"{buddhist_era(year)}" if locale.startswith("th") else str(year)
-
-
-def _figure_cells(row: stats.Figures) -> list[Any]:
-    return [
-        row.programs,
-        row.programs_running,
-        row.teams,
-        row.teachers,
-        row.cycles_completed,
-        row.teachers_eligible,
-        row.teacher_hours,
-    ]
-
-
-def _goal_cells(row: stats.Figures) -> list[Any]:
-    return [row.goals_counted, row.goals_met, row.goals_not_met, row.goals_not_reported]
-
-
 def wide(reach: Reach, filters: stats.Filters) -> bool:
     """A leader of several districts looking at all of them: the page shows districts where it shows networks and
     no school table (the national view of thousands of schools); choosing a district shows its networks."""
@@ -253,23 +232,6 @@ def _unit(reach: Reach, filters: stats.Filters) -> str:
         many = len(reach.led_district_ids) > DISTRICT_ROWS
         return "provinces" if many and filters.province_id is None else "districts"
     return "schools" if filters.network_id is not None or filters.school_id is not None else "networks"
-
-
-def _competency_name(coverage: learning.CompetencyCoverage | learning.AssessedGrowth) -> str:
-    from flask_babel import get_locale
-
-    locale = "th" if str(get_locale() or "th").startswith("th") else "en"
-    return f"{coverage.code} {coverage.name.get(locale, coverage.code)}"
-
-
-def _mean(value: Decimal | None, withheld: bool = False) -> Any:
-    if withheld:  # too few teachers: the mean would be a person's own rating
-        return str(_("withheld: fewer than %(n)s teachers", n=learning.GROWTH_MIN_TEACHERS))
-    return value if value is not None else "—"
-
-
-def _change(value: Decimal | None) -> Any:
-    return f"{value:+.2f}" if value is not None else "—"
 
 
 Grouped = dict[str, list[stats.Figures]]
@@ -310,7 +272,7 @@ def _rows(
     """A table's header and rows, exactly as the page shows it and the CSV exports it."""
     if table in UNITS or table in DIMENSIONS:
         labelled = _units(db, reach, filters, table, grouped)
-        return [TITLES[table], *FIGURE_HEADINGS], [[label, *_figure_cells(row)] for label, row in labelled]
+        return [TITLES[table], *FIGURE_HEADINGS], [[label, *figure_cells(row)] for label, row in labelled]
     if table == "competencies":
         coverage = learning.competency_coverage(db, reach, filters)
         return (
@@ -319,7 +281,7 @@ def _rows(
                 _l("Teacher-hours in sessions linked to it"),
                 _l("Lessons, observations, reflections"),
             ],
-            [[_competency_name(c), c.teacher_hours, c.activities] for c in coverage],
+            [[competency_name(c), c.teacher_hours, c.activities] for c in coverage],
         )
     if table == "growth":
         growth = learning.assessed_growth(db, reach, filters)
@@ -334,12 +296,12 @@ def _rows(
             ],
             [
                 [
-                    _competency_name(g),
+                    competency_name(g),
                     g.teachers_start,
-                    _mean(g.mean_start, g.start_withheld),
+                    mean(g.mean_start, g.start_withheld),
                     g.teachers_end,
-                    _mean(g.mean_end, g.end_withheld),
-                    _change(g.change),
+                    mean(g.mean_end, g.end_withheld),
+                    change(g.change),
                 ]
                 for g in growth
             ],  # fmt: skip
@@ -350,7 +312,7 @@ def _rows(
         total = _by(db, reach, filters, "total", grouped)[0]
         return (
             [TITLES[unit], *GOAL_HEADINGS],
-            [[label, *_goal_cells(row)] for label, row in labelled] + [[str(_("Total")), *_goal_cells(total)]],
+            [[label, *goal_cells(row)] for label, row in labelled] + [[str(_("Total")), *goal_cells(total)]],
         )
     by_area_and_grade = ("learning_area", "grade_level")
     found = (
@@ -445,17 +407,17 @@ def _policy_tables(db: Session, reach: Reach, filters: stats.Filters, grouped: G
     each a link to its districts while a leader of many sees provinces first, and how many districts they lead."""
     if not wide(reach, filters):
         return {}
-    first = _unit(reach, filters) == "provinces"
+    first = _unit(reach, filters) == "provinces"  # so no province is chosen: the links add one to these filters
+    this_page = session_url("dashboard.show", **_filter_args(filters))  # built once, not once per province
 
     def label(name: str, province: Any) -> Any:
         if not first or province is None:
             return name
-        return Markup('<a href="{}">{}</a>').format(
-            session_url("dashboard.show", province=province.id, **_filter_args(filters)), name
-        )
+        joined = "&" if "?" in this_page else "?"
+        return Markup('<a href="{}">{}</a>').format(f"{this_page}{joined}{urlencode({'province': province.id})}", name)
 
     labelled = _units(db, reach, filters, "provinces", grouped)
-    rows = [[label(name, row.key), *_figure_cells(row)] for name, row in labelled]
+    rows = [[label(name, row.key), *figure_cells(row)] for name, row in labelled]
     others = {name: value for name, value in _filter_args(filters).items() if name != "province"}
     return {"provinces": ([TITLES["provinces"], *FIGURE_HEADINGS], rows), "districts": len(reach.led_district_ids),
             "first": first, "many": len(reach.led_district_ids) > DISTRICT_ROWS,

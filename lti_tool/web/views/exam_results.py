@@ -22,7 +22,8 @@ from lti_tool.services import exam_results as service
 from lti_tool.web import curriculum
 from lti_tool.web.forms.base import PlcForm
 from lti_tool.web.session import csrf_token, database, session_url, settings
-from lti_tool.web.views.dashboard import _leader, year_label
+from lti_tool.web.views.dashboard import _leader
+from lti_tool.web.views.dashboard_cells import year_label
 from models.curriculum import LEARNING_AREA
 from models.district import District, Reach, School
 from models.exam_results import COLUMNS, MAX_FILE_BYTES, Preview, Refused, subjects
