@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Text, cast, event, func, select, text
 from sqlalchemy.orm import Session
 
