@@ -47,13 +47,21 @@ from lti_tool.lti.claims import (
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.origin import origin_of
 from lti_tool.lti.platform_keys import PlatformKeys
-from lti_tool.lti.tool_config import DatabaseToolConf, find_deployment, find_platform, registration_for
+from lti_tool.lti.tool_config import (
+    DatabaseToolConf,
+    DeploymentRow,
+    LoginPlatform,
+    find_deployment,
+    find_platform,
+    login_platform,
+    registration_for,
+)
 from lti_tool.settings import Settings
 from models.base import utcnow
 from models.database import ephemeral_commit
 from models.keys import current_key
 from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
-from models.platform import Deployment, Platform
+from models.platform import Platform
 from models.roles import AppRole, app_role_for
 
 log = logging.getLogger(__name__)
@@ -95,7 +103,7 @@ class LtiRequest:
 class LoginRedirect:
     auth_url: str
     login: LoginRequest
-    platform: Platform
+    platform: LoginPlatform
 
 
 def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRedirect:
@@ -105,7 +113,7 @@ def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRe
         if not params.get(required):
             raise LaunchRejected("login_missing_param", param=required)
     issuer, client_id = params["iss"], params.get("client_id") or None
-    platform = find_platform(db, issuer, client_id)
+    platform = login_platform(db, issuer, client_id)
     if platform is None:
         if find_platform(db, issuer, None) is None and not _issuer_known(db, issuer):
             raise LaunchRejected("unknown_issuer", issuer=issuer)
@@ -232,7 +240,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.platform: Platform | None = None
         self.cookie_verified = False
         self.binding: LaunchBinding | None = None
-        self.deployment: Deployment | None = None
+        self.deployment: DeploymentRow | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)  # type: ignore[no-any-return]

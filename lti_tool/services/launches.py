@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lti_tool.lti.claims import CONTEXT, CUSTOM, DEPLOYMENT_ID, LAUNCH_PRESENTATION, LIS, LTI_EXT, RESOURCE_LINK, ROLES
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.service_claims import store_course_lineitems, store_endpoint_claim, store_service_claim
+from lti_tool.lti.tool_config import DeploymentRow
 from lti_tool.settings import Settings
 from models.base import assign, utcnow
 from models.database import get_or_create
@@ -40,7 +41,7 @@ def _locale_of(body: Mapping[str, Any]) -> str | None:
 
 
 def _known_rows(
-    db: Session, platform: Platform, deployment: Deployment, sub: str, context_id: str, link_id: str | None
+    db: Session, platform: Platform, deployment: DeploymentRow, sub: str, context_id: str, link_id: str | None
 ) -> tuple[Person, Context, Membership | None, ResourceLink | None] | None:
     """The person and course of a launch, with their membership and the resource link when they exist, read by one
     statement (a person launching again finds them all); None when the person or the course is new."""
@@ -83,7 +84,7 @@ def record_launch(db: Session, launch: ToolMessageLaunch, settings: Settings) ->
     assert launch.platform is not None
     platform = launch.platform
     body = launch.body()
-    deployment = (
+    deployment: DeploymentRow = (
         launch.deployment
         or db.scalars(
             select(Deployment).where(

@@ -204,9 +204,38 @@ def tie_launch_to_browser(db: Session, app_session: AppSession, state_cookie_cam
 def session_url(endpoint: str, **values: Any) -> str:
     """url_for that names this request's session, so each tab stays in its own course with or without cookies."""
     app_session: AppSession | None = g.get("plc_session")
-    if app_session is not None:
-        values[LINK_PARAM] = link_token(app_session)
-    return url_for(endpoint, **values)
+    if app_session is None:
+        return url_for(endpoint, **values)
+    token = link_token(app_session)
+    if any(key.startswith("_") for key in values):  # an anchor, an external URL: url_for itself
+        return url_for(endpoint, **values, **{LINK_PARAM: token})
+    # What url_for would make, the token added last as it adds it: the address without it is built once per process
+    # (a page has a dozen of these links, url_for costs ~20 µs each), the token changes per request. The URL-safe
+    # token needs no quoting.
+    address = _address(request.script_root, endpoint, tuple(values.items()))
+    return f"{address}{'&' if '?' in address else '?'}{LINK_PARAM}={token}"
+
+
+def _address(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
+    """url_for(endpoint, **values) under this script root, kept per app (at most _ADDRESSES_KEPT of them)."""
+    addresses: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = current_app.extensions.setdefault(
+        "plc_addresses", {}
+    )
+    key = (script_root, endpoint, values)
+    try:
+        return addresses[key]
+    except TypeError:  # a value that is no key (a list): not kept
+        return url_for(endpoint, **dict(values))
+    except KeyError:
+        pass
+    address = url_for(endpoint, **dict(values))
+    if len(addresses) >= _ADDRESSES_KEPT:
+        addresses.clear()  # the ids of a process's pages: a bound, not a cache to tune
+    addresses[key] = address
+    return address
+
+
+_ADDRESSES_KEPT = 4096
 
 
 def set_tool_cookie(response: Response, name: str, value: str, max_age: int | None, path: str = "/") -> None:

@@ -93,12 +93,17 @@ def test_login_and_launch_are_rate_limited(tmp_path: Path, database_url: str) ->
             for _ in range(4)
         ]
         codes = [answer.status_code for answer in answers]
-        metrics = requests.get(limited.url("/metrics")).text
+        metrics_answer = requests.get(limited.url("/metrics"))
+        metrics = metrics_answer.text
     finally:
         limited.server.shutdown()
         limited.server.server_close()
 
     assert codes == [400, 400, 400, 429]
+    # The limiter's headers on the limited route's answers (its hooks run only there, lti_tool/web/security.py)
+    assert [answer.headers.get("X-RateLimit-Remaining") for answer in answers[:3]] == ["2", "1", "0"]
+    assert answers[-1].headers.get("Retry-After")
+    assert "X-RateLimit-Limit" not in metrics_answer.headers
     assert "รอสักครู่" in answers[-1].text and "Wait a minute" in answers[-1].text  # said in both languages
     assert 'plc_launches_rejected_total{reason="rate_limited"}' in metrics
 

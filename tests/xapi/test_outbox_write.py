@@ -8,10 +8,11 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, event, func, select
+from sqlalchemy import Text, cast, event, func, select, text
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
+from models.database import Database
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.platform import Platform
 from tests.xapi.test_delivery import a_statement
@@ -92,3 +93,31 @@ def test_without_an_lrs_only_the_statement_is_written_and_a_rollback_takes_it_ba
     assert db.get(OutboxStatement, kept["id"]) is not None
     assert db.scalar(select(func.count()).where(OutboxStatement.id == undone["id"])) == 0
     assert db.scalar(select(func.count()).select_from(Delivery).where(Delivery.statement_id == undone["id"])) == 0
+
+
+def test_on_postgresql_a_statements_json_is_compressed_with_lz4(migrated_database: Database) -> None:
+    """Migration 0033: the payload column compresses new values with lz4 where PostgreSQL has it; the JSON reads back
+    as written either way."""
+    statement = a_statement()
+    statement["object"].setdefault("definition", {})["description"] = {
+        "th": "ข้อความ " * 400
+    }  # past the 2 kB where compression starts
+    with migrated_database.transaction() as db:
+        outbox.record(db, statement, None, ["ralph"])
+    with migrated_database.transaction() as db:
+        stored = db.scalar(select(cast(OutboxStatement.payload, Text)).where(OutboxStatement.id == statement["id"]))
+        assert stored is not None and json.loads(stored) == statement
+        if db.get_bind().dialect.name != "postgresql":
+            return  # SQLite stores the text as it is
+        built_in = db.execute(
+            text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar()
+        method = db.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'xapi_statements'::regclass AND attname = 'payload'"
+            )
+        ).scalar()
+        compressed_with = db.execute(
+            text("SELECT pg_column_compression(payload) FROM xapi_statements WHERE id = :id"), {"id": statement["id"]}
+        ).scalar()
+    assert (method, compressed_with) == (("l", "lz4") if built_in else ("", "pglz"))
