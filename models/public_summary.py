@@ -7,10 +7,11 @@ their sum."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models.dashboard import Figures, Filters, _read, _where, figures_grouped, source
@@ -19,6 +20,7 @@ from models.dashboard_rollup import DistrictResultStats, DistrictStats
 from models.dashboard_stats import ProgramStats, ResultStats
 from models.district import District, Reach
 from models.measures import AS_PERCENT
+from models.policy import ProvinceDistrict
 
 # A group with fewer teachers than this is not shown on the public page, so no one can be picked out of it.
 PUBLIC_MIN_TEACHERS = 10
@@ -26,18 +28,27 @@ PUBLIC_MIN_TEACHERS = 10
 PUBLIC_MIN_CYCLES = 5
 
 
-def suppress_small(rows: list[Figures], withheld_keys: Iterable[Any] = ()) -> tuple[list[Figures], int]:
+def suppress_small(
+    rows: list[Figures], withheld_keys: Iterable[Any] = (), total_withheld: bool = False
+) -> tuple[list[Figures], int]:
     """The rows safe to publish, and how many were withheld: small groups, and the rows whose keys are given (those
-    that subtraction across levels would reveal: models/public_summary.py). When only one row would be withheld, the
-    next smallest is withheld too, so that the total minus the shown rows does not reveal it."""
-    forced = set(withheld_keys)
-    small = [row for row in rows if row.teachers < PUBLIC_MIN_TEACHERS or row.key in forced]
-    shown = [row for row in rows if row.teachers >= PUBLIC_MIN_TEACHERS and row.key not in forced]
-    if len(small) == 1 and shown:
-        smallest = min(shown, key=lambda row: row.teachers)
-        shown = [row for row in shown if row is not smallest]
-        small.append(smallest)
-    return shown, len(small)
+    that subtraction across levels would reveal: models/public_summary.py). Never exactly one row is withheld, so
+    that the total minus the shown rows does not reveal it: the next smallest goes with it. Nor none when the page
+    withholds its total, which the rows would add up to: the two smallest are withheld."""
+    hidden = withholds([(row.key, row.teachers) for row in rows], set(withheld_keys), total_withheld)
+    shown = [row for row in rows if row.key not in hidden]
+    return shown, len(rows) - len(shown)
+
+
+def withholds(rows: Sequence[tuple[Any, int]], forced: set[Any], total_withheld: bool) -> set[Any]:
+    """The keys a page's table withholds (suppress_small), from its rows' keys and teachers in the page's order: the
+    smallest shown row first, the first in that order among equals."""
+    hidden = {key for key, teachers in rows if teachers < PUBLIC_MIN_TEACHERS or key in forced}
+    least = 2 if hidden or total_withheld else 0
+    shown = sorted(((teachers, n, key) for n, (key, teachers) in enumerate(rows) if key not in hidden))
+    for _teachers, _n, key in shown[: max(0, least - len(hidden))]:
+        hidden.add(key)
+    return hidden
 
 
 def public_reach(district: District) -> Reach:
@@ -65,15 +76,45 @@ _COLUMNS = {
 
 def withheld_below(db: Session, reach: Reach, dimensions: Iterable[str]) -> dict[str, set[Any]]:
     """For each of `dimensions` (a column of _COLUMNS, or TOTAL: the key None), the keys that exactly one district of
-    the reach withholds on its own public summary; empty sets for a single district's summary.
+    the reach withholds on its own public summary, and, above one province (the nation), those that exactly one
+    province's public summary withholds; empty sets for a single district's summary. Otherwise a withheld figure
+    would be the sum shown here minus the other districts' (or provinces') published ones.
 
-    One statement, and only the withheld keys come back (the nation: 4,400 rows of district and key otherwise): per
+    Only the withheld keys come back from the database (the nation: 7,000 rows of district and key otherwise): per
     district and key the teachers, then, within each district, what suppress_small withholds (fewer than
     PUBLIC_MIN_TEACHERS, and, when exactly one is, the smallest shown group too, the first in key order among equals,
-    as the district's own page orders its rows), then the keys withheld by exactly one district."""
+    as the district's own page orders its rows), then the keys withheld by exactly one district; and the provinces'
+    pages worked out from their districts' rows (_province_pages)."""
     wanted = list(dict.fromkeys(dimensions))
+    found: dict[str, set[Any]] = {dimension: set() for dimension in wanted}
     if len(reach.led_district_ids) < 2 or not wanted:
-        return {dimension: set() for dimension in wanted}
+        return found
+    ranked = _ranked(db, reach, wanted)
+    hidden = or_(
+        ranked.c.t < PUBLIC_MIN_TEACHERS,
+        and_(ranked.c.which != TOTAL, ranked.c.small == 1, ranked.c.shown > 0, ranked.c.rank == 1),
+    )
+    key_columns = [ranked.c[k] for k in _COLUMNS]
+    statement = (
+        select(ranked.c.which, *key_columns)
+        .where(hidden)
+        .group_by(ranked.c.which, *key_columns)
+        .having(func.count() == 1)
+    )
+    for which, *key in _read(db, statement):
+        found[which].add(_key(which, key))
+    for which, keys in _province_pages(db, ranked, hidden).items():
+        found[which] |= keys
+    return found
+
+
+def _key(which: str, values: Sequence[Any]) -> Any:
+    return None if which == TOTAL else values[list(_COLUMNS).index(which)]
+
+
+def _ranked(db: Session, reach: Reach, wanted: list[str]) -> Any:
+    """Per grouping (`which`), district and key: the teachers (t), and within the district how many groups are small
+    and how many not, and each group's place, the shown smallest first (`rank`)."""
     table = source(db, reach, Filters(), ProgramStats, DistrictStats)
     where = _where(db, table, reach, Filters())
     keys = list(_COLUMNS)
@@ -92,7 +133,7 @@ def withheld_below(db: Session, reach: Reach, dimensions: Iterable[str]) -> dict
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     small = rows.c.t < PUBLIC_MIN_TEACHERS
     per_district = (rows.c.which, rows.c.district_id)
-    ranked = select(
+    return select(
         rows,
         func.count().filter(small).over(partition_by=per_district).label("small"),
         func.count().filter(~small).over(partition_by=per_district).label("shown"),
@@ -100,21 +141,38 @@ def withheld_below(db: Session, reach: Reach, dimensions: Iterable[str]) -> dict
         .over(partition_by=per_district, order_by=(case((small, 1), else_=0), rows.c.t, *(rows.c[k] for k in keys)))
         .label("rank"),
     ).subquery()
-    withheld = or_(
-        ranked.c.t < PUBLIC_MIN_TEACHERS,
-        and_(ranked.c.which != TOTAL, ranked.c.small == 1, ranked.c.shown > 0, ranked.c.rank == 1),
+
+
+def _province_pages(db: Session, ranked: Any, hidden: ColumnElement[bool]) -> dict[str, set[Any]]:
+    """Above one province: the keys that exactly one province's own public summary withholds. Each province's page
+    is worked out as public_figures does it, from its districts' rows here (their teachers added up, and how many of
+    them withhold each key on their own page), in the order its page reads them."""
+    keys = [ranked.c[k] for k in _COLUMNS]
+    province = ProvinceDistrict.province_id
+    statement = (
+        select(province, ranked.c.which, *keys, func.sum(ranked.c.t), func.count(case((hidden, 1))))
+        .join(ProvinceDistrict, ProvinceDistrict.district_id == ranked.c.district_id)
+        .group_by(province, ranked.c.which, *keys)
+        .order_by(province, ranked.c.which, *keys)
     )
-    key_columns = [ranked.c[k] for k in keys]
-    found: dict[str, set[Any]] = {dimension: set() for dimension in wanted}
-    for which, *key in _read(
-        db,
-        select(ranked.c.which, *key_columns)
-        .where(withheld)
-        .group_by(ranked.c.which, *key_columns)
-        .having(func.count() == 1),
-    ):
-        found[which].add(None if which == TOTAL else key[keys.index(which)])
-    return found
+    pages: dict[int, dict[str, list[tuple[Any, int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for province_id, which, *rest in _read(db, statement):
+        *values, teachers, withheld_by = rest
+        pages[province_id][which].append((_key(which, values), int(teachers), int(withheld_by)))
+    withheld_by_provinces: dict[str, Counter[Any]] = defaultdict(Counter)
+    if len(pages) < 2:  # a province's own page: its districts' rule is the whole of it
+        return {}
+    for tables in pages.values():
+        total = tables.get(TOTAL, [])
+        total_withheld = any(teachers < PUBLIC_MIN_TEACHERS or by == 1 for _key_, teachers, by in total)
+        if total_withheld:
+            withheld_by_provinces[TOTAL][None] += 1
+        for which, rows in tables.items():
+            if which != TOTAL:
+                forced = {key for key, _teachers, by in rows if by == 1}
+                pairs = [(key, teachers) for key, teachers, _by in rows]
+                withheld_by_provinces[which].update(withholds(pairs, forced, total_withheld))
+    return {which: {key for key, n in counts.items() if n == 1} for which, counts in withheld_by_provinces.items()}
 
 
 def results_withheld_below(db: Session, reach: Reach) -> set[tuple[str, str]]:
@@ -156,9 +214,9 @@ def public_figures(
     district, one read of what the districts' own summaries withhold (withheld_below)."""
     grouped = figures_grouped(db, reach, Filters(), [*dimensions, TOTAL])
     below = withheld_below(db, reach, [*(d for d in dimensions if d in _COLUMNS), TOTAL])
-    tables = {d: suppress_small(grouped[d], below.get(d, ())) for d in dimensions}
     total = grouped[TOTAL][0]
     shown = total.teachers >= PUBLIC_MIN_TEACHERS and None not in below[TOTAL]
+    tables = {d: suppress_small(grouped[d], below.get(d, ()), total_withheld=not shown) for d in dimensions}
     return tables, total if shown else None
 
 

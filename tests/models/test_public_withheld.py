@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from models.dashboard import Figures, Filters, figures_grouped
 from models.database import Database
 from models.district import District
+from models.policy import ProvinceDistrict, add_province, assign_district
 from models.public_summary import (
     PUBLIC_MIN_TEACHERS,
     TOTAL,
@@ -84,3 +85,44 @@ def test_what_a_summary_above_districts_withholds_is_the_rule_applied_to_each_di
         for d in DIMENSIONS:
             assert not {row.key for row in tables[d][0]} & expected[d]
         db.rollback()
+
+
+def test_above_provinces_what_exactly_one_provinces_own_summary_withholds_is_withheld_too(
+    migrated_database: Database,
+) -> None:
+    """The nation's summary withholds, beside what exactly one district withholds, what exactly one province's own
+    summary withholds; the provinces' pages are worked out from their districts' rows, and must be the very pages
+    the provinces publish."""
+    with migrated_database.transaction() as db:
+        platform = platform_of(db, "withheld-provinces")
+        for n, size in enumerate(SIZES):
+            seed_district(db, platform, size, today=date(2026, 11, 20), rng_seed=60 + n)
+        districts = list(db.scalars(select(District).where(District.platform_id == platform.id).order_by(District.id)))
+        provinces = [add_province(db, platform, f"P{n}", f"จังหวัดสังเคราะห์ {n}") for n in range(3)]
+        for n, district in enumerate(districts):
+            district.public_summary = True
+            assign_district(db, provinces[n % 3], district)
+    with Session(migrated_database.engine) as db:
+        districts = list(db.scalars(select(District).where(District.platform_id == platform.id)))
+        nation = public_reach_of(districts)
+        by = ["district", *(f"district+{d}" for d in DIMENSIONS)]
+        grouped = figures_grouped(db, nation, Filters(), by)
+        expected = {d: reference(grouped[f"district+{d}"], d) for d in DIMENSIONS}
+        expected[TOTAL] = reference(grouped["district"], TOTAL)
+        pages: dict[str, Counter[Any]] = defaultdict(Counter)
+        for province in provinces:
+            reach = public_reach_of(d for d in districts if province_of(db, d.id) == province.id)
+            tables, total = public_figures(db, reach, list(DIMENSIONS))
+            every = figures_grouped(db, reach, Filters(), list(DIMENSIONS))
+            for d in DIMENSIONS:
+                shown = {row.key for row in tables[d][0]}
+                pages[d].update(row.key for row in every[d] if row.key not in shown)
+            pages[TOTAL].update([None] if total is None else [])
+        for d in [*DIMENSIONS, TOTAL]:
+            expected[d] |= {key for key, n in pages[d].items() if n == 1}
+        assert withheld_below(db, nation, [*DIMENSIONS, TOTAL]) == expected
+        assert any(n == 1 for d in DIMENSIONS for n in pages[d].values()), "no key withheld by one province alone"
+
+
+def province_of(db: Session, district_id: int) -> int | None:
+    return db.scalar(select(ProvinceDistrict.province_id).where(ProvinceDistrict.district_id == district_id))
