@@ -174,7 +174,8 @@ def student_results_by(
 
 
 def _in_order(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
-    """As the database orders keys: ascending, a missing one (NULL) last."""
+    """Keys ascending, as the database orders them (learning areas and grades are never NULL: a missing one would go
+    last, as PostgreSQL puts it)."""
     return tuple((value is None, value if value is not None else "") for value in key)
 
 
