@@ -7,13 +7,14 @@ and sizes and the stylesheet's classes for colour.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 WIDTH = 760  # viewBox width; the SVG scales to its container (800 px iframe and wider)
 LABEL = 230  # left column for labels
-VALUE = 80  # right column for the value text
+VALUE = 110  # right column for the value text ("1,234 / 1,509" fits)
 ROW = 26
 
 
@@ -93,5 +94,33 @@ def dumbbell_chart(
     return DumbbellChart(drawn, 40 + len(rows) * ROW, ticks)
 
 
+# The Thai names of district offices begin alike; the charts write them as the offices abbreviate themselves.
+ABBREVIATIONS = (
+    ("สำนักงานเขตพื้นที่การศึกษาประถมศึกษา", "สพป."),
+    ("สำนักงานเขตพื้นที่การศึกษามัธยมศึกษา", "สพม."),
+    ("สำนักงานเขตพื้นที่การศึกษา", "สพท."),
+)
+
+
 def _short(label: str, most: int = 34) -> str:
-    return label if len(label) <= most else label[: most - 1] + "…"
+    """A label that fits the label column: the offices' common names abbreviated, then, if still too long, its
+    start and its end around an ellipsis (names that differ at their end, "เขต 1", "เขต 2", stay apart), never
+    cutting a Thai vowel or tone mark from its consonant."""
+    for name, short in ABBREVIATIONS:
+        if label.startswith(name):
+            label = short + label[len(name) :].lstrip()
+            break
+    if len(label) <= most:
+        return label
+    head, tail = (most - 1) // 2, most - 1 - (most - 1) // 2
+    start, end = head, len(label) - tail
+    while start < len(label) and _is_mark(label[start]):
+        start += 1
+    while end < len(label) and _is_mark(label[end]):
+        end += 1
+    return label[:start] + "…" + label[end:]
+
+
+def _is_mark(char: str) -> bool:
+    """A Thai vowel or tone mark written above or below its consonant (Unicode category Mn)."""
+    return bool(char) and unicodedata.category(char) == "Mn"

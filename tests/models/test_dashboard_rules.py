@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
-from lti_tool.documents.charts import bar_chart, dumbbell_chart
+from lti_tool.documents.charts import _short, bar_chart, dumbbell_chart
 from models.dashboard import Figures, grade_sort_key
 from models.public_summary import PUBLIC_MIN_TEACHERS, suppress_small
 
@@ -51,3 +52,15 @@ def test_the_results_scale_zooms_to_round_tens_at_least_forty_wide() -> None:
     assert [tick for _, tick in chart.ticks] == ["20", "30", "40", "50", "60"]
     row = chart.rows[0]
     assert chart.x0 < row.x_baseline < row.x_result <= chart.x0 + chart.span and row.improved
+
+
+def test_chart_labels_abbreviate_the_offices_and_keep_what_tells_long_names_apart() -> None:
+    assert _short("สำนักงานเขตพื้นที่การศึกษาประถมศึกษาขอนแก่น เขต 1") == "สพป.ขอนแก่น เขต 1"
+    assert _short("สำนักงานเขตพื้นที่การศึกษามัธยมศึกษากรุงเทพมหานคร เขต 2") == "สพม.กรุงเทพมหานคร เขต 2"
+    assert _short("คณิตศาสตร์") == "คณิตศาสตร์"
+    long = "โรงเรียนบ้านหนองบัวแดงวิทยาคารพัฒนาศึกษาสงเคราะห์ เขต "
+    one, two = _short(long + "1"), _short(long + "2")
+    assert one != two and len(one) <= 34 and len(two) <= 34 and one.endswith("เขต 1")
+    for label in (one, two, _short("สำนักงานเขตพื้นที่การศึกษาตัวอย่าง (ข้อมูลสังเคราะห์, n000)")):
+        after = label.split("…", 1)[1]
+        assert after and unicodedata.category(after[0]) != "Mn"  # no vowel or tone mark left without its consonant
