@@ -202,7 +202,7 @@ def _label(db: Session, table: str, rows: list[stats.Figures]) -> list[tuple[str
     if table == "years":
         return [(year_label(row.key), row) for row in rows]
     if table == "districts":
-        ids = {row.key for row in rows}
+        ids = {row.key for row in rows if row.key is not None}
         found = {
             row[0]: row[1] for row in db.execute(select(District.id, District.name).where(one_of(db, District.id, ids)))
         }
