@@ -93,6 +93,23 @@ def make_course(db: Session, name: str, teachers: int = 8) -> Course:
     return course
 
 
+def program_with_figures(
+    db: Session, course: Course, district_id: int, network_id: int | None, year: int, area: str, teachers: int
+) -> Program:
+    """A planned program of the course whose dashboard row (models/dashboard_stats.ProgramStats) is written as given:
+    running, one team of `teachers`, one cycle, in `area` and ป.6, nothing else counted (a test sets the figures the
+    public summaries work on, without recording them)."""
+    from models.dashboard_stats import ProgramStats
+
+    program = planned_program(db, course)
+    db.add(ProgramStats(program_id=program.id, district_id=district_id, network_id=network_id, school_id=None,
+                        year=year, state="running", learning_area=area, grade_level="ป.6", teams=1, teachers=teachers,
+                        cycles=1, cycles_completed=0, teachers_eligible=0, teacher_hours=0, hours_e1=0, hours_e2=0,
+                        hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0, observations=0, reflections=0,
+                        reflections_graded=0))  # fmt: skip
+    return program
+
+
 def planned_program(db: Session, course: Course, members: int = 3, cycles: int = 3) -> Program:
     """A draft with one team whose plan comes from the rotation planner."""
     details = ProgramDetails(

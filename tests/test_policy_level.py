@@ -15,7 +15,7 @@ from lti_tool.services.dashboard import NotADistrictLeader, refresh_figures
 from lti_tool.services.exam_results import NotTheDistrictsLeader, import_district_results
 from lti_tool.web.views.dashboard import DISTRICT_ROWS
 from models.dashboard_rollup import rebuild
-from models.dashboard_stats import ProgramStats, ResultStats
+from models.dashboard_stats import ResultStats
 from models.district import (
     District,
     Leader,
@@ -32,7 +32,7 @@ from models.platform import Platform
 from models.policy import add_policy_leader, add_province, assign_district
 from models.public_summary import public_reach, public_reach_of, public_results, public_table, public_total
 from tests.conftest import ToolServer
-from tests.factories import make_course, planned_program, platform_of, running
+from tests.factories import make_course, platform_of, program_with_figures, running
 from tests.support.lti_platform import TestPlatform
 from tests.test_dashboard import LEADER, leader_visit, read_csv, seed_small
 from tests.test_exam_results import as_csv
@@ -154,12 +154,7 @@ def test_a_figure_a_district_withholds_cannot_be_worked_out_from_the_provinces_b
         d.public_summary = True
         network = db.scalar(select(Network.id).where(Network.district_id == d.id))
         for area, n in by_area.items():
-            program = planned_program(db, course)
-            db.add(ProgramStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None, year=2025,
-                                state="running", learning_area=area, grade_level="ป.6", teams=1, teachers=n, cycles=1,
-                                cycles_completed=0, teachers_eligible=0, teacher_hours=0, hours_e1=0, hours_e2=0,
-                                hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0, observations=0, reflections=0,
-                                reflections_graded=0))  # fmt: skip
+            program = program_with_figures(db, course, d.id, network, 2025, area, n)
             if area == "คณิตศาสตร์":
                 db.add(ResultStats(program_id=program.id, district_id=d.id, network_id=network, school_id=None,
                                    year=2025, learning_area=area, grade_level="ป.6", measure=AS_PERCENT,

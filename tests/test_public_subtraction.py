@@ -8,11 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.dashboard_rollup import rebuild
-from models.dashboard_stats import ProgramStats
 from models.district import Network
 from models.policy import add_province, assign_district
 from models.public_summary import public_figures, public_reach, public_reach_of
-from tests.factories import make_course, planned_program, platform_of
+from tests.factories import make_course, platform_of, program_with_figures
 from tests.test_policy_level import structure
 
 # Teachers by district and year: D1's total (6) is small, so D1's own page withholds it, and the province's total
@@ -34,12 +33,7 @@ def test_a_withheld_total_cannot_be_worked_out_from_a_table_that_shows_every_row
         district.public_summary = True
         network = db.scalar(select(Network.id).where(Network.district_id == district.id))
         for year, n in by_year.items():
-            program = planned_program(db, course)
-            db.add(ProgramStats(program_id=program.id, district_id=district.id, network_id=network, school_id=None,
-                                year=year, state="running", learning_area="คณิตศาสตร์", grade_level="ป.6", teams=1,
-                                teachers=n, cycles=1, cycles_completed=0, teachers_eligible=0, teacher_hours=0,
-                                hours_e1=0, hours_e2=0, hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0,
-                                observations=0, reflections=0, reflections_graded=0))  # fmt: skip
+            program_with_figures(db, course, district.id, network, year, "คณิตศาสตร์", n)
     db.flush()
     for district in districts.values():
         rebuild(db, district.id)
@@ -76,12 +70,7 @@ def test_a_figure_a_district_withholds_cannot_be_worked_out_from_the_nation_minu
         district.public_summary = True
         network = db.scalar(select(Network.id).where(Network.district_id == district.id))
         for area, n in by_area.items():
-            program = planned_program(db, course)
-            db.add(ProgramStats(program_id=program.id, district_id=district.id, network_id=network, school_id=None,
-                                year=2025, state="running", learning_area=area, grade_level="ป.6", teams=1,
-                                teachers=n, cycles=1, cycles_completed=0, teachers_eligible=0, teacher_hours=0,
-                                hours_e1=0, hours_e2=0, hours_e3=0, hours_e4=0, hours_e5=0, model_lessons=0,
-                                observations=0, reflections=0, reflections_graded=0))  # fmt: skip
+            program_with_figures(db, course, district.id, network, 2025, area, n)
     for code, members in PROVINCES.items():
         province = add_province(db, platform, code, f"จังหวัดสังเคราะห์ {code}")
         for member in members:
