@@ -14,7 +14,7 @@ from decimal import Decimal
 
 WIDTH = 760  # viewBox width; the SVG scales to its container (800 px iframe and wider)
 LABEL = 230  # left column for labels
-VALUE = 110  # right column for the value text ("1,234 / 1,509" fits)
+VALUE = 130  # right column for the value text ("1,234 / 1,509" and "41.7 → 51.0 (115)" fit)
 ROW = 26
 
 

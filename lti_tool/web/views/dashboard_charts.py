@@ -41,7 +41,7 @@ def charts(unit: str, filters: stats.Filters, tables: dict[str, Any], by_measure
                 curriculum.label(GRADE_LEVEL, r.grade_level) or curriculum.label(LEARNING_AREA, r.learning_area),
                 r.baseline,
                 r.result,
-                f"{r.baseline} → {r.result} ({r.cycles})",
+                f"{r.baseline} → {r.result} ({r.cycles:,})",
             )
             for r in grouped
         ]
