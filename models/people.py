@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -136,6 +137,21 @@ def stamp_launch(db: Session, membership: Membership, now: datetime) -> None:
 @cache
 def _stamp_launch_statement() -> Any:
     return update(Membership).where(Membership.id == bindparam("membership_id")).values(last_launch_at=bindparam("now"))
+
+
+def members_by_id(db: Session, context_id: int, ids: Iterable[int]) -> dict[int, Membership]:
+    """The named members of this course, with their person, by membership id: what a page that names a few people
+    (a reflection's author and graders, one teacher's progress) reads instead of the whole roster. An id of another
+    course is left out; no ids, no statement."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = db.scalars(
+        select(Membership)
+        .where(Membership.context_id == context_id, Membership.id.in_(wanted))
+        .options(joinedload(Membership.person))
+    )
+    return {m.id: m for m in rows}
 
 
 def course_members(db: Session, context_id: int) -> list[Membership]:

@@ -13,7 +13,7 @@ from models.people import ResourceLink
 from models.reflections import Grade, Reflection
 from models.rubrics import rubric
 from models.scores import ScorePost
-from tests.conftest import TEACHER, ToolServer, launch
+from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_sessions_page import running_program_with_a_team
@@ -108,7 +108,7 @@ def test_a_trainer_grades_with_the_rubric_and_the_teacher_reads_the_grade_in_tha
     write(teacher, 1)
     trainer = trainer_visit(tool, platform)
     listing = trainer.get("/program/reflections", lang="en")
-    assert "to grade" in listing.text
+    assert "to grade" in listing.text and TEACHER.name in listing.text  # the author, read by id with the page's rows
 
     graded = grade(trainer, reflection_id(tool), {**ALL_THREES, "evidence": "4"}, "อธิบายหลักฐานได้ชัดเจน")
 
@@ -119,6 +119,9 @@ def test_a_trainer_grades_with_the_rubric_and_the_teacher_reads_the_grade_in_tha
     assert check_statement(scored) == []
     mine = teacher.get("/program/cycles/1/reflection")
     assert "คะแนน 16 จาก 20" in mine.text and "ดีเยี่ยม" in mine.text and 'name="text"' not in mine.text
+    assert TRAINER.name in mine.text  # the grader is named on the teacher's own page
+    review = trainer.get(f"/program/reflections/{reflection_id(tool)}", lang="en")
+    assert f"Reflection of {TEACHER.name}" in review.text and TRAINER.name in review.text
 
 
 def test_regrading_keeps_the_earlier_grade_as_history(tool: ToolServer, platform: TestPlatform) -> None:

@@ -39,7 +39,12 @@ class PassReport:
     posts: int = 0
     queued: int = 0  # statements written before their LRS was configured, queued for it in this pass
     passed: int = 0  # statements the destinations' marks moved past (a backlog being gone through)
+    full: bool = False  # a batch was full: more may be due now, so the next pass starts at once
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def more_waiting(self) -> bool:
+        return self.full
 
     @property
     def handled(self) -> int:
@@ -96,6 +101,7 @@ class OutboxDelivery:
             self._resume_after[destination.name] = queued.resume_after
             report.queued += queued.queued
             report.passed += queued.passed
+            report.full |= queued.queued + queued.passed >= self.queue_batch_size
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report
@@ -129,6 +135,7 @@ class OutboxDelivery:
 
     def _deliver_batch(self, db: Session, destination: LrsDestination, report: PassReport) -> None:
         claimed = self._claim(db, destination)
+        report.full |= len(claimed) >= self.batch_size
         if claimed:
             self._post(db, destination, claimed, report)
 

@@ -1,8 +1,10 @@
 """One loop for every kind of background work: a job's passes, repeated in a thread until it is stopped.
 
 A job is anything with a `name` and a `run_once()` that does one pass in its own transactions and reports what it
-handled. The loop sleeps for the poll interval only when a pass found nothing to do, and backs off (exponential,
-with jitter) while passes fail, so a database outage neither ends a worker nor has it hammer the database.
+handled. The loop sleeps for the poll interval when a pass found nothing to do, or when its report says that it left
+nothing more waiting (`more_waiting` false: its batches were not full), so what comes in meanwhile goes out together
+in the next pass rather than one request each; it backs off (exponential, with jitter) while passes fail, so a
+database outage neither ends a worker nor has it hammer the database.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Loop:
             if report.handled == 0:
                 if until_idle:
                     return
+                stop.wait(self.poll_seconds)
+            elif not getattr(report, "more_waiting", True):  # a report that does not say: at once, as before
                 stop.wait(self.poll_seconds)
 
     def start(self, *, until_idle: bool = False) -> Running:

@@ -125,7 +125,7 @@ class RalphServer:
 
 
 class CountingProxy:
-    """Sits between a worker and an LRS, forwards every request and counts each statement id posted.
+    """Sits between a worker and an LRS, forwards every request and counts each statement id posted, and the posts.
 
     `delay_seconds` holds each POST before forwarding it (to kill a worker mid-batch); `mode="garbage"`
     answers 200 with HTML instead of forwarding.
@@ -134,6 +134,7 @@ class CountingProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.posted: Counter[str] = Counter()
+        self.posts = 0  # POST requests, whatever their size
         self.delay_seconds = 0.0
         self.mode = "forward"
         self._lock = threading.Lock()
@@ -156,6 +157,7 @@ class CountingProxy:
         if request.method == "POST":
             with self._lock:
                 self.posted.update(statement["id"] for statement in json.loads(body))
+                self.posts += 1
             time.sleep(self.delay_seconds)
             if self.mode == "garbage":
                 return Response("<html>maintenance</html>", status=200, mimetype="text/html")(environ, start_response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -319,3 +321,46 @@ def test_a_teachers_launch_appears_in_ralph_within_seconds(
     assert mine[0]["verb"]["id"] == Verb.LAUNCHED
     assert mine[0]["context"]["extensions"]
     assert mine[0]["context"]["contextActivities"]["parent"][0]["definition"]["name"]["th-TH"] == "PLC วิทยาศาสตร์ ม.2"
+
+
+def test_a_pass_that_empties_the_queue_lets_what_comes_next_gather_for_one_post(
+    database: Database, ralph: RalphServer
+) -> None:
+    """A pass whose batch was not full left nothing due: the loop waits its poll interval before the next pass (not an
+    empty pass at once), and records written meanwhile go out together in one post."""
+    proxy = CountingProxy(ralph.base_url)
+    worker = OutboxDelivery(database, [ralph.destination(endpoint=proxy.endpoint)], batch_size=5)
+    passes: list[tuple[float, float, int, bool]] = []  # (started, ended, delivered, more waiting)
+
+    class Timed:
+        name = worker.name
+
+        def run_once(self) -> Any:
+            started = time.monotonic()
+            report = worker.run_once()
+            passes.append((started, time.monotonic(), report.delivered, report.more_waiting))
+            return report
+
+    try:
+        ids = write(database, 7, ["ralph"])
+        full, rest = worker.run_once(), worker.run_once()
+        assert (full.delivered, full.more_waiting) == (5, True)  # five more may be due: the next pass at once
+        assert (rest.delivered, rest.more_waiting) == (2, False)  # the queue is empty: wait before the next
+
+        running = Loop(Timed(), poll_seconds=0.6).start()
+        try:
+            for _ in range(6):  # a trickle: one record every 0.1 s
+                ids += write(database, 1, ["ralph"])
+                time.sleep(0.1)
+            wait_until(lambda: delivered(database) == 13, timeout=30, message="the trickle was not delivered")
+            time.sleep(0.8)  # long enough for the pass after the last delivery
+        finally:
+            running.stop(wait_seconds=10)
+    finally:
+        proxy.stop()
+
+    pairs = itertools.pairwise(passes)
+    after_work = [following[0] - ended for (_, ended, sent, more), following in pairs if sent and not more]
+    assert after_work and min(after_work) >= 0.55, passes  # no pass came at once after one that emptied the queue
+    assert proxy.posts <= 2 + 3, f"{proxy.posts} posts: the six records were not gathered"
+    assert stored_once(ralph, ids)

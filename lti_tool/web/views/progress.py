@@ -21,7 +21,7 @@ from lti_tool.web.session import database, require_session, service_client, sess
 from models.catalog import elements
 from models.eligibility import Eligibility, Reason, eligibility, program_facts
 from models.facts import program_eligibility, team_facts
-from models.people import course_members
+from models.people import course_members, members_by_id
 from models.plan import PlcRole
 from models.read_log import ReadKind
 from models.roles import AppRole
@@ -46,7 +46,7 @@ def _param(value: object) -> str:
 
 
 def _member_page(db: Session, app_session: AppSession, team: Team, member_id: int, back: bool) -> str:
-    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    members = members_by_id(db, app_session.context_id, [member_id])
     progress: Eligibility = eligibility(member_id, program_facts(team.program), team_facts(db, team))
     return render_template(
         "progress.html",

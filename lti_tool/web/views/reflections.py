@@ -23,7 +23,7 @@ from models.base import utcnow
 from models.calendar import program_day
 from models.cycles import Cycle
 from models.errors import InvalidInput, NotFoundInCourse, ProgramError
-from models.people import course_members
+from models.people import members_by_id
 from models.plan import role_in_cycle
 from models.programs import is_expired
 from models.read_log import ReadKind
@@ -58,7 +58,8 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
                 Reflection.cycle_id == cycle.id, Reflection.membership_id == app_session.membership_id
             )
         ).one_or_none()
-    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    graders = [g.grader_id for g in reflection.grades] if reflection is not None else []
+    members = members_by_id(db, app_session.context_id, graders)
     today = program_day(utcnow())
     page = render_template(
         "reflection.html",
@@ -135,7 +136,7 @@ def list_for_grading() -> str:
             .options(selectinload(Reflection.grades))
             .order_by(Cycle.number, Reflection.submitted_at)
         ).all()
-        members = {m.id: m for m in course_members(db, app_session.context_id)}
+        members = members_by_id(db, app_session.context_id, (r.membership_id for r in rows))
         return render_template(
             "reflections.html",
             view=view,
@@ -169,7 +170,9 @@ def _review_page(db: Session, app_session: AppSession, reflection_id: int, *, er
     except NotFoundInCourse:
         abort(404, description=_("There is no such reflection in this course."))
     team = reflection.cycle.team
-    members = {m.id: m for m in course_members(db, app_session.context_id)}
+    members = members_by_id(
+        db, app_session.context_id, [reflection.membership_id, *(g.grader_id for g in reflection.grades)]
+    )
     read_log.log_read(db, Actor(app_session), reflection.membership_id, ReadKind.REFLECTION, reflection.id)
     page = render_template(
         "reflection_review.html",
