@@ -370,7 +370,8 @@ class Day:
         threading.Thread(target=self._sample_rss, daemon=True).start()
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([*CLI, "worker", "--poll", "0.5"], env=self.env,
+        """`plc-bridge worker` as config/deploy/plc-bridge-worker@.service runs it (its default poll interval)."""
+        return subprocess.Popen([*CLI, "worker"], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
     def seed(self) -> dict[Any, list[int]]:

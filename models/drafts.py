@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, and_, delete, or_, select
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, and_, delete, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
@@ -67,8 +67,13 @@ def worth_keeping(fields: DraftFields) -> bool:
     return any(value.strip() for values in fields.values() for value in values)
 
 
-def purge_expired(db: Session, now: datetime) -> None:
-    db.execute(delete(Draft).where(Draft.expires_at <= now))
+def purge_expired(db: Session, now: datetime, *, dry_run: bool = False) -> int:
+    """Delete (or, with `dry_run`, count) everybody's drafts past their week: when a draft is kept, when a person's
+    drafts are read, and in the daily retention run (a person without drafts reads none); how many."""
+    expired = Draft.expires_at <= now
+    if dry_run:
+        return db.scalar(select(func.count()).select_from(Draft).where(expired)) or 0
+    return int(getattr(db.execute(delete(Draft).where(expired)), "rowcount", 0) or 0)
 
 
 def keep_draft(

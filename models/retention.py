@@ -60,6 +60,7 @@ class Removed:
     record_changes: int = 0
     evidence: int = 0
     read_log: int = 0
+    drafts: int = 0  # typed text kept from refused posts, past its week
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -73,6 +74,7 @@ class Removed:
             "record_changes": self.record_changes,
             "evidence": self.evidence,
             "read_log": self.read_log,
+            "drafts": self.drafts,
         }
 
     @property

@@ -14,10 +14,20 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, bindparam, insert, select, update
-from sqlalchemy.orm import Mapped, Session, joinedload, make_transient_to_detached, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, bindparam, exists, insert, select, update
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    joinedload,
+    make_transient_to_detached,
+    mapped_column,
+    query_expression,
+    relationship,
+    with_expression,
+)
 
 from models.base import Base, utcnow
+from models.drafts import Draft
 from models.people import Context, Membership, Person, ResourceLink
 
 
@@ -40,6 +50,9 @@ class AppSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)  # signed out
+    # Whether this person had a draft in this course when find_session read the session (None: not asked); a page of
+    # theirs reads drafts (lti_tool/web/drafts.py) only when they have one.
+    has_drafts: Mapped[bool | None] = query_expression()
 
     person: Mapped[Person] = relationship()
     context: Mapped[Context] = relationship()
@@ -124,7 +137,8 @@ def _live(now: Any) -> Any:
 
 def find_session(db: Session, token: str) -> AppSession | None:
     """The live session with this token, read with its person, membership, course (and the course's platform) and
-    resource link, which every page of the session shows: one statement instead of one per row."""
+    resource link, which every page of the session shows, and whether the person has a draft in the course: one
+    statement instead of one per row."""
     return db.scalars(_session_with_course(), {"token": token, "now": utcnow()}).first()
 
 
@@ -139,6 +153,10 @@ def _session_with_course() -> Any:
             joinedload(AppSession.membership),
             joinedload(AppSession.context).joinedload(Context.platform),
             joinedload(AppSession.resource_link),
+            with_expression(
+                AppSession.has_drafts,
+                exists().where(Draft.person_id == AppSession.person_id, Draft.context_id == AppSession.context_id),
+            ),
         )
     )
 

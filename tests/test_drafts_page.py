@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lti_tool.settings import Settings
 from lti_tool.web import session as web_session
@@ -274,3 +274,36 @@ def test_a_form_posted_after_its_link_expired_for_pages_is_still_saved_with_its_
     assert forged.status_code in (400, 401)
     with tool.database.transaction() as db:
         assert [r.text for r in db.scalars(select(Reflection))] == [TEXT]  # the forged post saved nothing
+
+
+def test_a_person_without_a_draft_reads_no_drafts_and_one_kept_meanwhile_is_found_by_the_next_page(
+    tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's own read says whether the person has a draft in the course: without one, a page with a form
+    reads no drafts; a draft kept by a refused post in the same session is filled in by the next page."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(tool.database.engine, "before_cursor_execute", seen)
+    try:
+        page = teacher.get(PAGE)
+        assert page.status_code == 200 and 'name="text"' in page.text
+        assert not [s for s in statements if "FROM drafts" in s and "EXISTS" not in s], statements
+        assert [s for s in statements if "EXISTS" in s and "FROM drafts" in s]  # asked with the session
+
+        csrf = form_csrf(page)
+        monkeypatch.setattr(web_session, "FORM_POST_MAX_AGE", -1)
+        monkeypatch.setattr(web_session, "LINK_TOKEN_MAX_AGE", -1)
+        assert teacher.post(PAGE, {"csrf": csrf, "text": TEXT}).status_code == 401  # kept as a draft
+        monkeypatch.undo()
+        statements.clear()
+        again = Visit(tool, launch(requests.Session(), platform, TEACHER)).get(PAGE)
+    finally:
+        event.remove(tool.database.engine, "before_cursor_execute", seen)
+
+    assert "กู้คืนข้อความที่ยังไม่ได้บันทึกจากเวลา" in again.text
+    assert [s for s in statements if "FROM drafts" in s and "EXISTS" not in s]

@@ -22,6 +22,7 @@ from lti_tool.workers.retention import RetentionJob
 from models import certificates as certs
 from models.base import utcnow
 from models.cycles import ElementSession
+from models.drafts import Draft
 from models.evidence import Evidence, Upload, store_evidence
 from models.forms import FormEntry
 from models.observations import Observation
@@ -213,3 +214,26 @@ def test_the_worker_loop_runs_the_retention_job_once_a_day(tool: ToolServer, pla
     assert not RetentionJob(tool.database, tool.settings).run_once().ran  # a run is recorded today: not due
     with tool.database.transaction() as db:
         assert db.scalar(select(func.count()).select_from(RetentionRun)) == 1
+
+
+def test_drafts_past_their_week_are_deleted_by_the_daily_run_even_when_nobody_reads_them(
+    tool: ToolServer, platform: TestPlatform, cli_env: None
+) -> None:
+    """A page reads drafts only for a person who has one, so a week-old draft nobody comes back for is deleted by the
+    retention run, not left until someone else keeps one."""
+    finished_program(tool, platform, end=False)
+    with tool.database.transaction() as db:
+        member = db.get(Membership, db.scalars(select(Program)).one().teams[0].member_ids[0])
+        assert member is not None
+        for path, age in (("/program/cycles/1/reflection", 8), ("/program/cycles/2/reflection", 2)):
+            db.add(Draft(person_id=member.person_id, context_id=member.context_id, path=path,
+                         fields={"text": ["ข้อความ"]}, files_dropped=False,
+                         saved_at=utcnow() - timedelta(days=age), expires_at=utcnow() - timedelta(days=age - 7)))  # fmt: skip
+
+    dry = CliRunner().invoke(main, ["retention", "run", "--dry-run"])
+    assert "drafts=1" in dry.output
+    result = CliRunner().invoke(main, ["retention", "run"])
+
+    assert "drafts=1" in result.output
+    with tool.database.transaction() as db:
+        assert list(db.scalars(select(Draft.path))) == ["/program/cycles/2/reflection"]

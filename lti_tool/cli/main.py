@@ -401,7 +401,8 @@ def retention() -> None:
 @retention.command(
     "run",
     help="Remove the free text and evidence files of programs ended more than PLC_RETENTION_DAYS_AFTER_END days ago,"
-    " and read-log entries older than PLC_READ_LOG_DAYS (certificates, hours, roles and grades stay).",
+    " read-log entries older than PLC_READ_LOG_DAYS, and unsaved typed text (drafts) past its week (certificates,"
+    " hours, roles and grades stay).",
 )
 @click.option("--dry-run", is_flag=True, help="Only count what would be removed; change nothing")
 def retention_run(dry_run: bool) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.services.evidence import evidence_folder
 from lti_tool.settings import Settings
 from models.calendar import program_day
+from models.drafts import purge_expired
 from models.read_log import purge_read_log
 from models.retention import Removed, RetentionRun, expired_programs, remove_free_text
 
@@ -26,6 +27,7 @@ def run_retention(db: Session, settings: Settings, now: datetime, *, trigger: st
     for program in expired_programs(db, ended_before):
         remove_free_text(db, program, removed, dry_run=dry_run)
     removed.read_log = purge_read_log(db, now - timedelta(days=settings.read_log_days), dry_run=dry_run)
+    removed.drafts = purge_expired(db, now, dry_run=dry_run)
     if not dry_run:
         db.add(RetentionRun(ran_at=now, trigger=trigger, counts=removed.counts()))
         db.flush()

@@ -74,7 +74,7 @@ def keep_posted() -> Kept | None:
 def _forget_saved(response: Response) -> Response:
     """A post to a form that went through: its draft, if any, is done with."""
     owner = g.get("plc_owner")
-    if owner is None or request.method != "POST" or response.status_code >= 400:
+    if owner is None or request.method != "POST" or response.status_code >= 400 or g.get("plc_drafts") is False:
         return response
     if request.path.startswith(NOT_TYPING):
         return response
@@ -90,6 +90,8 @@ def _restore(response: Response) -> Response:
     """Fill the forms of this page that have a draft, and say so at the top of the page."""
     owner = g.get("plc_owner")
     if owner is None or request.method != "GET" or response.status_code != 200 or response.direct_passthrough:
+        return response
+    if g.get("plc_drafts") is False:  # the person had no draft in this course when the request began
         return response
     if response.mimetype != "text/html":
         return response

@@ -149,6 +149,7 @@ def current_session(db: Session) -> AppSession | None:
         g.plc_db = db  # the page's transaction, which what its template asks of the database may use while it is open
         g.plc_locale = app_session.locale
         g.plc_owner = (app_session.person_id, app_session.context_id)
+        g.plc_drafts = app_session.has_drafts  # None when the session was read without asking (by its cookie)
     return app_session
 
 

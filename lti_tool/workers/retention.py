@@ -1,5 +1,5 @@
 """The daily retention job (PDPA): once a day at most, over every platform, the free text and evidence of programs
-ended longer ago than the district keeps them, and the read log's old entries, are removed
+ended longer ago than the district keeps them, the read log's old entries and drafts past their week are removed
 (lti_tool/services/retention.py). `plc-bridge retention run` runs the same pass by hand."""
 
 from __future__ import annotations
