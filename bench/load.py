@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=None, help="client processes: 5; a PLC day: 4 and the burst's")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's actions")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--plc-day", action="store_true", help="a PLC day's load (see above)")
     parser.add_argument("--burst", type=int, default=500, help="a PLC day: launches in the burst (0: none)")
     parser.add_argument("--burst-seconds", type=float, default=60)
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
                 token_url=token, jwks_url=jwks,
             ),
         )  # fmt: skip
-    web = start_gunicorn(env, port, workers=args.web_workers)
+    web = start_gunicorn(env, port, workers=args.web_workers, threads=args.threads)
     try:
         go.set()
         samples: list[tuple[str, float, int]] = []
@@ -202,7 +203,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     errors = [s for s in samples if s[2] == 0 or s[2] >= 400]
     launches = sum(1 for s in samples if s[0] == "launch" and s[2] == 303)
     print(
-        f"load: {args.users} users, think ~{args.think}s, {args.seconds:.0f}s, gunicorn {args.web_workers} workers x 4 threads, PostgreSQL"
+        f"load: {args.users} users, think ~{args.think}s, {args.seconds:.0f}s, gunicorn {args.web_workers} workers x {args.threads} threads, PostgreSQL"
     )
     print(
         f"  tool requests: {len(samples)}  ({len(samples) / args.seconds:.1f}/s)   launches completed: {launches} ({launches / args.seconds:.1f}/s)"

@@ -23,6 +23,7 @@ def plc_day(args: argparse.Namespace) -> None:
         burst_seconds=min(args.burst_seconds, seconds),
         burst_at=args.burst_at if args.burst_at is not None else seconds / 5,
         web_workers=args.web_workers,
+        threads=args.threads,
     )
     print(f"PLC day: {plan.users} people (a trainer per course of ~{plan.users // plan.processes}), think ~{plan.think} s, "
           f"{seconds:.0f} s; burst of {plan.burst} launches in {plan.burst_seconds:.0f} s from {plan.burst_at:.0f} s; "

@@ -84,7 +84,7 @@ def _insert_login() -> Any:
 @cache
 def _login_query(with_platform: bool) -> Any:
     query = select(LoginRequest).where(LoginRequest.state == bindparam("state"))
-    return query.options(joinedload(LoginRequest.platform)) if with_platform else query
+    return query.options(joinedload(LoginRequest.platform).undefer(Platform.key_set_cache)) if with_platform else query
 
 
 @cache

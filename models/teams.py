@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, bindparam, func, select, text
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, contains_eager, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
 from models.errors import AlreadyInTeam, InvalidInput, MemberInactive, NotATeamMember, Problem
@@ -204,6 +204,7 @@ def _team_of_query() -> Any:
         scoped_statement(Team)
         .join(TeamMember, TeamMember.team_id == Team.id)
         .where(TeamMember.membership_id == bindparam("membership_id"), Team.program_id == current)
+        .options(contains_eager(Team.program))  # the program is joined by the scope already: read with the team
     )
 
 

@@ -40,12 +40,12 @@ def require_role(app_session: AppSession, roles: Collection[AppRole], message: s
 def team_view(db: Session, app_session: AppSession) -> TeamView:
     """The team this request is about, or a 403/404 page; never a team of another course."""
     scope, viewer = course_scope(app_session), app_session.membership
-    current = current_program(db, scope)
     if viewer.app_role == AppRole.TEACHER:
-        team = team_of(db, scope, viewer.id)
+        team = team_of(db, scope, viewer.id)  # with its program, the current one: one statement
         if team is None:
             abort(403, description=_("You are not in a PLC team yet. Your trainer forms the teams."))
         return TeamView(team, [team], may_record_for_team(viewer, team))
+    current = current_program(db, scope)
     teams = current_teams(db, current)
     wanted = request.args.get("team", type=int)
     if wanted is None:

@@ -29,9 +29,9 @@ def landing() -> str:
         app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
         scope = course_scope(app_session)
-        program = course_program(db, scope)
-        # A course without a current program has no team in it: no need to look for one.
-        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER and program else None
+        # A teacher's team is read with the current program it belongs to; without one, the course's program is read.
+        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
+        program = team.program if team is not None else course_program(db, scope)
         progress = steps = cycle = None
         if team is not None:
             progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))

@@ -46,13 +46,14 @@ def _param(value: object) -> str:
 
 
 def _member_page(db: Session, app_session: AppSession, team: Team, member_id: int, back: bool) -> str:
-    members = members_by_id(db, app_session.context_id, [member_id])
+    own = member_id == app_session.membership_id  # read with the session, with its person
+    member = app_session.membership if own else members_by_id(db, app_session.context_id, [member_id]).get(member_id)
     progress: Eligibility = eligibility(member_id, program_facts(team.program), team_facts(db, team))
     return render_template(
         "progress.html",
         program=team.program,
         team=team,
-        member=members.get(member_id),
+        member=member,
         progress=progress,
         reasons=[explain(r) for r in progress.reasons],
         elements=elements(),
