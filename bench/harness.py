@@ -12,6 +12,14 @@ import requests
 CLI = [sys.executable, "-m", "lti_tool.cli.main"]
 
 
+def browser_session() -> requests.Session:
+    """A new browser: its own cookies, no proxy or netrc lookups in the environment on every request (the load
+    clients share the tool's two cores; a browser on a teacher's computer costs the server nothing)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 def register_platform(env: dict[str, str], platform: Any) -> None:
     """`plc-bridge platform add` for a test platform (anything with its URLs and ids), as an admin types it."""
     subprocess.run(

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 from sqlalchemy import func, select
 
-from bench.harness import CLI, register_platform, start_gunicorn
+from bench.harness import CLI, browser_session, register_platform, start_gunicorn
 from bench.procs import backends, children, cpu_seconds, machine_ticks, rss_mb
 from lti_tool.demo_lms.auto_form import submit_auto_form
 from models.database import Database
@@ -68,14 +68,6 @@ def form_token(page: str, action: str) -> str | None:
     after = page.split(f'action="{action}', 1)
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', after[1]) if len(after) == 2 else None
     return found.group(1) if found else None
-
-
-def browser_session() -> requests.Session:
-    """A new browser: its own cookies, no proxy or netrc lookups in the environment on every request (the load
-    clients share the tool's two cores; a browser on a teacher's computer costs the server nothing)."""
-    session = requests.Session()
-    session.trust_env = False
-    return session
 
 
 def waited(started: float) -> str:

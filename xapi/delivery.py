@@ -101,7 +101,8 @@ class OutboxDelivery:
             self._resume_after[destination.name] = queued.resume_after
             report.queued += queued.queued
             report.passed += queued.passed
-            report.full |= queued.queued + queued.passed >= self.queue_batch_size
+            # A full read that left younger rows behind reads on at once (`resume_after`), as does a full queueing.
+            report.full |= queued.resume_after is not None or queued.queued + queued.passed >= self.queue_batch_size
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report

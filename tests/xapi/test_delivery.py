@@ -364,3 +364,22 @@ def test_a_pass_that_empties_the_queue_lets_what_comes_next_gather_for_one_post(
     assert after_work and min(after_work) >= 0.55, passes  # no pass came at once after one that emptied the queue
     assert proxy.posts <= 2 + 3, f"{proxy.posts} posts: the six records were not gathered"
     assert stored_once(ralph, ids)
+
+
+def test_a_queueing_read_that_leaves_younger_records_behind_says_more_is_waiting(
+    database: Database, ralph: RalphServer
+) -> None:
+    """Records written before their LRS was configured are queued a read at a time; a full read of recent records,
+    none of them missing, still leaves the rest to read: the next pass comes at once, not after the poll interval."""
+    worker = OutboxDelivery(database, [ralph.destination()], queue_batch_size=3)
+    delivered_first = write(database, 3, ["ralph"])
+    drain(worker)
+    worker = OutboxDelivery(database, [ralph.destination()], queue_batch_size=3)  # a new worker reads from the mark
+    written_before = write(database, 2, [])  # no delivery row for the LRS yet
+
+    first = worker.run_once()
+    second = worker.run_once()
+
+    assert (first.queued, first.delivered, first.more_waiting) == (0, 0, True)  # three old ones read, none missing
+    assert (second.queued, second.delivered, second.more_waiting) == (2, 2, False)
+    assert stored_once(ralph, delivered_first + written_before)
