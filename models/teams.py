@@ -213,6 +213,26 @@ def require_member(team: Team, membership_id: int) -> None:
         raise NotATeamMember(membership_id, team.name)
 
 
+def program_and_team_of(db: Session, scope: CourseScope, membership_id: int) -> tuple[Program | None, Team | None]:
+    """The course's current program (its newest not cancelled) and the member's team in it, in one statement: a
+    teacher's landing page, whether the course has no program yet, they are in no team of it, or in one."""
+    row = db.execute(_program_and_team_query(), {**scope_parameters(scope), "membership_id": membership_id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@cache
+def _program_and_team_query() -> Any:
+    mine = select(TeamMember.team_id).where(TeamMember.membership_id == bindparam("membership_id"))
+    return (
+        scoped_statement(Program)
+        .add_columns(Team)
+        .outerjoin(Team, (Team.program_id == Program.id) & Team.id.in_(mine))
+        .where(Program.state != ProgramState.CANCELLED)
+        .order_by(Program.id.desc(), Team.id)
+        .limit(1)
+    )
+
+
 def may_record_for_team(viewer: Membership, team: Team) -> bool:
     """Members and the facilitator record their team's sessions; the course's trainers may record for any team."""
     if viewer.context_id != team.program.context_id:

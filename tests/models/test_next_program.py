@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.calendar import last_day_for_certificates
 from models.errors import InvalidInput, NextProgramNotYet, ProgramStateError
+from models.program_history import current_program
 from models.programs import (
     Program,
     ProgramDetails,
@@ -22,7 +23,7 @@ from models.programs import (
     submit,
 )
 from models.states import ProgramState as S
-from models.teams import add_team, add_team_member, team_of
+from models.teams import Team, add_team, add_team_member, program_and_team_of, team_of
 from tests.factories import ENDED_ON, Course, planned_program, program_in
 
 CREATED = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)  # 10:00 on 1 May 2026 in Bangkok
@@ -116,7 +117,7 @@ def test_a_course_without_a_current_program_sets_one_up(db: Session, course: Cou
 
 def test_a_course_whose_program_was_cancelled_has_no_current_one(db: Session, course: Course) -> None:
     program = program_in(db, course, S.CANCELLED)
-    assert program.state is S.CANCELLED and team_of(db, course.scope, course.teachers[0].id) is None
+    assert program.state is S.CANCELLED and team_now(db, course, course.teachers[0].id) is None
 
 
 @pytest.mark.parametrize("state", [S.DRAFT, S.SUBMITTED, S.APPROVED, S.RUNNING])
@@ -149,6 +150,14 @@ def test_a_next_program_once_the_certificates_are_requested(db: Session, course:
 # --- A teacher's team is the current program's ------------------------------------------------------------------
 
 
+def team_now(db: Session, course: Course, teacher: int) -> Team | None:
+    """The teacher's team in the course's current program, as team_of reads it; the landing page's one statement
+    (program_and_team_of) must read the same team and the current program with it."""
+    team = team_of(db, course.scope, teacher)
+    assert program_and_team_of(db, course.scope, teacher) == (current_program(db, course.scope), team)
+    return team
+
+
 def next_year(db: Session, course: Course) -> Program:
     return new_program(db, course.scope, ProgramDetails(name="PLC ปีที่ 2 (synthetic)"))
 
@@ -156,11 +165,11 @@ def next_year(db: Session, course: Course) -> Program:
 def test_a_teacher_of_last_years_team_has_no_team_in_a_new_program_without_teams(db: Session, course: Course) -> None:
     earlier = program_in(db, course, S.CERTIFICATES_REQUESTED)
     teacher = earlier.teams[0].member_ids[0]
-    assert team_of(db, course.scope, teacher) is earlier.teams[0]
+    assert team_now(db, course, teacher) is earlier.teams[0]
 
     next_year(db, course)
 
-    assert team_of(db, course.scope, teacher) is None
+    assert team_now(db, course, teacher) is None
 
 
 def test_a_teacher_in_the_new_programs_team_gets_that_team(db: Session, course: Course) -> None:
@@ -170,7 +179,7 @@ def test_a_teacher_in_the_new_programs_team_gets_that_team(db: Session, course: 
     team = add_team(db, current, "ทีมปีที่ 2")
     add_team_member(db, team, teacher)
 
-    assert team_of(db, course.scope, teacher) is team
+    assert team_now(db, course, teacher) is team
 
 
 def test_a_cancelled_newer_programs_team_is_not_the_teachers_team(db: Session, course: Course) -> None:
@@ -184,7 +193,7 @@ def test_a_cancelled_newer_programs_team_is_not_the_teachers_team(db: Session, c
     cancel(cancelled)
     db.flush()
 
-    assert team_of(db, course.scope, teacher) is team
+    assert team_now(db, course, teacher) is team
 
 
 def test_another_courses_program_does_not_hide_this_courses_team(
@@ -193,4 +202,4 @@ def test_another_courses_program_does_not_hide_this_courses_team(
     here = program_in(db, course, S.RUNNING)
     new_program(db, other_course.scope, ProgramDetails(name="อีกรายวิชา (synthetic)"))
     teacher = here.teams[0].member_ids[0]
-    assert team_of(db, course.scope, teacher) is here.teams[0]
+    assert team_now(db, course, teacher) is here.teams[0]

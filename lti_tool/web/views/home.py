@@ -18,7 +18,7 @@ from models.forms import TEAM_FORMS, form_entries, form_templates
 from models.people import course_members
 from models.plan import role_in_cycle
 from models.roles import AppRole, administers_the_site
-from models.teams import team_of
+from models.teams import program_and_team_of
 
 bp = Blueprint("home", __name__)
 
@@ -29,9 +29,11 @@ def landing() -> str:
         app_session = require_session(db)
         role = AppRole(app_session.membership.app_role)
         scope = course_scope(app_session)
-        # A teacher's team is read with the current program it belongs to; without one, the course's program is read.
-        team = team_of(db, scope, app_session.membership_id) if role is AppRole.TEACHER else None
-        program = team.program if team is not None else course_program(db, scope)
+        # A teacher's team is read with the course's current program, in one statement.
+        if role is AppRole.TEACHER:
+            program, team = program_and_team_of(db, scope, app_session.membership_id)
+        else:
+            program, team = course_program(db, scope), None
         progress = steps = cycle = None
         if team is not None:
             progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))
