@@ -101,8 +101,10 @@ class OutboxDelivery:
             self._resume_after[destination.name] = queued.resume_after
             report.queued += queued.queued
             report.passed += queued.passed
-            # A full read that left younger rows behind reads on at once (`resume_after`), as does a full queueing.
-            report.full |= queued.resume_after is not None or queued.queued + queued.passed >= self.queue_batch_size
+            # Only a full queueing hurries the next pass. A read that found nothing missing but left younger rows
+            # behind (`resume_after`) is what every pass sees while the records are younger than the settle time: it
+            # reads on at the poll interval, and what it finds missing is queued then.
+            report.full |= queued.queued + queued.passed >= self.queue_batch_size
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report
