@@ -8,8 +8,8 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, bindparam, func, select, text
-from sqlalchemy.orm import Mapped, Session, aliased, contains_eager, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, bindparam, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
 from models.errors import AlreadyInTeam, InvalidInput, MemberInactive, NotATeamMember, Problem
@@ -182,30 +182,8 @@ def apply_rotation(team: Team, rotation: Rotation) -> None:
 
 def team_of(db: Session, scope: CourseScope, membership_id: int) -> Team | None:
     """The member's team in the course's current program (its newest not cancelled), if any (a teacher is in one
-    team per program); never a team of a cancelled or an earlier program."""
-    return db.scalars(_team_of_query(), {**scope_parameters(scope), "membership_id": membership_id}).first()
-
-
-@cache
-def _team_of_query() -> Any:
-    """team_of's statement, built once (after the mappers are configured): building it, its newest-program alias
-    adapted anew, costs more than running it."""
-    newest = aliased(Program, name="newest_program")
-    current = (
-        select(func.max(newest.id))
-        .where(
-            newest.platform_id == bindparam("platform_id"),
-            newest.context_id == bindparam("context_id"),
-            newest.state != ProgramState.CANCELLED,
-        )
-        .scalar_subquery()
-    )
-    return (
-        scoped_statement(Team)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.membership_id == bindparam("membership_id"), Team.program_id == current)
-        .options(contains_eager(Team.program))  # the program is joined by the scope already: read with the team
-    )
+    team per program); never a team of a cancelled or an earlier program. Read with its program."""
+    return program_and_team_of(db, scope, membership_id)[1]
 
 
 def require_member(team: Team, membership_id: int) -> None:

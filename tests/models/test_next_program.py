@@ -151,8 +151,8 @@ def test_a_next_program_once_the_certificates_are_requested(db: Session, course:
 
 
 def team_now(db: Session, course: Course, teacher: int) -> Team | None:
-    """The teacher's team in the course's current program, as team_of reads it; the landing page's one statement
-    (program_and_team_of) must read the same team and the current program with it."""
+    """The teacher's team in the course's current program, as team_of reads it; program_and_team_of, which team_of
+    and the landing page use, must read the course's current program with it."""
     team = team_of(db, course.scope, teacher)
     assert program_and_team_of(db, course.scope, teacher) == (current_program(db, course.scope), team)
     return team
