@@ -62,21 +62,25 @@ def _member_page(db: Session, app_session: AppSession, team: Team, member_id: in
     )
 
 
+def _own_progress(db: Session, app_session: AppSession) -> str:
+    """A teacher's own progress, in their team of the course's current program."""
+    view = team_view(db, app_session)
+    return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
+
+
 @bp.get("")
 def show() -> str:
     with database().transaction() as db:
         app_session = require_session(db)
         context_id, role = app_session.context_id, AppRole(app_session.membership.app_role)
         if role is AppRole.TEACHER:  # their own progress, in the same read
-            view = team_view(db, app_session)
-            return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
+            return _own_progress(db, app_session)
     if role.sees_course_roster:  # who has left the course, as the LMS lists it now (read at most every few minutes)
         roster.refresh(database(), service_client(), context_id)
     with database().transaction() as db:
         app_session = require_session(db)
         if AppRole(app_session.membership.app_role) is AppRole.TEACHER:  # the same session, its role changed meanwhile
-            view = team_view(db, app_session)
-            return _member_page(db, app_session, view.team, app_session.membership_id, back=False)
+            return _own_progress(db, app_session)
         program = course_program(db, course_scope(app_session))
         if program is None:
             abort(404, description=_("The course has no PLC program yet."))
