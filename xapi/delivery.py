@@ -39,12 +39,8 @@ class PassReport:
     posts: int = 0
     queued: int = 0  # statements written before their LRS was configured, queued for it in this pass
     passed: int = 0  # statements the destinations' marks moved past (a backlog being gone through)
-    full: bool = False  # a batch was full: more may be due now, so the next pass starts at once
+    more_waiting: bool = False  # a batch was full: more may be due now, so the next pass starts at once
     errors: list[str] = field(default_factory=list)
-
-    @property
-    def more_waiting(self) -> bool:
-        return self.full
 
     @property
     def handled(self) -> int:
@@ -104,7 +100,7 @@ class OutboxDelivery:
             # Only a full queueing hurries the next pass. A read that found nothing missing but left younger rows
             # behind (`resume_after`) is what every pass sees while the records are younger than the settle time: it
             # reads on at the poll interval, and what it finds missing is queued then.
-            report.full |= queued.queued + queued.passed >= self.queue_batch_size
+            report.more_waiting |= queued.queued + queued.passed >= self.queue_batch_size
             with self.database.transaction() as db:
                 self._deliver_batch(db, destination, report)
         return report
@@ -138,7 +134,7 @@ class OutboxDelivery:
 
     def _deliver_batch(self, db: Session, destination: LrsDestination, report: PassReport) -> None:
         claimed = self._claim(db, destination)
-        report.full |= len(claimed) >= self.batch_size
+        report.more_waiting |= len(claimed) >= self.batch_size
         if claimed:
             self._post(db, destination, claimed, report)
 
