@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, bindparam, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, contains_eager, mapped_column, relationship
 
 from models.base import Base, enum_values, utcnow
 from models.errors import AlreadyInTeam, InvalidInput, MemberInactive, NotATeamMember, Problem
@@ -208,6 +208,7 @@ def _program_and_team_query() -> Any:
         .where(Program.state != ProgramState.CANCELLED)
         .order_by(Program.id.desc(), Team.id)
         .limit(1)
+        .options(contains_eager(Team.program))  # the team's program is the row's: no load of it later
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models.calendar import last_day_for_certificates
@@ -153,8 +154,11 @@ def test_a_next_program_once_the_certificates_are_requested(db: Session, course:
 def team_now(db: Session, course: Course, teacher: int) -> Team | None:
     """The teacher's team in the course's current program, as team_of reads it; program_and_team_of, which team_of
     and the landing page use, must read the course's current program with it."""
+    db.flush()
+    db.expire_all()  # read as a page reads them, not as the test made them
     team = team_of(db, course.scope, teacher)
     assert program_and_team_of(db, course.scope, teacher) == (current_program(db, course.scope), team)
+    assert team is None or "program" in inspect(team).dict  # read with the team: a page asking for it sends nothing
     return team
 
 
