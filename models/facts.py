@@ -261,9 +261,17 @@ def read_teams(db: Session, team_ids: Collection[int]) -> dict[int, TeamRecord]:
 
 def team_facts(db: Session, team: Team) -> TeamFacts:
     """Everything a team planned and recorded (what the session changed so far included), in one statement."""
+    return team_facts_and_cycles(db, team)[0]
+
+
+def team_facts_and_cycles(db: Session, team: Team) -> tuple[TeamFacts, dict[int, int]]:
+    """`team_facts`, and the ids of the team's cycles by number (a cycle is there once something was recorded in
+    it), from the same statement."""
     db.flush()
     record = read_teams(db, [team.id]).get(team.id)
-    return record.facts() if record is not None else TeamFacts(member_ids=frozenset(team.member_ids))
+    if record is None:
+        return TeamFacts(member_ids=frozenset(team.member_ids)), {}
+    return record.facts(), {number: cycle_id for cycle_id, number in record.numbers.items()}
 
 
 def program_eligibility(db: Session, program: Program) -> dict[int, Eligibility]:

@@ -234,6 +234,11 @@ def form_entries(db: Session, cycle: Cycle) -> dict[str, FormEntry]:
     return {e.form: e for e in db.scalars(select(FormEntry).where(FormEntry.cycle_id == cycle.id))}
 
 
+def forms_filled(db: Session, cycle_id: int) -> frozenset[str]:
+    """The forms of a cycle that have an entry, by name (without reading the entries)."""
+    return frozenset(db.scalars(select(FormEntry.form).where(FormEntry.cycle_id == cycle_id)))
+
+
 @dataclass(frozen=True)
 class CarriedOver:
     """What the results report of a team's previous cycle said it will improve: the next cycle starts from it."""

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import BindParameter
 
 from models.base import Base, utcnow
 from models.calendar import program_day
 from models.cycles import Cycle, open_cycle
 from models.errors import InvalidInput, NotATrainer, Problem, ReflectionGraded
+from models.plan import PlcRole
 from models.programs import check_recording_allowed, course_membership
 from models.roles import AppRole
 from models.scope import register_scope_path
-from models.teams import Team, require_member
+from models.teams import CycleAssignment, Team, require_member
 
 
 class Reflection(Base):
@@ -70,6 +74,39 @@ class Grade(Base):
 
 register_scope_path(Reflection, (Reflection.cycle, Cycle.team, Team.program))
 register_scope_path(Grade, (Grade.reflection, Reflection.cycle, Cycle.team, Team.program))
+
+
+def own_reflection(
+    db: Session, team: Team, cycle_number: int, membership_id: int
+) -> tuple[Reflection | None, PlcRole | None]:
+    """A member's reflection on cycle `cycle_number` of their team (None before they write one, or before the cycle
+    opens) and the role the plan gives them in that cycle, in one statement: a teacher's reflection page. `team` was
+    read within the course, so what hangs from it is of the course too."""
+    parameters = {"team_id": team.id, "number": cycle_number, "membership_id": membership_id}
+    role, reflection = db.execute(_own_reflection_query(), parameters).one()
+    return reflection, role
+
+
+@cache
+def _own_reflection_query() -> Any:
+    number: BindParameter[int] = bindparam("number")
+    member: BindParameter[int] = bindparam("membership_id")
+    role = (
+        select(CycleAssignment.role)
+        .where(
+            CycleAssignment.team_id == Team.id,
+            CycleAssignment.cycle_number == number,
+            CycleAssignment.membership_id == member,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(role, Reflection)
+        .select_from(Team)
+        .outerjoin(Cycle, (Cycle.team_id == Team.id) & (Cycle.number == number))
+        .outerjoin(Reflection, (Reflection.cycle_id == Cycle.id) & (Reflection.membership_id == member))
+        .where(Team.id == bindparam("team_id"))
+    )
 
 
 def submit_reflection(

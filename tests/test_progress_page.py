@@ -3,16 +3,20 @@ the trainer's program view, and each completion (element, cycle, program) is one
 
 from __future__ import annotations
 
+import re
+
 import requests
 from sqlalchemy import select
 
 from models.base import utcnow
 from models.observations import ObservationForm, submit_observation
 from models.outbox import OutboxStatement
+from models.people import Membership, Person
 from models.plan import team_plan
 from models.teams import Team
 from tests.conftest import TEACHER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
+from tests.test_cycle_pages import PROBLEM_FORM
 from tests.test_program_pages import Visit, trainer_visit
 from tests.test_program_teams import COLLEAGUES
 from tests.test_reflections_page import write
@@ -80,6 +84,30 @@ def test_a_teacher_lands_on_what_to_do_next_in_the_current_cycle(tool: ToolServe
     assert "Cycle 1 of 3" in landing.text and "Model Teacher" in landing.text
     assert "Element 2: record the team's session" in landing.text and "Element 1: record" not in landing.text
     assert "Problem-reflection tracking form" in landing.text and "Write your reflection on cycle 1" in landing.text
+
+
+def test_the_landing_drops_a_filled_form_from_what_to_do_next_and_names_the_role_in_every_cycle(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    """The landing reads the team's cycles and plan with its facts: the cycle's filled forms leave the list, and the
+    role table shows what the plan gives this teacher in each cycle."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    record(teacher, cycle="1", element="1", held_on="2026-11-20", hours="2")
+    csrf = teacher.csrf(teacher.get("/program/cycles/1"), "/cycles/1/forms/problem-reflection")
+    saved = teacher.post("/program/cycles/1/forms/problem-reflection", {"csrf": csrf, **PROBLEM_FORM})
+    assert saved.status_code == 200
+
+    landing = teacher.get("/home", lang="en")
+
+    assert "Problem-reflection tracking form" not in landing.text and "Write your reflection on cycle 1" in landing.text
+    with tool.database.transaction() as db:
+        mine = db.scalar(select(Membership.id).join(Person).where(Person.sub == TEACHER.sub))
+        plan = team_plan(db.scalars(select(Team)).one())
+    table = landing.text.split("Your role in each cycle", 1)[1].split("</table>", 1)[0]
+    shown = dict(re.findall(r'<th scope="row"><a [^>]*>(\d+)</a></th>\s*<td>(.*?)</td>', table, re.S))
+    expected = {str(n): "Model Teacher" if model == mine else "Buddy Teacher" for n, (model, _b) in plan.items()}
+    assert shown == expected and len(shown) == 3
 
 
 def test_a_trainer_opens_one_teachers_progress_but_not_someone_outside_the_program(

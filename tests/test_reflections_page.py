@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from models.outbox import OutboxStatement
-from models.people import ResourceLink
+from models.people import Membership, Person, ResourceLink
+from models.plan import team_plan
 from models.reflections import Grade, Reflection
 from models.rubrics import rubric
 from models.scores import ScorePost
+from models.teams import Team
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.lti_platform import TestPlatform
 from tests.test_program_pages import Visit, trainer_visit
@@ -232,3 +234,38 @@ def test_a_grade_that_is_not_a_number_on_the_scale_is_refused_beside_the_field(
     page = grade(trainer_visit(tool, platform), reflection_id(tool), {**ALL_THREES, "evidence": "sNaN"})
 
     assert page.status_code == 422 and 'id="evidence-error"' in page.text and grades(tool) == []
+
+
+def test_a_teachers_reflection_page_shows_their_text_and_role_in_one_read_of_the_cycle(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    """The reflection and the teacher's planned role in the cycle come in one statement: the page reads neither the
+    team's members, nor its cycles, nor its whole plan. Another cycle shows its own role and an empty form; a trainer,
+    who is no member of the team, has no reflection page of their own."""
+    running_program_with_a_team(tool, platform)
+    teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
+    assert write(teacher, 1).status_code == 200
+    with tool.database.transaction() as db:
+        mine = db.scalar(select(Membership.id).join(Person).where(Person.sub == TEACHER.sub))
+        plan = team_plan(db.scalars(select(Team)).one())
+    sent: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(tool.database.engine, "before_cursor_execute", seen)
+    try:
+        first, second = (
+            teacher.get("/program/cycles/1/reflection", lang="en"),
+            teacher.get("/program/cycles/2/reflection", lang="en"),
+        )
+    finally:
+        event.remove(tool.database.engine, "before_cursor_execute", seen)
+
+    for number, page in ((1, first), (2, second)):
+        role = "Model Teacher" if plan[number][0] == mine else "Buddy Teacher"
+        assert page.status_code == 200 and f"Your role in this cycle: <strong>{role}</strong>" in page.text
+    assert TEXT in first.text and TEXT not in second.text
+    whole_reads = [s for s in sent if re.match(r"SELECT plc_(team_members|cycles|cycle_assignments)\.id\b", s)]
+    assert whole_reads == []
+    assert trainer_visit(tool, platform).get("/program/cycles/1/reflection").status_code == 403

@@ -25,6 +25,7 @@ class TeamView:
     team: Team
     teams: list[Team]  # the teams the viewer may switch between (one for a teacher)
     may_write: bool  # record sessions, forms and the cycle's target (members, facilitator, trainers)
+    is_member: bool  # the viewer is one of the team's members (a teacher's own pages)
 
 
 def course_scope(app_session: AppSession) -> CourseScope:
@@ -44,7 +45,9 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
         team = team_of(db, scope, viewer.id)  # with its program, the current one: one statement
         if team is None:
             abort(403, description=_("You are not in a PLC team yet. Your trainer forms the teams."))
-        return TeamView(team, [team], may_record_for_team(viewer, team))
+        # Found by the teacher's own membership in it, in this course: a member, who records for their team. The
+        # team's members are not read for it (most teacher pages name none of them).
+        return TeamView(team, [team], may_write=True, is_member=True)
     current = current_program(db, scope)
     teams = current_teams(db, current)
     wanted = request.args.get("team", type=int)
@@ -60,7 +63,8 @@ def team_view(db: Session, app_session: AppSession) -> TeamView:
     if not may_read_team(viewer, team):
         abort(403, description=_("You may not see this team."))
     program_teams = teams if current is not None and team.program_id == current.id else team.program.teams
-    return TeamView(team, list(program_teams), may_record_for_team(viewer, team))
+    is_member = viewer.id in team.member_ids
+    return TeamView(team, list(program_teams), may_record_for_team(viewer, team), is_member)
 
 
 def current_teams(db: Session, current: Program | None) -> list[Team]:

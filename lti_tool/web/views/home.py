@@ -13,10 +13,10 @@ from lti_tool.web.access import course_scope
 from lti_tool.web.session import database, require_session, session_url
 from models.catalog import elements
 from models.eligibility import current_cycle, eligibility, next_steps, program_facts
-from models.facts import team_facts
-from models.forms import TEAM_FORMS, form_entries, form_templates
+from models.facts import team_facts_and_cycles
+from models.forms import TEAM_FORMS, form_templates, forms_filled
 from models.people import course_members
-from models.plan import role_in_cycle
+from models.plan import PlcRole
 from models.roles import AppRole, administers_the_site
 from models.teams import program_and_team_of
 
@@ -35,12 +35,17 @@ def landing() -> str:
         else:
             program, team = course_program(db, scope), None
         progress = steps = cycle = None
+        my_roles: list[tuple[int, PlcRole | None]] = []
         if team is not None:
-            progress = eligibility(app_session.membership_id, program_facts(team.program), team_facts(db, team))
+            # The team's cycles and plan come with its facts (one statement), not read again as objects.
+            facts, cycle_ids = team_facts_and_cycles(db, team)
+            progress = eligibility(app_session.membership_id, program_facts(team.program), facts)
             cycle = current_cycle(progress)
-            opened = next((c for c in team.cycles if cycle and c.number == cycle.number), None)
-            filled = frozenset(form_entries(db, opened)) if opened else frozenset()
+            opened = cycle_ids.get(cycle.number) if cycle else None
+            filled = forms_filled(db, opened) if opened is not None else frozenset()
             steps = next_steps(progress, filled, TEAM_FORMS)
+            numbers = range(1, team.program.planned_cycles + 1)
+            my_roles = [(n, facts.roles.get((n, app_session.membership_id))) for n in numbers]
         return render_template(
             "landing.html",
             app_session=app_session,
@@ -61,12 +66,7 @@ def landing() -> str:
             steps=steps or [],
             forms=form_templates(),
             elements=elements(),
-            my_roles=[
-                (n, role_in_cycle(team, n, app_session.membership_id))
-                for n in range(1, team.program.planned_cycles + 1)
-            ]
-            if team
-            else [],
+            my_roles=my_roles,
             endpoints=current_app.view_functions,
             session_url=session_url,
             unread_notices=notices.unread(db, Actor(app_session)),

@@ -27,7 +27,7 @@ from models.people import members_by_id
 from models.plan import role_in_cycle
 from models.programs import is_expired
 from models.read_log import ReadKind
-from models.reflections import Reflection
+from models.reflections import Reflection, own_reflection
 from models.roles import AppRole
 from models.rubrics import rubric
 from models.scope import get_in_course, scoped
@@ -48,16 +48,10 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
     team, program = view.team, view.team.program
     if not 1 <= number <= program.planned_cycles:
         abort(404, description=_("The program plans %(planned)s cycles.", planned=program.planned_cycles))
-    if app_session.membership_id not in team.member_ids:
+    if not view.is_member:
         abort(403, description=str(messages.REFUSALS["not_a_team_member"]))
-    cycle = next((c for c in team.cycles if c.number == number), None)
-    reflection = None
-    if cycle is not None:
-        reflection = db.scalars(
-            scoped(Reflection, course_scope(app_session)).where(
-                Reflection.cycle_id == cycle.id, Reflection.membership_id == app_session.membership_id
-            )
-        ).one_or_none()
+    # The reflection and the teacher's role in the cycle, in one statement; the team's cycles and plan are not read.
+    reflection, my_role = own_reflection(db, team, number, app_session.membership_id)
     graders = [g.grader_id for g in reflection.grades] if reflection is not None else []
     members = members_by_id(db, app_session.context_id, graders)
     today = program_day(utcnow())
@@ -75,7 +69,7 @@ def _own_page(db: Session, app_session: AppSession, number: int, *, error: str =
         text=request.form.get("text", "") if error else (reflection.text if reflection else ""),
         error=error,
         notice=notice,
-        my_role=role_in_cycle(team, number, app_session.membership_id),
+        my_role=my_role,
         csrf=csrf_token(app_session, WRITE),
         session_url=session_url,
     )
