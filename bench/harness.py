@@ -9,6 +9,8 @@ from typing import Any
 
 import requests
 
+from lti_tool.cli.main import KEEP_ALIVE_SECONDS
+
 CLI = [sys.executable, "-m", "lti_tool.cli.main"]
 
 
@@ -46,11 +48,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen[bytes]:
-    """The production web server on 127.0.0.1:port, as `plc-bridge serve --production` runs it."""
+    """The production web server on 127.0.0.1:port, as `plc-bridge serve --production` runs it (its keep-alive too),
+    without its access log."""
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "lti_tool.web.wsgi:app", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--log-level", "critical",
-         "--worker-tmp-dir", "/dev/shm"],
+         "--keep-alive", str(KEEP_ALIVE_SECONDS), "--worker-tmp-dir", "/dev/shm"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wait_until_up(f"http://127.0.0.1:{port}/healthz", web)

@@ -83,7 +83,19 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
     if not settings.production:
         raise click.ClickException("--production needs PLC_PRODUCTION=true and its settings (see README, Deploy)")
     open_database(settings)  # refuses to start on a schema that is not at the latest migration
-    command = [
+    os.execv(sys.executable, gunicorn_command(host, port, workers, threads))
+
+
+# How long gunicorn keeps an idle connection open: longer than nginx keeps its idle connections to it (upstream
+# keepalive_timeout, 60 s in config/deploy/nginx.conf). With gunicorn's default of 2 s it closes connections nginx is
+# about to reuse; a request sent on one as it closes fails, and nginx answers 502 to a form's POST, which it does not
+# send again.
+KEEP_ALIVE_SECONDS = 75
+
+
+def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """The production web server's command line (`plc-bridge serve --production`)."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -94,6 +106,8 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
         str(workers),
         "--threads",
         str(threads),
+        "--keep-alive",
+        str(KEEP_ALIVE_SECONDS),
         "--forwarded-allow-ips",
         "127.0.0.1",
         "--access-logfile",
@@ -104,7 +118,6 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
         "--worker-tmp-dir",
         "/dev/shm",
     ]
-    os.execv(sys.executable, command)
 
 
 @main.group(help="Database schema.")
