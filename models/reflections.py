@@ -83,8 +83,8 @@ def own_reflection(
     opens) and the role the plan gives them in that cycle, in one statement: a teacher's reflection page. `team` was
     read within the course, so what hangs from it is of the course too."""
     parameters = {"team_id": team.id, "number": cycle_number, "membership_id": membership_id}
-    role, reflection = db.execute(_own_reflection_query(), parameters).one()
-    return reflection, role
+    row = db.execute(_own_reflection_query(), parameters).first()  # none: the team went meanwhile (a draft plan)
+    return (row[1], row[0]) if row is not None else (None, None)
 
 
 @cache

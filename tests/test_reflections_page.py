@@ -268,4 +268,7 @@ def test_a_teachers_reflection_page_shows_their_text_and_role_in_one_read_of_the
     assert TEXT in first.text and TEXT not in second.text
     whole_reads = [s for s in sent if re.match(r"SELECT plc_(team_members|cycles|cycle_assignments)\.id\b", s)]
     assert whole_reads == []
+    # Each page: the session, the team with its program, the reflection with the role; the first also its grades.
+    one_read = [s for s in sent if "plc_cycle_assignments.role" in s and "plc_reflections" in s]
+    assert len(one_read) == 2 and len(sent) <= 7, sent
     assert trainer_visit(tool, platform).get("/program/cycles/1/reflection").status_code == 403
