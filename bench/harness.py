@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -58,3 +59,16 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: in
     )  # fmt: skip
     wait_until_up(f"http://127.0.0.1:{port}/healthz", web)
     return web
+
+
+def form_token(page: str, action: str) -> str | None:
+    """The form token of the form posting to `action` (the project's own token, bound to the session)."""
+    after = page.split(f'action="{action}', 1)
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', after[1]) if len(after) == 2 else None
+    return found.group(1) if found else None
+
+
+def waited(started: float) -> str:
+    """How soon a request without an answer failed, in words."""
+    seconds = time.perf_counter() - started
+    return "at once" if seconds < 1 else "within 10 s" if seconds < 10 else "within 59 s" if seconds < 59 else "at 60 s"

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 from sqlalchemy import func, select
 
-from bench.harness import CLI, browser_session, register_platform, start_gunicorn
+from bench.harness import CLI, browser_session, form_token, register_platform, start_gunicorn, waited
 from bench.procs import backends, children, cpu_seconds, machine_ticks, rss_mb
 from lti_tool.demo_lms.auto_form import submit_auto_form
 from models.database import Database
@@ -63,18 +63,6 @@ def link(cycle: int | None) -> dict[str, Any]:
     return {"resource_link_id": f"rl-day-refl-{cycle}", "custom": custom}
 
 
-def form_token(page: str, action: str) -> str | None:
-    """The form token of the form posting to `action` (the project's own token, bound to the session)."""
-    after = page.split(f'action="{action}', 1)
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', after[1]) if len(after) == 2 else None
-    return found.group(1) if found else None
-
-
-def waited(started: float) -> str:
-    seconds = time.perf_counter() - started
-    return "at once" if seconds < 1 else "within 10 s" if seconds < 10 else "within 59 s" if seconds < 59 else "at 60 s"
-
-
 class Browser:
     """One person's browser in the tool: times every request to the tool, keeps the session's link token."""
 
@@ -103,6 +91,7 @@ class Browser:
 
     def launch(self, context_id: str, cycle: int | None = None) -> bool:
         """A full launch (the platform's initiation and auth are not timed: they are the LMS) and its landing."""
+        self.session.close()  # the last launch's browser closed: its connection goes now, not when it is collected
         self.session = browser_session()
         try:
             initiate = self.session.get(
@@ -121,12 +110,26 @@ class Browser:
         except (requests.RequestException, KeyError):
             self.samples.append((time.monotonic(), self.prefix + "launch", 0.0, 0))
             return False
+        if landing is not None and landing.status_code == 200 and 'id="acknowledge"' in landing.text:
+            landing = self._read_notice(landing)  # each person's first launch, in the warm-up
         if landing is None or landing.status_code != 200:
             return False
         parts = urlsplit(landing.url)
         self.base = f"{parts.scheme}://{parts.netloc}"
         self.token = parse_qs(parts.query).get("s", [""])[0]
         return bool(self.token)
+
+    def _read_notice(self, notice: requests.Response) -> requests.Response | None:
+        """The personal-data notice, read once as a teacher does: acknowledged, it goes on to the landing."""
+        started = time.perf_counter()
+        try:
+            page: requests.Response | None = submit_auto_form(self.session, notice, timeout=60)
+        except requests.RequestException as exc:
+            page = None
+            NO_ANSWER.append(f"{self.prefix}notice read: {type(exc).__name__} {waited(started)}")
+        status = page.status_code if page is not None else 0
+        self.samples.append((time.monotonic(), self.prefix + "notice read", time.perf_counter() - started, status))
+        return page
 
     def _post_launch(self, auth_page: requests.Response) -> requests.Response | None:
         started = time.perf_counter()
