@@ -44,8 +44,7 @@ def landing() -> str:
             opened = cycle_ids.get(cycle.number) if cycle else None
             filled = forms_filled(db, opened) if opened is not None else frozenset()
             steps = next_steps(progress, filled, TEAM_FORMS)
-            numbers = range(1, team.program.planned_cycles + 1)
-            my_roles = [(n, facts.roles.get((n, app_session.membership_id))) for n in numbers]
+            my_roles = [(c.number, c.role) for c in progress.cycles]  # every planned cycle, with the plan's role
         return render_template(
             "landing.html",
             app_session=app_session,
