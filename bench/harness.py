@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from lti_tool.cli.main import KEEP_ALIVE_SECONDS
+from lti_tool.cli.main import gunicorn_command
 
 CLI = [sys.executable, "-m", "lti_tool.cli.main"]
 
@@ -49,14 +49,11 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen[bytes]:
-    """The production web server on 127.0.0.1:port, as `plc-bridge serve --production` runs it (its keep-alive too),
-    without its access log."""
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lti_tool.web.wsgi:app", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--log-level", "critical",
-         "--keep-alive", str(KEEP_ALIVE_SECONDS), "--worker-tmp-dir", "/dev/shm"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    """The production web server on 127.0.0.1:port, with `plc-bridge serve --production`'s command line, without its
+    access log."""
+    command = gunicorn_command("127.0.0.1", port, workers, threads, access_log=False)
+    web = subprocess.Popen([*command, "--log-level", "critical"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
     wait_until_up(f"http://127.0.0.1:{port}/healthz", web)
     return web
 

@@ -93,9 +93,10 @@ def serve(host: str, port: int, threads: int, production: bool, workers: int) ->
 KEEP_ALIVE_SECONDS = 75
 
 
-def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
-    """The production web server's command line (`plc-bridge serve --production`)."""
-    return [
+def gunicorn_command(host: str, port: int, workers: int, threads: int, access_log: bool = True) -> list[str]:
+    """The production web server's command line (`plc-bridge serve --production`); the benchmarks run it without
+    its access log."""
+    command = [
         sys.executable,
         "-m",
         "gunicorn",
@@ -110,14 +111,13 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[s
         str(KEEP_ALIVE_SECONDS),
         "--forwarded-allow-ips",
         "127.0.0.1",
-        "--access-logfile",
-        "-",
-        # The path without the query string: links carry a signed session token (?s=…), which must not be logged.
-        "--access-logformat",
-        '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "--worker-tmp-dir",
         "/dev/shm",
     ]
+    if access_log:
+        # The path without the query string: links carry a signed session token (?s=…), which must not be logged.
+        command += ["--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms']
+    return command
 
 
 @main.group(help="Database schema.")
