@@ -103,7 +103,7 @@ class Browser:
             if login is None or login.status_code != 302:
                 return False
             auth_page = self.session.get(login.headers["Location"], timeout=60)
-            launched = self._post_launch(auth_page)
+            launched = self._submit("launch", auth_page, follow=False)
             if launched is None or launched.status_code != 303:
                 return False
             landing = self.timed("landing", "GET", urljoin(launched.url, launched.headers["Location"]))
@@ -111,7 +111,7 @@ class Browser:
             self.samples.append((time.monotonic(), self.prefix + "launch", 0.0, 0))
             return False
         if landing is not None and landing.status_code == 200 and 'id="acknowledge"' in landing.text:
-            landing = self._read_notice(landing)  # each person's first launch, in the warm-up
+            landing = self._submit("notice read", landing)  # the notice, read once: in the warm-up
         if landing is None or landing.status_code != 200:
             return False
         parts = urlsplit(landing.url)
@@ -119,32 +119,20 @@ class Browser:
         self.token = parse_qs(parts.query).get("s", [""])[0]
         return bool(self.token)
 
-    def _read_notice(self, notice: requests.Response) -> requests.Response | None:
-        """The personal-data notice, read once as a teacher does: acknowledged, it goes on to the landing."""
+    def _submit(self, step: str, page: requests.Response, follow: bool = True) -> requests.Response | None:
+        """Submit the page's form as its script does, timed as `step`; without `follow` the redirect is the answer."""
         started = time.perf_counter()
+        self.session.max_redirects = 30 if follow else 0
         try:
-            page: requests.Response | None = submit_auto_form(self.session, notice, timeout=60)
-        except requests.RequestException as exc:
-            page = None
-            NO_ANSWER.append(f"{self.prefix}notice read: {type(exc).__name__} {waited(started)}")
-        status = page.status_code if page is not None else 0
-        self.samples.append((time.monotonic(), self.prefix + "notice read", time.perf_counter() - started, status))
-        return page
-
-    def _post_launch(self, auth_page: requests.Response) -> requests.Response | None:
-        started = time.perf_counter()
-        self.session.max_redirects = 0
-        try:
-            response: requests.Response | None = submit_auto_form(self.session, auth_page, timeout=60)
-        except requests.TooManyRedirects as exc:
-            response = exc.response
-        except requests.RequestException as exc:
-            response = None
-            NO_ANSWER.append(f"{self.prefix}launch: {type(exc).__name__} {waited(started)}")
+            response: requests.Response | None = submit_auto_form(self.session, page, timeout=60)
+        except requests.RequestException as exc:  # a redirect not followed comes as TooManyRedirects: the answer
+            response = exc.response if isinstance(exc, requests.TooManyRedirects) and not follow else None
+            if response is None:
+                NO_ANSWER.append(f"{self.prefix}{step}: {type(exc).__name__} {waited(started)}")
         finally:
             self.session.max_redirects = 30
         status = response.status_code if response is not None else 0
-        self.samples.append((time.monotonic(), self.prefix + "launch", time.perf_counter() - started, status))
+        self.samples.append((time.monotonic(), self.prefix + step, time.perf_counter() - started, status))
         return response
 
     def get(self, step: str, path: str, **params: str) -> requests.Response | None:
