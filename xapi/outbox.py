@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime, utcnow
 from models.outbox import Delivery, DeliveryState, Destination, OutboxStatement
+from xapi.outbox_commit import write_with_commit
 
 SETTLE = timedelta(minutes=5)
 """How long a statement may take to become visible after it was stamped: its transaction commits later than
@@ -33,7 +34,8 @@ SELECT %(id)s, destination, %(pending)s, 0, %(at)s, %(at)s
 FROM unnest(CAST(%(destinations)s AS VARCHAR[])) AS destination
 """
 """The statement and its deliveries in one INSERT (the statement's in a WITH clause; the deliveries' foreign key is
-checked at the end of the statement, after it): one round trip, one SQL text for any number of destinations."""
+checked at the end of the statement, after it), sent with the transaction's COMMIT (xapi/outbox_commit.py): no round
+trip of its own."""
 
 _SQLITE_STATEMENT = """
 INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at) VALUES (:id, :platform_id, :verb, :payload, :at)
@@ -64,10 +66,11 @@ def record(
     """Write a statement and one pending delivery per destination in the caller's transaction; returns its id.
 
     The caller commits it with the domain change it describes, or rolls both back: never one without the other.
-    This is on the path of every launch and PLC event, so it is the SQL itself, run once on the session's connection
-    (no unit of work, no SQL compiled per call), and the statement's JSON is made here once, with json.dumps's
-    defaults as SQLAlchemy's JSON type would, and stored as it is: the worker sends that text. The rows are written
-    at once, not at the session's next flush: the statement's platform must already be in the database.
+    This is on the path of every launch and PLC event, so it is the SQL itself (no unit of work, no SQL compiled per
+    call), and the statement's JSON is made here once, with json.dumps's defaults as SQLAlchemy's JSON type would,
+    and stored as it is: the worker sends that text. On SQLite the rows are written at once (in the process, no round
+    trip to save); on PostgreSQL they go with the transaction's COMMIT, in its round trip, or before a savepoint or a
+    statement on the outbox's tables, whichever comes first (xapi/outbox_commit.py).
     """
     connection = db.connection()
     dialect = connection.dialect
@@ -81,7 +84,7 @@ def record(
         "pending": DeliveryState.PENDING.value,
     }
     if dialect.name == "postgresql":
-        connection.exec_driver_sql(_POSTGRESQL, {**params, "destinations": list(destinations)})
+        write_with_commit(connection, _POSTGRESQL, {**params, "destinations": list(destinations)})
     elif dialect.name == "sqlite":
         connection.exec_driver_sql(_SQLITE_STATEMENT, params)
         if destinations:

@@ -1,6 +1,6 @@
 """Writing a learning record into the outbox, on SQLite and on PostgreSQL: the statement and a pending delivery per
-LRS in one round trip (PostgreSQL) or two in-process INSERTs (SQLite), its JSON stored as made, its moments stored
-as the models store them, and nothing left when the domain change rolls back."""
+LRS in one INSERT sent with the transaction's COMMIT (PostgreSQL) or two in-process INSERTs (SQLite), its JSON stored
+as made, its moments stored as the models store them, and nothing left when the domain change rolls back."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Text, cast, event, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -16,7 +17,7 @@ from models.database import Database
 from models.outbox import Delivery, DeliveryState, OutboxStatement
 from models.platform import Platform
 from tests.xapi.test_delivery import a_statement
-from xapi import outbox
+from xapi import outbox, outbox_commit
 
 
 def _round_trips(db: Session) -> list[str]:
@@ -42,8 +43,11 @@ def test_a_statement_and_its_deliveries_go_in_one_round_trip_and_its_json_is_sto
 
     assert outbox.record(db, statement, platform.id, ["ralph", "district"], created_at=at) == statement["id"]
 
+    # SQLite writes the rows at once; PostgreSQL keeps them for the transaction's end, or, as here, for the first
+    # statement that reads the outbox, which sees them.
     dialect = db.get_bind().dialect.name
-    assert len(sent) == (1 if dialect == "postgresql" else 2), sent
+    assert len(sent) == (0 if dialect == "postgresql" else 2), sent
+    assert outbox_commit.pending(db.connection()) == (1 if dialect == "postgresql" else 0)
     stored = db.scalar(select(cast(OutboxStatement.payload, Text)).where(OutboxStatement.id == statement["id"]))
     assert stored == json.dumps(statement)  # the text the worker posts, made once
     row = db.get(OutboxStatement, statement["id"])
@@ -121,3 +125,77 @@ def test_on_postgresql_a_statements_json_is_compressed_with_lz4(migrated_databas
             text("SELECT pg_column_compression(payload) FROM xapi_statements WHERE id = :id"), {"id": statement["id"]}
         ).scalar()
     assert (method, compressed_with) == (("l", "lz4") if built_in else ("", "pglz"))
+
+
+def a_platform(db: Session, name: str) -> int:
+    platform = Platform(issuer=f"https://{name}.example", client_id="c", auth_login_url="x", auth_token_url="x",
+                        key_set_url="x")  # fmt: skip
+    db.add(platform)
+    db.flush()
+    return platform.id
+
+
+def test_on_postgresql_the_records_go_with_the_commit_in_its_round_trip(migrated_database: Database) -> None:
+    """PostgreSQL: `record` sends nothing; the records' INSERTs go to the server in the commit's pipeline, below
+    SQLAlchemy (its statement events do not see them), and are committed with the domain change."""
+    first, second = a_statement(7), a_statement(8)
+    sent: list[str] = []
+    event.listen(
+        migrated_database.engine, "before_cursor_execute", lambda _c, _k, statement, *_: sent.append(statement)
+    )
+    postgresql = migrated_database.engine.dialect.name == "postgresql"
+    with migrated_database.transaction() as db:
+        platform_id = a_platform(db, "commit")
+        outbox.record(db, first, platform_id, ["ralph"])
+        outbox.record(db, second, platform_id, ["ralph", "district"])
+        assert outbox_commit.pending(db.connection()) == (2 if postgresql else 0)
+        written = list(sent)
+
+    with migrated_database.transaction() as db:
+        assert outbox_commit.pending(db.connection()) == 0
+        kept = db.scalars(select(OutboxStatement.id).where(OutboxStatement.platform_id == platform_id))
+        rows = db.scalar(select(func.count()).select_from(Delivery))
+        assert (sorted(kept), rows) == (sorted([first["id"], second["id"]]), 3)
+    inserts = [s for s in written if "INSERT INTO xapi_" in s]
+    assert len(inserts) == (0 if postgresql else 2 * 2), written  # SQLite: each record's statement and deliveries
+
+
+def test_a_record_that_cannot_be_written_at_the_commit_fails_the_commit_and_keeps_nothing(
+    migrated_database: Database,
+) -> None:
+    twice = a_statement(9)
+    with migrated_database.transaction() as db:
+        outbox.record(db, twice, None, ["ralph"])
+
+    try:
+        with migrated_database.transaction() as db:
+            platform_id = a_platform(db, "refused")
+            outbox.record(db, twice, platform_id, ["ralph"])  # the same id again: its INSERT is refused
+    except IntegrityError:
+        pass
+    else:
+        raise AssertionError("the commit of a record that could not be written succeeded")
+
+    with migrated_database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(Platform)) == 0  # the domain change went with it
+        assert db.scalar(select(func.count()).select_from(OutboxStatement)) == 1
+        # The pooled connection carries nothing over: this transaction's record is the only one it writes.
+        outbox.record(db, a_statement(10), None, ["ralph"])
+    with migrated_database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(OutboxStatement)) == 2
+
+
+def test_a_rolled_back_transactions_records_are_not_written_later(migrated_database: Database) -> None:
+    undone, later = a_statement(11), a_statement(12)
+    try:
+        with migrated_database.transaction() as db:
+            outbox.record(db, undone, a_platform(db, "undone"), ["ralph"])
+            assert outbox_commit.pending(db.connection()) == (1 if db.get_bind().dialect.name == "postgresql" else 0)
+            raise RuntimeError("the domain change failed after its record was written")
+    except RuntimeError:
+        pass
+    with migrated_database.transaction() as db:
+        outbox.record(db, later, None, ["ralph"])
+    with migrated_database.transaction() as db:
+        assert list(db.scalars(select(OutboxStatement.id))) == [later["id"]]
+        assert db.scalar(select(func.count()).select_from(Delivery)) == 1

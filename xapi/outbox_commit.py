@@ -1,0 +1,88 @@
+"""On PostgreSQL, the outbox's rows go to the database with the transaction's COMMIT, in its round trip.
+
+`outbox.record` is on the path of every launch and PLC event, and on PostgreSQL a round trip costs more than the rows
+(bench/xapi_delivery.py). So its rows wait here, per connection, and are written as the transaction ends: one query
+text of their INSERTs and the COMMIT, sent as one (PostgreSQL runs them in order and stops at the first that fails, so
+a failed INSERT leaves nothing committed and the commit raises as any failed commit does). They are written earlier
+where waiting would change what the transaction sees or keeps:
+- before a savepoint begins, is released or rolled back to (a row recorded inside a savepoint is undone with it);
+- before any statement that names an outbox table (a read in the same transaction sees its own records).
+A rollback drops them with the rest of the transaction.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import psycopg
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+_PENDING: weakref.WeakKeyDictionary[Connection, list[tuple[str, dict[str, Any]]]] = weakref.WeakKeyDictionary()
+"""Per connection in a transaction, the INSERTs of the records it has written, with their parameters."""
+
+_HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
+OUTBOX_TABLES = "xapi_"  # every outbox table's name starts with it (models/outbox.py)
+
+
+def write_with_commit(connection: Connection, sql: str, params: dict[str, Any]) -> None:
+    """Keep one INSERT and its parameters until the transaction ends."""
+    engine = connection.engine
+    if engine not in _HOOKED:
+        _hook(engine)
+    _PENDING.setdefault(connection, []).append((sql, params))
+
+
+def pending(connection: Connection) -> int:
+    """How many records of this connection's transaction wait for its end."""
+    return len(_PENDING.get(connection, ()))
+
+
+def _write_now(connection: Connection, *_args: Any) -> None:
+    waiting = _PENDING.pop(connection, None)
+    if waiting:
+        _send(connection, waiting, commit=False)
+
+
+def _commit(connection: Connection) -> None:
+    waiting = _PENDING.pop(connection, None)
+    if waiting:
+        # The COMMIT is sent here, after the INSERTs, in the same round trip; the driver's own commit that follows
+        # finds the transaction ended and sends nothing.
+        _send(connection, waiting, commit=True)
+
+
+def _send(connection: Connection, waiting: list[tuple[str, dict[str, Any]]], commit: bool) -> None:
+    """The INSERTs (and the COMMIT) in one round trip: psycopg's pipeline sends them together, each as the prepared
+    statement it uses for that text, and reads their answers at its end; the first that fails stops the rest."""
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    sql = ""
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            for sql, params in waiting:
+                cursor.execute(sql, params)
+            if commit:
+                cursor.execute("COMMIT")
+    except psycopg.Error as failed:
+        raise DBAPIError.instance(sql, None, failed, psycopg.Error) from failed
+
+
+def _drop(connection: Connection) -> None:
+    _PENDING.pop(connection, None)
+
+
+def _before_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if connection in _PENDING and OUTBOX_TABLES in statement:
+        _write_now(connection)
+
+
+def _hook(engine: Engine) -> None:
+    event.listen(engine, "commit", _commit)
+    event.listen(engine, "rollback", _drop)
+    for name in ("savepoint", "rollback_savepoint", "release_savepoint"):
+        event.listen(engine, name, _write_now)
+    event.listen(engine, "before_cursor_execute", _before_statement)
+    _HOOKED.add(engine)
