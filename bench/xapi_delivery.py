@@ -15,6 +15,7 @@ and a bare SELECT 1 for what one round trip costs on the machine at that moment 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -134,10 +135,26 @@ def orm_record(db, statement: dict, platform_id: int | None, destinations: list[
     db.add(row)
 
 
+def own_round_trip(db, statement: dict, destinations: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """`outbox.record`'s INSERT on PostgreSQL, sent at once in a round trip of its own (before it went with the
+    COMMIT), kept as the baseline of that change."""
+    params = {
+        "id": statement["id"],
+        "platform_id": None,
+        "verb": statement["verb"]["id"],
+        "payload": json.dumps(statement),
+        "at": utcnow(),
+        "pending": DeliveryState.PENDING.value,
+        "destinations": destinations,
+    }
+    db.connection().exec_driver_sql(outbox.POSTGRESQL_INSERT, params)
+
+
 def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush: bool = True) -> dict[str, float]:
     """Median µs of a small domain transaction alone, and of it with a bare SELECT 1 (what one round trip costs now),
-    with one statement written the old way (ORM), with one written by `outbox.record`: the plain one's median plus the
-    median of the per-round differences. They alternate round by round, so a load change on the machine hits them
+    with one statement written the old way (ORM), with one written by `outbox.record`, and on PostgreSQL with one
+    written by the same INSERT in a round trip of its own (as `record` did before the records went with the COMMIT):
+    the plain one's median plus the median of the per-round differences. They alternate round by round, so a load change on the machine hits them
     alike. `disk_flush` False: PostgreSQL's commits do not wait for the WAL to reach the disk (synchronous_commit off),
     whose wait, the same for every writing transaction, varies by milliseconds on a shared machine's disk."""
     database = Database(url)
@@ -150,7 +167,9 @@ def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush
             dbapi_connection.commit()
 
     upgrade(database.engine)
-    items = make_statements(2 * rounds)
+    postgresql = database.engine.dialect.name == "postgresql"
+    writing = 3 if postgresql else 2  # ways that write a statement per round
+    items = make_statements(writing * rounds)
 
     def domain_change(db) -> None:  # type: ignore[no-untyped-def]
         db.add(
@@ -166,9 +185,11 @@ def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush
     ways = {
         "plain": lambda db, n: None,
         "select 1": lambda db, n: db.execute(text("SELECT 1")),
-        "orm": lambda db, n: orm_record(db, items[2 * n], None, destinations),
-        "record": lambda db, n: outbox.record(db, items[2 * n + 1], None, destinations),
+        "orm": lambda db, n: orm_record(db, items[writing * n], None, destinations),
+        "record": lambda db, n: outbox.record(db, items[writing * n + 1], None, destinations),
     }
+    if postgresql:
+        ways["own round trip"] = lambda db, n: own_round_trip(db, items[writing * n + 2], destinations)
     times: dict[str, list[float]] = {name: [] for name in ways}
     for n in range(-20, rounds):  # 20 rounds of warm-up (connections, compiled SQL)
         for name, write in ways.items():
@@ -185,13 +206,13 @@ def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush
         written = db.scalar(select(func.count()).select_from(OutboxStatement))
         rows = db.scalar(select(func.count()).select_from(Delivery))
     database.dispose()
-    if written != 2 * rounds or rows != 2 * rounds * len(destinations):
+    if written != writing * rounds or rows != writing * rounds * len(destinations):
         raise SystemExit(f"{url}: {written} statements and {rows} deliveries after {rounds} rounds")
     # What a way adds: the median over rounds of its transaction's time less the plain one's of the same round (a
     # commit's wait for the disk varies by milliseconds from one commit to the next on a shared machine, and a
     # difference of two medians of such times is mostly that noise).
     cost = {"plain": statistics.median(times["plain"]) * 1e6}
-    for name in ("select 1", "orm", "record"):
+    for name in [way for way in ways if way != "plain"]:
         cost[name] = cost["plain"] + statistics.median(
             (way - plain) * 1e6 for way, plain in zip(times[name], times["plain"], strict=True)
         )
@@ -205,6 +226,10 @@ def print_cost(name: str, cost: dict[str, float], target: float) -> None:
         f"now (outbox.record) +{after:4.0f} µs  ({after / before:.2f} of before; target < {target:.0f}: "
         f"{'met' if round(after) < target else 'NOT met'}); a bare SELECT 1 adds +{cost['select 1'] - cost['plain']:.0f} µs"
     )
+    if "own round trip" in cost:
+        own = cost["own round trip"] - cost["plain"]
+        print(f"  {'':<11} the same INSERT in a round trip of its own adds +{own:4.0f} µs: with the COMMIT, "
+              f"{after / own:.2f} of it")  # fmt: skip
 
 
 def main() -> None:

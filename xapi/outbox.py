@@ -24,7 +24,7 @@ SETTLE = timedelta(minutes=5)
 statement that appears late behind the mark is still found."""
 
 
-_POSTGRESQL = """
+POSTGRESQL_INSERT = """
 WITH statement AS (
     INSERT INTO xapi_statements (id, platform_id, verb, payload, created_at)
     VALUES (%(id)s, %(platform_id)s, %(verb)s, CAST(%(payload)s AS JSON), %(at)s)
@@ -84,7 +84,7 @@ def record(
         "pending": DeliveryState.PENDING.value,
     }
     if dialect.name == "postgresql":
-        write_with_commit(connection, _POSTGRESQL, {**params, "destinations": list(destinations)})
+        write_with_commit(connection, POSTGRESQL_INSERT, {**params, "destinations": list(destinations)})
     elif dialect.name == "sqlite":
         connection.exec_driver_sql(_SQLITE_STATEMENT, params)
         if destinations:
