@@ -5,33 +5,42 @@
 text of their INSERTs and the COMMIT, sent as one (PostgreSQL runs them in order and stops at the first that fails, so
 a failed INSERT leaves nothing committed and the commit raises as any failed commit does). They are written earlier
 where waiting would change what the transaction sees or keeps:
-- before a savepoint begins, is released or rolled back to (a row recorded inside a savepoint is undone with it);
-- before any statement that names an outbox table (a read in the same transaction sees its own records).
-A rollback drops them with the rest of the transaction.
+- before a savepoint begins or is released (a record written inside a savepoint is then undone with it, if it is);
+- before any statement that names an outbox table (a read in the same transaction sees its own records);
+- at once, on a connection in autocommit or in a two-phase transaction (no COMMIT of this kind comes).
+A rollback drops them with the rest of the transaction; so does a rollback to a savepoint, for what was recorded
+since the savepoint began or an inner one ended (everything before that was sent then). A commit whose records the
+server refuses is rolled back before the error is raised, as a refused COMMIT would end the transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import weakref
 from typing import Any
 
 import psycopg
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, TwoPhaseTransaction
 from sqlalchemy.exc import DBAPIError
 
 _PENDING: weakref.WeakKeyDictionary[Connection, list[tuple[str, dict[str, Any]]]] = weakref.WeakKeyDictionary()
 """Per connection in a transaction, the INSERTs of the records it has written, with their parameters."""
 
 _HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
+_HOOKING = threading.Lock()
 OUTBOX_TABLES = "xapi_"  # every outbox table's name starts with it (models/outbox.py)
 
 
 def write_with_commit(connection: Connection, sql: str, params: dict[str, Any]) -> None:
-    """Keep one INSERT and its parameters until the transaction ends."""
-    engine = connection.engine
-    if engine not in _HOOKED:
-        _hook(engine)
+    """Keep one INSERT and its parameters until the transaction ends (or send it now, where no COMMIT comes)."""
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    if raw.autocommit or isinstance(connection.get_transaction(), TwoPhaseTransaction):
+        connection.exec_driver_sql(sql, params)
+        return
+    hook(connection.engine)
     _PENDING.setdefault(connection, []).append((sql, params))
 
 
@@ -67,6 +76,10 @@ def _send(connection: Connection, waiting: list[tuple[str, dict[str, Any]]], com
             if commit:
                 cursor.execute("COMMIT")
     except psycopg.Error as failed:
+        if commit:
+            # SQLAlchemy takes a commit whose listener raised as ended; so it is, rolled back, whoever closes it next.
+            with contextlib.suppress(psycopg.Error):
+                raw.rollback()
         raise DBAPIError.instance(sql, None, failed, psycopg.Error) from failed
 
 
@@ -79,10 +92,22 @@ def _before_statement(connection: Connection, _cursor: Any, statement: str, *_ar
         _write_now(connection)
 
 
-def _hook(engine: Engine) -> None:
-    event.listen(engine, "commit", _commit)
-    event.listen(engine, "rollback", _drop)
-    for name in ("savepoint", "rollback_savepoint", "release_savepoint"):
-        event.listen(engine, name, _write_now)
-    event.listen(engine, "before_cursor_execute", _before_statement)
-    _HOOKED.add(engine)
+def _drop_since_savepoint(connection: Connection, *_args: Any) -> None:
+    _PENDING.pop(connection, None)
+
+
+def hook(engine: Engine) -> None:
+    """Listen to the engine's transactions, once; the app does it as it makes its engine (registering listeners while
+    other threads run the engine's events is not safe), `record` for any other engine."""
+    if engine in _HOOKED or engine.dialect.name != "postgresql":
+        return
+    with _HOOKING:
+        if engine in _HOOKED:
+            return
+        event.listen(engine, "commit", _commit)
+        event.listen(engine, "rollback", _drop)
+        event.listen(engine, "rollback_savepoint", _drop_since_savepoint)
+        for name in ("savepoint", "release_savepoint"):
+            event.listen(engine, name, _write_now)
+        event.listen(engine, "before_cursor_execute", _before_statement)
+        _HOOKED.add(engine)

@@ -11,6 +11,7 @@ from lti_tool.settings import Settings, SettingsError, load_settings
 from lti_tool.web.observability import configure_logging
 from models.database import Database
 from models.migrate import current_revision, head_revision
+from xapi import outbox_commit
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
@@ -26,6 +27,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
 def open_database(settings: Settings, migrated: bool = True) -> Database:
     """The database; with `migrated`, refuse to go on unless the schema is at the latest migration."""
     database = Database(settings.database_url)
+    outbox_commit.hook(database.engine)  # before the worker's threads run the engine's events
     if migrated:
         current, head = current_revision(database.engine), head_revision()
         if current != head:

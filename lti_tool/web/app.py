@@ -42,6 +42,7 @@ from lti_tool.web.views import (
     xapi_profile,
 )
 from models.database import Database
+from xapi import outbox_commit
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.session_interface = NoCookieSession()
     app.extensions["plc_settings"] = settings
     database = database or Database(settings.database_url)
+    outbox_commit.hook(database.engine)  # before any request's thread runs the engine's events
     app.extensions["plc_db"] = database
 
     i18n.init_app(app, settings)

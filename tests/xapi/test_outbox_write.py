@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Text, cast, event, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -198,4 +198,24 @@ def test_a_rolled_back_transactions_records_are_not_written_later(migrated_datab
         outbox.record(db, later, None, ["ralph"])
     with migrated_database.transaction() as db:
         assert list(db.scalars(select(OutboxStatement.id))) == [later["id"]]
+        assert db.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_a_savepoint_rolled_back_after_a_failure_drops_its_records_and_the_transaction_goes_on(
+    migrated_database: Database,
+) -> None:
+    """A record written inside a savepoint whose work failed goes with the savepoint; one written before it stays, and
+    the transaction commits it."""
+    kept, undone = a_statement(13), a_statement(14)
+    with migrated_database.transaction() as db:
+        outbox.record(db, kept, None, ["ralph"])
+        try:
+            with db.begin_nested():
+                outbox.record(db, undone, None, ["ralph"])
+                db.execute(text("SELECT * FROM no_such_table"))  # the savepoint's work fails
+        except DBAPIError:
+            pass
+        assert outbox_commit.pending(db.connection()) == 0
+    with migrated_database.transaction() as db:
+        assert list(db.scalars(select(OutboxStatement.id))) == [kept["id"]]
         assert db.scalar(select(func.count()).select_from(Delivery)) == 1
