@@ -1,10 +1,11 @@
 """On PostgreSQL, the outbox's rows go to the database with the transaction's COMMIT, in its round trip.
 
-`outbox.record` is on the path of every launch and PLC event, and on PostgreSQL a round trip costs more than the rows
-(bench/xapi_delivery.py). So its rows wait here, per connection, and are written as the transaction ends: one query
-text of their INSERTs and the COMMIT, sent as one (PostgreSQL runs them in order and stops at the first that fails, so
-a failed INSERT leaves nothing committed and the commit raises as any failed commit does). They are written earlier
-where waiting would change what the transaction sees or keeps:
+`outbox.record` is on the path of every launch and PLC event, and a round trip of its own would make each wait for the
+database once more (longer where the database is on another host). So its rows wait here, per connection, and go as
+the transaction ends: their INSERTs and the COMMIT sent together in psycopg's pipeline, one round trip (the server
+runs them in order and skips the rest after the first that fails, so a refused INSERT leaves nothing committed and
+the commit raises as any failed commit does). They are written earlier where waiting would change what the
+transaction sees or keeps:
 - before a savepoint begins or is released (a record written inside a savepoint is then undone with it, if it is);
 - before any statement that names an outbox table (a read in the same transaction sees its own records);
 - at once, on a connection in autocommit or in a two-phase transaction (no COMMIT of this kind comes).
@@ -83,17 +84,13 @@ def _send(connection: Connection, waiting: list[tuple[str, dict[str, Any]]], com
         raise DBAPIError.instance(sql, None, failed, psycopg.Error) from failed
 
 
-def _drop(connection: Connection) -> None:
+def _drop(connection: Connection, *_args: Any) -> None:
     _PENDING.pop(connection, None)
 
 
 def _before_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
     if connection in _PENDING and OUTBOX_TABLES in statement:
         _write_now(connection)
-
-
-def _drop_since_savepoint(connection: Connection, *_args: Any) -> None:
-    _PENDING.pop(connection, None)
 
 
 def hook(engine: Engine) -> None:
@@ -106,7 +103,7 @@ def hook(engine: Engine) -> None:
             return
         event.listen(engine, "commit", _commit)
         event.listen(engine, "rollback", _drop)
-        event.listen(engine, "rollback_savepoint", _drop_since_savepoint)
+        event.listen(engine, "rollback_savepoint", _drop)  # what is left was written inside that savepoint
         for name in ("savepoint", "release_savepoint"):
             event.listen(engine, name, _write_now)
         event.listen(engine, "before_cursor_execute", _before_statement)
