@@ -2,7 +2,8 @@
 
 PLC Bridge runs in this process for this count (werkzeug's threaded server on 127.0.0.1, the same settings and
 database as the timed server), with SQLAlchemy's `before_cursor_execute` and `commit` events counting what each
-request sends (on PostgreSQL, the learning records sent with the commit count as statements too). A request is named by its path: /lti/login, /lti/launch, and everything else is the first page.
+request sends (on PostgreSQL, the learning records sent with the commit count as statements too). A request is named
+by its path: /lti/login, /lti/launch, and everything else is the first page.
 The first launch of a person inserts their rows; the figures are the steady state, a person launching again.
 """
 
@@ -55,7 +56,7 @@ class QueryCounter:
                 self.statements[step] += 1
                 self.sql[step].append(" ".join(statement.split())[:160])
 
-        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "commit")  # listened to before the app's: it runs before the outbox's own
         def _commit(conn: Any) -> None:
             step = getattr(self._local, "step", None)
             if self.counting and step is not None:
@@ -74,13 +75,14 @@ def count_launch_queries(
     of one launch's steps (for --show-sql)."""
     from lti_tool.settings import load_settings
     from lti_tool.web.app import create_app
+    from models.database import Database
 
     base = f"http://127.0.0.1:{port}"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
     settings = load_settings(**settings_overrides, public_base_url=base)
-    app = create_app(settings)
-    counter = QueryCounter()
-    counter.listen(app.extensions["plc_db"].engine)
+    database, counter = Database(settings.database_url), QueryCounter()
+    counter.listen(database.engine)  # first: its commit listener sees the records the outbox's sends with the COMMIT
+    app = create_app(settings, database)
     app.wsgi_app = counter.wrap(app.wsgi_app)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
