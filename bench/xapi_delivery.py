@@ -154,9 +154,10 @@ def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush
     """Median µs of a small domain transaction alone, and of it with a bare SELECT 1 (what one round trip costs now),
     with one statement written the old way (ORM), with one written by `outbox.record`, and on PostgreSQL with one
     written by the same INSERT in a round trip of its own (as `record` did before the records went with the COMMIT):
-    the plain one's median plus the median of the per-round differences. They alternate round by round, so a load change on the machine hits them
-    alike. `disk_flush` False: PostgreSQL's commits do not wait for the WAL to reach the disk (synchronous_commit off),
-    whose wait, the same for every writing transaction, varies by milliseconds on a shared machine's disk."""
+    the plain one's median plus the median of the per-round differences. They alternate round by round, so a load
+    change on the machine hits them alike. `disk_flush` False: PostgreSQL's commits do not wait for the WAL to reach
+    the disk (synchronous_commit off), whose wait, the same for every writing transaction, varies by milliseconds on a
+    shared machine's disk."""
     database = Database(url)
     if not disk_flush:
 
