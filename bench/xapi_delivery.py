@@ -15,7 +15,6 @@ and a bare SELECT 1 for what one round trip costs on the machine at that moment 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -138,16 +137,9 @@ def orm_record(db, statement: dict, platform_id: int | None, destinations: list[
 def own_round_trip(db, statement: dict, destinations: list[str]) -> None:  # type: ignore[no-untyped-def]
     """`outbox.record`'s INSERT on PostgreSQL, sent at once in a round trip of its own (before it went with the
     COMMIT), kept as the baseline of that change."""
-    params = {
-        "id": statement["id"],
-        "platform_id": None,
-        "verb": statement["verb"]["id"],
-        "payload": json.dumps(statement),
-        "at": utcnow(),
-        "pending": DeliveryState.PENDING.value,
-        "destinations": destinations,
-    }
-    db.connection().exec_driver_sql(outbox.POSTGRESQL_INSERT, params)
+    connection = db.connection()
+    params = {**outbox.row_values(connection.dialect, statement, None), "destinations": destinations}
+    connection.exec_driver_sql(outbox.POSTGRESQL_INSERT, params)
 
 
 def outbox_write_cost(url: str, rounds: int, destinations: list[str], disk_flush: bool = True) -> dict[str, float]:

@@ -56,6 +56,21 @@ def _moment(dialect: Dialect) -> Callable[[datetime], Any]:
     return process or (lambda value: value)
 
 
+def row_values(
+    dialect: Dialect, statement: dict[str, Any], platform_id: int | None, created_at: datetime | None = None
+) -> dict[str, Any]:
+    """The parameters of `record`'s INSERTs but the destinations: its JSON made once, its moment as the models store
+    it."""
+    return {
+        "id": statement["id"],
+        "platform_id": platform_id,
+        "verb": statement["verb"]["id"],
+        "payload": json.dumps(statement),
+        "at": _moment(dialect)(created_at or utcnow()),
+        "pending": DeliveryState.PENDING.value,
+    }
+
+
 def record(
     db: Session,
     statement: dict[str, Any],
@@ -74,15 +89,7 @@ def record(
     """
     connection = db.connection()
     dialect = connection.dialect
-    at = _moment(dialect)(created_at or utcnow())
-    params = {
-        "id": statement["id"],
-        "platform_id": platform_id,
-        "verb": statement["verb"]["id"],
-        "payload": json.dumps(statement),
-        "at": at,
-        "pending": DeliveryState.PENDING.value,
-    }
+    params = row_values(dialect, statement, platform_id, created_at)
     if dialect.name == "postgresql":
         write_with_commit(connection, POSTGRESQL_INSERT, {**params, "destinations": list(destinations)})
     elif dialect.name == "sqlite":

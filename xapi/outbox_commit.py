@@ -36,13 +36,17 @@ OUTBOX_TABLES = "xapi_"  # every outbox table's name starts with it (models/outb
 
 def write_with_commit(connection: Connection, sql: str, params: dict[str, Any]) -> None:
     """Keep one INSERT and its parameters until the transaction ends (or send it now, where no COMMIT comes)."""
-    raw = connection.connection.dbapi_connection
-    assert isinstance(raw, psycopg.Connection)
-    if raw.autocommit or isinstance(connection.get_transaction(), TwoPhaseTransaction):
+    if _driver(connection).autocommit or isinstance(connection.get_transaction(), TwoPhaseTransaction):
         connection.exec_driver_sql(sql, params)
         return
     hook(connection.engine)
     _PENDING.setdefault(connection, []).append((sql, params))
+
+
+def _driver(connection: Connection) -> psycopg.Connection[Any]:
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
 
 
 def pending(connection: Connection) -> int:
@@ -67,8 +71,7 @@ def _commit(connection: Connection) -> None:
 def _send(connection: Connection, waiting: list[tuple[str, dict[str, Any]]], commit: bool) -> None:
     """The INSERTs (and the COMMIT) in one round trip: psycopg's pipeline sends them together, each as the prepared
     statement it uses for that text, and reads their answers at its end; the first that fails stops the rest."""
-    raw = connection.connection.dbapi_connection
-    assert isinstance(raw, psycopg.Connection)
+    raw = _driver(connection)
     sql = ""
     try:
         with raw.pipeline(), raw.cursor() as cursor:
