@@ -37,12 +37,13 @@ def main() -> None:
 def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
     from waitress import serve
 
-    from lti_tool.web.app import create_app
+    from lti_tool.web.app import create_app, settle_heap
 
     database = Database(settings.database_url)
     prepare(database)
     app = create_app(settings, database)
     workers = start_in_process(database, settings, app.extensions["plc_services"])
+    settle_heap()
     click.echo(f"PLC Bridge is running on {settings.public_base_url}/")
     if settings.demo_enabled:
         click.echo(f"  Demo LMS (click through a real LTI launch): {settings.public_base_url}/demo/")
