@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
@@ -47,9 +48,9 @@ from xapi import outbox_commit
 
 log = logging.getLogger(__name__)
 
-# The cyclic collector's youngest generation runs after this many new container objects instead of Python's 700: a
-# request makes thousands (ORM states, template contexts), most freed by their reference count, and at 700 a
-# gunicorn worker ran some 12 collections a second during a PLC day.
+# The cyclic collector's youngest generation runs once this many more container objects are alive than at its last
+# run, instead of Python's 700: a request makes thousands (ORM states, template contexts), and at 700 a gunicorn
+# worker ran about ten young collections a second during a PLC day.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 # Every page group, in the order Flask matches them.
@@ -134,15 +135,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def settle_heap() -> None:
-    """For a process that serves the app, once it is made: the ~300,000 objects of the code, the mappers, the
-    templates and the translations loaded at start-up are left out of every later collection (`gc.freeze`), and the
-    youngest generation is collected less often (YOUNG_COLLECTION_THRESHOLD).
+    """For a process that serves the app, once it is made: the ~300,000 objects start-up made (modules, classes,
+    tables, the mappers, configured here first) are left out of the cyclic collector's passes (`gc.freeze`; reference
+    counting still frees what is let go), and the youngest generation is collected less often
+    (YOUNG_COLLECTION_THRESHOLD). Templates and translations load at their first use, after this, and are walked as
+    before.
 
     A full collection otherwise walks them all, holding the GIL: in a PLC day (`bench/load.py --plc-day`) a gunicorn
     worker paused for ~0.4 s in each of them, every request of its threads waiting, and spent 3.6–4.4 s of its ~66 s
     of CPU in the collector; settled, ~1 s (`bench/gc_pause.py` measures both ways in one process). A young
-    collection then takes longer (~10–15 ms, against ~1 ms), 14 times less often. Garbage from start-up is collected
-    first: what is frozen is never freed. Not for tests, which make many apps in one process."""
+    collection then takes longer (~7–30 ms, against ~1 ms) and comes far less often. Garbage from start-up is
+    collected first: a frozen object in a reference cycle is never freed. Not for tests, which make many apps in one
+    process."""
+    configure_mappers()
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])

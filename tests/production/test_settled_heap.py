@@ -37,7 +37,7 @@ def test_the_production_entry_point_freezes_what_start_up_loaded(tmp_path: Path)
 
     assert probe.returncode == 0, probe.stderr
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
-    # The app, its mappers, templates and translations are frozen; what the collector still walks is a small rest.
+    # The modules, classes, tables and mappers are frozen; what the collector still walks is a small rest.
     assert seen["frozen"] > 100_000 and seen["tracked"] < seen["frozen"] / 4
     assert seen["young"] == YOUNG_COLLECTION_THRESHOLD != 700
     assert seen["status"] == 200  # the app still serves
