@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,9 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from werkzeug.serving import make_server  # noqa: E402
-
-from bench.harness import register_platform  # noqa: E402
+from bench.harness import register_platform, served_in_process  # noqa: E402
 from bench.launch import LIS, free_port, one_launch, plc_env  # noqa: E402
 from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from lti_tool.settings import load_settings  # noqa: E402
@@ -88,12 +84,28 @@ def one_round(
     return 1000 * sum(pauses) / launches, 1000 * max(pauses, default=0.0), 1000 * cpu / launches, 1000 * full
 
 
+Rounds = dict[str, list[tuple[float, float, float, float]]]
+
+
+def measure(platform: MoodleLikePlatform, launches: int, rounds: int, collections: Collections) -> Rounds:
+    """Untimed launches first (caches fill, the statements get built), then `rounds` rounds of each way."""
+    one_launch(platform, EXPECT, first=True)
+    for _ in range(launches):
+        one_launch(platform, EXPECT)
+    measured: Rounds = {"as started": [], "settled": []}
+    ways = [("as started", as_started), ("settled", settle_heap)]
+    for number in range(rounds):
+        for way, setup in ways if number % 2 == 0 else ways[::-1]:  # each way goes first every other round
+            setup()
+            measured[way].append(one_round(platform, launches, collections))
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--launches", type=int, default=400, help="launches per round")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of each way, taking turns")
     args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     platform = MoodleLikePlatform(client_id="bench-client", deployment_id="bench-dep").start()
     platform.add_user(
@@ -110,25 +122,13 @@ def main() -> None:
         database = Database(settings.database_url)
         prepare(database)
         register_platform(register, platform)
-        app = create_app(settings, database)
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        platform.configure_tool(base + "/lti/login", base + "/lti/launch", base + "/lti/jwks")
         collections = Collections()
         gc.callbacks.append(collections)
         try:
-            one_launch(platform, EXPECT, first=True)
-            for _ in range(args.launches):  # untimed: caches fill, the statements get built
-                one_launch(platform, EXPECT)
-            rounds: dict[str, list[tuple[float, float, float, float]]] = {"as started": [], "settled": []}
-            ways = [("as started", as_started), ("settled", settle_heap)]
-            for number in range(args.rounds):
-                for way, setup in ways if number % 2 == 0 else ways[::-1]:  # each way goes first every other round
-                    setup()
-                    rounds[way].append(one_round(platform, args.launches, collections))
+            with served_in_process(create_app(settings, database), port, platform):
+                rounds = measure(platform, args.launches, args.rounds, collections)
         finally:
             gc.callbacks.remove(collections)
-            server.shutdown()
             platform.stop()
             database.dispose()
     print(

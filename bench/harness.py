@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
+from werkzeug.serving import make_server
 
 from lti_tool.cli.main import gunicorn_command
 
@@ -31,6 +36,25 @@ def register_platform(env: dict[str, str], platform: Any) -> None:
          "--auth-token-url", platform.token_url, "--key-set-url", platform.jwks_url],
         env=env, check=True, capture_output=True,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def served_in_process(app: Any, port: int, platform: Any) -> Iterator[str]:
+    """The app on werkzeug's threaded server at 127.0.0.1:port in this process, without a line per request, with the
+    test platform's links going to it; its base URL, until the block ends."""
+    base = f"http://127.0.0.1:{port}"
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform.configure_tool(
+            login_url=base + "/lti/login", launch_url=base + "/lti/launch", jwks_url=base + "/lti/jwks"
+        )
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:

@@ -9,15 +9,14 @@ The first launch of a person inserts their rows; the figures are the steady stat
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event
-from werkzeug.serving import make_server
 
+from bench.harness import served_in_process
 from xapi import outbox_commit
 
 STEPS = ("login", "launch", "first page")
@@ -77,30 +76,21 @@ def count_launch_queries(
     from lti_tool.web.app import create_app
     from models.database import Database
 
-    base = f"http://127.0.0.1:{port}"
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
-    settings = load_settings(**settings_overrides, public_base_url=base)
+    settings = load_settings(**settings_overrides, public_base_url=f"http://127.0.0.1:{port}")
     database, counter = Database(settings.database_url), QueryCounter()
     counter.listen(database.engine)  # first: its commit listener sees the records the outbox's sends with the COMMIT
     app = create_app(settings, database)
     app.wsgi_app = counter.wrap(app.wsgi_app)  # type: ignore[method-assign]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        platform.configure_tool(
-            login_url=base + "/lti/login", launch_url=base + "/lti/launch", jwks_url=base + "/lti/jwks"
-        )
-        launch()  # the platform's keys fetched once, the person's rows already there
-        counter.counting = True
-        launch()
-        one = {step: list(counter.sql[step]) for step in STEPS}
-        for _ in range(launches - 1):
+        with served_in_process(app, port, platform):
+            launch()  # the platform's keys fetched once, the person's rows already there
+            counter.counting = True
             launch()
-        counter.counting = False
+            one = {step: list(counter.sql[step]) for step in STEPS}
+            for _ in range(launches - 1):
+                launch()
+            counter.counting = False
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         app.extensions["plc_db"].dispose()
     statements = {step: counter.statements[step] / launches for step in STEPS}
     commits = {step: counter.commits[step] / launches for step in STEPS}
