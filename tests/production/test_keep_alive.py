@@ -5,33 +5,23 @@ same connection after an idle pause longer than gunicorn's own default (2 s), wh
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-from bench.harness import CLI, wait_until_up
+from bench.harness import wait_until_up
 from lti_tool.cli.main import KEEP_ALIVE_SECONDS, gunicorn_command
 from tests.support.lrs import free_port
 
 NGINX_CONF = Path(__file__).resolve().parents[2] / "config" / "deploy" / "nginx.conf"
 
 
-def test_an_idle_connection_outlives_gunicorns_default_and_nginxs_own_timeout(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PLC_DATABASE_URL": f"sqlite:///{tmp_path / 'tool.db'}",
-        "PLC_SECRET_KEY": uuid.uuid4().hex * 2,
-        "PLC_INSTANCE_PATH": str(tmp_path),
-        "PLC_WORKER_THREAD": "false",
-    }
-    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+def test_an_idle_connection_outlives_gunicorns_default_and_nginxs_own_timeout(sqlite_tool_env: dict[str, str]) -> None:
     port = free_port()
     server = subprocess.Popen(
         gunicorn_command("127.0.0.1", port, workers=1, threads=2),
-        env=env,
+        env=sqlite_tool_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -5,13 +5,9 @@ the youngest generation less often (lti_tool/web/app.py `settle_heap`)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
-from pathlib import Path
 
-from bench.harness import CLI
 from lti_tool.web.app import YOUNG_COLLECTION_THRESHOLD
 
 PROBE = """
@@ -24,16 +20,10 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects
 """
 
 
-def test_the_production_entry_point_freezes_what_start_up_loaded(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PLC_DATABASE_URL": f"sqlite:///{tmp_path / 'tool.db'}",
-        "PLC_SECRET_KEY": uuid.uuid4().hex * 2,
-        "PLC_INSTANCE_PATH": str(tmp_path),
-        "PLC_WORKER_THREAD": "false",
-    }
-    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
-    probe = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+def test_the_production_entry_point_freezes_what_start_up_loaded(sqlite_tool_env: dict[str, str]) -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE], env=sqlite_tool_env, capture_output=True, text=True, timeout=120
+    )
 
     assert probe.returncode == 0, probe.stderr
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
