@@ -17,6 +17,7 @@ from models.outbox import Delivery, OutboxStatement
 from models.scores import ScorePost, ScoreState
 
 PAGE_TARGET_MS, LAUNCH_TARGET_MS, RSS_TARGET_MB = 250.0, 400.0, 200.0
+BUSY_FOR_TARGETS = 0.7  # a rule of thumb for queues short enough for those targets, not a measured bound
 LAUNCH_STEPS = ("login", "launch", "burst login", "burst launch")
 
 
@@ -72,7 +73,7 @@ def print_rss(day: Day) -> None:
     print(f"  gunicorn worker processes seen: {len(day.web_pids)} (replaced by gunicorn: {max(restarted, 0)})")
 
 
-def print_cpu(day: Day, requests: int) -> None:
+def print_cpu(day: Day, samples: list[Sample]) -> None:
     """Where the machine's cycles went during the load: ours by group, and the whole machine (other work included);
     the server side's CPU per tool request, and the rate these cores would serve at that cost were they ours alone."""
     (busy0, total0), (busy1, total1) = day.ticks[0], day.ticks[-1]
@@ -90,10 +91,33 @@ def print_cpu(day: Day, requests: int) -> None:
     busy = (busy1 - busy0) / max(total1 - total0, 1) * 100
     print(f"    the whole machine was busy {busy:.0f}% of the time; this bench's processes used "
           f"{ours / (day.elapsed * cores) * 100:.0f}% of it (other helpers' work is the rest)")  # fmt: skip
+    requests = len(samples)
     if requests:
         per = server / requests
         print(f"    server side (gunicorn, PostgreSQL, worker, Ralph): {per * 1000:.1f} ms CPU per tool request, so "
               f"at most ~{cores / per:.0f} requests/s on {cores} cores of our own")  # fmt: skip
+        print_budget(day, samples, ours / requests)
+
+
+def print_budget(day: Day, samples: list[Sample], cpu_per_request: float) -> None:
+    """What the p95 targets ask of the CPU. The people of the day (not the burst, which keeps its own pace) are each
+    either waiting for an answer or thinking, and their thinking does not depend on the server: with X requests/s
+    answered in R seconds on average, X·R of the N people wait (Little's law), and were every answer instant the
+    same people would send N·X / (N − X·R) requests/s. Serving that with the machine at most BUSY_FOR_TARGETS busy
+    leaves the CPU per request printed, for everything on these cores (server, load clients, test platforms)."""
+    people, cores = day.plan.users, os.cpu_count() or 1
+    own = [s for s in samples if not s[1].startswith("burst ")]
+    if not own or day.elapsed <= 0:
+        return
+    rate, waiting = len(own) / day.elapsed, sum(s[2] for s in own) / day.elapsed  # X, and X·R
+    if waiting >= people:
+        return
+    unhurried = people * rate / (people - waiting) + (len(samples) - len(own)) / day.elapsed
+    budget = BUSY_FOR_TARGETS * cores / unhurried
+    print(f"    were every answer instant, these people would send ~{unhurried:.0f} requests/s ({waiting:.0f} of "
+          f"{people} were waiting for an answer at any moment); serving them with the cores at most "
+          f"{BUSY_FOR_TARGETS:.0%} busy leaves {budget * 1000:.1f} ms of CPU per request for everything on them; "
+          f"this run used {cpu_per_request * 1000:.1f} ms (server and load clients)")  # fmt: skip
 
 
 def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def plc_day(args: argparse.Namespace) -> None:
             day.stop()
     print_steps(samples, day.elapsed, day.no_answer)
     print_rss(day)
-    print_cpu(day, len(samples))
+    print_cpu(day, samples)
     print(f"  worker: {backlog[0]} learning records and {backlog[1]} scores waiting when the load stopped, "
           f"drained in {drained:.0f} s")  # fmt: skip
     print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -134,7 +134,7 @@ def soak(workdir: Path, minutes: float, users: int, private_postgres: type) -> N
     print("  requests outside PostgreSQL's absences (+5 s):")
     print_steps(outside, day.elapsed)
     print_rss(day)
-    print_cpu(day, len(samples))
+    print_cpu(day, samples)
     print(f"  still the same process at the end (never restarted): {alive}")
     print(f"  drained {drained:.0f} s after the load stopped")
     print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
