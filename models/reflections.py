@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, bindparam, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from sqlalchemy.sql.elements import BindParameter
 
 from models.base import Base, utcnow
@@ -80,11 +80,12 @@ def own_reflection(
     db: Session, team: Team, cycle_number: int, membership_id: int
 ) -> tuple[Reflection | None, PlcRole | None]:
     """A member's reflection on cycle `cycle_number` of their team (None before they write one, or before the cycle
-    opens) and the role the plan gives them in that cycle, in one statement: a teacher's reflection page. `team` was
-    read within the course, so what hangs from it is of the course too."""
+    opens), with its grades, and the role the plan gives them in that cycle, in one statement: a teacher's reflection
+    page. `team` was read within the course, so what hangs from it is of the course too."""
     parameters = {"team_id": team.id, "number": cycle_number, "membership_id": membership_id}
-    row = db.execute(_own_reflection_query(), parameters).first()  # none: the team went meanwhile (a draft plan)
-    return (row[1], row[0]) if row is not None else (None, None)
+    # A row per grade (the reflection's, joined): all of them read, so that its grades are all there.
+    rows = db.execute(_own_reflection_query(), parameters).unique().all()
+    return (rows[0][1], rows[0][0]) if rows else (None, None)  # none: the team went meanwhile (a draft plan)
 
 
 @cache
@@ -106,6 +107,7 @@ def _own_reflection_query() -> Any:
         .outerjoin(Cycle, (Cycle.team_id == Team.id) & (Cycle.number == number))
         .outerjoin(Reflection, (Reflection.cycle_id == Cycle.id) & (Reflection.membership_id == member))
         .where(Team.id == bindparam("team_id"))
+        .options(joinedload(Reflection.grades))
     )
 
 
@@ -118,9 +120,11 @@ def submit_reflection(
     if not text.strip():
         raise InvalidInput([Problem("text", "required", {})])
     cycle = open_cycle(db, team, cycle_number, program_day(now))
-    reflection = db.scalars(
-        select(Reflection).where(Reflection.cycle_id == cycle.id, Reflection.membership_id == membership_id)
-    ).one_or_none()
+    reflection = (
+        db.scalars(_reflection_with_grades(), {"cycle_id": cycle.id, "membership_id": membership_id})
+        .unique()
+        .one_or_none()
+    )
     if reflection is None:
         reflection = Reflection(cycle=cycle, membership_id=membership_id)
         db.add(reflection)
@@ -130,6 +134,16 @@ def submit_reflection(
     reflection.submitted_at = now
     db.flush()
     return reflection
+
+
+@cache
+def _reflection_with_grades() -> Any:
+    """A member's reflection on a cycle and its grades (whether it may still be rewritten), in one statement."""
+    return (
+        select(Reflection)
+        .where(Reflection.cycle_id == bindparam("cycle_id"), Reflection.membership_id == bindparam("membership_id"))
+        .options(joinedload(Reflection.grades))
+    )
 
 
 def grade_problems(scores: Mapping[str, Decimal | int], max_score: Decimal | int) -> list[Problem]:

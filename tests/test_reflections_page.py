@@ -139,6 +139,10 @@ def test_regrading_keeps_the_earlier_grade_as_history(tool: ToolServer, platform
     assert grades(tool) == [("15.00", ""), ("20.00", "ปรับหลังคุยกับครู")]
     assert "Earlier grades (1)" in trainer.get(f"/program/reflections/{rid}", lang="en").text
     assert page.status_code == 200 and len(statements(tool, Verb.SCORED)) == 2
+    # The teacher's own page reads the grades with the reflection: both, the newest as the grade, the first folded.
+    mine = teacher.get("/program/cycles/1/reflection", lang="en").text
+    current, earlier = mine.split("Earlier grades (1)")
+    assert "20 of 20" in current and "15 of 20" not in current and "15 of 20" in earlier
 
 
 def test_a_grade_missing_a_criterion_or_off_the_scale_is_refused_and_nothing_is_written(
@@ -239,9 +243,9 @@ def test_a_grade_that_is_not_a_number_on_the_scale_is_refused_beside_the_field(
 def test_a_teachers_reflection_page_shows_their_text_and_role_in_one_read_of_the_cycle(
     tool: ToolServer, platform: TestPlatform
 ) -> None:
-    """The reflection and the teacher's planned role in the cycle come in one statement: the page reads neither the
-    team's members, nor its cycles, nor its whole plan. Another cycle shows its own role and an empty form; a trainer,
-    who is no member of the team, has no reflection page of their own."""
+    """The reflection, its grades and the teacher's planned role in the cycle come in one statement: the page reads
+    neither the team's members, nor its cycles, nor its whole plan. Another cycle shows its own role and an empty form;
+    a trainer, who is no member of the team, has no reflection page of their own."""
     running_program_with_a_team(tool, platform)
     teacher = Visit(tool, launch(requests.Session(), platform, TEACHER))
     assert write(teacher, 1).status_code == 200
@@ -268,7 +272,7 @@ def test_a_teachers_reflection_page_shows_their_text_and_role_in_one_read_of_the
     assert TEXT in first.text and TEXT not in second.text
     whole_reads = [s for s in sent if re.match(r"SELECT plc_(team_members|cycles|cycle_assignments)\.id\b", s)]
     assert whole_reads == []
-    # Each page: the session, the team with its program, the reflection with the role; the first also its grades.
-    one_read = [s for s in sent if "plc_cycle_assignments.role" in s and "plc_reflections" in s]
-    assert len(one_read) == 2 and len(sent) <= 7, sent
+    # Each page: the session, the team with its program, the reflection with the role and its grades (none yet).
+    one_read = [s for s in sent if "plc_cycle_assignments.role" in s and "plc_reflections" in s and "plc_grades" in s]
+    assert len(one_read) == 2 and len(sent) <= 6, sent
     assert trainer_visit(tool, platform).get("/program/cycles/1/reflection").status_code == 403
