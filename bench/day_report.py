@@ -122,7 +122,10 @@ def print_budget(day: Day, samples: list[Sample], cpu_per_request: float) -> Non
 
 def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> dict[str, Any]:
     """Learning records: the outbox against what Ralph holds; scores: the score outbox against what the platforms'
-    AGS received. Lost: in the outbox, never arrived; duplicated: arrived more than once."""
+    AGS received. Lost: in the outbox, never arrived. A record is duplicated when Ralph holds it twice; a score when
+    the platform applied it twice. A score sent again after a pass that could not record its answer (the database
+    went away after the POST) is the same document with the same timestamp, which the platform keeps once (AGS
+    §3.4.7): counted apart, as resent."""
     database = Database(day.env["PLC_DATABASE_URL"])
     with database.transaction() as db:
         outbox = set(db.scalars(select(OutboxStatement.id)))
@@ -131,7 +134,8 @@ def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> di
     database.dispose()
     stored = day.ralph.stored_ids()
     arrived = Counter((user, timestamp) for _, user, timestamp, _ in received)
-    sent = [(state, arrived[(user, ts)]) for state, user, ts in posts]
+    applied = Counter((user, timestamp) for _, user, timestamp, kept in received if kept)
+    sent = [(state, arrived[(user, ts)], applied[(user, ts)]) for state, user, ts in posts]
     return {
         "records": len(outbox),
         "delivery states": dict(delivery_states),
@@ -140,8 +144,9 @@ def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> di
         "records duplicated": sum(1 for n in stored.values() if n > 1),
         "records in Ralph not in the outbox": len(set(stored) - outbox),
         "scores": len(posts),
-        "score states": dict(Counter(state for state, _ in sent)),
+        "score states": dict(Counter(state for state, _, _ in sent)),
         "scores received": sum(arrived.values()),
-        "scores lost": sum(1 for state, n in sent if n == 0 and state != ScoreState.SUPERSEDED.value),
-        "scores duplicated": sum(1 for _, n in sent if n > 1),
+        "scores lost": sum(1 for state, n, _ in sent if n == 0 and state != ScoreState.SUPERSEDED.value),
+        "scores duplicated": sum(1 for _, _, kept in sent if kept > 1),
+        "scores resent and kept once": sum(1 for _, n, kept in sent if n > 1 and kept <= 1),
     }
