@@ -96,36 +96,39 @@ def print_cpu(day: Day, samples: list[Sample]) -> None:
         per = server / requests
         print(f"    server side (gunicorn, PostgreSQL, worker, Ralph): {per * 1000:.1f} ms CPU per tool request, so "
               f"at most ~{cores / per:.0f} requests/s on {cores} cores of our own")  # fmt: skip
-        print_budget(day, samples, ours / requests)
+        print_budget(day, samples, None if day.restarts else ours / requests)
 
 
-def print_budget(day: Day, samples: list[Sample], cpu_per_request: float) -> None:
+def print_budget(day: Day, samples: list[Sample], cpu_per_request: float | None) -> None:
     """What the p95 targets ask of the CPU. The people of the day (not the burst, which keeps its own pace) are each
     either waiting for an answer or thinking, and their thinking does not depend on the server: with X requests/s
     answered in R seconds on average, X·R of the N people wait (Little's law), and were every answer instant the
-    same people would send N·X / (N − X·R) requests/s. Serving that with the machine at most BUSY_FOR_TARGETS busy
-    leaves the CPU per request printed, for everything on these cores (server, load clients, test platforms)."""
-    people, cores = day.plan.users, os.cpu_count() or 1
+    same people would send N·X / (N − X·R) requests/s; during the burst, its launches come on top. Serving that with
+    the machine at most BUSY_FOR_TARGETS busy leaves the CPU per request printed, for everything on these cores
+    (server, load clients, test platforms). The platform's own steps of a launch (untimed) count as thinking, so the
+    rates are if anything low. `cpu_per_request` None: not known (processes were restarted during the run)."""
+    plan, cores = day.plan, os.cpu_count() or 1
     own = [s for s in samples if not s[1].startswith("burst ")]
-    if not own or day.elapsed <= 0:
+    if not own or plan.seconds <= 0:
         return
-    rate, waiting = len(own) / day.elapsed, sum(s[2] for s in own) / day.elapsed  # X, and X·R
-    if waiting >= people:
+    rate, waiting = len(own) / plan.seconds, sum(s[2] for s in own) / plan.seconds  # X, and X·R
+    if waiting >= plan.users:
         return
-    unhurried = people * rate / (people - waiting) + (len(samples) - len(own)) / day.elapsed
-    budget = BUSY_FOR_TARGETS * cores / unhurried
-    print(f"    were every answer instant, these people would send ~{unhurried:.0f} requests/s ({waiting:.0f} of "
-          f"{people} were waiting for an answer at any moment); serving them with the cores at most "
-          f"{BUSY_FOR_TARGETS:.0%} busy leaves {budget * 1000:.1f} ms of CPU per request for everything on them; "
-          f"this run used {cpu_per_request * 1000:.1f} ms (server and load clients)")  # fmt: skip
+    steady = plan.users * rate / (plan.users - waiting)
+    peak = steady + ((len(samples) - len(own)) / plan.burst_seconds if plan.burst and plan.burst_seconds else 0.0)
+    print(f"    were every answer instant, these people would send ~{steady:.0f} requests/s, ~{peak:.0f} during the "
+          f"burst ({waiting:.0f} of {plan.users} were waiting for an answer at any moment); with the cores at most "
+          f"{BUSY_FOR_TARGETS:.0%} busy that leaves {BUSY_FOR_TARGETS * cores / steady * 1000:.1f} ms of CPU per "
+          f"request for everything on them, {BUSY_FOR_TARGETS * cores / peak * 1000:.1f} ms during the burst"
+          + (f"; this run used {cpu_per_request * 1000:.1f} ms (server and load clients)" if cpu_per_request else ""))  # fmt: skip
 
 
 def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> dict[str, Any]:
     """Learning records: the outbox against what Ralph holds; scores: the score outbox against what the platforms'
     AGS received. Lost: in the outbox, never arrived. A record is duplicated when Ralph holds it twice; a score when
-    the platform applied it twice. A score sent again after a pass that could not record its answer (the database
-    went away after the POST) is the same document with the same timestamp, which the platform keeps once (AGS
-    §3.4.7): counted apart, as resent."""
+    the platform applied it twice (in two line items). A score sent again to its line item after a pass that could
+    not record its answer (the database went away after the POST) is the same document with the same timestamp, which
+    the platform keeps once (AGS §3.4.7): counted apart, as resent."""
     database = Database(day.env["PLC_DATABASE_URL"])
     with database.transaction() as db:
         outbox = set(db.scalars(select(OutboxStatement.id)))
@@ -133,8 +136,13 @@ def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> di
         posts = [(p.state, p.score.get("userId"), p.score.get("timestamp")) for p in db.scalars(select(ScorePost))]
     database.dispose()
     stored = day.ralph.stored_ids()
+    received = list(received)
     arrived = Counter((user, timestamp) for _, user, timestamp, _ in received)
+    # Where each score was applied: the platform applies a (user, timestamp) once per line item at most (a resend
+    # changes nothing), so applied more than once is the same grade in two gradebook columns.
     applied = Counter((user, timestamp) for _, user, timestamp, kept in received if kept)
+    per_item = Counter((item, user, timestamp) for item, user, timestamp, _ in received)
+    resent = sum(1 for (_, user, timestamp), n in per_item.items() if n > 1 and applied[(user, timestamp)] == 1)
     sent = [(state, arrived[(user, ts)], applied[(user, ts)]) for state, user, ts in posts]
     return {
         "records": len(outbox),
@@ -148,5 +156,5 @@ def count_losses(day: Day, received: Iterable[tuple[str, str, str, bool]]) -> di
         "scores received": sum(arrived.values()),
         "scores lost": sum(1 for state, n, _ in sent if n == 0 and state != ScoreState.SUPERSEDED.value),
         "scores duplicated": sum(1 for _, _, kept in sent if kept > 1),
-        "scores resent and kept once": sum(1 for _, n, kept in sent if n > 1 and kept <= 1),
+        "scores resent and kept once": resent,
     }

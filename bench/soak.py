@@ -141,5 +141,6 @@ def soak(workdir: Path, minutes: float, users: int, private_postgres: type) -> N
     lost = counts["records lost"] + counts["scores lost"]
     duplicated = counts["records duplicated"] + counts["scores duplicated"]
     print(f"  LOST/DUPLICATED: learning records {counts['records lost']}/{counts['records duplicated']}, "
-          f"scores {counts['scores lost']}/{counts['scores duplicated']}  (total {lost}/{duplicated})")  # fmt: skip
+          f"scores {counts['scores lost']}/{counts['scores duplicated']}  (total {lost}/{duplicated}); scores "
+          f"resent to their line item and kept once there: {counts['scores resent and kept once']}")  # fmt: skip
     print(f"  uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
