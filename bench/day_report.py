@@ -115,11 +115,14 @@ def print_budget(day: Day, samples: list[Sample], cpu_per_request: float | None)
     if waiting >= plan.users:
         return
     steady = plan.users * rate / (plan.users - waiting)
-    peak = steady + ((len(samples) - len(own)) / plan.burst_seconds if plan.burst and plan.burst_seconds else 0.0)
-    print(f"    were every answer instant, these people would send ~{steady:.0f} requests/s, ~{peak:.0f} during the "
-          f"burst ({waiting:.0f} of {plan.users} were waiting for an answer at any moment); with the cores at most "
+    burst = plan.burst > 0 and plan.burst_seconds > 0
+    peak = steady + (len(samples) - len(own)) / plan.burst_seconds if burst else steady
+    print(f"    were every answer instant, these people would send ~{steady:.0f} requests/s"
+          + (f", ~{peak:.0f} during the burst" if burst else "")
+          + f" ({waiting:.0f} of {plan.users} were waiting for an answer at any moment); with the cores at most "
           f"{BUSY_FOR_TARGETS:.0%} busy that leaves {BUSY_FOR_TARGETS * cores / steady * 1000:.1f} ms of CPU per "
-          f"request for everything on them, {BUSY_FOR_TARGETS * cores / peak * 1000:.1f} ms during the burst"
+          "request for everything on them"
+          + (f", {BUSY_FOR_TARGETS * cores / peak * 1000:.1f} ms during the burst" if burst else "")
           + (f"; this run used {cpu_per_request * 1000:.1f} ms (server and load clients)" if cpu_per_request else ""))  # fmt: skip
 
 
