@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse_many
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
@@ -111,7 +112,7 @@ class Settings(BaseSettings):
     line_max_webhook_bytes: int = Field(default=64 * 1024, ge=1024)
     # Production, behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none of those headers).
     trusted_proxies: int = Field(default=0, ge=0, le=5)
-    # Rate limits (Flask-Limiter syntax) per client address; storage is shared by all web processes in production.
+    # Rate limits per client address, in the `limits` library's notation ("120 per minute"); storage is shared by all web processes in production.
     rate_limit_lti: str = "120 per minute"
     rate_limit_storage: str = "memory://"
     # The public certificate check (/verify) per client address: codes are unguessable, and this keeps them so.
@@ -164,6 +165,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("rate_limit_lti", "rate_limit_verify")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit: write it as '120 per minute' or '5/second; 120/minute'"
+            ) from None
+        return value
 
     @field_validator("document_templates")
     @classmethod

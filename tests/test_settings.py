@@ -81,3 +81,9 @@ def test_a_malformed_value_names_its_variable(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PLC_JWT_LEEWAY_SECONDS", "soon")
     with pytest.raises(SettingsError, match="PLC_JWT_LEEWAY_SECONDS"):
         load_settings(instance_path=tmp_path)
+
+
+def test_a_rate_limit_that_cannot_be_read_names_its_variable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PLC_RATE_LIMIT_LTI", "many per minute")
+    with pytest.raises(SettingsError, match="PLC_RATE_LIMIT_LTI"):
+        load_settings(instance_path=tmp_path)

@@ -143,8 +143,7 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
 def http_error(error: HTTPException) -> tuple[str, int]:
     if error.code == 429 and request.path.startswith("/lti/"):  # /verify has its own limit, not a launch's
         observability.LAUNCHES_REJECTED.labels(reason="rate_limited").inc()
-    limit = getattr(error, "limit", None)  # flask-limiter's: its text is the limit itself unless we gave one
-    own_text = error.description != type(error).description and not (limit and not limit.error_message)
+    own_text = error.description != type(error).description
     generic = messages.GENERIC_MESSAGES.get(error.code or 500)
     if not own_text and generic is not None:
         # Werkzeug's or the rate limiter's own English text: say it in Thai and English instead.

@@ -5,16 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from functools import lru_cache, partial, wraps
+from functools import lru_cache, wraps
 from typing import Any
 
-from flask import Flask, Response, g
-from flask.globals import request_ctx
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from limits.storage import MemoryStorage
+from flask import Flask, Response, current_app, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from sqlalchemy import select
 from sqlalchemy.orm.exc import DetachedInstanceError
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.lti.origin import origin_of
@@ -22,7 +21,74 @@ from lti_tool.lti.tool_config import LoginPlatform
 from models.database import Database
 from models.platform import Platform
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+class RateLimited(TooManyRequests):
+    """A client address went past a view's limit: 429, with the view's own message if it has one (else the error
+    page's)."""
+
+
+class RateLimits:
+    """Limits per client address on the views that need them (a decorator per view), counted in fixed windows by the
+    `limits` library in the configured storage: this process's memory for the embedded default, Redis shared by every
+    web process in production. Each view counts apart. A limited view's answers carry the window's X-RateLimit-Limit,
+    -Remaining and -Reset headers, and a refusal Retry-After.
+
+    Flask-Limiter did this before, with the same library, storage and strategy underneath; its general machinery
+    (application, blueprint and meta limits, exemptions, conditional costs, hooks on every request) cost ~0.3 ms of CPU
+    per limited request, about 5% of a launch (bench/launch.py), for none of which this app has a use."""
+
+    def init_app(self, app: Flask, storage_uri: str) -> None:
+        app.extensions["plc_rate_limits"] = storage_from_string(limiter_storage_uri(storage_uri))
+        app.after_request(_window_headers)
+
+    def limit(
+        self, limit_value: Callable[[], str], error_message: Callable[[], str] | None = None
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Count each request of the view against the limits `limit_value()` names ("30 per minute", or several:
+        "5 per second; 120 per minute"), per address."""
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            @wraps(view)
+            def limited(*args: Any, **kwargs: Any) -> Any:
+                storage: Storage = current_app.extensions["plc_rate_limits"]
+                windows = []
+                for item in _parsed(limit_value()):
+                    key = item.key_for(request.remote_addr or "127.0.0.1", request.endpoint or "")
+                    count = storage.incr(key, item.get_expiry())
+                    windows.append((count > item.amount, item.amount, max(0, item.amount - count), key))
+                passed, amount, remaining, key = max(
+                    windows, key=lambda w: w[0]
+                )  # a window past its limit, or the first
+                g.plc_rate_window = (amount, remaining, storage.get_expiry(key))
+                if passed:
+                    raise RateLimited(description=error_message() if error_message else None)
+                return view(*args, **kwargs)
+
+            return limited
+
+        return decorate
+
+
+limiter = RateLimits()
+
+
+@lru_cache(maxsize=32)
+def _parsed(limit_value: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(limit_value))
+
+
+def _window_headers(response: Response) -> Response:
+    """A limited view's answer: its window's limit, what is left of it and when it starts again; on a refusal, the
+    seconds until then."""
+    window: tuple[int, int, float] | None = g.get("plc_rate_window")
+    if window is not None:
+        amount, remaining, reset = window
+        response.headers["X-RateLimit-Limit"] = str(amount)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        response.headers["X-RateLimit-Reset"] = str(int(reset))
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, int(reset - time.time())))
+    return response
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -112,51 +178,13 @@ def _framing_for(app_session: Any, ancestors: FrameAncestors) -> str:
     return _platform_framing(platform.issuer, platform.auth_login_url)
 
 
-def _limiter_hooks_where_limited(app: Flask) -> None:
-    """Flask-Limiter's hooks, run only where there is something to count (0.1 ms of a page's CPU otherwise).
-
-    Every limit of this app decorates its view, and a decorated view counts its hit itself (flask_limiter's
-    RouteLimit wrapper). The app-wide hook before every request counts the default, application and blueprint limits,
-    of which there are none: it is left out while that holds (the app fails to start if one is added). The hooks
-    after the request (the X-RateLimit headers) and at its teardown read the limiter's state of the request, which only
-    a decorated view's check makes: they run for those requests only."""
-    manager = limiter.limit_manager
-    if manager.default_limits or manager.application_limits or manager._blueprint_limits or limiter._meta_limits:
-        raise RuntimeError("the limiter's hooks assume every limit decorates its view (lti_tool/web/security.py)")
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-
-    def touched() -> bool:
-        return hasattr(request_ctx, "_limiter_request_context")  # made by the limiter's first look at the request
-
-    after = app.after_request_funcs[None]
-    for index, hook in enumerate(after):
-        if isinstance(hook, partial) and hook.args == (limiter,):
-            after[index] = _only_if(touched, hook)
-    teardown = app.teardown_request_funcs[None]
-    for index, hook in enumerate(teardown):
-        if getattr(hook, "__self__", None) is limiter:
-            teardown[index] = _only_if(touched, hook)
-
-
-def _only_if(condition: Callable[[], bool], hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A request hook that runs when `condition()` holds; otherwise it gives back what it was given (a response)."""
-
-    @wraps(hook)
-    def guarded(value: Any) -> Any:
-        return hook(value) if condition() else value
-
-    return guarded
-
-
 def init_app(app: Flask, database: Database, trusted_proxies: int, storage_uri: str) -> None:
     if trusted_proxies:
         # Trust X-Forwarded-For/Proto/Host only from the proxies we were told about, never from clients.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies, x_host=trusted_proxies
         )
-    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(storage_uri)
-    limiter.init_app(app)
-    _limiter_hooks_where_limited(app)
+    limiter.init_app(app, storage_uri)
     ancestors = FrameAncestors(database)
 
     @app.after_request
