@@ -163,11 +163,20 @@ def _session_with_course() -> Any:
 
 def browser_sessions(db: Session, browser_key: str) -> Sequence[AppSession]:
     """The live sessions of the browser holding this key, the latest first."""
-    return db.scalars(
+    return db.scalars(_of_browser(browser_key)).all()
+
+
+def latest_browser_session(db: Session, browser_key: str) -> AppSession | None:
+    """The live session the browser holding this key opened last: one row, however many launches it made today."""
+    return db.scalars(_of_browser(browser_key).limit(1)).first()
+
+
+def _of_browser(browser_key: str) -> Any:
+    return (
         select(AppSession)
         .where(AppSession.browser_key_hash == hash_browser_key(browser_key), _live(utcnow()))
         .order_by(AppSession.created_at.desc(), AppSession.id.desc())
-    ).all()
+    )
 
 
 def browser_key_for(db: Session, app_session: AppSession, cookie_key: str | None) -> str:
@@ -175,10 +184,14 @@ def browser_key_for(db: Session, app_session: AppSession, cookie_key: str | None
     person's (one person, two courses, two tabs); a new one when another person launches in that browser (a shared
     computer), so the links in the history of the one before stop opening their sessions there."""
     if cookie_key:
+        someone_else = exists().where(
+            AppSession.browser_key_hash == hash_browser_key(cookie_key),
+            _live(utcnow()),
+            AppSession.person_id != app_session.person_id,
+        )
         with db.no_autoflush:  # a new session not yet flushed is not among them, and is flushed with its browser
-            others = [s for s in browser_sessions(db, cookie_key) if s is not app_session]
-        if all(s.person_id == app_session.person_id for s in others):
-            return cookie_key
+            if not db.scalar(select(someone_else)):
+                return cookie_key
     return new_browser_key()
 
 

@@ -30,8 +30,8 @@ from models.drafts import DRAFT_LIFETIME
 from models.sessions import (
     AppSession,
     browser_key_for,
-    browser_sessions,
     find_session,
+    latest_browser_session,
     note_cookie_kept,
     tie_to_browser,
     write_session,
@@ -140,7 +140,7 @@ def current_session(db: Session) -> AppSession | None:
         named = find_session(db, token) if isinstance(token, str) else None
         app_session = named if named is not None and named.opens_with(key) else None
     if app_session is None and key:
-        app_session = next(iter(browser_sessions(db, key)), None)
+        app_session = latest_browser_session(db, key)
     if app_session is not None:
         if settings().is_https:
             # Over plain HTTP (the demo on one machine; production refuses it) links are not tied to the cookie.
@@ -185,7 +185,8 @@ def draft_owner(db: Session) -> tuple[int, int] | None:
                 )
             )
     if key:
-        candidates.extend(browser_sessions(db, key))
+        latest = latest_browser_session(db, key)  # every live session of the browser opens with its key
+        candidates.extend([latest] if latest is not None else [])
     for row in candidates:
         if row.opens_with(key):
             return row.person_id, row.context_id

@@ -16,6 +16,7 @@ from models.sessions import (
     end_sessions,
     find_session,
     hash_browser_key,
+    latest_browser_session,
     new_browser_key,
     note_cookie_kept,
     open_session,
@@ -70,6 +71,24 @@ def test_the_same_person_keeps_the_browser_key_and_the_next_person_gets_a_new_on
     assert browser_key_for(db, same_person_again, key) == key
     assert browser_key_for(db, next_person, key) != key
     assert browser_key_for(db, next_person, None) != browser_key_for(db, next_person, None)  # fresh each time
+
+
+def test_a_browser_opens_its_latest_session_and_a_colleagues_old_one_still_takes_its_key(db: Session) -> None:
+    course = make_course(db, "binding-latest", teachers=2)
+    first, colleague = course.teachers
+    key = new_browser_key()
+    earlier_colleague = opened(db, colleague, key)
+    launches = [opened(db, first, key) for _ in range(3)]  # one teacher, three activities today
+    earlier_colleague.created_at = launches[0].created_at - timedelta(minutes=5)
+    db.flush()
+
+    assert latest_browser_session(db, key) is launches[-1]
+    assert latest_browser_session(db, new_browser_key()) is None
+    # a colleague's live session on this browser, however old: the next launch gets a key of its own
+    assert browser_key_for(db, opened(db, first), key) != key
+    earlier_colleague.ended_at = earlier_colleague.created_at
+    db.flush()
+    assert browser_key_for(db, opened(db, first), key) == key
 
 
 def test_signing_out_ends_the_session_and_the_same_browsers_others_only(db: Session) -> None:
