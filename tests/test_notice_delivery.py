@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lti_tool.channels import line as line_api
 from lti_tool.settings import Settings, SmtpSettings
@@ -340,6 +340,33 @@ def test_an_email_whose_sending_was_cut_short_is_parked_not_sent_again(
     assert "kru.cut" not in (email.last_error or "")
     assert report.parked == 1 and report.delivered == 1  # LINE takes its retry key once: that one goes again
     assert len(line_api_server.delivered_to(user)) == 1
+
+
+def test_an_idle_worker_sweeps_for_rows_past_their_lease_at_most_every_15_seconds(
+    tool: ToolServer, smtp: SmtpServer, line_api_server: LineServer
+) -> None:
+    smtp.clear()
+    clock = [morning()]
+    job = job_for(tool, smtp, line_api_server, clock[0])
+    job.now = lambda: clock[0]
+    job.run_once()  # its first pass sweeps
+    notice_id, _ = a_notice(tool, line_api_server, email="kru.sweep@school.example")
+    row = deliveries(tool, notice_id)["email"]
+    with tool.database.transaction() as db:  # another worker died after committing "sending"
+        db.execute(
+            update(NoticeDelivery)
+            .where(NoticeDelivery.id == row.id)
+            .values(state=NoticeState.SENDING.value, next_attempt_at=morning(days=-1))
+        )
+
+    clock[0] += timedelta(seconds=14)
+    job.run_once()
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.SENDING  # no sweep yet
+    clock[0] += timedelta(seconds=1)
+    assert job.run_once().parked >= 1
+
+    assert deliveries(tool, notice_id)["email"].state == NoticeState.PARKED
+    assert not any(b"kru.sweep" in message for message in smtp.raw_messages())
 
 
 def test_a_line_message_is_leased_for_three_times_lines_timeout_an_email_for_ten_minutes(
