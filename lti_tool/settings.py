@@ -170,7 +170,8 @@ class Settings(BaseSettings):
     @classmethod
     def _a_rate_limit(cls, value: str) -> str:
         try:
-            parse_many(value)
+            if value.strip():  # empty: no limit
+                parse_many(value)
         except ValueError:
             raise ValueError(
                 f"{value!r} is not a rate limit: write it as '120 per minute' or '5/second; 120/minute'"

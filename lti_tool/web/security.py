@@ -45,23 +45,24 @@ class RateLimits:
         self, limit_value: Callable[[], str], error_message: Callable[[], str] | None = None
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Count each request of the view against the limits `limit_value()` names ("30 per minute", or several:
-        "5 per second; 120 per minute"), per address."""
+        "5 per second; 120 per minute", each counted apart, the shortest first and none after one that is past its
+        limit), per address; an empty value sets none."""
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(view)
             def limited(*args: Any, **kwargs: Any) -> Any:
                 storage: Storage = current_app.extensions["plc_rate_limits"]
-                windows = []
+                shown: tuple[int, int, str] | None = None
                 for item in _parsed(limit_value()):
                     key = item.key_for(request.remote_addr or "127.0.0.1", request.endpoint or "")
                     count = storage.incr(key, item.get_expiry())
-                    windows.append((count > item.amount, item.amount, max(0, item.amount - count), key))
-                passed, amount, remaining, key = max(
-                    windows, key=lambda w: w[0]
-                )  # a window past its limit, or the first
-                g.plc_rate_window = (amount, remaining, storage.get_expiry(key))
-                if passed:
-                    raise RateLimited(description=error_message() if error_message else None)
+                    if shown is None or count > item.amount:
+                        shown = (item.amount, max(0, item.amount - count), key)  # the shortest, or the one past
+                    if count > item.amount:
+                        g.plc_rate_window = (*shown[:2], storage.get_expiry(key))
+                        raise RateLimited(description=error_message() if error_message else None)
+                if shown is not None:
+                    g.plc_rate_window = (*shown[:2], storage.get_expiry(shown[2]))
                 return view(*args, **kwargs)
 
             return limited
@@ -74,18 +75,19 @@ limiter = RateLimits()
 
 @lru_cache(maxsize=32)
 def _parsed(limit_value: str) -> tuple[RateLimitItem, ...]:
-    return tuple(parse_many(limit_value))
+    return tuple(sorted(parse_many(limit_value))) if limit_value.strip() else ()
 
 
 def _window_headers(response: Response) -> Response:
-    """A limited view's answer: its window's limit, what is left of it and when it starts again; on a refusal, the
-    seconds until then."""
+    """A limited view's answer: its window's limit, what is left of it and the second it starts again, rounded up
+    (as Flask-Limiter gave them); on a refusal, the seconds until then."""
     window: tuple[int, int, float] | None = g.get("plc_rate_window")
     if window is not None:
-        amount, remaining, reset = window
+        amount, remaining, expiry = window
+        reset = int(expiry) + 1
         response.headers["X-RateLimit-Limit"] = str(amount)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-RateLimit-Reset"] = str(int(reset))
+        response.headers["X-RateLimit-Reset"] = str(reset)
         if response.status_code == 429:
             response.headers["Retry-After"] = str(max(1, int(reset - time.time())))
     return response

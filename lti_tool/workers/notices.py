@@ -75,7 +75,7 @@ class _Item:
         self.delivery_id = self.delivery.id
 
 
-SWEEP_EVERY = timedelta(seconds=15)  # at most this late, past a lease of 30 s (LINE) or 10 minutes (e-mail)
+SWEEP_EVERY = timedelta(seconds=15)  # at most this late past a lease: 3 times LINE's timeout, 10 minutes for e-mail
 UNKNOWN_OUTCOME = (
     "sending stopped before the mail server answered (the worker stopped): it may have arrived; resend it if not"
 )
@@ -141,8 +141,9 @@ class NoticeDeliveryJob:
         self.lease_seconds = lease_seconds
         self.line_lease_seconds = line_lease_seconds or 3 * settings.line_timeout_seconds
         self.record_every = record_every  # answers recorded per transaction, as they come
-        # The sweep for rows past their lease runs on a job's first pass, then at most every SWEEP_EVERY: leases are
-        # half a minute and more, and two UPDATEs on every pass of an idle worker (once a second) found nothing.
+        # The sweep for rows past their lease runs on a job's first pass, then at most every SWEEP_EVERY (again at
+        # once after a pass that failed, or when the clock went back): two UPDATEs on every pass of an idle worker,
+        # once a second, found nothing nearly always.
         self._next_sweep: datetime | None = None
         self.now = clock  # the tests' clock decides the quiet hours
         self.pool = ThreadPoolExecutor(max_workers=settings.line_concurrency, thread_name_prefix="notices")
@@ -164,19 +165,24 @@ class NoticeDeliveryJob:
         if in_quiet_hours(now):
             report.quiet = True
             return report
-        with self.database.transaction() as db:
-            if self._next_sweep is None or now >= self._next_sweep:
-                self._sweep(db, now, report)
-                self._next_sweep = now + SWEEP_EVERY
-            items = self._claim(db, now)
-            if not items:
-                return report
-            jobs = self._prepare(db, items, now)
-            self._record(db, [item for item in items if item.outcome], now, report)
-            for item, _call in jobs:  # committed before anything leaves: a crash mid-send is seen, not repeated
-                lease = self.line_lease_seconds if item.channel == Channel.LINE.value else self.lease_seconds
-                item.delivery.state = NoticeState.SENDING.value
-                item.delivery.next_attempt_at = now + timedelta(seconds=lease)
+        try:
+            with self.database.transaction() as db:
+                due = self._next_sweep
+                if due is None or not due - SWEEP_EVERY <= now < due:
+                    self._sweep(db, now, report)
+                    self._next_sweep = now + SWEEP_EVERY
+                items = self._claim(db, now)
+                if not items:
+                    return report
+                jobs = self._prepare(db, items, now)
+                self._record(db, [item for item in items if item.outcome], now, report)
+                for item, _call in jobs:  # committed before anything leaves: a crash mid-send is seen, not repeated
+                    lease = self.line_lease_seconds if item.channel == Channel.LINE.value else self.lease_seconds
+                    item.delivery.state = NoticeState.SENDING.value
+                    item.delivery.next_attempt_at = now + timedelta(seconds=lease)
+        except BaseException:
+            self._next_sweep = None  # its sweep, if it swept, was rolled back with it
+            raise
         answered: list[_Item] = []
         for item in self._send(jobs):  # no transaction open while the channels answer
             answered.append(item)
