@@ -468,14 +468,17 @@ class Day:
         return found
 
     def stop(self) -> None:
-        self.worker.terminate()
-        self.web.terminate()
-        for process in (self.worker, self.web):
+        """Stop what `start` started, also when it stopped half-way (so that its own error is the one shown)."""
+        started = [p for p in (getattr(self, "worker", None), getattr(self, "web", None)) if p is not None]
+        for process in started:
+            process.terminate()
+        for process in started:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        self.ralph.stop()
+        if hasattr(self, "ralph"):
+            self.ralph.stop()
 
 
 @dataclass
