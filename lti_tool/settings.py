@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     line_max_webhook_bytes: int = Field(default=64 * 1024, ge=1024)
     # Production, behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none of those headers).
     trusted_proxies: int = Field(default=0, ge=0, le=5)
-    # Rate limits per client address, in the `limits` library's notation ("120 per minute"); storage is shared by all web processes in production.
+    # Rate limits per client address, in the `limits` library's notation ("120 per minute"; empty: none); storage is
+    # shared by all web processes in production.
     rate_limit_lti: str = "120 per minute"
     rate_limit_storage: str = "memory://"
     # The public certificate check (/verify) per client address: codes are unguessable, and this keeps them so.

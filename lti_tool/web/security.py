@@ -34,8 +34,9 @@ class RateLimits:
     -Remaining and -Reset headers, and a refusal Retry-After.
 
     Flask-Limiter did this before, with the same library, storage and strategy underneath; its general machinery
-    (application, blueprint and meta limits, exemptions, conditional costs, hooks on every request) cost ~0.3 ms of CPU
-    per limited request, about 5% of a launch (bench/launch.py), for none of which this app has a use."""
+    (application, blueprint and meta limits, exemptions, conditional costs, hooks on every request) cost ~0.35 ms of
+    CPU per limited request, about 4% of the app's CPU per launch (bench/launch_steps.py, in turns against the earlier
+    code), for none of which this app has a use."""
 
     def init_app(self, app: Flask, storage_uri: str) -> None:
         app.extensions["plc_rate_limits"] = storage_from_string(limiter_storage_uri(storage_uri))
