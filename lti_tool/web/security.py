@@ -54,16 +54,19 @@ class RateLimits:
             def limited(*args: Any, **kwargs: Any) -> Any:
                 storage: Storage = current_app.extensions["plc_rate_limits"]
                 shown: tuple[int, int, str] | None = None
+                refused = False
                 for item in _parsed(limit_value()):
                     key = item.key_for(request.remote_addr or "127.0.0.1", request.endpoint or "")
                     count = storage.incr(key, item.get_expiry())
-                    if shown is None or count > item.amount:
+                    refused = count > item.amount
+                    if shown is None or refused:
                         shown = (item.amount, max(0, item.amount - count), key)  # the shortest, or the one past
-                    if count > item.amount:
-                        g.plc_rate_window = (*shown[:2], storage.get_expiry(key))
-                        raise RateLimited(description=error_message() if error_message else None)
+                    if refused:
+                        break
                 if shown is not None:
                     g.plc_rate_window = (*shown[:2], storage.get_expiry(shown[2]))
+                if refused:
+                    raise RateLimited(description=error_message() if error_message else None)
                 return view(*args, **kwargs)
 
             return limited
