@@ -184,6 +184,21 @@ def dismiss(post: ScorePost, person_id: int, reason: str, now: datetime | None =
     post.closed_at, post.closed_by_id, post.close_reason = now or utcnow(), person_id, reason
 
 
+def dismiss_unsendable(db: Session, grade_ids: list[int], person_id: int, reason: str, now: datetime) -> int:
+    """Close the waiting scores of these grades without trying them, as a site administrator dismisses a failed one
+    (who, when and why kept): for grades of a course whose LMS keeps no gradebook for them, the demo's finished
+    example of synthetic data, so that no score is left failing for an administrator to look into."""
+    posts = list(
+        db.scalars(
+            select(ScorePost).where(ScorePost.grade_id.in_(grade_ids), ScorePost.state == ScoreState.PENDING.value)
+        )
+    )
+    for post in posts:
+        post.state = ScoreState.DISMISSED.value
+        post.closed_at, post.closed_by_id, post.close_reason = now, person_id, reason
+    return len(posts)
+
+
 def resend(db: Session, platform_id: int | None = None, post_id: int | None = None) -> int:
     """Queue failed score posts (all of a platform's, or one) again, due now; those a newer delivered grade of the same
     reflection superseded are closed instead, never sent again."""

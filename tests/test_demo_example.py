@@ -15,9 +15,12 @@ import requests
 from sqlalchemy import func, select
 
 from lti_tool.demo_lms import advantage as demo_advantage
+from lti_tool.demo_lms import example_course
 from lti_tool.demo_lms import platform as demo
+from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings
 from lti_tool.web.app import create_app
+from lti_tool.workers.scores import ScoreDelivery
 from models.base import utcnow
 from models.calendar import last_day_of_program, program_day
 from models.cycles import ElementSession
@@ -30,6 +33,7 @@ from models.people import Context, Membership, Person
 from models.platform import Deployment, Platform
 from models.programs import Program
 from models.reflections import Reflection
+from models.scores import ScorePost, ScoreState, status
 from models.states import ProgramState
 from tests.conftest import ToolServer, start_tool
 
@@ -102,6 +106,26 @@ def test_every_example_record_lies_inside_the_program_year_and_before_its_end(de
         assert program.approved_on <= program_day(moment) < program.ended_on
     assert all(s.hours > Decimal(0) for s in sessions)
     assert statements and statements > 100  # the learning records wait in the outbox for an LRS
+
+
+def test_the_example_leaves_no_score_failing_for_the_site_administrator(demo_tool: ToolServer) -> None:
+    """The demo LMS keeps a gradebook for its first course only: the example's grades' scores are closed unsent by the
+    site administrator with the reason, and a pass of the score worker parks none of them as failed."""
+    with demo_tool.database.transaction() as db:
+        admin = db.scalars(select(Person).where(Person.sub == example_course.SITE_ADMIN)).one()
+        posts = list(db.scalars(select(ScorePost)))
+        admin_id = admin.id
+    assert len(posts) == 15  # every graded reflection: four teachers, four cycles, one away for the third
+    assert {p.state for p in posts} == {ScoreState.DISMISSED.value}
+    assert {(p.closed_by_id, p.close_reason) for p in posts} == {(admin_id, example_course.NO_GRADEBOOK)}
+    assert all(p.closed_at is not None and p.attempts == 0 for p in posts)
+
+    report = ScoreDelivery(demo_tool.database, ServiceClient(demo_tool.database, timeout=5.0)).run_once()
+
+    assert (report.delivered, report.failed) == (0, 0)
+    with demo_tool.database.transaction() as db:
+        counts = status(db)
+    assert (counts.pending, counts.failed, counts.dismissed) == (0, 0, 15)
 
 
 def test_starting_the_demo_again_on_the_same_instance_builds_nothing_twice(tmp_path: Path) -> None:

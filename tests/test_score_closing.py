@@ -136,6 +136,9 @@ def test_the_site_administrator_dismisses_a_failed_score_with_a_reason_after_a_c
         assert post.closed_by.sub == ADMIN.sub
     assert reason in done.text  # kept, on the page's list of closed scores
     assert worker(tool).run_once().handled == 0 and platform.services.received_scores == []
+    # Nothing left open, but not everything reached the gradebook: the page does not say it did.
+    listing = admin.get("/admin/scores", lang="en").text
+    assert "None waiting or failed" in listing and "every score has reached the gradebook" not in listing
 
 
 def test_a_dismissal_without_a_reason_is_refused_beside_the_field_and_changes_nothing(

@@ -4,10 +4,12 @@ certificates, download the results report and verify a certificate at once inste
 The program is built once, with past dates computed from today's clock, through the use cases the pages call
 (lti_tool/services/: the program's steps, its team, sessions, tracking forms, observations and reflections with their
 learning records, and a grade's score for the gradebook); only what no page changes on its own (the team's
-facilitator, the cycle's target and result) goes to the domain functions directly. The dates keep the
-Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program year, ended
-five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
-xapi/events.py like any other.
+facilitator, the cycle's target and result, the scores closed unsent) goes to the domain functions directly. The
+dates keep the Council's rules whenever the demo starts: approved about ten months ago, four cycles inside the program
+year, ended five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
+xapi/events.py like any other. Its grades' scores are closed unsent by the LMS's site administrator, with the reason:
+the demo LMS keeps a gradebook for its first course only, and a score with nowhere to go would otherwise be parked as
+failed at every start, for the administrator to look into.
 
 Three teachers finish four complete cycles in both roles and are eligible; the fourth was away for part of cycles 2
 and 3 and is not (too few complete cycles and hours), so the certificates page shows both.
@@ -41,12 +43,20 @@ from models.programs import Program, ProgramDetails
 from models.roles import app_role_for
 from models.rubrics import rubric
 from models.scope import CourseScope, scoped
+from models.scores import dismiss_unsendable
 from models.sessions import AppSession
 from models.teams import set_facilitator
 
 TEAM = ("demo-teacher-1", "demo-teacher-2", "demo-teacher-3", "demo-teacher-4")
 AWAY = "demo-teacher-4"  # away for the third element of cycles 2 and 3: the one teacher not eligible
 TRAINER = "demo-trainer-1"
+# The LMS's site administrator closes the example's scores, with this reason: the demo LMS keeps a gradebook for its
+# first course only, and the example's grades have nowhere to go in it.
+SITE_ADMIN = "demo-siteadmin-1"
+NO_GRADEBOOK = (
+    "ข้อมูลตัวอย่าง (สมมติ): รายวิชาตัวอย่างนี้ไม่มีสมุดคะแนนใน LMS สาธิต จึงไม่ได้ส่งคะแนน"
+    " · Synthetic example: this course has no gradebook in the demo LMS, so its scores are not sent."
+)
 CYCLES = 4
 # Element → (days after the cycle opens, hours): 12 hours a cycle, 48 for the program.
 SCHEDULE = {1: (0, Decimal(2)), 2: (7, Decimal(3)), 3: (14, Decimal(3)), 4: (21, Decimal(2)), 5: (28, Decimal(2))}
@@ -154,6 +164,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
 
     away = members[AWAY].id
     chosen = rubric()
+    graded: list[int] = []
     no_files = EvidenceFiles(FolderStore(Path(settings.evidence_path or ".")))  # the example's records carry no files
     for number in range(1, CYCLES + 1):
         opens = started_on + timedelta(days=14 + CYCLE_GAP_DAYS * (number - 1))
@@ -206,11 +217,13 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
                 now=_at(reflected_on, 19),
             )  # fmt: skip
             scores = {c.id: 3 + (i + number + membership_id) % 2 for i, c in enumerate(chosen.criteria)}
-            reflections.grade_reflection(
+            grade = reflections.grade_reflection(
                 db, settings, acting[trainer.id], reflection.id, scores, "ความเห็นตัวอย่างของผู้ฝึกอบรม (ข้อมูลสมมติ)",
                 now=_at(reflected_on + timedelta(days=3), 10),
             )  # fmt: skip
+            graded.append(grade.id)
     programs.end_program(organiser, program, today=ended_on)
+    dismiss_unsendable(db, graded, members[SITE_ADMIN].person_id, NO_GRADEBOOK, _at(ended_on, 17))
     for i, membership_id in enumerate(ids):  # and again at its end, all but the teacher who was away
         if membership_id != away:
             grown = {code: min(5, level + 1 + i % 2) for code, level in baseline[membership_id].items()}
