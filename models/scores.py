@@ -22,7 +22,8 @@ class ScoreState(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # the platform refused it for good (or it has nowhere to go); an admin can resend
     SUPERSEDED = "superseded"  # a newer grade of the same reflection reached the gradebook: nothing left to send
-    DISMISSED = "dismissed"  # a failed score the site administrator closed, with the reason kept
+    DISMISSED = "dismissed"  # closed by the site administrator, with the reason kept: a failed score, or one with
+    # nowhere to go (dismiss_unsendable)
 
 
 OPEN_STATES = (ScoreState.PENDING.value, ScoreState.FAILED.value)
@@ -78,7 +79,8 @@ class ScorePost(Base):
 
 
 class ScoreNotFailed(ProgramError):
-    """Only a failed score can be dismissed (a waiting one may still arrive; a delivered one is in the gradebook)."""
+    """Only a failed score can be dismissed from the score page (a waiting one may still arrive; a delivered one is in
+    the gradebook); dismiss_unsendable closes waiting ones only where no gradebook can take them."""
 
     code = "score_not_failed"
 
@@ -175,19 +177,26 @@ def dismiss(post: ScorePost, person_id: int, reason: str, now: datetime | None =
     """Close a failed score for good, keeping who closed it, when, and why (the reason is required, whole)."""
     if post.state != ScoreState.FAILED.value:
         raise ScoreNotFailed(post.state)
+    reason = _dismiss_reason(reason)
+    post.state = ScoreState.DISMISSED.value
+    post.closed_at, post.closed_by_id, post.close_reason = now or utcnow(), person_id, reason
+
+
+def _dismiss_reason(reason: str) -> str:
+    """The reason a score is closed for, as kept: required, whole, at most MAX_DISMISS_REASON characters."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput([Problem("reason", "required", {})])
     if len(reason) > MAX_DISMISS_REASON:
         raise InvalidInput([Problem("reason", "too_long", {"most": MAX_DISMISS_REASON})])
-    post.state = ScoreState.DISMISSED.value
-    post.closed_at, post.closed_by_id, post.close_reason = now or utcnow(), person_id, reason
+    return reason
 
 
 def dismiss_unsendable(db: Session, grade_ids: list[int], person_id: int, reason: str, now: datetime) -> int:
     """Close the waiting scores of these grades without trying them, as a site administrator dismisses a failed one
     (who, when and why kept): for grades of a course whose LMS keeps no gradebook for them, the demo's finished
     example of synthetic data, so that no score is left failing for an administrator to look into."""
+    reason = _dismiss_reason(reason)
     posts = list(
         db.scalars(
             select(ScorePost).where(ScorePost.grade_id.in_(grade_ids), ScorePost.state == ScoreState.PENDING.value)

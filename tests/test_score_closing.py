@@ -16,7 +16,10 @@ from lti_tool.cli.main import main
 from lti_tool.lti.service_tokens import ServiceClient, one_line
 from lti_tool.workers.in_process import delivery_jobs
 from lti_tool.workers.scores import ScoreDelivery
-from models.scores import ScorePost, ScoreState
+from models.base import utcnow
+from models.errors import InvalidInput
+from models.people import Person
+from models.scores import ScorePost, ScoreState, dismiss_unsendable
 from tests.conftest import TEACHER, TRAINER, ToolServer, launch
 from tests.support.grading import Course, add_teachers, course_of, grade, reflections
 from tests.support.lti_platform import TestPlatform
@@ -139,6 +142,28 @@ def test_the_site_administrator_dismisses_a_failed_score_with_a_reason_after_a_c
     # Nothing left open, but not everything reached the gradebook: the page does not say it did.
     listing = admin.get("/admin/scores", lang="en").text
     assert "None waiting or failed" in listing and "every score has reached the gradebook" not in listing
+
+
+def test_scores_with_nowhere_to_go_are_closed_only_when_waiting_and_only_for_the_grades_named(
+    tool: ToolServer, platform: TestPlatform
+) -> None:
+    course, reflection_ids = course_with_reflections(tool, platform, how_many=3)
+    post_ids = [graded(tool, course, reflection_id) for reflection_id in reflection_ids]
+    with tool.database.transaction() as db:
+        posts = [db.get(ScorePost, post_id) for post_id in post_ids]
+        assert all(post is not None for post in posts)
+        posts[0].state = ScoreState.DELIVERED.value  # type: ignore[union-attr]
+        named = [posts[0].grade_id, posts[1].grade_id]  # type: ignore[union-attr]
+        closer = db.scalars(select(Person.id).where(Person.sub == TRAINER.sub)).one()
+        with pytest.raises(InvalidInput):
+            dismiss_unsendable(db, named, closer, "   ", utcnow())
+        closed = dismiss_unsendable(db, named, closer, " no gradebook ", utcnow())
+
+    assert closed == 1
+    assert states(tool) == [ScoreState.DELIVERED, ScoreState.DISMISSED, ScoreState.PENDING]
+    with tool.database.transaction() as db:
+        post = db.get(ScorePost, post_ids[1])
+        assert post is not None and (post.close_reason, post.closed_by_id) == ("no gradebook", closer)
 
 
 def test_a_dismissal_without_a_reason_is_refused_beside_the_field_and_changes_nothing(

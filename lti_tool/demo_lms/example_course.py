@@ -9,7 +9,7 @@ dates keep the Council's rules whenever the demo starts: approved about ten mont
 year, ended five days ago (the 30-day certificate window is open). Its learning records go to the outbox through
 xapi/events.py like any other. Its grades' scores are closed unsent by the LMS's site administrator, with the reason:
 the demo LMS keeps a gradebook for its first course only, and a score with nowhere to go would otherwise be parked as
-failed at every start, for the administrator to look into.
+failed at the first start of each instance, for the administrator to look into.
 
 Three teachers finish four complete cycles in both roles and are eligible; the fourth was away for part of cycles 2
 and 3 and is not (too few complete cycles and hours), so the certificates page shows both.
@@ -223,7 +223,7 @@ def _build(db: Session, settings: Settings, scope: CourseScope, members: dict[st
             )  # fmt: skip
             graded.append(grade.id)
     programs.end_program(organiser, program, today=ended_on)
-    dismiss_unsendable(db, graded, members[SITE_ADMIN].person_id, NO_GRADEBOOK, _at(ended_on, 17))
+    dismiss_unsendable(db, graded, members[SITE_ADMIN].person_id, NO_GRADEBOOK, utcnow())  # as the example is built
     for i, membership_id in enumerate(ids):  # and again at its end, all but the teacher who was away
         if membership_id != away:
             grown = {code: min(5, level + 1 + i % 2) for code, level in baseline[membership_id].items()}
