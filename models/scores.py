@@ -13,8 +13,8 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.errors import InvalidInput, Problem, ProgramError
-from models.people import Person, ResourceLink
-from models.reflections import Grade
+from models.people import Context, Membership, Person, ResourceLink
+from models.reflections import Grade, Reflection
 
 
 class ScoreState(enum.StrEnum):
@@ -130,6 +130,22 @@ def closed(db: Session, platform_id: int | None = None, limit: int = 50) -> list
     if platform_id is not None:
         query = query.where(ScorePost.platform_id == platform_id)
     return list(db.scalars(query.order_by(ScorePost.closed_at.desc(), ScorePost.id.desc()).limit(limit)))
+
+
+def course_titles(db: Session, post_ids: list[int]) -> dict[int, str]:
+    """The course each score post's grade belongs to, by post id, read in one statement: a site administrator's list
+    covers every course of the platform, and their activities are often named alike ("PLC cycle 1")."""
+    if not post_ids:
+        return {}
+    query = (
+        select(ScorePost.id, Context.title, Context.label, Context.context_id)
+        .join(Grade, Grade.id == ScorePost.grade_id)
+        .join(Reflection, Reflection.id == Grade.reflection_id)
+        .join(Membership, Membership.id == Reflection.membership_id)
+        .join(Context, Context.id == Membership.context_id)
+        .where(ScorePost.id.in_(post_ids))
+    )
+    return {post_id: title or label or context_id for post_id, title, label, context_id in db.execute(query)}
 
 
 def latest_for_grades(db: Session, grade_ids: list[int]) -> dict[int, ScorePost]:

@@ -62,6 +62,25 @@ def test_the_admin_sees_waiting_and_failed_scores_with_the_reason_and_resends_th
     assert "every score has reached the gradebook" in admin.get("/admin/scores", lang="en").text
 
 
+def test_each_waiting_or_closed_score_names_its_course(tool: ToolServer, platform: TestPlatform) -> None:
+    """A site administrator's list covers every course of the platform, whose activities are often named alike."""
+    graded_course(tool, platform, 1)
+    launch(requests.Session(), platform, TRAINER, context_id="course-43", context_title="PLC คณิตศาสตร์ ม.1")
+    other = course_of(tool.database, "course-43", "rl-7", TRAINER.sub)
+    ids = reflections(tool.database, other, add_teachers(tool.database, other, 1, prefix="oth"))
+    with tool.database.transaction() as db:
+        grade(db, ids[0], other.trainer_id)
+        first, second = db.scalars(select(ScorePost).order_by(ScorePost.id)).all()
+        second.state = ScoreState.SUPERSEDED.value  # closed: listed in the second table
+
+    page = admin_visit(tool, platform).get("/admin/scores", lang="en").text
+
+    waiting = page.split(f'data-score-post="{first.id}"', 1)[1].split("</tr>", 1)[0]
+    closed = page.split(f'data-score-post="{second.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "PLC วิทยาศาสตร์ ม.2" in waiting and "PLC คณิตศาสตร์ ม.1" not in waiting
+    assert "PLC คณิตศาสตร์ ม.1" in closed and "PLC วิทยาศาสตร์ ม.2" not in closed
+
+
 def _csrf(page: str) -> str:
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert match, "no resend form"

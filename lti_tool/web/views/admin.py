@@ -98,6 +98,7 @@ def scores_page() -> str:
             posts=posts,
             closed=closed,
             names=names,
+            courses=scores.course_titles(db, [post.id for post in [*posts, *closed]]),
             deliveries={post.id: delivery(post, post.grade.reflection.cycle.number, zone) for post in posts},
             resent=request.args.get("resent", type=int),
             dismissed=request.args.get("dismissed") == "1",
