@@ -193,9 +193,13 @@ def dismiss(post: ScorePost, person_id: int, reason: str, now: datetime | None =
     """Close a failed score for good, keeping who closed it, when, and why (the reason is required, whole)."""
     if post.state != ScoreState.FAILED.value:
         raise ScoreNotFailed(post.state)
-    reason = _dismiss_reason(reason)
+    _mark_dismissed(post, person_id, _dismiss_reason(reason), now or utcnow())
+
+
+def _mark_dismissed(post: ScorePost, person_id: int, reason: str, now: datetime) -> None:
+    """Close the score as dismissed, keeping who closed it, when, and the (checked) reason."""
     post.state = ScoreState.DISMISSED.value
-    post.closed_at, post.closed_by_id, post.close_reason = now or utcnow(), person_id, reason
+    post.closed_at, post.closed_by_id, post.close_reason = now, person_id, reason
 
 
 def _dismiss_reason(reason: str) -> str:
@@ -219,8 +223,7 @@ def dismiss_unsendable(db: Session, grade_ids: list[int], person_id: int, reason
         )
     )
     for post in posts:
-        post.state = ScoreState.DISMISSED.value
-        post.closed_at, post.closed_by_id, post.close_reason = now, person_id, reason
+        _mark_dismissed(post, person_id, reason, now)
     return len(posts)
 
 
