@@ -78,8 +78,9 @@ class Settings(BaseSettings):
     demo_enabled: bool = False
     # Allowed clock difference between the platform and us when checking exp / iat (1EdTech Security §5.1.3).
     jwt_leeway_seconds: int = 60
-    # How long a login's state and nonce stay usable.
-    login_request_ttl_seconds: int = 600
+    # How long a login's state and nonce stay usable (at most an hour: a spent nonce is kept an hour past its state's
+    # end, models/launch.py, so a longer time set later cannot make a forgotten one usable again).
+    login_request_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     # How long an app session lasts at most (sign out ends it sooner); a link's session token lives 20 minutes and
     # every page renews it (lti_tool/web/session.py).
     session_ttl_seconds: int = 8 * 3600

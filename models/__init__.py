@@ -20,7 +20,7 @@ from models.evidence_chunks import EvidenceChunk
 from models.exam_results import ExamResult
 from models.forms import FormEntry
 from models.keys import ToolKey
-from models.launch import LoginRequest
+from models.launch import SpentNonce
 from models.line import LineChannel, LineLink, LineLinkCode, LineWebhookEvent
 from models.notices import Notice, NoticeDelivery, NoticePreference
 from models.observations import Observation
@@ -85,7 +85,7 @@ __all__ = [
     "LineLink",
     "LineLinkCode",
     "LineWebhookEvent",
-    "LoginRequest",
+    "SpentNonce",
     "Membership",
     "Notice",
     "NoticeAcknowledgement",

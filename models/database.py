@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, create_engine, event, literal, select, text
+from sqlalchemy import ColumnElement, Integer, any_, create_engine, event, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InvalidatePoolError
@@ -37,7 +37,7 @@ class Database:
         if url.startswith("sqlite"):
             # The connection used last is used next (LIFO): a SQLite connection's page cache is dropped when another
             # connection has written since it last read, and the last one used most often wrote last itself (a
-            # launch's login, launch and page follow each other). bench/launch.py: ~0.1 ms of CPU and a few % of rate.
+            # launch and the page after it follow each other). bench/launch.py: ~0.1 ms of CPU and a few % of rate.
             self.engine: Engine = create_engine(url, connect_args={"timeout": 10}, pool_use_lifo=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
@@ -71,14 +71,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def ephemeral_commit(db: Session) -> None:
-    """This transaction writes only rows that may be lost in a crash without harm (an OIDC login's state and
-    nonce: the person just launches again). On PostgreSQL its commit then does not wait for the WAL flush.
-    Never call it in a transaction that records domain data, grades or learning records."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def one_of(db: Session, column: Any, ids: Collection[int]) -> ColumnElement[bool]:

@@ -27,7 +27,8 @@ class Platform(Base):
     auth_audience: Mapped[str | None] = mapped_column(String(1024), default=None)
     share_email: Mapped[bool] = mapped_column(default=False)
     # The last JWKS fetched from key_set_url, refetched when stale or when a token names an unknown kid. Deferred: read
-    # with a launch's login (models/launch.py), or on its own by a Deep Linking response; not with every page's session.
+    # with the platform a launch's state names (lti_tool/lti/tool_config.py `launch_platform`), or on its own by a Deep
+    # Linking response; not with every page's session.
     key_set_cache: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     key_set_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,7 +25,7 @@ from lti_tool.workers.in_process import Workers, start_in_process
 from models import Base  # the package imports every model, so Base.metadata knows every table
 from models.database import Database
 from models.keys import ToolKey
-from models.launch import LoginRequest
+from models.launch import SpentNonce
 from models.migrate import prepare, upgrade
 from models.platform import Deployment, Platform
 from tests.support.line_server import LineServer, line_server
@@ -188,9 +188,9 @@ class ToolServer:
     def snapshot(self) -> dict[str, Any]:
         """Counts plus the mutable launch state, to prove that nothing at all was written."""
         with self.database.transaction() as db:
-            logins = sorted((row.state, row.used_at is not None) for row in db.scalars(select(LoginRequest)))
+            spent = sorted(db.scalars(select(SpentNonce.nonce)))
             jwks = [(p.id, p.key_set_fetched_at) for p in db.scalars(select(Platform).order_by(Platform.id))]
-        return {"counts": self.counts(), "logins": logins, "jwks": jwks}
+        return {"counts": self.counts(), "spent_nonces": spent, "jwks": jwks}
 
 
 def start_tool(

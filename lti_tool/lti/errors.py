@@ -38,6 +38,7 @@ LaunchReason = Literal[
     "bad_target_link",
     "no_known_role",
     "login_missing_param",
+    "bad_storage_target",
     "deep_link_return_url_missing",
     "deep_linking_types_unsupported",
     "deep_linking_not_allowed",

@@ -2,7 +2,8 @@
 
 `start_login` answers the platform's third-party-initiated login (LTI 1.3 §5.1.1 / Security §5.1.1.1);
 `ToolMessageLaunch` validates the authentication response (Security §5.1.3) on top of pylti1p3's
-framework-neutral MessageLaunch, with the state, nonce and platform keys kept in the database. The web layer hands
+framework-neutral MessageLaunch: the state signed by the tool at login (`login_state.py`), the nonce spent in the
+database, the platform keys cached there. The web layer hands
 the HTTP request over as an `LtiRequest` of plain values; `services/launches.py` records what a valid launch says.
 """
 
@@ -13,7 +14,6 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -45,6 +45,7 @@ from lti_tool.lti.claims import (
     VERSION,
 )
 from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.login_state import MAX_STORAGE_TARGET, LoginState, issue_state, new_nonce, read_state
 from lti_tool.lti.origin import origin_of
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.tool_config import (
@@ -53,14 +54,13 @@ from lti_tool.lti.tool_config import (
     LoginPlatform,
     find_deployment,
     find_platform,
+    launch_platform,
     login_platform,
     registration_for,
 )
 from lti_tool.settings import Settings
-from models.base import utcnow
-from models.database import ephemeral_commit
 from models.keys import current_key
-from models.launch import LoginRequest, find_login_request, new_login_request, purge_expired, use_nonce
+from models.launch import purge_expired, spend_nonce
 from models.platform import Platform
 from models.roles import AppRole, app_role_for
 
@@ -75,8 +75,10 @@ def launch_url(settings: Settings) -> str:
     return settings.public_base_url + "/lti/launch"
 
 
-def state_cookie_name(state: str) -> str:
-    return STATE_COOKIE_PREFIX + state
+def state_cookie_name(login: LoginState) -> str:
+    """The cookie that shows a launch comes from the browser that started its login: named by the login's nonce
+    (the state itself is long), its value the same nonce."""
+    return STATE_COOKIE_PREFIX + login.nonce
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class LtiRequest:
 @dataclass
 class LoginRedirect:
     auth_url: str
-    login: LoginRequest
+    login: LoginState
     platform: LoginPlatform
 
 
@@ -123,16 +125,17 @@ def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRe
         raise LaunchRejected("bad_target_link", target=target)
 
     storage_target = params.get("lti_storage_target") or None
-    ephemeral_commit(db)
-    if secrets.randbelow(50) == 0:
-        purge_expired(db)  # logins left unfinished, now and then: a login's cost stays flat
-    login = new_login_request(
-        db,
+    if storage_target is not None and len(storage_target) > MAX_STORAGE_TARGET:
+        raise LaunchRejected("bad_storage_target", size=len(storage_target))
+    # Nothing is written: the state carries the login, signed (login_state.py).
+    nonce = new_nonce()
+    login = issue_state(
+        settings,
         platform_id=platform.id,
-        target_link_uri=target,
-        ttl=timedelta(seconds=settings.login_request_ttl_seconds),
+        client_id=platform.client_id,
+        nonce=nonce,
         storage_target=storage_target,
-        browser_binding=browser_fingerprint(settings, request.client_address, request.user_agent),
+        browser_binding=browser_fingerprint(settings, request.client_address, request.user_agent, nonce),
     )
     auth_params = {
         "scope": "openid",
@@ -175,7 +178,7 @@ class PlatformStorageCheckNeeded(Exception):
 
 class _PyltiRequest(Request):
     """An LtiRequest as pylti1p3 reads one: a launch's parameters are its form fields (a launch is a form post),
-    and its session is a dict nothing keeps: the state and nonce live in the database, not in a session."""
+    and its session is a dict nothing keeps: the state is signed by the tool and the nonce spent in the database."""
 
     def __init__(self, request: LtiRequest) -> None:
         self._lti_request = request
@@ -214,7 +217,8 @@ class _RequestCookies(CookieService):
 
 
 class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
-    """pylti1p3's MessageLaunch with the database as the state, nonce and key store, and stricter checks.
+    """pylti1p3's MessageLaunch with the tool's signed state, the database as the nonce and key store, and stricter
+    checks.
 
     The order follows the Security Framework: the signature and the claims it protects are checked before
     the nonce is spent, so a forged or broken token changes nothing in the database.
@@ -236,8 +240,9 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         self.form = request.form
         self.cookies = request.cookies
         self.http = http
-        self.login: LoginRequest | None = None
-        self.platform: Platform | None = None
+        self.login: LoginState | None = None
+        self.platform: Platform | None = None  # once the token's issuer and audience match it
+        self._login_platform: Platform | None = None  # the platform the state names
         self.cookie_verified = False
         self.binding: LaunchBinding | None = None
         self.deployment: DeploymentRow | None = None
@@ -273,11 +278,17 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         state = self.form.get("state")
         if not state:
             raise LaunchRejected("state_missing")
-        login = find_login_request(self.db, state, with_platform=True)
-        if login is None or login.expires_at < utcnow():
+        login = read_state(self.settings, state)  # signed by the tool, within its time, or None
+        if login is None:
+            raise LaunchRejected("unknown_state")
+        # The login's registration with its cached keys, by one statement; one removed since (or its row's id taken
+        # by another registration): an unknown state.
+        platform = launch_platform(self.db, login.platform_id)
+        if platform is None or platform.client_id != login.client_id:
             raise LaunchRejected("unknown_state")
         self.login = login
-        if self.cookies.get(state_cookie_name(state)) == state:
+        self._login_platform = platform
+        if self.cookies.get(state_cookie_name(login)) == login.nonce:
             self.cookie_verified = True
             self.binding = "cookie"
             return self
@@ -290,12 +301,12 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         # The fingerprint is checked before the platform-storage round trip: that check runs in the browser, and a
         # page that posts the launch can claim it passed; it cannot send another browser's address and user agent.
         request = self.request
-        if not same_browser(self.settings, login.browser_binding, request.client_address, request.user_agent):
+        if not same_browser(
+            self.settings, login.browser_binding, request.client_address, request.user_agent, login.nonce
+        ):
             raise LaunchRejected("browser_mismatch")
         if login.storage_target:
             if self.form.get("lti_storage_verified") != "1":
-                platform = self.db.get(Platform, login.platform_id)
-                assert platform is not None  # the login row cascades away with its platform
                 platform_origin = origin_of(platform.auth_login_url) or ""
                 raise PlatformStorageCheckNeeded(state, login.storage_target, platform_origin)
             self.binding = "platform_storage"
@@ -324,9 +335,8 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         issuer = body.get("iss")
         if not issuer or not isinstance(issuer, str):
             raise LaunchRejected("missing_claim", claim="iss")
-        platform = self.db.get(Platform, self.login.platform_id)  # loaded with the login: no statement
-        if platform is None:
-            raise LaunchRejected("unknown_issuer", issuer=issuer)
+        platform = self._login_platform  # read with the state
+        assert platform is not None
         if issuer != platform.issuer:
             # Another registration's issuer, or none we know: the database tells which refusal it is.
             if _issuer_known(self.db, issuer):
@@ -456,7 +466,9 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         assert self.login is not None
         if self.body().get("nonce") != self.login.nonce:
             raise LaunchRejected("nonce_mismatch")
-        if self.login.used_at is not None or not use_nonce(self.db, self.login):
+        if secrets.randbelow(50) == 0:
+            purge_expired(self.db)  # nonces whose states have expired, now and then: the table stays small
+        if not spend_nonce(self.db, self.login.nonce, self.login.platform_id, self.login.expires_at(self.settings)):
             raise LaunchRejected("nonce_used")
         return self
 

@@ -115,6 +115,10 @@ LAUNCH: dict[str, Message] = {
         400,
         _l("The login request lacks '{param}'. Check the platform's Initiate login URL settings."),
     ),
+    "bad_storage_target": Message(
+        400,
+        _l("The login names a platform storage frame of {size} characters; at most 255 are accepted."),
+    ),
     "deep_link_return_url_missing": Message(
         400,
         _l(

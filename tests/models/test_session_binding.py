@@ -111,10 +111,12 @@ def test_the_fingerprint_follows_the_setting() -> None:
     agent = Settings(secret_key="k" * 32, launch_fingerprint="agent")
     off = Settings(secret_key="k" * 32, launch_fingerprint="off")
 
-    at_login = browser_fingerprint(both, "10.0.0.5", "Chromium")
-    assert same_browser(both, at_login, "10.0.0.5", "Chromium")
-    assert not same_browser(both, at_login, "10.0.0.6", "Chromium")
-    assert not same_browser(both, at_login, "10.0.0.5", "Firefox")
-    assert same_browser(agent, browser_fingerprint(agent, "10.0.0.5", "Chromium"), "10.0.0.6", "Chromium")
-    assert browser_fingerprint(off, "10.0.0.5", "Chromium") is None and same_browser(off, None, "x", "y")
-    assert browser_fingerprint(Settings(secret_key="other" * 8), "10.0.0.5", "Chromium") != at_login  # keyed
+    at_login = browser_fingerprint(both, "10.0.0.5", "Chromium", "n1")
+    assert same_browser(both, at_login, "10.0.0.5", "Chromium", "n1")
+    assert not same_browser(both, at_login, "10.0.0.6", "Chromium", "n1")
+    assert not same_browser(both, at_login, "10.0.0.5", "Firefox", "n1")
+    assert not same_browser(both, at_login, "10.0.0.5", "Chromium", "n2")  # another login's
+    assert at_login != browser_fingerprint(both, "10.0.0.5", "Chromium", "n2")  # each login's differs
+    assert same_browser(agent, browser_fingerprint(agent, "10.0.0.5", "Chromium", "n1"), "10.0.0.6", "Chromium", "n1")
+    assert browser_fingerprint(off, "10.0.0.5", "Chromium", "n1") is None and same_browser(off, None, "x", "y", "n1")
+    assert browser_fingerprint(Settings(secret_key="other" * 8), "10.0.0.5", "Chromium", "n1") != at_login  # keyed

@@ -85,8 +85,8 @@ def login() -> Response:
         response = redirect(outcome.auth_url, code=302)
     set_tool_cookie(
         response,
-        state_cookie_name(outcome.login.state),
-        outcome.login.state,
+        state_cookie_name(outcome.login),
+        outcome.login.nonce,
         settings().login_request_ttl_seconds,
         path="/lti/",
     )
@@ -124,7 +124,7 @@ def launch() -> Response:
     LAUNCHES.labels(role=app_session.membership.app_role).inc()
     response = redirect(destination, code=303)
     set_browser_cookie(response, browser)
-    delete_tool_cookie(response, state_cookie_name(message.login.state), path="/lti/")
+    delete_tool_cookie(response, state_cookie_name(message.login), path="/lti/")
     return response
 
 
