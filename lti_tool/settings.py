@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     production: bool = False
     demo_enabled: bool = False
     # Allowed clock difference between the platform and us when checking exp / iat (1EdTech Security §5.1.3).
-    jwt_leeway_seconds: int = 60
+    jwt_leeway_seconds: int = Field(default=60, ge=0, le=300)
     # How long a login's state and nonce stay usable (at most an hour: a spent nonce is kept an hour past its state's
     # end, models/launch.py, so a longer time set later cannot make a forgotten one usable again).
     login_request_ttl_seconds: int = Field(default=600, ge=60, le=3600)

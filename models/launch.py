@@ -1,8 +1,9 @@
 """The nonces of OIDC logins that launched: each id_token's nonce is spent once (Security §5.1.3 step 9).
 
 A login writes nothing (its state is signed by the tool: lti_tool/lti/login_state.py); the launch that completes it
-spends its nonce here, by one INSERT that a second launch with the same nonce cannot repeat. A row is kept until its
-login's state has expired: after that the state itself is refused, and the row can go.
+spends its nonce here, by one INSERT that a second launch with the same nonce cannot repeat. A row is kept an hour
+after its login's state expired: the state itself is refused by then, even if the time a state lasts is raised to
+its most (an hour, lti_tool/settings.py), and the row can go.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class SpentNonce(Base):
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     platform_id: Mapped[int] = mapped_column()  # the login's platform, for a reader; no key: a platform may go
     spent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # When the login's state expires; the row is purged after it.
+    # When the login's state expires; the row is purged an hour after it.
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

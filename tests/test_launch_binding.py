@@ -5,19 +5,18 @@ session token short-lived, and honoured only with the browser's cookie where the
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 import requests
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from models.sessions import AppSession
 from tests.conftest import BOTH_DATABASES, TEACHER, TRAINER, ToolServer, launch
 from tests.support.https_tool import https_browser, https_tool_and_platform
 from tests.support.lti_platform import TestPlatform, submit_auto_form
+from tests.support.signing import signed_seconds_ago
 from tests.test_launch import reason_of
 from tests.test_program_pages import Visit
 
@@ -175,13 +174,7 @@ def test_one_person_in_two_courses_keeps_both_tabs_over_https(https: tuple[ToolS
 
 
 def signed_minutes_ago(tool: ToolServer, session_token: str, minutes: int) -> str:
-    class Earlier(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - minutes * 60
-
-    return URLSafeTimedSerializer(tool.settings.secret_key, salt="plc-session-link", signer=Earlier).dumps(
-        session_token
-    )
+    return signed_seconds_ago(tool.settings.secret_key, "plc-session-link", session_token, minutes * 60)
 
 
 def test_a_link_older_than_twenty_minutes_no_longer_opens_the_session(tool: ToolServer, platform: TestPlatform) -> None:

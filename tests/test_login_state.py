@@ -3,23 +3,22 @@ the Moodle-like platform with its RS256 keys, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import html
-import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.demo_lms.auto_form import read_auto_form
 from lti_tool.lti.login_state import LoginState, issue_state, read_state, state_salt
 from models.base import utcnow
 from models.launch import RetiredLoginRequest, SpentNonce, purge_expired, spend_nonce
 from models.platform import Platform
 from tests.conftest import TEACHER, ToolServer
 from tests.support.lti_platform import TestPlatform
+from tests.support.signing import signed_seconds_ago
 from tests.test_launch import reason_of
 
 
@@ -27,9 +26,9 @@ def _auth_form(browser: requests.Session, platform: TestPlatform) -> tuple[str, 
     """The platform's answer to the tool's login: the launch form's action and fields (id_token and state)."""
     page = browser.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42"), timeout=10)
     assert page.status_code == 200, page.text[:300]
-    action = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
-    fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page.text)}
-    return action, fields
+    action, method, fields = read_auto_form(page)
+    assert method == "post"
+    return action, dict(fields)
 
 
 def _signed_at(
@@ -37,14 +36,8 @@ def _signed_at(
 ) -> str:
     """A state of this payload as the tool would sign it `seconds_ago` (or with another key, or for another tool's
     address)."""
-
-    class Earlier(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - seconds_ago
-
     salt = state_salt(base_url or tool.settings.public_base_url)
-    serializer = URLSafeTimedSerializer(secret_key or tool.settings.secret_key, salt=salt, signer=Earlier)
-    return serializer.dumps(payload)
+    return signed_seconds_ago(secret_key or tool.settings.secret_key, salt, payload, seconds_ago)
 
 
 def _payload(login: LoginState) -> list[object]:
@@ -56,17 +49,18 @@ def test_a_login_writes_nothing_and_its_launch_spends_its_nonce_once(tool: ToolS
     before = tool.snapshot()
     action, fields = _auth_form(browser, platform)
     assert tool.snapshot() == before  # the login wrote no row
+    login = read_state(tool.settings, fields["state"])
+    assert login is not None
+    assert browser.cookies.get("plc-state-" + login.nonce) == login.nonce  # the state cookie, named by the nonce
 
     landing = browser.post(action, data=fields, timeout=10)
 
     assert landing.status_code == 200 and "สมศรี ใจดี" in landing.text
-    login = read_state(tool.settings, fields["state"])
-    assert login is not None
     with tool.database.transaction() as db:
         [spent] = db.scalars(select(SpentNonce)).all()
     assert spent.nonce == login.nonce and spent.platform_id == login.platform_id
     assert spent.expires_at == login.expires_at(tool.settings)
-    # The state cookie is named by the nonce (the state is long) and was cleared by the launch.
+    # The launch cleared the state cookie.
     assert not any(name.startswith("plc-state-") for name in browser.cookies.keys())
 
 
@@ -133,6 +127,9 @@ def test_read_state_takes_only_what_issue_state_signed(tool: ToolServer) -> None
     assert read_state(tool.settings, link) is None  # the tool's other signed tokens are not states
     for shape in (
         [7, "c", "n", None],
+        [True, "c", "n", None, None],
+        [0, "c", "n", None, None],
+        [2**31, "c", "n", None, None],
         ["7", "c", "n", None, None],
         [7, 3, "n", None, None],
         [7, "c", "", None, None],

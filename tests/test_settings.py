@@ -87,3 +87,21 @@ def test_a_rate_limit_that_cannot_be_read_names_its_variable(tmp_path, monkeypat
     monkeypatch.setenv("PLC_RATE_LIMIT_LTI", "many per minute")
     with pytest.raises(SettingsError, match="PLC_RATE_LIMIT_LTI"):
         load_settings(instance_path=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "refused", "kept"),
+    [
+        # A spent nonce is kept an hour past its state's end (models/launch.py): a state may last an hour at most.
+        ("login_request_ttl_seconds", [59, 3601], [60, 3600]),
+        # A negative skew would refuse every state as it is signed.
+        ("jwt_leeway_seconds", [-1, 301], [0, 300]),
+    ],
+)
+def test_how_long_a_login_lasts_and_the_clock_skew_are_bounded(tmp_path, name, refused, kept) -> None:
+    variable = "PLC_" + name.upper()
+    for value in refused:
+        with pytest.raises(SettingsError, match=variable):
+            load_settings(instance_path=tmp_path, **{name: value})
+    for value in kept:
+        assert getattr(load_settings(instance_path=tmp_path, **{name: value}), name) == value

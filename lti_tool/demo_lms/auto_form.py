@@ -62,17 +62,20 @@ class _FormParser(HTMLParser):
             self._in_form, self._done = False, True
 
 
-def submit_auto_form(session: requests.Session, response: requests.Response, timeout: float = 10) -> requests.Response:
-    """Submit the first form of `response`'s page with `session`, as the page's script would in a browser."""
+def read_auto_form(response: requests.Response) -> tuple[str, str, list[tuple[str, str]]]:
+    """The first form of `response`'s page: its action (absolute), method and the fields its submission sends."""
     parser = _FormParser()
     parser.feed(response.text)
     parser.close()
     if parser.action is None:
         raise AssertionError(f"no form on the page ({response.status_code}): {response.text[:300]}")
-    action = urljoin(response.url, parser.action)
-    if parser.method == "post":
-        return session.post(action, data=parser.fields, timeout=timeout)
+    return urljoin(response.url, parser.action), parser.method, parser.fields
+
+
+def submit_auto_form(session: requests.Session, response: requests.Response, timeout: float = 10) -> requests.Response:
+    """Submit the first form of `response`'s page with `session`, as the page's script would in a browser."""
+    action, method, fields = read_auto_form(response)
+    if method == "post":
+        return session.post(action, data=fields, timeout=timeout)
     # A GET form replaces the action's query string with the fields.
-    return session.get(
-        urlunsplit(urlsplit(action)._replace(query="", fragment="")), params=parser.fields, timeout=timeout
-    )
+    return session.get(urlunsplit(urlsplit(action)._replace(query="", fragment="")), params=fields, timeout=timeout)

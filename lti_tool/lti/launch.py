@@ -126,7 +126,7 @@ def start_login(db: Session, settings: Settings, request: LtiRequest) -> LoginRe
 
     storage_target = params.get("lti_storage_target") or None
     if storage_target is not None and len(storage_target) > MAX_STORAGE_TARGET:
-        raise LaunchRejected("bad_storage_target", size=len(storage_target))
+        raise LaunchRejected("bad_storage_target", size=len(storage_target), most=MAX_STORAGE_TARGET)
     # Nothing is written: the state carries the login, signed (login_state.py).
     nonce = new_nonce()
     login = issue_state(
@@ -281,8 +281,9 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         login = read_state(self.settings, state)  # signed by the tool, within its time, or None
         if login is None:
             raise LaunchRejected("unknown_state")
-        # The login's registration with its cached keys, by one statement; one removed since (or its row's id taken
-        # by another registration): an unknown state.
+        # The login's registration with its cached keys, by one statement; one removed since, or whose row's id another
+        # registration has taken with another client id: an unknown state (the same client id under another issuer is
+        # refused by the issuer check).
         platform = launch_platform(self.db, login.platform_id)
         if platform is None or platform.client_id != login.client_id:
             raise LaunchRejected("unknown_state")
@@ -467,7 +468,7 @@ class ToolMessageLaunch(MessageLaunch):  # type: ignore[type-arg]
         if self.body().get("nonce") != self.login.nonce:
             raise LaunchRejected("nonce_mismatch")
         if secrets.randbelow(50) == 0:
-            purge_expired(self.db)  # nonces whose states have expired, now and then: the table stays small
+            purge_expired(self.db)  # now and then, the nonces an hour past their states and the retired logins
         if not spend_nonce(self.db, self.login.nonce, self.login.platform_id, self.login.expires_at(self.settings)):
             raise LaunchRejected("nonce_used")
         return self

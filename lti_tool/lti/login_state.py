@@ -83,7 +83,8 @@ def _well_formed(payload: Any) -> bool:
         return False
     platform_id, client_id, nonce, storage_target, browser_binding = payload
     return (
-        isinstance(platform_id, int)
+        type(platform_id) is int  # not a bool
+        and 0 < platform_id < 2**31
         and isinstance(client_id, str)
         and isinstance(nonce, str)
         and bool(nonce)

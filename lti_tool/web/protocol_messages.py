@@ -117,7 +117,7 @@ LAUNCH: dict[str, Message] = {
     ),
     "bad_storage_target": Message(
         400,
-        _l("The login names a platform storage frame of {size} characters; at most 255 are accepted."),
+        _l("The login names a platform storage frame of {size} characters; at most {most} are accepted."),
     ),
     "deep_link_return_url_missing": Message(
         400,
