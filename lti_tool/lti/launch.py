@@ -3,8 +3,8 @@
 `start_login` answers the platform's third-party-initiated login (LTI 1.3 §5.1.1 / Security §5.1.1.1);
 `ToolMessageLaunch` validates the authentication response (Security §5.1.3) on top of pylti1p3's
 framework-neutral MessageLaunch: the state signed by the tool at login (`login_state.py`), the nonce spent in the
-database, the platform keys cached there. The web layer hands
-the HTTP request over as an `LtiRequest` of plain values; `services/launches.py` records what a valid launch says.
+database, the platform keys cached there. The web layer hands the HTTP request over as an `LtiRequest` of plain
+values; `services/launches.py` records what a valid launch says.
 """
 
 from __future__ import annotations
