@@ -22,13 +22,18 @@ from tests.support.signing import signed_seconds_ago
 from tests.test_launch import reason_of
 
 
-def _auth_form(browser: requests.Session, platform: TestPlatform) -> tuple[str, dict[str, str]]:
-    """The platform's answer to the tool's login: the launch form's action and fields (id_token and state)."""
+def _auth_form(
+    tool: ToolServer, browser: requests.Session, platform: TestPlatform
+) -> tuple[str, dict[str, str], LoginState]:
+    """The platform's answer to the tool's login: the launch form's action and fields (id_token and state), and the
+    login its state names."""
     page = browser.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42"), timeout=10)
     assert page.status_code == 200, page.text[:300]
     action, method, fields = read_auto_form(page)
     assert method == "post"
-    return action, dict(fields)
+    login = read_state(tool.settings, dict(fields)["state"])
+    assert login is not None
+    return action, dict(fields), login
 
 
 def _signed_at(
@@ -47,10 +52,8 @@ def _payload(login: LoginState) -> list[object]:
 def test_a_login_writes_nothing_and_its_launch_spends_its_nonce_once(tool: ToolServer, platform: TestPlatform) -> None:
     browser = requests.Session()
     before = tool.snapshot()
-    action, fields = _auth_form(browser, platform)
+    action, fields, login = _auth_form(tool, browser, platform)
     assert tool.snapshot() == before  # the login wrote no row
-    login = read_state(tool.settings, fields["state"])
-    assert login is not None
     assert browser.cookies.get("plc-state-" + login.nonce) == login.nonce  # the state cookie, named by the nonce
 
     landing = browser.post(action, data=fields, timeout=10)
@@ -66,9 +69,7 @@ def test_a_login_writes_nothing_and_its_launch_spends_its_nonce_once(tool: ToolS
 
 def test_an_expired_state_is_refused_and_changes_nothing(tool: ToolServer, platform: TestPlatform) -> None:
     browser = requests.Session()
-    action, fields = _auth_form(browser, platform)
-    login = read_state(tool.settings, fields["state"])
-    assert login is not None
+    action, fields, login = _auth_form(tool, browser, platform)
     payload = _payload(login)
     ttl = tool.settings.login_request_ttl_seconds
     before = tool.snapshot()
@@ -85,9 +86,7 @@ def test_an_expired_state_is_refused_and_changes_nothing(tool: ToolServer, platf
 
 def test_a_state_signed_with_another_key_or_changed_is_refused(tool: ToolServer, platform: TestPlatform) -> None:
     browser = requests.Session()
-    action, fields = _auth_form(browser, platform)
-    login = read_state(tool.settings, fields["state"])
-    assert login is not None
+    action, fields, login = _auth_form(tool, browser, platform)
     payload = _payload(login)
     body, stamp, signature = fields["state"].rsplit(".", 2)
     before = tool.snapshot()
@@ -165,7 +164,7 @@ def test_a_nonce_is_spent_once_and_forgotten_an_hour_after_its_state_expired(db:
 
 def test_the_same_launch_posted_twice_at_once_goes_through_once(tool: ToolServer, platform: TestPlatform) -> None:
     browser = requests.Session()
-    action, fields = _auth_form(browser, platform)
+    action, fields, _login = _auth_form(tool, browser, platform)
     cookies = browser.cookies.get_dict()
 
     def post(_: int) -> requests.Response:
