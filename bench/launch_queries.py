@@ -2,18 +2,19 @@
 
 PLC Bridge runs in this process for this count (werkzeug's threaded server on 127.0.0.1, the same settings and
 database as the timed server), with SQLAlchemy's `before_cursor_execute` and `commit` events counting what each
-request sends (on PostgreSQL, the learning records sent with the commit count as statements too). A request is named
-by its path: /lti/login, /lti/launch, and everything else is the first page.
+request sends (on PostgreSQL, the learning records sent with the commit count as statements too). A statement is named
+by the path of the request it serves: /lti/login, /lti/launch, and everything else is the first page (which the launch
+asks for in its own answer, lti_tool/web/launch_answer.py, or the browser after a redirect).
 The first launch of a person inserts their rows; the figures are the steady state, a person launching again.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 
 from bench.harness import served_in_process
@@ -30,6 +31,11 @@ def _step_of(path: str) -> str:
     return "first page"
 
 
+def _step_now() -> str | None:
+    """The step of the request this thread serves now (None outside one)."""
+    return _step_of(request.path) if has_request_context() else None
+
+
 class QueryCounter:
     """Statements and commits per step, over the requests of the launches counted (`counting` on)."""
 
@@ -38,26 +44,18 @@ class QueryCounter:
         self.commits: Counter[str] = Counter()
         self.sql: dict[str, list[str]] = {step: [] for step in STEPS}
         self.counting = False
-        self._local = threading.local()
-
-    def wrap(self, wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-        def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            self._local.step = _step_of(environ.get("PATH_INFO", ""))
-            return wsgi_app(environ, start_response)
-
-        return counted
 
     def listen(self, engine: Any) -> None:
         @event.listens_for(engine, "before_cursor_execute")
         def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            step = getattr(self._local, "step", None)
+            step = _step_now()
             if self.counting and step is not None:
                 self.statements[step] += 1
                 self.sql[step].append(" ".join(statement.split())[:160])
 
         @event.listens_for(engine, "commit")  # listened to before the app's: it runs before the outbox's own
         def _commit(conn: Any) -> None:
-            step = getattr(self._local, "step", None)
+            step = _step_now()
             if self.counting and step is not None:
                 self.commits[step] += 1
                 # PostgreSQL: learning records written with the commit, in its round trip (xapi/outbox_commit.py),
@@ -80,7 +78,6 @@ def count_launch_queries(
     database, counter = Database(settings.database_url), QueryCounter()
     counter.listen(database.engine)  # first: its commit listener sees the records the outbox's sends with the COMMIT
     app = create_app(settings, database)
-    app.wsgi_app = counter.wrap(app.wsgi_app)  # type: ignore[method-assign]
     try:
         with served_in_process(app, port, platform):
             launch()  # the platform's keys fetched once, the person's rows already there

@@ -119,7 +119,7 @@ def test_over_https_the_state_and_session_cookies_are_partitioned(https: tuple[T
 
     landing = submit_auto_form(browser, auth_page)
 
-    [launched] = [r for r in landing.history if "/lti/launch" in r.url]
+    [launched] = [r for r in [*landing.history, landing] if "/lti/launch" in r.request.url]  # answered in place
     state_cookie = [c for c in set_cookies(login) if c.startswith("plc-state-")]
     session_cookie = [c for c in set_cookies(launched) if c.startswith("plc_session=")]
     assert state_cookie and session_cookie
@@ -142,6 +142,25 @@ def test_over_https_a_link_opens_the_session_only_in_the_browser_that_holds_its_
 
     assert mine.status_code == 200 and "สมศรี ใจดี" in mine.text
     assert elsewhere.status_code == 401 and "สมศรี ใจดี" not in elsewhere.text
+
+
+def test_over_https_a_browser_that_keeps_no_cookie_follows_the_links_of_its_first_page(
+    https: tuple[ToolServer, TestPlatform],
+) -> None:
+    # The first page comes in the launch's answer, asked for in the tool: with the cookies this browser sent, not the
+    # session cookie the launch sets and this browser drops (the page would take it as kept, and tie the links to it).
+    tool, platform = https
+    browser = cookieless()
+    browser.verify, browser.trust_env = False, False
+
+    landing = launch(browser, platform, TEACHER)
+    next_page = browser.get(tool.url("/home"), params={"s": token_of(landing)})
+
+    assert landing.status_code == 200 and "data-launch-address" in landing.text and not landing.history
+    assert next_page.status_code == 200 and "สมศรี ใจดี" in next_page.text
+    with tool.database.transaction() as db:
+        session = db.scalars(select(AppSession).order_by(AppSession.id.desc()).limit(1)).one()
+        assert session.browser_bound_at is None
 
 
 def test_the_next_person_launching_in_the_same_browser_closes_the_links_of_the_one_before(

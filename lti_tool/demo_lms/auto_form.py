@@ -4,6 +4,7 @@ tests and benchmarks that have no browser, what the page's script does in one (`
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -73,9 +74,24 @@ def read_auto_form(response: requests.Response) -> tuple[str, str, list[tuple[st
 
 
 def submit_auto_form(session: requests.Session, response: requests.Response, timeout: float = 10) -> requests.Response:
-    """Submit the first form of `response`'s page with `session`, as the page's script would in a browser."""
+    """Submit the first form of `response`'s page with `session`, as the page's script would in a browser; the answer's
+    address is then the one a browser shows for it (`shown_address`)."""
     action, method, fields = read_auto_form(response)
     if method == "post":
-        return session.post(action, data=fields, timeout=timeout)
-    # A GET form replaces the action's query string with the fields.
-    return session.get(urlunsplit(urlsplit(action)._replace(query="", fragment="")), params=fields, timeout=timeout)
+        answer = session.post(action, data=fields, timeout=timeout)
+    else:  # a GET form replaces the action's query string with the fields
+        answer = session.get(
+            urlunsplit(urlsplit(action)._replace(query="", fragment="")), params=fields, timeout=timeout
+        )
+    answer.url = shown_address(answer)
+    return answer
+
+
+_LAUNCH_ADDRESS = re.compile(r'<script [^>]*data-launch-address="([^"]*)"')
+
+
+def shown_address(response: requests.Response) -> str:
+    """The address a browser shows for `response`'s page: the one the page puts in the history when it came in a
+    launch's answer (the tool's static/launch_address.js does it in a browser), else the one it was asked at."""
+    found = _LAUNCH_ADDRESS.search(response.text) if "text/html" in response.headers.get("Content-Type", "") else None
+    return urljoin(response.url, html.unescape(found.group(1))) if found else response.url

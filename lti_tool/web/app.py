@@ -13,6 +13,7 @@ from lti_tool.lti.service_tokens import ServiceClient
 from lti_tool.settings import Settings, load_settings
 from lti_tool.web import curriculum, drafts, errors, fonts, i18n, observability, security
 from lti_tool.web.forms import limits
+from lti_tool.web.launch_answer import launch_address
 from lti_tool.web.session import NoCookieSession
 from lti_tool.web.views import (
     admin,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # the app share this client with the in-process workers (lti_tool/workers/in_process.py).
     app.extensions["plc_services"] = ServiceClient(database)
 
+    app.jinja_env.globals["launch_address"] = launch_address  # base.html: a launch's page puts its address back
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     if settings.demo_enabled:

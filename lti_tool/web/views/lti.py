@@ -19,6 +19,7 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.origin import origin_of
 from lti_tool.services.launches import record_launch
 from lti_tool.web.activities import activity_url
+from lti_tool.web.launch_answer import page_in_answer
 from lti_tool.web.observability import LAUNCHES
 from lti_tool.web.security import frame_for_platform, limiter
 from lti_tool.web.session import (
@@ -122,7 +123,10 @@ def launch() -> Response:
         message.cookie_verified,
     )
     LAUNCHES.labels(role=app_session.membership.app_role).inc()
-    response = redirect(destination, code=303)
+    # The page it leads to, in this answer (web/launch_answer.py); else a redirect to it. The new session's cookie goes
+    # with that page's request only where the browser showed that it keeps the tool's cookies.
+    page = page_in_answer(destination, browser if message.cookie_verified else None)
+    response = page if page is not None else redirect(destination, code=303)
     set_browser_cookie(response, browser)
     delete_tool_cookie(response, state_cookie_name(message.login), path="/lti/")
     return response
