@@ -52,7 +52,7 @@ COURSE, BURST_COURSE, CYCLES, TEAM_SIZE = "course-day", "course-burst", 3, 5
 TEXT = "นักเรียนใช้แถบเศษส่วนแล้วอธิบายได้ ครั้งหน้าจะให้นักเรียนสร้างโจทย์เอง"
 Sample = tuple[float, str, float, int]  # (monotonic time, step, seconds, HTTP status; 0 = no answer)
 NO_ANSWER: list[str] = []  # in a client process: why each request without an answer had none
-OK = {"login": (302,), "launch": (303,), "reflection post": (303,), "grade post": (303,)}
+OK = {"login": (302,), "launch": (200, 303), "reflection post": (303,), "grade post": (303,)}
 
 
 def link(cycle: int | None) -> dict[str, Any]:
@@ -90,7 +90,8 @@ class Browser:
         return response
 
     def launch(self, context_id: str, cycle: int | None = None) -> bool:
-        """A full launch (the platform's initiation and auth are not timed: they are the LMS) and its landing."""
+        """A full launch (the platform's initiation and auth are not timed: they are the LMS) and its landing page, in
+        the launch's answer or after its redirect."""
         self.session.close()  # the last launch's browser closed: its connection goes now, not when it is collected
         self.session = browser_session()
         try:
@@ -104,9 +105,14 @@ class Browser:
                 return False
             auth_page = self.session.get(login.headers["Location"], timeout=60)
             launched = self._submit("launch", auth_page, follow=False)
-            if launched is None or launched.status_code != 303:
+            if launched is None or launched.status_code not in (200, 303):
                 return False
-            landing = self.timed("landing", "GET", urljoin(launched.url, launched.headers["Location"]))
+            # The page it leads to comes in its answer (lti_tool/web/launch_answer.py), or after a redirect.
+            landing = (
+                launched
+                if launched.status_code == 200
+                else self.timed("landing", "GET", urljoin(launched.url, launched.headers["Location"]))
+            )
         except (requests.RequestException, KeyError):
             self.samples.append((time.monotonic(), self.prefix + "launch", 0.0, 0))
             return False
