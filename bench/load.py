@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import register_platform, start_gunicorn  # noqa: E402
+from bench.plc_day import in_answer  # noqa: E402
 from lti_tool.demo_lms.auto_form import submit_auto_form  # noqa: E402
 from lti_tool.demo_lms.moodle_like import LaunchUser, MoodleLikePlatform  # noqa: E402
 from tests.support.pg import throwaway_database  # noqa: E402
@@ -66,14 +67,14 @@ def user_loop(platform: MoodleLikePlatform, sub: str, until: float, think: float
             continue
         auth_page = browser.get(login.headers["Location"])
         launched = timed(samples, "launch", submit_auto_form_no_redirect, browser, auth_page)
-        if launched is None or launched.status_code not in (200, 303):
-            time.sleep(think)
-            continue
-        if launched.status_code == 303:
+        if launched is not None and launched.status_code == 200 and in_answer(launched):
+            home = launched.url  # the page came in the launch's answer (lti_tool/web/launch_answer.py)
+        elif launched is not None and launched.status_code == 303:
             home = urljoin(launched.url, launched.headers["Location"])
             timed(samples, "page", browser.get, home)
-        else:  # the page came in the launch's answer (lti_tool/web/launch_answer.py), at the address it shows
-            home = launched.url
+        else:
+            time.sleep(think)
+            continue
         for _ in range(3):
             time.sleep(random.uniform(0.5 * think, 1.5 * think))
             timed(samples, "page", browser.get, home)

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 import requests
 from flask import redirect
+from sqlalchemy.exc import OperationalError
 
 from lti_tool.demo_lms.auto_form import read_auto_form
+from lti_tool.lti.origin import origin_of
 from models.sessions import AppSession
 from tests.conftest import TEACHER, TRAINER, ToolServer
 from tests.support.lti_platform import TestPlatform
+from tests.test_frame_ancestors import frame_ancestors
 from tests.test_launch import reason_of
 
 
@@ -28,8 +31,8 @@ def posted_launch(platform: TestPlatform, user: Any = TEACHER, **initiation: Any
     return browser, (action, fields)
 
 
-def post(browser: requests.Session, form: tuple[str, Any]) -> requests.Response:
-    return browser.post(form[0], data=form[1], allow_redirects=False, timeout=10)
+def post(browser: requests.Session, form: tuple[str, Any], **headers: str) -> requests.Response:
+    return browser.post(form[0], data=form[1], headers=headers, allow_redirects=False, timeout=10)
 
 
 def address_of(page: requests.Response) -> str:
@@ -41,17 +44,19 @@ def address_of(page: requests.Response) -> str:
 def test_the_launch_answers_with_the_page_it_leads_to(tool: ToolServer, platform: TestPlatform) -> None:
     browser, form = posted_launch(platform)
 
-    answer = post(browser, form)
+    answer = post(browser, form, **{"X-Request-ID": "launch-0123456789abcdef"})
 
     assert answer.status_code == 200 and "Location" not in answer.headers
     assert "สมศรี ใจดี" in answer.text and 'data-role="teacher"' in answer.text
     address = address_of(answer)
     assert address.startswith("/home?s=")
     assert 'src="/static/launch_address.js"' in answer.text
+    assert f'<noscript><meta http-equiv="refresh" content="0; url={html.escape(address)}"></noscript>' in answer.text
     # The answer is a page of the session: its links carry the session's token, its headers a page's.
     assert f'href="/program?s={address.split("s=", 1)[1]}"' in answer.text
-    assert "frame-ancestors" in answer.headers["Content-Security-Policy"]
-    assert answer.headers["Referrer-Policy"] == "no-referrer" and answer.headers["X-Request-ID"]
+    assert frame_ancestors(answer) == ["'self'", origin_of(platform.issuer)]  # the launching platform's page only
+    assert answer.headers["Referrer-Policy"] == "no-referrer" and "no-store" in answer.headers["Cache-Control"]
+    assert answer.headers["X-Request-ID"] == "launch-0123456789abcdef"
     # The launch's cookies: the session's set, the login's state removed.
     assert browser.cookies.get("plc_session") and not [c for c in browser.cookies if c.name.startswith("plc-state-")]
 
@@ -80,7 +85,7 @@ def test_a_staff_launch_of_an_activity_answers_with_that_activitys_page(
     assert answer.status_code == 200 and "กาญจนา ทองคำ" in answer.text and 'data-role="trainer"' in answer.text
 
 
-@pytest.mark.parametrize("failure", ["raises", "redirects", "refuses"])
+@pytest.mark.parametrize("failure", ["raises", "redirects", "refuses", "database away"])
 def test_a_page_that_cannot_be_shown_in_the_answer_leaves_the_redirect_and_the_launch_recorded(
     tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
@@ -89,6 +94,8 @@ def test_a_page_that_cannot_be_shown_in_the_answer_leaves_the_redirect_and_the_l
             raise RuntimeError("the page broke")
         if failure == "redirects":
             return redirect("/elsewhere")
+        if failure == "database away":  # the error page says so (503), as the browser's own GET would show it
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
         return "not found", 404
 
     browser, form = posted_launch(platform)

@@ -8,8 +8,9 @@ hook of a page request. The page then puts its own address in the browser's hist
 that reloading it, a bookmark or coming back to it asks for that page by GET and never posts the launch again (whose
 nonce is spent: it would be refused).
 
-A page that is not one to show in place (a redirect, an error, anything but a page that can put its address back) is
-not answered so: the launch redirects to its address as before, and the browser asks for it.
+A page that is not one to show in place (a redirect, an error, anything but a page that has put its address back) is
+not answered so: the launch redirects to its address as before, and the browser asks for it. A browser that runs no
+script goes to the address at once (a refresh in <noscript>), as it would after the redirect.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Response, current_app, g, has_request_context, request
 from werkzeug.http import dump_cookie
 
+from lti_tool.lti.launch import STATE_COOKIE_PREFIX
 from lti_tool.web.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -29,14 +31,20 @@ log = logging.getLogger(__name__)
 ADDRESS_KEY = "plc.launch_address"
 """The request's environ key that holds the address of a page rendered in a launch's answer (base.html reads it)."""
 
-ADDRESS_MARK = b"data-launch-address="
-"""What a page rendered in a launch's answer carries when it puts its address back (templates/base.html)."""
+SHOWN_KEY = "plc.launch_address_shown"
+"""Set in that environ once the page has put its address in its head: only such a page is shown in place."""
 
 
 def launch_address() -> str | None:
-    """The address to put in the history, when this page is rendered in a launch's answer; None otherwise."""
-    value = request.environ.get(ADDRESS_KEY) if has_request_context() else None  # a document made by a worker
-    return value if isinstance(value, str) else None
+    """The address to put in the history, when this page is rendered in a launch's answer; None otherwise. Asking
+    for it is what base.html does as it puts it in the page."""
+    if not has_request_context():  # a document made by a worker
+        return None
+    value = request.environ.get(ADDRESS_KEY)
+    if not isinstance(value, str):
+        return None
+    request.environ[SHOWN_KEY] = True
+    return value
 
 
 def page_in_answer(destination: str, browser_cookie: str | None) -> Response | None:
@@ -47,6 +55,8 @@ def page_in_answer(destination: str, browser_cookie: str | None) -> Response | N
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     environ = _get_environ(destination, browser_cookie)
     try:
+        # A context of its own (its own `g`, locale and session): the launch's hooks after its request then run on
+        # the answer as on any of its answers (they only set what a page has not: the frame's CSP, the request id).
         with app.app_context(), app.request_context(environ):
             response: Response = app.full_dispatch_request()
     except Exception:  # the launch is recorded; the browser asks for the page itself, and sees what it says then
@@ -56,7 +66,7 @@ def page_in_answer(destination: str, browser_cookie: str | None) -> Response | N
         response.status_code != 200
         or response.mimetype != "text/html"
         or response.is_streamed
-        or ADDRESS_MARK not in response.get_data()
+        or not environ.get(SHOWN_KEY)
     ):
         return None
     return response
@@ -73,7 +83,8 @@ def _get_environ(destination: str, browser_cookie: str | None) -> dict[str, Any]
     script_root = request.script_root
     if script_root and path.startswith(script_root):
         path = path[len(script_root) :]
-    cookies = request.cookies.to_dict()
+    # The login's state cookie is the launch's only (its path is /lti/); the session's, where the browser keeps it.
+    cookies = {name: value for name, value in request.cookies.items() if not name.startswith(STATE_COOKIE_PREFIX)}
     if browser_cookie is not None:
         cookies[SESSION_COOKIE] = browser_cookie
     environ = {
@@ -86,6 +97,8 @@ def _get_environ(destination: str, browser_cookie: str | None) -> dict[str, Any]
             "REQUEST_METHOD": "GET",
             "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),  # as a WSGI server gives it: bytes as latin-1
             "QUERY_STRING": query,
+            "REQUEST_URI": destination,  # what some servers add (waitress and gunicorn do): the GET's own
+            "RAW_URI": destination,
             "CONTENT_LENGTH": "0",
             "wsgi.input": io.BytesIO(),
             ADDRESS_KEY: destination,
