@@ -85,7 +85,7 @@ def test_a_staff_launch_of_an_activity_answers_with_that_activitys_page(
     assert answer.status_code == 200 and "กาญจนา ทองคำ" in answer.text and 'data-role="trainer"' in answer.text
 
 
-@pytest.mark.parametrize("failure", ["raises", "redirects", "refuses", "database away"])
+@pytest.mark.parametrize("failure", ["raises", "redirects", "refuses", "database away", "puts no address back"])
 def test_a_page_that_cannot_be_shown_in_the_answer_leaves_the_redirect_and_the_launch_recorded(
     tool: ToolServer, platform: TestPlatform, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
@@ -94,6 +94,8 @@ def test_a_page_that_cannot_be_shown_in_the_answer_leaves_the_redirect_and_the_l
             raise RuntimeError("the page broke")
         if failure == "redirects":
             return redirect("/elsewhere")
+        if failure == "puts no address back":  # a page not made from base.html: a reload would post the launch
+            return "<!doctype html><p>สมศรี ใจดี data-launch-address=</p>"
         if failure == "database away":  # the error page says so (503), as the browser's own GET would show it
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
         return "not found", 404
