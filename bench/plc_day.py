@@ -90,8 +90,7 @@ class Browser:
         return response
 
     def launch(self, context_id: str, cycle: int | None = None) -> bool:
-        """A full launch (the platform's initiation and auth are not timed: they are the LMS) and its landing page, in
-        the launch's answer or after its redirect."""
+        """A full launch (the platform's initiation and auth, the LMS's, are not timed) and the page it leads to."""
         self.session.close()  # the last launch's browser closed: its connection goes now, not when it is collected
         self.session = browser_session()
         try:
@@ -106,7 +105,7 @@ class Browser:
             auth_page = self.session.get(login.headers["Location"], timeout=60)
             launched = self._submit("launch", auth_page, follow=False)
             # The page it leads to comes in its answer (lti_tool/web/launch_answer.py), or after a redirect.
-            if launched is not None and launched.status_code == 200 and in_answer(launched):
+            if launched is not None and in_answer(launched):
                 landing: requests.Response | None = launched
             elif launched is not None and launched.status_code == 303:
                 landing = self.timed("landing", "GET", urljoin(launched.url, launched.headers["Location"]))
@@ -153,9 +152,8 @@ class Browser:
 
 
 def in_answer(page: requests.Response) -> bool:
-    """Whether a launch's 200 is the page it leads to (which puts its address back), not another page (the
-    platform storage's check, a refusal)."""
-    return "data-launch-address=" in page.text
+    """Whether a launch's 200 is the page it leads to (it puts its address back), not another (platform storage)."""
+    return page.status_code == 200 and "data-launch-address=" in page.text
 
 
 def teacher(browser: Browser) -> None:
