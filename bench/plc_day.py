@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from bench.harness import CLI, browser_session, form_token, register_platform, start_gunicorn, waited
 from bench.procs import backends, children, cpu_seconds, machine_ticks, rss_mb
-from lti_tool.demo_lms.auto_form import submit_auto_form
+from lti_tool.demo_lms.auto_form import launch_address_of, submit_auto_form
 from models.database import Database
 from models.outbox import Delivery
 from models.people import Context, Membership
@@ -153,7 +153,7 @@ class Browser:
 
 def in_answer(page: requests.Response) -> bool:
     """Whether a launch's 200 is the page it leads to (it puts its address back), not another (platform storage)."""
-    return page.status_code == 200 and "data-launch-address=" in page.text
+    return page.status_code == 200 and launch_address_of(page) is not None
 
 
 def teacher(browser: Browser) -> None:

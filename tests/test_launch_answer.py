@@ -13,7 +13,7 @@ import requests
 from flask import redirect
 from sqlalchemy.exc import OperationalError
 
-from lti_tool.demo_lms.auto_form import read_auto_form
+from lti_tool.demo_lms.auto_form import launch_address_of, read_auto_form
 from lti_tool.lti.origin import origin_of
 from models.sessions import AppSession
 from tests.conftest import TEACHER, TRAINER, ToolServer
@@ -36,9 +36,9 @@ def post(browser: requests.Session, form: tuple[str, Any], **headers: str) -> re
 
 
 def address_of(page: requests.Response) -> str:
-    found = re.search(r'data-launch-address="([^"]*)"', page.text)
-    assert found, page.text[:300]
-    return html.unescape(found.group(1))
+    address = launch_address_of(page)
+    assert address, page.text[:300]
+    return address
 
 
 def test_the_launch_answers_with_the_page_it_leads_to(tool: ToolServer, platform: TestPlatform) -> None:

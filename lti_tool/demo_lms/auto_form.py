@@ -90,8 +90,15 @@ def submit_auto_form(session: requests.Session, response: requests.Response, tim
 _LAUNCH_ADDRESS = re.compile(r'<script [^>]*data-launch-address="([^"]*)"')
 
 
-def shown_address(response: requests.Response) -> str:
-    """The address a browser shows for `response`'s page: the one the page puts in the history when it came in a
-    launch's answer (the tool's static/launch_address.js does it in a browser), else the one it was asked at."""
+def launch_address_of(response: requests.Response) -> str | None:
+    """The address `response`'s page puts in the history when it came in a launch's answer (the tool's
+    static/launch_address.js does it in a browser); None for any other page."""
     found = _LAUNCH_ADDRESS.search(response.text) if "text/html" in response.headers.get("Content-Type", "") else None
-    return urljoin(response.url, html.unescape(found.group(1))) if found else response.url
+    return html.unescape(found.group(1)) if found else None
+
+
+def shown_address(response: requests.Response) -> str:
+    """The address a browser shows for `response`'s page: the one it puts in the history, else the one it was asked
+    at."""
+    address = launch_address_of(response)
+    return urljoin(response.url, address) if address else response.url
