@@ -23,8 +23,9 @@ from tests.test_program_pages import Visit
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
-def cookieless(user_agent: str = "Chromium in the staff room") -> requests.Session:
-    browser = requests.Session()
+def cookieless(user_agent: str = "Chromium in the staff room", https: bool = False) -> requests.Session:
+    """A browser that keeps no cookie; `https`: one that accepts the test's self-signed certificates."""
+    browser = https_browser() if https else requests.Session()
     browser.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # a cross-site iframe that keeps no cookie
     browser.headers["User-Agent"] = user_agent
     return browser
@@ -73,8 +74,7 @@ def test_the_setting_refuses_a_launch_that_no_cookie_binds_and_writes_nothing(
     strict_tool: tuple[ToolServer, TestPlatform],
 ) -> None:
     tool, platform = strict_tool
-    browser = cookieless()
-    browser.verify, browser.trust_env = False, False
+    browser = cookieless(https=True)
     auth_page = browser.get(platform.initiation_url(sub=TEACHER.sub, context_id="course-42"))
     before = tool.snapshot()
 
@@ -150,8 +150,7 @@ def test_over_https_a_browser_that_keeps_no_cookie_follows_the_links_of_its_firs
     # The first page comes in the launch's answer, asked for in the tool: with the cookies this browser sent, not the
     # session cookie the launch sets and this browser drops (the page would take it as kept, and tie the links to it).
     tool, platform = https
-    browser = cookieless()
-    browser.verify, browser.trust_env = False, False
+    browser = cookieless(https=True)
 
     landing = launch(browser, platform, TEACHER)
     next_page = browser.get(tool.url("/home"), params={"s": token_of(landing)})
